@@ -1,0 +1,60 @@
+using Edge.Cli.Terminal;
+using Edge.Contracts.Admin;
+
+namespace Edge.Cli.Agent;
+
+/// <summary>The human view of <see cref="AgentStatus"/>: one screen a technician reads top to bottom.</summary>
+internal static class StatusView
+{
+    public static void Write(AgentStatus status, TextWriter output)
+    {
+        var journal = status.Journal;
+        Line(output, "Gateway", $"{status.GatewayId} (edge-agent {status.Version})");
+        Line(output, "Uptime", $"{DurationText.Age(TimeSpan.FromSeconds(status.UptimeSeconds))} (since {Units.Utc(status.StartedAt)})");
+        Line(output, "Devices", $"{Units.Count(status.DevicesConnected)} connected");
+        Line(output, "Journal", $"{journal.Path} (epoch {journal.Epoch}, last sequence {Units.Count(journal.LastSequence)}{(journal.Encrypted ? ", encrypted" : ", not encrypted")})");
+        Line(output, "Quota", Quota(journal));
+
+        output.WriteLine();
+        output.WriteLine("Lanes");
+        if (journal.Lanes.Count == 0)
+        {
+            output.WriteLine("  (none)");
+        }
+        else
+        {
+            var lanes = new TextTable("LANE", "ENTRIES", "BYTES", "OLDEST").RightAlign(1, 2);
+            foreach (var lane in journal.Lanes)
+            {
+                lanes.Add(
+                    lane.Lane,
+                    Units.Count(lane.Entries),
+                    Units.Bytes(lane.Bytes),
+                    lane.OldestAgeSeconds is { } age ? DurationText.Age(TimeSpan.FromSeconds(age)) : "-");
+            }
+
+            lanes.Write(output, indent: "  ");
+        }
+
+        output.WriteLine();
+        Line(output, "Shed", ByReason(journal.ShedByReason, "none"));
+        var ingest = status.Ingest;
+        Line(
+            output,
+            "Ingest",
+            $"{Units.Count(ingest.Accepted)} accepted, {Units.Count(ingest.Duplicates)} duplicates, {Units.Count(ingest.Refused)} refused" +
+            (ingest.RefusedByReason.Count > 0 ? $" ({ByReason(ingest.RefusedByReason, "")})" : ""));
+        Line(output, "Dead letters", status.DeadLetters == 0 ? "0" : $"{Units.Count(status.DeadLetters)} (edgectl deadletters list)");
+    }
+
+    static string Quota(JournalStatus journal) => journal.QuotaBytes <= 0
+        ? $"{Units.Bytes(journal.UsedBytes)} used (no quota)"
+        : $"{Units.Percent(100.0 * journal.UsedBytes / journal.QuotaBytes)} used ({Units.Bytes(journal.UsedBytes)} of {Units.Bytes(journal.QuotaBytes)})";
+
+    static string ByReason(IReadOnlyDictionary<string, long> counts, string whenEmpty) => counts.Count == 0
+        ? whenEmpty
+        : string.Join(", ", counts.OrderByDescending(pair => pair.Value).ThenBy(pair => pair.Key, StringComparer.Ordinal)
+            .Select(pair => $"{pair.Key} {Units.Count(pair.Value)}"));
+
+    static void Line(TextWriter output, string label, string value) => output.WriteLine($"{label,-14}{value}");
+}

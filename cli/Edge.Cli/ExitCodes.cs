@@ -1,0 +1,23 @@
+namespace Edge.Cli;
+
+/// <summary>The process exit codes of edgectl; scripts (./run.sh, installers, CI) rely on them.</summary>
+internal static class ExitCodes
+{
+    /// <summary>The command did what was asked.</summary>
+    public const int Ok = 0;
+
+    /// <summary>The command failed for a reason not covered below (an unexpected error, an unreadable answer).</summary>
+    public const int Failed = 1;
+
+    /// <summary>Bad arguments or usage: a missing, unknown or out-of-range option, conflicting options, an unreadable input file.</summary>
+    public const int Usage = 2;
+
+    /// <summary>The agent (admin socket) or the broker could not be reached at all.</summary>
+    public const int Unreachable = 3;
+
+    /// <summary>The agent refused the request, or a run finished only in part (readings refused, devices rejected).</summary>
+    public const int Refused = 4;
+
+    /// <summary>Interrupted by Ctrl+C before the command could finish (the shell convention, 128 + SIGINT).</summary>
+    public const int Interrupted = 130;
+}

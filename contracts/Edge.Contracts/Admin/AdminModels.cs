@@ -1,0 +1,70 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Edge.Contracts.Admin;
+
+// The agent's local admin interface (HTTP over a Unix domain socket), shared by the agent and edgectl.
+// Routes (all JSON; errors are RFC 7807 problem details with "title" and "detail"):
+//   GET    /v1/status                       -> AgentStatus
+//   GET    /v1/devices                      -> DeviceCredentialInfo[]
+//   POST   /v1/devices  {"serial": "..."}   -> 201 DeviceSecret (409 when the serial already has one)
+//   POST   /v1/devices/{serial}/rotate      -> DeviceSecret
+//   DELETE /v1/devices/{serial}             -> 204
+//   GET    /v1/deadletters?limit=N          -> DeadLetterInfo[] (newest first)
+
+/// <summary>A snapshot of what the agent is doing, for <c>edgectl agent status</c>.</summary>
+public sealed record AgentStatus(
+    string GatewayId,
+    string Version,
+    DateTimeOffset StartedAt,
+    double UptimeSeconds,
+    int DevicesConnected,
+    JournalStatus Journal,
+    IngestCounters Ingest,
+    long DeadLetters);
+
+/// <summary>Journal depth, size and quota, per lane.</summary>
+public sealed record JournalStatus(
+    string Path,
+    long Epoch,
+    long LastSequence,
+    long QuotaBytes,
+    long UsedBytes,
+    bool Encrypted,
+    IReadOnlyList<LaneStatus> Lanes,
+    IReadOnlyDictionary<string, long> ShedByReason);
+
+/// <summary>One lane of the journal: how many entries wait, their bytes, and the oldest one's age.</summary>
+public sealed record LaneStatus(string Lane, long Entries, long Bytes, double? OldestAgeSeconds);
+
+/// <summary>Counters since the agent started.</summary>
+public sealed record IngestCounters(long Accepted, long Duplicates, long Refused, IReadOnlyDictionary<string, long> RefusedByReason);
+
+/// <summary>A device credential as listed (never the secret).</summary>
+public sealed record DeviceCredentialInfo(string Serial, string Kind, DateTimeOffset CreatedAt, DateTimeOffset? RotatedAt, bool Connected);
+
+/// <summary>A freshly generated device secret; shown once, never stored in clear by the agent.</summary>
+public sealed record DeviceSecret(string Serial, string Secret);
+
+/// <summary>Request body for adding a device credential.</summary>
+public sealed record AddDeviceRequest(string Serial);
+
+/// <summary>A refused message kept for a technician to inspect.</summary>
+public sealed record DeadLetterInfo(
+    long Id,
+    DateTimeOffset ReceivedAt,
+    string ClientId,
+    string Topic,
+    string ReasonCode,
+    string Reason,
+    int PayloadBytes,
+    string PayloadPreview);
+
+/// <summary>Source-generated JSON for the admin models (web defaults: camelCase).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(AgentStatus))]
+[JsonSerializable(typeof(DeviceCredentialInfo[]))]
+[JsonSerializable(typeof(DeviceSecret))]
+[JsonSerializable(typeof(AddDeviceRequest))]
+[JsonSerializable(typeof(DeadLetterInfo[]))]
+public sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -1,0 +1,145 @@
+using System.Reflection;
+using Edge.Agent.Broker;
+using Edge.Agent.Credentials;
+using Edge.Agent.Hosting;
+using Edge.Agent.Ingest;
+using Edge.Agent.Journal;
+using Edge.Contracts.Admin;
+using Edge.Contracts.Devices;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+
+namespace Edge.Agent.Admin;
+
+/// <summary>The admin routes edgectl calls over the Unix socket (see Edge.Contracts.Admin for the shapes).</summary>
+internal static class AdminEndpoints
+{
+    private static readonly string Version =
+        typeof(AdminEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+
+    public static void MapAdmin(this IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/v1");
+        v1.MapGet("/status", Status);
+        v1.MapGet("/devices", ListDevices);
+        v1.MapPost("/devices", AddDevice);
+        v1.MapPost("/devices/{serial}/rotate", RotateDevice);
+        v1.MapDelete("/devices/{serial}", RemoveDevice);
+        v1.MapGet("/deadletters", ListDeadLetters);
+    }
+
+    private static IResult Status(ReadingJournal journal, IngestMetrics counters, ConnectedDevices connected, AgentClock clock, IOptions<AgentOptions> agent)
+    {
+        var snapshot = journal.Snapshot;
+        var lanes = Lanes.All.Select(lane => new LaneStatus(
+            Lanes.Name(lane),
+            snapshot.EntriesPerLane[(int)lane],
+            snapshot.BytesPerLane[(int)lane],
+            journal.OldestAge(lane)?.TotalSeconds)).ToList();
+        var status = new AgentStatus(
+            agent.Value.GatewayId,
+            Version,
+            clock.StartedAt,
+            clock.Uptime.TotalSeconds,
+            connected.Count,
+            new JournalStatus(journal.Path, snapshot.Epoch, snapshot.LastSequence, snapshot.QuotaBytes, snapshot.UsedBytes, journal.Encrypted, lanes, snapshot.ShedByReason),
+            new Contracts.Admin.IngestCounters(counters.Accepted, counters.Duplicates, counters.Refused, counters.RefusedByReason),
+            snapshot.DeadLetters);
+        return Results.Json(status, AdminJsonContext.Default.AgentStatus);
+    }
+
+    private static IResult ListDevices(DeviceCredentialStore store, ConnectedDevices connected)
+    {
+        var list = store.List()
+            .Select(c => new DeviceCredentialInfo(c.Serial, KindName(c.Serial), c.CreatedAt, c.RotatedAt, connected.IsConnected(c.Serial)))
+            .ToArray();
+        return Results.Json(list, AdminJsonContext.Default.DeviceCredentialInfoArray);
+    }
+
+    private static async Task<IResult> AddDevice(HttpRequest request, DeviceCredentialStore store)
+    {
+        AddDeviceRequest? body;
+        try
+        {
+            body = await request.ReadFromJsonAsync(AdminJsonContext.Default.AddDeviceRequest).ConfigureAwait(false);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            return Problem(400, "Invalid request body", $"expected {{\"serial\": \"CPAP-2301-9912\"}}: {ex.Message}");
+        }
+
+        if (!SerialNumber.TryParse(body?.Serial, out var serial, out var reason))
+        {
+            return Problem(400, "Invalid serial", $"serial: {reason}");
+        }
+
+        try
+        {
+            return Results.Json(store.Add(serial), AdminJsonContext.Default.DeviceSecret, statusCode: 201);
+        }
+        catch (CredentialConflictException ex)
+        {
+            return Problem(409, "Credential exists", ex.Message);
+        }
+    }
+
+    private static IResult RotateDevice(string serial, DeviceCredentialStore store)
+    {
+        if (!SerialNumber.TryParse(serial, out var parsed, out var reason))
+        {
+            return Problem(400, "Invalid serial", $"serial: {reason}");
+        }
+
+        try
+        {
+            return Results.Json(store.Rotate(parsed), AdminJsonContext.Default.DeviceSecret);
+        }
+        catch (KeyNotFoundException ex)
+        {
+            return Problem(404, "Unknown device", ex.Message);
+        }
+    }
+
+    private static IResult RemoveDevice(string serial, DeviceCredentialStore store)
+    {
+        if (!SerialNumber.TryParse(serial, out var parsed, out var reason))
+        {
+            return Problem(400, "Invalid serial", $"serial: {reason}");
+        }
+
+        return store.Remove(parsed) ? Results.NoContent() : Problem(404, "Unknown device", $"{serial} has no credential on this agent.");
+    }
+
+    private static IResult ListDeadLetters(ReadingJournal journal, int? limit)
+    {
+        if (limit is < 1 or > 10_000)
+        {
+            return Problem(400, "Invalid limit", "limit: must be between 1 and 10000");
+        }
+
+        var letters = journal.ListDeadLetters(limit ?? 100)
+            .Select(x => new DeadLetterInfo(
+                x.Id,
+                x.Letter.ReceivedAt,
+                x.Letter.ClientId,
+                x.Letter.Topic,
+                x.Letter.ReasonCode,
+                x.Letter.Reason,
+                x.PayloadBytes,
+                Preview(x.Letter.Payload.Span)))
+            .ToArray();
+        return Results.Json(letters, AdminJsonContext.Default.DeadLetterInfoArray);
+    }
+
+    // Valid UTF-8 is shown as text; anything else as base64 so a technician can still copy it.
+    private static string Preview(ReadOnlySpan<byte> payload) =>
+        System.Text.Unicode.Utf8.IsValid(payload) ? System.Text.Encoding.UTF8.GetString(payload) : "base64:" + Convert.ToBase64String(payload);
+
+    private static string KindName(string serial) =>
+        SerialNumber.TryParse(serial, out var parsed, out _) ? DeviceKinds.Name(parsed.Kind) : "unknown";
+
+    private static IResult Problem(int status, string title, string detail) =>
+        Results.Problem(statusCode: status, title: title, detail: detail);
+}

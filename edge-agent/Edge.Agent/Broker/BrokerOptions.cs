@@ -1,0 +1,51 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Edge.Agent.Broker;
+
+/// <summary>The device-facing MQTT broker.</summary>
+public sealed class BrokerOptions
+{
+    public const string SectionName = "Agent:Broker";
+
+    /// <summary>Address the listeners bind to. Default 0.0.0.0 (devices are on the clinic LAN).</summary>
+    [Required(ErrorMessage = "Agent:Broker:BindAddress is required.")]
+    public string BindAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>Plain MQTT port. Default 1883; 0 turns the plain listener off.</summary>
+    [Range(0, 65535, ErrorMessage = "Agent:Broker:Port must be between 0 (off) and 65535.")]
+    public int Port { get; set; } = 1883;
+
+    /// <summary>TLS listener; off unless a certificate is configured.</summary>
+    public BrokerTlsOptions Tls { get; set; } = new();
+
+    /// <summary>Most devices connected at once; more are refused with "server busy". Default 500.</summary>
+    [Range(1, 100_000, ErrorMessage = "Agent:Broker:MaxClients must be between 1 and 100000.")]
+    public int MaxClients { get; set; } = 500;
+
+    /// <summary>Largest accepted message payload in bytes (telemetry). Default 65536.</summary>
+    [Range(1024, 16 * 1024 * 1024, ErrorMessage = "Agent:Broker:MaxPayloadBytes must be between 1024 and 16777216.")]
+    public int MaxPayloadBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Longest keep-alive a device may ask for, in seconds; 0 (never) and longer are refused. Default 600.</summary>
+    [Range(10, 65535, ErrorMessage = "Agent:Broker:MaxKeepAliveSeconds must be between 10 and 65535.")]
+    public int MaxKeepAliveSeconds { get; set; } = 600;
+}
+
+/// <summary>The TLS listener. Devices may present a client certificate whose CN is their serial instead of a secret.</summary>
+public sealed class BrokerTlsOptions
+{
+    /// <summary>TLS port. Default 8883.</summary>
+    [Range(1, 65535, ErrorMessage = "Agent:Broker:Tls:Port must be between 1 and 65535.")]
+    public int Port { get; set; } = 8883;
+
+    /// <summary>Server certificate (PEM). Setting it turns the TLS listener on.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>Server private key (PEM, mode 0600).</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>CA (PEM) that signs device client certificates; unset means no certificate login.</summary>
+    public string? ClientCaPath { get; set; }
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(CertificatePath);
+}

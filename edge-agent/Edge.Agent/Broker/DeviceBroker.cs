@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Edge.Agent.Ingest;
+using Edge.Contracts.Devices;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MQTTnet.Server;
+
+namespace Edge.Agent.Broker;
+
+/// <summary>The MQTTnet server devices connect to: plain listener, optional TLS listener, auth, ACL and ingest.</summary>
+public sealed class DeviceBroker(
+    DeviceAuthenticator authenticator,
+    TopicAcl acl,
+    IngestPipeline ingest,
+    ConnectedDevices connected,
+    IOptions<BrokerOptions> options,
+    TimeProvider time,
+    ILogger<DeviceBroker> logger) : IHostedService, IDisposable
+{
+    private readonly BrokerOptions _options = options.Value;
+    private MqttServer? _server;
+
+    /// <summary>The running server, for features that publish to devices (config push).</summary>
+    public MqttServer Server => _server ?? throw new InvalidOperationException("The device broker has not started.");
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var address = IPAddress.Parse(_options.BindAddress);
+        var builder = new MqttServerOptionsBuilder()
+            .WithPersistentSessions()
+            .WithMaxPendingMessagesPerClient(1000);
+        var endpoints = new List<string>();
+        if (_options.Port > 0)
+        {
+            builder.WithDefaultEndpoint().WithDefaultEndpointBoundIPAddress(address).WithDefaultEndpointPort(_options.Port);
+            endpoints.Add($"mqtt://{address}:{_options.Port}");
+        }
+        else
+        {
+            builder.WithoutDefaultEndpoint();
+        }
+
+        if (_options.Tls.Enabled)
+        {
+            var tls = _options.Tls;
+            builder.WithEncryptedEndpoint()
+                .WithEncryptedEndpointBoundIPAddress(address)
+                .WithEncryptedEndpointPort(tls.Port)
+                .WithEncryptionCertificate(TlsMaterial.LoadServerCertificate(tls.CertificatePath!, tls.KeyPath));
+            if (tls.ClientCaPath is { } caPath)
+            {
+                var ca = X509CertificateLoader.LoadCertificateFromFile(caPath);
+                builder.WithClientCertificate((_, certificate, _, _) => TlsMaterial.IsIssuedBy(certificate, ca), false);
+            }
+
+            endpoints.Add($"mqtts://{address}:{tls.Port}");
+        }
+
+        _server = new MqttServerFactory().CreateMqttServer(builder.Build());
+        _server.ValidatingConnectionAsync += authenticator.ValidateAsync;
+        _server.InterceptingSubscriptionAsync += acl.AuthorizeSubscriptionAsync;
+        _server.InterceptingPublishAsync += ingest.HandleAsync;
+        _server.ClientConnectedAsync += OnConnectedAsync;
+        _server.ClientDisconnectedAsync += OnDisconnectedAsync;
+        await _server.StartAsync().ConfigureAwait(false);
+        Log.BrokerStarted(logger, string.Join(", ", endpoints));
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_server is null)
+        {
+            return;
+        }
+
+        // Stop accepting first: a publish in flight finishes its journal commit and gets its PUBACK.
+        _server.AcceptNewConnections = false;
+        await _server.StopAsync(new MqttServerStopOptions()).ConfigureAwait(false);
+        Log.BrokerStopped(logger);
+    }
+
+    public void Dispose() => _server?.Dispose();
+
+    private Task OnConnectedAsync(ClientConnectedEventArgs args)
+    {
+        if (args.SessionItems[SessionKeys.Serial] is SerialNumber serial)
+        {
+            connected.Connected(serial.Value, time.GetUtcNow());
+            Log.DeviceConnected(logger, serial.Value, args.RemoteEndPoint?.ToString() ?? "?", args.ProtocolVersion.ToString());
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private Task OnDisconnectedAsync(ClientDisconnectedEventArgs args)
+    {
+        connected.Disconnected(args.ClientId);
+        Log.DeviceDisconnected(logger, args.ClientId, args.DisconnectType.ToString());
+        return Task.CompletedTask;
+    }
+}

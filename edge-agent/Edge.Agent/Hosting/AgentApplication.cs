@@ -1,0 +1,129 @@
+using System.Globalization;
+using Edge.Agent.Admin;
+using Edge.Agent.Broker;
+using Edge.Agent.Credentials;
+using Edge.Agent.Ingest;
+using Edge.Agent.Journal;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Edge.Agent.Hosting;
+
+/// <summary>Composes the agent: configuration, one Add per feature, the admin socket. Used by Program and the tests.</summary>
+public static class AgentApplication
+{
+    /// <summary>Environment variable naming the configuration file instead of /etc/edge-agent/agent.json.</summary>
+    public const string ConfigFileVariable = "EDGE_AGENT_CONFIG";
+
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        // appsettings.json < /etc/edge-agent/agent.json < environment (Agent__…) < command line.
+        var configFile = Environment.GetEnvironmentVariable(ConfigFileVariable) ?? "/etc/edge-agent/agent.json";
+        builder.Configuration.AddJsonFile(configFile, optional: true, reloadOnChange: false);
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Configuration.AddCommandLine(args);
+
+        builder.Services.AddSystemd();
+        builder.Services.AddWindowsService(o => o.ServiceName = "edge-agent");
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<AgentClock>();
+        builder.AddAgentOptions();
+        builder.AddJournal();
+        builder.AddDeviceBroker();
+        builder.AddAdminSocket();
+
+        var app = builder.Build();
+        app.MapAdmin();
+        return app;
+    }
+
+    private static void AddAgentOptions(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<JournalOptions>().BindConfiguration(JournalOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<BrokerOptions>().BindConfiguration(BrokerOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => System.Net.IPAddress.TryParse(o.BindAddress, out _), "Agent:Broker:BindAddress must be an IP address such as 0.0.0.0 or 127.0.0.1.")
+            .Validate(o => !o.Tls.Enabled || File.Exists(o.Tls.CertificatePath), "Agent:Broker:Tls:CertificatePath does not exist.")
+            .Validate(o => o.Tls.ClientCaPath is null || File.Exists(o.Tls.ClientCaPath), "Agent:Broker:Tls:ClientCaPath does not exist.")
+            .Validate(o => o.Port > 0 || o.Tls.Enabled, "Agent:Broker:Port is 0 and no TLS certificate is set: devices could not connect at all.")
+            .ValidateOnStart();
+        builder.Services.AddOptions<LaneOptions>().BindConfiguration(LaneOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => o.CpapRrLow < o.CpapRrHigh, "Agent:Lanes:CpapRrLow must be below Agent:Lanes:CpapRrHigh.")
+            .ValidateOnStart();
+        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName)
+            .Validate(o => TryParseMode(o.SocketMode, out _), "Agent:Admin:SocketMode must be an octal file mode such as 0660.")
+            .ValidateOnStart();
+    }
+
+    private static void AddJournal(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(sp =>
+        {
+            var agent = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
+            var options = sp.GetRequiredService<IOptions<JournalOptions>>().Value;
+            var path = options.Path ?? Path.Combine(agent.StateDirectory, "journal.db");
+            var logger = sp.GetRequiredService<ILogger<ReadingJournal>>();
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var journal = ReadingJournal.Open(path, agent.GatewayId, options, sp.GetRequiredService<TimeProvider>(), logger);
+            var s = journal.Snapshot;
+            Log.JournalOpened(logger, path, s.Epoch, s.LastSequence, s.EntriesPerLane.Sum(), s.UsedBytes, s.QuotaBytes,
+                (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return journal;
+        });
+
+        // Registered before the broker so it stops after it: the last commit finishes before the file closes.
+        builder.Services.AddHostedService<JournalLifetime>();
+    }
+
+    private static void AddDeviceBroker(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(sp =>
+        {
+            var agent = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
+            return ActivatorUtilities.CreateInstance<DeviceCredentialStore>(sp, Path.Combine(agent.StateDirectory, "devices.json"));
+        });
+        builder.Services.AddSingleton<ConnectedDevices>();
+        builder.Services.AddSingleton<DeviceAuthenticator>();
+        builder.Services.AddSingleton<TopicAcl>();
+        builder.Services.AddSingleton<LaneClassifier>();
+        builder.Services.AddSingleton<IngestMetrics>();
+        builder.Services.AddSingleton<IngestPipeline>();
+        builder.Services.AddSingleton<DeviceBroker>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DeviceBroker>());
+    }
+
+    private static void AddAdminSocket(this WebApplicationBuilder builder)
+    {
+        var agent = builder.Configuration.GetSection(AgentOptions.SectionName).Get<AgentOptions>() ?? new AgentOptions();
+        var admin = builder.Configuration.GetSection(AdminOptions.SectionName).Get<AdminOptions>() ?? new AdminOptions();
+        var socketPath = admin.SocketPath ?? Path.Combine(agent.RuntimeDirectory, "admin.sock");
+        builder.Services.AddSingleton(new AdminSocket(socketPath));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(socketPath))!);
+            File.Delete(socketPath); // a stale socket from a crash would make the bind fail
+            kestrel.ListenUnixSocket(socketPath);
+        });
+        builder.Services.AddHostedService<AdminSocketPermissions>();
+    }
+
+    internal static bool TryParseMode(string text, out UnixFileMode mode)
+    {
+        var ok = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out _) &&
+                 text.All(c => c is >= '0' and <= '7') && text.Length is 3 or 4;
+        mode = ok ? (UnixFileMode)Convert.ToInt32(text, 8) : default;
+        return ok;
+    }
+}

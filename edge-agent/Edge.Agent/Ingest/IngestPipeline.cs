@@ -1,0 +1,144 @@
+using System.Buffers;
+using System.Diagnostics;
+using Edge.Agent.Broker;
+using Edge.Agent.Journal;
+using Edge.Contracts.Devices;
+using Edge.Contracts.Topics;
+using Edge.Contracts.Validation;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+
+namespace Edge.Agent.Ingest;
+
+/// <summary>
+/// Handles every PUBLISH a device sends. MQTTnet awaits this before it sends the PUBACK, so a reading is
+/// acknowledged only once the journal has committed and synced it. Refusals carry an MQTT 5 reason code and
+/// a reason string; bad input is dead-lettered and never stops the broker.
+/// </summary>
+public sealed class IngestPipeline(
+    ReadingJournal journal,
+    LaneClassifier lanes,
+    IngestMetrics counters,
+    IOptions<BrokerOptions> brokerOptions,
+    TimeProvider time,
+    ILogger<IngestPipeline> logger)
+{
+    private readonly PayloadLimits _limits = new(brokerOptions.Value.MaxPayloadBytes);
+
+    public async Task HandleAsync(InterceptingPublishEventArgs args)
+    {
+        // Messages the agent itself injects (retained config for devices) have no client and pass through.
+        if (string.IsNullOrEmpty(args.ClientId))
+        {
+            return;
+        }
+
+        // Device messages are consumed here; no device may read another's telemetry through the broker.
+        args.ProcessPublish = false;
+        var topic = args.ApplicationMessage.Topic;
+        if (args.SessionItems[SessionKeys.Serial] is not SerialNumber serial)
+        {
+            Refuse(args, MqttPubAckReasonCode.NotAuthorized, "the session has no authenticated device", deadLetter: true);
+            return;
+        }
+
+        if (!DeviceTopics.TryParse(topic, out var topicSerial, out var kind, out _))
+        {
+            Refuse(args, MqttPubAckReasonCode.TopicNameInvalid, $"'{topic}' is not a device topic (devices/{{serial}}/telemetry, …/status, …)", deadLetter: true);
+            return;
+        }
+
+        if (!string.Equals(topicSerial, serial.Value, StringComparison.Ordinal))
+        {
+            Refuse(args, MqttPubAckReasonCode.NotAuthorized, $"{serial} may publish only under devices/{serial}/", deadLetter: true);
+            return;
+        }
+
+        switch (kind)
+        {
+            case DeviceTopicKind.Telemetry:
+                await IngestTelemetryAsync(args, serial).ConfigureAwait(false);
+                break;
+            case DeviceTopicKind.Status:
+                // Online/offline presence (including the last will); the broker's connection events are the source of truth.
+                break;
+            case DeviceTopicKind.Config or DeviceTopicKind.Firmware:
+                Refuse(args, MqttPubAckReasonCode.NotAuthorized, $"'{topic}' is written by the agent, not by devices", deadLetter: true);
+                break;
+            default:
+                Refuse(args, MqttPubAckReasonCode.TopicNameInvalid, $"'{topic}' is not handled by this agent version", deadLetter: true);
+                break;
+        }
+    }
+
+    private async Task IngestTelemetryAsync(InterceptingPublishEventArgs args, SerialNumber serial)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var sequence = args.ApplicationMessage.Payload;
+        ReadOnlyMemory<byte> payload = sequence.IsSingleSegment ? sequence.First : sequence.ToArray();
+        var validated = PayloadValidator.ValidateTelemetry(payload.Span, serial, _limits);
+        if (!validated.IsValid)
+        {
+            Refuse(args, MqttPubAckReasonCode.PayloadFormatInvalid, validated.ErrorSummary(), deadLetter: true);
+            return;
+        }
+
+        var reading = validated.Value!;
+        var entry = new NewEntry(serial.Value, serial.Kind, lanes.Classify(reading), reading.Timestamp, payload);
+        AppendResult result;
+        try
+        {
+            result = await journal.AppendAsync(entry, args.CancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            throw; // the connection went away; MQTTnet sends nothing, the device re-sends
+        }
+        catch (Exception ex)
+        {
+            Log.AppendFailed(logger, args.ApplicationMessage.Topic, ex);
+            Refuse(args, MqttPubAckReasonCode.ImplementationSpecificError, "the gateway could not store the reading; retry later", deadLetter: false);
+            return;
+        }
+
+        switch (result.Outcome)
+        {
+            case AppendOutcome.Committed:
+                counters.RecordAccepted(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                break;
+            case AppendOutcome.Duplicate:
+                counters.RecordDuplicate();
+                break;
+            case AppendOutcome.QuotaExceeded:
+                // Back-pressure, not bad data: the device keeps the reading and retries, so it is not dead-lettered.
+                Refuse(args, MqttPubAckReasonCode.QuotaExceeded, "the gateway journal is full of urgent readings; back off and retry", deadLetter: false);
+                break;
+        }
+    }
+
+    private void Refuse(InterceptingPublishEventArgs args, MqttPubAckReasonCode code, string reason, bool deadLetter)
+    {
+        var codeName = code.ToString();
+        var topic = args.ApplicationMessage.Topic ?? "";
+        counters.RecordRefused(codeName);
+        Log.PublishRefused(logger, topic, args.ClientId, codeName, reason);
+        args.Response.ReasonCode = code;
+        args.Response.ReasonString = reason.Length <= 256 ? reason : reason[..256];
+
+        // MQTT 3.1.1 has no negative PUBACK. A permanent refusal is acknowledged (re-sending cannot help and it is
+        // dead-lettered); a transient one closes the connection so the device keeps the message and re-sends it.
+        var transient = code is MqttPubAckReasonCode.QuotaExceeded or MqttPubAckReasonCode.ImplementationSpecificError;
+        if (transient && args.SessionItems[SessionKeys.Protocol] is MqttProtocolVersion version && version != MqttProtocolVersion.V500)
+        {
+            args.CloseConnection = true;
+        }
+
+        if (deadLetter)
+        {
+            journal.AddDeadLetter(new DeadLetter(time.GetUtcNow(), args.ClientId, topic, codeName, reason, args.ApplicationMessage.Payload.ToArray()));
+        }
+    }
+}

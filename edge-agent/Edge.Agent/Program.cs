@@ -1,0 +1,4 @@
+using Edge.Agent.Hosting;
+
+var app = AgentApplication.Build(args);
+await app.RunAsync();

@@ -1,0 +1,35 @@
+# Shared helpers for run.sh, test.sh and bench.sh. Sourced, not run.
+
+# Installs Debian packages that are missing, without letting their init scripts start services
+# (a packaged mosquitto would otherwise grab port 1883 on a developer machine).
+ensure_debian_packages() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "==> installing ${missing[*]} (apt-get)"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  local policy=/usr/sbin/policy-rc.d created_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod +x "$policy" && created_policy=1
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ "$created_policy" -eq 1 ] && $sudo rm -f "$policy"
+  return 0
+}
+
+# Stops a packaged service that an earlier install may have started, so it cannot hold our ports.
+stop_packaged_service() {
+  command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$1" 2>/dev/null && systemctl stop "$1" || true
+  pkill -x "$1" 2>/dev/null || true
+}
+
+require_dotnet() {
+  if ! command -v dotnet >/dev/null 2>&1; then
+    echo "The .NET 10 SDK is required (https://learn.microsoft.com/dotnet/core/install/linux-debian)." >&2
+    exit 1
+  fi
+}

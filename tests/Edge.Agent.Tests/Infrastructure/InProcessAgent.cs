@@ -1,0 +1,61 @@
+using Edge.Agent.Hosting;
+using Edge.Agent.Journal;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Edge.Agent.Tests.Infrastructure;
+
+/// <summary>The real agent host, started in the test process on a free loopback port with its own state directory.</summary>
+internal sealed class InProcessAgent : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private InProcessAgent(WebApplication app, TempDirectory directory, int port, string socketPath)
+    {
+        _app = app;
+        Directory = directory;
+        Port = port;
+        SocketPath = socketPath;
+        Admin = AdminHttp.Create(socketPath);
+    }
+
+    public TempDirectory Directory { get; }
+
+    public int Port { get; }
+
+    public string SocketPath { get; }
+
+    public HttpClient Admin { get; }
+
+    public ReadingJournal Journal => _app.Services.GetRequiredService<ReadingJournal>();
+
+    public T Service<T>() where T : notnull => _app.Services.GetRequiredService<T>();
+
+    public static async Task<InProcessAgent> StartAsync(params string[] settings)
+    {
+        var directory = new TempDirectory();
+        var port = FreePort.Next();
+        var socketPath = directory.File("admin.sock");
+        string[] args =
+        [
+            "--Agent:GatewayId=gw-test",
+            $"--Agent:StateDirectory={directory.Path}",
+            $"--Agent:RuntimeDirectory={directory.Path}",
+            "--Agent:Broker:BindAddress=127.0.0.1",
+            $"--Agent:Broker:Port={port}",
+            "--Logging:LogLevel:Default=Warning",
+            .. settings,
+        ];
+        var app = AgentApplication.Build(args);
+        await app.StartAsync();
+        return new InProcessAgent(app, directory, port, socketPath);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Admin.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Directory.Dispose();
+    }
+}

@@ -1,0 +1,78 @@
+using System.Text;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace Edge.Agent.Tests.Infrastructure;
+
+/// <summary>A real MQTT client acting as one device.</summary>
+internal sealed class TestDevice : IAsyncDisposable
+{
+    private readonly IMqttClient _client;
+
+    private TestDevice(IMqttClient client, string serial)
+    {
+        _client = client;
+        Serial = serial;
+    }
+
+    public string Serial { get; }
+
+    public IMqttClient Client => _client;
+
+    public static async Task<(TestDevice? Device, MqttClientConnectResultCode Code, string? Reason)> TryConnectAsync(
+        int port, string serial, string? secret, string? clientId = null, MqttProtocolVersion protocol = MqttProtocolVersion.V500)
+    {
+        var client = new MqttClientFactory().CreateMqttClient();
+        var options = new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", port)
+            .WithClientId(clientId ?? serial)
+            .WithCredentials(serial, secret)
+            .WithProtocolVersion(protocol)
+            .WithTimeout(TimeSpan.FromSeconds(10))
+            .Build();
+        try
+        {
+            var result = await client.ConnectAsync(options);
+            if (result.ResultCode == MqttClientConnectResultCode.Success)
+            {
+                return (new TestDevice(client, serial), result.ResultCode, null);
+            }
+
+            client.Dispose();
+            return (null, result.ResultCode, result.ReasonString);
+        }
+        catch (MQTTnet.Adapter.MqttConnectingFailedException ex)
+        {
+            // MQTTnet 5 returns refusals as results; this is a transport failure.
+            client.Dispose();
+            return (null, MqttClientConnectResultCode.UnspecifiedError, ex.Message);
+        }
+    }
+
+    public static async Task<TestDevice> ConnectAsync(int port, string serial, string secret, MqttProtocolVersion protocol = MqttProtocolVersion.V500)
+    {
+        var (device, code, reason) = await TryConnectAsync(port, serial, secret, protocol: protocol);
+        return device ?? throw new InvalidOperationException($"{serial} could not connect: {code} {reason}");
+    }
+
+    public Task<MqttClientPublishResult> PublishAsync(string topic, string payload) =>
+        PublishAsync(topic, Encoding.UTF8.GetBytes(payload));
+
+    public Task<MqttClientPublishResult> PublishAsync(string topic, byte[] payload) =>
+        _client.PublishAsync(new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
+            .WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build());
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client.IsConnected)
+        {
+            await _client.DisconnectAsync();
+        }
+
+        _client.Dispose();
+    }
+}

@@ -1,0 +1,281 @@
+using System.Text;
+using Edge.Agent.Journal;
+using Edge.Agent.Tests.Infrastructure;
+using Edge.Contracts.Devices;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Edge.Agent.Tests.Journal;
+
+public sealed class ReadingJournalTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly FakeTimeProvider _time = new(Seed.Start);
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Appended_readings_are_read_back_in_sequence_order_with_their_identity()
+    {
+        await using var journal = Open();
+        var first = await journal.AppendAsync(Entry("OXY-8844-5521", 0));
+        var second = await journal.AppendAsync(Entry("OXY-8844-5521", 1));
+
+        Assert.Equal(AppendOutcome.Committed, first.Outcome);
+        Assert.Equal(first.Sequence + 1, second.Sequence);
+        var read = journal.Read(Lane.Routine, 0, 10);
+        Assert.Equal([first.Sequence, second.Sequence], read.Select(e => e.Sequence));
+        Assert.Equal("OXY-8844-5521", read[0].Serial);
+        Assert.Equal(DeviceKind.Oxygen, read[0].Kind);
+        Assert.Equal(Seed.Start, read[0].DeviceTime);
+        Assert.Equal(Seed.Oxygen("OXY-8844-5521", Seed.Start), Encoding.UTF8.GetString(read[0].Payload));
+    }
+
+    [Fact]
+    public async Task Reading_from_a_cursor_returns_only_later_entries()
+    {
+        await using var journal = Open();
+        for (var i = 0; i < 10; i++)
+        {
+            await journal.AppendAsync(Entry("OXY-8844-5521", i));
+        }
+
+        var page = journal.Read(Lane.Routine, afterSequence: 4, maxCount: 3);
+        Assert.Equal([5L, 6L, 7L], page.Select(e => e.Sequence));
+    }
+
+    [Fact]
+    public async Task Sequence_and_epoch_survive_a_reopen_and_a_new_file_gets_a_new_epoch()
+    {
+        long epoch;
+        long last;
+        await using (var journal = Open())
+        {
+            epoch = journal.Epoch;
+            await journal.AppendAsync(Entry("OXY-8844-5521", 0));
+            last = (await journal.AppendAsync(Entry("OXY-8844-5521", 1))).Sequence;
+            await journal.DeleteRangeAsync(Lane.Routine, 1, last);
+        }
+
+        await using (var reopened = Open())
+        {
+            Assert.Equal(epoch, reopened.Epoch);
+            var next = await reopened.AppendAsync(Entry("OXY-8844-5521", 2));
+            Assert.Equal(last + 1, next.Sequence); // never reused, even after the entries were deleted
+        }
+
+        await using var other = ReadingJournal.Open(_dir.File("other.db"), "gw-test", Options(), _time, NullLogger.Instance);
+        Assert.NotEqual(epoch, other.Epoch);
+    }
+
+    [Fact]
+    public async Task Deleting_a_range_removes_only_that_lane_and_range_and_frees_its_bytes()
+    {
+        await using var journal = Open();
+        for (var i = 0; i < 5; i++)
+        {
+            await journal.AppendAsync(Entry("OXY-8844-5521", i));
+        }
+
+        await journal.AppendAsync(Entry("OXY-8844-5521", 5, Lane.Urgent));
+        var before = journal.Snapshot.UsedBytes;
+
+        var removed = await journal.DeleteRangeAsync(Lane.Routine, 2, 4);
+
+        Assert.Equal(3, removed);
+        Assert.Equal([1L, 5L], journal.Read(Lane.Routine, 0, 10).Select(e => e.Sequence));
+        Assert.Single(journal.Read(Lane.Urgent, 0, 10));
+        Assert.True(journal.Snapshot.UsedBytes < before);
+        Assert.Equal(2, journal.Snapshot.EntriesPerLane[(int)Lane.Routine]);
+    }
+
+    [Fact]
+    public async Task The_same_reading_sent_twice_is_journaled_once_but_a_different_reading_with_the_same_timestamp_is_kept()
+    {
+        await using var journal = Open();
+        var reading = Entry("CPAP-2301-9912", 0);
+        Assert.Equal(AppendOutcome.Committed, (await journal.AppendAsync(reading)).Outcome);
+        Assert.Equal(AppendOutcome.Duplicate, (await journal.AppendAsync(reading)).Outcome);
+
+        var sameSecondOtherValues = reading with { Payload = Encoding.UTF8.GetBytes(Seed.Cpap("CPAP-2301-9912", Seed.Start, leak: 25)) };
+        Assert.Equal(AppendOutcome.Committed, (await journal.AppendAsync(sameSecondOtherValues)).Outcome);
+        Assert.Equal(2, journal.Read(Lane.Routine, 0, 10).Count);
+    }
+
+    [Fact]
+    public async Task A_duplicate_is_still_recognised_after_a_restart()
+    {
+        var reading = Entry("CPAP-2301-9912", 0);
+        await using (var journal = Open())
+        {
+            await journal.AppendAsync(reading);
+        }
+
+        await using var reopened = Open();
+        Assert.Equal(AppendOutcome.Duplicate, (await reopened.AppendAsync(reading)).Outcome);
+    }
+
+    [Fact]
+    public async Task At_quota_routine_readings_are_shed_oldest_first_and_counted_while_urgent_ones_are_kept()
+    {
+        var entrySize = EntrySize(Entry("OXY-8844-5521", 0));
+        await using var journal = Open(quotaBytes: entrySize * 10);
+        for (var i = 0; i < 3; i++)
+        {
+            await journal.AppendAsync(Entry("OXY-8844-5521", i, Lane.Urgent));
+        }
+
+        for (var i = 3; i < 10; i++)
+        {
+            await journal.AppendAsync(Entry("OXY-8844-5521", i));
+        }
+
+        // Full. Five more routine readings push out the five oldest routine ones.
+        for (var i = 10; i < 15; i++)
+        {
+            Assert.Equal(AppendOutcome.Committed, (await journal.AppendAsync(Entry("OXY-8844-5521", i))).Outcome);
+        }
+
+        var routine = journal.Read(Lane.Routine, 0, 100);
+        Assert.Equal(Enumerable.Range(8, 7).Select(i => (long)i + 1), routine.Select(e => e.Sequence));
+        Assert.Equal(3, journal.Read(Lane.Urgent, 0, 100).Count);
+        Assert.Equal(5, journal.Snapshot.ShedByReason["quota"]);
+        Assert.True(journal.Snapshot.UsedBytes <= entrySize * 10);
+    }
+
+    [Fact]
+    public async Task When_only_urgent_readings_are_left_the_journal_refuses_with_quota_exceeded_and_sheds_nothing()
+    {
+        var entrySize = EntrySize(Entry("OXY-8844-5521", 0));
+        await using var journal = Open(quotaBytes: entrySize * 4);
+        for (var i = 0; i < 4; i++)
+        {
+            await journal.AppendAsync(Entry("OXY-8844-5521", i, Lane.Urgent));
+        }
+
+        Assert.Equal(AppendOutcome.QuotaExceeded, (await journal.AppendAsync(Entry("OXY-8844-5521", 4, Lane.Urgent))).Outcome);
+        Assert.Equal(AppendOutcome.QuotaExceeded, (await journal.AppendAsync(Entry("OXY-8844-5521", 5))).Outcome);
+        Assert.Equal(4, journal.Read(Lane.Urgent, 0, 100).Count);
+        Assert.False(journal.Snapshot.ShedByReason.ContainsKey("quota"));
+    }
+
+    [Fact]
+    public async Task Counters_are_exact_after_reopen_without_scanning()
+    {
+        var entrySize = EntrySize(Entry("OXY-8844-5521", 0));
+        await using (var journal = Open(quotaBytes: entrySize * 5))
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                await journal.AppendAsync(Entry("OXY-8844-5521", i));
+            }
+
+            await journal.AppendAsync(Entry("OXY-8844-5521", 8, Lane.Urgent));
+        }
+
+        await using var reopened = Open(quotaBytes: entrySize * 5);
+        var snapshot = reopened.Snapshot;
+        Assert.Equal(9, snapshot.LastSequence);
+        Assert.Equal(1, snapshot.EntriesPerLane[(int)Lane.Urgent]);
+        Assert.Equal(reopened.Read(Lane.Routine, 0, 100).Count, snapshot.EntriesPerLane[(int)Lane.Routine]);
+        Assert.Equal(snapshot.EntriesPerLane.Sum() * entrySize, snapshot.UsedBytes);
+        Assert.Equal(4, snapshot.ShedByReason["quota"]); // 8 routine + 1 urgent into 5 slots
+        Assert.Equal(4, reopened.Read(Lane.Routine, 0, 100).Count);
+    }
+
+    [Fact]
+    public async Task A_large_journal_reopens_with_its_counts_and_keeps_its_sequence()
+    {
+        const int count = 50_000;
+        await using (var journal = Open(sync: false))
+        {
+            var pending = new List<Task<AppendResult>>();
+            for (var i = 0; i < count; i++)
+            {
+                pending.Add(journal.AppendAsync(Entry($"OXY-8844-{i % 100:0000}", i)).AsTask());
+            }
+
+            await Task.WhenAll(pending);
+        }
+
+        await using var reopened = Open();
+        Assert.Equal(count, reopened.Snapshot.EntriesPerLane[(int)Lane.Routine]);
+        Assert.Equal(count, reopened.Snapshot.LastSequence);
+        Assert.Equal(count + 1, (await reopened.AppendAsync(Entry("OXY-8844-0000", count + 1))).Sequence);
+        Assert.Equal(count - 9, reopened.Read(Lane.Routine, count - 10, 100)[0].Sequence);
+    }
+
+    [Fact]
+    public async Task Dead_letters_are_bounded_and_listed_newest_first()
+    {
+        await using var journal = Open(deadLetterCapacity: 10);
+        for (var i = 0; i < 15; i++)
+        {
+            journal.AddDeadLetter(new DeadLetter(Seed.Start.AddSeconds(i), "OXY-8844-5521", "devices/OXY-8844-5521/telemetry", "PayloadFormatInvalid", $"bad {i}", new byte[5000]));
+        }
+
+        await journal.AppendAsync(Entry("OXY-8844-5521", 0)); // dead letters ride on the next group commit
+
+        var letters = journal.ListDeadLetters(100);
+        Assert.Equal(10, letters.Count);
+        Assert.Equal("bad 14", letters[0].Letter.Reason);
+        Assert.Equal(5000, letters[0].PayloadBytes);
+        Assert.Equal(4096, letters[0].Letter.Payload.Length); // only a preview is kept
+        Assert.Equal(10, journal.Snapshot.DeadLetters);
+    }
+
+    [Fact]
+    public async Task A_journal_refuses_to_open_under_another_gateway_id()
+    {
+        await using (Open())
+        {
+        }
+
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            ReadingJournal.Open(_dir.File("journal.db"), "gw-other", Options(), _time, NullLogger.Instance));
+        Assert.Contains("gw-test", error.Message);
+        Assert.Contains("Agent:GatewayId", error.Message);
+    }
+
+    [Fact]
+    public async Task An_encrypted_journal_needs_its_key_and_the_key_file_must_be_private()
+    {
+        var key = _dir.File("journal.key");
+        await File.WriteAllTextAsync(key, "a-long-enough-test-key-0123456789");
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await using (var journal = Open(encryptionKeyFile: key))
+        {
+            Assert.True(journal.Encrypted);
+            await journal.AppendAsync(Entry("OXY-8844-5521", 0));
+        }
+
+        await using (var reopened = Open(encryptionKeyFile: key))
+        {
+            Assert.Single(reopened.Read(Lane.Routine, 0, 10));
+        }
+
+        Assert.ThrowsAny<Exception>(() => Open());
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        var error = Assert.Throws<InvalidOperationException>(() => Open(encryptionKeyFile: key));
+        Assert.Contains("chmod 600", error.Message);
+    }
+
+    private ReadingJournal Open(long quotaBytes = 1L << 30, bool sync = true, int deadLetterCapacity = 1000, string? encryptionKeyFile = null) =>
+        ReadingJournal.Open(_dir.File("journal.db"), "gw-test", Options(quotaBytes, sync, deadLetterCapacity, encryptionKeyFile), _time, NullLogger.Instance);
+
+    private static JournalOptions Options(long quotaBytes = 1L << 30, bool sync = true, int deadLetterCapacity = 1000, string? encryptionKeyFile = null) => new()
+    {
+        QuotaBytes = quotaBytes,
+        SyncOnCommit = sync,
+        DeadLetterCapacity = deadLetterCapacity,
+        EncryptionKeyFile = encryptionKeyFile,
+    };
+
+    private static NewEntry Entry(string serial, int second, Lane lane = Lane.Routine)
+    {
+        var at = Seed.Start.AddSeconds(second);
+        return new NewEntry(serial, DeviceKind.Oxygen, lane, at, Encoding.UTF8.GetBytes(Seed.Oxygen(serial, at)));
+    }
+
+    private static long EntrySize(NewEntry entry) => entry.Payload.Length + entry.Serial.Length + ReadingJournal.EntryOverheadBytes;
+}
