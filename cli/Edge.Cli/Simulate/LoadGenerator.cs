@@ -96,6 +96,13 @@ internal sealed class LoadGenerator
         PeriodicTimer? pacer = null;
         try
         {
+            // Connect first, as a device does when it boots: then "no device could connect" is about the
+            // broker, never about a slow pace that has not tried yet.
+            if (!await ConnectWithRetryAsync(session, stopSending, cancellationToken))
+            {
+                return;
+            }
+
             if (_options.RatePerDevice > 0)
             {
                 var period = TimeSpan.FromSeconds(1 / _options.RatePerDevice);
@@ -200,6 +207,24 @@ internal sealed class LoadGenerator
                     session.Refuse();
                     CountRefusal(result.ReasonCode);
                     return true;
+            }
+        }
+    }
+
+    /// <summary>Connects with backoff until it works; false when the broker refused the device for good.</summary>
+    async Task<bool> ConnectWithRetryAsync(DeviceSession session, CancellationToken stopSending, CancellationToken cancellationToken)
+    {
+        for (var failures = 1; ; failures++)
+        {
+            switch (await ConnectAsync(session, cancellationToken))
+            {
+                case true:
+                    return true;
+                case null:
+                    return false;
+                default:
+                    await Task.Delay(ReconnectBackoff(failures), _time, stopSending);
+                    break;
             }
         }
     }

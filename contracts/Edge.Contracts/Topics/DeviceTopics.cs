@@ -99,7 +99,7 @@ public static class DeviceTopics
         }
 
         var span = topicOrFilter.AsSpan();
-        return span.Length > Root.Length + serial.Length + 1
+        return span.Length >= Root.Length + serial.Length + 1
             && span.StartsWith(Root, StringComparison.Ordinal)
             && span.Slice(Root.Length, serial.Length).SequenceEqual(serial)
             && span[Root.Length + serial.Length] == '/';

@@ -35,7 +35,8 @@ public sealed class DeviceBroker(
         var endpoints = new List<string>();
         if (_options.Port > 0)
         {
-            builder.WithDefaultEndpoint().WithDefaultEndpointBoundIPAddress(address).WithDefaultEndpointPort(_options.Port);
+            // ReuseAddress: a restart after a crash must not wait for TIME_WAIT before devices can reconnect.
+            builder.WithDefaultEndpoint().WithDefaultEndpointBoundIPAddress(address).WithDefaultEndpointPort(_options.Port).WithDefaultEndpointReuseAddress();
             endpoints.Add($"mqtt://{address}:{_options.Port}");
         }
         else
@@ -49,6 +50,7 @@ public sealed class DeviceBroker(
             builder.WithEncryptedEndpoint()
                 .WithEncryptedEndpointBoundIPAddress(address)
                 .WithEncryptedEndpointPort(tls.Port)
+                .WithTlsEndpointReuseAddress()
                 .WithEncryptionCertificate(TlsMaterial.LoadServerCertificate(tls.CertificatePath!, tls.KeyPath));
             if (tls.ClientCaPath is { } caPath)
             {
