@@ -127,9 +127,10 @@ internal sealed class LoadGenerator
                 }
             }
         }
-        catch (OperationCanceledException) when (stopSending.IsCancellationRequested)
+        catch (OperationCanceledException) when (stopSending.IsCancellationRequested || cancellationToken.IsCancellationRequested)
         {
-            // The duration is over or the run was cancelled: a reading still being retried is left unacknowledged.
+            // The duration is over or the run was aborted: a reading still being retried is left unacknowledged.
+            // (Both tokens are checked: an abort can reach this continuation before the linked token hears of it.)
         }
         finally
         {

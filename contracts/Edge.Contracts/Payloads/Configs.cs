@@ -3,10 +3,13 @@ using System.Text.Json.Serialization;
 namespace Edge.Contracts.Payloads;
 
 /// <summary>A desired configuration, retained on <c>devices/{serial}/config</c>; the serial's kind picks the concrete shape.</summary>
-/// <remarks><see cref="Version"/> is set by the cloud (1, 2, …) so a device can acknowledge which config it applied.</remarks>
+/// <remarks>
+/// <see cref="Version"/> is set by the cloud (1, 2, …) so a device can acknowledge which config it applied. The order
+/// attributes keep serial and version ahead of the derived config when written.
+/// </remarks>
 public abstract record DeviceConfigMessage(
-    [property: JsonPropertyName("serial")] string Serial,
-    [property: JsonPropertyName("version")] int? Version);
+    [property: JsonPropertyName("serial"), JsonPropertyOrder(-2)] string Serial,
+    [property: JsonPropertyName("version"), JsonPropertyOrder(-1)] int? Version);
 
 /// <summary>Desired configuration of a CPAP or BiPAP machine.</summary>
 public sealed record CpapConfigMessage(

@@ -3,9 +3,10 @@ using System.Text.Json.Serialization;
 namespace Edge.Contracts.Payloads;
 
 /// <summary>One reading a device publishes on <c>devices/{serial}/telemetry</c>; the serial's kind picks the concrete shape.</summary>
+/// <remarks>The serializer lists derived properties first; the order attributes keep serial and timestamp leading, as devices send them.</remarks>
 public abstract record Telemetry(
-    [property: JsonPropertyName("serial")] string Serial,
-    [property: JsonPropertyName("timestamp"), JsonConverter(typeof(Rfc3339TimestampConverter))] DateTimeOffset Timestamp);
+    [property: JsonPropertyName("serial"), JsonPropertyOrder(-2)] string Serial,
+    [property: JsonPropertyName("timestamp"), JsonPropertyOrder(-1), JsonConverter(typeof(Rfc3339TimestampConverter))] DateTimeOffset Timestamp);
 
 /// <summary>Telemetry of a CPAP or BiPAP machine (BiPAP firmware publishes the CPAP shape).</summary>
 public sealed record CpapTelemetry(

@@ -125,10 +125,14 @@ internal static class WireTime
         return true;
     }
 
-    public static string FormatTimestamp(DateTimeOffset value) =>
-        value.Offset == TimeSpan.Zero
-            ? value.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture)
-            : value.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzzz", CultureInfo.InvariantCulture);
+    /// <summary>Writes RFC 3339 UTF-8 ("Z" for a zero offset, trailing zero fractions dropped); returns the byte count.</summary>
+    public static int FormatTimestamp(DateTimeOffset value, Span<byte> destination)
+    {
+        var format = value.Offset == TimeSpan.Zero ? "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'" : "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzzz";
+        return value.TryFormat(destination, out var written, format, CultureInfo.InvariantCulture)
+            ? written
+            : throw new ArgumentException("destination is too small for a timestamp", nameof(destination));
+    }
 
     public static string FormatDate(DateOnly value) => value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 

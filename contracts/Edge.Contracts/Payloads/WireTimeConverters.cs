@@ -18,8 +18,16 @@ internal sealed class Rfc3339TimestampConverter : JsonConverter<DateTimeOffset>
         return value;
     }
 
-    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(WireTime.FormatTimestamp(value));
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options)
+    {
+        // Written raw because the default encoder would turn '+' into "\u002B", which trips simple device parsers.
+        // The text is only digits and "-:.TZ+", so there is nothing to escape.
+        Span<byte> quoted = stackalloc byte[WireTime.MaxTimestampBytes + 2];
+        quoted[0] = (byte)'"';
+        var written = WireTime.FormatTimestamp(value, quoted[1..]);
+        quoted[written + 1] = (byte)'"';
+        writer.WriteRawValue(quoted[..(written + 2)], skipInputValidation: true);
+    }
 }
 
 /// <summary>Reads and writes a <see cref="DateOnly"/> as exactly <c>yyyy-MM-dd</c>.</summary>

@@ -26,8 +26,8 @@ internal static class PayloadRules
         Range(ref e, "metrics.pressure_cm_h2o", m.PressureCmH2O, 0, 40);
         Range(ref e, "metrics.respiratory_rate", m.RespiratoryRate, 0, 80);
         Range(ref e, "metrics.leak_rate_lpm", m.LeakRateLpm, 0, 200);
-        OptionalText(ref e, "metrics.patient_mode", m.PatientMode, 0, 32);
-        OptionalText(ref e, "firmware", t.Firmware, 0, 32);
+        Text(ref e, "metrics.patient_mode", m.PatientMode, 0, 32);
+        Text(ref e, "firmware", t.Firmware, 0, 32);
     }
 
     public static void OxygenTelemetry(OxygenTelemetry t, SerialNumber serial, ref ErrorList e)
@@ -41,8 +41,8 @@ internal static class PayloadRules
         {
             Range(ref e, "metrics.battery_pct", battery, 0, 100);
         }
-        OptionalText(ref e, "metrics.alarm_code", m.AlarmCode, 1, 32);
-        OptionalText(ref e, "status", t.Status, 0, 32);
+        Text(ref e, "metrics.alarm_code", m.AlarmCode, 1, 32);
+        Text(ref e, "status", t.Status, 0, 32);
     }
 
     public static void EcgTelemetry(EcgTelemetry t, SerialNumber serial, ref ErrorList e)
@@ -52,7 +52,7 @@ internal static class PayloadRules
         Range(ref e, "metrics.heart_rate_bpm", m.HeartRateBpm, 0, 400);
         Range(ref e, "metrics.qrs_ms", m.QrsMs, 0, 400);
         Range(ref e, "metrics.qt_ms", m.QtMs, 0, 1000);
-        OptionalText(ref e, "metrics.arrhythmia", m.Arrhythmia, 1, 64);
+        Text(ref e, "metrics.arrhythmia", m.Arrhythmia, 1, 64);
         OneOf(ref e, "metrics.signal_quality", m.SignalQuality, SignalQualities);
         OneOf(ref e, "lead", t.Lead, EcgLeads);
     }
@@ -197,7 +197,8 @@ internal static class PayloadRules
         return false;
     }
 
-    private static void OptionalText(ref ErrorList e, string field, string? value, int min, int max)
+    // Null passes: required text is already non-null once deserialized, and optional text may be absent.
+    private static void Text(ref ErrorList e, string field, string? value, int min, int max)
     {
         if (value is null || (value.Length >= min && value.Length <= max))
         {

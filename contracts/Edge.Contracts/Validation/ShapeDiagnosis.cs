@@ -210,7 +210,10 @@ internal static class ShapeDiagnosis
             }
             else if (!value.TryGetInt32(out _))
             {
-                errors.Add(field, $"must be a whole number (was {Quote(value.GetRawText())})");
+                var raw = value.GetRawText();
+                errors.Add(field, raw.AsSpan().IndexOfAny('.', 'e', 'E') < 0
+                    ? $"is out of range (was {Quote(raw)})"
+                    : $"must be a whole number (was {Quote(raw)})");
             }
         }
         else if (type == typeof(bool))

@@ -1,0 +1,68 @@
+using System.Globalization;
+using Edge.Benchmarks.Ingest;
+using Edge.Benchmarks.Journal;
+
+namespace Edge.Benchmarks;
+
+/// <summary>Parses <c>ingest|startup|encryption</c> and their few options.</summary>
+internal static class BenchmarkCommands
+{
+    private const string Usage = """
+        usage: Edge.Benchmarks <benchmark> [options]
+          ingest      [--connections 10,100] [--seconds 15] [--warmup 3]
+          startup     [--entries 1000000]
+          encryption  [--readings 50000] [--writers 20]
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            await Console.Error.WriteLineAsync(Usage);
+            return 2;
+        }
+
+        var options = ParseOptions(args.AsSpan(1));
+        if (options is null)
+        {
+            await Console.Error.WriteLineAsync(Usage);
+            return 2;
+        }
+
+        switch (args[0])
+        {
+            case "ingest":
+                var connections = options.GetValueOrDefault("connections", "10,100").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+                await IngestBenchmark.RunAsync(connections, TimeSpan.FromSeconds(Number(options, "seconds", 15)), TimeSpan.FromSeconds(Number(options, "warmup", 3)));
+                return 0;
+            case "startup":
+                await StartupBenchmark.RunAsync((int)Number(options, "entries", 1_000_000));
+                return 0;
+            case "encryption":
+                await EncryptionBenchmark.RunAsync((int)Number(options, "readings", 50_000), (int)Number(options, "writers", 20));
+                return 0;
+            default:
+                await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'\n{Usage}");
+                return 2;
+        }
+    }
+
+    private static Dictionary<string, string>? ParseOptions(ReadOnlySpan<string> args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i += 2)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            {
+                return null;
+            }
+
+            options[args[i][2..]] = args[i + 1];
+        }
+
+        return options;
+    }
+
+    private static double Number(Dictionary<string, string> options, string name, double fallback) =>
+        options.TryGetValue(name, out var text) ? double.Parse(text, CultureInfo.InvariantCulture) : fallback;
+}

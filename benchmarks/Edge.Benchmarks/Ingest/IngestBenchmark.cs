@@ -1,0 +1,180 @@
+using System.Globalization;
+using System.Net.Sockets;
+using Edge.Benchmarks.Processes;
+using Edge.Cli;
+using Edge.Cli.Admin;
+using Edge.Cli.Simulate;
+
+namespace Edge.Benchmarks.Ingest;
+
+/// <summary>
+/// The same MQTTnet load generator (QoS 1, seed-like readings, one in flight per device) against the agent with
+/// its durable journal and against mosquitto with Debian's default persistence, at each connection count.
+/// </summary>
+internal static class IngestBenchmark
+{
+    public static async Task RunAsync(int[] connectionCounts, TimeSpan measure, TimeSpan warmup)
+    {
+        var mosquitto = FindMosquitto();
+        foreach (var connections in connectionCounts)
+        {
+            var serials = SerialPlan.Generate([DeviceKind.Cpap, DeviceKind.Oxygen, DeviceKind.Ecg], connections, 9300);
+            var agent = await MeasureAgentAsync(serials, measure, warmup);
+            var broker = await MeasureMosquittoAsync(mosquitto, serials, measure, warmup);
+            JsonLine.Write(new Dictionary<string, object?>
+            {
+                ["bench"] = "ingest",
+                ["connections"] = connections,
+                ["seconds"] = measure.TotalSeconds,
+                ["agent_msgs_per_s"] = agent.Result.ReadingsPerSecond,
+                ["mosquitto_msgs_per_s"] = broker.Result.ReadingsPerSecond,
+                ["ratio"] = agent.Result.ReadingsPerSecond / broker.Result.ReadingsPerSecond,
+                ["agent_p50_ms"] = agent.Result.LatencyP50Milliseconds,
+                ["agent_p99_ms"] = agent.Result.LatencyP99Milliseconds,
+                ["agent_max_ms"] = agent.Result.LatencyMaxMilliseconds,
+                ["agent_rss_mb"] = agent.PeakRssMegabytes,
+                ["mosquitto_p50_ms"] = broker.Result.LatencyP50Milliseconds,
+                ["mosquitto_p99_ms"] = broker.Result.LatencyP99Milliseconds,
+                ["mosquitto_rss_mb"] = broker.PeakRssMegabytes,
+                ["agent_errors"] = agent.Result.Errors + agent.Result.Refused,
+                ["mosquitto_errors"] = broker.Result.Errors + broker.Result.Refused,
+            });
+        }
+    }
+
+    private static async Task<Measurement> MeasureAgentAsync(IReadOnlyList<string> serials, TimeSpan measure, TimeSpan warmup)
+    {
+        var state = Directory.CreateTempSubdirectory("edge-bench-agent-").FullName;
+        var port = FreePort();
+        var socket = Path.Combine(state, "admin.sock");
+        JsonLine.Progress($"agent: {serials.Count} connections, state {state}");
+        await using var agent = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-agent.dll")], new Dictionary<string, string>
+        {
+            ["Agent__GatewayId"] = "gw-bench",
+            ["Agent__StateDirectory"] = state,
+            ["Agent__RuntimeDirectory"] = state,
+            ["Agent__Broker__BindAddress"] = "127.0.0.1",
+            ["Agent__Broker__Port"] = port.ToString(CultureInfo.InvariantCulture),
+            ["Agent__Broker__MaxClients"] = "10000",
+            ["EDGE_AGENT_CONFIG"] = Path.Combine(state, "none.json"),
+            ["Logging__LogLevel__Default"] = "Warning",
+        }, Path.Combine(state, "agent.log"));
+        using var admin = new AgentAdminClient(socket);
+        await WaitAsync(async () =>
+        {
+            try
+            {
+                await admin.GetStatusAsync(CancellationToken.None);
+                return true;
+            }
+            catch (EdgectlException)
+            {
+                return false;
+            }
+        }, "the agent's admin socket");
+        var devices = await SimulatedCredentials.ProvisionAsync(admin, serials, CancellationToken.None);
+        var measurement = await MeasureAsync(port, devices, agent, measure, warmup);
+        Directory.Delete(state, recursive: true);
+        return measurement;
+    }
+
+    private static async Task<Measurement> MeasureMosquittoAsync(string mosquitto, IReadOnlyList<string> serials, TimeSpan measure, TimeSpan warmup)
+    {
+        var state = Directory.CreateTempSubdirectory("edge-bench-mosquitto-").FullName;
+        var port = FreePort();
+        var config = Path.Combine(state, "mosquitto.conf");
+        // Debian's packaged configuration keeps persistence on (saved on shutdown and every 30 min); so does this one.
+        await File.WriteAllTextAsync(config, $"""
+            listener {port} 127.0.0.1
+            allow_anonymous true
+            persistence true
+            persistence_location {state}/
+            {(Environment.UserName == "root" ? "user root" : "")}
+            """);
+        JsonLine.Progress($"mosquitto: {serials.Count} connections");
+        await using var broker = ChildProcess.Start(mosquitto, ["-c", config], logPath: Path.Combine(state, "mosquitto.log"));
+        await WaitAsync(() => Task.FromResult(CanConnect(port)), "mosquitto to listen");
+        var devices = serials.Select(s => new SimulatedDevice(s, Secret: null)).ToList();
+        var measurement = await MeasureAsync(port, devices, broker, measure, warmup);
+        Directory.Delete(state, recursive: true);
+        return measurement;
+    }
+
+    private static async Task<Measurement> MeasureAsync(int port, IReadOnlyList<SimulatedDevice> devices, ChildProcess server, TimeSpan measure, TimeSpan warmup)
+    {
+        await Generator(port, devices, warmup, seed: 1).RunAsync();
+        var peakRss = 0.0;
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                peakRss = Math.Max(peakRss, server.ResidentMegabytes());
+                await Task.Delay(200, CancellationToken.None);
+            }
+        });
+        var result = await Generator(port, devices, measure, seed: 2).RunAsync();
+        await sampling.CancelAsync();
+        await sampler;
+        return new Measurement(result, peakRss);
+    }
+
+    private static LoadGenerator Generator(int port, IReadOnlyList<SimulatedDevice> devices, TimeSpan duration, int seed) => new(new LoadGeneratorOptions
+    {
+        Port = port,
+        Devices = devices,
+        RatePerDevice = 0,
+        Duration = duration,
+        Seed = seed,
+    });
+
+    private static string FindMosquitto()
+    {
+        foreach (var candidate in new[] { "/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto" })
+        {
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException("mosquitto is not installed; ./bench.sh installs it (apt-get install mosquitto).");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static bool CanConnect(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(System.Net.IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task WaitAsync(Func<Task<bool>> ready, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await ready())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"timed out waiting for {what}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    private sealed record Measurement(LoadGeneratorResult Result, double PeakRssMegabytes);
+}
