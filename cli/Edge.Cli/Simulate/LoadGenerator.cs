@@ -43,7 +43,7 @@ internal sealed class LoadGenerator
         Interlocked.Read(ref _refused),
         Interlocked.Read(ref _reconnects),
         Interlocked.Read(ref _errors),
-        _startTimestamp == 0 ? TimeSpan.Zero : _time.GetElapsedTime(_startTimestamp),
+        Volatile.Read(ref _started) == 0 ? TimeSpan.Zero : _time.GetElapsedTime(Interlocked.Read(ref _startTimestamp)),
         _lastError);
 
     /// <summary>
@@ -57,7 +57,7 @@ internal sealed class LoadGenerator
             throw new InvalidOperationException("A LoadGenerator runs once; create a new one for another run.");
         }
 
-        _startTimestamp = _time.GetTimestamp();
+        Interlocked.Exchange(ref _startTimestamp, _time.GetTimestamp());
         // "Abort" is the caller's cancellation, or giving up on a broker no device could reach.
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var giveUp = _options.GiveUpIfNoConnectionAfter is { } patience ? new CancellationTokenSource(patience, _time) : new CancellationTokenSource();

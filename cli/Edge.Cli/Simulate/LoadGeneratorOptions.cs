@@ -8,6 +8,9 @@ internal sealed record LoadGeneratorOptions
     /// <summary>Fastest pacing supported per device; above it the timer cannot keep up, use 0 (unpaced) instead.</summary>
     public const double MaxRatePerDevice = 1000;
 
+    /// <summary>Slowest pacing supported per device (one reading every ~17 minutes); a timer cannot wait much longer.</summary>
+    public const double MinRatePerDevice = 0.001;
+
     /// <summary>Broker host name or address. Default: loopback, where the agent's broker listens on a gateway.</summary>
     public string Host { get; init; } = "127.0.0.1";
 
@@ -63,9 +66,10 @@ internal sealed record LoadGeneratorOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(Port, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Port, 65535);
         ArgumentOutOfRangeException.ThrowIfZero(Devices.Count, nameof(Devices));
-        if (!(RatePerDevice >= 0 && RatePerDevice <= MaxRatePerDevice))
+        if (!(RatePerDevice == 0 || (RatePerDevice >= MinRatePerDevice && RatePerDevice <= MaxRatePerDevice)))
         {
-            throw new ArgumentOutOfRangeException(nameof(RatePerDevice), RatePerDevice, $"Must be between 0 and {MaxRatePerDevice}.");
+            throw new ArgumentOutOfRangeException(
+                nameof(RatePerDevice), RatePerDevice, $"Must be 0 (unpaced) or between {MinRatePerDevice} and {MaxRatePerDevice}.");
         }
 
         if (Duration is { } duration)

@@ -23,7 +23,14 @@ internal static class SimulateCommand
         var port = CliOptions.Int32("--port", "Broker TCP port.", defaultValue: 1883, min: 1, max: 65535);
         var devices = CliOptions.Int32("--devices", "Number of simulated devices, one connection each.", defaultValue: 1, min: 1, max: SerialPlan.MaxDevices);
         var rate = CliOptions.Double(
-            "--rate", "Readings per second per device; 0 sends as fast as acknowledgements allow.", defaultValue: 1, min: 0, max: LoadGeneratorOptions.MaxRatePerDevice);
+            "--rate",
+            "Readings per second per device; 0 sends as fast as acknowledgements allow.",
+            defaultValue: 1,
+            min: 0,
+            max: LoadGeneratorOptions.MaxRatePerDevice,
+            check: value => value is > 0 and < LoadGeneratorOptions.MinRatePerDevice
+                ? $"--rate must be 0 or at least {LoadGeneratorOptions.MinRatePerDevice} (got {value})."
+                : null);
         var kinds = new Option<string>("--kinds")
         {
             Description = $"Device kinds, comma-separated, assigned round-robin: {string.Join(", ", DeviceKinds.Names)}.",
@@ -115,9 +122,20 @@ internal static class SimulateCommand
                 // A technician or script pointed at the wrong port should hear so, not watch retries forever.
                 GiveUpIfNoConnectionAfter = TimeSpan.FromSeconds(30),
             };
+            LoadGenerator generator;
+            try
+            {
+                generator = new LoadGenerator(options);
+            }
+            catch (ArgumentException ex)
+            {
+                // The option parsers catch nearly everything; this is the rest (e.g. a rate too slow to pace).
+                throw new EdgectlException($"invalid simulation settings: {ex.Message.ReplaceLineEndings(" ")}", ExitCodes.Usage, ex);
+            }
+
             var report = new SimulationReport(options, parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error);
             report.WriteStart();
-            var generator = new LoadGenerator(options);
+
             var result = await report.FollowAsync(generator, generator.RunAsync(cancellationToken));
 
             if (parseResult.GetValue(json))

@@ -99,7 +99,9 @@ internal sealed class SimulationReport(LoadGeneratorOptions options, TextWriter 
                 parts.Add($"{Units.Count(result.Unacknowledged)} reading(s) never acknowledged");
             }
 
-            error.WriteLine($"edgectl: the run finished in part: {string.Join("; ", parts)}. See edgectl deadletters list.");
+            // The agent keeps what it refused as dead letters; unacknowledged readings never got that far.
+            var hint = result.Refused > 0 ? " See edgectl deadletters list." : "";
+            error.WriteLine($"edgectl: the run finished in part: {string.Join("; ", parts)}.{hint}");
             return ExitCodes.Refused;
         }
 

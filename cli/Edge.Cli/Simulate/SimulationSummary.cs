@@ -1,6 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace Edge.Cli.Simulate;
 
 /// <summary>The one-line JSON summary of <c>edgectl simulate --json</c>, for scripts and benchmarks.</summary>
@@ -44,9 +41,3 @@ internal sealed record SimulationSummary(
         result.Cancelled,
         result.LastError);
 }
-
-/// <summary>Source-generated JSON for the simulator's summary and credentials file (camelCase, like the admin API).</summary>
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
-[JsonSerializable(typeof(SimulationSummary))]
-[JsonSerializable(typeof(Dictionary<string, string>))]
-internal sealed partial class SimulateJsonContext : JsonSerializerContext;

@@ -25,13 +25,27 @@ internal static class CliOptions
             long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out v)),
     };
 
-    public static Option<double> Double(string name, string description, double defaultValue, double min, double max) => new(name)
+    /// <summary>A number in [min, max]; <c>check</c> adds a rule past the range (an error message, or null when fine).</summary>
+    public static Option<double> Double(
+        string name, string description, double defaultValue, double min, double max, Func<double, string?>? check = null)
     {
-        Description = description,
-        DefaultValueFactory = _ => defaultValue,
-        CustomParser = result => ParseInRange(result, name, min, max, static (string s, out double v) =>
-            double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out v) && double.IsFinite(v)),
-    };
+        return new Option<double>(name)
+        {
+            Description = description,
+            DefaultValueFactory = _ => defaultValue,
+            CustomParser = result =>
+            {
+                var value = ParseInRange(result, name, min, max, static (string s, out double v) =>
+                    double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out v) && double.IsFinite(v));
+                if (!result.Errors.Any() && check?.Invoke(value) is { } problem)
+                {
+                    result.AddError(problem);
+                }
+
+                return value;
+            },
+        };
+    }
 
     /// <summary>A duration such as <c>500ms</c>, <c>30s</c>, <c>5m</c>, <c>2h</c> (a bare number is seconds).</summary>
     public static Option<TimeSpan?> OptionalDuration(string name, string description, TimeSpan min, TimeSpan max) => new(name)

@@ -12,6 +12,9 @@ internal static partial class Log
     [LoggerMessage(1002, LogLevel.Error, "Journal group commit of {Count} operations failed; nothing in it was acknowledged")]
     public static partial void JournalCommitFailed(ILogger logger, int count, Exception error);
 
+    [LoggerMessage(1004, LogLevel.Critical, "Journal fdatasync failed: acknowledged durability can no longer be promised; stopping so the service restarts and reopens the journal from disk")]
+    public static partial void JournalSyncFailed(ILogger logger, Exception error);
+
     [LoggerMessage(1003, LogLevel.Information, "Journal closed cleanly")]
     public static partial void JournalClosed(ILogger logger);
 

@@ -3,36 +3,15 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Edge.Agent.Journal;
 
-/// <summary>
-/// Flushes a file that another component (LiteDB) writes. LiteDB 5 writes its log on commit but never fsyncs it,
-/// so the journal opens its own descriptor on the log and syncs that: the page cache is per file, not per descriptor.
-/// </summary>
-internal sealed partial class FileSync : IDisposable
+/// <summary>The two durability calls the journal needs: fdatasync a file, fsync a directory.</summary>
+internal static partial class FileSync
 {
-    private readonly SafeFileHandle _handle;
-
-    private FileSync(SafeFileHandle handle) => _handle = handle;
-
-    /// <summary>Opens the file for syncing, or returns null when it does not exist yet.</summary>
-    public static FileSync? TryOpen(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
-        // Windows needs write access for FlushFileBuffers; Linux syncs through a read-only descriptor.
-        var access = OperatingSystem.IsWindows() ? FileAccess.ReadWrite : FileAccess.Read;
-        var handle = File.OpenHandle(path, FileMode.Open, access, FileShare.ReadWrite | FileShare.Delete);
-        return new FileSync(handle);
-    }
-
-    /// <summary>Makes everything written to the file so far durable (fdatasync on Linux).</summary>
-    public void Sync()
+    /// <summary>Makes everything written to the file so far durable (fdatasync on Linux, FlushFileBuffers on Windows).</summary>
+    public static void DataSync(SafeFileHandle handle)
     {
         if (OperatingSystem.IsWindows())
         {
-            if (!FlushFileBuffers(_handle))
+            if (!FlushFileBuffers(handle))
             {
                 throw new IOException($"FlushFileBuffers failed ({Marshal.GetLastPInvokeError()}).");
             }
@@ -40,8 +19,7 @@ internal sealed partial class FileSync : IDisposable
             return;
         }
 
-        var fd = (int)_handle.DangerousGetHandle();
-        if (Fdatasync(fd) != 0)
+        if (Fdatasync((int)handle.DangerousGetHandle()) != 0)
         {
             throw new IOException($"fdatasync failed (errno {Marshal.GetLastPInvokeError()}).");
         }
@@ -64,15 +42,16 @@ internal sealed partial class FileSync : IDisposable
 
         try
         {
-            _ = Fsync(fd);
+            if (Fsync(fd) != 0)
+            {
+                throw new IOException($"fsync of directory {directory} failed (errno {Marshal.GetLastPInvokeError()}).");
+            }
         }
         finally
         {
             _ = Close(fd);
         }
     }
-
-    public void Dispose() => _handle.Dispose();
 
     [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
     private static partial int Fdatasync(int fd);

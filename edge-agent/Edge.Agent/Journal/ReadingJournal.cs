@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Threading.Channels;
 using Edge.Contracts.Devices;
 using LiteDB;
+using LiteDB.Engine;
 using Microsoft.Extensions.Logging;
 
 namespace Edge.Agent.Journal;
@@ -11,12 +12,17 @@ namespace Edge.Agent.Journal;
 /// One writer task applies all changes in group commits (everything queued at that moment, one transaction,
 /// one fdatasync); readers query committed data concurrently. There is no commit timer: a group is as large
 /// as the number of publishers waiting, which is what keeps latency low with few devices.
+/// Each group is stored as one segment document per lane (an array of entries keyed by its first sequence),
+/// because a LiteDB document costs ~50 µs to insert and the per-reading cost, not the disk, limits throughput.
 /// </summary>
 public sealed class ReadingJournal : IAsyncDisposable
 {
     // Per-entry bytes counted against the quota on top of the payload: identity, times, BSON framing, index node.
     internal const int EntryOverheadBytes = 96;
     private const int PreviewBytes = 4096;
+
+    // LiteDB documents are limited to 16 MiB; a segment is closed well before that.
+    private const int MaxSegmentPayloadBytes = 1 << 20;
     private const string MetaId = "journal";
 
     private static readonly string[] LaneCollections = ["urgent", "routine"];
@@ -29,24 +35,29 @@ public sealed class ReadingJournal : IAsyncDisposable
     private readonly JournalOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly string _logPath;
+    private readonly DurableFileStream _dataStream;
+    private readonly DurableFileStream _logStream;
+    private readonly Channel<List<WriteOp>> _committed = Channel.CreateUnbounded<List<WriteOp>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly TaskCompletionSource _faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _syncer;
+    private int _disposed;
     private readonly DuplicateFilter _duplicates = new();
+    private readonly List<BsonDocument>[] _staged = [[], []];
+    private readonly long[] _stagedBytes = new long[2];
     private readonly Task _writer;
-    private FileSync? _logSync;
     private State _state;
     private volatile JournalSnapshot _snapshot;
 
-    private ReadingJournal(LiteDatabase db, string path, string gatewayId, JournalOptions options, TimeProvider time, ILogger logger)
+    private ReadingJournal(LiteDatabase db, DurableFileStream data, DurableFileStream log, string path, string gatewayId, JournalOptions options, TimeProvider time, ILogger logger)
     {
         _db = db;
+        _dataStream = data;
+        _logStream = log;
         _options = options;
         _time = time;
         _logger = logger;
         Path = path;
         GatewayId = gatewayId;
-        _logPath = System.IO.Path.Combine(
-            System.IO.Path.GetDirectoryName(path) ?? ".",
-            System.IO.Path.GetFileNameWithoutExtension(path) + "-log" + System.IO.Path.GetExtension(path));
         _lanes = [db.GetCollection(LaneCollections[0], BsonAutoId.Int64), db.GetCollection(LaneCollections[1], BsonAutoId.Int64)];
         _meta = db.GetCollection("meta");
         _deadLetters = db.GetCollection("dead_letters", BsonAutoId.Int64);
@@ -55,6 +66,7 @@ public sealed class ReadingJournal : IAsyncDisposable
         LoadDuplicateWindow(options.DuplicateWindow);
         _snapshot = _state.ToSnapshot(options.QuotaBytes);
         _writer = Task.Run(RunWriterAsync);
+        _syncer = Task.Run(RunSyncerAsync);
     }
 
     /// <summary>The journal file.</summary>
@@ -72,37 +84,51 @@ public sealed class ReadingJournal : IAsyncDisposable
     /// <summary>Counters as of the last commit (cheap; no database access).</summary>
     public JournalSnapshot Snapshot => _snapshot;
 
+    /// <summary>
+    /// Completes with the error if the journal can no longer promise durability (an fdatasync failed: after EIO the
+    /// page cache cannot be trusted). The host stops on it so the service restarts and reopens what is on disk.
+    /// </summary>
+    public Task Faulted => _faulted.Task;
+
     /// <summary>Opens (or creates) the journal. Does not scan it: start-up cost does not grow with the backlog.</summary>
     public static ReadingJournal Open(string path, string gatewayId, JournalOptions options, TimeProvider time, ILogger logger)
     {
-        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+        var fullPath = System.IO.Path.GetFullPath(path);
+        var directory = System.IO.Path.GetDirectoryName(fullPath)!;
         Directory.CreateDirectory(directory);
-        var created = !File.Exists(path);
-        var connection = new ConnectionString
-        {
-            Filename = path,
-            Connection = ConnectionType.Direct,
-            Password = options.EncryptionKeyFile is null ? null : KeyFile.Read(options.EncryptionKeyFile),
-        };
+        var password = options.EncryptionKeyFile is null ? null : KeyFile.Read(options.EncryptionKeyFile);
+        var created = !File.Exists(fullPath);
 
-        var db = new LiteDatabase(connection);
+        // LiteDB gets our streams rather than file names: their Flush() is a real fsync, which LiteDB's own encrypted
+        // stream never issues (strace shows its checkpoint truncating the log without syncing the data file).
+        DurableFileStream? data = null;
+        DurableFileStream? log = null;
+        LiteDatabase? db = null;
         try
         {
-            var journal = new ReadingJournal(db, path, gatewayId, options, time, logger);
+            data = new DurableFileStream(fullPath);
+            log = new DurableFileStream(LogPathFor(fullPath));
             if (created)
             {
-                // The new file's directory entry must survive a power cut too, or the journal vanishes whole.
+                // The new files' directory entries must survive a power cut too, or the journal vanishes whole.
                 FileSync.SyncDirectory(directory);
             }
 
-            return journal;
+            db = new LiteDatabase(new LiteEngine(new EngineSettings { DataStream = data, LogStream = log, Password = password }));
+            return new ReadingJournal(db, data, log, fullPath, gatewayId, options, time, logger);
         }
         catch
         {
-            db.Dispose();
+            db?.Dispose();
+            log?.Dispose();
+            data?.Dispose();
             throw;
         }
     }
+
+    internal static string LogPathFor(string path) => System.IO.Path.Combine(
+        System.IO.Path.GetDirectoryName(path) ?? ".",
+        System.IO.Path.GetFileNameWithoutExtension(path) + "-log" + System.IO.Path.GetExtension(path));
 
     /// <summary>Journals a reading and completes once it is committed and synced (or refused).</summary>
     public ValueTask<AppendResult> AppendAsync(NewEntry entry, CancellationToken cancellationToken = default)
@@ -110,7 +136,7 @@ public sealed class ReadingJournal : IAsyncDisposable
         var op = new AppendOp(entry);
         if (!_ops.Writer.TryWrite(op))
         {
-            throw new ObjectDisposedException(nameof(ReadingJournal), "The journal is closed.");
+            throw new InvalidOperationException("The journal is closed or faulted.", _faulted.Task.Exception?.InnerException);
         }
 
         return new ValueTask<AppendResult>(op.Completion.Task.WaitAsync(cancellationToken));
@@ -122,7 +148,7 @@ public sealed class ReadingJournal : IAsyncDisposable
         var op = new DeleteRangeOp(lane, first, last);
         if (!_ops.Writer.TryWrite(op))
         {
-            throw new ObjectDisposedException(nameof(ReadingJournal), "The journal is closed.");
+            throw new InvalidOperationException("The journal is closed or faulted.", _faulted.Task.Exception?.InnerException);
         }
 
         return op.Completion.Task;
@@ -135,9 +161,19 @@ public sealed class ReadingJournal : IAsyncDisposable
     public IReadOnlyList<JournalEntry> Read(Lane lane, long afterSequence, int maxCount)
     {
         var list = new List<JournalEntry>(Math.Min(maxCount, 1024));
-        foreach (var doc in _lanes[(int)lane].Find(Query.GT("_id", afterSequence), 0, maxCount))
+        foreach (var segment in SegmentsFrom(_lanes[(int)lane], afterSequence + 1))
         {
-            list.Add(ToEntry(doc, lane));
+            foreach (var entry in segment["e"].AsArray)
+            {
+                if (entry["q"].AsInt64 > afterSequence)
+                {
+                    list.Add(ToEntry(entry.AsDocument, lane));
+                    if (list.Count == maxCount)
+                    {
+                        return list;
+                    }
+                }
+            }
         }
 
         return list;
@@ -147,7 +183,7 @@ public sealed class ReadingJournal : IAsyncDisposable
     public TimeSpan? OldestAge(Lane lane)
     {
         var first = _lanes[(int)lane].Find(Query.All(), 0, 1).FirstOrDefault();
-        return first is null ? null : _time.GetUtcNow() - new DateTimeOffset(first["r"].AsInt64, TimeSpan.Zero);
+        return first is null ? null : _time.GetUtcNow() - new DateTimeOffset(first["e"].AsArray[0]["r"].AsInt64, TimeSpan.Zero);
     }
 
     /// <summary>The newest dead letters first.</summary>
@@ -171,10 +207,17 @@ public sealed class ReadingJournal : IAsyncDisposable
     /// <summary>Stops taking writes, finishes the group in progress and closes the file cleanly.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _ops.Writer.TryComplete();
         await _writer.ConfigureAwait(false);
-        _logSync?.Dispose();
+        await _syncer.ConfigureAwait(false);
         _db.Dispose();
+        _logStream.Dispose();
+        _dataStream.Dispose();
     }
 
     private async Task RunWriterAsync()
@@ -188,13 +231,65 @@ public sealed class ReadingJournal : IAsyncDisposable
                 group.Add(op);
             }
 
-            CommitGroup(group);
-            group.Clear();
+            if (CommitGroup(group))
+            {
+                _committed.Writer.TryWrite(group);
+                group = new List<WriteOp>(_options.MaxGroupCommit);
+            }
+            else
+            {
+                group.Clear();
+            }
+        }
+
+        _committed.Writer.TryComplete();
+    }
+
+    // Overlaps the disk flush with the next group's commit: while one fdatasync runs, the writer commits the next
+    // group, and the following fdatasync covers every group committed before it started.
+    private async Task RunSyncerAsync()
+    {
+        var reader = _committed.Reader;
+        var ready = new List<List<WriteOp>>();
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var group))
+            {
+                ready.Add(group);
+            }
+
+            try
+            {
+                Sync();
+            }
+            catch (Exception ex)
+            {
+                Log.JournalSyncFailed(_logger, ex);
+                _faulted.TrySetException(ex);
+                _ops.Writer.TryComplete();
+                foreach (var op in ready.SelectMany(g => g))
+                {
+                    op.Fail(ex);
+                }
+
+                ready.Clear();
+                continue;
+            }
+
+            foreach (var group in ready)
+            {
+                foreach (var op in group)
+                {
+                    op.Complete();
+                }
+            }
+
+            ready.Clear();
         }
     }
 
     // Everything between BeginTrans and Commit runs synchronously on one thread: LiteDB binds a transaction to its thread.
-    private void CommitGroup(List<WriteOp> group)
+    private bool CommitGroup(List<WriteOp> group)
     {
         var before = _state.Clone();
         var accepted = new List<(string Serial, long Ticks, ulong Hash)>();
@@ -217,13 +312,14 @@ public sealed class ReadingJournal : IAsyncDisposable
                 }
             }
 
+            WriteStagedSegments();
             _meta.Upsert(_state.ToDocument(MetaId, GatewayId));
             _db.Commit();
-            Sync();
         }
         catch (Exception ex)
         {
             TryRollback();
+            ClearStaged();
             _state = before;
             Log.JournalCommitFailed(_logger, group.Count, ex);
             foreach (var op in group)
@@ -231,7 +327,7 @@ public sealed class ReadingJournal : IAsyncDisposable
                 op.Fail(ex);
             }
 
-            return;
+            return false;
         }
 
         foreach (var (serial, ticks, hash) in accepted)
@@ -240,10 +336,7 @@ public sealed class ReadingJournal : IAsyncDisposable
         }
 
         _snapshot = _state.ToSnapshot(_options.QuotaBytes);
-        foreach (var op in group)
-        {
-            op.Complete();
-        }
+        return true;
     }
 
     private AppendResult Append(NewEntry entry, List<(string Serial, long Ticks, ulong Hash)> accepted)
@@ -271,7 +364,7 @@ public sealed class ReadingJournal : IAsyncDisposable
         var sequence = ++_state.LastSequence;
         var doc = new BsonDocument
         {
-            ["_id"] = sequence,
+            ["q"] = sequence,
             ["s"] = entry.Serial,
             ["k"] = (int)entry.Kind,
             ["t"] = ticks,
@@ -279,7 +372,7 @@ public sealed class ReadingJournal : IAsyncDisposable
             ["r"] = _time.GetUtcNow().UtcTicks,
             ["p"] = entry.Payload.ToArray(),
         };
-        _lanes[(int)entry.Lane].Insert(doc);
+        Stage(entry.Lane, doc, size);
         _state.Bytes[(int)entry.Lane] += size;
         _state.Counts[(int)entry.Lane]++;
         accepted.Add((entry.Serial, ticks, hash));
@@ -290,27 +383,21 @@ public sealed class ReadingJournal : IAsyncDisposable
     {
         var routine = _lanes[(int)Lane.Routine];
         long freed = 0;
-        while (freed < bytesNeeded)
+        while (freed < bytesNeeded && routine.Find(Query.All(), 0, 1).FirstOrDefault() is { } segment)
         {
-            var oldest = routine.Find(Query.All(), 0, 64).ToList();
-            if (oldest.Count == 0)
-            {
-                return;
-            }
+            var freedBefore = freed;
+            freed += RemoveEntries(routine, Lane.Routine, segment, (_, freedHere) => freedBefore + freedHere < bytesNeeded, shedReason: "quota");
+        }
 
-            foreach (var doc in oldest)
-            {
-                routine.Delete(doc["_id"]);
-                var size = EntrySize(doc["s"].AsString, doc["p"].AsBinary.Length);
-                freed += size;
-                _state.Bytes[(int)Lane.Routine] -= size;
-                _state.Counts[(int)Lane.Routine]--;
-                _state.Shed["quota"] = _state.Shed.GetValueOrDefault("quota") + 1;
-                if (freed >= bytesNeeded)
-                {
-                    return;
-                }
-            }
+        // Still short: this group's own routine readings, oldest first (only with a quota smaller than one group).
+        var staged = _staged[(int)Lane.Routine];
+        while (freed < bytesNeeded && staged.Count > 0)
+        {
+            var size = EntrySize(staged[0]);
+            staged.RemoveAt(0);
+            _stagedBytes[(int)Lane.Routine] -= size;
+            freed += size;
+            Account(Lane.Routine, -size, "quota");
         }
     }
 
@@ -318,15 +405,135 @@ public sealed class ReadingJournal : IAsyncDisposable
     {
         var collection = _lanes[(int)lane];
         var removed = 0;
-        foreach (var doc in collection.Find(Query.Between("_id", first, last)).ToList())
+        foreach (var segment in SegmentsFrom(collection, first).TakeWhile(d => d["_id"].AsInt64 <= last).ToList())
         {
-            collection.Delete(doc["_id"]);
-            _state.Bytes[(int)lane] -= EntrySize(doc["s"].AsString, doc["p"].AsBinary.Length);
-            _state.Counts[(int)lane]--;
-            removed++;
+            var before = _state.Counts[(int)lane];
+            RemoveEntries(collection, lane, segment, (e, _) => e["q"].AsInt64 >= first && e["q"].AsInt64 <= last, shedReason: null);
+            removed += (int)(before - _state.Counts[(int)lane]);
         }
 
         return removed;
+    }
+
+    // Removes the entries the predicate selects (for shedding: a prefix; for acks: a range) and rewrites or deletes
+    // the segment. Returns the bytes freed.
+    private long RemoveEntries(ILiteCollection<BsonDocument> collection, Lane lane, BsonDocument segment, Func<BsonDocument, long, bool> remove, string? shedReason)
+    {
+        var kept = new BsonArray();
+        long freed = 0;
+        foreach (var value in segment["e"].AsArray)
+        {
+            var entry = value.AsDocument;
+            if (remove(entry, freed))
+            {
+                var size = EntrySize(entry);
+                freed += size;
+                Account(lane, -size, shedReason);
+            }
+            else
+            {
+                kept.Add(entry);
+            }
+        }
+
+        if (kept.Count == 0)
+        {
+            collection.Delete(segment["_id"]);
+        }
+        else if (freed > 0)
+        {
+            segment["e"] = kept;
+            collection.Update(segment);
+        }
+
+        return freed;
+    }
+
+    private void Account(Lane lane, long bytes, string? shedReason)
+    {
+        _state.Bytes[(int)lane] += bytes;
+        _state.Counts[(int)lane] += Math.Sign(bytes);
+        if (shedReason is not null)
+        {
+            _state.Shed[shedReason] = _state.Shed.GetValueOrDefault(shedReason) + 1;
+        }
+    }
+
+    private void Stage(Lane lane, BsonDocument entry, long size)
+    {
+        var staged = _staged[(int)lane];
+        if (_stagedBytes[(int)lane] + size > MaxSegmentPayloadBytes && staged.Count > 0)
+        {
+            WriteSegment(lane);
+        }
+
+        staged.Add(entry);
+        _stagedBytes[(int)lane] += size;
+    }
+
+    private void WriteStagedSegments()
+    {
+        foreach (var lane in Lanes.All)
+        {
+            if (_staged[(int)lane].Count > 0)
+            {
+                WriteSegment(lane);
+            }
+        }
+    }
+
+    // A segment: { _id: first sequence, l: last sequence, e: [entries] }. Segments never overlap, so the one that
+    // holds a sequence is the last whose _id is at or below it.
+    private void WriteSegment(Lane lane)
+    {
+        var staged = _staged[(int)lane];
+        _lanes[(int)lane].Insert(new BsonDocument
+        {
+            ["_id"] = staged[0]["q"],
+            ["l"] = staged[^1]["q"],
+            ["e"] = new BsonArray(staged),
+        });
+        staged.Clear();
+        _stagedBytes[(int)lane] = 0;
+    }
+
+    private void ClearStaged()
+    {
+        foreach (var lane in Lanes.All)
+        {
+            _staged[(int)lane].Clear();
+            _stagedBytes[(int)lane] = 0;
+        }
+    }
+
+    private static IEnumerable<BsonDocument> SegmentsFrom(ILiteCollection<BsonDocument> collection, long sequence)
+    {
+        var holder = collection.Query()
+            .Where(BsonExpression.Create("_id <= @0", new BsonValue(sequence)))
+            .OrderByDescending("_id")
+            .Limit(1)
+            .FirstOrDefault();
+        if (holder is not null && holder["l"].AsInt64 >= sequence)
+        {
+            yield return holder;
+        }
+
+        var after = sequence;
+        while (true)
+        {
+            var page = collection.Find(Query.GT("_id", after), 0, 16).ToList();
+            foreach (var segment in page)
+            {
+                yield return segment;
+            }
+
+            if (page.Count < 16)
+            {
+                yield break;
+            }
+
+            after = page[^1]["_id"].AsInt64;
+        }
     }
 
     private void InsertDeadLetter(DeadLetter letter)
@@ -357,24 +564,10 @@ public sealed class ReadingJournal : IAsyncDisposable
 
     private void Sync()
     {
-        if (!_options.SyncOnCommit)
+        if (_options.SyncOnCommit)
         {
-            return;
+            FileSync.DataSync(_logStream.SafeFileHandle);
         }
-
-        // LiteDB creates its log file on the first write after open; sync the directory once it appears.
-        if (_logSync is null)
-        {
-            _logSync = FileSync.TryOpen(_logPath);
-            if (_logSync is null)
-            {
-                return; // Nothing was written to a log: the commit went straight to the data file at checkpoint.
-            }
-
-            FileSync.SyncDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(_logPath))!);
-        }
-
-        _logSync.Sync();
     }
 
     private void TryRollback()
@@ -421,10 +614,20 @@ public sealed class ReadingJournal : IAsyncDisposable
         var tail = new List<BsonDocument>();
         foreach (var lane in _lanes)
         {
-            tail.AddRange(lane.Find(Query.All(Query.Descending), 0, window / 2));
+            var taken = 0;
+            foreach (var segment in lane.Find(Query.All(Query.Descending)))
+            {
+                var entries = segment["e"].AsArray;
+                tail.AddRange(entries.Select(e => e.AsDocument));
+                taken += entries.Count;
+                if (taken >= window / 2)
+                {
+                    break;
+                }
+            }
         }
 
-        foreach (var doc in tail.OrderBy(d => d["_id"].AsInt64))
+        foreach (var doc in tail.OrderBy(d => d["q"].AsInt64))
         {
             _duplicates.Add(doc["s"].AsString, doc["t"].AsInt64, DuplicateFilter.Hash(doc["p"].AsBinary));
         }
@@ -434,7 +637,7 @@ public sealed class ReadingJournal : IAsyncDisposable
     {
         var offset = TimeSpan.FromMinutes(doc["o"].AsInt32);
         return new JournalEntry(
-            doc["_id"].AsInt64,
+            doc["q"].AsInt64,
             doc["s"].AsString,
             (DeviceKind)doc["k"].AsInt32,
             lane,
@@ -444,6 +647,8 @@ public sealed class ReadingJournal : IAsyncDisposable
     }
 
     private static long EntrySize(string serial, int payloadLength) => payloadLength + serial.Length + EntryOverheadBytes;
+
+    private static long EntrySize(BsonDocument entry) => EntrySize(entry["s"].AsString, entry["p"].AsBinary.Length);
 
     // Random rather than a clock reading: gateways without a battery-backed clock boot in 1970.
     private static long NewEpoch() => RandomNumberGenerator.GetInt32(1, int.MaxValue) * 1_000_000L + RandomNumberGenerator.GetInt32(0, 1_000_000);

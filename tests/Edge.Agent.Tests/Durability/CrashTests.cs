@@ -138,7 +138,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
 
         await using var journal = OpenJournal();
         Assert.Equal(10, journal.Read(Lane.Routine, 0, 100).Count);
-        Assert.False(File.Exists(_dir.File("journal-log.db")), "a clean close checkpoints LiteDB's log into the data file");
+        Assert.Equal(0, new FileInfo(_dir.File("journal-log.db")).Length); // a clean close checkpoints LiteDB's log into the data file
     }
 
     private ReadingJournal OpenJournal() =>

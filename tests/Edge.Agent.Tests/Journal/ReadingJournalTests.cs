@@ -45,6 +45,43 @@ public sealed class ReadingJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task A_range_ack_can_cut_through_a_group_commit_and_cursors_inside_it_work()
+    {
+        await using (var journal = Open())
+        {
+            // Concurrent appends land in the same group commit, i.e. the same stored segment.
+            await Task.WhenAll(Enumerable.Range(0, 100).Select(i => journal.AppendAsync(Entry($"OXY-8844-{i:0000}", i)).AsTask()));
+
+            Assert.Equal(51, await journal.DeleteRangeAsync(Lane.Routine, 10, 60));
+
+            Assert.Equal([.. Enumerable.Range(1, 9).Select(i => (long)i), .. Enumerable.Range(61, 40).Select(i => (long)i)], journal.Read(Lane.Routine, 0, 1000).Select(e => e.Sequence));
+            Assert.Equal(Enumerable.Range(71, 30).Select(i => (long)i), journal.Read(Lane.Routine, 70, 1000).Select(e => e.Sequence));
+            Assert.Equal([5L, 6L, 7L], journal.Read(Lane.Routine, 4, 3).Select(e => e.Sequence));
+            Assert.Equal(49, journal.Snapshot.EntriesPerLane[(int)Lane.Routine]);
+        }
+
+        await using var reopened = Open();
+        Assert.Equal(49, reopened.Read(Lane.Routine, 0, 1000).Count);
+        Assert.Equal(49, reopened.Snapshot.EntriesPerLane[(int)Lane.Routine]);
+    }
+
+    [Fact]
+    public async Task Shedding_takes_the_oldest_readings_out_of_a_group_commit_one_by_one()
+    {
+        var entrySize = EntrySize(Entry("OXY-8844-5521", 0));
+        await using var journal = Open(quotaBytes: entrySize * 10);
+        await Task.WhenAll(Enumerable.Range(0, 10).Select(i => journal.AppendAsync(Entry("OXY-8844-5521", i)).AsTask()));
+
+        for (var i = 10; i < 13; i++)
+        {
+            await journal.AppendAsync(Entry("OXY-8844-5521", i));
+        }
+
+        Assert.Equal(Enumerable.Range(4, 10).Select(i => (long)i), journal.Read(Lane.Routine, 0, 100).Select(e => e.Sequence));
+        Assert.Equal(3, journal.Snapshot.ShedByReason["quota"]);
+    }
+
+    [Fact]
     public async Task Sequence_and_epoch_survive_a_reopen_and_a_new_file_gets_a_new_epoch()
     {
         long epoch;
