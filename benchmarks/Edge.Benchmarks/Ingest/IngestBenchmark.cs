@@ -4,6 +4,7 @@ using Edge.Benchmarks.Processes;
 using Edge.Cli;
 using Edge.Cli.Admin;
 using Edge.Cli.Simulate;
+using Edge.Contracts.Devices;
 
 namespace Edge.Benchmarks.Ingest;
 

@@ -31,13 +31,13 @@ public sealed class ReadingJournal : IAsyncDisposable
     private readonly ILiteCollection<BsonDocument>[] _lanes;
     private readonly ILiteCollection<BsonDocument> _meta;
     private readonly ILiteCollection<BsonDocument> _deadLetters;
-    private readonly Channel<WriteOp> _ops = Channel.CreateUnbounded<WriteOp>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly WorkQueue<WriteOp> _ops = new();
     private readonly JournalOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly DurableFileStream _dataStream;
     private readonly DurableFileStream _logStream;
-    private readonly Channel<List<WriteOp>> _committed = Channel.CreateUnbounded<List<WriteOp>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly WorkQueue<List<WriteOp>> _committed = new();
     private readonly TaskCompletionSource _faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _syncer;
     private int _disposed;
@@ -134,19 +134,22 @@ public sealed class ReadingJournal : IAsyncDisposable
     public ValueTask<AppendResult> AppendAsync(NewEntry entry, CancellationToken cancellationToken = default)
     {
         var op = new AppendOp(entry);
-        if (!_ops.Writer.TryWrite(op))
+        if (!_ops.TryAdd(op))
         {
             throw new InvalidOperationException("The journal is closed or faulted.", _faulted.Task.Exception?.InnerException);
         }
 
-        return new ValueTask<AppendResult>(op.Completion.Task.WaitAsync(cancellationToken));
+        // Not cancellable on purpose: once queued the reading is committed anyway; a caller that stops waiting
+        // (its device disconnected) simply does not send the PUBACK, and the device's re-send is a duplicate.
+        _ = cancellationToken;
+        return new ValueTask<AppendResult>(op.Completion.Task);
     }
 
     /// <summary>Removes a lane's entries with sequence numbers in [first, last]; returns how many were removed.</summary>
     public Task<int> DeleteRangeAsync(Lane lane, long first, long last)
     {
         var op = new DeleteRangeOp(lane, first, last);
-        if (!_ops.Writer.TryWrite(op))
+        if (!_ops.TryAdd(op))
         {
             throw new InvalidOperationException("The journal is closed or faulted.", _faulted.Task.Exception?.InnerException);
         }
@@ -155,7 +158,7 @@ public sealed class ReadingJournal : IAsyncDisposable
     }
 
     /// <summary>Keeps a refused message (bounded; the oldest are dropped). Written with the next group commit.</summary>
-    public void AddDeadLetter(DeadLetter letter) => _ops.Writer.TryWrite(new DeadLetterOp(letter));
+    public void AddDeadLetter(DeadLetter letter) => _ops.TryAdd(new DeadLetterOp(letter));
 
     /// <summary>Reads a lane in sequence order, starting after <paramref name="afterSequence"/>.</summary>
     public IReadOnlyList<JournalEntry> Read(Lane lane, long afterSequence, int maxCount)
@@ -212,28 +215,29 @@ public sealed class ReadingJournal : IAsyncDisposable
             return;
         }
 
-        _ops.Writer.TryComplete();
+        _ops.Complete();
         await _writer.ConfigureAwait(false);
         await _syncer.ConfigureAwait(false);
         _db.Dispose();
         _logStream.Dispose();
         _dataStream.Dispose();
+        _ops.Dispose();
+        _committed.Dispose();
     }
 
     private async Task RunWriterAsync()
     {
         var group = new List<WriteOp>(_options.MaxGroupCommit);
-        var reader = _ops.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (await _ops.WaitAsync().ConfigureAwait(false))
         {
-            while (group.Count < _options.MaxGroupCommit && reader.TryRead(out var op))
+            while (group.Count < _options.MaxGroupCommit && _ops.TryTake(out var op))
             {
                 group.Add(op);
             }
 
             if (CommitGroup(group))
             {
-                _committed.Writer.TryWrite(group);
+                _committed.TryAdd(group);
                 group = new List<WriteOp>(_options.MaxGroupCommit);
             }
             else
@@ -242,18 +246,23 @@ public sealed class ReadingJournal : IAsyncDisposable
             }
         }
 
-        _committed.Writer.TryComplete();
+        _committed.Complete();
+
+        // Anything queued after the close began was never committed: its waiter must not hang.
+        while (_ops.TryTake(out var late))
+        {
+            late.Fail(new InvalidOperationException("The journal closed before this operation was committed."));
+        }
     }
 
     // Overlaps the disk flush with the next group's commit: while one fdatasync runs, the writer commits the next
     // group, and the following fdatasync covers every group committed before it started.
     private async Task RunSyncerAsync()
     {
-        var reader = _committed.Reader;
         var ready = new List<List<WriteOp>>();
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (await _committed.WaitAsync().ConfigureAwait(false))
         {
-            while (reader.TryRead(out var group))
+            while (_committed.TryTake(out var group))
             {
                 ready.Add(group);
             }
@@ -266,7 +275,7 @@ public sealed class ReadingJournal : IAsyncDisposable
             {
                 Log.JournalSyncFailed(_logger, ex);
                 _faulted.TrySetException(ex);
-                _ops.Writer.TryComplete();
+                _ops.Complete();
                 foreach (var op in ready.SelectMany(g => g))
                 {
                     op.Fail(ex);
@@ -366,9 +375,7 @@ public sealed class ReadingJournal : IAsyncDisposable
         {
             ["q"] = sequence,
             ["s"] = entry.Serial,
-            ["k"] = (int)entry.Kind,
             ["t"] = ticks,
-            ["o"] = (int)entry.DeviceTime.Offset.TotalMinutes,
             ["r"] = _time.GetUtcNow().UtcTicks,
             ["p"] = entry.Payload.ToArray(),
         };
@@ -635,13 +642,13 @@ public sealed class ReadingJournal : IAsyncDisposable
 
     private static JournalEntry ToEntry(BsonDocument doc, Lane lane)
     {
-        var offset = TimeSpan.FromMinutes(doc["o"].AsInt32);
+        var serial = doc["s"].AsString;
         return new JournalEntry(
             doc["q"].AsInt64,
-            doc["s"].AsString,
-            (DeviceKind)doc["k"].AsInt32,
+            serial,
+            SerialNumber.Parse(serial).Kind,
             lane,
-            new DateTimeOffset(doc["t"].AsInt64 + offset.Ticks, offset),
+            new DateTimeOffset(doc["t"].AsInt64, TimeSpan.Zero),
             new DateTimeOffset(doc["r"].AsInt64, TimeSpan.Zero),
             doc["p"].AsBinary);
     }

@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+
+namespace Edge.Agent.Journal;
+
+/// <summary>
+/// Many producers, one consumer, no lock on the hot path: producers enqueue and wake the consumer only when it
+/// sleeps. (An unbounded Channel takes a lock on every write, which 100 publishing devices contend on.)
+/// </summary>
+internal sealed class WorkQueue<T> : IDisposable
+{
+    private readonly ConcurrentQueue<T> _items = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private int _sleeping;
+    private volatile bool _completed;
+
+    public bool IsCompleted => _completed;
+
+    public bool TryAdd(T item)
+    {
+        if (_completed)
+        {
+            return false;
+        }
+
+        _items.Enqueue(item);
+        WakeConsumer();
+        return true;
+    }
+
+    public void Complete()
+    {
+        _completed = true;
+        WakeConsumer();
+    }
+
+    public bool TryTake(out T item) => _items.TryDequeue(out item!);
+
+    /// <summary>Waits until there is an item; false once completed and empty.</summary>
+    public async ValueTask<bool> WaitAsync()
+    {
+        while (true)
+        {
+            if (!_items.IsEmpty)
+            {
+                return true;
+            }
+
+            if (_completed)
+            {
+                return false;
+            }
+
+            Volatile.Write(ref _sleeping, 1);
+            if (!_items.IsEmpty || _completed)
+            {
+                // Something arrived while we announced sleep. If a producer already took the flag, it released
+                // (or is about to release) the semaphore once; consume that release so the count stays at zero.
+                if (Interlocked.Exchange(ref _sleeping, 0) == 0)
+                {
+                    await _wake.WaitAsync().ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
+            await _wake.WaitAsync().ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose() => _wake.Dispose();
+
+    private void WakeConsumer()
+    {
+        if (Interlocked.Exchange(ref _sleeping, 0) == 1)
+        {
+            _wake.Release();
+        }
+    }
+}
