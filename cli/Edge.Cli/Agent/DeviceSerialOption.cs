@@ -1,30 +1,27 @@
 using System.CommandLine;
-using System.Text.RegularExpressions;
+using Edge.Contracts.Devices;
 
 namespace Edge.Cli.Agent;
 
-/// <summary>The required <c>--serial</c> option, checked for the PREFIX-NNNN-NNNN shape before anything is sent.</summary>
-internal static partial class DeviceSerialOption
+/// <summary>The required <c>--serial</c> option, checked with the contracts' serial rules before anything is sent.</summary>
+internal static class DeviceSerialOption
 {
     public static Option<string> Create()
     {
         var option = new Option<string>("--serial")
         {
-            Description = "Device serial, PREFIX-NNNN-NNNN (e.g. CPAP-2301-9912, OXY-8844-5521, ECG-7711-0045).",
+            Description = "Device serial, PREFIX-NNNN-NNNN with prefix CPAP, BIPAP, OXY or ECG (e.g. CPAP-2301-9912, OXY-8844-5521, ECG-7711-0045).",
             HelpName = "serial",
             Required = true,
         };
         option.Validators.Add(result =>
         {
             var value = result.GetValueOrDefault<string>();
-            if (value is not null && !Shape().IsMatch(value))
+            if (value is not null && !SerialNumber.TryParse(value, out _, out var reason))
             {
-                result.AddError($"--serial: '{value}' is not a device serial (expected PREFIX-NNNN-NNNN, e.g. CPAP-2301-9912).");
+                result.AddError($"--serial: '{value}' is not a device serial: {reason}.");
             }
         });
         return option;
     }
-
-    [GeneratedRegex("^[A-Z][A-Z0-9]{1,15}-[0-9]{4}-[0-9]{4}$")]
-    private static partial Regex Shape();
 }

@@ -44,7 +44,7 @@ internal sealed class DeviceSession : IDisposable
             QualityOfServiceLevel = MqttQualityOfServiceLevel.AtLeastOnce,
         };
         // Devices are seeded apart (a prime stride) so that two devices never walk in step.
-        Readings = new ReadingGenerator(device.Serial, device.Kind, unchecked(options.Seed + (index * 7919)), options.AlarmRatio);
+        Readings = new ReadingGenerator(device.ParsedSerial, unchecked(options.Seed + (index * 7919)), options.AlarmRatio);
         _acknowledged = options.RecordAcknowledged ? [] : null;
     }
 

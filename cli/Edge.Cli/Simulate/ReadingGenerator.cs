@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using Edge.Contracts.Devices;
 
 namespace Edge.Cli.Simulate;
 
@@ -46,22 +47,28 @@ internal sealed class ReadingGenerator : IDisposable
     double _qrs;
     double _qt;
 
-    public ReadingGenerator(string serial, DeviceKind kind, int seed, double alarmRatio)
+    /// <summary>A device's readings; its serial's prefix picks the payload shape.</summary>
+    public ReadingGenerator(SerialNumber serial, int seed, double alarmRatio)
     {
+        if (serial.Value is null)
+        {
+            throw new ArgumentException("A parsed serial is required (default(SerialNumber) is none).", nameof(serial));
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegative(alarmRatio);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(alarmRatio, 1.0);
-        Serial = serial;
-        Kind = kind;
-        _serial = JsonEncodedText.Encode(serial);
+        Serial = serial.Value;
+        Kind = serial.Kind;
+        _serial = JsonEncodedText.Encode(serial.Value);
         _alarmRatio = alarmRatio;
         _random = new Random(seed);
         _writer = new Utf8JsonWriter(_buffer);
 
         // Per-device settings: a clinic's machines are not all configured alike.
-        _mode = kind == DeviceKind.Bipap ? Pick(BipapModes) : Pick(CpapModes);
-        _firmware = kind == DeviceKind.Bipap ? Pick(BipapFirmware) : Pick(CpapFirmware);
+        _mode = Kind == DeviceKind.Bipap ? Pick(BipapModes) : Pick(CpapModes);
+        _firmware = Kind == DeviceKind.Bipap ? Pick(BipapFirmware) : Pick(CpapFirmware);
         _lead = Pick(Leads);
-        _pressureTarget = kind == DeviceKind.Bipap ? Between(10, 18) : Between(6, 14);
+        _pressureTarget = Kind == DeviceKind.Bipap ? Between(10, 18) : Between(6, 14);
         _pressure = _pressureTarget;
         _respiratoryRate = Between(13, 18);
         _leak = Between(8, 22);

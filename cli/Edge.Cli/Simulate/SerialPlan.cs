@@ -1,4 +1,5 @@
 using System.Globalization;
+using Edge.Contracts.Devices;
 
 namespace Edge.Cli.Simulate;
 

@@ -33,18 +33,18 @@ internal static class SimulateCommand
                 : null);
         var kinds = new Option<string>("--kinds")
         {
-            Description = $"Device kinds, comma-separated, assigned round-robin: {string.Join(", ", DeviceKinds.Names)}.",
+            Description = $"Device kinds, comma-separated, assigned round-robin: {KindList.Names}.",
             HelpName = "list",
-            DefaultValueFactory = _ => DeviceKinds.DefaultList,
+            DefaultValueFactory = _ => KindList.Default,
         };
         kinds.Validators.Add(result =>
         {
             var value = result.GetValueOrDefault<string>() ?? "";
-            if (!DeviceKinds.TryParseList(value, out _, out var unknown))
+            if (!KindList.TryParse(value, out _, out var unknown))
             {
                 result.AddError(unknown is null
-                    ? "--kinds: give at least one kind (cpap, bipap, oxy, ecg)."
-                    : $"--kinds: unknown kind '{unknown}' (use {string.Join(", ", DeviceKinds.Names)}).");
+                    ? $"--kinds: give at least one kind ({KindList.Names})."
+                    : $"--kinds: unknown kind '{unknown}' (use {KindList.Names}).");
             }
         });
         var duration = CliOptions.OptionalDuration(
@@ -100,7 +100,7 @@ internal static class SimulateCommand
         command.SetGuardedAction(async (parseResult, cancellationToken) =>
         {
             // The validator has already refused a bad list; this only turns the text into kinds.
-            var kindList = DeviceKinds.TryParseList(parseResult.GetRequiredValue(kinds), out var parsed, out _)
+            var kindList = KindList.TryParse(parseResult.GetRequiredValue(kinds), out var parsed, out _)
                 ? parsed
                 : throw new EdgectlException("--kinds: no device kind given.", ExitCodes.Usage);
             var serials = SerialPlan.Generate(kindList, parseResult.GetValue(devices), parseResult.GetValue(serialBase));

@@ -1,4 +1,5 @@
 using Edge.Cli.Terminal;
+using Edge.Contracts.Devices;
 using MQTTnet.Formatter;
 
 namespace Edge.Cli.Simulate;

@@ -21,7 +21,8 @@ public sealed record AgentStatus(
     int DevicesConnected,
     JournalStatus Journal,
     IngestCounters Ingest,
-    long DeadLetters);
+    long DeadLetters,
+    UplinkStatus Uplink);
 
 /// <summary>Journal depth, size and quota, per lane.</summary>
 public sealed record JournalStatus(
@@ -36,6 +37,24 @@ public sealed record JournalStatus(
 
 /// <summary>One lane of the journal: how many entries wait, their bytes, and the oldest one's age.</summary>
 public sealed record LaneStatus(string Lane, long Entries, long Bytes, double? OldestAgeSeconds);
+
+/// <summary>
+/// The link to the cloud: whether it is up, what waits, and when the backlog should be gone at the current ack rate.
+/// </summary>
+public sealed record UplinkStatus(
+    bool Configured,
+    string? Endpoint,
+    bool Connected,
+    int InFlightBatches,
+    long AckedReadings,
+    long SentBatches,
+    long ResentBatches,
+    long DeadLetteredBatches,
+    DateTimeOffset? LastAckAt,
+    double AckedReadingsPerSecond,
+    long BacklogReadings,
+    double? OldestUnsyncedAgeSeconds,
+    double? DrainEtaSeconds);
 
 /// <summary>Counters since the agent started.</summary>
 public sealed record IngestCounters(long Accepted, long Duplicates, long Refused, IReadOnlyDictionary<string, long> RefusedByReason);

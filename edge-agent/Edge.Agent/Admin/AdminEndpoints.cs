@@ -4,6 +4,7 @@ using Edge.Agent.Credentials;
 using Edge.Agent.Hosting;
 using Edge.Agent.Ingest;
 using Edge.Agent.Journal;
+using Edge.Agent.Uplink;
 using Edge.Contracts.Admin;
 using Edge.Contracts.Devices;
 using Microsoft.AspNetCore.Builder;
@@ -30,7 +31,14 @@ internal static class AdminEndpoints
         v1.MapGet("/deadletters", ListDeadLetters);
     }
 
-    private static IResult Status(ReadingJournal journal, IngestMetrics counters, ConnectedDevices connected, AgentClock clock, IOptions<AgentOptions> agent)
+    private static IResult Status(
+        ReadingJournal journal,
+        IngestMetrics counters,
+        ConnectedDevices connected,
+        AgentClock clock,
+        UplinkState uplink,
+        IOptions<UplinkOptions> uplinkOptions,
+        IOptions<AgentOptions> agent)
     {
         var snapshot = journal.Snapshot;
         var lanes = Lanes.All.Select(lane => new LaneStatus(
@@ -38,6 +46,23 @@ internal static class AdminEndpoints
             snapshot.EntriesPerLane[(int)lane],
             snapshot.BytesPerLane[(int)lane],
             journal.OldestAge(lane)?.TotalSeconds)).ToList();
+        var backlog = snapshot.EntriesPerLane.Sum();
+        var oldest = lanes.Max(l => l.OldestAgeSeconds);
+        var rate = uplink.AckRate;
+        var uplinkStatus = new UplinkStatus(
+            uplinkOptions.Value.Enabled,
+            uplinkOptions.Value.Enabled ? $"mqtts://{uplinkOptions.Value.Host}:{uplinkOptions.Value.Port}" : null,
+            uplink.Connected,
+            uplink.InFlight,
+            uplink.AckedReadings,
+            uplink.SentBatches,
+            uplink.ResentBatches,
+            uplink.DeadLetteredBatches,
+            uplink.LastAckAt,
+            rate,
+            backlog,
+            oldest,
+            rate > 0 ? backlog / rate : null);
         var status = new AgentStatus(
             agent.Value.GatewayId,
             Version,
@@ -46,7 +71,8 @@ internal static class AdminEndpoints
             connected.Count,
             new JournalStatus(journal.Path, snapshot.Epoch, snapshot.LastSequence, snapshot.QuotaBytes, snapshot.UsedBytes, journal.Encrypted, lanes, snapshot.ShedByReason),
             new Contracts.Admin.IngestCounters(counters.Accepted, counters.Duplicates, counters.Refused, counters.RefusedByReason),
-            snapshot.DeadLetters);
+            snapshot.DeadLetters,
+            uplinkStatus);
         return Results.Json(status, AdminJsonContext.Default.AgentStatus);
     }
 

@@ -44,6 +44,31 @@ internal static partial class Log
     [LoggerMessage(3002, LogLevel.Error, "Journal append failed for {Topic}; the device was not acknowledged and will re-send")]
     public static partial void AppendFailed(ILogger logger, string topic, Exception error);
 
+    // 6xxx uplink
+    [LoggerMessage(6001, LogLevel.Information, "Uplink connected to {Endpoint}")]
+    public static partial void UplinkConnected(ILogger logger, string endpoint);
+
+    [LoggerMessage(6002, LogLevel.Warning, "Uplink disconnected from {Endpoint}; readings stay in the journal until it is back")]
+    public static partial void UplinkDisconnected(ILogger logger, string endpoint);
+
+    [LoggerMessage(6003, LogLevel.Warning, "Uplink cannot connect to {Endpoint} ({Reason}); next attempt in {DelaySeconds:0.0} s")]
+    public static partial void UplinkConnectFailed(ILogger logger, string endpoint, double delaySeconds, string reason);
+
+    [LoggerMessage(6004, LogLevel.Warning, "Uplink publish failed ({Reason}); the batch will be re-sent")]
+    public static partial void UplinkPublishFailed(ILogger logger, string reason);
+
+    [LoggerMessage(6005, LogLevel.Warning, "No commit ack for {Lane} batch {First}-{Last} after {TimeoutSeconds} s; re-sending")]
+    public static partial void UplinkAckTimeout(ILogger logger, string lane, long first, long last, double timeoutSeconds);
+
+    [LoggerMessage(6006, LogLevel.Warning, "Ignored a message on {Topic}: {Reason}")]
+    public static partial void UplinkAckIgnored(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(6007, LogLevel.Error, "The cloud could not decode {Lane} batch {First}-{Last} and dead-lettered it; it is removed from the journal")]
+    public static partial void UplinkBatchDeadLettered(ILogger logger, string lane, long first, long last);
+
+    [LoggerMessage(6008, LogLevel.Warning, "No uplink configured (Agent:Uplink:Host); readings are journaled but not sent")]
+    public static partial void UplinkDisabled(ILogger logger);
+
     // 4xxx credentials and admin
     [LoggerMessage(4001, LogLevel.Information, "Device credential {Action} for {Serial}")]
     public static partial void CredentialChanged(ILogger logger, string action, string serial);

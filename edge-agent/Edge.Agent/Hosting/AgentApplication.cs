@@ -4,6 +4,7 @@ using Edge.Agent.Broker;
 using Edge.Agent.Credentials;
 using Edge.Agent.Ingest;
 using Edge.Agent.Journal;
+using Edge.Agent.Uplink;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -42,6 +43,7 @@ public static class AgentApplication
         builder.AddAgentOptions();
         builder.AddJournal();
         builder.AddDeviceBroker();
+        builder.AddUplink();
         builder.AddAdminSocket();
 
         var app = builder.Build();
@@ -102,6 +104,18 @@ public static class AgentApplication
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddSingleton<DeviceBroker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeviceBroker>());
+    }
+
+    private static void AddUplink(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<UplinkOptions>().BindConfiguration(UplinkOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => !o.Enabled || (o.CertificatePath is null) == (o.KeyPath is null), "Agent:Uplink:CertificatePath and Agent:Uplink:KeyPath go together.")
+            .Validate(o => o.CertificatePath is null || File.Exists(o.CertificatePath), "Agent:Uplink:CertificatePath does not exist.")
+            .Validate(o => o.KeyPath is null || File.Exists(o.KeyPath), "Agent:Uplink:KeyPath does not exist.")
+            .Validate(o => o.CaPath is null || File.Exists(o.CaPath), "Agent:Uplink:CaPath does not exist.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<UplinkState>();
+        builder.Services.AddHostedService<UplinkHost>();
     }
 
     private static void AddAdminSocket(this WebApplicationBuilder builder)

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using MQTTnet.Server;
 
 namespace Edge.Cli.Tests.Infrastructure;
@@ -27,7 +26,7 @@ internal sealed class InProcessBroker : IAsyncDisposable
         Action<InterceptingPublishEventArgs>? onPublish = null,
         Action<ValidatingConnectionEventArgs>? onConnect = null)
     {
-        var port = FreeLoopbackPort();
+        var port = FreePort.Next();
         var options = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
             .WithDefaultEndpointBoundIPAddress(IPAddress.Loopback)
@@ -58,21 +57,6 @@ internal sealed class InProcessBroker : IAsyncDisposable
     {
         await _server.StopAsync(new MqttServerStopOptions());
         _server.Dispose();
-    }
-
-    /// <summary>Binds port 0 to let the OS pick a free port, then releases it for the broker.</summary>
-    static int FreeLoopbackPort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
     }
 }
 

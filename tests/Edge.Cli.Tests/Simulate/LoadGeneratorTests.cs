@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text.Json;
 using Edge.Cli.Simulate;
 using Edge.Cli.Tests.Infrastructure;
+using Edge.Contracts.Devices;
+using Edge.Contracts.Topics;
 using Microsoft.Extensions.Time.Testing;
 using MQTTnet;
 using MQTTnet.Formatter;
@@ -37,7 +39,7 @@ public sealed class LoadGeneratorTests
 
             // The broker saw the same readings, in the same order, on the device's own topic.
             var received = broker.Received.Where(p => p.ClientId == device.Serial).ToList();
-            Assert.All(received, p => Assert.Equal($"devices/{device.Serial}/telemetry", p.Topic));
+            Assert.All(received, p => Assert.Equal(DeviceTopics.Telemetry(device.Serial), p.Topic));
             Assert.Equal(acknowledged, received.Select(p => TimestampOf(p.Payload)));
         }
 

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using Edge.Cli.Simulate;
+using Edge.Contracts.Devices;
+using Edge.Contracts.Validation;
 
 namespace Edge.Cli.Tests.Simulate;
 
@@ -16,8 +18,8 @@ public sealed class ReadingGeneratorTests
     [InlineData("ECG-7711-0045")]
     public void Every_reading_is_json_with_the_seed_shape_and_values_in_the_agents_ranges(string serial)
     {
-        var kind = DeviceKinds.FromSerial(serial);
-        using var generator = new ReadingGenerator(serial, kind, seed: 7, alarmRatio: 0.05);
+        var kind = SerialNumber.Parse(serial).Kind;
+        using var generator = new ReadingGenerator(SerialNumber.Parse(serial), seed: 7, alarmRatio: 0.05);
         for (var i = 0; i < 2000; i++)
         {
             using var reading = JsonDocument.Parse(generator.Next(Start.AddSeconds(i)));
@@ -57,10 +59,41 @@ public sealed class ReadingGeneratorTests
         }
     }
 
+    [Theory]
+    [InlineData("CPAP-9000-0001")]
+    [InlineData("BIPAP-9000-0002")]
+    [InlineData("OXY-9000-0003")]
+    [InlineData("ECG-9000-0004")]
+    public void Every_reading_alarms_included_passes_the_contracts_validator(string text)
+    {
+        const int readings = 10_000;
+        var serial = SerialNumber.Parse(text);
+        // A high alarm share so that every alarm branch of the generator is taken many times.
+        using var generator = new ReadingGenerator(serial, seed: 11, alarmRatio: 0.25);
+        var alarms = 0;
+        for (var i = 0; i < readings; i++)
+        {
+            var payload = generator.Next(Start.AddMilliseconds(i * 1500L));
+            var validated = PayloadValidator.ValidateTelemetry(payload.Span, serial);
+            if (!validated.IsValid)
+            {
+                Assert.Fail($"reading {i} of {text} was refused: {validated.ErrorSummary()}\n{System.Text.Encoding.UTF8.GetString(payload.Span)}");
+            }
+
+            using var reading = JsonDocument.Parse(payload);
+            if (IsAlarm(serial.Kind, reading.RootElement.GetProperty("metrics")))
+            {
+                alarms++;
+            }
+        }
+
+        Assert.InRange(alarms, readings / 5, readings * 3 / 10);
+    }
+
     [Fact]
     public void Timestamps_increase_by_at_least_a_millisecond_even_when_the_clock_stands_still_or_goes_back()
     {
-        using var generator = new ReadingGenerator("OXY-9000-0001", DeviceKind.Oxygen, seed: 1, alarmRatio: 0);
+        using var generator = new ReadingGenerator(SerialNumber.Parse("OXY-9000-0001"), seed: 1, alarmRatio: 0);
         var clock = new[] { Start, Start, Start, Start.AddMilliseconds(-500), Start.AddSeconds(1), Start.AddSeconds(1) };
         var previous = DateTimeOffset.MinValue;
         foreach (var now in clock)
@@ -84,8 +117,7 @@ public sealed class ReadingGeneratorTests
     {
         const int readings = 10_000;
         Assert.True(DeviceKinds.TryParseName(kindName, out var kind));
-        var serial = $"{DeviceKinds.Prefix(kind)}-9000-0001";
-        using var generator = new ReadingGenerator(serial, kind, seed: 42, alarmRatio);
+        using var generator = new ReadingGenerator(SerialNumber.Parse($"{DeviceKinds.Prefix(kind)}-9000-0001"), seed: 42, alarmRatio);
         var alarms = 0;
         for (var i = 0; i < readings; i++)
         {
@@ -103,9 +135,9 @@ public sealed class ReadingGeneratorTests
     [Fact]
     public void The_same_seed_gives_the_same_readings()
     {
-        using var first = new ReadingGenerator("ECG-9000-0003", DeviceKind.Ecg, seed: 5, alarmRatio: 0.03);
-        using var second = new ReadingGenerator("ECG-9000-0003", DeviceKind.Ecg, seed: 5, alarmRatio: 0.03);
-        using var other = new ReadingGenerator("ECG-9000-0003", DeviceKind.Ecg, seed: 6, alarmRatio: 0.03);
+        using var first = new ReadingGenerator(SerialNumber.Parse("ECG-9000-0003"), seed: 5, alarmRatio: 0.03);
+        using var second = new ReadingGenerator(SerialNumber.Parse("ECG-9000-0003"), seed: 5, alarmRatio: 0.03);
+        using var other = new ReadingGenerator(SerialNumber.Parse("ECG-9000-0003"), seed: 6, alarmRatio: 0.03);
         var differs = false;
         for (var i = 0; i < 100; i++)
         {
@@ -121,7 +153,7 @@ public sealed class ReadingGeneratorTests
     [Fact]
     public void Values_wander_over_time_instead_of_repeating()
     {
-        using var generator = new ReadingGenerator("CPAP-9000-0001", DeviceKind.Cpap, seed: 3, alarmRatio: 0);
+        using var generator = new ReadingGenerator(SerialNumber.Parse("CPAP-9000-0001"), seed: 3, alarmRatio: 0);
         var pressures = new HashSet<double>();
         for (var i = 0; i < 200; i++)
         {

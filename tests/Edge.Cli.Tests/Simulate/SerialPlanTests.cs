@@ -1,4 +1,5 @@
 using Edge.Cli.Simulate;
+using Edge.Contracts.Devices;
 
 namespace Edge.Cli.Tests.Simulate;
 
@@ -21,30 +22,51 @@ public sealed class SerialPlanTests
         Assert.Equal("BIPAP-0012-0001", SerialPlan.Generate(kinds, 1, 12)[0]);
     }
 
-    [Fact]
-    public void Every_serial_is_unique_and_names_its_kind()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(SerialPlan.MaxSerialBase)]
+    public void Every_serial_is_unique_and_a_contracts_serial_of_its_kind(int serialBase)
     {
-        var serials = SerialPlan.Generate([DeviceKind.Cpap, DeviceKind.Bipap, DeviceKind.Oxygen, DeviceKind.Ecg], SerialPlan.MaxDevices, 1);
+        DeviceKind[] kinds = [DeviceKind.Cpap, DeviceKind.Bipap, DeviceKind.Oxygen, DeviceKind.Ecg];
+        var serials = SerialPlan.Generate(kinds, SerialPlan.MaxDevices, serialBase);
 
         Assert.Equal(serials.Count, serials.Distinct(StringComparer.Ordinal).Count());
-        Assert.All(serials, serial => Assert.Matches("^[A-Z]+-0001-[0-9]{4}$", serial));
-        Assert.Equal(DeviceKind.Ecg, DeviceKinds.FromSerial(serials[3]));
+        for (var i = 0; i < serials.Count; i++)
+        {
+            Assert.True(SerialNumber.TryParse(serials[i], out var parsed, out var reason), reason);
+            Assert.Equal(kinds[i % kinds.Length], parsed.Kind);
+        }
     }
 
     [Theory]
-    [InlineData("cpap,oxy,ecg", "cpap,oxy,ecg")]
-    [InlineData(" ECG , bipap,ecg", "ecg,bipap")]
-    [InlineData("oxygen", "oxy")]
-    public void Kind_lists_parse_case_insensitively_without_duplicates(string text, string expected)
+    [InlineData("cpap,oxy,ecg", new[] { DeviceKind.Cpap, DeviceKind.Oxygen, DeviceKind.Ecg })]
+    [InlineData(" ECG , bipap,ecg", new[] { DeviceKind.Ecg, DeviceKind.Bipap })]
+    [InlineData("oxygen,OXY", new[] { DeviceKind.Oxygen })]
+    public void Kind_lists_parse_case_insensitively_in_order_without_duplicates(string text, DeviceKind[] expected)
     {
-        Assert.True(DeviceKinds.TryParseList(text, out var kinds, out _));
-        Assert.Equal(expected, string.Join(',', kinds.Select(DeviceKinds.Name)));
+        Assert.True(KindList.TryParse(text, out var kinds, out _));
+        Assert.Equal(expected, kinds);
+    }
+
+    [Fact]
+    public void The_default_kind_list_parses_to_one_of_each_payload_shape()
+    {
+        Assert.True(KindList.TryParse(KindList.Default, out var kinds, out _));
+        Assert.Equal([DeviceKind.Cpap, DeviceKind.Oxygen, DeviceKind.Ecg], kinds);
     }
 
     [Fact]
     public void An_unknown_kind_is_named()
     {
-        Assert.False(DeviceKinds.TryParseList("cpap,foo", out _, out var unknown));
+        Assert.False(KindList.TryParse("cpap,foo", out _, out var unknown));
         Assert.Equal("foo", unknown);
+    }
+
+    [Fact]
+    public void An_empty_kind_list_is_refused_without_naming_an_unknown_kind()
+    {
+        Assert.False(KindList.TryParse(" , ", out _, out var unknown));
+        Assert.Null(unknown);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Edge.Cli.Tests.Agent;
 using Edge.Cli.Tests.Infrastructure;
 using MQTTnet.Protocol;
 
@@ -69,46 +70,101 @@ public sealed class SimulateCommandTests
     }
 
     [Fact]
+    public async Task A_run_against_the_agent_is_acknowledged_reading_by_reading_and_journaled()
+    {
+        await using var agent = await InProcessAgent.StartAsync();
+
+        var result = await InProcessCli.RunAsync(
+            "simulate", "--socket", agent.SocketPath, "--port", $"{agent.Port}", "--devices", "4", "--kinds", "cpap,bipap,oxy,ecg",
+            "--rate", "0", "--count", "25", "--alarm-ratio", "0.2", "--json");
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.Error);
+        Assert.StartsWith(
+            $"Simulating 4 devices (cpap 1, bipap 1, oxygen 1, ecg 1) against 127.0.0.1:{agent.Port} (MQTT 5), as fast as acknowledged, 25 readings per device.",
+            result.Error,
+            StringComparison.Ordinal);
+        using var summary = JsonDocument.Parse(Assert.Single(result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.Equal(4, summary.RootElement.GetProperty("devices").GetInt32());
+        Assert.Equal(100, summary.RootElement.GetProperty("acknowledged").GetInt64());
+        Assert.Equal(0, summary.RootElement.GetProperty("refused").GetInt64());
+        Assert.Equal(0, summary.RootElement.GetProperty("unacknowledged").GetInt64());
+
+        // The agent validated and journaled every reading, alarms included, and sorted the alarms into the urgent lane.
+        var status = await AgentCommandTests.StatusAsync(agent);
+        Assert.Equal(100, status.Ingest.Accepted);
+        Assert.Equal(0, status.Ingest.Refused);
+        Assert.Equal(0, status.DeadLetters);
+        Assert.Equal(100, status.Journal.LastSequence);
+        Assert.Equal(100, status.Journal.Lanes.Sum(l => l.Entries));
+        Assert.InRange(status.Journal.Lanes.Single(l => l.Lane == "urgent").Entries, 1, 99);
+    }
+
+    [Fact]
     public async Task Devices_are_provisioned_through_the_admin_socket_and_reprovisioned_on_the_next_run()
     {
-        await using var admin = await FakeAgentAdmin.StartAsync();
-        await using var broker = await InProcessBroker.StartAsync(onConnect: args =>
-            args.ReasonCode = admin.Secrets.TryGetValue(args.ClientId, out var secret) && args.UserName == args.ClientId && args.Password == secret
-                ? MqttConnectReasonCode.Success
-                : MqttConnectReasonCode.BadUserNameOrPassword);
-        string[] args = ["simulate", "--socket", admin.SocketPath, "--port", $"{broker.Port}", "--devices", "2", "--rate", "0", "--count", "5"];
+        await using var agent = await InProcessAgent.StartAsync();
+        string[] args = ["simulate", "--socket", agent.SocketPath, "--port", $"{agent.Port}", "--devices", "2", "--rate", "0", "--count", "5"];
 
         var first = await InProcessCli.RunAsync(args);
+        var afterFirst = await AgentCommandTests.ListDevicesAsync(agent);
         var second = await InProcessCli.RunAsync(args);
+        var afterSecond = await AgentCommandTests.ListDevicesAsync(agent);
 
-        Assert.Equal(ExitCodes.Ok, first.ExitCode);
-        Assert.Equal(ExitCodes.Ok, second.ExitCode);
+        Assert.True(first.ExitCode == ExitCodes.Ok, first.Error);
+        Assert.True(second.ExitCode == ExitCodes.Ok, second.Error);
         Assert.Contains("acknowledged    10", first.Output, StringComparison.Ordinal);
+        Assert.Contains("acknowledged    10", second.Output, StringComparison.Ordinal);
+        Assert.Equal(["CPAP-9000-0001", "OXY-9000-0002"], afterFirst.Select(d => d.Serial).Order(StringComparer.Ordinal));
+        Assert.All(afterFirst, d => Assert.Null(d.RotatedAt));
         // The second run found the serials taken (409) and rotated them to learn a usable secret.
-        Assert.Equal(2, admin.Requests.Count(r => r == "POST /v1/devices/CPAP-9000-0001/rotate" || r == "POST /v1/devices/OXY-9000-0002/rotate"));
-        Assert.Equal(20, broker.Received.Count);
+        Assert.All(afterSecond, d => Assert.NotNull(d.RotatedAt));
+        Assert.Equal(20, (await AgentCommandTests.StatusAsync(agent)).Ingest.Accepted);
     }
 
     [Fact]
     public async Task A_credentials_file_supplies_the_secrets()
     {
-        await using var broker = await InProcessBroker.StartAsync(onConnect: args =>
-            args.ReasonCode = args.Password == $"secret-of-{args.ClientId}" ? MqttConnectReasonCode.Success : MqttConnectReasonCode.BadUserNameOrPassword);
-        var file = Path.GetTempFileName();
-        try
+        await using var agent = await InProcessAgent.StartAsync();
+        var secrets = new Dictionary<string, string>
         {
-            await File.WriteAllTextAsync(file, """{ "ECG-0042-0001": "secret-of-ECG-0042-0001", "ECG-0042-0002": "secret-of-ECG-0042-0002" }""");
+            ["ECG-0042-0001"] = await AgentCommandTests.AddDeviceAsync(agent, "ECG-0042-0001"),
+            ["ECG-0042-0002"] = await AgentCommandTests.AddDeviceAsync(agent, "ECG-0042-0002"),
+        };
+        using var directory = new TempDirectory();
+        var file = directory.File("secrets.json");
+        await File.WriteAllTextAsync(file, JsonSerializer.Serialize(secrets));
 
-            var result = await InProcessCli.RunAsync(
-                "simulate", "--credentials", file, "--port", $"{broker.Port}", "--kinds", "ecg", "--serial-base", "42", "--devices", "2", "--rate", "0", "--count", "3");
+        var result = await InProcessCli.RunAsync(
+            "simulate", "--credentials", file, "--port", $"{agent.Port}", "--kinds", "ecg", "--serial-base", "42", "--devices", "2",
+            "--rate", "0", "--count", "3", "--protocol", "311");
 
-            Assert.Equal(ExitCodes.Ok, result.ExitCode);
-            Assert.Equal(6, broker.Received.Count);
-        }
-        finally
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.Error);
+        Assert.Contains("(MQTT 3.1.1)", result.Output, StringComparison.Ordinal);
+        Assert.Equal(6, (await AgentCommandTests.StatusAsync(agent)).Ingest.Accepted);
+    }
+
+    [Fact]
+    public async Task A_device_the_agent_refuses_at_connect_makes_the_run_a_partial_failure()
+    {
+        await using var agent = await InProcessAgent.StartAsync();
+        var secrets = new Dictionary<string, string>
         {
-            File.Delete(file);
-        }
+            ["CPAP-9000-0001"] = await AgentCommandTests.AddDeviceAsync(agent, "CPAP-9000-0001"),
+            ["OXY-9000-0002"] = "not the secret",
+        };
+        using var directory = new TempDirectory();
+        var file = directory.File("secrets.json");
+        await File.WriteAllTextAsync(file, JsonSerializer.Serialize(secrets));
+
+        var result = await InProcessCli.RunAsync(
+            "simulate", "--credentials", file, "--port", $"{agent.Port}", "--devices", "2", "--rate", "0", "--count", "4", "--json");
+
+        Assert.Equal(ExitCodes.Refused, result.ExitCode);
+        Assert.Contains("edgectl: the run finished in part: 1 device(s) refused at connect (BadUserNameOrPassword 1).", result.Error, StringComparison.Ordinal);
+        using var summary = JsonDocument.Parse(result.Output);
+        Assert.Equal(4, summary.RootElement.GetProperty("acknowledged").GetInt64());
+        Assert.Equal(1, summary.RootElement.GetProperty("devicesNeverConnected").GetInt32());
+        Assert.Equal(4, (await AgentCommandTests.StatusAsync(agent)).Ingest.Accepted);
     }
 
     [Fact]

@@ -1,0 +1,191 @@
+using System.Buffers;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Edge.Contracts.Tls;
+using Edge.Contracts.Uplink;
+using Edge.Ingest.Ingest;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+using Polly;
+using Polly.Retry;
+
+namespace Edge.Ingest.Broker;
+
+/// <summary>
+/// Consumes gateway batches from an MQTT 5 shared subscription with a persistent session and manual
+/// acknowledgement: the broker gets its PUBACK only after the stores committed and the commit ack went back to the
+/// gateway. A batch that fails to store is retried here with backoff and stays unacknowledged meanwhile; if this
+/// worker dies, the gateway's ack timeout re-sends it to whichever replica is alive.
+/// </summary>
+public sealed class IngestWorker(
+    BatchProcessor processor,
+    IOptions<IngestBrokerOptions> options,
+    IOptions<IngestWorkerOptions> workerOptions,
+    TimeProvider time,
+    ILogger<IngestWorker> logger) : BackgroundService
+{
+    private readonly IngestBrokerOptions _options = options.Value;
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Several connections in one shared group: the broker spreads batches over them, so one process stores
+        // several batches at once while each connection still handles its own in order.
+        var baseId = _options.ClientId ?? $"ingest-{Environment.MachineName}";
+        var connections = Enumerable.Range(0, workerOptions.Value.Connections)
+            .Select(i => RunConnectionAsync(workerOptions.Value.Connections == 1 ? baseId : $"{baseId}-{i}", stoppingToken));
+        return Task.WhenAll(connections);
+    }
+
+    private async Task RunConnectionAsync(string clientId, CancellationToken stoppingToken)
+    {
+        using var client = new MqttClientFactory().CreateMqttClient();
+        var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.DisconnectedAsync += _ =>
+        {
+            disconnected.TrySetResult();
+            return Task.CompletedTask;
+        };
+        client.ApplicationMessageReceivedAsync += args => HandleAsync(client, args, stoppingToken);
+        var connect = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromSeconds(1),
+                MaxDelay = TimeSpan.FromSeconds(30),
+                MaxRetryAttempts = int.MaxValue,
+                OnRetry = a =>
+                {
+                    Log.ConnectFailed(logger, clientId, a.RetryDelay.TotalSeconds, a.Outcome.Exception?.Message ?? "");
+                    return default;
+                },
+            })
+            .Build();
+
+        var subscription = UplinkTopics.SharedTelemetrySubscription(_options.SharedGroup);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                await connect.ExecuteAsync(
+                    async ct =>
+                    {
+                        var result = await client.ConnectAsync(BuildOptions(clientId), ct).ConfigureAwait(false);
+                        if (result.ResultCode != MqttClientConnectResultCode.Success)
+                        {
+                            throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode} {result.ReasonString}");
+                        }
+
+                        await client.SubscribeAsync(
+                            new MqttClientSubscribeOptionsBuilder().WithTopicFilter(subscription, MqttQualityOfServiceLevel.AtLeastOnce).Build(),
+                            ct).ConfigureAwait(false);
+                    },
+                    stoppingToken).ConfigureAwait(false);
+                Log.Connected(logger, clientId, $"mqtts://{_options.Host}:{_options.Port}", subscription);
+                await disconnected.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+                Log.Disconnected(logger, clientId);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            if (client.IsConnected)
+            {
+                await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task HandleAsync(IMqttClient client, MqttApplicationMessageReceivedEventArgs args, CancellationToken stoppingToken)
+    {
+        args.AutoAcknowledge = false;
+        var message = args.ApplicationMessage;
+        var wire = message.Payload.IsSingleSegment ? message.Payload.First : message.Payload.ToArray();
+        var retry = new ResiliencePipelineBuilder<CommitAck?> { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions<CommitAck?>
+            {
+                ShouldHandle = new PredicateBuilder<CommitAck?>().Handle<Exception>(ex => ex is not OperationCanceledException),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(200),
+                MaxDelay = TimeSpan.FromSeconds(15),
+                MaxRetryAttempts = int.MaxValue,
+                OnRetry = a =>
+                {
+                    Log.StoreRetry(logger, a.Outcome.Exception?.Message ?? "", a.RetryDelay.TotalSeconds);
+                    return default;
+                },
+            })
+            .Build();
+
+        try
+        {
+            // Storage outages (a PostgreSQL restart or failover) are waited out here; the batch is not acknowledged meanwhile.
+            var ack = await retry.ExecuteAsync(async ct => await processor.ProcessAsync(message.Topic, wire, ct).ConfigureAwait(false), stoppingToken).ConfigureAwait(false);
+            if (ack is not null)
+            {
+                Log.BatchStored(logger, ack.GatewayId, ack.Lane, ack.FirstSequence, ack.LastSequence, ack.Stored, ack.Duplicates, ack.Rejected);
+                var result = await client.PublishAsync(
+                    new MqttApplicationMessageBuilder()
+                        .WithTopic(UplinkTopics.Ack(ack.GatewayId))
+                        .WithPayload(JsonSerializer.SerializeToUtf8Bytes(ack, UplinkJsonContext.Default.CommitAck))
+                        .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                        .Build(),
+                    stoppingToken).ConfigureAwait(false);
+                if (!result.IsSuccess)
+                {
+                    // Without a delivered ack the gateway re-sends; our PUBACK would only lose the redelivery.
+                    return;
+                }
+            }
+
+            await args.AcknowledgeAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationException)
+        {
+            // Stopping or the link dropped: leave the batch unacknowledged; the broker or the gateway re-sends it.
+        }
+    }
+
+    private MqttClientOptions BuildOptions(string clientId)
+    {
+        var trusted = _options.CaPath is null ? null : PemTls.LoadBundle(_options.CaPath);
+        return new MqttClientOptionsBuilder()
+            .WithTcpServer(_options.Host, _options.Port)
+            .WithClientId(clientId)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval((uint)_options.SessionExpirySeconds)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(30))
+            .WithTimeout(TimeSpan.FromSeconds(15))
+            .WithTlsOptions(tls =>
+            {
+                tls.UseTls().WithTargetHost(_options.Host);
+                if (_options.CertificatePath is not null && _options.KeyPath is not null)
+                {
+                    tls.WithClientCertificates(new X509Certificate2Collection(PemTls.LoadCertificateWithKey(_options.CertificatePath, _options.KeyPath)));
+                }
+
+                if (trusted is not null)
+                {
+                    tls.WithCertificateValidationHandler(a => PemTls.IsTrustedServer(a.Certificate, a.SslPolicyErrors, trusted));
+                }
+            })
+            .Build();
+    }
+}
+
+/// <summary>How much one worker process does at once.</summary>
+public sealed class IngestWorkerOptions
+{
+    public const string SectionName = "Ingest";
+
+    /// <summary>MQTT connections in the shared group (each handles one batch at a time). Default 2.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 64, ErrorMessage = "Ingest:Connections must be between 1 and 64.")]
+    public int Connections { get; set; } = 2;
+}

@@ -1,0 +1,98 @@
+using Edge.Contracts.Devices;
+using Edge.Contracts.Identity;
+using Edge.Contracts.Uplink;
+using Edge.Contracts.Validation;
+using Edge.Storage;
+using Edge.Storage.Ingest;
+using Microsoft.Extensions.Logging;
+
+namespace Edge.Ingest.Ingest;
+
+/// <summary>
+/// One gateway batch, start to finish: decode, re-validate every reading (a gateway is never trusted), write each
+/// kind to its store idempotently, record rejects, and say what to acknowledge. Nothing here assumes it is the
+/// only worker: writes are insert-if-absent on the reading's deterministic id.
+/// </summary>
+public sealed class BatchProcessor(StoreFactory stores, IngestLedger ledger, TimeProvider time, ILogger<BatchProcessor> logger)
+{
+    /// <summary>Returns the ack to publish, or null when the batch is unreadable down to its header (dead-lettered, nothing to ack).</summary>
+    public async Task<CommitAck?> ProcessAsync(string topic, ReadOnlyMemory<byte> wire, CancellationToken cancellationToken)
+    {
+        if (!UplinkTopics.TryParseGatewayId(topic, out var topicGateway))
+        {
+            await ledger.RecordDeadLetterAsync(new DeadLetter(time.GetUtcNow(), "", topic, "not a gateway telemetry topic", wire), cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        DecodedBatch batch;
+        try
+        {
+            batch = BatchCodec.Decode(wire);
+        }
+        catch (BatchFormatException ex)
+        {
+            Log.BatchDeadLettered(logger, topicGateway, ex.Message);
+            await ledger.RecordDeadLetterAsync(new DeadLetter(time.GetUtcNow(), topicGateway, topic, ex.Message, wire), cancellationToken).ConfigureAwait(false);
+            // Ack a range only for the gateway the broker says sent it; anything else would misdirect the ack.
+            return ex.Header is { } header && string.Equals(header.GatewayId, topicGateway, StringComparison.Ordinal)
+                ? Ack(header, CommitAck.StatusDeadLettered, 0, 0, 0)
+                : null;
+        }
+
+        var h = batch.Header;
+        if (!string.Equals(h.GatewayId, topicGateway, StringComparison.Ordinal))
+        {
+            var reason = $"batch names gateway '{h.GatewayId}' but arrived on {topic}";
+            Log.BatchDeadLettered(logger, topicGateway, reason);
+            await ledger.RecordDeadLetterAsync(new DeadLetter(time.GetUtcNow(), topicGateway, topic, reason, wire), cancellationToken).ConfigureAwait(false);
+            return null; // the ack would go to the wrong gateway
+        }
+
+        var urgent = h.Lane == "urgent";
+        var byStore = new Dictionary<IReadingStore, List<StoredReading>>();
+        var rejected = new List<RejectedReading>();
+        foreach (var reading in batch.Readings)
+        {
+            var id = ReadingId.From(h.GatewayId, h.Epoch, reading.Sequence);
+            if (!SerialNumber.TryParse(reading.Serial, out var serial, out var serialProblem))
+            {
+                rejected.Add(new RejectedReading(id, h.GatewayId, h.Epoch, reading.Sequence, reading.Serial, $"serial: {serialProblem}", reading.Payload, reading.ReceivedAt));
+                continue;
+            }
+
+            var validated = PayloadValidator.ValidateTelemetry(reading.Payload.Span, serial);
+            if (!validated.IsValid)
+            {
+                rejected.Add(new RejectedReading(id, h.GatewayId, h.Epoch, reading.Sequence, reading.Serial, validated.ErrorSummary(), reading.Payload, reading.ReceivedAt));
+                continue;
+            }
+
+            var store = stores.For(serial.Kind);
+            if (!byStore.TryGetValue(store, out var list))
+            {
+                byStore[store] = list = [];
+            }
+
+            list.Add(new StoredReading(id, h.GatewayId, h.Epoch, reading.Sequence, serial, validated.Value!.Timestamp, reading.ReceivedAt, urgent, reading.Payload, validated.Value));
+        }
+
+        var stored = 0;
+        var valid = 0;
+        foreach (var (store, readings) in byStore)
+        {
+            stored += await store.WriteAsync(readings, cancellationToken).ConfigureAwait(false);
+            valid += readings.Count;
+        }
+
+        if (rejected.Count > 0)
+        {
+            Log.ReadingsRejected(logger, h.GatewayId, rejected.Count, rejected[0].Reason);
+            await ledger.RecordRejectedAsync(rejected, cancellationToken).ConfigureAwait(false);
+        }
+
+        return Ack(h, CommitAck.StatusStored, stored, valid - stored, rejected.Count);
+    }
+
+    private static CommitAck Ack(BatchHeader h, string status, int stored, int duplicates, int rejected) =>
+        new(h.GatewayId, h.Epoch, h.Lane, h.FirstSequence, h.LastSequence, status, stored, duplicates, rejected);
+}

@@ -1,0 +1,70 @@
+using Edge.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Edge.Ingest.Ingest;
+
+/// <summary>
+/// Migrates every store before the worker takes its first batch (each migration holds a PostgreSQL advisory lock, so
+/// replicas starting together do not race), then applies retention once a day.
+/// </summary>
+internal sealed class StoreMaintenance(StoreFactory stores, TimeProvider time, ILogger<StoreMaintenance> logger) : IHostedService, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _retention;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await stores.MigrateAllAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var store in stores.Stores)
+        {
+            Log.StoreMigrated(logger, store.Name);
+        }
+
+        _retention = RetainAsync(_stopping.Token);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_retention is not null)
+        {
+            await _retention.ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    private async Task RetainAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                foreach (var store in stores.Stores)
+                {
+                    await store.ApplyRetentionAsync(time.GetUtcNow(), stoppingToken).ConfigureAwait(false);
+                }
+
+                await stores.Ledger.ApplyRetentionAsync(time.GetUtcNow(), stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Retention is housekeeping: a failed run is logged and tried again tomorrow, ingest goes on.
+                Log.RetentionFailed(logger, ex);
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromDays(1), time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+using Edge.Ingest.Broker;
+using Edge.Ingest.Ingest;
+using Edge.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Edge.Ingest;
+
+/// <summary>Composes the ingest worker: storage, the batch processor, migrations at start, retention, the MQTT consumer.</summary>
+public static class IngestApplication
+{
+    public static HostApplicationBuilder AddIngestWorker(this HostApplicationBuilder builder)
+    {
+        builder.Configuration.AddJsonFile(Environment.GetEnvironmentVariable("EDGE_INGEST_CONFIG") ?? "/etc/edge-ingest/ingest.json", optional: true);
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Services.AddSystemd();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddEdgeStorage();
+        builder.Services.AddOptions<IngestBrokerOptions>().BindConfiguration(IngestBrokerOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => (o.CertificatePath is null) == (o.KeyPath is null), "Ingest:Broker:CertificatePath and Ingest:Broker:KeyPath go together.")
+            .Validate(o => o.CaPath is null || File.Exists(o.CaPath), "Ingest:Broker:CaPath does not exist.")
+            .ValidateOnStart();
+        builder.Services.AddOptions<IngestWorkerOptions>().BindConfiguration(IngestWorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<BatchProcessor>();
+
+        // Order matters: schemas exist before the first batch is taken.
+        builder.Services.AddHostedService<StoreMaintenance>();
+        builder.Services.AddHostedService<IngestWorker>();
+        return builder;
+    }
+}

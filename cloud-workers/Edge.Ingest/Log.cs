@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace Edge.Ingest;
+
+/// <summary>Every log line the ingest worker writes, with stable event ids (7xxx).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(7001, LogLevel.Information, "Ingest connection {ClientId} connected to {Endpoint}, sharing {Subscription}")]
+    public static partial void Connected(ILogger logger, string clientId, string endpoint, string subscription);
+
+    [LoggerMessage(7002, LogLevel.Warning, "Ingest connection {ClientId} lost; reconnecting (unacknowledged batches come back with the session)")]
+    public static partial void Disconnected(ILogger logger, string clientId);
+
+    [LoggerMessage(7003, LogLevel.Warning, "Ingest connection {ClientId} cannot connect ({Reason}); next attempt in {DelaySeconds:0.0} s")]
+    public static partial void ConnectFailed(ILogger logger, string clientId, double delaySeconds, string reason);
+
+    [LoggerMessage(7004, LogLevel.Error, "Batch from gateway {GatewayId} dead-lettered: {Reason}")]
+    public static partial void BatchDeadLettered(ILogger logger, string gatewayId, string reason);
+
+    [LoggerMessage(7005, LogLevel.Warning, "{Count} readings from gateway {GatewayId} failed re-validation (first: {Reason}); recorded as rejected, the rest stored")]
+    public static partial void ReadingsRejected(ILogger logger, string gatewayId, int count, string reason);
+
+    [LoggerMessage(7006, LogLevel.Warning, "Storing a batch failed ({Reason}); retrying in {DelaySeconds:0.0} s, the batch stays unacknowledged")]
+    public static partial void StoreRetry(ILogger logger, string reason, double delaySeconds);
+
+    [LoggerMessage(7007, LogLevel.Debug, "Batch {GatewayId}/{Lane} {First}-{Last}: stored {Stored}, duplicates {Duplicates}, rejected {Rejected}")]
+    public static partial void BatchStored(ILogger logger, string gatewayId, string lane, long first, long last, int stored, int duplicates, int rejected);
+
+    [LoggerMessage(7009, LogLevel.Error, "Retention run failed; it runs again in a day")]
+    public static partial void RetentionFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(7008, LogLevel.Information, "Store {Store} migrated")]
+    public static partial void StoreMigrated(ILogger logger, string store);
+}

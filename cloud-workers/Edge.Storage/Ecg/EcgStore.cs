@@ -1,0 +1,145 @@
+using Edge.Contracts.Payloads;
+using Edge.Storage.Postgres;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Edge.Storage.Ecg;
+
+/// <summary>
+/// ECG readings in PostgreSQL: typed columns plus the raw JSON, in a TimescaleDB hypertable when the extension can be
+/// used, in native monthly partitions (like oxygen) when it cannot.
+/// </summary>
+/// <remarks>The layout is chosen once, by the migration that creates the table; later migrations keep it.</remarks>
+public sealed class EcgStore : IReadingStore
+{
+    public const string Table = "ecg_readings";
+
+    /// <summary>
+    /// True when TimescaleDB is installed in the database, or available and preloaded. Available alone is not enough:
+    /// <c>CREATE EXTENSION timescaledb</c> fails unless the server preloads it (<c>shared_preload_libraries</c>).
+    /// </summary>
+    internal const string TimescaleUsableSql = """
+        SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb')
+            OR (EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')
+                AND current_setting('shared_preload_libraries') LIKE '%timescaledb%')
+        """;
+
+    // The CHECK ranges and lists are PayloadRules.EcgTelemetry's (docs/payloads.md); a change there needs a migration here.
+    private const string Columns = """
+            id                  uuid             NOT NULL,
+            serial              text             NOT NULL,
+            gateway_id          text             NOT NULL,
+            epoch               bigint           NOT NULL,
+            seq                 bigint           NOT NULL,
+            device_time         timestamptz      NOT NULL,
+            gateway_received_at timestamptz      NOT NULL,
+            stored_at           timestamptz      NOT NULL,
+            urgent              boolean          NOT NULL,
+            heart_rate_bpm      double precision NOT NULL CONSTRAINT heart_rate_bpm_range CHECK (heart_rate_bpm BETWEEN 0 AND 400),
+            qrs_ms              double precision NOT NULL CONSTRAINT qrs_ms_range CHECK (qrs_ms BETWEEN 0 AND 400),
+            qt_ms               double precision NOT NULL CONSTRAINT qt_ms_range CHECK (qt_ms BETWEEN 0 AND 1000),
+            arrhythmia          text             NOT NULL CONSTRAINT arrhythmia_length CHECK (char_length(arrhythmia) BETWEEN 1 AND 64),
+            signal_quality      text             NOT NULL CONSTRAINT signal_quality_known CHECK (signal_quality IN ('good', 'fair', 'poor')),
+            lead                text             NOT NULL CONSTRAINT lead_known CHECK (lead IN ('I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6')),
+            raw                 jsonb            NOT NULL,
+            PRIMARY KEY (id, device_time)
+        """;
+
+    private static readonly ReadingTableSql Sql = new(
+        Staging: $"""
+            CREATE TEMP TABLE ecg_staging (
+                {ReadingHeader.StagingColumns},
+                heart_rate_bpm double precision, qrs_ms double precision, qt_ms double precision,
+                arrhythmia text, signal_quality text, lead text, raw bytea
+            ) ON COMMIT DROP
+            """,
+        Copy: $"""
+            COPY ecg_staging ({ReadingHeader.Columns},
+                heart_rate_bpm, qrs_ms, qt_ms, arrhythmia, signal_quality, lead, raw)
+            FROM STDIN (FORMAT BINARY)
+            """,
+        Insert: $"""
+            INSERT INTO {Table} ({ReadingHeader.Columns}, stored_at,
+                heart_rate_bpm, qrs_ms, qt_ms, arrhythmia, signal_quality, lead, raw)
+            SELECT {ReadingHeader.Columns}, $1,
+                heart_rate_bpm, qrs_ms, qt_ms, arrhythmia, signal_quality, lead, convert_from(raw, 'UTF8')::jsonb
+            FROM ecg_staging
+            ORDER BY id
+            ON CONFLICT DO NOTHING
+            """);
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly PostgresReadingTable _table;
+
+    public EcgStore(NpgsqlDataSource dataSource, int retentionDays, TimeProvider time, ILogger<EcgStore> logger)
+    {
+        _dataSource = dataSource;
+        Logger = logger;
+        _table = new PostgresReadingTable(dataSource, "ecg", Table, Sql, WriteRowAsync, retentionDays, time, logger);
+    }
+
+    public string Name => "ecg";
+
+    internal PostgresReadingTable Storage => _table;
+
+    private ILogger<EcgStore> Logger { get; }
+
+    /// <summary>
+    /// The ECG migrations for a database with (<paramref name="timescale"/>) or without TimescaleDB. Version 1 differs:
+    /// a hypertable with 7-day chunks (TimescaleDB's default), or monthly partitions and a default partition.
+    /// </summary>
+    internal static Migration[] Migrations(bool timescale) =>
+    [
+        timescale
+            ? new(1, "ecg_readings as a TimescaleDB hypertable on device_time", $"""
+                CREATE EXTENSION IF NOT EXISTS timescaledb;
+                CREATE TABLE {Table} (
+                {Columns}
+                );
+                SELECT create_hypertable('{Table}', 'device_time', chunk_time_interval => INTERVAL '7 days');
+                CREATE INDEX {Table}_serial_time ON {Table} (serial, device_time, seq);
+                """)
+            : new(1, "ecg_readings, partitioned by month on device_time", $"""
+                CREATE TABLE {Table} (
+                {Columns}
+                ) PARTITION BY RANGE (device_time);
+                CREATE TABLE {Table}_default PARTITION OF {Table} DEFAULT;
+                CREATE INDEX {Table}_serial_time ON {Table} (serial, device_time, seq);
+                """),
+    ];
+
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        bool timescale;
+        await using (var command = _dataSource.CreateCommand(TimescaleUsableSql))
+        {
+            timescale = (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }
+        var layout = await _table.MigrateAsync(Migrations(timescale), cancellationToken);
+        Log.EcgLayout(Logger, Table, layout == TableLayout.Hypertable ? "TimescaleDB hypertable" : "native monthly partitions", timescale);
+    }
+
+    public Task<int> WriteAsync(IReadOnlyList<StoredReading> readings, CancellationToken cancellationToken)
+    {
+        StoreGuard.RequireAll<EcgTelemetry>(readings, Name);
+        return _table.WriteAsync(readings, cancellationToken);
+    }
+
+    public Task<int> ApplyRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        _table.ApplyRetentionAsync(now, cancellationToken);
+
+    private static async Task WriteRowAsync(NpgsqlBinaryImporter importer, StoredReading reading, CancellationToken cancellationToken)
+    {
+        var ecg = (EcgTelemetry)reading.Reading;
+        var metrics = ecg.Metrics;
+        await ReadingHeader.WriteAsync(importer, reading, cancellationToken);
+        await importer.WriteAsync(metrics.HeartRateBpm, NpgsqlDbType.Double, cancellationToken);
+        await importer.WriteAsync(metrics.QrsMs, NpgsqlDbType.Double, cancellationToken);
+        await importer.WriteAsync(metrics.QtMs, NpgsqlDbType.Double, cancellationToken);
+        await ReadingHeader.WriteTextAsync(importer, metrics.Arrhythmia, cancellationToken);
+        await ReadingHeader.WriteTextAsync(importer, metrics.SignalQuality, cancellationToken);
+        await ReadingHeader.WriteTextAsync(importer, ecg.Lead, cancellationToken);
+        await ReadingHeader.WriteJsonBytesAsync(importer, reading.RawJson, cancellationToken);
+    }
+}

@@ -1,0 +1,103 @@
+using Edge.Contracts.Payloads;
+using Edge.Storage.Postgres;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Edge.Storage.Oxygen;
+
+/// <summary>Oxygen concentrator readings in PostgreSQL: typed columns plus the raw JSON, monthly partitions on device time.</summary>
+public sealed class OxygenStore : IReadingStore
+{
+    public const string Table = "oxygen_readings";
+
+    // The CHECK ranges are PayloadRules.OxygenTelemetry's (docs/payloads.md). A reading outside them has skipped
+    // validation, and failing its batch is safer than storing it. Widening a range there needs a migration here.
+    internal static readonly Migration[] Migrations =
+    [
+        new(1, "oxygen_readings, partitioned by month on device_time", $"""
+            CREATE TABLE {Table} (
+                id                  uuid             NOT NULL,
+                serial              text             NOT NULL,
+                gateway_id          text             NOT NULL,
+                epoch               bigint           NOT NULL,
+                seq                 bigint           NOT NULL,
+                device_time         timestamptz      NOT NULL,
+                gateway_received_at timestamptz      NOT NULL,
+                stored_at           timestamptz      NOT NULL,
+                urgent              boolean          NOT NULL,
+                oxygen_purity_pct   double precision NOT NULL CONSTRAINT oxygen_purity_pct_range CHECK (oxygen_purity_pct BETWEEN 0 AND 100),
+                flow_rate_lpm       double precision NOT NULL CONSTRAINT flow_rate_lpm_range CHECK (flow_rate_lpm BETWEEN 0 AND 15),
+                temperature_c       double precision NOT NULL CONSTRAINT temperature_c_range CHECK (temperature_c BETWEEN -20 AND 80),
+                battery_pct         double precision          CONSTRAINT battery_pct_range CHECK (battery_pct BETWEEN 0 AND 100),
+                alarm_code          text                      CONSTRAINT alarm_code_length CHECK (char_length(alarm_code) BETWEEN 1 AND 32),
+                status              text                      CONSTRAINT status_length CHECK (char_length(status) <= 32),
+                raw                 jsonb            NOT NULL,
+                PRIMARY KEY (id, device_time)
+            ) PARTITION BY RANGE (device_time);
+            CREATE TABLE {Table}_default PARTITION OF {Table} DEFAULT;
+            CREATE INDEX {Table}_serial_time ON {Table} (serial, device_time, seq);
+            """),
+    ];
+
+    private static readonly ReadingTableSql Sql = new(
+        Staging: $"""
+            CREATE TEMP TABLE oxygen_staging (
+                {ReadingHeader.StagingColumns},
+                oxygen_purity_pct double precision, flow_rate_lpm double precision, temperature_c double precision,
+                battery_pct double precision, alarm_code text, status text, raw bytea
+            ) ON COMMIT DROP
+            """,
+        Copy: $"""
+            COPY oxygen_staging ({ReadingHeader.Columns},
+                oxygen_purity_pct, flow_rate_lpm, temperature_c, battery_pct, alarm_code, status, raw)
+            FROM STDIN (FORMAT BINARY)
+            """,
+        // ORDER BY id: two batches sharing readings insert them in the same order, so they wait for each other
+        // instead of deadlocking.
+        Insert: $"""
+            INSERT INTO {Table} ({ReadingHeader.Columns}, stored_at,
+                oxygen_purity_pct, flow_rate_lpm, temperature_c, battery_pct, alarm_code, status, raw)
+            SELECT {ReadingHeader.Columns}, $1,
+                oxygen_purity_pct, flow_rate_lpm, temperature_c, battery_pct, alarm_code, status, convert_from(raw, 'UTF8')::jsonb
+            FROM oxygen_staging
+            ORDER BY id
+            ON CONFLICT DO NOTHING
+            """);
+
+    private readonly PostgresReadingTable _table;
+
+    public OxygenStore(NpgsqlDataSource dataSource, int retentionDays, TimeProvider time, ILogger<OxygenStore> logger)
+    {
+        _table = new PostgresReadingTable(dataSource, "oxygen", Table, Sql, WriteRowAsync, retentionDays, time, logger);
+    }
+
+    public string Name => "oxygen";
+
+    internal PostgresReadingTable Storage => _table;
+
+    public Task MigrateAsync(CancellationToken cancellationToken) => _table.MigrateAsync(Migrations, cancellationToken);
+
+    public Task<int> WriteAsync(IReadOnlyList<StoredReading> readings, CancellationToken cancellationToken)
+    {
+        StoreGuard.RequireAll<OxygenTelemetry>(readings, Name);
+        return _table.WriteAsync(readings, cancellationToken);
+    }
+
+    public Task<int> ApplyRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        _table.ApplyRetentionAsync(now, cancellationToken);
+
+    private static async Task WriteRowAsync(NpgsqlBinaryImporter importer, StoredReading reading, CancellationToken cancellationToken)
+    {
+        var oxygen = (OxygenTelemetry)reading.Reading;
+        var metrics = oxygen.Metrics;
+        await ReadingHeader.WriteAsync(importer, reading, cancellationToken);
+        await importer.WriteAsync(metrics.OxygenPurityPct, NpgsqlDbType.Double, cancellationToken);
+        await importer.WriteAsync(metrics.FlowRateLpm, NpgsqlDbType.Double, cancellationToken);
+        await importer.WriteAsync(metrics.TemperatureC, NpgsqlDbType.Double, cancellationToken);
+        await ReadingHeader.WriteDoubleAsync(importer, metrics.BatteryPct, cancellationToken);
+        await ReadingHeader.WriteTextAsync(importer, metrics.AlarmCode, cancellationToken);
+        await ReadingHeader.WriteTextAsync(importer, oxygen.Status, cancellationToken);
+        await ReadingHeader.WriteJsonBytesAsync(importer, reading.RawJson, cancellationToken);
+    }
+}

@@ -1,0 +1,75 @@
+using Edge.Storage.Ingest;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using MongoDB.Driver;
+using Npgsql;
+
+namespace Edge.Storage;
+
+/// <summary>Registers the stores: validated <see cref="StorageOptions"/> from <c>Stores</c>, the <see cref="StoreFactory"/> and the ingest ledger.</summary>
+public static class StorageServiceCollectionExtensions
+{
+    public static IServiceCollection AddEdgeStorage(this IServiceCollection services)
+    {
+        services.AddOptions<StorageOptions>()
+            .BindConfiguration(StorageOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<StoreFactory>();
+        services.TryAddSingleton<IngestLedger>(sp => sp.GetRequiredService<StoreFactory>().Ledger);
+        return services;
+    }
+}
+
+/// <summary>Checks what data annotations cannot: which store may use which database, and that each connection string parses.</summary>
+internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StorageOptions options)
+    {
+        var errors = new List<string>();
+        Check(errors, "Stores:Cpap", options.Cpap, mongoAllowed: true);
+        Check(errors, "Stores:Oxygen", options.Oxygen, mongoAllowed: false);
+        Check(errors, "Stores:Ecg", options.Ecg, mongoAllowed: false);
+        if (!string.IsNullOrWhiteSpace(options.Ledger))
+        {
+            Check(errors, "Stores:Ledger", options.Ledger, mongoAllowed: false);
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void Check(List<string> errors, string setting, string? value, bool mongoAllowed)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return; // [Required] says so.
+        }
+        if (StoreFactory.IsMongoConnectionString(value))
+        {
+            if (!mongoAllowed)
+            {
+                errors.Add($"{setting} is a MongoDB URI, but only the CPAP store can use MongoDB; give it a PostgreSQL connection string (Host=…;Database=…).");
+                return;
+            }
+            try
+            {
+                MongoUrl.Create(value.Trim());
+            }
+            catch (Exception error) when (error is MongoConfigurationException or ArgumentException or FormatException)
+            {
+                errors.Add($"{setting} is not a valid MongoDB URI: {error.Message}");
+            }
+            return;
+        }
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(value);
+        }
+        catch (Exception error) when (error is ArgumentException or FormatException or KeyNotFoundException)
+        {
+            errors.Add($"{setting} is neither a mongodb:// URI nor a valid PostgreSQL connection string: {error.Message}");
+        }
+    }
+}

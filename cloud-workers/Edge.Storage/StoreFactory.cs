@@ -1,0 +1,115 @@
+using Edge.Contracts.Devices;
+using Edge.Storage.Cpap;
+using Edge.Storage.Ecg;
+using Edge.Storage.Ingest;
+using Edge.Storage.Oxygen;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MongoDB.Driver;
+using Npgsql;
+
+namespace Edge.Storage;
+
+/// <summary>
+/// Builds the stores from <see cref="StorageOptions"/> and routes a device kind to its store: CPAP and BiPAP to the
+/// CPAP store (MongoDB or PostgreSQL by the connection string's scheme), oxygen and ECG to theirs.
+/// </summary>
+/// <remarks>
+/// One <see cref="NpgsqlDataSource"/> per distinct PostgreSQL connection string and one <see cref="MongoClient"/> per
+/// distinct MongoDB URI, so stores sharing a database share its connection pool. Register it as a singleton.
+/// </remarks>
+public sealed class StoreFactory : IAsyncDisposable
+{
+    private readonly Dictionary<string, NpgsqlDataSource> _dataSources = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, MongoClient> _mongoClients = new(StringComparer.Ordinal);
+    private readonly ILoggerFactory _loggerFactory;
+
+    public StoreFactory(IOptions<StorageOptions> options, TimeProvider time, ILoggerFactory loggerFactory)
+    {
+        var settings = options.Value;
+        _loggerFactory = loggerFactory;
+
+        Cpap = IsMongoConnectionString(settings.Cpap)
+            ? new CpapMongoStore(MongoDatabase(settings.Cpap), settings.CpapRetentionDays, time, loggerFactory.CreateLogger<CpapMongoStore>())
+            : new CpapPostgresStore(DataSource(settings.Cpap), settings.CpapRetentionDays, time, loggerFactory.CreateLogger<CpapPostgresStore>());
+        Oxygen = new OxygenStore(DataSource(settings.Oxygen), settings.OxygenRetentionDays, time, loggerFactory.CreateLogger<OxygenStore>());
+        Ecg = new EcgStore(DataSource(settings.Ecg), settings.EcgRetentionDays, time, loggerFactory.CreateLogger<EcgStore>());
+        Ledger = new IngestLedger(DataSource(settings.LedgerConnectionString), settings.LedgerRetentionDays, loggerFactory.CreateLogger<IngestLedger>());
+        Stores = [Cpap, Oxygen, Ecg];
+    }
+
+    public IReadingStore Cpap { get; }
+
+    public IReadingStore Oxygen { get; }
+
+    public IReadingStore Ecg { get; }
+
+    /// <summary>The three reading stores, for migrations and retention at start and on schedule.</summary>
+    public IReadOnlyList<IReadingStore> Stores { get; }
+
+    public IngestLedger Ledger { get; }
+
+    /// <summary>The number of distinct PostgreSQL connection pools the stores use.</summary>
+    public int DataSourceCount => _dataSources.Count;
+
+    /// <summary>True for <c>mongodb://</c> and <c>mongodb+srv://</c> URIs (any case); everything else is PostgreSQL.</summary>
+    public static bool IsMongoConnectionString(string? connectionString) =>
+        connectionString is not null
+        && (connectionString.TrimStart().StartsWith("mongodb://", StringComparison.OrdinalIgnoreCase)
+            || connectionString.TrimStart().StartsWith("mongodb+srv://", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The store that keeps readings of <paramref name="kind"/>.</summary>
+    public IReadingStore For(DeviceKind kind) => kind switch
+    {
+        DeviceKind.Cpap or DeviceKind.Bipap => Cpap,
+        DeviceKind.Oxygen => Oxygen,
+        DeviceKind.Ecg => Ecg,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown device kind"),
+    };
+
+    /// <summary>Migrates every store and the ledger, one after another (each takes its own advisory lock).</summary>
+    public async Task MigrateAllAsync(CancellationToken cancellationToken)
+    {
+        foreach (var store in Stores)
+        {
+            await store.MigrateAsync(cancellationToken);
+        }
+        await Ledger.MigrateAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var dataSource in _dataSources.Values)
+        {
+            await dataSource.DisposeAsync();
+        }
+        foreach (var client in _mongoClients.Values)
+        {
+            client.Dispose();
+        }
+    }
+
+    private NpgsqlDataSource DataSource(string connectionString)
+    {
+        if (!_dataSources.TryGetValue(connectionString, out var dataSource))
+        {
+            var builder = new NpgsqlDataSourceBuilder(connectionString);
+            builder.ConnectionStringBuilder.ApplicationName ??= "edge-storage";
+            builder.UseLoggerFactory(_loggerFactory);
+            dataSource = builder.Build();
+            _dataSources.Add(connectionString, dataSource);
+        }
+        return dataSource;
+    }
+
+    private IMongoDatabase MongoDatabase(string uri)
+    {
+        var url = MongoUrl.Create(uri.Trim());
+        if (!_mongoClients.TryGetValue(uri, out var client))
+        {
+            client = new MongoClient(url);
+            _mongoClients.Add(uri, client);
+        }
+        return client.GetDatabase(url.DatabaseName ?? StorageOptions.DefaultMongoDatabase);
+    }
+}

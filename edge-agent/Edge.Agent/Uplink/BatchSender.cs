@@ -1,0 +1,210 @@
+using Edge.Agent.Journal;
+using Edge.Contracts.Uplink;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Edge.Agent.Uplink;
+
+/// <summary>
+/// Moves the journal to the cloud: reads each lane in sequence order (urgent first, routine guaranteed a share),
+/// packs compressed batches under the broker's size limit, paces them with a token bucket, keeps at most
+/// <see cref="UplinkOptions.MaxInFlightBatches"/> unacknowledged, and deletes a batch's readings from the journal
+/// only when a worker's commit ack arrives. A broker PUBACK deletes nothing. Unacknowledged batches are re-sent
+/// after a timeout that doubles per attempt, and after every reconnect.
+/// </summary>
+public sealed class BatchSender(
+    ReadingJournal journal,
+    UplinkConnection connection,
+    UplinkState state,
+    IOptions<UplinkOptions> options,
+    TimeProvider time,
+    ILogger<BatchSender> logger)
+{
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxAckTimeout = TimeSpan.FromMinutes(10);
+
+    private readonly UplinkOptions _options = options.Value;
+    private readonly TokenBucket _bucket = new(options.Value.PublishesPerSecond, options.Value.BytesPerSecond, time);
+    private readonly List<InFlightBatch> _inFlight = [];
+    private readonly long[] _cursor = new long[2];
+    private int _urgentStreak;
+
+    /// <summary>Runs the connection supervisor and the send loop until stopped.</summary>
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        var supervisor = connection.RunAsync(stoppingToken);
+        try
+        {
+            await SendLoopAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: in-flight batches stay in the journal and are re-sent after the restart.
+        }
+
+        try
+        {
+            await supervisor.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task SendLoopAsync(CancellationToken stoppingToken)
+    {
+        var wasConnected = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await ApplyAcksAsync().ConfigureAwait(false);
+            if (!connection.IsConnected)
+            {
+                wasConnected = false;
+                state.Update(connected: false, _inFlight.Count);
+                await connection.WaitConnectedAsync(stoppingToken).ConfigureAwait(false);
+                continue;
+            }
+
+            try
+            {
+                if (!wasConnected)
+                {
+                    // Whatever the broker had not acknowledged before the link dropped is lost in transit: send again.
+                    wasConnected = true;
+                    foreach (var batch in _inFlight.Where(b => !b.BrokerAcknowledged))
+                    {
+                        await PublishAsync(batch, resend: true, stoppingToken).ConfigureAwait(false);
+                    }
+                }
+
+                await ResendTimedOutAsync(stoppingToken).ConfigureAwait(false);
+                while (_inFlight.Count < _options.MaxInFlightBatches && NextBatch() is { } batch)
+                {
+                    _inFlight.Add(batch);
+                    await PublishAsync(batch, resend: false, stoppingToken).ConfigureAwait(false);
+                    await ApplyAcksAsync().ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                // The link dropped mid-publish (or the publish timed out): the supervisor reconnects, we re-send.
+                Log.UplinkPublishFailed(logger, ex.Message);
+                wasConnected = false;
+            }
+
+            state.Update(connection.IsConnected, _inFlight.Count);
+            await connection.WaitForActivityAsync(NextWake(), stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    // Urgent first; after UrgentBurst urgent batches in a row, routine goes next if it has anything waiting.
+    private InFlightBatch? NextBatch()
+    {
+        var preferRoutine = _urgentStreak >= _options.UrgentBurst;
+        Lane[] order = preferRoutine ? [Lane.Routine, Lane.Urgent] : [Lane.Urgent, Lane.Routine];
+        foreach (var lane in order)
+        {
+            var entries = journal.Read(lane, _cursor[(int)lane], _options.MaxReadingsPerBatch);
+            if (entries.Count == 0)
+            {
+                continue;
+            }
+
+            var readings = new BatchReading[entries.Count];
+            for (var i = 0; i < entries.Count; i++)
+            {
+                var e = entries[i];
+                readings[i] = new BatchReading(e.Sequence, e.Serial, e.ReceivedAt, e.Payload);
+            }
+
+            var encoded = BatchCodec.Encode(journal.GatewayId, journal.Epoch, Lanes.Name(lane), readings, _options.MaxBatchBytes);
+            var header = encoded.Header;
+            _cursor[(int)lane] = header.LastSequence;
+            _urgentStreak = lane == Lane.Urgent ? _urgentStreak + 1 : 0;
+            return new InFlightBatch(lane, header.FirstSequence, header.LastSequence, header.Count, encoded.Bytes, TimeSpan.FromSeconds(_options.AckTimeoutSeconds));
+        }
+
+        _urgentStreak = 0;
+        return null;
+    }
+
+    private async Task PublishAsync(InFlightBatch batch, bool resend, CancellationToken cancellationToken)
+    {
+        await _bucket.TakeAsync(batch.Wire.Length, cancellationToken).ConfigureAwait(false);
+        batch.SentAt = time.GetUtcNow();
+        batch.BrokerAcknowledged = false;
+        await connection.PublishAsync(UplinkTopics.Telemetry(journal.GatewayId), batch.Wire, cancellationToken).ConfigureAwait(false);
+        batch.BrokerAcknowledged = true;
+        state.RecordSent(batch.Count, batch.Wire.Length, resend);
+    }
+
+    private async Task ResendTimedOutAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        foreach (var batch in _inFlight.Where(b => b.BrokerAcknowledged && now - b.SentAt >= b.AckTimeout).ToList())
+        {
+            Log.UplinkAckTimeout(logger, Lanes.Name(batch.Lane), batch.First, batch.Last, batch.AckTimeout.TotalSeconds);
+            batch.AckTimeout = TimeSpan.FromTicks(Math.Min(batch.AckTimeout.Ticks * 2, MaxAckTimeout.Ticks));
+            await PublishAsync(batch, resend: true, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // An ack is trusted for its range whether or not that batch is in flight: acks queued in our persistent session
+    // from before a restart still name readings that are safely stored.
+    private async Task ApplyAcksAsync()
+    {
+        while (connection.TryTakeAck(out var ack))
+        {
+            if (ack.Epoch != journal.Epoch || !TryParseLane(ack.Lane, out var lane))
+            {
+                Log.UplinkAckIgnored(logger, UplinkTopics.Ack(journal.GatewayId), $"epoch {ack.Epoch} lane '{ack.Lane}' is not this journal's ({journal.Epoch})");
+                continue;
+            }
+
+            var removed = await journal.DeleteRangeAsync(lane, ack.FirstSequence, ack.LastSequence).ConfigureAwait(false);
+            _inFlight.RemoveAll(b => b.Lane == lane && b.First >= ack.FirstSequence && b.Last <= ack.LastSequence);
+            state.RecordAck(removed, ack.Status == CommitAck.StatusDeadLettered);
+            if (ack.Status == CommitAck.StatusDeadLettered)
+            {
+                Log.UplinkBatchDeadLettered(logger, ack.Lane, ack.FirstSequence, ack.LastSequence);
+            }
+        }
+    }
+
+    private TimeSpan NextWake()
+    {
+        if (_inFlight.Count == 0)
+        {
+            return IdlePoll;
+        }
+
+        var now = time.GetUtcNow();
+        var soonest = _inFlight.Min(b => b.SentAt + b.AckTimeout - now);
+        return soonest < IdlePoll ? (soonest > TimeSpan.Zero ? soonest : TimeSpan.FromMilliseconds(1)) : IdlePoll;
+    }
+
+    private static bool TryParseLane(string name, out Lane lane)
+    {
+        lane = name == "urgent" ? Lane.Urgent : Lane.Routine;
+        return name is "urgent" or "routine";
+    }
+
+    private sealed class InFlightBatch(Lane lane, long first, long last, int count, byte[] wire, TimeSpan ackTimeout)
+    {
+        public Lane Lane { get; } = lane;
+
+        public long First { get; } = first;
+
+        public long Last { get; } = last;
+
+        public int Count { get; } = count;
+
+        public byte[] Wire { get; } = wire;
+
+        public TimeSpan AckTimeout { get; set; } = ackTimeout;
+
+        public DateTimeOffset SentAt { get; set; }
+
+        public bool BrokerAcknowledged { get; set; }
+    }
+}

@@ -1,0 +1,220 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Edge.Contracts.Tls;
+using Edge.Contracts.Uplink;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+using Polly;
+using Polly.Retry;
+
+namespace Edge.Agent.Uplink;
+
+/// <summary>
+/// The gateway's MQTT 5 connection to the cloud broker: TLS with the gateway's client certificate, a persistent
+/// session (clean start off, session expiry) so commit acks wait for us while we are offline, and a supervising
+/// loop that reconnects with decorrelated-jitter backoff. The Disconnected event only wakes the loop: MQTTnet's
+/// authors warn that reconnecting inside it can deadlock.
+/// </summary>
+public sealed class UplinkConnection : IAsyncDisposable
+{
+    private readonly UplinkOptions _options;
+    private readonly string _gatewayId;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly IMqttClient _client;
+    private readonly ResiliencePipeline _connectPipeline;
+    private readonly ConcurrentQueue<CommitAck> _acks = new();
+    private readonly SemaphoreSlim _activity = new(0);
+    private TaskCompletionSource _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public UplinkConnection(IOptions<UplinkOptions> options, string gatewayId, TimeProvider time, ILogger<UplinkConnection> logger)
+    {
+        _options = options.Value;
+        _gatewayId = gatewayId;
+        _time = time;
+        _logger = logger;
+        _client = new MqttClientFactory().CreateMqttClient();
+        _client.DisconnectedAsync += _ =>
+        {
+            _disconnected.TrySetResult();
+            Signal();
+            return Task.CompletedTask;
+        };
+        _client.ApplicationMessageReceivedAsync += OnMessageAsync;
+        _connectPipeline = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromSeconds(1),
+                MaxDelay = TimeSpan.FromSeconds(60),
+                MaxRetryAttempts = int.MaxValue,
+                OnRetry = args =>
+                {
+                    Log.UplinkConnectFailed(_logger, Endpoint, args.RetryDelay.TotalSeconds, args.Outcome.Exception?.Message ?? "");
+                    return default;
+                },
+            })
+            .Build();
+    }
+
+    public string Endpoint => $"mqtts://{_options.Host}:{_options.Port}";
+
+    public bool IsConnected => _client.IsConnected;
+
+    /// <summary>When the current connection was made (null while disconnected).</summary>
+    public DateTimeOffset? ConnectedSince { get; private set; }
+
+    /// <summary>Completes when connected; the sender waits on it while the link is down.</summary>
+    public Task WaitConnectedAsync(CancellationToken cancellationToken) => _connected.Task.WaitAsync(cancellationToken);
+
+    /// <summary>Commit acks received from workers, in arrival order.</summary>
+    public bool TryTakeAck(out CommitAck ack) => _acks.TryDequeue(out ack!);
+
+    /// <summary>Waits until an ack arrives, the connection changes, or <paramref name="timeout"/> passes.</summary>
+    public async Task WaitForActivityAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        // SemaphoreSlim's own timeout withdraws the wait; a Task.Delay race would leave it to swallow a later signal.
+        _ = await _activity.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Publishes QoS 1 and returns once the broker has acknowledged it (not yet stored: that is the commit ack).</summary>
+    public async Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30)); // MQTTnet has no publish timeout of its own
+        var result = await _client.PublishAsync(
+            new MqttApplicationMessageBuilder()
+                .WithTopic(topic)
+                .WithPayload(payload)
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                .Build(),
+            timeout.Token).ConfigureAwait(false);
+        if (!result.IsSuccess)
+        {
+            throw new InvalidOperationException($"the broker refused the batch: {result.ReasonCode} {result.ReasonString}");
+        }
+    }
+
+    /// <summary>The supervising loop: connect (with backoff), wait for a disconnect, repeat until stopped.</summary>
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            _disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await _connectPipeline.ExecuteAsync(ConnectOnceAsync, stoppingToken).ConfigureAwait(false);
+            ConnectedSince = _time.GetUtcNow();
+            Log.UplinkConnected(_logger, Endpoint);
+            _connected.TrySetResult();
+            Signal();
+
+            await _disconnected.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+            ConnectedSince = null;
+            _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Log.UplinkDisconnected(_logger, Endpoint);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client.IsConnected)
+        {
+            try
+            {
+                await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build()).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException or OperationCanceledException)
+            {
+                // Already gone.
+            }
+        }
+
+        _client.Dispose();
+        _activity.Dispose();
+    }
+
+    private async ValueTask ConnectOnceAsync(CancellationToken cancellationToken)
+    {
+        // A fresh client state per attempt; MQTTnet refuses to connect while a previous attempt is tearing down.
+        if (_client.IsConnected)
+        {
+            return;
+        }
+
+        var result = await _client.ConnectAsync(BuildOptions(), cancellationToken).ConfigureAwait(false);
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode} {result.ReasonString}");
+        }
+
+        // With a resumed session the subscription is still there; subscribing again is harmless and covers a new one.
+        await _client.SubscribeAsync(
+            new MqttClientSubscribeOptionsBuilder().WithTopicFilter(UplinkTopics.Ack(_gatewayId), MqttQualityOfServiceLevel.AtLeastOnce).Build(),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private MqttClientOptions BuildOptions()
+    {
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer(_options.Host, _options.Port)
+            .WithClientId(_options.ClientId ?? _gatewayId)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval((uint)_options.SessionExpirySeconds)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(30))
+            .WithTimeout(TimeSpan.FromSeconds(15));
+        var trusted = _options.CaPath is null ? null : PemTls.LoadBundle(_options.CaPath);
+        builder.WithTlsOptions(tls =>
+        {
+            tls.UseTls().WithTargetHost(_options.Host);
+            if (_options.CertificatePath is not null && _options.KeyPath is not null)
+            {
+                tls.WithClientCertificates(new X509Certificate2Collection(PemTls.LoadCertificateWithKey(_options.CertificatePath, _options.KeyPath)));
+            }
+
+            if (trusted is not null)
+            {
+                tls.WithCertificateValidationHandler(args => PemTls.IsTrustedServer(args.Certificate, args.SslPolicyErrors, trusted));
+            }
+        });
+        return builder.Build();
+    }
+
+    private Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs args)
+    {
+        try
+        {
+            var payload = args.ApplicationMessage.Payload;
+            var ack = JsonSerializer.Deserialize(payload.IsSingleSegment ? payload.FirstSpan : System.Buffers.BuffersExtensions.ToArray(payload), UplinkJsonContext.Default.CommitAck);
+            if (ack is not null && string.Equals(ack.GatewayId, _gatewayId, StringComparison.Ordinal))
+            {
+                _acks.Enqueue(ack);
+                Signal();
+            }
+            else
+            {
+                Log.UplinkAckIgnored(_logger, args.ApplicationMessage.Topic, "it names another gateway");
+            }
+        }
+        catch (JsonException ex)
+        {
+            Log.UplinkAckIgnored(_logger, args.ApplicationMessage.Topic, ex.Message);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void Signal()
+    {
+        if (_activity.CurrentCount == 0)
+        {
+            _activity.Release();
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics.Metrics;
+
+namespace Edge.Agent.Uplink;
+
+/// <summary>What the uplink is doing, for the admin status and System.Diagnostics.Metrics.</summary>
+public sealed class UplinkState(TimeProvider time) : IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly Meter _meter = new("ClinicEdge.Agent.Uplink");
+    private long _ackedReadings;
+    private long _sentBatches;
+    private long _resentBatches;
+    private long _deadLetteredBatches;
+    private long _wireBytes;
+    private long _sentReadings;
+    private double _ackRate;
+    private DateTimeOffset? _lastAckAt;
+    private bool _connected;
+    private int _inFlight;
+
+    public bool Connected => _connected;
+
+    public int InFlight => _inFlight;
+
+    public long AckedReadings => Interlocked.Read(ref _ackedReadings);
+
+    public long SentBatches => Interlocked.Read(ref _sentBatches);
+
+    public long ResentBatches => Interlocked.Read(ref _resentBatches);
+
+    public long DeadLetteredBatches => Interlocked.Read(ref _deadLetteredBatches);
+
+    public DateTimeOffset? LastAckAt => _lastAckAt;
+
+    /// <summary>Readings acknowledged per second, smoothed over roughly the last ten seconds.</summary>
+    public double AckRate
+    {
+        get
+        {
+            lock (_gate)
+            {
+                // Decay towards zero when no ack has come for a while, so a stalled uplink does not promise an ETA.
+                if (_lastAckAt is { } last && time.GetUtcNow() - last > TimeSpan.FromSeconds(30))
+                {
+                    return 0;
+                }
+
+                return _ackRate;
+            }
+        }
+    }
+
+    /// <summary>Average wire bytes per reading over everything sent.</summary>
+    public double WireBytesPerReading => _sentReadings == 0 ? 0 : (double)Interlocked.Read(ref _wireBytes) / Interlocked.Read(ref _sentReadings);
+
+    internal void Update(bool connected, int inFlight)
+    {
+        _connected = connected;
+        _inFlight = inFlight;
+    }
+
+    internal void RecordSent(int readings, int wireBytes, bool resend)
+    {
+        Interlocked.Increment(ref _sentBatches);
+        if (resend)
+        {
+            Interlocked.Increment(ref _resentBatches);
+        }
+        else
+        {
+            Interlocked.Add(ref _sentReadings, readings);
+            Interlocked.Add(ref _wireBytes, wireBytes);
+        }
+    }
+
+    internal void RecordAck(int readings, bool deadLettered)
+    {
+        Interlocked.Add(ref _ackedReadings, readings);
+        if (deadLettered)
+        {
+            Interlocked.Increment(ref _deadLetteredBatches);
+        }
+
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+            var seconds = _lastAckAt is { } last ? Math.Max((now - last).TotalSeconds, 0.001) : 1;
+            var instant = readings / seconds;
+            var weight = Math.Min(1, seconds / 10);
+            _ackRate = (_ackRate * (1 - weight)) + (instant * weight);
+            _lastAckAt = now;
+        }
+    }
+
+    public void Dispose() => _meter.Dispose();
+
+    internal void RegisterGauges(Func<long> backlog)
+    {
+        _meter.CreateObservableGauge("edge.uplink.connected", () => _connected ? 1 : 0);
+        _meter.CreateObservableGauge("edge.uplink.in_flight", () => _inFlight);
+        _meter.CreateObservableCounter("edge.uplink.acked_readings", () => AckedReadings);
+        _meter.CreateObservableCounter("edge.uplink.resent_batches", () => ResentBatches);
+        _meter.CreateObservableGauge("edge.uplink.backlog", backlog);
+    }
+}

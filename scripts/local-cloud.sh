@@ -1,0 +1,83 @@
+# The local "cloud" for run.sh: a development CA, mosquitto with TLS client certificates, PostgreSQL 15.
+# Sourced by run.sh; everything lives under $root (.run/) and listens on 127.0.0.1 only.
+
+# A development CA and certificates: server (localhost), the gateway (CN = gateway id), the ingest worker.
+make_dev_pki() {
+  local pki="$1" gateway="$2"
+  [ -f "$pki/ca.pem" ] && return 0
+  mkdir -p "$pki"
+  (
+    cd "$pki"
+    umask 077
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem \
+      -days 365 -subj "/CN=Clinic Edge local development CA" 2>/dev/null
+    issue() { # name cn extensions
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$2" 2>/dev/null
+      printf '%b' "$3" > "$1.ext"
+      openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$1.pem" -days 90 -extfile "$1.ext" 2>/dev/null
+      rm -f "$1.csr" "$1.ext"
+    }
+    issue server localhost "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth"
+    issue gateway "$gateway" "extendedKeyUsage=clientAuth"
+    issue worker ingest-worker "extendedKeyUsage=clientAuth"
+    chmod 600 ./*.key
+    chmod 644 ./*.pem
+  )
+}
+
+# mosquitto as the cloud broker: TLS only, client certificates (CN = identity), least-privilege ACL, persistence.
+start_mosquitto() {
+  local dir="$1" port="$2" pki="$3"
+  mkdir -p "$dir"
+  cat > "$dir/acl" <<ACL
+pattern write edge/v1/%u/telemetry
+pattern write edge/v1/%u/events
+pattern write edge/v1/%u/reports
+pattern read edge/v1/%u/ack
+pattern read edge/v1/%u/config
+user ingest-worker
+topic read edge/v1/+/telemetry
+topic write edge/v1/+/ack
+ACL
+  cat > "$dir/mosquitto.conf" <<CONF
+listener $port 127.0.0.1
+cafile $pki/ca.pem
+certfile $pki/server.pem
+keyfile $pki/server.key
+require_certificate true
+use_identity_as_username true
+allow_anonymous false
+acl_file $dir/acl
+persistence true
+persistence_location $dir/
+max_queued_messages 100000
+log_dest file $dir/mosquitto.log
+$( [ "$(id -u)" -eq 0 ] && echo "user root" )
+CONF
+  /usr/sbin/mosquitto -c "$dir/mosquitto.conf" &
+  pids+=($!)
+}
+
+# PostgreSQL 15 in a project-local data directory, run as the postgres user (it refuses to run as root).
+start_postgres() {
+  local dir="$1" port="$2" bin=/usr/lib/postgresql/15/bin
+  local as_pg=()
+  if [ "$(id -u)" -eq 0 ]; then as_pg=(runuser -u postgres --); fi
+  mkdir -p "$dir"
+  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir" && chmod 700 "$dir"
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    "${as_pg[@]}" "$bin/initdb" -D "$dir/data" -A trust -U postgres >/dev/null
+  fi
+  "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1" start >/dev/null
+  postgres_dir="$dir"
+  "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='clinic_edge'" | grep -q 1 \
+    || "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE clinic_edge"
+}
+
+stop_postgres() {
+  local dir="$1"
+  local as_pg=()
+  if [ "$(id -u)" -eq 0 ]; then as_pg=(runuser -u postgres --); fi
+  [ -f "$dir/data/postmaster.pid" ] && "${as_pg[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$dir/data" -m fast stop >/dev/null 2>&1 || true
+}

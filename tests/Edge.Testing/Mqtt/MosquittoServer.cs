@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Edge.Testing.Mqtt;
+
+/// <summary>
+/// A real mosquitto (Debian's 2.0.x) as the cloud broker in tests: TLS with client certificates only (the CN is the
+/// identity), a least-privilege ACL (a gateway may only use its own edge/v1/{id}/ topics; workers consume telemetry
+/// and publish acks), persistence on, on a free loopback port. Stop/start keeps the port and the saved sessions.
+/// </summary>
+public sealed class MosquittoServer : IAsyncDisposable
+{
+    public const string WorkerIdentity = "ingest-worker";
+
+    private readonly string _directory;
+    private readonly string _configPath;
+    private readonly StringBuilder _log = new();
+    private Process? _process;
+
+    private MosquittoServer(string directory, int port)
+    {
+        _directory = directory;
+        Port = port;
+        Ca = new DevelopmentCa(Path.Combine(directory, "pki"));
+        _configPath = Path.Combine(directory, "mosquitto.conf");
+        File.WriteAllText(Path.Combine(directory, "acl"), """
+            # Gateways (certificate CN = gateway id): their own uplink topics only.
+            pattern write edge/v1/%u/telemetry
+            pattern write edge/v1/%u/events
+            pattern write edge/v1/%u/reports
+            pattern read edge/v1/%u/ack
+            pattern read edge/v1/%u/config
+
+            # Ingest workers: every gateway's telemetry (through the shared subscription) and acks back.
+            user ingest-worker
+            topic read edge/v1/+/telemetry
+            topic write edge/v1/+/ack
+            """);
+        File.WriteAllText(_configPath, $"""
+            listener {port} 127.0.0.1
+            cafile {Ca.CaPath}
+            certfile {Ca.ServerCertificatePath}
+            keyfile {Ca.ServerKeyPath}
+            require_certificate true
+            use_identity_as_username true
+            allow_anonymous false
+            acl_file {Path.Combine(directory, "acl")}
+            persistence true
+            persistence_location {directory}/
+            max_queued_messages 100000
+            max_inflight_messages 100
+            log_type error
+            log_type warning
+            log_type notice
+            {(Environment.UserName == "root" ? "user root" : "")}
+            """);
+    }
+
+    public int Port { get; }
+
+    public DevelopmentCa Ca { get; }
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public static async Task<MosquittoServer> StartAsync()
+    {
+        var directory = System.IO.Directory.CreateTempSubdirectory("edge-mosquitto-").FullName;
+        var server = new MosquittoServer(directory, FreePort.Next());
+        await server.StartAsync();
+        return server;
+    }
+
+    public async Task StartAsync()
+    {
+        var binary = new[] { "/usr/sbin/mosquitto", "/usr/bin/mosquitto" }.FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("mosquitto is not installed: run ./test.sh (it installs it) or 'apt-get install mosquitto'.");
+        var info = new ProcessStartInfo(binary, ["-c", _configPath])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        _process = Process.Start(info)!;
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!CanConnect())
+        {
+            if (_process.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"mosquitto did not start on port {Port}:\n{Log}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>SIGTERM (mosquitto saves its sessions), then waits for the process to exit.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is null || _process.HasExited)
+        {
+            return;
+        }
+
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        _process.Dispose();
+        _process = null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process?.Dispose();
+        Ca.Dispose();
+        try
+        {
+            System.IO.Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.AppendLine(line);
+        }
+    }
+
+    private bool CanConnect()
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(System.Net.IPAddress.Loopback, Port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
