@@ -1,4 +1,6 @@
 using Edge.Agent.Tests.Infrastructure;
+using Edge.Testing;
+using Edge.Testing.Agent;
 using MQTTnet;
 using MQTTnet.Protocol;
 

@@ -1,5 +1,7 @@
 using Edge.Agent.Journal;
 using Edge.Agent.Tests.Infrastructure;
+using Edge.Testing;
+using Edge.Testing.Agent;
 using Edge.Cli.Simulate;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using Edge.Agent.Hosting;
 using Edge.Agent.Tests.Infrastructure;
+using Edge.Testing;
+using Edge.Testing.Agent;
 using Edge.Contracts.Admin;
 using Microsoft.Extensions.Options;
 

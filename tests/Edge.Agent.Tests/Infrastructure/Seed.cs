@@ -1,3 +1,6 @@
+using Edge.Testing;
+using Edge.Testing.Agent;
+
 namespace Edge.Agent.Tests.Infrastructure;
 
 /// <summary>Seed-shaped readings for the tests' devices.</summary>

@@ -3,6 +3,9 @@ using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 
+using Edge.Testing;
+using Edge.Testing.Agent;
+
 namespace Edge.Agent.Tests.Infrastructure;
 
 /// <summary>A real MQTT client acting as one device.</summary>

@@ -1,6 +1,8 @@
 using System.Text;
 using Edge.Agent.Journal;
 using Edge.Agent.Tests.Infrastructure;
+using Edge.Testing;
+using Edge.Testing.Agent;
 using MQTTnet;
 using MQTTnet.Formatter;
 

@@ -1,5 +1,7 @@
 using Edge.Agent.Journal;
 using Edge.Agent.Tests.Infrastructure;
+using Edge.Testing;
+using Edge.Testing.Agent;
 using MQTTnet;
 using MQTTnet.Formatter;
 

@@ -1,6 +1,8 @@
 using System.Text;
 using Edge.Agent.Journal;
 using Edge.Agent.Tests.Infrastructure;
+using Edge.Testing;
+using Edge.Testing.Agent;
 using Edge.Contracts.Devices;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;

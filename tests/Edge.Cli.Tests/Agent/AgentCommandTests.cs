@@ -39,7 +39,7 @@ public sealed class AgentCommandTests
         }
 
         Assert.Equal(MqttClientPublishReasonCode.PayloadFormatInvalid, (await device.PublishAsync(DeviceTopics.Telemetry(serial), "not json"u8.ToArray())).ReasonCode);
-        await Eventually.TrueAsync(async () => (await StatusAsync(agent)).DevicesConnected == 1, "the agent to count the device as connected");
+        await Eventually.TrueAsync(async () => (await StatusAsync(agent)).DevicesConnected == 1, TimeSpan.FromSeconds(30), "the agent to count the device as connected");
         var result = await InProcessCli.RunAsync("agent", "status", "--socket", agent.SocketPath);
 
         Assert.Equal(ExitCodes.Ok, result.ExitCode);
@@ -163,7 +163,7 @@ public sealed class AgentCommandTests
         var oxySecret = await AddDeviceAsync(agent, "OXY-8844-5521");
         await using var cpap = await MqttDevice.ConnectAsync(agent.Port, "CPAP-2301-9912", cpapSecret);
         await Eventually.TrueAsync(
-            async () => (await ListDevicesAsync(agent)).Single(d => d.Serial == "CPAP-2301-9912").Connected, "CPAP-2301-9912 to show as connected");
+            async () => (await ListDevicesAsync(agent)).Single(d => d.Serial == "CPAP-2301-9912").Connected, TimeSpan.FromSeconds(30), "CPAP-2301-9912 to show as connected");
 
         var table = await InProcessCli.RunAsync("agent", "device", "list", "--socket", agent.SocketPath);
         var removed = await InProcessCli.RunAsync("agent", "device", "remove", "--serial", "OXY-8844-5521", "--socket", agent.SocketPath);

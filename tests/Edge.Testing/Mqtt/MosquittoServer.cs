@@ -73,7 +73,7 @@ public sealed class MosquittoServer : IAsyncDisposable
         }
     }
 
-    public static async Task<MosquittoServer> StartAsync()
+    public static async Task<MosquittoServer> StartNewAsync()
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("edge-mosquitto-").FullName;
         var server = new MosquittoServer(directory, FreePort.Next());

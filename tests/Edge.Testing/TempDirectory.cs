@@ -1,11 +1,11 @@
-namespace Edge.Cli.Tests.Infrastructure;
+namespace Edge.Testing;
 
 /// <summary>A directory under /tmp removed when the test ends. Short, because Unix socket paths are limited to 108 bytes.</summary>
-internal sealed class TempDirectory : IDisposable
+public sealed class TempDirectory : IDisposable
 {
     public TempDirectory()
     {
-        Path = Directory.CreateTempSubdirectory("edgectl-").FullName;
+        Path = Directory.CreateTempSubdirectory("edge-").FullName;
     }
 
     public string Path { get; }
@@ -20,7 +20,7 @@ internal sealed class TempDirectory : IDisposable
         }
         catch (IOException)
         {
-            // A file may still be closing; the OS cleans /tmp.
+            // A child process may still be closing a file; the OS cleans /tmp.
         }
     }
 }

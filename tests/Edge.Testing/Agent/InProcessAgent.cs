@@ -3,11 +3,13 @@ using Edge.Agent.Journal;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Edge.Agent.Tests.Infrastructure;
+namespace Edge.Testing.Agent;
 
 /// <summary>The real agent host, started in the test process on a free loopback port with its own state directory.</summary>
-internal sealed class InProcessAgent : IAsyncDisposable
+public sealed class InProcessAgent : IAsyncDisposable
 {
+    public const string DefaultGatewayId = "gw-test";
+
     private readonly WebApplication _app;
 
     private InProcessAgent(WebApplication app, TempDirectory directory, int port, string socketPath)
@@ -20,6 +22,9 @@ internal sealed class InProcessAgent : IAsyncDisposable
     }
 
     public TempDirectory Directory { get; }
+
+    /// <summary>Where the agent keeps its journal and device credentials.</summary>
+    public string StateDirectory => Directory.Path;
 
     public int Port { get; }
 
@@ -38,7 +43,7 @@ internal sealed class InProcessAgent : IAsyncDisposable
         var socketPath = directory.File("admin.sock");
         string[] args =
         [
-            "--Agent:GatewayId=gw-test",
+            $"--Agent:GatewayId={DefaultGatewayId}",
             $"--Agent:StateDirectory={directory.Path}",
             $"--Agent:RuntimeDirectory={directory.Path}",
             "--Agent:Broker:BindAddress=127.0.0.1",
@@ -46,9 +51,17 @@ internal sealed class InProcessAgent : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
             .. settings,
         ];
-        var app = AgentApplication.Build(args);
-        await app.StartAsync();
-        return new InProcessAgent(app, directory, port, socketPath);
+        try
+        {
+            var app = AgentApplication.Build(args);
+            await app.StartAsync();
+            return new InProcessAgent(app, directory, port, socketPath);
+        }
+        catch
+        {
+            directory.Dispose();
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -2,10 +2,10 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using Edge.Contracts.Admin;
 
-namespace Edge.Agent.Tests.Infrastructure;
+namespace Edge.Testing.Agent;
 
 /// <summary>A plain HttpClient over the agent's admin Unix socket (tests talk to the real socket).</summary>
-internal static class AdminHttp
+public static class AdminHttp
 {
     public static HttpClient Create(string socketPath) => new(new SocketsHttpHandler
     {

@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Edge.Agent.Tests.Infrastructure;
+namespace Edge.Testing.Agent;
 
 /// <summary>
 /// The agent as a separate process (the build output's edge-agent), so tests can kill it with SIGKILL mid-flight
 /// and start it again on the same state directory and port.
 /// </summary>
-internal sealed class AgentChildProcess : IAsyncDisposable
+public sealed class AgentChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output;

@@ -1,0 +1,127 @@
+using Edge.Ingest;
+using Edge.Testing.Mqtt;
+using Edge.Testing.Postgres;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Edge.Sync.Tests.Infrastructure;
+
+/// <summary>
+/// The cloud side for a test, all real: mosquitto with TLS client certificates and the production ACL, a fresh
+/// PostgreSQL database holding the three stores, and ingest workers running the real worker host in-process.
+/// </summary>
+internal sealed class LocalCloud : IAsyncDisposable
+{
+    private readonly List<IHost> _workers = [];
+
+    private LocalCloud(MosquittoServer broker, PostgresServer postgres, string connectionString)
+    {
+        Broker = broker;
+        Postgres = postgres;
+        ConnectionString = connectionString;
+    }
+
+    public MosquittoServer Broker { get; }
+
+    public PostgresServer Postgres { get; }
+
+    public string ConnectionString { get; }
+
+    public IReadOnlyList<IHost> Workers => _workers;
+
+    public static async Task<LocalCloud> StartAsync(PostgresServer postgres)
+    {
+        var database = await postgres.CreateDatabaseAsync("sync_" + Guid.NewGuid().ToString("N")[..12]);
+        var broker = await MosquittoServer.StartNewAsync();
+        return new LocalCloud(broker, postgres, database);
+    }
+
+    /// <summary>Starts one ingest worker process-equivalent (its own host, its own MQTT client ids).</summary>
+    public async Task<IHost> StartWorkerAsync(string clientId, int connections = 2)
+    {
+        var (certificate, key) = Broker.Ca.IssueClient(MosquittoServer.WorkerIdentity);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
+        builder.AddIngestWorker();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Ingest:Broker:Host"] = "localhost",
+            ["Ingest:Broker:Port"] = Broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Ingest:Broker:CaPath"] = Broker.Ca.CaPath,
+            ["Ingest:Broker:CertificatePath"] = certificate,
+            ["Ingest:Broker:KeyPath"] = key,
+            ["Ingest:Broker:ClientId"] = clientId,
+            ["Ingest:Connections"] = connections.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Stores:Cpap"] = ConnectionString,
+            ["Stores:Oxygen"] = ConnectionString,
+            ["Stores:Ecg"] = ConnectionString,
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var host = builder.Build();
+        await host.StartAsync();
+        _workers.Add(host);
+        return host;
+    }
+
+    public async Task StopWorkerAsync(IHost worker)
+    {
+        await worker.StopAsync();
+        worker.Dispose();
+        _workers.Remove(worker);
+    }
+
+    /// <summary>Settings that point an agent's uplink at this broker with its own certificate (CN = gateway id).</summary>
+    public string[] UplinkSettings(string gatewayId)
+    {
+        var (certificate, key) = Broker.Ca.IssueClient(gatewayId);
+        return
+        [
+            "--Agent:Uplink:Host=localhost",
+            $"--Agent:Uplink:Port={Broker.Port}",
+            $"--Agent:Uplink:CaPath={Broker.Ca.CaPath}",
+            $"--Agent:Uplink:CertificatePath={certificate}",
+            $"--Agent:Uplink:KeyPath={key}",
+            "--Agent:Uplink:AckTimeoutSeconds=5",
+        ];
+    }
+
+    /// <summary>Every stored reading of every store: (serial, device time, gateway, epoch, sequence).</summary>
+    public async Task<List<StoredRow>> RowsAsync()
+    {
+        var rows = new List<StoredRow>();
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        foreach (var table in new[] { "oxygen_readings", "ecg_readings", "cpap_device_data" })
+        {
+            await using var command = new NpgsqlCommand($"SELECT serial, device_time, gateway_id, epoch, seq FROM {table}", connection);
+            try
+            {
+                await using var reader = await command.ExecuteReaderAsync();
+                while (await reader.ReadAsync())
+                {
+                    rows.Add(new StoredRow(reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4)));
+                }
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
+            {
+                // No worker has migrated yet.
+            }
+        }
+
+        return rows;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var worker in _workers.ToList())
+        {
+            await StopWorkerAsync(worker);
+        }
+
+        await Broker.DisposeAsync();
+    }
+}
+
+/// <summary>One reading as a store holds it.</summary>
+internal sealed record StoredRow(string Serial, DateTimeOffset DeviceTime, string GatewayId, long Epoch, long Sequence);
