@@ -69,11 +69,21 @@ public sealed class EndToEndTests(PostgresServer postgres, ITestOutputHelper out
         MaxReconnectBackoff = TimeSpan.FromMilliseconds(500),
     });
 
-    internal static Task WaitForDrainAsync(InProcessAgent agent) =>
-        Eventually.TrueAsync(
-            async () => (await agent.Admin.StatusAsync()).Uplink.BacklogReadings == 0,
-            TimeSpan.FromSeconds(120),
-            "the journal to drain to the cloud");
+    internal static async Task WaitForDrainAsync(InProcessAgent agent)
+    {
+        try
+        {
+            await Eventually.TrueAsync(
+                async () => (await agent.Admin.StatusAsync()).Uplink.BacklogReadings == 0,
+                TimeSpan.FromSeconds(180),
+                "the journal to drain to the cloud");
+        }
+        catch (TimeoutException ex)
+        {
+            var uplink = (await agent.Admin.StatusAsync()).Uplink;
+            throw new TimeoutException($"{ex.Message} Uplink: {uplink}", ex);
+        }
+    }
 
     internal async Task AssertStoredExactlyOnceInOrderAsync(LocalCloud cloud, LoadGeneratorResult result, long epoch)
     {

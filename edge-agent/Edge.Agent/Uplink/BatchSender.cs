@@ -21,7 +21,7 @@ public sealed class BatchSender(
     ILogger<BatchSender> logger)
 {
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan MaxAckTimeout = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan MaxAckTimeout = TimeSpan.FromMinutes(2);
 
     private readonly UplinkOptions _options = options.Value;
     private readonly TokenBucket _bucket = new(options.Value.PublishesPerSecond, options.Value.BytesPerSecond, time);
@@ -105,6 +105,15 @@ public sealed class BatchSender(
         foreach (var lane in order)
         {
             var entries = journal.Read(lane, _cursor[(int)lane], _options.MaxReadingsPerBatch);
+            if (entries.Count == 0 && _cursor[(int)lane] > 0 && !_inFlight.Any(b => b.Lane == lane) && journal.Snapshot.EntriesPerLane[(int)lane] > 0)
+            {
+                // Invariant: a reading in the journal and not in flight must be sent. Readings behind the cursor with
+                // nothing in flight break it, so start the lane again from its head (the stores ignore re-sends).
+                Log.UplinkCursorReset(logger, Lanes.Name(lane), _cursor[(int)lane], journal.Snapshot.EntriesPerLane[(int)lane]);
+                _cursor[(int)lane] = 0;
+                entries = journal.Read(lane, 0, _options.MaxReadingsPerBatch);
+            }
+
             if (entries.Count == 0)
             {
                 continue;
@@ -163,6 +172,14 @@ public sealed class BatchSender(
 
             var removed = await journal.DeleteRangeAsync(lane, ack.FirstSequence, ack.LastSequence).ConfigureAwait(false);
             _inFlight.RemoveAll(b => b.Lane == lane && b.First >= ack.FirstSequence && b.Last <= ack.LastSequence);
+
+            // An ack means the cloud is storing again: batches whose timeouts grew during the outage go back to the
+            // base timeout, so one lost on the way is re-sent in seconds rather than minutes.
+            var baseTimeout = TimeSpan.FromSeconds(_options.AckTimeoutSeconds);
+            foreach (var batch in _inFlight)
+            {
+                batch.AckTimeout = baseTimeout;
+            }
             state.RecordAck(removed, ack.Status == CommitAck.StatusDeadLettered);
             if (ack.Status == CommitAck.StatusDeadLettered)
             {

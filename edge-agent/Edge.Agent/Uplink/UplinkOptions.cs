@@ -53,7 +53,7 @@ public sealed class UplinkOptions
     [Range(1024, int.MaxValue, ErrorMessage = "Agent:Uplink:BytesPerSecond must be at least 1024.")]
     public int BytesPerSecond { get; set; } = 512 * 1024;
 
-    /// <summary>Seconds to wait for a worker's commit ack before re-sending a batch; doubles per attempt up to 10 minutes. Default 30.</summary>
+    /// <summary>Seconds to wait for a worker's commit ack before re-sending a batch; doubles per attempt up to 2 minutes, and drops back to this when any ack arrives. Default 30.</summary>
     [Range(1, 3600, ErrorMessage = "Agent:Uplink:AckTimeoutSeconds must be between 1 and 3600.")]
     public int AckTimeoutSeconds { get; set; } = 30;
 

@@ -68,6 +68,21 @@ public sealed class ReadingJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task A_cursor_inside_an_older_group_commit_resumes_right_after_it()
+    {
+        await using var journal = Open();
+        // Three group commits of ten readings each: three stored segments.
+        for (var group = 0; group < 3; group++)
+        {
+            await Task.WhenAll(Enumerable.Range(group * 10, 10).Select(i => journal.AppendAsync(Entry($"OXY-8844-{i:0000}", i)).AsTask()));
+        }
+
+        Assert.Equal(Enumerable.Range(16, 15).Select(i => (long)i), journal.Read(Lane.Routine, 15, 100).Select(e => e.Sequence));
+        Assert.Equal(Enumerable.Range(6, 25).Select(i => (long)i), journal.Read(Lane.Routine, 5, 100).Select(e => e.Sequence));
+        Assert.Equal(Enumerable.Range(26, 5).Select(i => (long)i), journal.Read(Lane.Routine, 25, 100).Select(e => e.Sequence));
+    }
+
+    [Fact]
     public async Task Shedding_takes_the_oldest_readings_out_of_a_group_commit_one_by_one()
     {
         var entrySize = EntrySize(Entry("OXY-8844-5521", 0));
