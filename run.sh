@@ -1,63 +1,107 @@
 #!/usr/bin/env bash
-# Runs Clinic Edge locally: builds it, starts the edge agent on loopback, provisions simulated CPAP, oxygen and
-# ECG devices, and shows readings flowing into the durable journal until Ctrl-C. Everything lives under .run/.
+# Runs Clinic Edge locally, all on 127.0.0.1: a development CA, mosquitto as the cloud broker (TLS, client
+# certificates), PostgreSQL 15 for the stores, the ingest worker, the edge agent, and simulated CPAP, oxygen and
+# ECG devices. It shows readings flowing (acknowledged, in the journal, synced, rows per store) until Ctrl-C, then
+# stops everything it started. State lives in .run/ and survives restarts; delete .run/ to start fresh.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/lib.sh
+source scripts/local-cloud.sh
 require_dotnet
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 root="$PWD/.run"
-state="$root/agent"
-mqtt_port="${EDGE_LOCAL_MQTT_PORT:-1883}"
+gateway=gw-local
+mqtt_port="${EDGE_LOCAL_MQTT_PORT:-1883}"          # devices → agent
+cloud_port="${EDGE_LOCAL_CLOUD_PORT:-18883}"       # agent and workers → cloud broker (TLS)
+pg_port="${EDGE_LOCAL_PG_PORT:-55432}"
 devices="${EDGE_LOCAL_DEVICES:-6}"
 rate="${EDGE_LOCAL_RATE:-2}"
-mkdir -p "$state"
+mkdir -p "$root"
+
+ensure_debian_packages mosquitto postgresql-15 openssl
+stop_packaged_service mosquitto
 
 echo "==> building (Release)"
 dotnet build Edge.sln -c Release -nologo -v quiet
-agent_dll="$PWD/edge-agent/Edge.Agent/bin/Release/net10.0/edge-agent.dll"
-edgectl=(dotnet "$PWD/cli/Edge.Cli/bin/Release/net10.0/edgectl.dll")
-socket="$state/admin.sock"
+bin() { echo "$PWD/$1/bin/Release/net10.0/$2"; }
+edgectl=(dotnet "$(bin cli/Edge.Cli edgectl.dll)")
+socket="$root/agent/admin.sock"
 export EDGE_AGENT_SOCKET="$socket"
+connection="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=clinic_edge"
 
 pids=()
+postgres_dir=""
 cleanup() {
   echo
   echo "==> stopping"
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[$i]}" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  echo "State kept in $root (journal, device credentials, logs). Remove it to start fresh."
+  [ -n "$postgres_dir" ] && stop_postgres "$postgres_dir"
+  echo "State kept in $root (journal, credentials, certificates, database). Delete it to start fresh."
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "==> starting edge-agent (MQTT on 127.0.0.1:$mqtt_port, state in $state)"
-Agent__GatewayId=gw-local \
-Agent__StateDirectory="$state" \
-Agent__RuntimeDirectory="$state" \
+echo "==> development CA and certificates ($root/pki)"
+make_dev_pki "$root/pki" "$gateway"
+
+echo "==> PostgreSQL 15 on 127.0.0.1:$pg_port"
+start_postgres "$root/postgres" "$pg_port"
+
+echo "==> mosquitto (cloud broker, TLS + client certificates) on 127.0.0.1:$cloud_port"
+start_mosquitto "$root/mosquitto" "$cloud_port" "$root/pki"
+
+echo "==> ingest worker"
+Ingest__Broker__Host=localhost \
+Ingest__Broker__Port="$cloud_port" \
+Ingest__Broker__CaPath="$root/pki/ca.pem" \
+Ingest__Broker__CertificatePath="$root/pki/worker.pem" \
+Ingest__Broker__KeyPath="$root/pki/worker.key" \
+Ingest__Broker__ClientId=ingest-local \
+Stores__Cpap="$connection" Stores__Oxygen="$connection" Stores__Ecg="$connection" \
+EDGE_INGEST_CONFIG="$root/ingest.json" \
+  dotnet "$(bin cloud-workers/Edge.Ingest edge-ingest.dll)" >"$root/ingest.log" 2>&1 &
+pids+=($!)
+
+echo "==> edge agent (devices on 127.0.0.1:$mqtt_port, state in $root/agent)"
+Agent__GatewayId="$gateway" \
+Agent__StateDirectory="$root/agent" \
+Agent__RuntimeDirectory="$root/agent" \
 Agent__Broker__BindAddress=127.0.0.1 \
 Agent__Broker__Port="$mqtt_port" \
+Agent__Uplink__Host=localhost \
+Agent__Uplink__Port="$cloud_port" \
+Agent__Uplink__CaPath="$root/pki/ca.pem" \
+Agent__Uplink__CertificatePath="$root/pki/gateway.pem" \
+Agent__Uplink__KeyPath="$root/pki/gateway.key" \
 EDGE_AGENT_CONFIG="$root/agent.json" \
-  dotnet "$agent_dll" >"$root/agent.log" 2>&1 &
+  dotnet "$(bin edge-agent/Edge.Agent edge-agent.dll)" >"$root/agent.log" 2>&1 &
 pids+=($!)
 
 for _ in $(seq 1 120); do
   "${edgectl[@]}" agent status --json >/dev/null 2>&1 && break
-  if ! kill -0 "${pids[0]}" 2>/dev/null; then echo "edge-agent exited; see $root/agent.log:" >&2; tail -20 "$root/agent.log" >&2; exit 1; fi
+  if ! kill -0 "${pids[-1]}" 2>/dev/null; then echo "edge-agent exited; see $root/agent.log:" >&2; tail -20 "$root/agent.log" >&2; exit 1; fi
   sleep 0.5
 done
 
 echo "==> simulating $devices devices (CPAP, oxygen, ECG) at $rate readings/s each"
 "${edgectl[@]}" simulate --host 127.0.0.1 --port "$mqtt_port" --devices "$devices" --rate "$rate" \
-  --kinds cpap,oxy,ecg --socket "$socket" --duration 24h >"$root/simulate.log" 2>&1 &
+  --kinds cpap,oxy,ecg --socket "$socket" >"$root/simulate.log" 2>&1 &
 pids+=($!)
 
-echo "==> data flowing (Ctrl-C to stop). Logs: $root/agent.log, $root/simulate.log"
+rows() {
+  /usr/lib/postgresql/15/bin/psql -h 127.0.0.1 -p "$pg_port" -U postgres -d clinic_edge -tA -F ' ' -c \
+    "SELECT 'cpap', count(*) FROM cpap_device_data UNION ALL SELECT 'oxygen', count(*) FROM oxygen_readings UNION ALL SELECT 'ecg', count(*) FROM ecg_readings" 2>/dev/null \
+    | awk '{ printf "%s %s   ", $1, $2 } END { print "" }'
+}
+
+echo "==> data flowing (Ctrl-C to stop). Logs: $root/*.log"
 while true; do
   sleep 3
   [ -t 1 ] && clear
   "${edgectl[@]}" agent status || true
   echo
+  echo "Rows in the stores: $(rows)"
   tail -n 1 "$root/simulate.log" 2>/dev/null || true
 done

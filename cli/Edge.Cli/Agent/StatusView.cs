@@ -45,6 +45,34 @@ internal static class StatusView
             $"{Units.Count(ingest.Accepted)} accepted, {Units.Count(ingest.Duplicates)} duplicates, {Units.Count(ingest.Refused)} refused" +
             (ingest.RefusedByReason.Count > 0 ? $" ({ByReason(ingest.RefusedByReason, "")})" : ""));
         Line(output, "Dead letters", status.DeadLetters == 0 ? "0" : $"{Units.Count(status.DeadLetters)} (edgectl deadletters list)");
+
+        output.WriteLine();
+        var uplink = status.Uplink;
+        if (!uplink.Configured)
+        {
+            Line(output, "Uplink", "not configured (Agent:Uplink:Host): readings stay in the journal");
+            return;
+        }
+
+        Line(output, "Uplink", $"{uplink.Endpoint} {(uplink.Connected ? "connected" : "DISCONNECTED")}");
+        Line(output, "Synced", $"{Units.Count(uplink.AckedReadings)} readings stored in the cloud, {uplink.InFlightBatches} batches awaiting ack, {Units.Count(uplink.ResentBatches)} re-sent" +
+            (uplink.DeadLetteredBatches > 0 ? $", {Units.Count(uplink.DeadLetteredBatches)} dead-lettered by the cloud" : ""));
+        Line(output, "Backlog", Backlog(uplink));
+    }
+
+    // While catching up, a progress line a technician can watch: what waits, how old, how fast it goes, when it is done.
+    static string Backlog(UplinkStatus uplink)
+    {
+        if (uplink.BacklogReadings == 0)
+        {
+            return "none: everything acknowledged is in the cloud";
+        }
+
+        var oldest = uplink.OldestUnsyncedAgeSeconds is { } age ? $", oldest {DurationText.Age(TimeSpan.FromSeconds(age))}" : "";
+        var eta = uplink.DrainEtaSeconds is { } seconds
+            ? $", {uplink.AckedReadingsPerSecond:0} readings/s, done in about {DurationText.Age(TimeSpan.FromSeconds(seconds))}"
+            : (uplink.Connected ? ", waiting for the first acks" : ", draining when the link is back");
+        return $"{Units.Count(uplink.BacklogReadings)} readings{oldest}{eta}";
     }
 
     static string Quota(JournalStatus journal) => journal.QuotaBytes <= 0
