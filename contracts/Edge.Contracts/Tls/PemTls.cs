@@ -10,7 +10,8 @@ namespace Edge.Contracts.Tls;
 public static class PemTls
 {
     /// <summary>A certificate with its private key, usable by SslStream on Linux (which needs a persisted key, not PEM's ephemeral one).</summary>
-    public static X509Certificate2 LoadCertificateWithKey(string certificatePath, string keyPath)
+    /// <remarks>Without <paramref name="keyPath"/> the key is read from the certificate file.</remarks>
+    public static X509Certificate2 LoadCertificateWithKey(string certificatePath, string? keyPath)
     {
         using var pem = X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
         return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
@@ -30,11 +31,14 @@ public static class PemTls
     /// </summary>
     public static bool IsTrustedServer(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection trustedRoots)
     {
-        if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
-        {
-            return false;
-        }
+        return certificate is not null
+            && (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) == 0
+            && ChainsTo(certificate, trustedRoots);
+    }
 
+    /// <summary>True when the certificate chains to one of <paramref name="trustedRoots"/> (and only those).</summary>
+    public static bool ChainsTo(X509Certificate certificate, X509Certificate2Collection trustedRoots)
+    {
         using var presented = new X509Certificate2(certificate);
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;

@@ -54,7 +54,7 @@ public sealed class DeviceBroker(
                 .WithEncryptionCertificate(TlsMaterial.LoadServerCertificate(tls.CertificatePath!, tls.KeyPath));
             if (tls.ClientCaPath is { } caPath)
             {
-                var ca = X509CertificateLoader.LoadCertificateFromFile(caPath);
+                var ca = Edge.Contracts.Tls.PemTls.LoadBundle(caPath);
                 builder.WithClientCertificate((_, certificate, _, _) => TlsMaterial.IsIssuedBy(certificate, ca), false);
             }
 
