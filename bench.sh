@@ -3,6 +3,7 @@
 #   ./bench.sh ingest      [--connections 10,100] [--seconds 15] [--warmup 3]
 #   ./bench.sh startup     [--entries 1000000]
 #   ./bench.sh encryption  [--readings 50000] [--writers 20]
+#   ./bench.sh drain       [--readings 1000000] [--unpaced]
 #   ./bench.sh all         every benchmark with its defaults
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -10,14 +11,14 @@ source scripts/lib.sh
 require_dotnet
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-ensure_debian_packages mosquitto
+ensure_debian_packages mosquitto postgresql-15 openssl
 stop_packaged_service mosquitto
 dotnet build benchmarks/Edge.Benchmarks -c Release -nologo -v quiet >&2
 bench=(dotnet "$PWD/benchmarks/Edge.Benchmarks/bin/Release/net10.0/Edge.Benchmarks.dll")
 
 if [ "${1:-}" = "all" ]; then
   shift
-  for b in ingest startup encryption; do "${bench[@]}" "$b"; done
+  for b in ingest startup encryption drain; do "${bench[@]}" "$b"; done
 else
   "${bench[@]}" "$@"
 fi

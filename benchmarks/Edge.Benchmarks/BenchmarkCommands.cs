@@ -1,10 +1,11 @@
 using System.Globalization;
+using Edge.Benchmarks.Drain;
 using Edge.Benchmarks.Ingest;
 using Edge.Benchmarks.Journal;
 
 namespace Edge.Benchmarks;
 
-/// <summary>Parses <c>ingest|startup|encryption</c> and their few options.</summary>
+/// <summary>Parses <c>ingest|startup|encryption|drain</c> and their few options.</summary>
 internal static class BenchmarkCommands
 {
     private const string Usage = """
@@ -12,7 +13,10 @@ internal static class BenchmarkCommands
           ingest      [--connections 10,100] [--seconds 15] [--warmup 3]
           startup     [--entries 1000000]
           encryption  [--readings 50000] [--writers 20]
+          drain       [--readings 1000000] [--unpaced]
         """;
+
+    private static readonly HashSet<string> Switches = new(["unpaced"], StringComparer.Ordinal);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -41,6 +45,15 @@ internal static class BenchmarkCommands
             case "encryption":
                 await EncryptionBenchmark.RunAsync((int)Number(options, "readings", 50_000), (int)Number(options, "writers", 20));
                 return 0;
+            case "drain":
+                var readings = (int)Number(options, "readings", 1_000_000);
+                if (readings < 1)
+                {
+                    await Console.Error.WriteLineAsync(Usage);
+                    return 2;
+                }
+
+                return await DrainBenchmark.RunAsync(readings, paced: !options.ContainsKey("unpaced"));
             default:
                 await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'\n{Usage}");
                 return 2;
@@ -50,14 +63,30 @@ internal static class BenchmarkCommands
     private static Dictionary<string, string>? ParseOptions(ReadOnlySpan<string> args)
     {
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < args.Length; i += 2)
+        var i = 0;
+        while (i < args.Length)
         {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            if (!args[i].StartsWith("--", StringComparison.Ordinal))
             {
                 return null;
             }
 
-            options[args[i][2..]] = args[i + 1];
+            var name = args[i][2..];
+            if (Switches.Contains(name))
+            {
+                // A switch (--unpaced) takes no value.
+                options[name] = "true";
+                i++;
+                continue;
+            }
+
+            if (i + 1 >= args.Length)
+            {
+                return null;
+            }
+
+            options[name] = args[i + 1];
+            i += 2;
         }
 
         return options;
