@@ -1,6 +1,7 @@
 using Edge.Agent.Tests.Infrastructure;
 using Edge.Testing;
 using Edge.Testing.Agent;
+using Edge.Testing.Mqtt;
 using MQTTnet;
 using MQTTnet.Protocol;
 

@@ -4,6 +4,7 @@ using Edge.Agent.Hosting;
 using Edge.Agent.Tests.Infrastructure;
 using Edge.Testing;
 using Edge.Testing.Agent;
+using Edge.Testing.Mqtt;
 using Edge.Contracts.Admin;
 using Microsoft.Extensions.Options;
 

@@ -3,6 +3,7 @@ using Edge.Agent.Journal;
 using Edge.Agent.Tests.Infrastructure;
 using Edge.Testing;
 using Edge.Testing.Agent;
+using Edge.Testing.Mqtt;
 using MQTTnet;
 using MQTTnet.Formatter;
 

@@ -31,7 +31,7 @@ public sealed class AgentCommandTests
     {
         await using var agent = await InProcessAgent.StartAsync("--Agent:GatewayId=gw-clinic-042", "--Agent:Journal:QuotaBytes=67108864");
         const string serial = "OXY-8844-5521";
-        await using var device = await MqttDevice.ConnectAsync(agent.Port, serial, await AddDeviceAsync(agent, serial));
+        await using var device = await TestDevice.ConnectAsync(agent.Port, serial, await AddDeviceAsync(agent, serial));
         using var readings = new ReadingGenerator(SerialNumber.Parse(serial), seed: 1, alarmRatio: 0);
         for (var i = 0; i < 3; i++)
         {
@@ -87,8 +87,8 @@ public sealed class AgentCommandTests
         Assert.Equal(
             "warning: Store this secret in device CPAP-2301-9912 now: it is shown only once and the agent keeps only a hash of it." + Environment.NewLine,
             result.Error);
-        Assert.Equal(MqttClientConnectResultCode.Success, await MqttDevice.TryConnectAsync(agent.Port, "CPAP-2301-9912", lines[1]["Secret: ".Length..]));
-        Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, await MqttDevice.TryConnectAsync(agent.Port, "CPAP-2301-9912", "a guess"));
+        Assert.Equal(MqttClientConnectResultCode.Success, await TestDevice.CheckLoginAsync(agent.Port, "CPAP-2301-9912", lines[1]["Secret: ".Length..]));
+        Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, await TestDevice.CheckLoginAsync(agent.Port, "CPAP-2301-9912", "a guess"));
     }
 
     [Fact]
@@ -101,7 +101,7 @@ public sealed class AgentCommandTests
         Assert.Equal(ExitCodes.Ok, result.ExitCode);
         var secret = JsonSerializer.Deserialize(result.Output, AdminJsonContext.Default.DeviceSecret)!;
         Assert.Equal("OXY-8844-5521", secret.Serial);
-        Assert.Equal(MqttClientConnectResultCode.Success, await MqttDevice.TryConnectAsync(agent.Port, secret.Serial, secret.Secret));
+        Assert.Equal(MqttClientConnectResultCode.Success, await TestDevice.CheckLoginAsync(agent.Port, secret.Serial, secret.Secret));
     }
 
     [Fact]
@@ -119,7 +119,7 @@ public sealed class AgentCommandTests
             result.Error);
         Assert.Empty(result.Output);
         // The refused add left the first secret in place.
-        Assert.Equal(MqttClientConnectResultCode.Success, await MqttDevice.TryConnectAsync(agent.Port, "ECG-7711-0045", secret));
+        Assert.Equal(MqttClientConnectResultCode.Success, await TestDevice.CheckLoginAsync(agent.Port, "ECG-7711-0045", secret));
     }
 
     [Fact]
@@ -134,8 +134,8 @@ public sealed class AgentCommandTests
         var rotated = JsonSerializer.Deserialize(result.Output, AdminJsonContext.Default.DeviceSecret)!;
         Assert.NotEqual(old, rotated.Secret);
         Assert.Contains("shown only once", result.Error, StringComparison.Ordinal);
-        Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, await MqttDevice.TryConnectAsync(agent.Port, "OXY-8844-5521", old));
-        Assert.Equal(MqttClientConnectResultCode.Success, await MqttDevice.TryConnectAsync(agent.Port, "OXY-8844-5521", rotated.Secret));
+        Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, await TestDevice.CheckLoginAsync(agent.Port, "OXY-8844-5521", old));
+        Assert.Equal(MqttClientConnectResultCode.Success, await TestDevice.CheckLoginAsync(agent.Port, "OXY-8844-5521", rotated.Secret));
 
         var list = await ListDevicesAsync(agent);
         Assert.NotNull(Assert.Single(list).RotatedAt);
@@ -161,7 +161,7 @@ public sealed class AgentCommandTests
         await using var agent = await InProcessAgent.StartAsync();
         var cpapSecret = await AddDeviceAsync(agent, "CPAP-2301-9912");
         var oxySecret = await AddDeviceAsync(agent, "OXY-8844-5521");
-        await using var cpap = await MqttDevice.ConnectAsync(agent.Port, "CPAP-2301-9912", cpapSecret);
+        await using var cpap = await TestDevice.ConnectAsync(agent.Port, "CPAP-2301-9912", cpapSecret);
         await Eventually.TrueAsync(
             async () => (await ListDevicesAsync(agent)).Single(d => d.Serial == "CPAP-2301-9912").Connected, TimeSpan.FromSeconds(30), "CPAP-2301-9912 to show as connected");
 
@@ -179,7 +179,7 @@ public sealed class AgentCommandTests
         Assert.Equal(ExitCodes.Ok, removed.ExitCode);
         Assert.Equal("Device OXY-8844-5521 removed." + Environment.NewLine, removed.Output);
         Assert.Equal(["CPAP-2301-9912"], after.Select(d => d.Serial));
-        Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, await MqttDevice.TryConnectAsync(agent.Port, "OXY-8844-5521", oxySecret));
+        Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, await TestDevice.CheckLoginAsync(agent.Port, "OXY-8844-5521", oxySecret));
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public sealed class DeadLettersCommandTests
     public async Task Garbage_a_device_published_is_listed_as_a_dead_letter_with_the_agents_reason()
     {
         await using var agent = await InProcessAgent.StartAsync();
-        await using (var device = await MqttDevice.ConnectAsync(agent.Port, Serial, await AgentCommandTests.AddDeviceAsync(agent, Serial)))
+        await using (var device = await TestDevice.ConnectAsync(agent.Port, Serial, await AgentCommandTests.AddDeviceAsync(agent, Serial)))
         {
             var refused = await device.PublishAsync(DeviceTopics.Telemetry(Serial), "not json"u8.ToArray());
             Assert.Equal(MqttClientPublishReasonCode.PayloadFormatInvalid, refused.ReasonCode);
@@ -46,7 +46,7 @@ public sealed class DeadLettersCommandTests
     public async Task The_limit_keeps_the_newest_dead_letters_first()
     {
         await using var agent = await InProcessAgent.StartAsync();
-        await using (var device = await MqttDevice.ConnectAsync(agent.Port, Serial, await AgentCommandTests.AddDeviceAsync(agent, Serial)))
+        await using (var device = await TestDevice.ConnectAsync(agent.Port, Serial, await AgentCommandTests.AddDeviceAsync(agent, Serial)))
         {
             foreach (var garbage in new[] { "first", "second", "third" })
             {

@@ -6,10 +6,10 @@ using MQTTnet.Protocol;
 using Edge.Testing;
 using Edge.Testing.Agent;
 
-namespace Edge.Agent.Tests.Infrastructure;
+namespace Edge.Testing.Mqtt;
 
 /// <summary>A real MQTT client acting as one device.</summary>
-internal sealed class TestDevice : IAsyncDisposable
+public sealed class TestDevice : IAsyncDisposable
 {
     private readonly IMqttClient _client;
 
@@ -57,6 +57,18 @@ internal sealed class TestDevice : IAsyncDisposable
     {
         var (device, code, reason) = await TryConnectAsync(port, serial, secret, protocol: protocol);
         return device ?? throw new InvalidOperationException($"{serial} could not connect: {code} {reason}");
+    }
+
+    /// <summary>Connects, reports the broker's answer, disconnects: for tests that only check a login.</summary>
+    public static async Task<MqttClientConnectResultCode> CheckLoginAsync(int port, string serial, string? secret)
+    {
+        var (device, code, _) = await TryConnectAsync(port, serial, secret);
+        if (device is not null)
+        {
+            await device.DisposeAsync();
+        }
+
+        return code;
     }
 
     public Task<MqttClientPublishResult> PublishAsync(string topic, string payload) =>
