@@ -30,6 +30,23 @@ public sealed class IngestWorker(
 {
     private readonly IngestBrokerOptions _options = options.Value;
 
+    private readonly ResiliencePipeline<CommitAck?> _storeRetry = new ResiliencePipelineBuilder<CommitAck?> { TimeProvider = time }
+        .AddRetry(new RetryStrategyOptions<CommitAck?>
+        {
+            ShouldHandle = new PredicateBuilder<CommitAck?>().Handle<Exception>(ex => ex is not OperationCanceledException),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(200),
+            MaxDelay = TimeSpan.FromSeconds(15),
+            MaxRetryAttempts = int.MaxValue,
+            OnRetry = a =>
+            {
+                Log.StoreRetry(logger, a.Outcome.Exception?.Message ?? "", a.RetryDelay.TotalSeconds);
+                return default;
+            },
+        })
+        .Build();
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Several connections in one shared group: the broker spreads batches over them, so one process stores
@@ -106,27 +123,11 @@ public sealed class IngestWorker(
         args.AutoAcknowledge = false;
         var message = args.ApplicationMessage;
         var wire = message.Payload.IsSingleSegment ? message.Payload.First : message.Payload.ToArray();
-        var retry = new ResiliencePipelineBuilder<CommitAck?> { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions<CommitAck?>
-            {
-                ShouldHandle = new PredicateBuilder<CommitAck?>().Handle<Exception>(ex => ex is not OperationCanceledException),
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = TimeSpan.FromMilliseconds(200),
-                MaxDelay = TimeSpan.FromSeconds(15),
-                MaxRetryAttempts = int.MaxValue,
-                OnRetry = a =>
-                {
-                    Log.StoreRetry(logger, a.Outcome.Exception?.Message ?? "", a.RetryDelay.TotalSeconds);
-                    return default;
-                },
-            })
-            .Build();
 
         try
         {
             // Storage outages (a PostgreSQL restart or failover) are waited out here; the batch is not acknowledged meanwhile.
-            var ack = await retry.ExecuteAsync(async ct => await processor.ProcessAsync(message.Topic, wire, ct).ConfigureAwait(false), stoppingToken).ConfigureAwait(false);
+            var ack = await _storeRetry.ExecuteAsync(async ct => await processor.ProcessAsync(message.Topic, wire, ct).ConfigureAwait(false), stoppingToken).ConfigureAwait(false);
             if (ack is not null)
             {
                 Log.BatchStored(logger, ack.GatewayId, ack.Lane, ack.FirstSequence, ack.LastSequence, ack.Stored, ack.Duplicates, ack.Rejected);

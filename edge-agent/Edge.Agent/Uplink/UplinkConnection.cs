@@ -29,8 +29,8 @@ public sealed class UplinkConnection : IAsyncDisposable
     private readonly ResiliencePipeline _connectPipeline;
     private readonly ConcurrentQueue<CommitAck> _acks = new();
     private readonly SemaphoreSlim _activity = new(0);
-    private TaskCompletionSource _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile TaskCompletionSource _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public UplinkConnection(IOptions<UplinkOptions> options, string gatewayId, TimeProvider time, ILogger<UplinkConnection> logger)
     {
@@ -41,6 +41,12 @@ public sealed class UplinkConnection : IAsyncDisposable
         _client = new MqttClientFactory().CreateMqttClient();
         _client.DisconnectedAsync += _ =>
         {
+            // State only (no reconnecting here): the sender must wait again, and the supervisor must wake.
+            if (_connected.Task.IsCompleted)
+            {
+                _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
             _disconnected.TrySetResult();
             Signal();
             return Task.CompletedTask;
@@ -116,7 +122,6 @@ public sealed class UplinkConnection : IAsyncDisposable
 
             await _disconnected.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
             ConnectedSince = null;
-            _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             Log.UplinkDisconnected(_logger, Endpoint);
         }
     }
