@@ -3,7 +3,6 @@ using Edge.Testing.Mqtt;
 using Edge.Testing.Postgres;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Edge.Sync.Tests.Infrastructure;
@@ -56,8 +55,9 @@ internal sealed class LocalCloud : IAsyncDisposable
             ["Stores:Cpap"] = ConnectionString,
             ["Stores:Oxygen"] = ConnectionString,
             ["Stores:Ecg"] = ConnectionString,
+            // Configuration, not SetMinimumLevel: the test output's appsettings.json would override the latter.
+            ["Logging:LogLevel:Default"] = "Warning",
         });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var host = builder.Build();
         await host.StartAsync();
         _workers.Add(host);
