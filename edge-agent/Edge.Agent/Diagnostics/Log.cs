@@ -66,8 +66,8 @@ internal static partial class Log
     [LoggerMessage(6007, LogLevel.Error, "The cloud could not decode {Lane} batch {First}-{Last} and dead-lettered it; it is removed from the journal")]
     public static partial void UplinkBatchDeadLettered(ILogger logger, string lane, long first, long last);
 
-    [LoggerMessage(6009, LogLevel.Warning, "Uplink found {Entries} {Lane} readings waiting behind its cursor ({Cursor}) with nothing in flight; re-reading the lane from its head")]
-    public static partial void UplinkCursorReset(ILogger logger, string lane, long cursor, long entries);
+    [LoggerMessage(6009, LogLevel.Warning, "Uplink found {Entries} {Lane} readings waiting behind its cursor ({Cursor}) with nothing in flight (sequences {Sequences}); re-reading the lane from its head")]
+    public static partial void UplinkCursorReset(ILogger logger, string lane, long cursor, long entries, string sequences);
 
     [LoggerMessage(6008, LogLevel.Warning, "No uplink configured (Agent:Uplink:Host); readings are journaled but not sent")]
     public static partial void UplinkDisabled(ILogger logger);

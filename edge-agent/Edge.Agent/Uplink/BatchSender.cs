@@ -109,9 +109,11 @@ public sealed class BatchSender(
             {
                 // Invariant: a reading in the journal and not in flight must be sent. Readings behind the cursor with
                 // nothing in flight break it, so start the lane again from its head (the stores ignore re-sends).
-                Log.UplinkCursorReset(logger, Lanes.Name(lane), _cursor[(int)lane], journal.Snapshot.EntriesPerLane[(int)lane]);
+                var cursor = _cursor[(int)lane];
                 _cursor[(int)lane] = 0;
                 entries = journal.Read(lane, 0, _options.MaxReadingsPerBatch);
+                var behind = string.Join(", ", entries.Take(10).Select(e => e.Sequence));
+                Log.UplinkCursorReset(logger, Lanes.Name(lane), cursor, journal.Snapshot.EntriesPerLane[(int)lane], behind);
             }
 
             if (entries.Count == 0)
