@@ -83,6 +83,47 @@ public sealed class ReadingJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task Range_deletes_interleaved_with_group_commits_leave_nothing_behind()
+    {
+        await using var journal = Open(sync: false);
+        var random = new Random(7);
+        var deletedUpTo = new long[2];
+        var appended = 0;
+        var writers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 400; i++)
+            {
+                var n = Interlocked.Increment(ref appended);
+                await journal.AppendAsync(Entry($"OXY-8844-{n % 50:0000}", n, n % 7 == 0 ? Lane.Urgent : Lane.Routine));
+            }
+        })).ToArray();
+
+        // Like the uplink: read a lane from a cursor, take a prefix, delete exactly that range, repeat.
+        while (writers.Any(t => !t.IsCompleted) || journal.Snapshot.EntriesPerLane.Sum() > 0)
+        {
+            foreach (var lane in Lanes.All)
+            {
+                var batch = journal.Read(lane, deletedUpTo[(int)lane], random.Next(1, 40));
+                if (batch.Count == 0)
+                {
+                    continue;
+                }
+
+                var take = random.Next(1, batch.Count + 1);
+                await journal.DeleteRangeAsync(lane, batch[0].Sequence, batch[take - 1].Sequence);
+                deletedUpTo[(int)lane] = batch[take - 1].Sequence;
+            }
+
+            await Task.Yield();
+        }
+
+        await Task.WhenAll(writers);
+        Assert.Empty(journal.Read(Lane.Routine, 0, 100_000));
+        Assert.Empty(journal.Read(Lane.Urgent, 0, 100_000));
+        Assert.Equal(0, journal.Snapshot.EntriesPerLane.Sum());
+    }
+
+    [Fact]
     public async Task Shedding_takes_the_oldest_readings_out_of_a_group_commit_one_by_one()
     {
         var entrySize = EntrySize(Entry("OXY-8844-5521", 0));
