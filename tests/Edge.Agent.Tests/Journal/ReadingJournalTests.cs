@@ -85,33 +85,45 @@ public sealed class ReadingJournalTests : IDisposable
     [Fact]
     public async Task Range_deletes_interleaved_with_group_commits_leave_nothing_behind()
     {
-        await using var journal = Open(sync: false);
+        await using var journal = Open(sync: true);
         var random = new Random(7);
         var deletedUpTo = new long[2];
         var appended = 0;
-        var writers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        var writers = Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
         {
-            for (var i = 0; i < 400; i++)
+            for (var i = 0; i < 300; i++)
             {
                 var n = Interlocked.Increment(ref appended);
                 await journal.AppendAsync(Entry($"OXY-8844-{n % 50:0000}", n, n % 7 == 0 ? Lane.Urgent : Lane.Routine));
             }
         })).ToArray();
 
-        // Like the uplink: read a lane from a cursor, take a prefix, delete exactly that range, repeat.
-        while (writers.Any(t => !t.IsCompleted) || journal.Snapshot.EntriesPerLane.Sum() > 0)
+        // Like the uplink: read a lane from a cursor, take a prefix as a batch, keep several batches "in flight",
+        // and delete their ranges as acks arrive: out of order, and sometimes twice.
+        var inFlight = new List<(Lane Lane, long First, long Last)>();
+        while (writers.Any(t => !t.IsCompleted) || journal.Snapshot.EntriesPerLane.Sum() > 0 || inFlight.Count > 0)
         {
             foreach (var lane in Lanes.All)
             {
                 var batch = journal.Read(lane, deletedUpTo[(int)lane], random.Next(1, 40));
-                if (batch.Count == 0)
+                if (batch.Count > 0)
                 {
-                    continue;
+                    var take = random.Next(1, batch.Count + 1);
+                    inFlight.Add((lane, batch[0].Sequence, batch[take - 1].Sequence));
+                    deletedUpTo[(int)lane] = batch[take - 1].Sequence;
+                }
+            }
+
+            while (inFlight.Count > (writers.Any(t => !t.IsCompleted) ? 4 : 0))
+            {
+                var ack = inFlight[random.Next(inFlight.Count)];
+                await journal.DeleteRangeAsync(ack.Lane, ack.First, ack.Last);
+                if (random.Next(5) == 0)
+                {
+                    await journal.DeleteRangeAsync(ack.Lane, ack.First, ack.Last); // a duplicate ack
                 }
 
-                var take = random.Next(1, batch.Count + 1);
-                await journal.DeleteRangeAsync(lane, batch[0].Sequence, batch[take - 1].Sequence);
-                deletedUpTo[(int)lane] = batch[take - 1].Sequence;
+                inFlight.Remove(ack);
             }
 
             await Task.Yield();
