@@ -32,6 +32,11 @@ public sealed class ReadingJournal : IAsyncDisposable
     private readonly ILiteCollection<BsonDocument> _meta;
     private readonly ILiteCollection<BsonDocument> _deadLetters;
     private readonly WorkQueue<WriteOp> _ops = new();
+
+    // LiteDB 5.0.21 is not safe for reads concurrent with a write transaction: a stress test with concurrent readers
+    // got "page type must be collection page", and the uplink saw readings skipped by its cursor. Every LiteDB call
+    // holds this lock; the writer holds it for a group commit (the fdatasync runs outside it), readers for one query.
+    private readonly Lock _dbGate = new();
     private readonly JournalOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -163,6 +168,14 @@ public sealed class ReadingJournal : IAsyncDisposable
     /// <summary>Reads a lane in sequence order, starting after <paramref name="afterSequence"/>.</summary>
     public IReadOnlyList<JournalEntry> Read(Lane lane, long afterSequence, int maxCount)
     {
+        lock (_dbGate)
+        {
+            return ReadLocked(lane, afterSequence, maxCount);
+        }
+    }
+
+    private List<JournalEntry> ReadLocked(Lane lane, long afterSequence, int maxCount)
+    {
         var list = new List<JournalEntry>(Math.Min(maxCount, 1024));
         foreach (var segment in SegmentsFrom(_lanes[(int)lane], afterSequence + 1))
         {
@@ -185,7 +198,12 @@ public sealed class ReadingJournal : IAsyncDisposable
     /// <summary>Age of the oldest entry of a lane, or null when the lane is empty.</summary>
     public TimeSpan? OldestAge(Lane lane)
     {
-        var first = _lanes[(int)lane].Find(Query.All(), 0, 1).FirstOrDefault();
+        BsonDocument? first;
+        lock (_dbGate)
+        {
+            first = _lanes[(int)lane].Find(Query.All(), 0, 1).FirstOrDefault();
+        }
+
         return first is null ? null : _time.GetUtcNow() - new DateTimeOffset(first["e"].AsArray[0]["r"].AsInt64, TimeSpan.Zero);
     }
 
@@ -193,7 +211,13 @@ public sealed class ReadingJournal : IAsyncDisposable
     public IReadOnlyList<(long Id, DeadLetter Letter, int PayloadBytes)> ListDeadLetters(int limit)
     {
         var list = new List<(long, DeadLetter, int)>();
-        foreach (var doc in _deadLetters.Find(Query.All(Query.Descending), 0, limit))
+        List<BsonDocument> docs;
+        lock (_dbGate)
+        {
+            docs = _deadLetters.Find(Query.All(Query.Descending), 0, limit).ToList();
+        }
+
+        foreach (var doc in docs)
         {
             list.Add((doc["_id"].AsInt64, new DeadLetter(
                 new DateTimeOffset(doc["t"].AsInt64, TimeSpan.Zero),
@@ -218,7 +242,11 @@ public sealed class ReadingJournal : IAsyncDisposable
         _ops.Complete();
         await _writer.ConfigureAwait(false);
         await _syncer.ConfigureAwait(false);
-        _db.Dispose();
+        lock (_dbGate)
+        {
+            _db.Dispose();
+        }
+
         _logStream.Dispose();
         _dataStream.Dispose();
         _ops.Dispose();
@@ -299,6 +327,14 @@ public sealed class ReadingJournal : IAsyncDisposable
 
     // Everything between BeginTrans and Commit runs synchronously on one thread: LiteDB binds a transaction to its thread.
     private bool CommitGroup(List<WriteOp> group)
+    {
+        lock (_dbGate)
+        {
+            return CommitGroupLocked(group);
+        }
+    }
+
+    private bool CommitGroupLocked(List<WriteOp> group)
     {
         var before = _state.Clone();
         var accepted = new List<(string Serial, long Ticks, ulong Hash)>();

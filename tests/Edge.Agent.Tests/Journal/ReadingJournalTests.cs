@@ -98,6 +98,17 @@ public sealed class ReadingJournalTests : IDisposable
             }
         })).ToArray();
 
+        // The admin status reads the journal from other threads at the same time.
+        using var stopReaders = new CancellationTokenSource();
+        var readers = Enumerable.Range(0, 2).Select(reader => Task.Run(() =>
+        {
+            while (!stopReaders.IsCancellationRequested)
+            {
+                _ = journal.OldestAge(Lane.Routine);
+                _ = journal.Read(Lane.Urgent, 0, 5);
+            }
+        })).ToArray();
+
         // Like the uplink: read a lane from a cursor, take a prefix as a batch, keep several batches "in flight",
         // and delete their ranges as acks arrive: out of order, and sometimes twice.
         var inFlight = new List<(Lane Lane, long First, long Last)>();
@@ -130,6 +141,8 @@ public sealed class ReadingJournalTests : IDisposable
         }
 
         await Task.WhenAll(writers);
+        await stopReaders.CancelAsync();
+        await Task.WhenAll(readers);
         Assert.Empty(journal.Read(Lane.Routine, 0, 100_000));
         Assert.Empty(journal.Read(Lane.Urgent, 0, 100_000));
         Assert.Equal(0, journal.Snapshot.EntriesPerLane.Sum());
