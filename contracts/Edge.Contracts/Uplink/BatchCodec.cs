@@ -699,14 +699,7 @@ public static class BatchCodec
                             throw new BatchFormatException($"readings[{index}].s must be a serial string of 1-64 characters");
                         }
 
-                        try
-                        {
-                            serial = reader.GetString();
-                        }
-                        catch (InvalidOperationException ex)
-                        {
-                            throw new BatchFormatException($"readings[{index}].s is not valid text ({ex.Message})", ex);
-                        }
+                        serial = ReadString(ref reader, $"readings[{index}].s");
                     }
                     else if (reader.ValueTextEquals("r"u8))
                     {
