@@ -13,8 +13,6 @@ internal sealed class WorkQueue<T> : IDisposable
     private int _sleeping;
     private volatile bool _completed;
 
-    public bool IsCompleted => _completed;
-
     public bool TryAdd(T item)
     {
         if (_completed)

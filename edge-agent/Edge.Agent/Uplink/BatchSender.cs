@@ -132,7 +132,7 @@ public sealed class BatchSender(
             var header = encoded.Header;
             _cursor[(int)lane] = header.LastSequence;
             _urgentStreak = lane == Lane.Urgent ? _urgentStreak + 1 : 0;
-            return new InFlightBatch(lane, header.FirstSequence, header.LastSequence, header.Count, encoded.Bytes, TimeSpan.FromSeconds(_options.AckTimeoutSeconds));
+            return new InFlightBatch(lane, header.FirstSequence, header.LastSequence, encoded.Bytes, TimeSpan.FromSeconds(_options.AckTimeoutSeconds));
         }
 
         _urgentStreak = 0;
@@ -146,7 +146,7 @@ public sealed class BatchSender(
         batch.BrokerAcknowledged = false;
         await connection.PublishAsync(UplinkTopics.Telemetry(journal.GatewayId), batch.Wire, cancellationToken).ConfigureAwait(false);
         batch.BrokerAcknowledged = true;
-        state.RecordSent(batch.Count, batch.Wire.Length, resend);
+        state.RecordSent(resend);
     }
 
     private async Task ResendTimedOutAsync(CancellationToken cancellationToken)
@@ -208,15 +208,13 @@ public sealed class BatchSender(
         return name is "urgent" or "routine";
     }
 
-    private sealed class InFlightBatch(Lane lane, long first, long last, int count, byte[] wire, TimeSpan ackTimeout)
+    private sealed class InFlightBatch(Lane lane, long first, long last, byte[] wire, TimeSpan ackTimeout)
     {
         public Lane Lane { get; } = lane;
 
         public long First { get; } = first;
 
         public long Last { get; } = last;
-
-        public int Count { get; } = count;
 
         public byte[] Wire { get; } = wire;
 

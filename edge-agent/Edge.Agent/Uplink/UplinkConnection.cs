@@ -74,9 +74,6 @@ public sealed class UplinkConnection : IAsyncDisposable
 
     public bool IsConnected => _client.IsConnected;
 
-    /// <summary>When the current connection was made (null while disconnected).</summary>
-    public DateTimeOffset? ConnectedSince { get; private set; }
-
     /// <summary>Completes when connected; the sender waits on it while the link is down.</summary>
     public Task WaitConnectedAsync(CancellationToken cancellationToken) => _connected.Task.WaitAsync(cancellationToken);
 
@@ -115,13 +112,11 @@ public sealed class UplinkConnection : IAsyncDisposable
         {
             _disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             await _connectPipeline.ExecuteAsync(ConnectOnceAsync, stoppingToken).ConfigureAwait(false);
-            ConnectedSince = _time.GetUtcNow();
             Log.UplinkConnected(_logger, Endpoint);
             _connected.TrySetResult();
             Signal();
 
             await _disconnected.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
-            ConnectedSince = null;
             Log.UplinkDisconnected(_logger, Endpoint);
         }
     }

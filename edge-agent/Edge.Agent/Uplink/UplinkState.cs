@@ -11,8 +11,6 @@ public sealed class UplinkState(TimeProvider time) : IDisposable
     private long _sentBatches;
     private long _resentBatches;
     private long _deadLetteredBatches;
-    private long _wireBytes;
-    private long _sentReadings;
     private double _ackRate;
     private DateTimeOffset? _lastAckAt;
     private bool _connected;
@@ -50,26 +48,18 @@ public sealed class UplinkState(TimeProvider time) : IDisposable
         }
     }
 
-    /// <summary>Average wire bytes per reading over everything sent.</summary>
-    public double WireBytesPerReading => _sentReadings == 0 ? 0 : (double)Interlocked.Read(ref _wireBytes) / Interlocked.Read(ref _sentReadings);
-
     internal void Update(bool connected, int inFlight)
     {
         _connected = connected;
         _inFlight = inFlight;
     }
 
-    internal void RecordSent(int readings, int wireBytes, bool resend)
+    internal void RecordSent(bool resend)
     {
         Interlocked.Increment(ref _sentBatches);
         if (resend)
         {
             Interlocked.Increment(ref _resentBatches);
-        }
-        else
-        {
-            Interlocked.Add(ref _sentReadings, readings);
-            Interlocked.Add(ref _wireBytes, wireBytes);
         }
     }
 

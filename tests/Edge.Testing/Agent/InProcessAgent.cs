@@ -34,7 +34,6 @@ public sealed class InProcessAgent : IAsyncDisposable
 
     public ReadingJournal Journal => _app.Services.GetRequiredService<ReadingJournal>();
 
-    public T Service<T>() where T : notnull => _app.Services.GetRequiredService<T>();
 
     public static async Task<InProcessAgent> StartAsync(params string[] settings)
     {
