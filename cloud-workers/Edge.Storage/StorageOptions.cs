@@ -30,6 +30,9 @@ public sealed class StorageOptions
     /// <summary>Ingest ledger (dead letters and rejected readings): a PostgreSQL connection string. Default: the oxygen store's.</summary>
     public string? Ledger { get; set; }
 
+    /// <summary>Registry (clinics, gateways, devices, configs, audit log, alerts): a PostgreSQL connection string. Default: the oxygen store's.</summary>
+    public string? Registry { get; set; }
+
     /// <summary>Days CPAP/BiPAP readings are kept after their device time. Default 365.</summary>
     [Range(1, 3650, ErrorMessage = "Stores:CpapRetentionDays must be between 1 and 3650.")]
     public int CpapRetentionDays { get; set; } = 365;
@@ -48,4 +51,7 @@ public sealed class StorageOptions
 
     /// <summary>The ledger's connection string: <see cref="Ledger"/>, or the oxygen store's when unset.</summary>
     public string LedgerConnectionString => string.IsNullOrWhiteSpace(Ledger) ? Oxygen : Ledger;
+
+    /// <summary>The registry's connection string: <see cref="Registry"/>, or the oxygen store's when unset.</summary>
+    public string RegistryConnectionString => string.IsNullOrWhiteSpace(Registry) ? Oxygen : Registry;
 }

@@ -37,6 +37,10 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         {
             Check(errors, "Stores:Ledger", options.Ledger, mongoAllowed: false);
         }
+        if (!string.IsNullOrWhiteSpace(options.Registry))
+        {
+            Check(errors, "Stores:Registry", options.Registry, mongoAllowed: false);
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

@@ -3,6 +3,7 @@ using Edge.Storage.Cpap;
 using Edge.Storage.Ecg;
 using Edge.Storage.Ingest;
 using Edge.Storage.Oxygen;
+using Edge.Storage.Registry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MongoDB.Driver;
@@ -23,6 +24,7 @@ public sealed class StoreFactory : IAsyncDisposable
     private readonly Dictionary<string, NpgsqlDataSource> _dataSources = new(StringComparer.Ordinal);
     private readonly Dictionary<string, MongoClient> _mongoClients = new(StringComparer.Ordinal);
     private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
 
     public StoreFactory(IOptions<StorageOptions> options, TimeProvider time, ILoggerFactory loggerFactory)
     {
@@ -35,7 +37,9 @@ public sealed class StoreFactory : IAsyncDisposable
         Oxygen = new OxygenStore(DataSource(settings.Oxygen), settings.OxygenRetentionDays, time, loggerFactory.CreateLogger<OxygenStore>());
         Ecg = new EcgStore(DataSource(settings.Ecg), settings.EcgRetentionDays, time, loggerFactory.CreateLogger<EcgStore>());
         Ledger = new IngestLedger(DataSource(settings.LedgerConnectionString), settings.LedgerRetentionDays, loggerFactory.CreateLogger<IngestLedger>());
+        Registry = DataSource(settings.RegistryConnectionString);
         Stores = [Cpap, Oxygen, Ecg];
+        _logger = loggerFactory.CreateLogger<StoreFactory>();
     }
 
     public IReadingStore Cpap { get; }
@@ -48,6 +52,9 @@ public sealed class StoreFactory : IAsyncDisposable
     public IReadOnlyList<IReadingStore> Stores { get; }
 
     public IngestLedger Ledger { get; }
+
+    /// <summary>The registry database (clinics, gateways, devices, configs, audit log, alerts); see <see cref="RegistrySchema"/>.</summary>
+    public NpgsqlDataSource Registry { get; }
 
     /// <summary>The number of distinct PostgreSQL connection pools the stores use.</summary>
     public int DataSourceCount => _dataSources.Count;
@@ -67,7 +74,7 @@ public sealed class StoreFactory : IAsyncDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown device kind"),
     };
 
-    /// <summary>Migrates every store and the ledger, one after another (each takes its own advisory lock).</summary>
+    /// <summary>Migrates every store, the ledger and the registry, one after another (each takes its own advisory lock).</summary>
     public async Task MigrateAllAsync(CancellationToken cancellationToken)
     {
         foreach (var store in Stores)
@@ -75,6 +82,7 @@ public sealed class StoreFactory : IAsyncDisposable
             await store.MigrateAsync(cancellationToken);
         }
         await Ledger.MigrateAsync(cancellationToken);
+        await RegistrySchema.MigrateAsync(Registry, _logger, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
