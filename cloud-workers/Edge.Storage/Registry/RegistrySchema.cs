@@ -23,7 +23,7 @@ public static class RegistrySchema
                 created_at  timestamptz NOT NULL
             );
             CREATE TABLE gateways (
-                id                      text        PRIMARY KEY CONSTRAINT gateway_id_format CHECK (id ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'),
+                id                      text        PRIMARY KEY CONSTRAINT gateway_id_format CHECK (id ~ '^[A-Za-z0-9_-]{1,64}$'),
                 clinic_id               text        NOT NULL REFERENCES clinics (id),
                 name                    text        NOT NULL CONSTRAINT gateway_name_length CHECK (char_length(name) BETWEEN 1 AND 200),
                 certificate_fingerprint text        CONSTRAINT fingerprint_format CHECK (certificate_fingerprint ~ '^[0-9a-f]{64}$'),

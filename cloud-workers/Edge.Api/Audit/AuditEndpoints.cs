@@ -1,0 +1,46 @@
+using System.Globalization;
+using Edge.Api.Auth;
+using Edge.Api.Http;
+
+namespace Edge.Api.Audit;
+
+/// <summary><c>GET /v1/audit</c>: the audit log, newest first, for admins and auditors.</summary>
+public static class AuditEndpoints
+{
+    public static void MapAuditEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/audit", ListAsync)
+            .RequireAuthorization(ApiPolicies.AuditRead)
+            .WithName("ListAudit")
+            .WithSummary("Audit log entries, newest first, filtered by target or actor.")
+            .Produces<Page<AuditEntry>>()
+            .ProducesValidationProblem();
+    }
+
+    private static async Task<IResult> ListAsync(
+        AuditTrail audit, string? targetType, string? targetId, string? actor, int? limit, string? cursor, CancellationToken cancellationToken)
+    {
+        var errors = new RequestErrors();
+        var take = PageRequest.Limit(limit, errors);
+        var after = PageRequest.After(cursor, errors);
+        long? beforeId = null;
+        if (after is not null)
+        {
+            if (long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+            {
+                beforeId = id;
+            }
+            else
+            {
+                errors.Add("cursor", "is not a cursor this API returned");
+            }
+        }
+        if (errors.Any)
+        {
+            return errors.ToResult();
+        }
+
+        var rows = await audit.ListAsync(beforeId, targetType, targetId, actor, take + 1, cancellationToken);
+        return TypedResults.Ok(PageRequest.From(rows, take, e => e.Id.ToString(CultureInfo.InvariantCulture)));
+    }
+}

@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Authorization;
+
+namespace Edge.Api.Auth;
+
+/// <summary>
+/// One named policy per capability; every endpoint names exactly one (a test enumerates the endpoints and fails on any
+/// without). Policies decide by role; which clinic's data a caller may touch is decided per request by <see cref="Caller"/>.
+/// </summary>
+public static class ApiPolicies
+{
+    public const string ClinicsManage = "clinics.manage";
+    public const string RegistryRead = "registry.read";
+    public const string RegistryWrite = "registry.write";
+    public const string TelemetryRead = "telemetry.read";
+    public const string ConfigWrite = "config.write";
+    public const string AlertsRead = "alerts.read";
+    public const string WebhooksManage = "webhooks.manage";
+    public const string AuditRead = "audit.read";
+
+    /// <summary>The roles each policy admits; docs/api.md prints the same table.</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> Roles = new Dictionary<string, string[]>
+    {
+        [ClinicsManage] = [ApiRoles.Admin],
+        [RegistryRead] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician, ApiRoles.Auditor, ApiRoles.Gateway],
+        [RegistryWrite] = [ApiRoles.Admin, ApiRoles.Technician],
+        [TelemetryRead] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],
+        [ConfigWrite] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],
+        [AlertsRead] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],
+        [WebhooksManage] = [ApiRoles.Admin],
+        [AuditRead] = [ApiRoles.Admin, ApiRoles.Auditor],
+    };
+
+    public static void Add(AuthorizationOptions options)
+    {
+        foreach (var (name, roles) in Roles)
+        {
+            options.AddPolicy(name, policy => policy.RequireAuthenticatedUser().RequireRole(roles));
+        }
+        // Anything mapped without a policy is refused rather than open: the fallback applies to endpoints with no
+        // authorization metadata at all.
+        options.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAssertion(_ => false).Build();
+    }
+}

@@ -1,0 +1,36 @@
+using System.Security.Claims;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Edge.Api.Auth;
+
+/// <summary>
+/// Issues tokens signed with the local key, for local installs and tests (<c>edge-api token …</c>). Production tokens
+/// come from the identity provider named by <see cref="AuthOptions.Authority"/>.
+/// </summary>
+public sealed class LocalTokenIssuer(AuthOptions options, SymmetricSecurityKey key, TimeProvider time)
+{
+    /// <summary>A token for <paramref name="subject"/> holding <paramref name="roles"/>, scoped to <paramref name="clinics"/>.</summary>
+    public string Issue(string subject, IEnumerable<string> roles, IEnumerable<string> clinics, TimeSpan lifetime, string? gatewayId = null)
+    {
+        var claims = new List<Claim> { new(JwtRegisteredClaimNames.Sub, subject) };
+        claims.AddRange(roles.Select(role => new Claim(options.RoleClaim, role)));
+        claims.AddRange(clinics.Select(clinic => new Claim(options.ClinicClaim, clinic)));
+        if (gatewayId is not null)
+        {
+            claims.Add(new Claim(options.GatewayClaim, gatewayId));
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = options.Issuer,
+            Audience = options.Audience,
+            Subject = new ClaimsIdentity(claims),
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now + lifetime,
+            SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.HmacSha256),
+        });
+    }
+}

@@ -1,0 +1,84 @@
+using Edge.Api.Audit;
+using Edge.Api.Auth;
+using Edge.Api.Http;
+using Edge.Api.Registry;
+using Edge.Storage;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace Edge.Api.Hosting;
+
+/// <summary>Composes the API: configuration, storage, auth, one Map per feature. Used by Program and the tests.</summary>
+public static class ApiApplication
+{
+    /// <summary>Environment variable naming the configuration file instead of /etc/edge-api/api.json.</summary>
+    public const string ConfigFileVariable = "EDGE_API_CONFIG";
+
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+
+        // appsettings.json < /etc/edge-api/api.json < environment < command line.
+        var configFile = Environment.GetEnvironmentVariable(ConfigFileVariable) ?? "/etc/edge-api/api.json";
+        builder.Configuration.AddJsonFile(configFile, optional: true, reloadOnChange: false);
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Configuration.AddCommandLine(args);
+
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.Services.AddSystemd();
+        builder.Services.AddEdgeStorage();
+        builder.Services.AddSingleton(sp => new RegistryStore(sp.GetRequiredService<StoreFactory>().Registry));
+        builder.Services.AddSingleton(sp => new AuditTrail(sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddHostedService<ApiStartup>();
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            // The context's own naming option applies only to its own options instance, so the policy is set here too.
+            o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+        });
+        // Bad bodies throw, so the exception handler below can answer with the JSON error that names the field.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddProblemDetails();
+        builder.AddApiAuth();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiDocumentTransformer>());
+
+        var app = builder.Build();
+        app.UseExceptionHandler(handler => handler.Run(WriteErrorAsync));
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.MapGet("/healthz", () => TypedResults.Ok("ok")).AllowAnonymous().ExcludeFromDescription();
+        app.MapRegistryEndpoints();
+        app.MapAuditEndpoints();
+        return app;
+    }
+
+    /// <summary>Unhandled errors become problem documents; a malformed body says what the JSON reader found.</summary>
+    private static async Task WriteErrorAsync(HttpContext context)
+    {
+        var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        if (error is BadHttpRequestException bad)
+        {
+            context.Response.StatusCode = bad.StatusCode;
+            var detail = bad.InnerException is System.Text.Json.JsonException json ? $"The body is not valid: {json.Message}" : bad.Message;
+            await problems.WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails = { Status = bad.StatusCode, Title = "The request could not be read.", Detail = detail },
+            });
+            return;
+        }
+        if (error is not null)
+        {
+            // The path only: a query string may carry a cursor or filter values, never worth a log line.
+            Log.RequestFailed(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Edge.Api"), context.Request.Method, context.Request.Path, error);
+        }
+        context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = { Status = 500, Title = "The server failed.", Detail = "See the API's log (event ids 8xxx) for the cause." },
+        });
+    }
+}

@@ -1,0 +1,24 @@
+using System.Text.Json.Serialization;
+using Edge.Api.Audit;
+using Edge.Api.Registry;
+
+namespace Edge.Api.Http;
+
+/// <summary>Source-generated JSON for every API body; snake_case like the device payloads.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    UseStringEnumConverter = true)]
+[JsonSerializable(typeof(Clinic))]
+[JsonSerializable(typeof(CreateClinicRequest))]
+[JsonSerializable(typeof(Page<Clinic>))]
+[JsonSerializable(typeof(Gateway))]
+[JsonSerializable(typeof(RegisterGatewayRequest))]
+[JsonSerializable(typeof(Page<Gateway>))]
+[JsonSerializable(typeof(Device))]
+[JsonSerializable(typeof(RegisterDeviceRequest))]
+[JsonSerializable(typeof(TransferDeviceRequest))]
+[JsonSerializable(typeof(Page<Device>))]
+[JsonSerializable(typeof(AuditEntry))]
+[JsonSerializable(typeof(Page<AuditEntry>))]
+public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,0 +1,14 @@
+namespace Edge.Api;
+
+/// <summary>Every log line the API writes, with stable event ids a technician can search for (8xxx).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(8001, LogLevel.Error, "Request {Method} {Path} failed")]
+    public static partial void RequestFailed(ILogger logger, string method, string path, Exception error);
+
+    [LoggerMessage(8002, LogLevel.Information, "Live stream: listening for stored readings on channel {Channel}")]
+    public static partial void LiveListening(ILogger logger, string channel);
+
+    [LoggerMessage(8003, LogLevel.Warning, "Live stream: lost the notification connection; reconnecting in {Delay}")]
+    public static partial void LiveConnectionLost(ILogger logger, TimeSpan delay, Exception error);
+}

@@ -1,0 +1,164 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using Edge.Api.Auth;
+using Edge.Api.Tests.Infrastructure;
+using Edge.Testing.Postgres;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Edge.Api.Tests.Auth;
+
+/// <summary>
+/// Every endpoint × every role: allowed roles get past authorization, other roles get 403, no or bad tokens get 401.
+/// The expected table is written here, apart from the code's policies, so a wrong policy fails this test; and the table
+/// must list every endpoint the API maps, so a new endpoint cannot ship without a decision.
+/// </summary>
+[Collection(PostgresServer.Collection)]
+public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(server)
+{
+    private const string Admin_ = "admin";
+    private const string Tech = "technician";
+    private const string Clin = "clinician";
+    private const string Aud = "auditor";
+    private const string Gw = "gateway";
+
+    private static readonly string[] Everyone = [Admin_, Tech, Clin, Aud, Gw];
+
+    /// <summary>Method, route pattern, a concrete URL, a body, and the roles allowed. Order matters: retirements come last.</summary>
+    private static readonly (string Method, string Route, string Url, object? Body, string[] Allowed)[] Cases =
+    [
+        ("GET", "/v1/clinics", "/v1/clinics", null, Everyone),
+        ("GET", "/v1/clinics/{id}", "/v1/clinics/c1", null, Everyone),
+        ("POST", "/v1/clinics", "/v1/clinics", new { id = "c2", name = "Second" }, [Admin_]),
+        ("GET", "/v1/gateways", "/v1/gateways", null, Everyone),
+        ("GET", "/v1/gateways/{id}", "/v1/gateways/gw-1", null, Everyone),
+        ("POST", "/v1/gateways", "/v1/gateways", new { id = "gw-2", clinic_id = "c1", name = "Second" }, [Admin_, Tech]),
+        ("GET", "/v1/devices", "/v1/devices", null, Everyone),
+        ("GET", "/v1/devices/{serial}", "/v1/devices/OXY-1000-0001", null, Everyone),
+        ("POST", "/v1/devices", "/v1/devices", new { serial = "ECG-1000-0002", clinic_id = "c1" }, [Admin_, Tech]),
+        ("POST", "/v1/devices/{serial}/transfer", "/v1/devices/OXY-1000-0001/transfer", new { clinic_id = "c1", gateway_id = "gw-1" }, [Admin_, Tech]),
+        ("GET", "/v1/audit", "/v1/audit", null, [Admin_, Aud]),
+        ("POST", "/v1/devices/{serial}/retire", "/v1/devices/ECG-1000-0002/retire", null, [Admin_, Tech]),
+        ("POST", "/v1/gateways/{id}/retire", "/v1/gateways/gw-2/retire", null, [Admin_, Tech]),
+    ];
+
+    /// <summary>Endpoints open without a token, and why: probes and the public contract.</summary>
+    private static readonly string[] Anonymous = ["GET /healthz", "GET /openapi/{documentName}.json"];
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        await CreateClinicAsync("c1");
+        await RegisterGatewayAsync("gw-1", "c1");
+        await RegisterDeviceAsync("OXY-1000-0001", "c1", "gw-1");
+    }
+
+    [Fact]
+    public void Every_mapped_endpoint_has_a_policy_and_is_in_the_table()
+    {
+        var mapped = new Dictionary<string, Endpoint>();
+        foreach (var endpoint in Api.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
+        {
+            foreach (var method in endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"])
+            {
+                mapped[$"{method} {endpoint.RoutePattern.RawText}"] = endpoint;
+            }
+        }
+
+        var expected = Cases.Select(c => $"{c.Method} {c.Route}").Concat(Anonymous).Order().ToList();
+        Assert.Equal(expected, mapped.Keys.Order().ToList());
+
+        foreach (var (name, endpoint) in mapped)
+        {
+            if (Anonymous.Contains(name))
+            {
+                Assert.NotNull(endpoint.Metadata.GetMetadata<IAllowAnonymous>());
+                continue;
+            }
+            var policies = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).Where(p => p is not null).ToList();
+            Assert.True(policies.Count == 1, $"{name} names {policies.Count} policies; every endpoint names exactly one");
+        }
+    }
+
+    [Fact]
+    public async Task Each_role_is_allowed_or_refused_as_the_table_says()
+    {
+        var failures = new List<string>();
+        foreach (var (method, route, url, body, allowed) in Cases)
+        {
+            foreach (var role in Everyone)
+            {
+                var client = role == Gw ? Api.Client(Api.Token(Gw, [], "gw-1-identity", gatewayId: "gw-1")) : Api.As(role, "c1");
+                var status = await SendAsync(client, method, url, body);
+                var ok = allowed.Contains(role)
+                    ? status is not HttpStatusCode.Unauthorized and not HttpStatusCode.Forbidden
+                    : status == HttpStatusCode.Forbidden;
+                if (!ok)
+                {
+                    failures.Add($"{method} {route} as {role}: {(int)status} (expected {(allowed.Contains(role) ? "allowed" : "403")})");
+                }
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+    }
+
+    [Fact]
+    public async Task No_token_an_expired_one_or_a_forged_one_is_401_everywhere()
+    {
+        var forgedKey = new SymmetricSecurityKey(RandomNumberGenerator.GetBytes(32));
+        var forged = new LocalTokenIssuer(new AuthOptions(), forgedKey, TimeProvider.System).Issue("mallory", [Admin_], [], TimeSpan.FromHours(1));
+        var expired = Api.Token(Admin_, [], "admin-user", lifetime: TimeSpan.FromMinutes(-5));
+        var clients = new Dictionary<string, HttpClient>
+        {
+            ["no token"] = Api.Client(null),
+            ["forged"] = Api.Client(forged),
+            ["expired"] = Api.Client(expired),
+            ["garbage"] = Api.Client("not-a-jwt"),
+        };
+
+        var failures = new List<string>();
+        foreach (var (method, route, url, body, _) in Cases)
+        {
+            foreach (var (name, client) in clients)
+            {
+                var status = await SendAsync(client, method, url, body);
+                if (status != HttpStatusCode.Unauthorized)
+                {
+                    failures.Add($"{method} {route} with {name}: {(int)status}");
+                }
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+    }
+
+    [Fact]
+    public async Task A_refusal_is_a_problem_document()
+    {
+        var response = await Api.As(Clin, "c1").GetAsync("/v1/audit");
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var anonymous = await Api.Client(null).GetAsync("/v1/devices");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal("application/problem+json", anonymous.Content.Headers.ContentType?.MediaType);
+    }
+
+    private static async Task<HttpStatusCode> SendAsync(HttpClient client, string method, string url, object? body)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), url);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+        else if (method is "POST" or "PUT")
+        {
+            request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+        }
+        using var response = await client.SendAsync(request);
+        return response.StatusCode;
+    }
+}

@@ -1,0 +1,80 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using Edge.Api.Auth;
+using Edge.Api.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Edge.Testing.Api;
+
+/// <summary>The real API host in the test process: Kestrel on a free loopback port, a fresh local signing key, the given database.</summary>
+public sealed class InProcessApi : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly LocalTokenIssuer _issuer;
+    private readonly List<HttpClient> _clients = [];
+
+    private InProcessApi(WebApplication app, Uri baseAddress)
+    {
+        _app = app;
+        BaseAddress = baseAddress;
+        var options = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
+        _issuer = new LocalTokenIssuer(options, LocalSigningKey.Load(options)!, TimeProvider.System);
+    }
+
+    public Uri BaseAddress { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Starts the API on <paramref name="registryConnectionString"/> (every store in that one database unless settings say otherwise).</summary>
+    public static async Task<InProcessApi> StartAsync(string registryConnectionString, params string[] settings)
+    {
+        var port = FreePort.Next();
+        var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        string[] args =
+        [
+            $"--Urls=http://127.0.0.1:{port}",
+            $"--Stores:Cpap={registryConnectionString}",
+            $"--Stores:Oxygen={registryConnectionString}",
+            $"--Stores:Ecg={registryConnectionString}",
+            $"--Api:Auth:SigningKey={key}",
+            "--Logging:LogLevel:Default=Warning",
+            .. settings,
+        ];
+        var app = ApiApplication.Build(args);
+        await app.StartAsync();
+        return new InProcessApi(app, new Uri($"http://127.0.0.1:{port}/"));
+    }
+
+    /// <summary>A token as the identity provider would issue it.</summary>
+    public string Token(string role, params string[] clinics) => Token(role, clinics, subject: $"{role}-user");
+
+    public string Token(string role, string[] clinics, string subject, string? gatewayId = null, TimeSpan? lifetime = null) =>
+        _issuer.Issue(subject, [role], clinics, lifetime ?? TimeSpan.FromHours(1), gatewayId);
+
+    /// <summary>A client that sends <paramref name="token"/> (or none when null).</summary>
+    public HttpClient Client(string? token)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+        _clients.Add(client);
+        return client;
+    }
+
+    /// <summary>A client acting as <paramref name="role"/> in <paramref name="clinics"/>.</summary>
+    public HttpClient As(string role, params string[] clinics) => Client(Token(role, clinics));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients)
+        {
+            client.Dispose();
+        }
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
