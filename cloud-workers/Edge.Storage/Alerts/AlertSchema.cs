@@ -1,0 +1,86 @@
+using Edge.Storage.Postgres;
+using Edge.Storage.Registry;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Edge.Storage.Alerts;
+
+/// <summary>
+/// The alert tables on the registry database (store name <c>alerts</c>): raised alerts, webhook subscriptions and
+/// the webhook delivery queue. The ingest workers write alerts and deliveries; the API lists them and manages
+/// subscriptions.
+/// </summary>
+public static class AlertSchema
+{
+    public const string Store = "alerts";
+
+    // alerts: keyed on the deterministic alert id (insert-if-absent makes re-sent batches harmless). No foreign keys to
+    //   the registry: an alert is a record of what happened and must outlive a retired device or a moved clinic.
+    //   Listing is newest first with keyset pagination on (created_at, id), for everyone, per clinic or per serial.
+    // webhook_subscriptions: clinic_id null = every clinic, rules null = every rule. The secret is kept in clear
+    //   because signing needs it; only the API's creation answer ever shows it.
+    // webhook_deliveries: one row per (subscription, alert), so a delivery is queued at most once. Pending rows are
+    //   claimed by next_attempt_at (also the lease while a worker sends), dead rows are the technician's dead letters.
+    internal static readonly Migration[] Migrations =
+    [
+        new(1, "alerts, webhook_subscriptions, webhook_deliveries", """
+            CREATE TABLE alerts (
+                id             uuid        PRIMARY KEY,
+                serial         text        NOT NULL,
+                kind           text        NOT NULL,
+                clinic_id      text,
+                gateway_id     text        NOT NULL,
+                reading_id     uuid        NOT NULL,
+                rule           text        NOT NULL,
+                severity       text        NOT NULL CONSTRAINT alert_severity CHECK (severity IN ('critical', 'warning')),
+                message        text        NOT NULL,
+                value          double precision,
+                threshold      double precision,
+                detail         text,
+                config_version integer,
+                device_time    timestamptz NOT NULL,
+                created_at     timestamptz NOT NULL
+            );
+            CREATE INDEX alerts_created ON alerts (created_at, id);
+            CREATE INDEX alerts_clinic ON alerts (clinic_id, created_at, id);
+            CREATE INDEX alerts_serial ON alerts (serial, created_at, id);
+            CREATE TABLE webhook_subscriptions (
+                id             uuid        PRIMARY KEY,
+                clinic_id      text        REFERENCES clinics (id),
+                url            text        NOT NULL CONSTRAINT webhook_url_length CHECK (char_length(url) BETWEEN 1 AND 2048),
+                secret         text        NOT NULL CONSTRAINT webhook_secret_length CHECK (char_length(secret) BETWEEN 32 AND 256),
+                rules          text[]      CONSTRAINT webhook_rules_not_empty CHECK (cardinality(rules) > 0),
+                active         boolean     NOT NULL,
+                created_at     timestamptz NOT NULL,
+                created_by     text        NOT NULL,
+                deactivated_at timestamptz
+            );
+            CREATE INDEX webhook_subscriptions_active ON webhook_subscriptions (clinic_id) WHERE active;
+            CREATE TABLE webhook_deliveries (
+                id               bigserial   PRIMARY KEY,
+                subscription_id  uuid        NOT NULL REFERENCES webhook_subscriptions (id),
+                alert_id         uuid        NOT NULL REFERENCES alerts (id),
+                status           text        NOT NULL CONSTRAINT delivery_status CHECK (status IN ('pending', 'delivered', 'dead')),
+                attempts         integer     NOT NULL DEFAULT 0,
+                next_attempt_at  timestamptz NOT NULL,
+                last_error       text,
+                last_status_code integer,
+                created_at       timestamptz NOT NULL,
+                delivered_at     timestamptz,
+                CONSTRAINT webhook_delivery_once UNIQUE (subscription_id, alert_id)
+            );
+            CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, id) WHERE status = 'pending';
+            CREATE INDEX webhook_deliveries_dead ON webhook_deliveries (id) WHERE status = 'dead';
+            """),
+    ];
+
+    /// <summary>
+    /// Creates or upgrades the alert tables; idempotent and safe when replicas start together. The registry is migrated
+    /// first (a no-op when it is up to date), because subscriptions name clinics.
+    /// </summary>
+    public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken cancellationToken)
+    {
+        await RegistrySchema.MigrateAsync(dataSource, logger, cancellationToken);
+        await SchemaMigrator.ApplyAsync(dataSource, Store, Migrations, logger, cancellationToken);
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Edge.Storage.Alerts;
+
+/// <summary>
+/// Registers the alert classes on the registry database of <see cref="StoreFactory"/> (so call
+/// <see cref="StorageServiceCollectionExtensions.AddEdgeStorage"/> too): validated <see cref="AlertOptions"/> from
+/// <c>Alerts</c>, <see cref="AlertRecorder"/>, <see cref="AlertQueries"/>, <see cref="WebhookSubscriptions"/> and
+/// <see cref="WebhookDeliveries"/>.
+/// </summary>
+public static class AlertServiceCollectionExtensions
+{
+    public static IServiceCollection AddEdgeAlerts(this IServiceCollection services)
+    {
+        services.AddOptions<AlertOptions>()
+            .BindConfiguration(AlertOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => o.CpapRrLow < o.CpapRrHigh, "Alerts:CpapRrLow must be below Alerts:CpapRrHigh.")
+            .Validate(o => o.EcgHrLowBpm < o.EcgHrHighBpm, "Alerts:EcgHrLowBpm must be below Alerts:EcgHrHighBpm.")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new AlertRecorder(
+            sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<IOptions<AlertOptions>>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AlertRecorder>>()));
+        services.TryAddSingleton(sp => new AlertQueries(sp.GetRequiredService<StoreFactory>().Registry));
+        services.TryAddSingleton(sp => new WebhookSubscriptions(
+            sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WebhookSubscriptions>>()));
+        services.TryAddSingleton(sp => new WebhookDeliveries(sp.GetRequiredService<StoreFactory>().Registry));
+        return services;
+    }
+}
