@@ -1,3 +1,4 @@
+using Edge.Ingest.Alerts;
 using Edge.Ingest.Broker;
 using Edge.Ingest.Ingest;
 using Edge.Storage;
@@ -5,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Edge.Ingest;
 
-/// <summary>Composes the ingest worker: storage, the batch processor, migrations at start, retention, the MQTT consumer.</summary>
+/// <summary>Composes the ingest worker: storage, the batch processor, migrations at start, retention, alerts and webhooks, the MQTT consumer.</summary>
 public static class IngestApplication
 {
     public static HostApplicationBuilder AddIngestWorker(this HostApplicationBuilder builder)
@@ -22,8 +23,9 @@ public static class IngestApplication
         builder.Services.AddOptions<IngestWorkerOptions>().BindConfiguration(IngestWorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<BatchProcessor>();
 
-        // Order matters: schemas exist before the first batch is taken.
+        // Order matters: schemas exist before the first batch is taken (the alert tables after the registry).
         builder.Services.AddHostedService<StoreMaintenance>();
+        builder.Services.AddIngestAlerts();
         builder.Services.AddHostedService<IngestWorker>();
         return builder;
     }

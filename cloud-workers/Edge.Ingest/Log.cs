@@ -31,4 +31,17 @@ internal static partial class Log
 
     [LoggerMessage(7008, LogLevel.Information, "Store {Store} migrated")]
     public static partial void StoreMigrated(ILogger logger, string store);
+
+    // 71xx alerts and webhooks
+    [LoggerMessage(7101, LogLevel.Debug, "Webhook delivery {DeliveryId} (alert {AlertId}, attempt {Attempt}) delivered to {Endpoint}: HTTP {StatusCode}")]
+    public static partial void WebhookDelivered(ILogger logger, long deliveryId, Guid alertId, int attempt, string endpoint, int statusCode);
+
+    [LoggerMessage(7102, LogLevel.Warning, "Webhook delivery {DeliveryId} to {Endpoint} failed on attempt {Attempt} of {MaxAttempts} ({Error}); next attempt at {NextAttemptAt:o}")]
+    public static partial void WebhookFailed(ILogger logger, long deliveryId, string endpoint, int attempt, int maxAttempts, string error, DateTimeOffset nextAttemptAt);
+
+    [LoggerMessage(7103, LogLevel.Error, "Webhook delivery {DeliveryId} to {Endpoint} is dead after {Attempts} attempts ({Error}); it is listed with the dead deliveries")]
+    public static partial void WebhookDead(ILogger logger, long deliveryId, string endpoint, int attempts, string error);
+
+    [LoggerMessage(7104, LogLevel.Warning, "The webhook queue is unavailable; trying again in {DelaySeconds:0.0} s")]
+    public static partial void WebhookQueueFailed(ILogger logger, double delaySeconds, Exception error);
 }

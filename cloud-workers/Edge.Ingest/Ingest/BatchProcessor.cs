@@ -3,6 +3,7 @@ using Edge.Contracts.Identity;
 using Edge.Contracts.Uplink;
 using Edge.Contracts.Validation;
 using Edge.Storage;
+using Edge.Storage.Alerts;
 using Edge.Storage.Ingest;
 using Microsoft.Extensions.Logging;
 
@@ -10,10 +11,10 @@ namespace Edge.Ingest.Ingest;
 
 /// <summary>
 /// One gateway batch, start to finish: decode, re-validate every reading (a gateway is never trusted), write each
-/// kind to its store idempotently, record rejects, and say what to acknowledge. Nothing here assumes it is the
-/// only worker: writes are insert-if-absent on the reading's deterministic id.
+/// kind to its store idempotently, record rejects, raise alerts, and say what to acknowledge. Nothing here assumes it
+/// is the only worker: writes are insert-if-absent on the reading's deterministic id, alerts on theirs.
 /// </summary>
-public sealed class BatchProcessor(StoreFactory stores, IngestLedger ledger, TimeProvider time, ILogger<BatchProcessor> logger)
+public sealed class BatchProcessor(StoreFactory stores, IngestLedger ledger, AlertRecorder alerts, TimeProvider time, ILogger<BatchProcessor> logger)
 {
     /// <summary>Returns the ack to publish, or null when the batch is unreadable down to its header (dead-lettered, nothing to ack).</summary>
     public async Task<CommitAck?> ProcessAsync(string topic, ReadOnlyMemory<byte> wire, CancellationToken cancellationToken)
@@ -78,10 +79,19 @@ public sealed class BatchProcessor(StoreFactory stores, IngestLedger ledger, Tim
 
         var stored = 0;
         var valid = 0;
+        List<StoredReading>? all = null;
         foreach (var (store, readings) in byStore)
         {
             stored += await store.WriteAsync(readings, cancellationToken).ConfigureAwait(false);
             valid += readings.Count;
+            all = all is null ? readings : [.. all, .. readings];
+        }
+
+        // After the stores committed and before the ack: if this throws, the batch is not acknowledged and comes back,
+        // and both steps repeat harmlessly (alert ids are deterministic, only new alerts queue webhook deliveries).
+        if (all is not null)
+        {
+            await alerts.RecordAsync(all, cancellationToken).ConfigureAwait(false);
         }
 
         if (rejected.Count > 0)

@@ -1,0 +1,47 @@
+using Edge.Storage.Alerts;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Edge.Ingest.Alerts;
+
+/// <summary>Registers alerting in the worker: the rules and recorder, the alert tables' migration at start, and the webhook dispatcher.</summary>
+public static class WebhookServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the alert classes (<see cref="AlertServiceCollectionExtensions.AddEdgeAlerts"/>), validated
+    /// <see cref="WebhookOptions"/> from <c>Alerts:Webhooks</c>, the webhook HttpClient, and two hosted services: the
+    /// alert migration, then the dispatcher. Call it after the store migrations and before the MQTT consumer.
+    /// </summary>
+    public static IServiceCollection AddIngestAlerts(this IServiceCollection services)
+    {
+        services.AddEdgeAlerts();
+        services.AddOptions<WebhookOptions>()
+            .BindConfiguration(WebhookOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => o.BackoffBaseSeconds <= o.BackoffCapSeconds, "Alerts:Webhooks:BackoffBaseSeconds must not be above Alerts:Webhooks:BackoffCapSeconds.")
+            .ValidateOnStart();
+        services.AddWebhookHttpClient();
+        services.AddHostedService<AlertMigration>();
+        services.AddHostedService<WebhookDispatcher>();
+        return services;
+    }
+
+    /// <summary>
+    /// The named HttpClient the dispatcher sends with: redirects are not followed (a redirect would carry a signed alert
+    /// to a URL nobody subscribed), no client-wide timeout (each attempt has its own), and no request logging by the
+    /// factory (it would log full URLs, which may carry tokens; the dispatcher logs scheme, host and path).
+    /// </summary>
+    public static IHttpClientBuilder AddWebhookHttpClient(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        return services.AddHttpClient(WebhookDispatcher.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                // Receivers move (DNS changes); pooled connections are renewed so a move is noticed.
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+            })
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers();
+    }
+}
