@@ -21,6 +21,16 @@ status=0
 # two cores shared by five test processes turn timeouts into flakes.
 dotnet test Edge.sln -c Release --no-build -nologo -m:1 --logger "console;verbosity=normal" 2>&1 | tee "$log" || status=$?
 
+# The Debian package, end to end: build, install, run the agent as its systemd unit would, upgrade, remove, purge.
+# It installs a real package and creates users, so it runs as root (CI is root; elsewhere through sudo).
+echo "==> installer"
+installer=passed
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+$sudo bash installers/linux/test-deb.sh || installer=failed
+[ "$installer" = passed ] || status=1
+echo "installer: $installer"
+
 # One closing line for the whole run, summed over the test projects.
 # dotnet test prints, per test project, "Total tests: N" followed by indented "Passed: N", "Failed: N", "Skipped: N".
 awk '/^Total tests:/ { counting = 1; next }
