@@ -1,7 +1,12 @@
+using Edge.Storage.Queries;
+
 namespace Edge.Storage;
 
-/// <summary>A store of one kind of device reading: idempotent batch writes, its own schema, its own retention.</summary>
-public interface IReadingStore
+/// <summary>
+/// A store of one kind of device reading: idempotent batch writes, its own schema, its own retention, and the read side
+/// the API's dashboards use (<see cref="IReadingQueries"/>).
+/// </summary>
+public interface IReadingStore : IReadingQueries
 {
     /// <summary>The store's name in logs and in <c>schema_migrations</c>: cpap, oxygen or ecg.</summary>
     string Name { get; }

@@ -1,4 +1,5 @@
 using Edge.Contracts.Payloads;
+using Edge.Storage.Queries;
 using Microsoft.Extensions.Logging;
 using MongoDB.Bson;
 using MongoDB.Driver;
@@ -39,7 +40,10 @@ public sealed class CpapMongoStore : IReadingStore
     /// <summary>The database this store writes to.</summary>
     public IMongoDatabase Database => _database;
 
-    /// <summary>Creates <c>device_data</c> and <c>device_config</c> and the indexes; updates the TTL when the retention changed.</summary>
+    /// <summary>
+    /// Creates <c>device_data</c> and <c>device_config</c> and the indexes (those of <see cref="CpapMongoSchema"/> and the
+    /// keyset index of the telemetry queries); updates the TTL when the retention changed.
+    /// </summary>
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         using var names = await _database.ListCollectionNamesAsync(cancellationToken: cancellationToken);
@@ -100,6 +104,12 @@ public sealed class CpapMongoStore : IReadingStore
         return 0;
     }
 
+    public Task<TelemetryPage> QueryAsync(TelemetryQuery query, CancellationToken cancellationToken) =>
+        CpapMongoQueries.QueryAsync(_deviceData, query, cancellationToken);
+
+    public Task<IReadOnlyList<SummaryRow>> SummarizeAsync(SummaryQuery query, CancellationToken cancellationToken) =>
+        CpapMongoQueries.SummarizeAsync(_deviceData, query, cancellationToken);
+
     /// <summary>True when every write error is a duplicate key (E11000): the batch is stored, some of it earlier.</summary>
     internal static bool OnlyDuplicates(IReadOnlyList<BulkWriteError> errors)
     {
@@ -117,7 +127,7 @@ public sealed class CpapMongoStore : IReadingStore
     {
         using var cursor = await _deviceData.Indexes.ListAsync(cancellationToken);
         var existing = await cursor.ToListAsync(cancellationToken);
-        foreach (var command in CpapMongoSchema.PlanIndexCommands(existing, _retentionDays))
+        foreach (var command in CpapMongoSchema.PlanIndexCommands(existing, _retentionDays).Concat(CpapMongoQueries.PlanIndexCommands(existing)))
         {
             await _database.RunCommandAsync(new BsonDocumentCommand<BsonDocument>(command), cancellationToken: cancellationToken);
             Log.MongoIndexCommand(_logger, command.GetElement(0).Name, CpapMongoSchema.DeviceDataCollection, command.ToJson());

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Text.Json;
+using Edge.Contracts.Devices;
 using Edge.Contracts.Payloads;
 using Edge.Storage.Postgres;
+using Edge.Storage.Queries;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
@@ -35,7 +37,27 @@ public sealed class CpapPostgresStore : IReadingStore
             CREATE TABLE {Table}_default PARTITION OF {Table} DEFAULT;
             CREATE INDEX {Table}_serial_time ON {Table} (serial, device_time, seq);
             """),
+        // The telemetry API pages by (device_time, id), the unique key; this makes a page one index range scan.
+        new(2, "index cpap_device_data (serial, device_time, id) for keyset pages", $"""
+            CREATE INDEX {Table}_serial_time_id ON {Table} (serial, device_time, id);
+            """),
     ];
+
+    // No raw copy of the payload is kept: the device's fields of the DeviceData document stand in for it (the gateway
+    // block, seq and urgent are ours, not the device's). Alarms: CPAP readings have no alarm field, only the urgent lane.
+    private static readonly TelemetryTableSql QuerySql = new(
+        Table,
+        Payload: """
+            jsonb_strip_nulls(jsonb_build_object(
+                'serial', data->'serial', 'timestamp', data->'timestamp', 'metrics', data->'metrics', 'firmware', data->'firmware'))
+            """,
+        Alarm: "urgent",
+        Metrics: new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [ReadingMetrics.PressureCmH2O] = "(data->'metrics'->>'pressure_cm_h2o')::double precision",
+            [ReadingMetrics.RespiratoryRate] = "(data->'metrics'->>'respiratory_rate')::double precision",
+            [ReadingMetrics.LeakRateLpm] = "(data->'metrics'->>'leak_rate_lpm')::double precision",
+        });
 
     private static readonly ReadingTableSql Sql = new(
         Staging: $"""
@@ -53,15 +75,19 @@ public sealed class CpapPostgresStore : IReadingStore
             """);
 
     private readonly PostgresReadingTable _table;
+    private readonly PostgresTelemetryQueries _queries;
 
     public CpapPostgresStore(NpgsqlDataSource dataSource, int retentionDays, TimeProvider time, ILogger<CpapPostgresStore> logger)
     {
         _table = new PostgresReadingTable(dataSource, "cpap", Table, Sql, WriteRowAsync, retentionDays, time, logger);
+        _queries = new PostgresTelemetryQueries(dataSource, "cpap", QuerySql, DeviceKind.Cpap, DeviceKind.Bipap);
     }
 
     public string Name => "cpap";
 
     internal PostgresReadingTable Storage => _table;
+
+    internal PostgresTelemetryQueries Queries => _queries;
 
     public Task MigrateAsync(CancellationToken cancellationToken) => _table.MigrateAsync(Migrations, cancellationToken);
 
@@ -73,6 +99,12 @@ public sealed class CpapPostgresStore : IReadingStore
 
     public Task<int> ApplyRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         _table.ApplyRetentionAsync(now, cancellationToken);
+
+    public Task<TelemetryPage> QueryAsync(TelemetryQuery query, CancellationToken cancellationToken) =>
+        _queries.QueryAsync(query, cancellationToken);
+
+    public Task<IReadOnlyList<SummaryRow>> SummarizeAsync(SummaryQuery query, CancellationToken cancellationToken) =>
+        _queries.SummarizeAsync(query, cancellationToken);
 
     private static async Task WriteRowAsync(NpgsqlBinaryImporter importer, StoredReading reading, CancellationToken cancellationToken)
     {

@@ -1,5 +1,7 @@
+using Edge.Contracts.Devices;
 using Edge.Contracts.Payloads;
 using Edge.Storage.Postgres;
+using Edge.Storage.Queries;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
@@ -69,25 +71,42 @@ public sealed class EcgStore : IReadingStore
             ON CONFLICT DO NOTHING
             """);
 
+    // Alarms: the gateway's urgent lane, or an arrhythmia other than "none" (compared as the gateway does, any case).
+    private static readonly TelemetryTableSql QuerySql = new(
+        Table,
+        Payload: "raw",
+        Alarm: "(urgent OR lower(arrhythmia) <> 'none')",
+        Metrics: new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [ReadingMetrics.HeartRateBpm] = "heart_rate_bpm",
+            [ReadingMetrics.QrsMs] = "qrs_ms",
+            [ReadingMetrics.QtMs] = "qt_ms",
+        });
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly PostgresReadingTable _table;
+    private readonly PostgresTelemetryQueries _queries;
 
     public EcgStore(NpgsqlDataSource dataSource, int retentionDays, TimeProvider time, ILogger<EcgStore> logger)
     {
         _dataSource = dataSource;
         Logger = logger;
         _table = new PostgresReadingTable(dataSource, "ecg", Table, Sql, WriteRowAsync, retentionDays, time, logger);
+        _queries = new PostgresTelemetryQueries(dataSource, "ecg", QuerySql, DeviceKind.Ecg);
     }
 
     public string Name => "ecg";
 
     internal PostgresReadingTable Storage => _table;
 
+    internal PostgresTelemetryQueries Queries => _queries;
+
     private ILogger<EcgStore> Logger { get; }
 
     /// <summary>
     /// The ECG migrations for a database with (<paramref name="timescale"/>) or without TimescaleDB. Version 1 differs:
-    /// a hypertable with 7-day chunks (TimescaleDB's default), or monthly partitions and a default partition.
+    /// a hypertable with 7-day chunks (TimescaleDB's default), or monthly partitions and a default partition. Later
+    /// versions are the same for both.
     /// </summary>
     internal static Migration[] Migrations(bool timescale) =>
     [
@@ -107,6 +126,10 @@ public sealed class EcgStore : IReadingStore
                 CREATE TABLE {Table}_default PARTITION OF {Table} DEFAULT;
                 CREATE INDEX {Table}_serial_time ON {Table} (serial, device_time, seq);
                 """),
+        // The telemetry API pages by (device_time, id), the unique key; this makes a page one index range scan.
+        new(2, "index ecg_readings (serial, device_time, id) for keyset pages", $"""
+            CREATE INDEX {Table}_serial_time_id ON {Table} (serial, device_time, id);
+            """),
     ];
 
     public async Task MigrateAsync(CancellationToken cancellationToken)
@@ -128,6 +151,12 @@ public sealed class EcgStore : IReadingStore
 
     public Task<int> ApplyRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         _table.ApplyRetentionAsync(now, cancellationToken);
+
+    public Task<TelemetryPage> QueryAsync(TelemetryQuery query, CancellationToken cancellationToken) =>
+        _queries.QueryAsync(query, cancellationToken);
+
+    public Task<IReadOnlyList<SummaryRow>> SummarizeAsync(SummaryQuery query, CancellationToken cancellationToken) =>
+        _queries.SummarizeAsync(query, cancellationToken);
 
     private static async Task WriteRowAsync(NpgsqlBinaryImporter importer, StoredReading reading, CancellationToken cancellationToken)
     {

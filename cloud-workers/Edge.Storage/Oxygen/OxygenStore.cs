@@ -1,5 +1,7 @@
+using Edge.Contracts.Devices;
 using Edge.Contracts.Payloads;
 using Edge.Storage.Postgres;
+using Edge.Storage.Queries;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
@@ -38,7 +40,24 @@ public sealed class OxygenStore : IReadingStore
             CREATE TABLE {Table}_default PARTITION OF {Table} DEFAULT;
             CREATE INDEX {Table}_serial_time ON {Table} (serial, device_time, seq);
             """),
+        // The telemetry API pages by (device_time, id), the unique key; this makes a page one index range scan.
+        new(2, "index oxygen_readings (serial, device_time, id) for keyset pages", $"""
+            CREATE INDEX {Table}_serial_time_id ON {Table} (serial, device_time, id);
+            """),
     ];
+
+    // Alarms: the gateway's urgent lane, or an alarm code the device reported (also from a gateway that did not flag it).
+    private static readonly TelemetryTableSql QuerySql = new(
+        Table,
+        Payload: "raw",
+        Alarm: "(urgent OR alarm_code IS NOT NULL)",
+        Metrics: new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [ReadingMetrics.OxygenPurityPct] = "oxygen_purity_pct",
+            [ReadingMetrics.FlowRateLpm] = "flow_rate_lpm",
+            [ReadingMetrics.TemperatureC] = "temperature_c",
+            [ReadingMetrics.BatteryPct] = "battery_pct",
+        });
 
     private static readonly ReadingTableSql Sql = new(
         Staging: $"""
@@ -66,15 +85,19 @@ public sealed class OxygenStore : IReadingStore
             """);
 
     private readonly PostgresReadingTable _table;
+    private readonly PostgresTelemetryQueries _queries;
 
     public OxygenStore(NpgsqlDataSource dataSource, int retentionDays, TimeProvider time, ILogger<OxygenStore> logger)
     {
         _table = new PostgresReadingTable(dataSource, "oxygen", Table, Sql, WriteRowAsync, retentionDays, time, logger);
+        _queries = new PostgresTelemetryQueries(dataSource, "oxygen", QuerySql, DeviceKind.Oxygen);
     }
 
     public string Name => "oxygen";
 
     internal PostgresReadingTable Storage => _table;
+
+    internal PostgresTelemetryQueries Queries => _queries;
 
     public Task MigrateAsync(CancellationToken cancellationToken) => _table.MigrateAsync(Migrations, cancellationToken);
 
@@ -86,6 +109,12 @@ public sealed class OxygenStore : IReadingStore
 
     public Task<int> ApplyRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         _table.ApplyRetentionAsync(now, cancellationToken);
+
+    public Task<TelemetryPage> QueryAsync(TelemetryQuery query, CancellationToken cancellationToken) =>
+        _queries.QueryAsync(query, cancellationToken);
+
+    public Task<IReadOnlyList<SummaryRow>> SummarizeAsync(SummaryQuery query, CancellationToken cancellationToken) =>
+        _queries.SummarizeAsync(query, cancellationToken);
 
     private static async Task WriteRowAsync(NpgsqlBinaryImporter importer, StoredReading reading, CancellationToken cancellationToken)
     {

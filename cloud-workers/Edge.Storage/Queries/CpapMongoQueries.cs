@@ -1,0 +1,268 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Edge.Contracts.Devices;
+using Edge.Storage.Cpap;
+using MongoDB.Bson;
+using MongoDB.Driver;
+
+namespace Edge.Storage.Queries;
+
+/// <summary>
+/// The read side of the MongoDB CPAP store: the <c>find</c> filter and sort of a keyset page, the aggregation pipeline of a
+/// summary, and the index they use, as plain functions so their shape is checked without a server.
+/// </summary>
+/// <remarks>
+/// Keyset order is (<c>timestamp</c>, <c>_id</c>); <c>_id</c> is a subtype-4 UUID, which MongoDB compares byte by byte, in
+/// the same order PostgreSQL compares uuids. <c>$dateTrunc</c> needs MongoDB 5.0 or later.
+/// </remarks>
+internal static class CpapMongoQueries
+{
+    /// <summary>The index a page is one range scan of, with the sort taken from the index (no in-memory sort).</summary>
+    public const string KeysetIndex = "serial_1_timestamp_1__id_1";
+
+    private const string Fields = DeviceDataDocument.Fields.Metrics + ".";
+
+    // Metric name → document field: fixed strings, looked up by the validated name.
+    private static readonly Dictionary<string, string> MetricFields = new(StringComparer.Ordinal)
+    {
+        [ReadingMetrics.PressureCmH2O] = Fields + DeviceDataDocument.Fields.PressureCmH2O,
+        [ReadingMetrics.RespiratoryRate] = Fields + DeviceDataDocument.Fields.RespiratoryRate,
+        [ReadingMetrics.LeakRateLpm] = Fields + DeviceDataDocument.Fields.LeakRateLpm,
+    };
+
+    public static IReadOnlyDictionary<string, string> Metrics => MetricFields;
+
+    /// <summary>The index specification of <see cref="KeysetIndex"/>, as <c>createIndexes</c> takes it.</summary>
+    public static BsonDocument KeysetIndexSpec() => new()
+    {
+        {
+            "key", new BsonDocument
+            {
+                { DeviceDataDocument.Fields.Serial, 1 },
+                { DeviceDataDocument.Fields.Timestamp, 1 },
+                { DeviceDataDocument.Fields.Id, 1 },
+            }
+        },
+        { "name", KeysetIndex },
+    };
+
+    /// <summary>A <c>createIndexes</c> for the keyset index when <paramref name="existing"/> (what listIndexes returned) lacks it; else nothing.</summary>
+    public static IReadOnlyList<BsonDocument> PlanIndexCommands(IEnumerable<BsonDocument> existing)
+    {
+        foreach (var index in existing)
+        {
+            if (index.TryGetValue("name", out var name) && name.IsString && name.AsString == KeysetIndex)
+            {
+                return [];
+            }
+        }
+        return [new BsonDocument { { "createIndexes", CpapMongoSchema.DeviceDataCollection }, { "indexes", new BsonArray { KeysetIndexSpec() } } }];
+    }
+
+    /// <summary>The <c>find</c> filter of a page (validated query).</summary>
+    public static BsonDocument TelemetryFilter(TelemetryQuery query)
+    {
+        var from = query.From;
+        if (query.After is { } after && after.DeviceTime > from)
+        {
+            // Bounding the time by the cursor as well keeps the index scan from starting at From on every page.
+            from = after.DeviceTime;
+        }
+        var filter = new BsonDocument
+        {
+            { DeviceDataDocument.Fields.Serial, query.Serial.Value },
+            { DeviceDataDocument.Fields.Timestamp, new BsonDocument { { "$gte", Date(from) }, { "$lt", Date(query.To) } } },
+        };
+        if (query.After is { } cursor)
+        {
+            // With timestamp >= the cursor's above: a later time, or the same time and a greater id.
+            filter.Add("$or", new BsonArray
+            {
+                new BsonDocument(DeviceDataDocument.Fields.Timestamp, new BsonDocument("$gt", Date(cursor.DeviceTime))),
+                new BsonDocument(DeviceDataDocument.Fields.Id, new BsonDocument("$gt", new BsonBinaryData(cursor.Id, GuidRepresentation.Standard))),
+            });
+        }
+        if (query.AlarmsOnly)
+        {
+            // CPAP readings carry no alarm field of their own: the gateway's urgent flag (thresholds crossed) is the signal.
+            filter.Add(DeviceDataDocument.Fields.Urgent, true);
+        }
+        var bounds = new BsonArray();
+        foreach (var metric in query.Filters ?? [])
+        {
+            var field = MetricFields[metric.Metric];
+            if (metric.Min is { } min)
+            {
+                bounds.Add(new BsonDocument(field, new BsonDocument("$gte", min)));
+            }
+            if (metric.Max is { } max)
+            {
+                bounds.Add(new BsonDocument(field, new BsonDocument("$lte", max)));
+            }
+        }
+        if (bounds.Count > 0)
+        {
+            filter.Add("$and", bounds);
+        }
+        return filter;
+    }
+
+    /// <summary>The sort of a page: the keyset order.</summary>
+    public static BsonDocument TelemetrySort() => new() { { DeviceDataDocument.Fields.Timestamp, 1 }, { DeviceDataDocument.Fields.Id, 1 } };
+
+    /// <summary>The aggregation pipeline of a summary (validated query): match, group by truncated UTC time, sort.</summary>
+    public static IReadOnlyList<BsonDocument> SummaryPipeline(SummaryQuery query)
+    {
+        var field = MetricFields[query.Metric];
+        var value = "$" + field;
+        var unit = query.Bucket switch
+        {
+            SummaryBucket.Hour => "hour",
+            SummaryBucket.Day => "day",
+            _ => throw new ArgumentOutOfRangeException(nameof(query), query.Bucket, "unknown summary bucket"),
+        };
+        return
+        [
+            new BsonDocument("$match", new BsonDocument
+            {
+                { DeviceDataDocument.Fields.Serial, query.Serial.Value },
+                { DeviceDataDocument.Fields.Timestamp, new BsonDocument { { "$gte", Date(query.From) }, { "$lt", Date(query.To) } } },
+                // $min and $max skip a missing value but $sum: 1 would count it.
+                { field, new BsonDocument("$type", "number") },
+            }),
+            new BsonDocument("$group", new BsonDocument
+            {
+                {
+                    "_id", new BsonDocument("$dateTrunc", new BsonDocument
+                    {
+                        { "date", "$" + DeviceDataDocument.Fields.Timestamp },
+                        { "unit", unit },
+                        { "timezone", "UTC" },
+                    })
+                },
+                { "count", new BsonDocument("$sum", 1) },
+                { "min", new BsonDocument("$min", value) },
+                { "avg", new BsonDocument("$avg", value) },
+                { "max", new BsonDocument("$max", value) },
+            }),
+            new BsonDocument("$sort", new BsonDocument("_id", 1)),
+        ];
+    }
+
+    public static async Task<TelemetryPage> QueryAsync(IMongoCollection<BsonDocument> deviceData, TelemetryQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ReadingMetrics.Require(query.Serial, query.Filters, "cpap", DeviceKind.Cpap, DeviceKind.Bipap);
+        if (query.From >= query.To)
+        {
+            return new TelemetryPage([], null);
+        }
+
+        var limit = query.EffectiveLimit;
+        var documents = await deviceData.Find(TelemetryFilter(query)).Sort(TelemetrySort()).Limit(limit + 1).ToListAsync(cancellationToken);
+        var rows = new List<TelemetryRow>(documents.Count);
+        foreach (var document in documents)
+        {
+            rows.Add(ToRow(document));
+        }
+        return TelemetryPage.FromLimitPlusOne(rows, limit);
+    }
+
+    public static async Task<IReadOnlyList<SummaryRow>> SummarizeAsync(IMongoCollection<BsonDocument> deviceData, SummaryQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ReadingMetrics.Require(query.Serial, query.Metric, "cpap", DeviceKind.Cpap, DeviceKind.Bipap);
+        if (query.From >= query.To)
+        {
+            return [];
+        }
+
+        using var cursor = await deviceData.AggregateAsync(
+            PipelineDefinition<BsonDocument, BsonDocument>.Create(SummaryPipeline(query)), cancellationToken: cancellationToken);
+        var rows = new List<SummaryRow>();
+        foreach (var document in await cursor.ToListAsync(cancellationToken))
+        {
+            rows.Add(ToSummaryRow(document));
+        }
+        return rows;
+    }
+
+    /// <summary>A <c>device_data</c> document as a row; the payload is rebuilt from the device's fields (no raw copy is kept).</summary>
+    public static TelemetryRow ToRow(BsonDocument document)
+    {
+        var gateway = document[DeviceDataDocument.Fields.Gateway].AsBsonDocument;
+        var deviceTime = Time(document[DeviceDataDocument.Fields.Timestamp]);
+        return new TelemetryRow(
+            document[DeviceDataDocument.Fields.Id].AsBsonBinaryData.ToGuid(GuidRepresentation.Standard),
+            document[DeviceDataDocument.Fields.Serial].AsString,
+            deviceTime,
+            Time(gateway[DeviceDataDocument.Fields.GatewayReceivedAt]),
+            Time(document[DeviceDataDocument.Fields.StoredAt]),
+            gateway[DeviceDataDocument.Fields.GatewayId].AsString,
+            gateway[DeviceDataDocument.Fields.GatewayEpoch].ToInt64(),
+            document[DeviceDataDocument.Fields.Sequence].ToInt64(),
+            document[DeviceDataDocument.Fields.Urgent].ToBoolean(),
+            PayloadJson(document, deviceTime));
+    }
+
+    /// <summary>One <c>$group</c> output document as a summary row.</summary>
+    public static SummaryRow ToSummaryRow(BsonDocument document) => new(
+        Time(document["_id"]),
+        document["count"].ToInt64(),
+        document["min"].ToDouble(),
+        document["avg"].ToDouble(),
+        document["max"].ToDouble());
+
+    // The device's own fields in the order devices send them: serial, timestamp, metrics, firmware.
+    private static string PayloadJson(BsonDocument document, DateTimeOffset deviceTime)
+    {
+        using var buffer = new MemoryStream(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString(DeviceDataDocument.Fields.Serial, document[DeviceDataDocument.Fields.Serial].AsString);
+            writer.WriteString(DeviceDataDocument.Fields.Timestamp,
+                deviceTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture));
+            writer.WriteStartObject(DeviceDataDocument.Fields.Metrics);
+            foreach (var metric in document[DeviceDataDocument.Fields.Metrics].AsBsonDocument)
+            {
+                WriteValue(writer, metric.Name, metric.Value);
+            }
+            writer.WriteEndObject();
+            if (document.TryGetValue(DeviceDataDocument.Fields.Firmware, out var firmware))
+            {
+                WriteValue(writer, DeviceDataDocument.Fields.Firmware, firmware);
+            }
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    private static void WriteValue(Utf8JsonWriter writer, string name, BsonValue value)
+    {
+        switch (value.BsonType)
+        {
+            case BsonType.Double:
+                writer.WriteNumber(name, value.AsDouble);
+                break;
+            case BsonType.Int32 or BsonType.Int64:
+                writer.WriteNumber(name, value.ToInt64());
+                break;
+            case BsonType.String:
+                writer.WriteString(name, value.AsString);
+                break;
+            case BsonType.Boolean:
+                writer.WriteBoolean(name, value.AsBoolean);
+                break;
+            default:
+                // DeviceDataDocument writes only numbers and strings; anything else was put there by hand.
+                writer.WriteNull(name);
+                break;
+        }
+    }
+
+    private static BsonDateTime Date(DateTimeOffset time) => new(time.UtcDateTime);
+
+    private static DateTimeOffset Time(BsonValue value) => new(value.ToUniversalTime());
+}

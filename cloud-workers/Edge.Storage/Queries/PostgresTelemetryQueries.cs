@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Text;
+using Edge.Contracts.Devices;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Edge.Storage.Queries;
+
+/// <summary>The fixed SQL pieces a reading table is read with; nothing a request sends is ever spliced into SQL.</summary>
+/// <param name="Table">The reading table.</param>
+/// <param name="Payload">The expression that gives the device's payload as jsonb.</param>
+/// <param name="Alarm">The condition "alarms only" adds: the urgent flag or the kind's own alarm signal.</param>
+/// <param name="Metrics">Metric name (<see cref="ReadingMetrics"/>) → a double precision expression over the table's columns.</param>
+internal sealed record TelemetryTableSql(string Table, string Payload, string Alarm, IReadOnlyDictionary<string, string> Metrics);
+
+/// <summary>
+/// Keyset pages and hourly/daily summaries over one PostgreSQL reading table, for the stores' <see cref="IReadingQueries"/>.
+/// </summary>
+/// <remarks>
+/// A page is one statement, <c>WHERE serial = $1 AND device_time &gt;= $2 AND device_time &lt; $3 AND (device_time, id) &gt;
+/// ($4, $5) ORDER BY device_time, id LIMIT n + 1</c>, served by the <c>(serial, device_time, id)</c> index as one range scan
+/// in the partitions the time range touches. The key is unique (the primary key is (id, device_time)), so a row is never
+/// returned twice; a row committed before paging began is either behind the cursor (already returned) or ahead of it.
+/// Commands are not prepared, so PostgreSQL plans each one with its values and prunes partitions at plan time.
+/// </remarks>
+internal sealed class PostgresTelemetryQueries(NpgsqlDataSource dataSource, string store, TelemetryTableSql sql, params DeviceKind[] kinds)
+{
+    private readonly string _select = $"""
+        SELECT id, serial, device_time, gateway_received_at, stored_at, gateway_id, epoch, seq, urgent, {sql.Payload}
+        FROM {sql.Table}
+        WHERE serial = $1 AND device_time >= $2 AND device_time < $3
+        """;
+
+    public async Task<TelemetryPage> QueryAsync(TelemetryQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ReadingMetrics.Require(query.Serial, query.Filters, store, kinds);
+        if (query.From >= query.To)
+        {
+            return new TelemetryPage([], null);
+        }
+
+        var limit = query.EffectiveLimit;
+        await using var command = BuildQuery(query);
+        var rows = new List<TelemetryRow>(Math.Min(limit + 1, 128));
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add(new TelemetryRow(
+                    reader.GetGuid(0),
+                    reader.GetString(1),
+                    Utc(reader.GetFieldValue<DateTime>(2)),
+                    Utc(reader.GetFieldValue<DateTime>(3)),
+                    Utc(reader.GetFieldValue<DateTime>(4)),
+                    reader.GetString(5),
+                    reader.GetInt64(6),
+                    reader.GetInt64(7),
+                    reader.GetBoolean(8),
+                    reader.GetString(9)));
+            }
+        }
+        return TelemetryPage.FromLimitPlusOne(rows, limit);
+    }
+
+    public async Task<IReadOnlyList<SummaryRow>> SummarizeAsync(SummaryQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ReadingMetrics.Require(query.Serial, query.Metric, store, kinds);
+        if (query.From >= query.To)
+        {
+            return [];
+        }
+
+        await using var command = BuildSummary(query);
+        var rows = new List<SummaryRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new SummaryRow(
+                new DateTimeOffset(DateTime.SpecifyKind(reader.GetFieldValue<DateTime>(0), DateTimeKind.Utc)),
+                reader.GetInt64(1),
+                reader.GetDouble(2),
+                reader.GetDouble(3),
+                reader.GetDouble(4)));
+        }
+        return rows;
+    }
+
+    /// <summary>The page statement with its parameters (validated query; limit + 1 rows, to know whether more follow).</summary>
+    internal NpgsqlCommand BuildQuery(TelemetryQuery query)
+    {
+        var command = dataSource.CreateCommand();
+        var text = new StringBuilder(_select);
+        AddRange(command, query.Serial, query.From, query.To);
+        if (query.After is { } after)
+        {
+            // A row comparison on consecutive index columns: PostgreSQL uses it as an index bound, not a filter.
+            text.Append(CultureInfo.InvariantCulture, $" AND (device_time, id) > (${Add(command, after.DeviceTime.UtcDateTime)}, ${Add(command, after.Id)})");
+        }
+        if (query.AlarmsOnly)
+        {
+            text.Append(" AND ").Append(sql.Alarm);
+        }
+        foreach (var filter in query.Filters ?? [])
+        {
+            // The expression comes from the store's table, looked up by the validated name; the bounds are parameters.
+            var expression = sql.Metrics[filter.Metric];
+            if (filter.Min is { } min)
+            {
+                text.Append(CultureInfo.InvariantCulture, $" AND {expression} >= ${Add(command, min)}");
+            }
+            if (filter.Max is { } max)
+            {
+                text.Append(CultureInfo.InvariantCulture, $" AND {expression} <= ${Add(command, max)}");
+            }
+        }
+        text.Append(CultureInfo.InvariantCulture, $" ORDER BY device_time, id LIMIT ${Add(command, query.EffectiveLimit + 1)}");
+        command.CommandText = text.ToString();
+        return command;
+    }
+
+    /// <summary>The summary statement with its parameters (validated query).</summary>
+    internal NpgsqlCommand BuildSummary(SummaryQuery query)
+    {
+        var command = dataSource.CreateCommand();
+        AddRange(command, query.Serial, query.From, query.To);
+        var unit = query.Bucket switch
+        {
+            SummaryBucket.Hour => "hour",
+            SummaryBucket.Day => "day",
+            _ => throw new ArgumentOutOfRangeException(nameof(query), query.Bucket, "unknown summary bucket"),
+        };
+        // AT TIME ZONE 'UTC' makes the buckets UTC hours and days whatever the session's TimeZone setting is.
+        command.CommandText = $"""
+            SELECT date_trunc('{unit}', device_time AT TIME ZONE 'UTC') AS bucket, count(*), min(v), avg(v), max(v)
+            FROM (
+                SELECT device_time, {sql.Metrics[query.Metric]} AS v
+                FROM {sql.Table}
+                WHERE serial = $1 AND device_time >= $2 AND device_time < $3
+            ) AS readings
+            WHERE v IS NOT NULL
+            GROUP BY bucket
+            ORDER BY bucket
+            """;
+        return command;
+    }
+
+    private static void AddRange(NpgsqlCommand command, SerialNumber serial, DateTimeOffset from, DateTimeOffset to)
+    {
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = serial.Value });
+        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = from.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = to.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+    }
+
+    private static int Add(NpgsqlCommand command, DateTime value)
+    {
+        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        return command.Parameters.Count;
+    }
+
+    private static int Add<T>(NpgsqlCommand command, T value)
+    {
+        command.Parameters.Add(new NpgsqlParameter<T> { TypedValue = value });
+        return command.Parameters.Count;
+    }
+
+    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+}
