@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs Clinic Edge locally, all on 127.0.0.1: a development CA, mosquitto as the cloud broker (TLS, client
-# certificates), PostgreSQL 15 for the stores, the ingest worker, the edge agent, and simulated CPAP, oxygen and
-# ECG devices. It shows readings flowing (acknowledged, in the journal, synced, rows per store) until Ctrl-C, then
-# stops everything it started. State lives in .run/ and survives restarts; delete .run/ to start fresh.
+# certificates), PostgreSQL 15 for the stores and the registry, the ingest worker, the cloud API, the edge agent,
+# and simulated CPAP, oxygen and ECG devices (registered in the API). It prints the API's URL and an admin token,
+# then shows readings flowing (acknowledged, in the journal, synced, rows per store) until Ctrl-C, then stops
+# everything it started. State lives in .run/ and survives restarts; delete .run/ to start fresh.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/lib.sh
@@ -15,11 +16,12 @@ gateway=gw-local
 mqtt_port="${EDGE_LOCAL_MQTT_PORT:-1883}"          # devices → agent
 cloud_port="${EDGE_LOCAL_CLOUD_PORT:-18883}"       # agent and workers → cloud broker (TLS)
 pg_port="${EDGE_LOCAL_PG_PORT:-55432}"
+api_port="${EDGE_LOCAL_API_PORT:-8080}"
 devices="${EDGE_LOCAL_DEVICES:-6}"
 rate="${EDGE_LOCAL_RATE:-2}"
 mkdir -p "$root"
 
-ensure_debian_packages mosquitto postgresql-15 openssl
+ensure_debian_packages mosquitto postgresql-15 openssl curl jq
 stop_packaged_service mosquitto
 
 echo "==> building (Release)"
@@ -64,6 +66,28 @@ EDGE_INGEST_CONFIG="$root/ingest.json" \
   dotnet "$(bin cloud-workers/Edge.Ingest edge-ingest.dll)" >"$root/ingest.log" 2>&1 &
 pids+=($!)
 
+echo "==> cloud API on http://127.0.0.1:$api_port"
+mkdir -p "$root/api"
+if [ ! -s "$root/api/signing.key" ]; then
+  (umask 077 && openssl rand -base64 32 >"$root/api/signing.key")
+fi
+export Api__Auth__SigningKeyFile="$root/api/signing.key"
+Urls="http://127.0.0.1:$api_port" \
+Stores__Cpap="$connection" Stores__Oxygen="$connection" Stores__Ecg="$connection" \
+EDGE_API_CONFIG="$root/api.json" \
+  dotnet "$(bin cloud-workers/Edge.Api edge-api.dll)" >"$root/api.log" 2>&1 &
+pids+=($!)
+api="http://127.0.0.1:$api_port"
+for _ in $(seq 1 120); do
+  curl -sf "$api/healthz" >/dev/null && break
+  if ! kill -0 "${pids[-1]}" 2>/dev/null; then echo "edge-api exited; see $root/api.log:" >&2; tail -20 "$root/api.log" >&2; exit 1; fi
+  sleep 0.5
+done
+token=$(dotnet "$(bin cloud-workers/Edge.Api edge-api.dll)" token --role admin --subject local-admin --hours 12)
+call() { curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
+call -X POST "$api/v1/clinics" -d '{"id":"local","name":"Local clinic"}' >/dev/null
+call -X POST "$api/v1/gateways" -d "{\"id\":\"$gateway\",\"clinic_id\":\"local\",\"name\":\"Local gateway\"}" >/dev/null
+
 echo "==> edge agent (devices on 127.0.0.1:$mqtt_port, state in $root/agent)"
 Agent__GatewayId="$gateway" \
 Agent__StateDirectory="$root/agent" \
@@ -96,6 +120,31 @@ rows() {
     | awk '{ printf "%s %s   ", $1, $2 } END { print "" }'
 }
 
+# Register the simulated devices in the registry once the simulator has created their credentials on the agent.
+for _ in $(seq 1 40); do
+  serials=$("${edgectl[@]}" agent device list --json 2>/dev/null | jq -r '.[].serial' 2>/dev/null || true)
+  [ "$(echo "$serials" | grep -c .)" -ge "$devices" ] && break
+  sleep 0.5
+done
+for serial in $serials; do
+  call -X POST "$api/v1/devices" -d "{\"serial\":\"$serial\",\"clinic_id\":\"local\",\"gateway_id\":\"$gateway\"}" >/dev/null
+done
+first=$(echo "$serials" | head -n 1)
+cat >"$root/api-token" <<EOF_TOKEN
+$token
+EOF_TOKEN
+chmod 600 "$root/api-token"
+
+banner() {
+  echo "Cloud API: $api   (OpenAPI: $api/openapi/v1.json)"
+  echo "Admin token (12 h, also in $root/api-token):"
+  echo "  export EDGE_TOKEN=\$(cat $root/api-token)"
+  echo "  curl -H \"Authorization: Bearer \$EDGE_TOKEN\" $api/v1/devices"
+  [ -n "$first" ] && echo "  curl -H \"Authorization: Bearer \$EDGE_TOKEN\" '$api/v1/devices/$first/telemetry?limit=3'"
+  return 0
+}
+banner
+
 echo "==> data flowing (Ctrl-C to stop). Logs: $root/*.log"
 while true; do
   sleep 3
@@ -103,5 +152,6 @@ while true; do
   "${edgectl[@]}" agent status || true
   echo
   echo "Rows in the stores: $(rows)"
+  banner
   tail -n 1 "$root/simulate.log" 2>/dev/null || true
 done

@@ -11,4 +11,7 @@ internal static partial class Log
 
     [LoggerMessage(8003, LogLevel.Warning, "Live stream: lost the notification connection; reconnecting in {Delay}")]
     public static partial void LiveConnectionLost(ILogger logger, TimeSpan delay, Exception error);
+
+    [LoggerMessage(8004, LogLevel.Warning, "Live stream of {Serial}: the store failed; closing the viewer's socket")]
+    public static partial void LiveStreamFailed(ILogger logger, string serial, Exception error);
 }

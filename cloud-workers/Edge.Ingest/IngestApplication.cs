@@ -2,6 +2,7 @@ using Edge.Ingest.Alerts;
 using Edge.Ingest.Broker;
 using Edge.Ingest.Ingest;
 using Edge.Storage;
+using Edge.Storage.Registry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Edge.Ingest;
@@ -21,6 +22,7 @@ public static class IngestApplication
             .Validate(o => o.CaPath is null || File.Exists(o.CaPath), "Ingest:Broker:CaPath does not exist.")
             .ValidateOnStart();
         builder.Services.AddOptions<IngestWorkerOptions>().BindConfiguration(IngestWorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(sp => new GatewayPresence(sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<BatchProcessor>();
 
         // Order matters: schemas exist before the first batch is taken (the alert tables after the registry).

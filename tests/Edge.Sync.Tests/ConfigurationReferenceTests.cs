@@ -5,8 +5,10 @@ using Edge.Agent.Hosting;
 using Edge.Agent.Ingest;
 using Edge.Agent.Journal;
 using Edge.Agent.Uplink;
+using Edge.Api.Auth;
 using Edge.Ingest.Broker;
 using Edge.Storage;
+using Edge.Testing;
 
 namespace Edge.Sync.Tests;
 
@@ -27,6 +29,7 @@ public sealed class ConfigurationReferenceTests
             (IngestBrokerOptions.SectionName, typeof(IngestBrokerOptions)),
             (IngestWorkerOptions.SectionName, typeof(IngestWorkerOptions)),
             (StorageOptions.SectionName, typeof(StorageOptions)),
+            (AuthOptions.SectionName, typeof(AuthOptions)),
         })
         {
             foreach (var name in SettingNames(section, type))
@@ -42,7 +45,7 @@ public sealed class ConfigurationReferenceTests
     [MemberData(nameof(Settings))]
     public void The_configuration_reference_documents_the_setting(string setting)
     {
-        var lines = File.ReadAllLines(Path.Combine(RepositoryRoot(), "docs", "configuration.md"));
+        var lines = File.ReadAllLines(RepositoryPaths.File("docs", "configuration.md"));
         var leaf = setting[(setting.LastIndexOf(':') + 1)..];
         var parent = setting[..setting.LastIndexOf(':')];
         // The full name in a table row, or a row that names siblings after their shared prefix
@@ -77,16 +80,5 @@ public sealed class ConfigurationReferenceTests
                 yield return name;
             }
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Edge.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Edge.sln not found above the test output.");
     }
 }

@@ -10,6 +10,7 @@ public static class AuditEndpoints
     public static void MapAuditEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/audit", ListAsync)
+            .WithTags("Audit")
             .RequireAuthorization(ApiPolicies.AuditRead)
             .WithName("ListAudit")
             .WithSummary("Audit log entries, newest first, filtered by target or actor.")

@@ -53,6 +53,18 @@ public sealed class AuditTrail(NpgsqlDataSource registry, TimeProvider time)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Records a change another component made in its own transaction (webhook subscriptions); written right after it,
+    /// so only a crash between the two can leave a change without its record.
+    /// </summary>
+    public async Task RecordAsync(Caller caller, AuditRecord record, CancellationToken cancellationToken)
+    {
+        await using var connection = await registry.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await RecordAsync(connection, transaction, caller, record, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
     /// <summary>Newest first; <paramref name="beforeId"/> is the keyset cursor (entries with a smaller id).</summary>
     public async Task<List<AuditEntry>> ListAsync(long? beforeId, string? targetType, string? targetId, string? actor, int take, CancellationToken cancellationToken)
     {

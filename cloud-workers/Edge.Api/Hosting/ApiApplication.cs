@@ -1,8 +1,12 @@
+using Edge.Api.Alerts;
 using Edge.Api.Audit;
 using Edge.Api.Auth;
 using Edge.Api.Http;
+using Edge.Api.Live;
 using Edge.Api.Registry;
+using Edge.Api.Telemetry;
 using Edge.Storage;
+using Edge.Storage.Alerts;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace Edge.Api.Hosting;
@@ -26,9 +30,12 @@ public static class ApiApplication
         builder.WebHost.UseKestrelHttpsConfiguration();
         builder.Services.AddSystemd();
         builder.Services.AddEdgeStorage();
+        builder.Services.AddEdgeAlerts();
         builder.Services.AddSingleton(sp => new RegistryStore(sp.GetRequiredService<StoreFactory>().Registry));
         builder.Services.AddSingleton(sp => new AuditTrail(sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddHostedService<ApiStartup>();
+        builder.Services.AddSingleton<LiveHub>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveHub>());
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             // The context's own naming option applies only to its own options instance, so the policy is set here too.
@@ -44,11 +51,15 @@ public static class ApiApplication
         var app = builder.Build();
         app.UseExceptionHandler(handler => handler.Run(WriteErrorAsync));
         app.UseStatusCodePages();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapGet("/healthz", () => TypedResults.Ok("ok")).AllowAnonymous().ExcludeFromDescription();
         app.MapRegistryEndpoints();
+        app.MapTelemetryEndpoints();
+        app.MapLiveEndpoints();
+        app.MapAlertEndpoints();
         app.MapAuditEndpoints();
         return app;
     }

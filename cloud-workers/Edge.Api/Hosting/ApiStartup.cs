@@ -1,11 +1,16 @@
 using Edge.Storage;
+using Edge.Storage.Alerts;
 
 namespace Edge.Api.Hosting;
 
-/// <summary>Migrates the registry and the stores before the API serves (idempotent; replicas take turns under a lock).</summary>
-internal sealed class ApiStartup(StoreFactory stores) : IHostedService
+/// <summary>Migrates the stores, the registry and the alert tables before the API serves (idempotent; replicas take turns under a lock).</summary>
+internal sealed class ApiStartup(StoreFactory stores, ILogger<ApiStartup> logger) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => stores.MigrateAllAsync(cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await stores.MigrateAllAsync(cancellationToken);
+        await AlertSchema.MigrateAsync(stores.Registry, logger, cancellationToken);
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

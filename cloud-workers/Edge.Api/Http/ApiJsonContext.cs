@@ -1,6 +1,10 @@
 using System.Text.Json.Serialization;
+using Edge.Api.Alerts;
 using Edge.Api.Audit;
+using Edge.Api.Live;
 using Edge.Api.Registry;
+using Edge.Api.Telemetry;
+using Edge.Storage.Alerts;
 
 namespace Edge.Api.Http;
 
@@ -19,6 +23,16 @@ namespace Edge.Api.Http;
 [JsonSerializable(typeof(RegisterDeviceRequest))]
 [JsonSerializable(typeof(TransferDeviceRequest))]
 [JsonSerializable(typeof(Page<Device>))]
+[JsonSerializable(typeof(TelemetryPageResponse))]
+[JsonSerializable(typeof(SummaryResponse))]
+[JsonSerializable(typeof(LiveMessage))]
+[JsonSerializable(typeof(Alert))]
+[JsonSerializable(typeof(AlertPage))]
+[JsonSerializable(typeof(CreateWebhookRequest))]
+[JsonSerializable(typeof(CreatedWebhookSubscription))]
+[JsonSerializable(typeof(WebhookSubscription))]
+[JsonSerializable(typeof(IReadOnlyList<WebhookSubscription>))]
+[JsonSerializable(typeof(DeadDeliveryList))]
 [JsonSerializable(typeof(AuditEntry))]
 [JsonSerializable(typeof(Page<AuditEntry>))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

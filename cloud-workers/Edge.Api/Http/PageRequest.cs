@@ -36,21 +36,23 @@ public static class PageRequest
         {
             return null;
         }
-        var bytes = new byte[Base64Url.GetMaxDecodedLength(cursor.Length)];
-        if (cursor.Length > 400 || !cursor.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') || !Base64Url.TryDecodeFromChars(cursor, bytes, out var written))
+        if (cursor.Length <= 400 && cursor.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
         {
-            errors.Add("cursor", "is not a cursor this API returned");
-            return null;
+            try
+            {
+                // Base64Url.TryDecodeFromChars throws on some malformed lengths rather than returning false.
+                var bytes = new byte[Base64Url.GetMaxDecodedLength(cursor.Length)];
+                if (Base64Url.TryDecodeFromChars(cursor, bytes, out var written))
+                {
+                    return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes, 0, written);
+                }
+            }
+            catch (Exception error) when (error is FormatException or DecoderFallbackException)
+            {
+            }
         }
-        try
-        {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes, 0, written);
-        }
-        catch (DecoderFallbackException)
-        {
-            errors.Add("cursor", "is not a cursor this API returned");
-            return null;
-        }
+        errors.Add("cursor", "is not a cursor this API returned");
+        return null;
     }
 
     public static string Cursor(string lastKey) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(lastKey));

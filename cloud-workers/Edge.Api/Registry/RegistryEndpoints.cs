@@ -17,8 +17,9 @@ public static partial class RegistryEndpoints
     public const string Active = "active";
     public const string Retired = "retired";
 
-    public static void MapRegistryEndpoints(this IEndpointRouteBuilder app)
+    public static void MapRegistryEndpoints(this IEndpointRouteBuilder routes)
     {
+        var app = routes.MapGroup("").WithTags("Registry");
         app.MapPost("/v1/clinics", CreateClinicAsync).RequireAuthorization(ApiPolicies.ClinicsManage)
             .WithName("CreateClinic").WithSummary("Creates a clinic (idempotent).")
             .Produces<Clinic>(StatusCodes.Status201Created).Produces<Clinic>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);

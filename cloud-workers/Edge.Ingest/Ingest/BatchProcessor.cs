@@ -5,6 +5,9 @@ using Edge.Contracts.Validation;
 using Edge.Storage;
 using Edge.Storage.Alerts;
 using Edge.Storage.Ingest;
+using Edge.Storage.Live;
+using Edge.Storage.Registry;
+using Npgsql;
 using Microsoft.Extensions.Logging;
 
 namespace Edge.Ingest.Ingest;
@@ -14,7 +17,8 @@ namespace Edge.Ingest.Ingest;
 /// kind to its store idempotently, record rejects, raise alerts, and say what to acknowledge. Nothing here assumes it
 /// is the only worker: writes are insert-if-absent on the reading's deterministic id, alerts on theirs.
 /// </summary>
-public sealed class BatchProcessor(StoreFactory stores, IngestLedger ledger, AlertRecorder alerts, TimeProvider time, ILogger<BatchProcessor> logger)
+public sealed class BatchProcessor(
+    StoreFactory stores, IngestLedger ledger, AlertRecorder alerts, GatewayPresence presence, TimeProvider time, ILogger<BatchProcessor> logger)
 {
     /// <summary>Returns the ack to publish, or null when the batch is unreadable down to its header (dead-lettered, nothing to ack).</summary>
     public async Task<CommitAck?> ProcessAsync(string topic, ReadOnlyMemory<byte> wire, CancellationToken cancellationToken)
@@ -94,6 +98,8 @@ public sealed class BatchProcessor(StoreFactory stores, IngestLedger ledger, Ale
             await alerts.RecordAsync(all, cancellationToken).ConfigureAwait(false);
         }
 
+        await AfterStoredAsync(h.GatewayId, stored > 0 ? all : null, cancellationToken).ConfigureAwait(false);
+
         if (rejected.Count > 0)
         {
             Log.ReadingsRejected(logger, h.GatewayId, rejected.Count, rejected[0].Reason);
@@ -101,6 +107,26 @@ public sealed class BatchProcessor(StoreFactory stores, IngestLedger ledger, Ale
         }
 
         return Ack(h, CommitAck.StatusStored, stored, valid - stored, rejected.Count);
+    }
+
+    /// <summary>
+    /// Best effort, never a reason to withhold the ack: tells live viewers what was stored (one NOTIFY per batch with new
+    /// readings) and marks the gateway seen. Both are conveniences; the readings are safe either way.
+    /// </summary>
+    private async Task AfterStoredAsync(string gatewayId, List<StoredReading>? newlyStored, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (newlyStored is not null)
+            {
+                await StoredReadingsNotice.NotifyAsync(stores.Registry, StoredReadingsNotice.RangesOf(newlyStored), cancellationToken).ConfigureAwait(false);
+            }
+            await presence.TouchAsync(gatewayId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is NpgsqlException or TimeoutException)
+        {
+            Log.AfterStoreFailed(logger, gatewayId, error);
+        }
     }
 
     private static CommitAck Ack(BatchHeader h, string status, int stored, int duplicates, int rejected) =>

@@ -57,6 +57,8 @@ public sealed class RegistryTests(PostgresServer server) : ApiTest(server)
         await AssertBadParameterAsync(await Admin.PostAsJsonAsync("/v1/clinics", new { id = "Has Spaces", name = "x" }), "id");
         await AssertBadParameterAsync(await Admin.GetAsync("/v1/devices?limit=0"), "limit");
         await AssertBadParameterAsync(await Admin.GetAsync("/v1/devices?cursor=%%%"), "cursor");
+        await AssertBadParameterAsync(await Admin.GetAsync("/v1/devices?cursor=A"), "cursor");
+        await AssertBadParameterAsync(await Admin.GetAsync("/v1/devices?cursor=_w"), "cursor");
         await AssertBadParameterAsync(await Admin.GetAsync("/v1/devices?kind=toaster"), "kind");
 
         Assert.Equal(0L, await CountAsync("SELECT count(*) FROM devices"));

@@ -39,7 +39,7 @@ public sealed class InProcessApi : IAsyncDisposable
             $"--Stores:Oxygen={registryConnectionString}",
             $"--Stores:Ecg={registryConnectionString}",
             $"--Api:Auth:SigningKey={key}",
-            "--Logging:LogLevel:Default=Warning",
+            $"--Logging:LogLevel:Default={Environment.GetEnvironmentVariable("EDGE_TEST_API_LOG") ?? "Warning"}",
             .. settings,
         ];
         var app = ApiApplication.Build(args);

@@ -1,0 +1,193 @@
+using System.Globalization;
+using Edge.Api.Audit;
+using Edge.Api.Auth;
+using Edge.Api.Http;
+using Edge.Storage.Alerts;
+
+namespace Edge.Api.Alerts;
+
+/// <summary>Body of <c>POST /v1/webhooks</c>.</summary>
+/// <param name="Url">Where alerts are POSTed: https, or http to a loopback host.</param>
+/// <param name="ClinicId">Only this clinic's alerts; omitted = every clinic.</param>
+/// <param name="Rules">Only these rules; omitted = every rule.</param>
+/// <param name="Secret">The HMAC secret (32-256 characters); omitted = generated and returned once.</param>
+public sealed record CreateWebhookRequest(string? Url, string? ClinicId, IReadOnlyList<string>? Rules, string? Secret);
+
+/// <summary>A dead delivery page with an opaque cursor, like every other list.</summary>
+public sealed record DeadDeliveryList(IReadOnlyList<DeadDelivery> Items, string? NextCursor);
+
+/// <summary>
+/// Alerts raised by the ingest workers (<c>GET /v1/alerts</c>) and the webhook subscriptions that deliver them. Alerts
+/// are scoped to the caller's clinics like devices; webhooks are administered by admins (a subscription sends patient
+/// measurements to another system, a decision for whoever runs the deployment).
+/// </summary>
+public static class AlertEndpoints
+{
+    public static void MapAlertEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var alerts = routes.MapGroup("").WithTags("Alerts");
+        alerts.MapGet("/v1/alerts", ListAlertsAsync).RequireAuthorization(ApiPolicies.AlertsRead)
+            .WithName("ListAlerts").WithSummary("Alerts, newest first, by serial, rule and time raised.")
+            .Produces<AlertPage>().ProducesValidationProblem();
+        alerts.MapGet("/v1/alerts/{id:guid}", GetAlertAsync).RequireAuthorization(ApiPolicies.AlertsRead)
+            .WithName("GetAlert").WithSummary("One alert.").Produces<Alert>().ProducesProblem(StatusCodes.Status404NotFound);
+
+        var hooks = routes.MapGroup("").WithTags("Webhooks");
+        hooks.MapPost("/v1/webhooks", CreateWebhookAsync).RequireAuthorization(ApiPolicies.WebhooksManage)
+            .WithName("CreateWebhook").WithSummary("Subscribes a URL to alerts; the signing secret is returned only here.")
+            .Produces<CreatedWebhookSubscription>(StatusCodes.Status201Created).ProducesValidationProblem();
+        hooks.MapGet("/v1/webhooks", ListWebhooksAsync).RequireAuthorization(ApiPolicies.WebhooksManage)
+            .WithName("ListWebhooks").WithSummary("Webhook subscriptions (without secrets).").Produces<IReadOnlyList<WebhookSubscription>>();
+        hooks.MapDelete("/v1/webhooks/{id:guid}", DeleteWebhookAsync).RequireAuthorization(ApiPolicies.WebhooksManage)
+            .WithName("DeleteWebhook").WithSummary("Deactivates a subscription; pending deliveries stop.")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
+        hooks.MapGet("/v1/webhooks/dead-letters", ListDeadAsync).RequireAuthorization(ApiPolicies.WebhooksManage)
+            .WithName("ListWebhookDeadLetters").WithSummary("Deliveries that used up their attempts, newest first.")
+            .Produces<DeadDeliveryList>().ProducesValidationProblem();
+        hooks.MapPost("/v1/webhooks/dead-letters/{id:long}/requeue", RequeueAsync).RequireAuthorization(ApiPolicies.WebhooksManage)
+            .WithName("RequeueWebhookDeadLetter").WithSummary("Sends a dead delivery again, with fresh attempts.")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    private static async Task<IResult> ListAlertsAsync(
+        Caller caller, AlertQueries queries, string? clinic, string? serial, string? rule, string? since, string? until, int? limit, string? cursor,
+        CancellationToken cancellationToken)
+    {
+        var errors = new RequestErrors();
+        var take = PageRequest.Limit(limit, errors, AlertQueries.MaxLimit);
+        if (rule is not null && !AlertRuleNames.IsKnown(rule))
+        {
+            errors.Add("rule", $"unknown rule; one of {string.Join(", ", AlertRuleNames.All)}");
+        }
+        var from = OptionalTime(since, "since", errors);
+        var to = OptionalTime(until, "until", errors);
+        if (errors.Any)
+        {
+            return errors.ToResult();
+        }
+        IReadOnlyCollection<string>? scope = caller.ClinicScope;
+        if (clinic is not null)
+        {
+            if (!caller.CanSeeClinic(clinic))
+            {
+                return Problems.Forbidden($"You may not read alerts of clinic {clinic}.");
+            }
+            scope = [clinic];
+        }
+
+        try
+        {
+            return TypedResults.Ok(await queries.ListAsync(new AlertFilter(scope, serial, rule, from, to), cursor, take, cancellationToken));
+        }
+        catch (FormatException)
+        {
+            return Problems.BadParameter("cursor", "is not a cursor this API returned");
+        }
+    }
+
+    private static async Task<IResult> GetAlertAsync(Guid id, Caller caller, AlertQueries queries, CancellationToken cancellationToken)
+    {
+        var alert = await queries.GetAsync(id, caller.ClinicScope, cancellationToken);
+        return alert is null ? Problems.NotFound($"No alert {id}.") : TypedResults.Ok(alert);
+    }
+
+    private static async Task<IResult> CreateWebhookAsync(
+        CreateWebhookRequest request, Caller caller, WebhookSubscriptions webhooks, AuditTrail audit, CancellationToken cancellationToken)
+    {
+        var candidate = new WebhookSubscriptionRequest(request.Url ?? "", request.ClinicId, request.Rules, request.Secret);
+        var problems = WebhookSubscriptions.Validate(candidate);
+        if (problems.Count > 0)
+        {
+            var errors = new RequestErrors();
+            foreach (var problem in problems)
+            {
+                var colon = problem.IndexOf(':', StringComparison.Ordinal);
+                errors.Add(problem[..colon], problem[(colon + 1)..].Trim());
+            }
+            return errors.ToResult();
+        }
+
+        CreatedWebhookSubscription created;
+        try
+        {
+            created = await webhooks.CreateAsync(candidate, caller.Subject, cancellationToken);
+        }
+        catch (ArgumentException error)
+        {
+            return Problems.BadParameter("clinic_id", error.Message);
+        }
+        // The record names the subscription, never its secret.
+        await audit.RecordAsync(caller, new AuditRecord("webhook.create", "webhook", created.Subscription.Id.ToString(), created.Subscription.ClinicId,
+            null, AuditTrail.Json(created.Subscription, ApiJsonContext.Default.WebhookSubscription)), cancellationToken);
+        return TypedResults.Created($"/v1/webhooks/{created.Subscription.Id}", created);
+    }
+
+    private static async Task<IResult> ListWebhooksAsync(Caller caller, WebhookSubscriptions webhooks, bool? inactive, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await webhooks.ListAsync(caller.ClinicScope, inactive == true, cancellationToken));
+
+    private static async Task<IResult> DeleteWebhookAsync(
+        Guid id, Caller caller, WebhookSubscriptions webhooks, AuditTrail audit, CancellationToken cancellationToken)
+    {
+        var before = await webhooks.GetAsync(id, caller.ClinicScope, cancellationToken);
+        if (before is null || !await webhooks.DeactivateAsync(id, caller.ClinicScope, cancellationToken))
+        {
+            return Problems.NotFound($"No active webhook {id}.");
+        }
+        var after = await webhooks.GetAsync(id, caller.ClinicScope, cancellationToken);
+        await audit.RecordAsync(caller, new AuditRecord("webhook.delete", "webhook", id.ToString(), before.ClinicId,
+            AuditTrail.Json(before, ApiJsonContext.Default.WebhookSubscription), after is null ? null : AuditTrail.Json(after, ApiJsonContext.Default.WebhookSubscription)),
+            cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> ListDeadAsync(
+        Caller caller, WebhookSubscriptions webhooks, int? limit, string? cursor, CancellationToken cancellationToken)
+    {
+        var errors = new RequestErrors();
+        var take = PageRequest.Limit(limit, errors, AlertQueries.MaxLimit);
+        var after = PageRequest.After(cursor, errors);
+        long? before = null;
+        if (after is not null)
+        {
+            if (long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+            {
+                before = id;
+            }
+            else
+            {
+                errors.Add("cursor", "is not a cursor this API returned");
+            }
+        }
+        if (errors.Any)
+        {
+            return errors.ToResult();
+        }
+        var page = await webhooks.ListDeadDeliveriesAsync(caller.ClinicScope, before, take, cancellationToken);
+        return TypedResults.Ok(new DeadDeliveryList(page.Items,
+            page.NextCursor is { } next ? PageRequest.Cursor(next.ToString(CultureInfo.InvariantCulture)) : null));
+    }
+
+    private static async Task<IResult> RequeueAsync(long id, Caller caller, WebhookSubscriptions webhooks, AuditTrail audit, CancellationToken cancellationToken)
+    {
+        if (!await webhooks.RequeueDeadDeliveryAsync(id, caller.ClinicScope, cancellationToken))
+        {
+            return Problems.NotFound($"No dead delivery {id} of an active subscription.");
+        }
+        await audit.RecordAsync(caller, new AuditRecord("webhook.requeue", "webhook_delivery", id.ToString(CultureInfo.InvariantCulture), null, null, null), cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static DateTimeOffset? OptionalTime(string? text, string parameter, RequestErrors errors)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var value) && (text.EndsWith('Z') || text.Length > 6 && text[^6] is '+' or '-'))
+        {
+            return value;
+        }
+        errors.Add(parameter, "must be an RFC 3339 time with an offset, e.g. 2026-01-15T08:00:00Z");
+        return null;
+    }
+}

@@ -1,0 +1,21 @@
+using System.Text.Json;
+
+namespace Edge.Api.Telemetry;
+
+/// <summary>One stored reading: where it came from and the device's payload as sent (schemas in docs/schemas/v1/).</summary>
+/// <param name="Id">The reading id, the same in every store and on every re-send.</param>
+/// <param name="Epoch">The gateway journal's epoch; with <see cref="Seq"/> the reading's place in the gateway's journal.</param>
+/// <param name="Urgent">True when the gateway classified it as urgent (alarm, arrhythmia, threshold crossed).</param>
+/// <param name="Payload">The device payload: cpap-telemetry, oxygen-telemetry or ecg-telemetry in docs/schemas/v1/.</param>
+public sealed record TelemetryItem(
+    Guid Id, string Serial, DateTimeOffset DeviceTime, DateTimeOffset GatewayReceivedAt, DateTimeOffset StoredAt,
+    string GatewayId, long Epoch, long Seq, bool Urgent, JsonElement Payload);
+
+/// <summary>A page of readings in (device time, id) order and the cursor of the next page (null on the last).</summary>
+public sealed record TelemetryPageResponse(string Serial, string Kind, IReadOnlyList<TelemetryItem> Items, string? NextCursor);
+
+/// <summary>One bucket of a summary: how many readings, and the metric's min, mean and max.</summary>
+public sealed record SummaryBucketItem(DateTimeOffset BucketStart, long Count, double Min, double Avg, double Max);
+
+/// <summary>Per-hour or per-day statistics of one metric, for dashboards; empty buckets are left out.</summary>
+public sealed record SummaryResponse(string Serial, string Kind, string Metric, string Bucket, IReadOnlyList<SummaryBucketItem> Items);
