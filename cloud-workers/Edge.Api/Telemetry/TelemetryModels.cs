@@ -6,7 +6,8 @@ namespace Edge.Api.Telemetry;
 /// <param name="Id">The reading id, the same in every store and on every re-send.</param>
 /// <param name="Epoch">The gateway journal's epoch; with <see cref="Seq"/> the reading's place in the gateway's journal.</param>
 /// <param name="Urgent">True when the gateway classified it as urgent (alarm, arrhythmia, threshold crossed).</param>
-/// <param name="Payload">The device payload: cpap-telemetry, oxygen-telemetry or ecg-telemetry in docs/schemas/v1/.</param>
+/// <param name="Payload">The device payload as sent, valid against one of the JSON Schemas ../schemas/v1/cpap-telemetry.schema.json,
+/// ../schemas/v1/oxygen-telemetry.schema.json or ../schemas/v1/ecg-telemetry.schema.json (relative to this document in docs/openapi/).</param>
 public sealed record TelemetryItem(
     Guid Id, string Serial, DateTimeOffset DeviceTime, DateTimeOffset GatewayReceivedAt, DateTimeOffset StoredAt,
     string GatewayId, long Epoch, long Seq, bool Urgent, JsonElement Payload);
