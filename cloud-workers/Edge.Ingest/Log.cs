@@ -33,7 +33,7 @@ internal static partial class Log
     public static partial void StoreMigrated(ILogger logger, string store);
 
     // 71xx alerts and webhooks
-    [LoggerMessage(7009, LogLevel.Warning, "Gateway {GatewayId}: could not notify live viewers or mark the gateway seen; the batch is stored and acknowledged anyway")]
+    [LoggerMessage(7010, LogLevel.Warning, "Gateway {GatewayId}: could not notify live viewers or mark the gateway seen; the batch is stored and acknowledged anyway")]
     public static partial void AfterStoreFailed(ILogger logger, string gatewayId, Exception error);
 
     [LoggerMessage(7101, LogLevel.Debug, "Webhook delivery {DeliveryId} (alert {AlertId}, attempt {Attempt}) delivered to {Endpoint}: HTTP {StatusCode}")]
