@@ -29,16 +29,7 @@ make_dev_pki() {
 start_mosquitto() {
   local dir="$1" port="$2" pki="$3"
   mkdir -p "$dir"
-  cat > "$dir/acl" <<ACL
-pattern write edge/v1/%u/telemetry
-pattern write edge/v1/%u/events
-pattern write edge/v1/%u/reports
-pattern read edge/v1/%u/ack
-pattern read edge/v1/%u/config
-user ingest-worker
-topic read edge/v1/+/telemetry
-topic write edge/v1/+/ack
-ACL
+  cp "$(dirname "${BASH_SOURCE[0]}")/../installers/cloud/mosquitto/acl.conf" "$dir/acl"
   cat > "$dir/mosquitto.conf" <<CONF
 listener $port 127.0.0.1
 cafile $pki/ca.pem

@@ -23,12 +23,14 @@ namespace Edge.Ingest.Broker;
 /// </summary>
 public sealed class IngestWorker(
     BatchProcessor processor,
+    IEnumerable<IGatewayMessageHandler> handlers,
     IOptions<IngestBrokerOptions> options,
     IOptions<IngestWorkerOptions> workerOptions,
     TimeProvider time,
     ILogger<IngestWorker> logger) : BackgroundService
 {
     private readonly IngestBrokerOptions _options = options.Value;
+    private readonly Dictionary<UplinkTopicKind, IGatewayMessageHandler> _handlers = handlers.ToDictionary(h => h.Kind);
 
     private readonly ResiliencePipeline<CommitAck?> _storeRetry = new ResiliencePipelineBuilder<CommitAck?> { TimeProvider = time }
         .AddRetry(new RetryStrategyOptions<CommitAck?>
@@ -84,7 +86,8 @@ public sealed class IngestWorker(
             })
             .Build();
 
-        var subscription = UplinkTopics.SharedTelemetrySubscription(_options.SharedGroup);
+        var subscriptions = new[] { UplinkTopicKind.Telemetry }.Concat(_handlers.Keys)
+            .Select(kind => UplinkTopics.SharedSubscription(_options.SharedGroup, kind)).ToList();
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -99,12 +102,16 @@ public sealed class IngestWorker(
                             throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode} {result.ReasonString}");
                         }
 
-                        await client.SubscribeAsync(
-                            new MqttClientSubscribeOptionsBuilder().WithTopicFilter(subscription, MqttQualityOfServiceLevel.AtLeastOnce).Build(),
-                            ct).ConfigureAwait(false);
+                        var subscribe = new MqttClientSubscribeOptionsBuilder();
+                        foreach (var subscription in subscriptions)
+                        {
+                            subscribe.WithTopicFilter(subscription, MqttQualityOfServiceLevel.AtLeastOnce);
+                        }
+
+                        await client.SubscribeAsync(subscribe.Build(), ct).ConfigureAwait(false);
                     },
                     stoppingToken).ConfigureAwait(false);
-                Log.Connected(logger, clientId, $"mqtts://{_options.Host}:{_options.Port}", subscription);
+                Log.Connected(logger, clientId, $"mqtts://{_options.Host}:{_options.Port}", string.Join(", ", subscriptions));
                 await disconnected.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
                 Log.Disconnected(logger, clientId);
             }
@@ -123,6 +130,11 @@ public sealed class IngestWorker(
         args.AutoAcknowledge = false;
         var message = args.ApplicationMessage;
         var wire = message.Payload.IsSingleSegment ? message.Payload.First : message.Payload.ToArray();
+        if (UplinkTopics.TryParse(message.Topic, out var gatewayId, out var kind) && _handlers.TryGetValue(kind, out var handler))
+        {
+            await HandleOtherAsync(handler, gatewayId, client, args, wire, stoppingToken).ConfigureAwait(false);
+            return;
+        }
 
         try
         {
@@ -150,6 +162,46 @@ public sealed class IngestWorker(
         catch (Exception ex) when (ex is OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationException)
         {
             // Stopping or the link dropped: leave the batch unacknowledged; the broker or the gateway re-sends it.
+        }
+    }
+
+    private async Task HandleOtherAsync(
+        IGatewayMessageHandler handler,
+        string gatewayId,
+        IMqttClient client,
+        MqttApplicationMessageReceivedEventArgs args,
+        ReadOnlyMemory<byte> payload,
+        CancellationToken stoppingToken)
+    {
+        try
+        {
+            var publisher = new ClientPublisher(client);
+            await _storeRetry.ExecuteAsync(
+                async ct =>
+                {
+                    await handler.HandleAsync(gatewayId, payload, publisher, ct).ConfigureAwait(false);
+                    return (CommitAck?)null;
+                },
+                stoppingToken).ConfigureAwait(false);
+            await args.AcknowledgeAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationException)
+        {
+            // Stopping or the link dropped: unacknowledged, so the broker (or the gateway's own re-send) delivers it again.
+        }
+    }
+
+    private sealed class ClientPublisher(IMqttClient client) : ICloudPublisher
+    {
+        public async Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken)
+        {
+            var result = await client.PublishAsync(
+                new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(),
+                cancellationToken).ConfigureAwait(false);
+            if (!result.IsSuccess)
+            {
+                throw new InvalidOperationException($"the broker refused the publish to {topic}: {result.ReasonCode} {result.ReasonString}");
+            }
         }
     }
 

@@ -24,19 +24,54 @@ public static class UplinkTopics
     /// <summary>Desired device configs for this gateway (cloud to gateway).</summary>
     public static string Config(string gatewayId) => Build(gatewayId, "/config");
 
+    /// <summary>Firmware offers for this gateway's devices (cloud to gateway).</summary>
+    public static string Firmware(string gatewayId) => Build(gatewayId, "/firmware");
+
+    /// <summary>Acknowledgements of the gateway's events: the gateway forgets an event once it is acknowledged (cloud to gateway).</summary>
+    public static string EventsAck(string gatewayId) => Build(gatewayId, "/events/ack");
+
+    /// <summary>The gateway asks for a presigned upload URL (gateway to cloud).</summary>
+    public static string UploadRequest(string gatewayId) => Build(gatewayId, "/uploads/request");
+
+    /// <summary>The cloud answers an upload request with a presigned URL (cloud to gateway).</summary>
+    public static string UploadResponse(string gatewayId) => Build(gatewayId, "/uploads/response");
+
     /// <summary>
     /// The MQTT 5 shared subscription through which worker replicas split every gateway's telemetry:
     /// <c>$share/{group}/edge/v1/+/telemetry</c>. The group follows the gateway id rule.
     /// </summary>
-    public static string SharedTelemetrySubscription(string group)
+    public static string SharedTelemetrySubscription(string group) => SharedSubscription(group, UplinkTopicKind.Telemetry);
+
+    /// <summary>
+    /// The MQTT 5 shared subscription through which worker replicas split one gateway-to-cloud topic of every gateway:
+    /// <c>$share/{group}/edge/v1/+/{suffix}</c>. The group follows the gateway id rule.
+    /// </summary>
+    public static string SharedSubscription(string group, UplinkTopicKind kind)
     {
         if (!IsValidGatewayId(group))
         {
             throw new ArgumentException($"'{group}' cannot be a shared subscription group: use 1-64 letters, digits, '-' or '_'", nameof(group));
         }
 
-        return string.Concat("$share/", group, "/", Root, "+/telemetry");
+        return string.Concat("$share/", group, "/", Root, "+/", Suffix(kind));
     }
+
+    /// <summary>The topic of <paramref name="kind"/> for one gateway.</summary>
+    public static string For(string gatewayId, UplinkTopicKind kind) => Build(gatewayId, "/" + Suffix(kind));
+
+    private static string Suffix(UplinkTopicKind kind) => kind switch
+    {
+        UplinkTopicKind.Telemetry => "telemetry",
+        UplinkTopicKind.Reports => "reports",
+        UplinkTopicKind.Events => "events",
+        UplinkTopicKind.Ack => "ack",
+        UplinkTopicKind.Config => "config",
+        UplinkTopicKind.Firmware => "firmware",
+        UplinkTopicKind.EventsAck => "events/ack",
+        UplinkTopicKind.UploadRequest => "uploads/request",
+        UplinkTopicKind.UploadResponse => "uploads/response",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not an uplink topic"),
+    };
 
     /// <summary>True for <c>^[A-Za-z0-9_-]{1,64}$</c>.</summary>
     public static bool IsValidGatewayId(ReadOnlySpan<char> gatewayId)
@@ -77,25 +112,21 @@ public static class UplinkTopics
             return false;
         }
 
-        switch (rest[(slash + 1)..])
+        var suffix = rest[(slash + 1)..];
+        var found = false;
+        foreach (var candidate in Enum.GetValues<UplinkTopicKind>())
         {
-            case "telemetry":
-                kind = UplinkTopicKind.Telemetry;
+            if (suffix.SequenceEqual(Suffix(candidate)))
+            {
+                kind = candidate;
+                found = true;
                 break;
-            case "reports":
-                kind = UplinkTopicKind.Reports;
-                break;
-            case "events":
-                kind = UplinkTopicKind.Events;
-                break;
-            case "ack":
-                kind = UplinkTopicKind.Ack;
-                break;
-            case "config":
-                kind = UplinkTopicKind.Config;
-                break;
-            default:
-                return false;
+            }
+        }
+
+        if (!found)
+        {
+            return false;
         }
 
         gatewayId = rest[..slash].ToString();

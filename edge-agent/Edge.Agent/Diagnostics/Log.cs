@@ -69,6 +69,12 @@ internal static partial class Log
     [LoggerMessage(6009, LogLevel.Warning, "Uplink found {Entries} {Lane} readings waiting behind its cursor ({Cursor}) with nothing in flight (sequences {Sequences}); re-reading the lane from its head")]
     public static partial void UplinkCursorReset(ILogger logger, string lane, long cursor, long entries, string sequences);
 
+    [LoggerMessage(6010, LogLevel.Error, "Uplink could not handle a message on {Topic}; it is acknowledged and dropped")]
+    public static partial void DownlinkFailed(ILogger logger, string topic, Exception exception);
+
+    [LoggerMessage(6011, LogLevel.Critical, "Uplink worker {Worker} stopped with an error; telemetry keeps syncing, restart the agent to restore it")]
+    public static partial void UplinkWorkerFailed(ILogger logger, string worker, Exception exception);
+
     [LoggerMessage(6008, LogLevel.Warning, "No uplink configured (Agent:Uplink:Host); readings are journaled but not sent")]
     public static partial void UplinkDisabled(ILogger logger);
 

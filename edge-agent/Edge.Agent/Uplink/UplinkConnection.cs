@@ -19,7 +19,7 @@ namespace Edge.Agent.Uplink;
 /// loop that reconnects with decorrelated-jitter backoff. The Disconnected event only wakes the loop: MQTTnet's
 /// authors warn that reconnecting inside it can deadlock.
 /// </summary>
-public sealed class UplinkConnection : IAsyncDisposable
+public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
 {
     private readonly UplinkOptions _options;
     private readonly string _gatewayId;
@@ -28,14 +28,21 @@ public sealed class UplinkConnection : IAsyncDisposable
     private readonly IMqttClient _client;
     private readonly ResiliencePipeline _connectPipeline;
     private readonly ConcurrentQueue<CommitAck> _acks = new();
+    private readonly Dictionary<UplinkTopicKind, IDownlinkHandler> _downlinks;
     private readonly SemaphoreSlim _activity = new(0);
     private volatile TaskCompletionSource _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public UplinkConnection(IOptions<UplinkOptions> options, string gatewayId, TimeProvider time, ILogger<UplinkConnection> logger)
+    public UplinkConnection(
+        IOptions<UplinkOptions> options,
+        string gatewayId,
+        IEnumerable<IDownlinkHandler> downlinks,
+        TimeProvider time,
+        ILogger<UplinkConnection> logger)
     {
         _options = options.Value;
         _gatewayId = gatewayId;
+        _downlinks = downlinks.ToDictionary(h => h.Kind);
         _time = time;
         _logger = logger;
         _client = new MqttClientFactory().CreateMqttClient();
@@ -71,6 +78,8 @@ public sealed class UplinkConnection : IAsyncDisposable
     }
 
     public string Endpoint => $"mqtts://{_options.Host}:{_options.Port}";
+
+    public string GatewayId => _gatewayId;
 
     public bool IsConnected => _client.IsConnected;
 
@@ -153,10 +162,14 @@ public sealed class UplinkConnection : IAsyncDisposable
             throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode} {result.ReasonString}");
         }
 
-        // With a resumed session the subscription is still there; subscribing again is harmless and covers a new one.
-        await _client.SubscribeAsync(
-            new MqttClientSubscribeOptionsBuilder().WithTopicFilter(UplinkTopics.Ack(_gatewayId), MqttQualityOfServiceLevel.AtLeastOnce).Build(),
-            cancellationToken).ConfigureAwait(false);
+        // With a resumed session the subscriptions are still there; subscribing again is harmless and covers a new one.
+        var subscribe = new MqttClientSubscribeOptionsBuilder().WithTopicFilter(UplinkTopics.Ack(_gatewayId), MqttQualityOfServiceLevel.AtLeastOnce);
+        foreach (var kind in _downlinks.Keys)
+        {
+            subscribe.WithTopicFilter(UplinkTopics.For(_gatewayId, kind), MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
+        await _client.SubscribeAsync(subscribe.Build(), cancellationToken).ConfigureAwait(false);
     }
 
     private MqttClientOptions BuildOptions()
@@ -186,7 +199,40 @@ public sealed class UplinkConnection : IAsyncDisposable
         return builder.Build();
     }
 
-    private Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs args)
+    private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs args)
+    {
+        var topic = args.ApplicationMessage.Topic;
+        if (!UplinkTopics.TryParse(topic, out var gatewayId, out var kind) || !string.Equals(gatewayId, _gatewayId, StringComparison.Ordinal))
+        {
+            Log.UplinkAckIgnored(_logger, topic, "it is not one of this gateway's cloud-to-gateway topics");
+            return;
+        }
+
+        if (kind == UplinkTopicKind.Ack)
+        {
+            TakeCommitAck(args);
+            return;
+        }
+
+        if (!_downlinks.TryGetValue(kind, out var handler))
+        {
+            Log.UplinkAckIgnored(_logger, topic, "nothing on this gateway handles that topic");
+            return;
+        }
+
+        var sequence = args.ApplicationMessage.Payload;
+        ReadOnlyMemory<byte> payload = sequence.IsSingleSegment ? sequence.First : System.Buffers.BuffersExtensions.ToArray(sequence);
+        try
+        {
+            await handler.HandleAsync(payload, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.DownlinkFailed(_logger, topic, ex);
+        }
+    }
+
+    private void TakeCommitAck(MqttApplicationMessageReceivedEventArgs args)
     {
         try
         {
@@ -206,8 +252,6 @@ public sealed class UplinkConnection : IAsyncDisposable
         {
             Log.UplinkAckIgnored(_logger, args.ApplicationMessage.Topic, ex.Message);
         }
-
-        return Task.CompletedTask;
     }
 
     private void Signal()

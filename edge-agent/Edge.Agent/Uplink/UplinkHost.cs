@@ -26,6 +26,34 @@ internal sealed class UplinkHost(IServiceProvider services, IOptions<UplinkOptio
         var gatewayId = services.GetRequiredService<IOptions<Hosting.AgentOptions>>().Value.GatewayId;
         await using var connection = ActivatorUtilities.CreateInstance<UplinkConnection>(services, gatewayId);
         var sender = ActivatorUtilities.CreateInstance<BatchSender>(services, connection);
-        await sender.RunAsync(stoppingToken).ConfigureAwait(false);
+
+        // The batch sender owns the connection's lifetime; the other uplink workers share the link and stop with it.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var workers = services.GetServices<IUplinkWorker>().Select(w => RunWorkerAsync(w, connection, stopping.Token)).ToList();
+        try
+        {
+            await sender.RunAsync(stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await stopping.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(workers).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunWorkerAsync(IUplinkWorker worker, IUplinkChannel channel, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await worker.RunAsync(channel, stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // One feature failing must not stop telemetry: it is logged loudly and the rest keeps running.
+            Log.UplinkWorkerFailed(logger, worker.GetType().Name, ex);
+        }
     }
 }

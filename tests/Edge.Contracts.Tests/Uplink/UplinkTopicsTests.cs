@@ -13,6 +13,10 @@ public sealed class UplinkTopicsTests
         { UplinkTopics.Events(Gateway), UplinkTopicKind.Events },
         { UplinkTopics.Ack(Gateway), UplinkTopicKind.Ack },
         { UplinkTopics.Config(Gateway), UplinkTopicKind.Config },
+        { UplinkTopics.Firmware(Gateway), UplinkTopicKind.Firmware },
+        { UplinkTopics.EventsAck(Gateway), UplinkTopicKind.EventsAck },
+        { UplinkTopics.UploadRequest(Gateway), UplinkTopicKind.UploadRequest },
+        { UplinkTopics.UploadResponse(Gateway), UplinkTopicKind.UploadResponse },
     };
 
     [Fact]

@@ -25,19 +25,8 @@ public sealed class MosquittoServer : IAsyncDisposable
         Port = port;
         Ca = new DevelopmentCa(Path.Combine(directory, "pki"));
         _configPath = Path.Combine(directory, "mosquitto.conf");
-        File.WriteAllText(Path.Combine(directory, "acl"), """
-            # Gateways (certificate CN = gateway id): their own uplink topics only.
-            pattern write edge/v1/%u/telemetry
-            pattern write edge/v1/%u/events
-            pattern write edge/v1/%u/reports
-            pattern read edge/v1/%u/ack
-            pattern read edge/v1/%u/config
-
-            # Ingest workers: every gateway's telemetry (through the shared subscription) and acks back.
-            user ingest-worker
-            topic read edge/v1/+/telemetry
-            topic write edge/v1/+/ack
-            """);
+        // The one ACL every deployment uses (installers/cloud/mosquitto/acl.conf): tests prove the shipped rules.
+        File.Copy(RepositoryPaths.File("installers", "cloud", "mosquitto", "acl.conf"), Path.Combine(directory, "acl"), overwrite: true);
         File.WriteAllText(_configPath, $"""
             listener {port} 127.0.0.1
             cafile {Ca.CaPath}

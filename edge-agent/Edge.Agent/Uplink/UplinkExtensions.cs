@@ -1,0 +1,34 @@
+using Edge.Contracts.Uplink;
+
+namespace Edge.Agent.Uplink;
+
+/// <summary>What a feature may do with the cloud link: publish (QoS 1) and wait for the link to be up.</summary>
+public interface IUplinkChannel
+{
+    string GatewayId { get; }
+
+    bool IsConnected { get; }
+
+    Task WaitConnectedAsync(CancellationToken cancellationToken);
+
+    /// <summary>Publishes QoS 1 and returns once the broker has it; throws when the link is down or the broker refuses.</summary>
+    Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Handles one cloud-to-gateway topic (<c>edge/v1/{gatewayId}/{kind}</c>). The connection subscribes to it and sends the
+/// broker's PUBACK only after <see cref="HandleAsync"/> returns, so a handler that persists first loses nothing on a crash.
+/// A handler that throws is logged; the message is acknowledged anyway (a poisoned message must not wedge the link).
+/// </summary>
+public interface IDownlinkHandler
+{
+    UplinkTopicKind Kind { get; }
+
+    ValueTask HandleAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken);
+}
+
+/// <summary>A loop that sends something over the uplink besides telemetry batches (events, report uploads); runs while the uplink runs.</summary>
+public interface IUplinkWorker
+{
+    Task RunAsync(IUplinkChannel channel, CancellationToken stoppingToken);
+}
