@@ -1,7 +1,9 @@
 using Edge.Ingest.Alerts;
 using Edge.Ingest.Broker;
+using Edge.Ingest.Downlink;
 using Edge.Ingest.Ingest;
 using Edge.Storage;
+using Edge.Storage.Downlink;
 using Edge.Storage.Registry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -29,6 +31,12 @@ public static class IngestApplication
         builder.Services.AddHostedService<StoreMaintenance>();
         builder.Services.AddIngestAlerts();
         builder.Services.AddHostedService<IngestWorker>();
+
+        // Cloud to gateway: desired configs and firmware offers out, the gateways' device-state events in.
+        builder.Services.AddSingleton(sp => new DownlinkOutbox(sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new GatewayEventRecorder(sp.GetRequiredService<StoreFactory>().Registry));
+        builder.Services.AddSingleton<IGatewayMessageHandler, GatewayEventsHandler>();
+        builder.Services.AddHostedService<DownlinkDispatcher>();
         return builder;
     }
 }

@@ -47,4 +47,19 @@ internal static partial class Log
 
     [LoggerMessage(7104, LogLevel.Warning, "The webhook queue is unavailable; trying again in {DelaySeconds:0.0} s")]
     public static partial void WebhookQueueFailed(ILogger logger, double delaySeconds, Exception error);
+
+    [LoggerMessage(7201, LogLevel.Warning, "Downlink pass failed ({Reason}); queued configs and firmware offers stay queued")]
+    public static partial void DownlinkPassFailed(ILogger logger, string reason);
+
+    [LoggerMessage(7202, LogLevel.Information, "Sent {What} for {Serial} to gateway {GatewayId}")]
+    public static partial void DownlinkSent(ILogger logger, string what, string serial, string gatewayId);
+
+    [LoggerMessage(7203, LogLevel.Warning, "Could not send to gateway {GatewayId} for {Serial} ({Reason}); retrying")]
+    public static partial void DownlinkSendFailed(ILogger logger, string serial, string gatewayId, string reason);
+
+    [LoggerMessage(7204, LogLevel.Warning, "Refused events from gateway {GatewayId}: {Reason}")]
+    public static partial void EventsRefused(ILogger logger, string gatewayId, string reason);
+
+    [LoggerMessage(7205, LogLevel.Warning, "Ignored event {EventId} ({Type}, {Serial}) from gateway {GatewayId}: {Reason}")]
+    public static partial void EventIgnored(ILogger logger, string gatewayId, long eventId, string type, string serial, string reason);
 }

@@ -13,6 +13,9 @@ public static class ApiPolicies
     public const string RegistryWrite = "registry.write";
     public const string TelemetryRead = "telemetry.read";
     public const string ConfigWrite = "config.write";
+    public const string ConfigRead = "config.read";
+    public const string FirmwareManage = "firmware.manage";
+    public const string FirmwareRead = "firmware.read";
     public const string AlertsRead = "alerts.read";
     public const string WebhooksManage = "webhooks.manage";
     public const string AuditRead = "audit.read";
@@ -25,6 +28,9 @@ public static class ApiPolicies
         [RegistryWrite] = [ApiRoles.Admin, ApiRoles.Technician],
         [TelemetryRead] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],
         [ConfigWrite] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],
+        [ConfigRead] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician, ApiRoles.Auditor],
+        [FirmwareManage] = [ApiRoles.Admin, ApiRoles.Technician],
+        [FirmwareRead] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Auditor],
         [AlertsRead] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],
         [WebhooksManage] = [ApiRoles.Admin],
         [AuditRead] = [ApiRoles.Admin, ApiRoles.Auditor],

@@ -1,5 +1,6 @@
 using Edge.Api.Alerts;
 using Edge.Api.Audit;
+using Edge.Api.Downlink;
 using Edge.Api.Auth;
 using Edge.Api.Http;
 using Edge.Api.Live;
@@ -61,6 +62,8 @@ public static class ApiApplication
         app.MapLiveEndpoints();
         app.MapAlertEndpoints();
         app.MapAuditEndpoints();
+        app.MapConfigEndpoints();
+        app.MapFirmwareEndpoints();
         return app;
     }
 

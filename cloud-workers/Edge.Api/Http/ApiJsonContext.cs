@@ -1,10 +1,12 @@
 using System.Text.Json.Serialization;
 using Edge.Api.Alerts;
 using Edge.Api.Audit;
+using Edge.Api.Downlink;
 using Edge.Api.Live;
 using Edge.Api.Registry;
 using Edge.Api.Telemetry;
 using Edge.Storage.Alerts;
+using Edge.Storage.Downlink;
 
 namespace Edge.Api.Http;
 
@@ -35,4 +37,8 @@ namespace Edge.Api.Http;
 [JsonSerializable(typeof(DeadDeliveryList))]
 [JsonSerializable(typeof(AuditEntry))]
 [JsonSerializable(typeof(Page<AuditEntry>))]
+[JsonSerializable(typeof(ConfigVersion))]
+[JsonSerializable(typeof(ConfigVersionPage))]
+[JsonSerializable(typeof(CreateFirmwareJobRequest))]
+[JsonSerializable(typeof(FirmwareJob))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

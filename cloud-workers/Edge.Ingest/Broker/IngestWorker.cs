@@ -205,32 +205,7 @@ public sealed class IngestWorker(
         }
     }
 
-    private MqttClientOptions BuildOptions(string clientId)
-    {
-        var trusted = _options.CaPath is null ? null : PemTls.LoadBundle(_options.CaPath);
-        return new MqttClientOptionsBuilder()
-            .WithTcpServer(_options.Host, _options.Port)
-            .WithClientId(clientId)
-            .WithProtocolVersion(MqttProtocolVersion.V500)
-            .WithCleanStart(false)
-            .WithSessionExpiryInterval((uint)_options.SessionExpirySeconds)
-            .WithKeepAlivePeriod(TimeSpan.FromSeconds(30))
-            .WithTimeout(TimeSpan.FromSeconds(15))
-            .WithTlsOptions(tls =>
-            {
-                tls.UseTls().WithTargetHost(_options.Host);
-                if (_options.CertificatePath is not null && _options.KeyPath is not null)
-                {
-                    tls.WithClientCertificates(new X509Certificate2Collection(PemTls.LoadCertificateWithKey(_options.CertificatePath, _options.KeyPath)));
-                }
-
-                if (trusted is not null)
-                {
-                    tls.WithCertificateValidationHandler(a => PemTls.IsTrustedServer(a.Certificate, a.SslPolicyErrors, trusted));
-                }
-            })
-            .Build();
-    }
+    private MqttClientOptions BuildOptions(string clientId) => CloudBrokerClient.Options(_options, clientId);
 }
 
 /// <summary>How much one worker process does at once.</summary>

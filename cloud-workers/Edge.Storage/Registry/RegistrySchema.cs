@@ -70,6 +70,46 @@ public static class RegistrySchema
             );
             CREATE INDEX audit_log_target ON audit_log (target_type, target_id, id);
             """),
+        new(2, "config push states, firmware jobs", """
+            ALTER TABLE device_configs
+                ADD COLUMN state         text NOT NULL DEFAULT 'queued'
+                    CONSTRAINT config_state CHECK (state IN ('queued', 'delivered', 'applied', 'rejected', 'superseded')),
+                ADD COLUMN reason        text CONSTRAINT config_reason_length CHECK (char_length(reason) <= 500),
+                ADD COLUMN base_version  integer,
+                ADD COLUMN delivered_at  timestamptz,
+                ADD COLUMN applied_at    timestamptz,
+                ADD COLUMN rejected_at   timestamptz,
+                ADD COLUMN superseded_at timestamptz,
+                ADD COLUMN next_send_at  timestamptz,
+                ADD COLUMN sends         integer NOT NULL DEFAULT 0;
+            CREATE INDEX device_configs_to_send ON device_configs (next_send_at) WHERE state = 'queued';
+            CREATE TABLE firmware_jobs (
+                id         uuid        PRIMARY KEY,
+                kind       text        NOT NULL CONSTRAINT firmware_kind CHECK (kind IN ('cpap', 'bipap', 'oxygen', 'ecg')),
+                version    text        NOT NULL CONSTRAINT firmware_version_length CHECK (char_length(version) BETWEEN 1 AND 64),
+                url        text        NOT NULL,
+                sha256     text        NOT NULL CONSTRAINT firmware_sha256 CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+                created_at timestamptz NOT NULL,
+                created_by text        NOT NULL
+            );
+            CREATE TABLE firmware_job_devices (
+                job_id       uuid        NOT NULL REFERENCES firmware_jobs (id),
+                serial       text        NOT NULL REFERENCES devices (serial),
+                state        text        NOT NULL CONSTRAINT firmware_state CHECK (state IN
+                                 ('queued', 'delivered', 'downloading', 'installing', 'done', 'failed', 'superseded')),
+                reason       text        CONSTRAINT firmware_reason_length CHECK (char_length(reason) <= 500),
+                percent      integer     CONSTRAINT firmware_percent CHECK (percent BETWEEN 0 AND 100),
+                queued_at    timestamptz NOT NULL,
+                delivered_at timestamptz,
+                updated_at   timestamptz NOT NULL,
+                finished_at  timestamptz,
+                next_send_at timestamptz,
+                sends        integer     NOT NULL DEFAULT 0,
+                PRIMARY KEY (job_id, serial)
+            );
+            CREATE INDEX firmware_job_devices_to_send ON firmware_job_devices (next_send_at) WHERE state = 'queued';
+            CREATE INDEX firmware_job_devices_serial ON firmware_job_devices (serial, queued_at);
+            """),
     ];
 
     /// <summary>Creates or upgrades the registry tables; idempotent and safe when replicas start together.</summary>

@@ -79,6 +79,19 @@ public sealed record DeadLetterInfo(
     int PayloadBytes,
     string PayloadPreview);
 
+/// <summary>
+/// A device's desired config as the agent holds it: the message published to the device (with its version), where it
+/// came from (cloud or on-site), and the device's answer (pending, applied or rejected with a reason).
+/// </summary>
+public sealed record DeviceConfigInfo(
+    string Serial,
+    int Version,
+    string Source,
+    string DeviceStatus,
+    string? DeviceReason,
+    DateTimeOffset? DeviceAnsweredAt,
+    JsonElement Message);
+
 /// <summary>Source-generated JSON for the admin models (web defaults: camelCase).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(AgentStatus))]
@@ -86,4 +99,5 @@ public sealed record DeadLetterInfo(
 [JsonSerializable(typeof(DeviceSecret))]
 [JsonSerializable(typeof(AddDeviceRequest))]
 [JsonSerializable(typeof(DeadLetterInfo[]))]
+[JsonSerializable(typeof(DeviceConfigInfo))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

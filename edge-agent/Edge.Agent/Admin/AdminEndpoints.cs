@@ -1,15 +1,18 @@
 using System.Reflection;
 using Edge.Agent.Broker;
 using Edge.Agent.Credentials;
+using Edge.Agent.Downlink;
 using Edge.Agent.Hosting;
 using Edge.Agent.Ingest;
 using Edge.Agent.Journal;
 using Edge.Agent.Uplink;
 using Edge.Contracts.Admin;
 using Edge.Contracts.Devices;
+using Edge.Contracts.Validation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Edge.Agent.Admin;
@@ -29,6 +32,8 @@ internal static class AdminEndpoints
         v1.MapPost("/devices/{serial}/rotate", RotateDevice);
         v1.MapDelete("/devices/{serial}", RemoveDevice);
         v1.MapGet("/deadletters", ListDeadLetters);
+        v1.MapGet("/devices/{serial}/config", GetConfig);
+        v1.MapPost("/devices/{serial}/config", PushOnSiteConfigAsync);
     }
 
     private static IResult Status(
@@ -136,6 +141,67 @@ internal static class AdminEndpoints
         }
 
         return store.Remove(parsed) ? Results.NoContent() : Problem(404, "Unknown device", $"{serial} has no credential on this agent.");
+    }
+
+    private static IResult GetConfig(string serial, DeviceStateStore state)
+    {
+        if (!SerialNumber.TryParse(serial, out var parsed, out var reason))
+        {
+            return Problem(400, "Invalid serial", $"serial: {reason}");
+        }
+
+        return state.GetConfig(parsed.Value) is { } config
+            ? Results.Json(ToInfo(config), AdminJsonContext.Default.DeviceConfigInfo)
+            : Problem(404, "No config", $"{serial} has no desired config on this gateway.");
+    }
+
+    /// <summary>
+    /// On-site push for a technician without cloud access: the body is the device's config message (docs/payloads.md);
+    /// the agent gives it the next version, publishes it to the device and reports it upstream. The cloud keeps it only
+    /// if its own config did not change meanwhile (docs/config-push.md).
+    /// </summary>
+    private static async Task<IResult> PushOnSiteConfigAsync(
+        string serial,
+        HttpRequest request,
+        DeviceStateStore state,
+        DevicePublisher publisher,
+        DeviceThresholds thresholds,
+        ILogger<DeviceStateStore> logger)
+    {
+        if (!SerialNumber.TryParse(serial, out var parsed, out var reason))
+        {
+            return Problem(400, "Invalid serial", $"serial: {reason}");
+        }
+
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer).ConfigureAwait(false);
+        var body = buffer.ToArray();
+        var validated = PayloadValidator.ValidateConfig(body, parsed);
+        if (!validated.IsValid)
+        {
+            return Problem(400, "Invalid config", validated.ErrorSummary());
+        }
+
+        // The actor is what edgectl says (the OS user); the socket itself is limited to the edge-admin group.
+        var actor = request.Headers["X-Edge-Actor"].ToString() is { Length: > 0 and <= 100 } named ? named : "on-site";
+        var config = await state.AcceptOnSiteConfigAsync(parsed.Value, version => WithVersion(body, version), actor).ConfigureAwait(false);
+        thresholds.Apply(validated.Value!);
+        await publisher.PublishConfigAsync(parsed.Value, config.Message, CancellationToken.None).ConfigureAwait(false);
+        Log.ConfigDelivered(logger, parsed.Value, config.Version, ConfigSources.OnSite);
+        return Results.Json(ToInfo(config), AdminJsonContext.Default.DeviceConfigInfo, statusCode: 201);
+    }
+
+    private static byte[] WithVersion(byte[] message, int version)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(message)!.AsObject();
+        node["version"] = version;
+        return System.Text.Encoding.UTF8.GetBytes(node.ToJsonString());
+    }
+
+    private static DeviceConfigInfo ToInfo(DesiredConfig c)
+    {
+        using var message = System.Text.Json.JsonDocument.Parse(c.Message);
+        return new DeviceConfigInfo(c.Serial, c.Version, c.Source, c.DeviceStatus, c.DeviceReason, c.DeviceAnsweredAt, message.RootElement.Clone());
     }
 
     private static IResult ListDeadLetters(ReadingJournal journal, int? limit)

@@ -84,4 +84,28 @@ internal static partial class Log
 
     [LoggerMessage(4002, LogLevel.Information, "Admin interface listening on unix:{SocketPath}")]
     public static partial void AdminListening(ILogger logger, string socketPath);
+
+    [LoggerMessage(6201, LogLevel.Warning, "Refused a {What} message from the cloud for {Serial}: {Reason}")]
+    public static partial void DownlinkRefused(ILogger logger, string what, string serial, string reason);
+
+    [LoggerMessage(6202, LogLevel.Information, "Config version {Version} for {Serial} is not newer than the one stored; ignored")]
+    public static partial void ConfigNotNewer(ILogger logger, string serial, int version);
+
+    [LoggerMessage(6203, LogLevel.Information, "Config version {Version} ({Source}) stored and published to {Serial}")]
+    public static partial void ConfigDelivered(ILogger logger, string serial, int version, string source);
+
+    [LoggerMessage(6204, LogLevel.Information, "Firmware {Version} (job {JobId}) relayed to {Serial}")]
+    public static partial void FirmwareRelayed(ILogger logger, string serial, string version, Guid jobId);
+
+    [LoggerMessage(6205, LogLevel.Warning, "Could not send {Count} device events ({Reason}); they stay queued")]
+    public static partial void EventsPublishFailed(ILogger logger, int count, string reason);
+
+    [LoggerMessage(6206, LogLevel.Information, "Device state restored: {Configs} desired configs and {Offers} firmware offers republished, {Events} events waiting for the cloud")]
+    public static partial void DeviceStateRestored(ILogger logger, int configs, int offers, int events);
+
+    [LoggerMessage(6207, LogLevel.Information, "{Serial} answered config version {Version}: {Status} {Reason}")]
+    public static partial void ConfigAnswered(ILogger logger, string serial, int version, string status, string reason);
+
+    [LoggerMessage(6208, LogLevel.Information, "{Serial} answered about {What}, which is no longer current; ignored")]
+    public static partial void StaleDeviceReply(ILogger logger, string serial, string what);
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Edge.Agent.Admin;
 using Edge.Agent.Broker;
 using Edge.Agent.Credentials;
+using Edge.Agent.Downlink;
 using Edge.Agent.Ingest;
 using Edge.Agent.Journal;
 using Edge.Agent.Uplink;
@@ -104,6 +105,13 @@ public static class AgentApplication
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddSingleton<DeviceBroker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeviceBroker>());
+
+        // Desired device state (configs, firmware offers) and the devices' answers; restored after the broker starts.
+        builder.Services.AddSingleton<DeviceStateStore>();
+        builder.Services.AddSingleton<DevicePublisher>();
+        builder.Services.AddSingleton<DeviceThresholds>();
+        builder.Services.AddSingleton<DeviceReplies>();
+        builder.Services.AddHostedService<DeviceStateRestorer>();
     }
 
     private static void AddUplink(this WebApplicationBuilder builder)
@@ -115,6 +123,10 @@ public static class AgentApplication
             .Validate(o => o.CaPath is null || File.Exists(o.CaPath), "Agent:Uplink:CaPath does not exist.")
             .ValidateOnStart();
         builder.Services.AddSingleton<UplinkState>();
+        builder.Services.AddSingleton<IDownlinkHandler, ConfigDownlink>();
+        builder.Services.AddSingleton<IDownlinkHandler, FirmwareDownlink>();
+        builder.Services.AddSingleton<IDownlinkHandler, EventsAckDownlink>();
+        builder.Services.AddSingleton<IUplinkWorker, EventSender>();
         builder.Services.AddHostedService<UplinkHost>();
     }
 

@@ -20,6 +20,7 @@ namespace Edge.Agent.Ingest;
 /// </summary>
 public sealed class IngestPipeline(
     ReadingJournal journal,
+    Downlink.DeviceReplies replies,
     LaneClassifier lanes,
     IngestMetrics counters,
     IOptions<BrokerOptions> brokerOptions,
@@ -65,12 +66,41 @@ public sealed class IngestPipeline(
             case DeviceTopicKind.Status:
                 // Online/offline presence (including the last will); the broker's connection events are the source of truth.
                 break;
+            case DeviceTopicKind.ConfigAck:
+                await ReplyAsync(args, replies.ConfigAckAsync).ConfigureAwait(false);
+                break;
+            case DeviceTopicKind.FirmwareProgress:
+                await ReplyAsync(args, replies.FirmwareProgressAsync).ConfigureAwait(false);
+                break;
             case DeviceTopicKind.Config or DeviceTopicKind.Firmware:
                 Refuse(args, MqttPubAckReasonCode.NotAuthorized, $"'{topic}' is written by the agent, not by devices", deadLetter: true);
                 break;
             default:
                 Refuse(args, MqttPubAckReasonCode.TopicNameInvalid, $"'{topic}' is not handled by this agent version", deadLetter: true);
                 break;
+        }
+    }
+
+    private async Task ReplyAsync(InterceptingPublishEventArgs args, Func<string, ReadOnlyMemory<byte>, Task<string?>> record)
+    {
+        var serial = (SerialNumber)args.SessionItems[SessionKeys.Serial]!;
+        var sequence = args.ApplicationMessage.Payload;
+        ReadOnlyMemory<byte> payload = sequence.IsSingleSegment ? sequence.First : sequence.ToArray();
+        string? refusal;
+        try
+        {
+            refusal = payload.Length > _limits.MaxBytes ? $"larger than {_limits.MaxBytes} bytes" : await record(serial.Value, payload).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.AppendFailed(logger, args.ApplicationMessage.Topic, ex);
+            Refuse(args, MqttPubAckReasonCode.ImplementationSpecificError, "the gateway could not record the answer; retry later", deadLetter: false);
+            return;
+        }
+
+        if (refusal is not null)
+        {
+            Refuse(args, MqttPubAckReasonCode.PayloadFormatInvalid, refusal, deadLetter: true);
         }
     }
 

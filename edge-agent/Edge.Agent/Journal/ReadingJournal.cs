@@ -162,6 +162,34 @@ public sealed class ReadingJournal : IAsyncDisposable
         return op.Completion.Task;
     }
 
+    /// <summary>
+    /// Changes the agent's small device-state collections (desired configs, firmware offers, the event outbox) inside
+    /// the next group commit: the same transaction and the same disk sync as readings, so the state is durable when
+    /// the task completes. <paramref name="change"/> runs on the writer thread; it must not block, and it must not
+    /// throw (a throw rolls back the whole group, readings included, which are then refused and re-sent by devices).
+    /// </summary>
+    public Task<T> CommitStateAsync<T>(Func<LiteDatabase, T> change)
+    {
+        var op = new StateOp(db => change(db));
+        if (!_ops.TryAdd(op))
+        {
+            throw new InvalidOperationException("The journal is closed or faulted.", _faulted.Task.Exception?.InnerException);
+        }
+
+        return Typed(op.Completion.Task);
+
+        static async Task<T> Typed(Task<object?> result) => (T)(await result.ConfigureAwait(false))!;
+    }
+
+    /// <summary>Reads the device-state collections consistently with the writer (never inside an uncommitted group).</summary>
+    public T ReadState<T>(Func<LiteDatabase, T> read)
+    {
+        lock (_dbGate)
+        {
+            return read(_db);
+        }
+    }
+
     /// <summary>Keeps a refused message (bounded; the oldest are dropped). Written with the next group commit.</summary>
     public void AddDeadLetter(DeadLetter letter) => _ops.TryAdd(new DeadLetterOp(letter));
 
@@ -353,6 +381,9 @@ public sealed class ReadingJournal : IAsyncDisposable
                         break;
                     case DeadLetterOp letter:
                         InsertDeadLetter(letter.Letter);
+                        break;
+                    case StateOp state:
+                        state.Result = state.Change(_db);
                         break;
                 }
             }
@@ -727,6 +758,19 @@ public sealed class ReadingJournal : IAsyncDisposable
         public int Result { get; set; }
 
         public TaskCompletionSource<int> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override void Complete() => Completion.TrySetResult(Result);
+
+        public override void Fail(Exception error) => Completion.TrySetException(error);
+    }
+
+    private sealed class StateOp(Func<LiteDatabase, object?> change) : WriteOp
+    {
+        public Func<LiteDatabase, object?> Change { get; } = change;
+
+        public object? Result { get; set; }
+
+        public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public override void Complete() => Completion.TrySetResult(Result);
 

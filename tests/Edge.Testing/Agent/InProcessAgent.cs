@@ -11,6 +11,7 @@ public sealed class InProcessAgent : IAsyncDisposable
     public const string DefaultGatewayId = "gw-test";
 
     private readonly WebApplication _app;
+    private bool _restarted;
 
     private InProcessAgent(WebApplication app, TempDirectory directory, int port, string socketPath)
     {
@@ -35,10 +36,20 @@ public sealed class InProcessAgent : IAsyncDisposable
     public ReadingJournal Journal => _app.Services.GetRequiredService<ReadingJournal>();
 
 
-    public static async Task<InProcessAgent> StartAsync(params string[] settings)
+    public static Task<InProcessAgent> StartAsync(params string[] settings) => StartAsync(new TempDirectory(), FreePort.Next(), settings);
+
+    /// <summary>Stops this agent and starts a new one on the same state directory and port (a restart); this instance is done.</summary>
+    public async Task<InProcessAgent> RestartAsync(params string[] settings)
     {
-        var directory = new TempDirectory();
-        var port = FreePort.Next();
+        _restarted = true;
+        Admin.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        return await StartAsync(Directory, Port, settings);
+    }
+
+    private static async Task<InProcessAgent> StartAsync(TempDirectory directory, int port, string[] settings)
+    {
         var socketPath = directory.File("admin.sock");
         string[] args =
         [
@@ -65,6 +76,11 @@ public sealed class InProcessAgent : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_restarted)
+        {
+            return; // the new instance owns the directory now
+        }
+
         Admin.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();

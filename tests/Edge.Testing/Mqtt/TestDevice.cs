@@ -71,6 +71,29 @@ public sealed class TestDevice : IAsyncDisposable
         return code;
     }
 
+    /// <summary>Subscribes (QoS 1) and collects every message received on <paramref name="topic"/>, retained ones included.</summary>
+    public async Task<System.Threading.Channels.ChannelReader<string>> SubscribeAsync(string topic)
+    {
+        var received = System.Threading.Channels.Channel.CreateUnbounded<string>();
+        _client.ApplicationMessageReceivedAsync += args =>
+        {
+            if (args.ApplicationMessage.Topic == topic)
+            {
+                received.Writer.TryWrite(args.ApplicationMessage.ConvertPayloadToString());
+            }
+
+            return Task.CompletedTask;
+        };
+        var result = await _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(topic, MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        var code = result.Items.Single().ResultCode;
+        if (code > MqttClientSubscribeResultCode.GrantedQoS2)
+        {
+            throw new InvalidOperationException($"{Serial} could not subscribe to {topic}: {code}");
+        }
+
+        return received.Reader;
+    }
+
     public Task<MqttClientPublishResult> PublishAsync(string topic, string payload) =>
         PublishAsync(topic, Encoding.UTF8.GetBytes(payload));
 

@@ -1,0 +1,153 @@
+using System.Text.Json;
+using Edge.Api.Audit;
+using Edge.Api.Auth;
+using Edge.Api.Http;
+using Edge.Api.Registry;
+using Edge.Contracts.Devices;
+using Edge.Contracts.Validation;
+using Edge.Storage.Downlink;
+
+namespace Edge.Api.Downlink;
+
+/// <summary>
+/// Desired device configs: push a new version (validated against the device kind's config schema, audited, then sent
+/// to the device's gateway by the workers) and follow it: queued → delivered → applied | rejected | superseded.
+/// </summary>
+public static class ConfigEndpoints
+{
+    public static void MapConfigEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPut("/v1/devices/{serial}/config", PushAsync).RequireAuthorization(ApiPolicies.ConfigWrite)
+            .WithName("PushDeviceConfig")
+            .WithSummary("Stores a new desired config version for the device and queues it for its gateway.")
+            .WithDescription("The body is the kind's `config` object (docs/payloads.md: CPAP/BiPAP, oxygen, ECG). Answers 202 with the queued version; follow it with GET.")
+            .Accepts<JsonElement>("application/json")
+            .Produces<ConfigVersion>(StatusCodes.Status202Accepted).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        app.MapGet("/v1/devices/{serial}/config", GetAsync).RequireAuthorization(ApiPolicies.ConfigRead)
+            .WithName("GetDeviceConfig").WithSummary("The device's newest desired config and its state (or ?version=N).")
+            .Produces<ConfigVersion>().ProducesProblem(StatusCodes.Status404NotFound);
+        app.MapGet("/v1/devices/{serial}/config/versions", ListAsync).RequireAuthorization(ApiPolicies.ConfigRead)
+            .WithName("ListDeviceConfigVersions").WithSummary("Every config version of the device with its state, newest first.")
+            .Produces<ConfigVersionPage>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    private static async Task<IResult> PushAsync(
+        string serial, HttpRequest request, Caller caller, RegistryStore registry, AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var device = await registry.GetDeviceAsync(serial, cancellationToken);
+        if (device is null || !caller.CanSeeClinic(device.ClinicId))
+        {
+            return Problems.NotFound($"No device {serial}.");
+        }
+
+        if (device.Status != "active")
+        {
+            return Problems.Conflict($"Device {serial} is retired.");
+        }
+
+        var errors = new RequestErrors();
+        var config = await ReadConfigAsync(request, SerialNumber.Parse(device.Serial), errors, cancellationToken);
+        if (errors.Any)
+        {
+            return errors.ToResult();
+        }
+
+        await using var connection = await registry.DataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var before = await ConfigPushes.GetAsync(registry.DataSource, serial, null, cancellationToken);
+        var version = await ConfigPushes.PushAsync(connection, transaction, device.Serial, config!, caller.Subject, time.GetUtcNow(), cancellationToken);
+        await audit.RecordAsync(connection, transaction, caller, new AuditRecord("config.push", "device_config", device.Serial, device.ClinicId,
+            before is null ? null : AuditTrail.Json(before, ApiJsonContext.Default.ConfigVersion),
+            AuditTrail.Json(version, ApiJsonContext.Default.ConfigVersion)), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Json(version, ApiJsonContext.Default.ConfigVersion, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private static async Task<IResult> GetAsync(string serial, int? version, Caller caller, RegistryStore registry, CancellationToken cancellationToken)
+    {
+        var device = await registry.GetDeviceAsync(serial, cancellationToken);
+        if (device is null || !caller.CanSeeClinic(device.ClinicId))
+        {
+            return Problems.NotFound($"No device {serial}.");
+        }
+
+        var config = await ConfigPushes.GetAsync(registry.DataSource, device.Serial, version, cancellationToken);
+        return config is null
+            ? Problems.NotFound(version is null ? $"Device {serial} has no desired config yet." : $"Device {serial} has no config version {version}.")
+            : TypedResults.Ok(config);
+    }
+
+    private static async Task<IResult> ListAsync(
+        string serial, int? limit, string? cursor, Caller caller, RegistryStore registry, CancellationToken cancellationToken)
+    {
+        var errors = new RequestErrors();
+        var take = PageRequest.Limit(limit, errors);
+        int? before = null;
+        if (cursor is not null)
+        {
+            if (int.TryParse(cursor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed) && parsed > 0)
+            {
+                before = parsed;
+            }
+            else
+            {
+                errors.Add("cursor", "is not a cursor this endpoint returned");
+            }
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToResult();
+        }
+
+        var device = await registry.GetDeviceAsync(serial, cancellationToken);
+        if (device is null || !caller.CanSeeClinic(device.ClinicId))
+        {
+            return Problems.NotFound($"No device {serial}.");
+        }
+
+        var rows = await ConfigPushes.ListAsync(registry.DataSource, device.Serial, before, take + 1, cancellationToken);
+        var items = rows.Take(take).ToList();
+        return TypedResults.Ok(new ConfigVersionPage(items, rows.Count > take ? items[^1].Version.ToString(System.Globalization.CultureInfo.InvariantCulture) : null));
+    }
+
+    /// <summary>Reads the body as the kind's config object and validates it as the device will receive it.</summary>
+    private static async Task<string?> ReadConfigAsync(HttpRequest request, SerialNumber serial, RequestErrors errors, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, cancellationToken);
+        if (buffer.Length > PayloadLimits.DefaultMaxBytes)
+        {
+            errors.Add("config", $"is larger than {PayloadLimits.DefaultMaxBytes} bytes");
+            return null;
+        }
+
+        string configJson;
+        try
+        {
+            using var document = JsonDocument.Parse(buffer.ToArray());
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add("config", "must be a JSON object (the kind's config, see docs/payloads.md)");
+                return null;
+            }
+
+            configJson = document.RootElement.GetRawText();
+        }
+        catch (JsonException ex)
+        {
+            errors.Add("config", $"is not JSON: {ex.Message}");
+            return null;
+        }
+
+        var message = DownlinkOutbox.ConfigMessage(serial.Value, 1, configJson);
+        var validated = PayloadValidator.ValidateConfig(message, serial);
+        foreach (var error in validated.Errors ?? [])
+        {
+            errors.Add(error.Field.StartsWith("config.", StringComparison.Ordinal) ? error.Field["config.".Length..] : error.Field, error.Reason);
+        }
+
+        return configJson;
+    }
+}
