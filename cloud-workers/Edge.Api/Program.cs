@@ -7,5 +7,13 @@ if (args.Length > 0 && args[0] == "token")
 }
 
 var app = ApiApplication.Build(args);
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (Exception ex) when (ConfigurationExit.TryGetFailures(ex, out var failures))
+{
+    return ConfigurationExit.Report("edge-api", failures, Console.Error);
+}
+
 return 0;

@@ -2,4 +2,13 @@ using Edge.Ingest;
 
 var builder = Host.CreateApplicationBuilder(args);
 builder.AddIngestWorker();
-await builder.Build().RunAsync();
+try
+{
+    await builder.Build().RunAsync();
+}
+catch (Exception ex) when (ConfigurationExit.TryGetFailures(ex, out var failures))
+{
+    return ConfigurationExit.Report("edge-ingest", failures, Console.Error);
+}
+
+return 0;

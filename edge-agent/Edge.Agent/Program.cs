@@ -1,4 +1,13 @@
 using Edge.Agent.Hosting;
 
 var app = AgentApplication.Build(args);
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (Exception ex) when (ConfigurationExit.TryGetFailures(ex, out var failures))
+{
+    return ConfigurationExit.Report("edge-agent", failures, Console.Error);
+}
+
+return 0;

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Creates installers/cloud/secrets/ for compose.yaml: a private CA, the broker's and the ingest workers' TLS
+# certificates, database passwords, the stores' connection strings and the API's signing key. Run it once, as root
+# (it gives each file to the user id of the one container that reads it, mode 0600, except the CA certificate).
+#
+#   sudo installers/cloud/make-secrets.sh [broker host name]      # default: this host's name
+#   sudo installers/cloud/make-secrets.sh sign-gateway <gateway id> <request.csr>   # prints the gateway's certificate
+#
+# The CA's key (secrets/ca.key) signs gateway certificates. Keep a copy offline and remove it from the host once
+# the gateways are enrolled; with it, anyone can make a certificate for any gateway id. It follows the approach of
+# scripts/local-cloud.sh (make_dev_pki), which the tests run; this script itself is untested against the containers.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+dir=secrets
+
+# The user ids the images run as: dotnet/aspnet's app, eclipse-mosquitto's mosquitto, postgres and mongo (999 in
+# both Debian-based images). MinIO runs as root.
+app_uid=1654 mosquitto_uid=1883 postgres_uid=999 mongo_uid=999
+
+if [ "${1:-}" = "sign-gateway" ]; then
+  gateway="${2:?gateway id}" csr="${3:?certificate signing request (PEM)}"
+  [[ "$gateway" =~ ^[A-Za-z0-9_-]{1,64}$ ]] || { echo "gateway id must be 1-64 of A-Z a-z 0-9 - _" >&2; exit 2; }
+  # The CN must be the gateway id: the broker ACL (use_identity_as_username) and the uplink topics key on it.
+  subject=$(openssl req -in "$csr" -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= *//p')
+  [ "$subject" = "$gateway" ] || { echo "the request's CN is '$subject', not '$gateway'" >&2; exit 2; }
+  openssl x509 -req -in "$csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 825 \
+    -extfile <(printf 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n') 2>/dev/null
+  exit 0
+fi
+
+[ "$(id -u)" -eq 0 ] || { echo "run as root: the files are given to the containers' users" >&2; exit 1; }
+[ -e "$dir/ca.pem" ] && { echo "$dir/ already has a CA; remove $dir/ to start over (every certificate it signed stops working)" >&2; exit 1; }
+broker_host="${1:-$(hostname -f)}"
+mkdir -p "$dir" && chmod 0755 "$dir"
+umask 077
+
+issue() { # name cn extensions days
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$dir/$1.key" -out "$dir/$1.csr" -subj "/CN=$2" 2>/dev/null
+  openssl x509 -req -in "$dir/$1.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -out "$dir/$1.pem" -days "$4" \
+    -extfile <(printf '%b' "$3") 2>/dev/null
+  rm -f "$dir/$1.csr"
+}
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$dir/ca.key" -out "$dir/ca.pem" \
+  -days 3650 -subj "/CN=Clinic Edge cloud CA" -addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+# Gateways reach the broker by $broker_host; the workers by the compose service name.
+issue broker "$broker_host" "subjectAltName=DNS:$broker_host,DNS:mosquitto,DNS:localhost\nextendedKeyUsage=serverAuth" 825
+issue worker ingest-worker "extendedKeyUsage=clientAuth" 825
+
+secret() { openssl rand -hex 24; }
+secret > "$dir/pg-admin-password"
+secret > "$dir/pg-edge-password"
+secret > "$dir/mongo-root-password"
+secret > "$dir/mongo-edge-password"
+secret > "$dir/minio-root-password"
+echo clinic-edge > "$dir/minio-root-user"
+openssl rand -base64 32 > "$dir/api-signing.key"
+# Connection strings carry passwords, so they live here rather than in the environment. The worker and the API read
+# this file as their configuration file (EDGE_INGEST_CONFIG / EDGE_API_CONFIG). Ledger and Registry default to the
+# oxygen store's database.
+pg="Host=postgres;Database=clinic_edge;Username=edge;Password=$(cat "$dir/pg-edge-password")"
+cat > "$dir/stores.json" <<JSON
+{
+  "Stores": {
+    "Cpap": "mongodb://edge:$(cat "$dir/mongo-edge-password")@mongo:27017/clinic_edge",
+    "Oxygen": "$pg",
+    "Ecg": "$pg"
+  }
+}
+JSON
+
+chmod 0644 "$dir/ca.pem"
+chmod 0600 "$dir"/*.key "$dir"/*password "$dir/minio-root-user" "$dir/stores.json" "$dir/broker.pem" "$dir/worker.pem"
+chown "$mosquitto_uid" "$dir/broker.pem" "$dir/broker.key"
+chown "$app_uid" "$dir/worker.pem" "$dir/worker.key" "$dir/stores.json" "$dir/api-signing.key"
+chown "$postgres_uid" "$dir/pg-admin-password" "$dir/pg-edge-password"
+chown "$mongo_uid" "$dir/mongo-root-password" "$dir/mongo-edge-password"
+chown root "$dir/ca.key" "$dir/minio-root-user" "$dir/minio-root-password"
+echo "secrets in $(pwd)/$dir (broker certificate for $broker_host). Keep ca.key offline once gateways are enrolled."
