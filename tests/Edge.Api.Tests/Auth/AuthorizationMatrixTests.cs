@@ -53,6 +53,13 @@ public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(se
         ("GET", "/v1/webhooks/dead-letters", "/v1/webhooks/dead-letters", null, [Admin_]),
         ("POST", "/v1/webhooks/dead-letters/{id:long}/requeue", "/v1/webhooks/dead-letters/1/requeue", null, [Admin_]),
         ("GET", "/v1/audit", "/v1/audit", null, [Admin_, Aud]),
+        ("PUT", "/v1/devices/{serial}/config", "/v1/devices/OXY-1000-0001/config",
+            new { flow_rate_lpm = 2.0, night_mode = false, maintenance_due_date = "2027-03-01" }, [Admin_, Tech, Clin]),
+        ("GET", "/v1/devices/{serial}/config", "/v1/devices/OXY-1000-0001/config", null, [Admin_, Tech, Clin, Aud]),
+        ("GET", "/v1/devices/{serial}/config/versions", "/v1/devices/OXY-1000-0001/config/versions", null, [Admin_, Tech, Clin, Aud]),
+        ("POST", "/v1/firmware/jobs", "/v1/firmware/jobs",
+            new { kind = "oxygen", version = "1.0.1", url = "https://fw.example/oxy.bin", sha256 = new string('a', 64), serials = new[] { "OXY-1000-0001" } }, [Admin_, Tech]),
+        ("GET", "/v1/firmware/jobs/{id:guid}", $"/v1/firmware/jobs/{Guid.Empty}", null, [Admin_, Tech, Aud]),
         ("POST", "/v1/devices/{serial}/retire", "/v1/devices/ECG-1000-0002/retire", null, [Admin_, Tech]),
         ("POST", "/v1/gateways/{id}/retire", "/v1/gateways/gw-2/retire", null, [Admin_, Tech]),
     ];
