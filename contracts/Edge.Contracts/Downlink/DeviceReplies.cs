@@ -132,8 +132,18 @@ public static class DeviceReplyReader
         }
         catch (JsonException ex)
         {
+            // System.Text.Json names a missing property only inside its message; lead with the field as every refusal does.
+            const string missing = "missing required properties including: ";
+            var message = ex.Message.Split(" Path:")[0];
+            var index = message.IndexOf(missing, StringComparison.Ordinal);
+            if (index >= 0)
+            {
+                error = message[(index + missing.Length)..].Trim('.', ' ').Replace("'", "", StringComparison.Ordinal) + ": required";
+                return null;
+            }
+
             var at = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "" : ex.Path.TrimStart('$', '.') + ": ";
-            error = at + (ex.Message.Split(" Path:")[0]);
+            error = at + message;
             return null;
         }
     }
