@@ -130,6 +130,13 @@ for serial in $serials; do
   call -X POST "$api/v1/devices" -d "{\"serial\":\"$serial\",\"clinic_id\":\"local\",\"gateway_id\":\"$gateway\"}" >/dev/null
 done
 first=$(echo "$serials" | head -n 1)
+# A first config push, followed to the device's answer (the simulated devices acknowledge every config they receive).
+cpap=$(echo "$serials" | grep -E '^(CPAP|BIPAP)-' | head -n 1 || true)
+if [ -n "$cpap" ]; then
+  call -X PUT "$api/v1/devices/$cpap/config" \
+    -d '{"target_pressure":11,"humidity_level":2,"alerts":{"leak_threshold":30,"rr_low":10,"rr_high":26}}' >/dev/null
+fi
+config_state() { [ -n "$cpap" ] && curl -sS -H "Authorization: Bearer $token" "$api/v1/devices/$cpap/config" | jq -r '"Config push   \(.serial) version \(.version): \(.state) (queued \(.queued_at), delivered \(.delivered_at // "-"), applied \(.applied_at // "-"))"'; return 0; }
 cat >"$root/api-token" <<EOF_TOKEN
 $token
 EOF_TOKEN
@@ -152,6 +159,7 @@ while true; do
   "${edgectl[@]}" agent status || true
   echo
   echo "Rows in the stores: $(rows)"
+  config_state || true
   banner
   tail -n 1 "$root/simulate.log" 2>/dev/null || true
 done

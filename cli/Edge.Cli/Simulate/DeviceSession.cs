@@ -17,6 +17,7 @@ internal sealed class DeviceSession : IDisposable
     readonly MqttApplicationMessage _message;
     readonly List<DateTimeOffset>? _acknowledged;
     CancellationTokenSource? _publishTimeout;
+    IMqttClient? _answering;
 
     public DeviceSession(SimulatedDevice device, int index, LoadGeneratorOptions options, MqttClientFactory factory)
     {
@@ -96,6 +97,47 @@ internal sealed class DeviceSession : IDisposable
                 _publishTimeout = null;
             }
         }
+    }
+
+    /// <summary>
+    /// Behaves like a well-kept device towards its desired config: subscribes to <c>devices/{serial}/config</c> and
+    /// answers every version it receives with "applied" on <c>…/config/ack</c>, so a config push can be followed to the
+    /// end in a local run. Called after every successful connect (the session is clean).
+    /// </summary>
+    public async Task AnswerConfigsAsync(CancellationToken cancellationToken)
+    {
+        var client = Client;
+        if (!ReferenceEquals(_answering, client))
+        {
+            _answering = client;
+            client.ApplicationMessageReceivedAsync += args => AckConfigAsync(client, args);
+        }
+
+        await client.SubscribeAsync(
+            new MqttClientSubscribeOptionsBuilder().WithTopicFilter(Contracts.Topics.DeviceTopics.Config(Device.Serial), MqttQualityOfServiceLevel.AtLeastOnce).Build(),
+            cancellationToken);
+    }
+
+    async Task AckConfigAsync(IMqttClient client, MqttApplicationMessageReceivedEventArgs args)
+    {
+        int version;
+        try
+        {
+            using var config = System.Text.Json.JsonDocument.Parse(args.ApplicationMessage.Payload);
+            version = config.RootElement.GetProperty("version").GetInt32();
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            return; // not a versioned config: nothing to acknowledge
+        }
+
+        // Answered in the background: awaiting a publish inside MQTTnet's receive handler would stall the client.
+        _ = client.PublishAsync(new MqttApplicationMessageBuilder()
+            .WithTopic(Contracts.Topics.DeviceTopics.ConfigAck(Device.Serial))
+            .WithPayload($$"""{"version":{{version}},"status":"applied"}""")
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build());
+        await Task.CompletedTask;
     }
 
     /// <summary>Ends the current connection, whatever state it is in, with a fresh client for the next attempt.</summary>

@@ -268,6 +268,16 @@ internal sealed class LoadGenerator
                 Interlocked.Increment(ref _connectedDevices);
             }
 
+            try
+            {
+                await session.AnswerConfigsAsync(timeout.Token);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // Telemetry is what the simulator measures; a failed config subscription is reported, not fatal.
+                RecordError(session, $"cannot subscribe to its config ({ex.GetBaseException().Message})");
+            }
+
             return true;
         }
 
