@@ -24,12 +24,19 @@ public sealed class DevelopmentCa : IDisposable
         _ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
         CaPath = Path.Combine(directory, "ca.pem");
         File.WriteAllText(CaPath, _ca.ExportCertificatePem());
+        // The CA key on disk too, for the API's gateway CA (Api:GatewayCa:KeyPath), which signs gateway CSRs with it.
+        CaKeyPath = Path.Combine(directory, "ca.key");
+        File.WriteAllText(CaKeyPath, _caKey.ExportPkcs8PrivateKeyPem());
+        File.SetUnixFileMode(CaKeyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         (ServerCertificatePath, ServerKeyPath) = Issue("server", "localhost", server: true);
     }
 
     public string Directory { get; }
 
     public string CaPath { get; }
+
+    /// <summary>The CA's private key (PEM, mode 0600).</summary>
+    public string CaKeyPath { get; }
 
     public string ServerCertificatePath { get; }
 
