@@ -4,6 +4,7 @@ using Edge.Cli.Agent;
 using Edge.Cli.Cloud;
 using Edge.Cli.DeadLetters;
 using Edge.Cli.Devices;
+using Edge.Cli.Gateways;
 using Edge.Cli.Login;
 using Edge.Cli.Simulate;
 using Edge.Cli.Telemetry;
@@ -26,6 +27,7 @@ internal static class Edgectl
             api,
             LoginCommand.CreateLogin(api),
             LoginCommand.CreateLogout(),
+            GatewayCommand.Create(api, socket),
             DevicesCommand.Create(api, socket),
             TelemetryCommand.Create(api),
             AgentCommand.Create(socket),
