@@ -9,6 +9,7 @@ namespace Edge.Cli.Tests.Infrastructure;
 internal sealed class EdgectlProcess
 {
     readonly Dictionary<string, string?> _environment = new(StringComparer.Ordinal);
+    string? _user;
 
     /// <summary>A run whose config directory is <paramref name="configHome"/> and whose EDGE_* variables are unset.</summary>
     public EdgectlProcess(string configHome)
@@ -23,6 +24,13 @@ internal sealed class EdgectlProcess
 
     public string ConfigHome { get; }
 
+    /// <summary>Runs edgectl as the numeric uid and gid <paramref name="user"/> (through setpriv; the tests must run as root for that).</summary>
+    public EdgectlProcess AsUser(string user)
+    {
+        _user = user;
+        return this;
+    }
+
     public EdgectlProcess With(string name, string? value)
     {
         _environment[name] = value;
@@ -33,33 +41,7 @@ internal sealed class EdgectlProcess
 
     public async Task<CliResult> RunWithInputAsync(string? input, params string[] args)
     {
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var info = new ProcessStartInfo(dotnet)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "edgectl.dll"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach (var (name, value) in _environment)
-        {
-            if (value is null)
-            {
-                info.Environment.Remove(name);
-            }
-            else
-            {
-                info.Environment[name] = value;
-            }
-        }
-
-        using var process = Process.Start(info)!;
+        using var process = Start(args);
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (input is not null)
@@ -86,13 +68,21 @@ internal sealed class EdgectlProcess
     public Process Start(params string[] args)
     {
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var info = new ProcessStartInfo(dotnet)
+        var info = new ProcessStartInfo(_user is null ? dotnet : "setpriv")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (_user is not null)
+        {
+            foreach (var arg in new[] { $"--reuid={_user}", $"--regid={_user}", "--clear-groups", dotnet })
+            {
+                info.ArgumentList.Add(arg);
+            }
+        }
+
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "edgectl.dll"));
         foreach (var arg in args)
         {
