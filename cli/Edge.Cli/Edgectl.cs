@@ -2,6 +2,7 @@ using System.CommandLine;
 using Edge.Cli.Admin;
 using Edge.Cli.Agent;
 using Edge.Cli.Cloud;
+using Edge.Cli.Completion;
 using Edge.Cli.DeadLetters;
 using Edge.Cli.Devices;
 using Edge.Cli.Gateways;
@@ -33,6 +34,7 @@ internal static class Edgectl
             AgentCommand.Create(socket),
             DeadLettersCommand.Create(socket),
             SimulateCommand.Create(socket),
+            CompletionCommand.Create(),
         };
     }
 
