@@ -11,6 +11,7 @@ namespace Edge.Cli.Gateways;
 internal sealed class AgentConfigFile
 {
     const string GatewayIdKey = "GatewayId";
+    const string ClientIdKey = "ClientId";
     static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     readonly JsonObject _root;
@@ -25,6 +26,9 @@ internal sealed class AgentConfigFile
 
     /// <summary>The gateway id the file already names, if any: the agent's journal belongs to it.</summary>
     public string? GatewayId => _root["Agent"]?[GatewayIdKey] is JsonValue value && value.GetValueKind() == JsonValueKind.String ? (string?)value : null;
+
+    /// <summary>The uplink's MQTT client id, when registration set one (an AWS IoT thing named differently from the gateway).</summary>
+    public string? ClientId => _root["Agent"]?["Uplink"]?[ClientIdKey] is JsonValue value && value.GetValueKind() == JsonValueKind.String ? (string?)value : null;
 
     /// <summary>Reads the file, or starts an empty one; a file that is not a JSON object stops registration before anything happens.</summary>
     public static AgentConfigFile Load(string path)
@@ -59,11 +63,11 @@ internal sealed class AgentConfigFile
         section["KeyPath"] = uplink.KeyPath;
         if (uplink.ClientId is null)
         {
-            section.Remove("ClientId");
+            section.Remove(ClientIdKey);
         }
         else
         {
-            section["ClientId"] = uplink.ClientId;
+            section[ClientIdKey] = uplink.ClientId;
         }
     }
 

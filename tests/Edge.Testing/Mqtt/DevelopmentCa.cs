@@ -45,6 +45,19 @@ public sealed class DevelopmentCa : IDisposable
     /// <summary>Issues a client certificate with CN = <paramref name="commonName"/>; returns the PEM paths.</summary>
     public (string CertificatePath, string KeyPath) IssueClient(string commonName) => Issue(commonName, commonName, server: false);
 
+    /// <summary>Signs a PEM CSR as a client certificate (CN and key from the CSR), for stand-ins of a cloud CA.</summary>
+    public X509Certificate2 SignClientRequest(string csrPem, TimeSpan validity)
+    {
+        var csr = CertificateRequest.LoadSigningRequestPem(csrPem, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest(csr.SubjectName, csr.PublicKey, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+        var serial = new byte[16];
+        RandomNumberGenerator.Fill(serial);
+        serial[0] &= 0x7F;
+        return request.Create(_ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.Add(validity), serial);
+    }
+
     public void Dispose()
     {
         _ca.Dispose();
