@@ -140,8 +140,9 @@ internal static class GatewayCommand
                         parseResult.GetRequiredValue(template)!, config.ClientId, cancellationToken)
                     : await SignByApiAsync(client, key, gatewayId, clinicId, gatewayName, cancellationToken);
             }
-            catch when (keyCreated && !File.Exists(files.CertificatePath))
+            catch when (keyCreated && !HasCertificateFor(files, key))
             {
+                // Nothing was issued for this key (an AWS certificate is saved as soon as it exists), so it goes again.
                 File.Delete(files.KeyPath);
                 throw;
             }
@@ -259,6 +260,12 @@ internal static class GatewayCommand
         }
 
         return new Issued(certificatePem, CaPem: null, fingerprint, new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero), gateway.ClinicId, clientId);
+    }
+
+    static bool HasCertificateFor(GatewayFiles files, ECDsa key)
+    {
+        using var certificate = files.ExistingCertificateFor(key);
+        return certificate is not null;
     }
 
     static Option<FileInfo> ExistingFile(string name, string description)
