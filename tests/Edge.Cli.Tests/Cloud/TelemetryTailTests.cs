@@ -41,11 +41,17 @@ public sealed class TelemetryTailTests(PostgresServer server) : CloudTest(server
     }
 
     [Fact]
-    public async Task Tail_of_an_unknown_device_says_404()
+    public async Task Tail_of_an_unknown_device_says_404_and_a_role_without_telemetry_says_403()
     {
-        var result = await Technician.RunAsync("telemetry", "tail", "--serial", "OXY-1111-2222");
+        var response = await Api.As("admin").PostAsJsonAsync("/v1/devices", new { serial = Serial, clinic_id = "north" });
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
 
-        Assert.Equal(ExitCodes.Refused, result.ExitCode);
-        Assert.Contains("[HTTP 404]", result.Error, StringComparison.Ordinal);
+        var unknown = await Technician.RunAsync("telemetry", "tail", "--serial", "OXY-1111-2222");
+        var auditor = await Technician.With("EDGE_TOKEN", Api.Token("auditor", "north")).RunAsync("telemetry", "tail", "--serial", Serial);
+
+        Assert.Equal(ExitCodes.Refused, unknown.ExitCode);
+        Assert.Contains("[HTTP 404]", unknown.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Forbidden, auditor.ExitCode);
+        Assert.Contains("refused to stream device OXY-8844-5521 (403 Forbidden", auditor.Error, StringComparison.Ordinal);
     }
 }
