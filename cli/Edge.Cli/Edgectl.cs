@@ -1,8 +1,14 @@
 using System.CommandLine;
 using Edge.Cli.Admin;
 using Edge.Cli.Agent;
+using Edge.Cli.Cloud;
+using Edge.Cli.Completion;
 using Edge.Cli.DeadLetters;
+using Edge.Cli.Devices;
+using Edge.Cli.Gateways;
+using Edge.Cli.Login;
 using Edge.Cli.Simulate;
+using Edge.Cli.Telemetry;
 using Edge.Cli.Terminal;
 
 namespace Edge.Cli;
@@ -13,14 +19,22 @@ internal static class Edgectl
     public static RootCommand CreateRootCommand()
     {
         var socket = AgentSocketOption.Create();
+        var api = ApiOption.Create();
         return new RootCommand(
             "edgectl: the Clinic Edge technician's command line.\n" +
             "Example: edgectl agent status")
         {
             socket,
+            api,
+            LoginCommand.CreateLogin(api),
+            LoginCommand.CreateLogout(),
+            GatewayCommand.Create(api, socket),
+            DevicesCommand.Create(api, socket),
+            TelemetryCommand.Create(api),
             AgentCommand.Create(socket),
             DeadLettersCommand.Create(socket),
             SimulateCommand.Create(socket),
+            CompletionCommand.Create(),
         };
     }
 

@@ -14,4 +14,10 @@ internal static partial class Log
 
     [LoggerMessage(8004, LogLevel.Warning, "Live stream of {Serial}: the store failed; closing the viewer's socket")]
     public static partial void LiveStreamFailed(ILogger logger, string serial, Exception error);
+
+    [LoggerMessage(8300, LogLevel.Information, "Gateway CA: issued certificate {Fingerprint} to gateway {GatewayId}, valid until {NotAfter}, requested by {Actor}")]
+    public static partial void GatewayCertificateIssued(ILogger logger, string gatewayId, string fingerprint, DateTimeOffset notAfter, string actor);
+
+    [LoggerMessage(8301, LogLevel.Information, "Gateway CA: signing gateway certificates with {Subject}, valid for {ValidityDays} days")]
+    public static partial void GatewayCaLoaded(ILogger logger, string subject, int validityDays);
 }

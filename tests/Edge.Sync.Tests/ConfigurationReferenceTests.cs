@@ -30,6 +30,7 @@ public sealed class ConfigurationReferenceTests
             (IngestWorkerOptions.SectionName, typeof(IngestWorkerOptions)),
             (StorageOptions.SectionName, typeof(StorageOptions)),
             (AuthOptions.SectionName, typeof(AuthOptions)),
+            (Edge.Api.GatewayCa.GatewayCaOptions.SectionName, typeof(Edge.Api.GatewayCa.GatewayCaOptions)),
         })
         {
             foreach (var name in SettingNames(section, type))

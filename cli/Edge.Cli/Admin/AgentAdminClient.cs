@@ -112,7 +112,8 @@ internal sealed class AgentAdminClient : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            throw new AgentUnreachableException(SocketPath, DescribeConnectFailure(SocketPath, ex), ex);
+            var (reason, hint) = DescribeConnectFailure(SocketPath, ex);
+            throw new AgentUnreachableException(SocketPath, reason, ex, hint);
         }
         catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -131,25 +132,29 @@ internal sealed class AgentAdminClient : IDisposable
         }
     }
 
-    static string DescribeConnectFailure(string socketPath, HttpRequestException ex)
+    static (string Reason, string? Hint) DescribeConnectFailure(string socketPath, HttpRequestException ex)
     {
         for (Exception? inner = ex; inner is not null; inner = inner.InnerException)
         {
             switch (inner)
             {
+                // First: a socket (or a directory on its path) this user may not open is not a missing one. Path.Exists
+                // says false for both, which made a permission problem look like a stopped agent.
+                case SocketException { SocketErrorCode: SocketError.AccessDenied }:
+                    return ("Permission denied", AgentUnreachableException.PermissionHint);
                 // .NET reports a missing socket file as "Cannot assign requested address"; say what it is.
                 case SocketException when !Path.Exists(socketPath):
-                    return "No such file or directory";
+                    return ("No such file or directory", null);
                 case SocketException { SocketErrorCode: SocketError.ConnectionRefused }:
-                    return "Connection refused: the socket file exists but nothing listens on it, perhaps left by a stopped agent";
+                    return ("Connection refused: the socket file exists but nothing listens on it, perhaps left by a stopped agent", null);
                 case SocketException socketError:
-                    return socketError.Message;
+                    return (socketError.Message, null);
                 case ArgumentOutOfRangeException:
                     // UnixDomainSocketEndPoint rejects paths longer than sun_path (108 bytes on Linux).
-                    return "the path is too long for a Unix socket";
+                    return ("the path is too long for a Unix socket", null);
             }
         }
 
-        return ex.GetBaseException().Message;
+        return (ex.GetBaseException().Message, null);
     }
 }

@@ -81,11 +81,13 @@ internal static class DeviceCommand
     static Command CreateRemove(Option<string> socket)
     {
         var serial = DeviceSerialOption.Create();
+        var json = JsonOption("Print the result as JSON: {\"serial\": …, \"removed\": true}.");
         var command = new Command(
             "remove",
             "Delete a device's credential; the device can no longer connect.\nExample: edgectl agent device remove --serial ECG-7711-0045")
         {
             serial,
+            json,
         };
 
         command.SetGuardedAction(async (parseResult, cancellationToken) =>
@@ -93,7 +95,10 @@ internal static class DeviceCommand
             var value = parseResult.GetRequiredValue(serial);
             using var client = new AgentAdminClient(parseResult.GetRequiredValue(socket));
             await client.RemoveDeviceAsync(value, cancellationToken);
-            await parseResult.InvocationConfiguration.Output.WriteLineAsync($"Device {value} removed.");
+            await parseResult.InvocationConfiguration.Output.WriteLineAsync(parseResult.GetValue(json)
+                // The serial passed DeviceSerialOption (letters, digits, dashes): nothing in it needs JSON escaping.
+                ? $"{{\"serial\":\"{value}\",\"removed\":true}}"
+                : $"Device {value} removed.");
             return ExitCodes.Ok;
         });
         return command;

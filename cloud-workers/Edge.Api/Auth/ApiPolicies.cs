@@ -11,6 +11,7 @@ public static class ApiPolicies
     public const string ClinicsManage = "clinics.manage";
     public const string RegistryRead = "registry.read";
     public const string RegistryWrite = "registry.write";
+    public const string GatewaysCertify = "gateways.certify";
     public const string TelemetryRead = "telemetry.read";
     public const string ConfigWrite = "config.write";
     public const string ConfigRead = "config.read";
@@ -26,6 +27,7 @@ public static class ApiPolicies
         [ClinicsManage] = [ApiRoles.Admin],
         [RegistryRead] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician, ApiRoles.Auditor, ApiRoles.Gateway],
         [RegistryWrite] = [ApiRoles.Admin, ApiRoles.Technician],
+        [GatewaysCertify] = [ApiRoles.Admin, ApiRoles.Technician],
         [TelemetryRead] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],
         [ConfigWrite] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],
         [ConfigRead] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician, ApiRoles.Auditor],

@@ -2,6 +2,7 @@ using Edge.Api.Alerts;
 using Edge.Api.Audit;
 using Edge.Api.Downlink;
 using Edge.Api.Auth;
+using Edge.Api.GatewayCa;
 using Edge.Api.Http;
 using Edge.Api.Live;
 using Edge.Api.Registry;
@@ -34,6 +35,8 @@ public static class ApiApplication
         builder.Services.AddEdgeAlerts();
         builder.Services.AddSingleton(sp => new RegistryStore(sp.GetRequiredService<StoreFactory>().Registry));
         builder.Services.AddSingleton(sp => new AuditTrail(sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddOptions<GatewayCaOptions>().BindConfiguration(GatewayCaOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<GatewayCertificateAuthority>();
         builder.Services.AddHostedService<ApiStartup>();
         builder.Services.AddSingleton<LiveHub>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveHub>());
@@ -58,6 +61,7 @@ public static class ApiApplication
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapGet("/healthz", () => TypedResults.Ok("ok")).AllowAnonymous().ExcludeFromDescription();
         app.MapRegistryEndpoints();
+        app.MapGatewayCertificateEndpoints();
         app.MapTelemetryEndpoints();
         app.MapLiveEndpoints();
         app.MapAlertEndpoints();

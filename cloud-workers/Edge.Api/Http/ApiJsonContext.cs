@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Edge.Api.Alerts;
 using Edge.Api.Audit;
 using Edge.Api.Downlink;
+using Edge.Api.GatewayCa;
 using Edge.Api.Live;
 using Edge.Api.Registry;
 using Edge.Api.Telemetry;
@@ -21,6 +22,8 @@ namespace Edge.Api.Http;
 [JsonSerializable(typeof(Gateway))]
 [JsonSerializable(typeof(RegisterGatewayRequest))]
 [JsonSerializable(typeof(Page<Gateway>))]
+[JsonSerializable(typeof(GatewayCertificateRequest))]
+[JsonSerializable(typeof(GatewayCertificate))]
 [JsonSerializable(typeof(Device))]
 [JsonSerializable(typeof(RegisterDeviceRequest))]
 [JsonSerializable(typeof(TransferDeviceRequest))]

@@ -23,11 +23,14 @@ public abstract class ApiTest(PostgresServer server) : IAsyncLifetime
 
     protected string ConnectionString { get; private set; } = string.Empty;
 
+    /// <summary>Extra settings for the API (command-line form), e.g. a gateway CA.</summary>
+    protected virtual string[] ApiSettings() => [];
+
     public virtual async Task InitializeAsync()
     {
         var name = $"api_{GetType().Name.ToLowerInvariant()}_{Interlocked.Increment(ref s_databases)}";
         ConnectionString = await server.CreateDatabaseAsync(name);
-        Api = await InProcessApi.StartAsync(ConnectionString);
+        Api = await InProcessApi.StartAsync(ConnectionString, ApiSettings());
         Admin = Api.As("admin");
         Probe = NpgsqlDataSource.Create(ConnectionString + ";Pooling=false");
     }

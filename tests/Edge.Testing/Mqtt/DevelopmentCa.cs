@@ -24,6 +24,10 @@ public sealed class DevelopmentCa : IDisposable
         _ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
         CaPath = Path.Combine(directory, "ca.pem");
         File.WriteAllText(CaPath, _ca.ExportCertificatePem());
+        // The CA key on disk too, for the API's gateway CA (Api:GatewayCa:KeyPath), which signs gateway CSRs with it.
+        CaKeyPath = Path.Combine(directory, "ca.key");
+        File.WriteAllText(CaKeyPath, _caKey.ExportPkcs8PrivateKeyPem());
+        File.SetUnixFileMode(CaKeyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         (ServerCertificatePath, ServerKeyPath) = Issue("server", "localhost", server: true);
     }
 
@@ -31,12 +35,28 @@ public sealed class DevelopmentCa : IDisposable
 
     public string CaPath { get; }
 
+    /// <summary>The CA's private key (PEM, mode 0600).</summary>
+    public string CaKeyPath { get; }
+
     public string ServerCertificatePath { get; }
 
     public string ServerKeyPath { get; }
 
     /// <summary>Issues a client certificate with CN = <paramref name="commonName"/>; returns the PEM paths.</summary>
     public (string CertificatePath, string KeyPath) IssueClient(string commonName) => Issue(commonName, commonName, server: false);
+
+    /// <summary>Signs a PEM CSR as a client certificate (CN and key from the CSR), for stand-ins of a cloud CA.</summary>
+    public X509Certificate2 SignClientRequest(string csrPem, TimeSpan validity)
+    {
+        var csr = CertificateRequest.LoadSigningRequestPem(csrPem, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest(csr.SubjectName, csr.PublicKey, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+        var serial = new byte[16];
+        RandomNumberGenerator.Fill(serial);
+        serial[0] &= 0x7F;
+        return request.Create(_ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.Add(validity), serial);
+    }
 
     public void Dispose()
     {

@@ -19,7 +19,7 @@ public sealed class MosquittoServer : IAsyncDisposable
     private readonly StringBuilder _log = new();
     private Process? _process;
 
-    private MosquittoServer(string directory, int port)
+    private MosquittoServer(string directory, int port, bool allowAwsProvisioningTopics)
     {
         _directory = directory;
         Port = port;
@@ -27,6 +27,11 @@ public sealed class MosquittoServer : IAsyncDisposable
         _configPath = Path.Combine(directory, "mosquitto.conf");
         // The one ACL every deployment uses (installers/cloud/mosquitto/acl.conf): tests prove the shipped rules.
         File.Copy(RepositoryPaths.File("installers", "cloud", "mosquitto", "acl.conf"), Path.Combine(directory, "acl"), overwrite: true);
+        if (allowAwsProvisioningTopics)
+        {
+            // Test only, never shipped: AWS IoT's fleet provisioning topics, answered by AwsFleetProvisioningResponder.
+            File.AppendAllText(Path.Combine(directory, "acl"), "\n# Test only: AWS IoT fleet provisioning topics.\npattern readwrite $aws/#\n");
+        }
         File.WriteAllText(_configPath, $"""
             listener {port} 127.0.0.1
             cafile {Ca.CaPath}
@@ -62,10 +67,14 @@ public sealed class MosquittoServer : IAsyncDisposable
         }
     }
 
-    public static async Task<MosquittoServer> StartNewAsync()
+    /// <summary>
+    /// Starts mosquitto with the shipped ACL; <paramref name="allowAwsProvisioningTopics"/> adds the <c>$aws/</c> topics
+    /// of AWS IoT fleet provisioning for every identity, for tests that stand in for AWS IoT Core.
+    /// </summary>
+    public static async Task<MosquittoServer> StartNewAsync(bool allowAwsProvisioningTopics = false)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("edge-mosquitto-").FullName;
-        var server = new MosquittoServer(directory, FreePort.Next());
+        var server = new MosquittoServer(directory, FreePort.Next(), allowAwsProvisioningTopics);
         await server.StartAsync();
         return server;
     }

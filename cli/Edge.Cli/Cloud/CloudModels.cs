@@ -1,0 +1,54 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Edge.Cli.Cloud;
+
+// The cloud API's bodies as edgectl reads and sends them (docs/api.md, docs/openapi/v1.json). edgectl keeps its own
+// records rather than referencing the API's assembly: a technician's tool must not pull in the server.
+
+/// <summary>A registered device (GET /v1/devices/{serial}).</summary>
+internal sealed record CloudDevice(
+    string Serial, string Kind, string ClinicId, string? GatewayId, string? Owner, string? Firmware, string Status,
+    DateTimeOffset RegisteredAt, DateTimeOffset? RetiredAt, int? ConfigVersion);
+
+/// <summary>A registered gateway (GET /v1/gateways/{id}).</summary>
+internal sealed record CloudGateway(
+    string Id, string ClinicId, string Name, string? CertificateFingerprint, string Status,
+    DateTimeOffset RegisteredAt, DateTimeOffset? LastSeenAt, DateTimeOffset? RetiredAt);
+
+internal sealed record CloudClinic(string Id, string Name, DateTimeOffset CreatedAt);
+
+/// <summary>One page of a keyset-paginated list.</summary>
+internal sealed record CloudPage<T>(IReadOnlyList<T> Items, string? NextCursor);
+
+internal sealed record RegisterDeviceBody(string Serial, string ClinicId, string? GatewayId, string? Owner);
+
+internal sealed record RegisterGatewayBody(string Id, string ClinicId, string Name, string? CertificateFingerprint);
+
+internal sealed record GatewayCertificateBody(string Csr, string ClinicId, string Name);
+
+/// <summary>The answer of POST /v1/gateways/{id}/certificate.</summary>
+internal sealed record IssuedGatewayCertificate(
+    CloudGateway Gateway, string Fingerprint, string CertificatePem, string CaCertificatePem, DateTimeOffset NotBefore, DateTimeOffset NotAfter);
+
+/// <summary>A frame of the live WebSocket: <c>subscribed</c> once, then <c>reading</c>s.</summary>
+internal sealed record LiveFrame(string Type, string Serial, LiveReading? Reading);
+
+internal sealed record LiveReading(Guid Id, string Serial, DateTimeOffset DeviceTime, DateTimeOffset StoredAt, string GatewayId, bool Urgent, JsonElement Payload);
+
+/// <summary>What <c>edgectl login</c> keeps in the user's config directory (mode 0600).</summary>
+internal sealed record StoredCredentials(string ApiUrl, string Token, DateTimeOffset SavedAt);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(CloudDevice))]
+[JsonSerializable(typeof(CloudDevice[]))]
+[JsonSerializable(typeof(CloudGateway))]
+[JsonSerializable(typeof(CloudPage<CloudDevice>))]
+[JsonSerializable(typeof(CloudPage<CloudClinic>))]
+[JsonSerializable(typeof(RegisterDeviceBody))]
+[JsonSerializable(typeof(RegisterGatewayBody))]
+[JsonSerializable(typeof(GatewayCertificateBody))]
+[JsonSerializable(typeof(IssuedGatewayCertificate))]
+[JsonSerializable(typeof(LiveFrame))]
+[JsonSerializable(typeof(StoredCredentials))]
+internal sealed partial class CloudJsonContext : JsonSerializerContext;

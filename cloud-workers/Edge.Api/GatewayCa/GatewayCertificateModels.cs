@@ -1,0 +1,15 @@
+using Edge.Api.Registry;
+
+namespace Edge.Api.GatewayCa;
+
+/// <summary>
+/// Body of <c>POST /v1/gateways/{id}/certificate</c>: the gateway's CSR (PEM; its key never leaves the gateway), and the
+/// clinic and name to register it under when it is not registered yet (optional for a registered gateway; if given they
+/// must match).
+/// </summary>
+public sealed record GatewayCertificateRequest(string? Csr, string? ClinicId, string? Name);
+
+/// <summary>A gateway's client certificate, the CA that issued it (which the broker trusts) and the registry entry.</summary>
+/// <param name="Fingerprint">SHA-256 of the certificate (DER), lower-case hex, as in the registry.</param>
+public sealed record GatewayCertificate(
+    Gateway Gateway, string Fingerprint, string CertificatePem, string CaCertificatePem, DateTimeOffset NotBefore, DateTimeOffset NotAfter);
