@@ -1,8 +1,10 @@
 using Edge.Ingest.Alerts;
 using Edge.Ingest.Broker;
 using Edge.Ingest.Ingest;
+using Edge.Ingest.Reports;
 using Edge.Storage;
 using Edge.Storage.Registry;
+using Edge.Storage.Reports;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Edge.Ingest;
@@ -28,7 +30,21 @@ public static class IngestApplication
         // Order matters: schemas exist before the first batch is taken (the alert tables after the registry).
         builder.Services.AddHostedService<StoreMaintenance>();
         builder.Services.AddIngestAlerts();
+        builder.AddIngestReports();
         builder.Services.AddHostedService<IngestWorker>();
         return builder;
+    }
+
+    /// <summary>The report table always (the API lists it); the upload handlers only when a bucket is configured.</summary>
+    private static void AddIngestReports(this HostApplicationBuilder builder)
+    {
+        builder.Services.AddEdgeReports();
+        builder.Services.AddHostedService<ReportMigration>();
+        var reports = builder.Configuration.GetSection(ReportOptions.SectionName).Get<ReportOptions>() ?? new ReportOptions();
+        if (reports.Enabled)
+        {
+            builder.Services.AddSingleton<IGatewayMessageHandler, UploadRequestHandler>();
+            builder.Services.AddSingleton<IGatewayMessageHandler, ReportRecordHandler>();
+        }
     }
 }

@@ -47,4 +47,17 @@ internal static partial class Log
 
     [LoggerMessage(7104, LogLevel.Warning, "The webhook queue is unavailable; trying again in {DelaySeconds:0.0} s")]
     public static partial void WebhookQueueFailed(ILogger logger, double delaySeconds, Exception error);
+
+    // 715x ECG reports (7101-7104 are the webhooks')
+    [LoggerMessage(7150, LogLevel.Information, "Gateway {GatewayId}: upload URL for report {ReportId} of {Serial} issued, key {Key}, valid until {ExpiresAt:o}")]
+    public static partial void UploadUrlIssued(ILogger logger, string gatewayId, string serial, string reportId, string key, DateTimeOffset expiresAt);
+
+    [LoggerMessage(7151, LogLevel.Information, "Gateway {GatewayId}: report {ReportId} of {Serial} recorded at {Key} (already recorded before: {AlreadyRecorded})")]
+    public static partial void ReportRecorded(ILogger logger, string gatewayId, string serial, string reportId, string key, bool alreadyRecorded);
+
+    [LoggerMessage(7152, LogLevel.Warning, "Gateway {GatewayId}: report {ReportId} refused: {Reason}")]
+    public static partial void ReportRefused(ILogger logger, string gatewayId, string reportId, string reason);
+
+    [LoggerMessage(7153, LogLevel.Information, "Reports are off (Reports:Bucket is not set): report uploads from gateways wait in their journals")]
+    public static partial void ReportsDisabled(ILogger logger);
 }
