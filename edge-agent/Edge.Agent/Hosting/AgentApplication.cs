@@ -4,6 +4,7 @@ using Edge.Agent.Broker;
 using Edge.Agent.Credentials;
 using Edge.Agent.Ingest;
 using Edge.Agent.Journal;
+using Edge.Agent.Reports;
 using Edge.Agent.Uplink;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -44,6 +45,7 @@ public static class AgentApplication
         builder.AddJournal();
         builder.AddDeviceBroker();
         builder.AddUplink();
+        builder.AddReports();
         builder.AddAdminSocket();
 
         var app = builder.Build();
@@ -116,6 +118,19 @@ public static class AgentApplication
             .ValidateOnStart();
         builder.Services.AddSingleton<UplinkState>();
         builder.Services.AddHostedService<UplinkHost>();
+    }
+
+    // Reports are always journaled; the uploader runs with the uplink (it is an uplink worker and downlink handler).
+    private static void AddReports(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ReportOptions>().BindConfiguration(ReportOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => o.MaxPdfPublishBytes <= o.MaxPdfBytes, "Agent:Reports:MaxPdfPublishBytes must not exceed Agent:Reports:MaxPdfBytes.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<ReportSignal>();
+        builder.Services.AddSingleton<ReportIngest>();
+        builder.Services.AddSingleton<ReportUploader>();
+        builder.Services.AddSingleton<IUplinkWorker>(sp => sp.GetRequiredService<ReportUploader>());
+        builder.Services.AddSingleton<IDownlinkHandler>(sp => sp.GetRequiredService<ReportUploader>());
     }
 
     private static void AddAdminSocket(this WebApplicationBuilder builder)
