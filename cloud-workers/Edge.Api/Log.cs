@@ -14,4 +14,11 @@ internal static partial class Log
 
     [LoggerMessage(8004, LogLevel.Warning, "Live stream of {Serial}: the store failed; closing the viewer's socket")]
     public static partial void LiveStreamFailed(ILogger logger, string serial, Exception error);
+
+    // 81xx ECG reports
+    [LoggerMessage(8101, LogLevel.Information, "Report {ReportId} of {Serial} uploaded directly: {Key}, {SizeBytes} bytes")]
+    public static partial void ReportUploaded(ILogger logger, string reportId, string serial, string key, long sizeBytes);
+
+    [LoggerMessage(8102, LogLevel.Error, "Report {ReportId}: S3 stored {Key} with MD5 {Stored}, not {Expected}; not recorded")]
+    public static partial void ReportChecksumMismatch(ILogger logger, string reportId, string key, string expected, string stored);
 }

@@ -4,9 +4,11 @@ using Edge.Api.Auth;
 using Edge.Api.Http;
 using Edge.Api.Live;
 using Edge.Api.Registry;
+using Edge.Api.Reports;
 using Edge.Api.Telemetry;
 using Edge.Storage;
 using Edge.Storage.Alerts;
+using Edge.Storage.Reports;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace Edge.Api.Hosting;
@@ -31,6 +33,7 @@ public static class ApiApplication
         builder.Services.AddSystemd();
         builder.Services.AddEdgeStorage();
         builder.Services.AddEdgeAlerts();
+        builder.Services.AddEdgeReports();
         builder.Services.AddSingleton(sp => new RegistryStore(sp.GetRequiredService<StoreFactory>().Registry));
         builder.Services.AddSingleton(sp => new AuditTrail(sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddHostedService<ApiStartup>();
@@ -61,6 +64,7 @@ public static class ApiApplication
         app.MapLiveEndpoints();
         app.MapAlertEndpoints();
         app.MapAuditEndpoints();
+        app.MapReportEndpoints();
         return app;
     }
 

@@ -3,6 +3,7 @@ using Edge.Api.Alerts;
 using Edge.Api.Audit;
 using Edge.Api.Live;
 using Edge.Api.Registry;
+using Edge.Api.Reports;
 using Edge.Api.Telemetry;
 using Edge.Storage.Alerts;
 
@@ -35,4 +36,6 @@ namespace Edge.Api.Http;
 [JsonSerializable(typeof(DeadDeliveryList))]
 [JsonSerializable(typeof(AuditEntry))]
 [JsonSerializable(typeof(Page<AuditEntry>))]
+[JsonSerializable(typeof(ReportItem))]
+[JsonSerializable(typeof(Page<ReportItem>))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
