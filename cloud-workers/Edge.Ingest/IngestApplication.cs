@@ -35,16 +35,15 @@ public static class IngestApplication
         return builder;
     }
 
-    /// <summary>The report table always (the API lists it); the upload handlers only when a bucket is configured.</summary>
+    /// <summary>
+    /// The report table and both report handlers, always: configuration may still be added after this call (the tests
+    /// do), so whether a bucket is set is decided per message; without one, gateways are told to try again later.
+    /// </summary>
     private static void AddIngestReports(this HostApplicationBuilder builder)
     {
         builder.Services.AddEdgeReports();
         builder.Services.AddHostedService<ReportMigration>();
-        var reports = builder.Configuration.GetSection(ReportOptions.SectionName).Get<ReportOptions>() ?? new ReportOptions();
-        if (reports.Enabled)
-        {
-            builder.Services.AddSingleton<IGatewayMessageHandler, UploadRequestHandler>();
-            builder.Services.AddSingleton<IGatewayMessageHandler, ReportRecordHandler>();
-        }
+        builder.Services.AddSingleton<IGatewayMessageHandler, UploadRequestHandler>();
+        builder.Services.AddSingleton<IGatewayMessageHandler, ReportRecordHandler>();
     }
 }

@@ -58,6 +58,6 @@ internal static partial class Log
     [LoggerMessage(7152, LogLevel.Warning, "Gateway {GatewayId}: report {ReportId} refused: {Reason}")]
     public static partial void ReportRefused(ILogger logger, string gatewayId, string reportId, string reason);
 
-    [LoggerMessage(7153, LogLevel.Information, "Reports are off (Reports:Bucket is not set): report uploads from gateways wait in their journals")]
-    public static partial void ReportsDisabled(ILogger logger);
+    [LoggerMessage(7153, LogLevel.Warning, "Gateway {GatewayId} sent a report, but reports are off (Reports:Bucket is not set); the report waits in the gateway's journal")]
+    public static partial void ReportsDisabled(ILogger logger, string gatewayId);
 }

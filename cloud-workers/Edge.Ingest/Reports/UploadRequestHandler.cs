@@ -25,6 +25,11 @@ internal sealed class UploadRequestHandler(
     {
         var validated = ReportUplink.ReadUploadRequest(payload.Span, options.Value.MaxPdfBytes);
         var request = validated.Value;
+        if (await ReportAnswers.RefuseWhenDisabledAsync(options.Value, publisher, gatewayId, request, logger, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         if (!validated.IsValid)
         {
             Log.ReportRefused(logger, gatewayId, request?.ReportId ?? "?", validated.ErrorSummary());
@@ -77,6 +82,12 @@ internal sealed class ReportRecordHandler(
     {
         var validated = ReportUplink.ReadRecordRequest(payload.Span, options.Value.MaxPdfBytes);
         var request = validated.Value;
+        if (await ReportAnswers.RefuseWhenDisabledAsync(options.Value, publisher, gatewayId, request is null ? null : Addressed(request), logger, cancellationToken)
+            .ConfigureAwait(false))
+        {
+            return;
+        }
+
         if (!validated.IsValid)
         {
             Log.ReportRefused(logger, gatewayId, request?.ReportId ?? "?", validated.ErrorSummary());
@@ -121,6 +132,21 @@ internal static class ReportAnswers
 {
     public static Task SendAsync(ICloudPublisher publisher, string gatewayId, ReportUploadResponse response, CancellationToken cancellationToken) =>
         publisher.PublishAsync(UplinkTopics.UploadResponse(gatewayId), ReportUplink.Write(response), cancellationToken);
+
+    /// <summary>Without a bucket nothing can be stored: the gateway keeps the report and asks again later.</summary>
+    public static async Task<bool> RefuseWhenDisabledAsync(
+        ReportOptions options, ICloudPublisher publisher, string gatewayId, ReportUploadRequest? request, ILogger logger, CancellationToken cancellationToken)
+    {
+        if (options.Enabled)
+        {
+            return false;
+        }
+
+        Log.ReportsDisabled(logger, gatewayId);
+        await RejectAsync(publisher, gatewayId, request, "reports are not configured in the cloud (Reports:Bucket); the gateway keeps the report", retry: true, cancellationToken)
+            .ConfigureAwait(false);
+        return true;
+    }
 
     /// <summary>Tells the gateway why; a message without a usable serial and report id cannot be addressed and is only logged.</summary>
     public static Task RejectAsync(ICloudPublisher publisher, string gatewayId, ReportUploadRequest? request, string reason, bool retry, CancellationToken cancellationToken)

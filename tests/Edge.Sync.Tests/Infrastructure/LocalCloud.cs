@@ -56,7 +56,7 @@ internal sealed class LocalCloud : IAsyncDisposable
             ["Stores:Oxygen"] = ConnectionString,
             ["Stores:Ecg"] = ConnectionString,
             // Configuration, not SetMinimumLevel: the test output's appsettings.json would override the latter.
-            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("EDGE_TEST_WORKER_LOG") ?? "Warning",
         });
         builder.Configuration.AddInMemoryCollection(settings ?? []);
         var host = builder.Build();
