@@ -12,6 +12,7 @@ using Edge.Contracts.Validation;
 using Edge.Storage.Reports;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 
 namespace Edge.Api.Reports;
 
@@ -34,7 +35,13 @@ public static class ReportEndpoints
             .WithName("UploadReport")
             .WithSummary("Uploads an ECG report: multipart/form-data with 'report' (the device's report JSON) and 'pdf' (the PDF file).")
             .WithDescription("Idempotent: the same report (id, serial, PDF) again answers 200 with the record. Another report under the same id is 409.")
-            .Accepts<IFormCollection>("multipart/form-data")
+            // Not .Accepts<IFormCollection>(): a request of another content type would then match no endpoint and meet the
+            // deny-all fallback policy (403); the handler answers it with a 400 naming the body instead.
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                operation.RequestBody = MultipartBody();
+                return Task.CompletedTask;
+            })
             .Produces<ReportItem>(StatusCodes.Status201Created).Produces<ReportItem>().ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         app.MapGet("/v1/devices/{serial}/reports", ListAsync).RequireAuthorization(ApiPolicies.ReportsRead)
@@ -251,6 +258,27 @@ public static class ReportEndpoints
             $"s3://{record.Bucket}/{record.Key}", record.SizeBytes, record.Md5, record.Sha256, record.ReceivedAt, record.RecordedAt,
             report.RootElement.Clone(), url, expiresAt);
     }
+
+    private static OpenApiRequestBody MultipartBody() => new()
+    {
+        Required = true,
+        Content = new Dictionary<string, OpenApiMediaType>
+        {
+            ["multipart/form-data"] = new OpenApiMediaType
+            {
+                Schema = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Object,
+                    Required = new HashSet<string> { "report", "pdf" },
+                    Properties = new Dictionary<string, IOpenApiSchema>
+                    {
+                        ["report"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The device's report JSON (docs/schemas/v1/ecg-report.schema.json)." },
+                        ["pdf"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary", Description = "The report's PDF, at most Reports:MaxPdfBytes." },
+                    },
+                },
+            },
+        },
+    };
 
     private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Disabled() => TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
         title: "Reports are not configured.", detail: "Set Reports:Bucket (and the S3 settings) to store and list ECG reports.");
