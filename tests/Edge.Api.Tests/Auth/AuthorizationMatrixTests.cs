@@ -53,6 +53,8 @@ public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(se
         ("GET", "/v1/webhooks/dead-letters", "/v1/webhooks/dead-letters", null, [Admin_]),
         ("POST", "/v1/webhooks/dead-letters/{id:long}/requeue", "/v1/webhooks/dead-letters/1/requeue", null, [Admin_]),
         ("GET", "/v1/audit", "/v1/audit", null, [Admin_, Aud]),
+        ("GET", "/v1/devices/{serial}/reports", "/v1/devices/OXY-1000-0001/reports", null, [Admin_, Tech, Clin]),
+        ("POST", "/v1/devices/{serial}/reports", "/v1/devices/OXY-1000-0001/reports", new { }, [Admin_, Tech, Clin]),
         ("POST", "/v1/devices/{serial}/retire", "/v1/devices/ECG-1000-0002/retire", null, [Admin_, Tech]),
         ("POST", "/v1/gateways/{id}/retire", "/v1/gateways/gw-2/retire", null, [Admin_, Tech]),
     ];
