@@ -60,4 +60,7 @@ internal static partial class Log
 
     [LoggerMessage(7153, LogLevel.Warning, "Gateway {GatewayId} sent a report, but reports are off (Reports:Bucket is not set); the report waits in the gateway's journal")]
     public static partial void ReportsDisabled(ILogger logger, string gatewayId);
+
+    [LoggerMessage(7154, LogLevel.Warning, "Gateway {GatewayId}: could not check report {ReportId} in S3 ({Reason}); the gateway was told to try again later")]
+    public static partial void ReportStoreUnavailable(ILogger logger, string gatewayId, string reportId, string reason);
 }

@@ -66,8 +66,8 @@ internal sealed class UploadRequestHandler(
 /// <summary>
 /// Records a report whose PDF a gateway has uploaded (<c>reports</c>): the object must be in S3 with the announced
 /// length and MD5 before a row is written, then the gateway is told "recorded" and deletes its copy. A missing or
-/// different object is answered "rejected, retry" so the gateway uploads again; an S3 or PostgreSQL outage throws, and
-/// the message stays unacknowledged and is retried.
+/// different object, or S3 not answering, is answered "rejected, retry" so the gateway uploads again later; a PostgreSQL
+/// outage throws, and the message stays unacknowledged and is retried like a telemetry batch.
 /// </summary>
 internal sealed class ReportRecordHandler(
     ReportObjects objects,
@@ -97,7 +97,21 @@ internal sealed class ReportRecordHandler(
         }
 
         var key = ReportObjects.KeyFor(request!.ReceivedAt, request.ReportId);
-        var stored = await objects.HeadAsync(key, cancellationToken).ConfigureAwait(false);
+        StoredObject? stored;
+        try
+        {
+            stored = await objects.HeadAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Not thrown to the worker's retry loop: that would hold this connection, and the telemetry behind it, for
+            // the whole S3 outage. The gateway keeps the report and tries again with its own backoff.
+            Log.ReportStoreUnavailable(logger, gatewayId, request.ReportId, ex.Message);
+            await ReportAnswers.RejectAsync(publisher, gatewayId, Addressed(request), $"pdf: S3 could not be checked ({ex.Message}); try again later", retry: true, cancellationToken)
+                .ConfigureAwait(false);
+            return;
+        }
+
         if (stored is null || stored.SizeBytes != request.SizeBytes || stored.Md5 != request.Md5)
         {
             var found = stored is null ? "no object" : $"{stored.SizeBytes} bytes, MD5 {stored.Md5 ?? "unknown"}";
