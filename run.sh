@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Clinic Edge locally, all on 127.0.0.1: a development CA, mosquitto as the cloud broker (TLS, client
-# certificates), PostgreSQL 15 for the stores and the registry, the ingest worker, the cloud API, the edge agent,
+# certificates), PostgreSQL 15 for the stores and the registry, s3rver for ECG report PDFs, the ingest worker, the
+# cloud API, the edge agent,
 # and simulated CPAP, oxygen and ECG devices (registered in the API). It prints the API's URL and an admin token,
 # then shows readings flowing (acknowledged, in the journal, synced, rows per store) until Ctrl-C, then stops
 # everything it started. State lives in .run/ and survives restarts; delete .run/ to start fresh.
@@ -17,12 +18,14 @@ mqtt_port="${EDGE_LOCAL_MQTT_PORT:-1883}"          # devices → agent
 cloud_port="${EDGE_LOCAL_CLOUD_PORT:-18883}"       # agent and workers → cloud broker (TLS)
 pg_port="${EDGE_LOCAL_PG_PORT:-55432}"
 api_port="${EDGE_LOCAL_API_PORT:-8080}"
+s3_port="${EDGE_LOCAL_S3_PORT:-4568}"              # s3rver: report PDFs
 devices="${EDGE_LOCAL_DEVICES:-6}"
 rate="${EDGE_LOCAL_RATE:-2}"
 mkdir -p "$root"
 
-ensure_debian_packages mosquitto postgresql-15 openssl curl jq
+ensure_debian_packages mosquitto postgresql-15 openssl curl jq nodejs npm
 stop_packaged_service mosquitto
+npm ci --prefix tools/s3rver --no-audit --no-fund --silent
 
 echo "==> building (Release)"
 dotnet build Edge.sln -c Release -nologo -v quiet
@@ -53,6 +56,12 @@ start_postgres "$root/postgres" "$pg_port"
 
 echo "==> mosquitto (cloud broker, TLS + client certificates) on 127.0.0.1:$cloud_port"
 start_mosquitto "$root/mosquitto" "$cloud_port" "$root/pki"
+
+echo "==> s3rver (report PDFs, bucket ecg-reports) on 127.0.0.1:$s3_port"
+start_s3rver "$root/s3" "$s3_port" ecg-reports
+# s3rver's fixed development keys; a real deployment uses a key file or the instance role (docs/reports.md).
+export Reports__Bucket=ecg-reports Reports__ServiceUrl="http://127.0.0.1:$s3_port" Reports__ForcePathStyle=true \
+  Reports__AccessKeyId=S3RVER Reports__SecretAccessKey=S3RVER
 
 echo "==> ingest worker"
 Ingest__Broker__Host=localhost \
@@ -137,6 +146,7 @@ if [ -n "$cpap" ]; then
     -d '{"target_pressure":11,"humidity_level":2,"alerts":{"leak_threshold":30,"rr_low":10,"rr_high":26}}' >/dev/null
 fi
 config_state() { [ -n "$cpap" ] && curl -sS -H "Authorization: Bearer $token" "$api/v1/devices/$cpap/config" | jq -r '"Config push   \(.serial) version \(.version): \(.state) (queued \(.queued_at), delivered \(.delivered_at // "-"), applied \(.applied_at // "-"))"'; return 0; }
+ecg=$(echo "$serials" | grep '^ECG-' | head -n 1 || true)
 cat >"$root/api-token" <<EOF_TOKEN
 $token
 EOF_TOKEN
@@ -148,6 +158,7 @@ banner() {
   echo "  export EDGE_TOKEN=\$(cat $root/api-token)"
   echo "  curl -H \"Authorization: Bearer \$EDGE_TOKEN\" $api/v1/devices"
   [ -n "$first" ] && echo "  curl -H \"Authorization: Bearer \$EDGE_TOKEN\" '$api/v1/devices/$first/telemetry?limit=3'"
+  [ -n "$ecg" ] && echo "  curl -H \"Authorization: Bearer \$EDGE_TOKEN\" $api/v1/devices/$ecg/reports   (ECG reports, with download links)"
   return 0
 }
 banner

@@ -6,8 +6,10 @@ source scripts/lib.sh
 require_dotnet
 
 # Real servers the integration tests start themselves on free loopback ports (never the packaged services).
-ensure_debian_packages mosquitto postgresql-15 openssl
+ensure_debian_packages mosquitto postgresql-15 openssl nodejs npm
 stop_packaged_service mosquitto
+# s3rver, the S3-compatible server the report tests start (versions pinned by the committed package-lock.json).
+npm ci --prefix tools/s3rver --no-audit --no-fund --silent
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 echo "==> build"

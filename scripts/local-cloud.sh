@@ -72,3 +72,18 @@ stop_postgres() {
   if [ "$(id -u)" -eq 0 ]; then as_pg=(runuser -u postgres --); fi
   [ -f "$dir/data/postmaster.pid" ] && "${as_pg[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$dir/data" -m fast stop >/dev/null 2>&1 || true
 }
+
+# s3rver (tools/s3rver, from the npm registry) on 127.0.0.1 with one bucket; objects live in $dir. Waits until it listens.
+start_s3rver() {
+  local dir="$1" port="$2" bucket="$3"
+  mkdir -p "$dir"
+  node "$(dirname "${BASH_SOURCE[0]}")/../tools/s3rver/node_modules/s3rver/bin/s3rver.js" \
+    -d "$dir" -a 127.0.0.1 -p "$port" --silent --no-vhost-buckets --configure-bucket "$bucket" >"$dir.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 60); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.5
+  done
+  echo "s3rver did not start on port $port; see $dir.log" >&2
+  return 1
+}

@@ -20,4 +20,10 @@ internal static partial class Log
 
     [LoggerMessage(8301, LogLevel.Information, "Gateway CA: signing gateway certificates with {Subject}, valid for {ValidityDays} days")]
     public static partial void GatewayCaLoaded(ILogger logger, string subject, int validityDays);
+    // 81xx ECG reports
+    [LoggerMessage(8101, LogLevel.Information, "Report {ReportId} of {Serial} uploaded directly: {Key}, {SizeBytes} bytes")]
+    public static partial void ReportUploaded(ILogger logger, string reportId, string serial, string key, long sizeBytes);
+
+    [LoggerMessage(8102, LogLevel.Error, "Report {ReportId}: S3 stored {Key} with MD5 {Stored}, not {Expected}; not recorded")]
+    public static partial void ReportChecksumMismatch(ILogger logger, string reportId, string key, string expected, string stored);
 }

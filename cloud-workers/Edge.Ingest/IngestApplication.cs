@@ -2,9 +2,11 @@ using Edge.Ingest.Alerts;
 using Edge.Ingest.Broker;
 using Edge.Ingest.Downlink;
 using Edge.Ingest.Ingest;
+using Edge.Ingest.Reports;
 using Edge.Storage;
 using Edge.Storage.Downlink;
 using Edge.Storage.Registry;
+using Edge.Storage.Reports;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Edge.Ingest;
@@ -30,6 +32,7 @@ public static class IngestApplication
         // Order matters: schemas exist before the first batch is taken (the alert tables after the registry).
         builder.Services.AddHostedService<StoreMaintenance>();
         builder.Services.AddIngestAlerts();
+        builder.AddIngestReports();
         builder.Services.AddHostedService<IngestWorker>();
 
         // Cloud to gateway: desired configs and firmware offers out, the gateways' device-state events in.
@@ -38,5 +41,17 @@ public static class IngestApplication
         builder.Services.AddSingleton<IGatewayMessageHandler, GatewayEventsHandler>();
         builder.Services.AddHostedService<DownlinkDispatcher>();
         return builder;
+    }
+
+    /// <summary>
+    /// The report table and both report handlers, always: configuration may still be added after this call (the tests
+    /// do), so whether a bucket is set is decided per message; without one, gateways are told to try again later.
+    /// </summary>
+    private static void AddIngestReports(this HostApplicationBuilder builder)
+    {
+        builder.Services.AddEdgeReports();
+        builder.Services.AddHostedService<ReportMigration>();
+        builder.Services.AddSingleton<IGatewayMessageHandler, UploadRequestHandler>();
+        builder.Services.AddSingleton<IGatewayMessageHandler, ReportRecordHandler>();
     }
 }

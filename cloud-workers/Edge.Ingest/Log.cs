@@ -62,4 +62,19 @@ internal static partial class Log
 
     [LoggerMessage(7205, LogLevel.Warning, "Ignored event {EventId} ({Type}, {Serial}) from gateway {GatewayId}: {Reason}")]
     public static partial void EventIgnored(ILogger logger, string gatewayId, long eventId, string type, string serial, string reason);
+    // 715x ECG reports (7101-7104 are the webhooks')
+    [LoggerMessage(7150, LogLevel.Information, "Gateway {GatewayId}: upload URL for report {ReportId} of {Serial} issued, key {Key}, valid until {ExpiresAt:o}")]
+    public static partial void UploadUrlIssued(ILogger logger, string gatewayId, string serial, string reportId, string key, DateTimeOffset expiresAt);
+
+    [LoggerMessage(7151, LogLevel.Information, "Gateway {GatewayId}: report {ReportId} of {Serial} recorded at {Key} (already recorded before: {AlreadyRecorded})")]
+    public static partial void ReportRecorded(ILogger logger, string gatewayId, string serial, string reportId, string key, bool alreadyRecorded);
+
+    [LoggerMessage(7152, LogLevel.Warning, "Gateway {GatewayId}: report {ReportId} refused: {Reason}")]
+    public static partial void ReportRefused(ILogger logger, string gatewayId, string reportId, string reason);
+
+    [LoggerMessage(7153, LogLevel.Warning, "Gateway {GatewayId} sent a report, but reports are off (Reports:Bucket is not set); the report waits in the gateway's journal")]
+    public static partial void ReportsDisabled(ILogger logger, string gatewayId);
+
+    [LoggerMessage(7154, LogLevel.Warning, "Gateway {GatewayId}: could not check report {ReportId} in S3 ({Reason}); the gateway was told to try again later")]
+    public static partial void ReportStoreUnavailable(ILogger logger, string gatewayId, string reportId, string reason);
 }

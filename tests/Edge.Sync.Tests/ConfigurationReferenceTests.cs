@@ -4,10 +4,12 @@ using Edge.Agent.Broker;
 using Edge.Agent.Hosting;
 using Edge.Agent.Ingest;
 using Edge.Agent.Journal;
+using Edge.Agent.Reports;
 using Edge.Agent.Uplink;
 using Edge.Api.Auth;
 using Edge.Ingest.Broker;
 using Edge.Storage;
+using CloudReportOptions = Edge.Storage.Reports.ReportOptions;
 using Edge.Testing;
 
 namespace Edge.Sync.Tests;
@@ -31,6 +33,8 @@ public sealed class ConfigurationReferenceTests
             (StorageOptions.SectionName, typeof(StorageOptions)),
             (AuthOptions.SectionName, typeof(AuthOptions)),
             (Edge.Api.GatewayCa.GatewayCaOptions.SectionName, typeof(Edge.Api.GatewayCa.GatewayCaOptions)),
+            (ReportOptions.SectionName, typeof(ReportOptions)),
+            (CloudReportOptions.SectionName, typeof(CloudReportOptions)),
         })
         {
             foreach (var name in SettingNames(section, type))

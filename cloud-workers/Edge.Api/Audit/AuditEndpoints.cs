@@ -1,6 +1,7 @@
 using System.Globalization;
 using Edge.Api.Auth;
 using Edge.Api.Http;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Edge.Api.Audit;
 
@@ -19,7 +20,13 @@ public static class AuditEndpoints
     }
 
     private static async Task<IResult> ListAsync(
-        AuditTrail audit, string? targetType, string? targetId, string? actor, int? limit, string? cursor, CancellationToken cancellationToken)
+        AuditTrail audit,
+        [FromQuery(Name = "target_type")] string? targetType,
+        [FromQuery(Name = "target_id")] string? targetId,
+        string? actor,
+        int? limit,
+        string? cursor,
+        CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
         var take = PageRequest.Limit(limit, errors);

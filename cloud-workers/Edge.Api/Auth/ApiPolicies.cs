@@ -20,6 +20,8 @@ public static class ApiPolicies
     public const string AlertsRead = "alerts.read";
     public const string WebhooksManage = "webhooks.manage";
     public const string AuditRead = "audit.read";
+    public const string ReportsRead = "reports.read";
+    public const string ReportsWrite = "reports.write";
 
     /// <summary>The roles each policy admits; docs/api.md prints the same table.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> Roles = new Dictionary<string, string[]>
@@ -36,6 +38,8 @@ public static class ApiPolicies
         [AlertsRead] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],
         [WebhooksManage] = [ApiRoles.Admin],
         [AuditRead] = [ApiRoles.Admin, ApiRoles.Auditor],
+        [ReportsRead] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],
+        [ReportsWrite] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],
     };
 
     public static void Add(AuthorizationOptions options)

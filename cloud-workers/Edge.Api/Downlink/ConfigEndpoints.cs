@@ -20,8 +20,9 @@ public static class ConfigEndpoints
         app.MapPut("/v1/devices/{serial}/config", PushAsync).RequireAuthorization(ApiPolicies.ConfigWrite)
             .WithName("PushDeviceConfig")
             .WithSummary("Stores a new desired config version for the device and queues it for its gateway.")
-            .WithDescription("The body is the kind's `config` object (docs/payloads.md: CPAP/BiPAP, oxygen, ECG). Answers 202 with the queued version; follow it with GET.")
-            .Accepts<JsonElement>("application/json")
+            .WithDescription("The body (application/json) is the kind's `config` object (docs/payloads.md: CPAP/BiPAP, oxygen, ECG). Answers 202 with the queued version; follow it with GET.")
+            // No .Accepts<>(): a content-type constraint makes a wrong type match no endpoint, and the deny-all fallback
+            // policy would answer 403; the handler reads the body itself and names what is wrong.
             .Produces<ConfigVersion>(StatusCodes.Status202Accepted).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         app.MapGet("/v1/devices/{serial}/config", GetAsync).RequireAuthorization(ApiPolicies.ConfigRead)

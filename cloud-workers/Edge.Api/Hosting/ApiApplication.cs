@@ -6,9 +6,11 @@ using Edge.Api.GatewayCa;
 using Edge.Api.Http;
 using Edge.Api.Live;
 using Edge.Api.Registry;
+using Edge.Api.Reports;
 using Edge.Api.Telemetry;
 using Edge.Storage;
 using Edge.Storage.Alerts;
+using Edge.Storage.Reports;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace Edge.Api.Hosting;
@@ -33,6 +35,7 @@ public static class ApiApplication
         builder.Services.AddSystemd();
         builder.Services.AddEdgeStorage();
         builder.Services.AddEdgeAlerts();
+        builder.Services.AddEdgeReports();
         builder.Services.AddSingleton(sp => new RegistryStore(sp.GetRequiredService<StoreFactory>().Registry));
         builder.Services.AddSingleton(sp => new AuditTrail(sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddOptions<GatewayCaOptions>().BindConfiguration(GatewayCaOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -68,6 +71,7 @@ public static class ApiApplication
         app.MapAuditEndpoints();
         app.MapConfigEndpoints();
         app.MapFirmwareEndpoints();
+        app.MapReportEndpoints();
         return app;
     }
 

@@ -2,12 +2,13 @@ using Edge.Api.GatewayCa;
 using Edge.Storage;
 using Edge.Storage.Alerts;
 using Edge.Storage.Registry;
+using Edge.Storage.Reports;
 
 namespace Edge.Api.Hosting;
 
 /// <summary>
-/// Migrates the stores, the registry, the alert tables and the issued gateway certificates before the API serves
-/// (idempotent; replicas take turns under a lock). Taking the gateway CA here loads it, so a bad CA stops the start.
+/// Migrates the stores, the registry, the alert and report tables and the issued gateway certificates before the API
+/// serves (idempotent; replicas take turns under a lock). Taking the gateway CA here loads it, so a bad CA stops the start.
 /// </summary>
 internal sealed class ApiStartup(StoreFactory stores, GatewayCertificateAuthority gatewayCa, ILogger<ApiStartup> logger) : IHostedService
 {
@@ -15,6 +16,7 @@ internal sealed class ApiStartup(StoreFactory stores, GatewayCertificateAuthorit
     {
         await stores.MigrateAllAsync(cancellationToken);
         await AlertSchema.MigrateAsync(stores.Registry, logger, cancellationToken);
+        await ReportSchema.MigrateAsync(stores.Registry, logger, cancellationToken);
         await GatewayCertificateSchema.MigrateAsync(stores.Registry, logger, cancellationToken);
         if (gatewayCa.Enabled)
         {

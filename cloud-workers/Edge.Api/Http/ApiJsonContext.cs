@@ -5,6 +5,7 @@ using Edge.Api.Downlink;
 using Edge.Api.GatewayCa;
 using Edge.Api.Live;
 using Edge.Api.Registry;
+using Edge.Api.Reports;
 using Edge.Api.Telemetry;
 using Edge.Storage.Alerts;
 using Edge.Storage.Downlink;
@@ -44,4 +45,6 @@ namespace Edge.Api.Http;
 [JsonSerializable(typeof(ConfigVersionPage))]
 [JsonSerializable(typeof(CreateFirmwareJobRequest))]
 [JsonSerializable(typeof(FirmwareJob))]
+[JsonSerializable(typeof(ReportItem))]
+[JsonSerializable(typeof(Page<ReportItem>))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

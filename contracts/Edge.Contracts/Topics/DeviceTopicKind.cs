@@ -26,4 +26,7 @@ public enum DeviceTopicKind
 
     /// <summary><c>devices/{serial}/firmware/progress</c>, firmware update progress, device to agent.</summary>
     FirmwareProgress,
+
+    /// <summary><c>devices/{serial}/report/{reportId}/pdf/{part}/{parts}</c>, one part of a PDF too large for one publish.</summary>
+    ReportPdfPart,
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Edge.Contracts.Topics;
 
 /// <summary>Builds and recognises the local <c>devices/{serial}/…</c> MQTT topics.</summary>
@@ -17,6 +19,39 @@ public static class DeviceTopics
     {
         CheckSegment(reportId, nameof(reportId));
         return string.Concat(Build(serial, "/report/"), reportId, "/pdf");
+    }
+
+    /// <summary>Part <paramref name="part"/> (1-based) of <paramref name="parts"/> of a report's PDF.</summary>
+    public static string ReportPdfPart(string serial, string reportId, int part, int parts)
+    {
+        if (parts is < 1 or > MaxPdfParts || part < 1 || part > parts)
+        {
+            throw new ArgumentOutOfRangeException(nameof(part), $"part {part} of {parts}: need 1 <= part <= parts <= {MaxPdfParts}");
+        }
+
+        return string.Concat(ReportPdf(serial, reportId), "/", part.ToString(CultureInfo.InvariantCulture), "/", parts.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The most parts one PDF may be split into.</summary>
+    public const int MaxPdfParts = 9999;
+
+    /// <summary>
+    /// The part numbers of a <see cref="DeviceTopicKind.ReportPdfPart"/> topic (1-based part, parts in all); false for any
+    /// other topic. Numbers are plain decimals without sign or leading zeros, so one part has exactly one topic.
+    /// </summary>
+    public static bool TryParsePdfPart(string topic, out int part, out int parts)
+    {
+        part = 0;
+        parts = 0;
+        if (!TryParse(topic, out _, out var kind, out _) || kind != DeviceTopicKind.ReportPdfPart)
+        {
+            return false;
+        }
+
+        var span = topic.AsSpan();
+        var last = span.LastIndexOf('/');
+        var middle = span[..last].LastIndexOf('/');
+        return TryParsePartNumber(span[(middle + 1)..last], out part) && TryParsePartNumber(span[(last + 1)..], out parts);
     }
 
     public static string Status(string serial) => Build(serial, "/status");
@@ -77,11 +112,18 @@ public static class DeviceTopics
                 kind = DeviceTopicKind.FirmwareProgress;
                 break;
             default:
-                if (!TryParseReportPdf(tail, out pdfReportId))
+                if (TryParseReportPdf(tail, out pdfReportId))
+                {
+                    kind = DeviceTopicKind.ReportPdf;
+                }
+                else if (TryParseReportPdfPart(tail, out pdfReportId))
+                {
+                    kind = DeviceTopicKind.ReportPdfPart;
+                }
+                else
                 {
                     return false;
                 }
-                kind = DeviceTopicKind.ReportPdf;
                 break;
         }
 
@@ -123,6 +165,49 @@ public static class DeviceTopics
         }
         reportId = id.ToString();
         return true;
+    }
+
+    // report/{id}/pdf/{part}/{parts} with 1 <= part <= parts <= MaxPdfParts.
+    private static bool TryParseReportPdfPart(ReadOnlySpan<char> tail, out string? reportId)
+    {
+        reportId = null;
+        var last = tail.LastIndexOf('/');
+        if (last <= 0)
+        {
+            return false;
+        }
+
+        var middle = tail[..last].LastIndexOf('/');
+        if (middle <= 0
+            || !TryParsePartNumber(tail[(middle + 1)..last], out var part)
+            || !TryParsePartNumber(tail[(last + 1)..], out var parts)
+            || part > parts)
+        {
+            return false;
+        }
+
+        return TryParseReportPdf(tail[..middle], out reportId);
+    }
+
+    private static bool TryParsePartNumber(ReadOnlySpan<char> text, out int value)
+    {
+        value = 0;
+        if (text.IsEmpty || text.Length > 4 || text[0] == '0')
+        {
+            return false;
+        }
+
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+
+            value = (value * 10) + (c - '0');
+        }
+
+        return value is >= 1 and <= MaxPdfParts;
     }
 
     private static string Build(string serial, string suffix)

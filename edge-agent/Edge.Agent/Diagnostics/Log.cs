@@ -108,4 +108,25 @@ internal static partial class Log
 
     [LoggerMessage(6208, LogLevel.Information, "{Serial} answered about {What}, which is no longer current; ignored")]
     public static partial void StaleDeviceReply(ILogger logger, string serial, string what);
+    // 61xx ECG reports
+    [LoggerMessage(6101, LogLevel.Information, "Uploading report {ReportId} of {Serial} ({SizeBytes} bytes) to {Key}")]
+    public static partial void ReportUploading(ILogger logger, string reportId, string serial, long sizeBytes, string key);
+
+    [LoggerMessage(6102, LogLevel.Information, "Report {ReportId} is in S3 at {Key} with a matching checksum")]
+    public static partial void ReportUploaded(ILogger logger, string reportId, string key);
+
+    [LoggerMessage(6103, LogLevel.Information, "Report {ReportId} of {Serial} recorded in the cloud ({Key}); removed from the journal")]
+    public static partial void ReportRecorded(ILogger logger, string reportId, string serial, string key);
+
+    [LoggerMessage(6104, LogLevel.Warning, "Upload attempt {Attempt} of a report PDF next, from the first byte, in {DelaySeconds:0.0} s: {Reason}")]
+    public static partial void ReportUploadRetry(ILogger logger, int attempt, string reason, double delaySeconds);
+
+    [LoggerMessage(6105, LogLevel.Warning, "Sending reports failed ({Reason}); trying again in {DelaySeconds:0.0} s, the reports stay in the journal")]
+    public static partial void ReportSendFailed(ILogger logger, string reason, double delaySeconds);
+
+    [LoggerMessage(6106, LogLevel.Error, "The cloud refused report {ReportId} of {Serial} for good ({Reason}); kept as a dead letter and removed from the journal")]
+    public static partial void ReportRejected(ILogger logger, string reportId, string serial, string reason);
+
+    [LoggerMessage(6107, LogLevel.Warning, "Ignored an invalid answer on uploads/response: {Reason}")]
+    public static partial void ReportResponseInvalid(ILogger logger, string reason);
 }

@@ -5,6 +5,7 @@ using Edge.Agent.Credentials;
 using Edge.Agent.Downlink;
 using Edge.Agent.Ingest;
 using Edge.Agent.Journal;
+using Edge.Agent.Reports;
 using Edge.Agent.Uplink;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -45,6 +46,7 @@ public static class AgentApplication
         builder.AddJournal();
         builder.AddDeviceBroker();
         builder.AddUplink();
+        builder.AddReports();
         builder.AddAdminSocket();
 
         var app = builder.Build();
@@ -128,6 +130,19 @@ public static class AgentApplication
         builder.Services.AddSingleton<IDownlinkHandler, EventsAckDownlink>();
         builder.Services.AddSingleton<IUplinkWorker, EventSender>();
         builder.Services.AddHostedService<UplinkHost>();
+    }
+
+    // Reports are always journaled; the uploader runs with the uplink (it is an uplink worker and downlink handler).
+    private static void AddReports(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ReportOptions>().BindConfiguration(ReportOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => o.MaxPdfPublishBytes <= o.MaxPdfBytes, "Agent:Reports:MaxPdfPublishBytes must not exceed Agent:Reports:MaxPdfBytes.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<ReportSignal>();
+        builder.Services.AddSingleton<ReportIngest>();
+        builder.Services.AddSingleton<ReportUploader>();
+        builder.Services.AddSingleton<IUplinkWorker>(sp => sp.GetRequiredService<ReportUploader>());
+        builder.Services.AddSingleton<IDownlinkHandler>(sp => sp.GetRequiredService<ReportUploader>());
     }
 
     private static void AddAdminSocket(this WebApplicationBuilder builder)

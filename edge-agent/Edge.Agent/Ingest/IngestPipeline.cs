@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using Edge.Agent.Broker;
 using Edge.Agent.Journal;
+using Edge.Agent.Reports;
 using Edge.Contracts.Devices;
 using Edge.Contracts.Topics;
 using Edge.Contracts.Validation;
@@ -23,6 +24,7 @@ public sealed class IngestPipeline(
     Downlink.DeviceReplies replies,
     LaneClassifier lanes,
     IngestMetrics counters,
+    ReportIngest reports,
     IOptions<BrokerOptions> brokerOptions,
     TimeProvider time,
     ILogger<IngestPipeline> logger)
@@ -46,7 +48,7 @@ public sealed class IngestPipeline(
             return;
         }
 
-        if (!DeviceTopics.TryParse(topic, out var topicSerial, out var kind, out _))
+        if (!DeviceTopics.TryParse(topic, out var topicSerial, out var kind, out var reportId))
         {
             Refuse(args, MqttPubAckReasonCode.TopicNameInvalid, $"'{topic}' is not a device topic (devices/{{serial}}/telemetry, …/status, …)", deadLetter: true);
             return;
@@ -62,6 +64,12 @@ public sealed class IngestPipeline(
         {
             case DeviceTopicKind.Telemetry:
                 await IngestTelemetryAsync(args, serial).ConfigureAwait(false);
+                break;
+            case DeviceTopicKind.Report:
+                await IngestReportAsync(args, reports.IngestReportAsync(serial, Payload(args))).ConfigureAwait(false);
+                break;
+            case DeviceTopicKind.ReportPdf or DeviceTopicKind.ReportPdfPart:
+                await IngestReportAsync(args, reports.IngestPdfAsync(serial, topic, kind, reportId!, Payload(args))).ConfigureAwait(false);
                 break;
             case DeviceTopicKind.Status:
                 // Online/offline presence (including the last will); the broker's connection events are the source of truth.
@@ -147,6 +155,41 @@ public sealed class IngestPipeline(
                 Refuse(args, MqttPubAckReasonCode.QuotaExceeded, "the gateway journal is full of urgent readings; back off and retry", deadLetter: false);
                 break;
         }
+    }
+
+    // Reports are journaled (JSON and PDF parts, never shed) before the PUBACK, like readings.
+    private async Task IngestReportAsync(InterceptingPublishEventArgs args, Task<ReportRefusal?> ingest)
+    {
+        var started = Stopwatch.GetTimestamp();
+        ReportRefusal? refusal;
+        try
+        {
+            refusal = await ingest.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            Log.AppendFailed(logger, args.ApplicationMessage.Topic, ex);
+            Refuse(args, MqttPubAckReasonCode.ImplementationSpecificError, "the gateway could not store the report; retry later", deadLetter: false);
+            return;
+        }
+
+        if (refusal is null)
+        {
+            counters.RecordAccepted(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return;
+        }
+
+        Refuse(args, refusal.Code, refusal.Reason, refusal.DeadLetter);
+    }
+
+    private static ReadOnlyMemory<byte> Payload(InterceptingPublishEventArgs args)
+    {
+        var sequence = args.ApplicationMessage.Payload;
+        return sequence.IsSingleSegment ? sequence.First : sequence.ToArray();
     }
 
     private void Refuse(InterceptingPublishEventArgs args, MqttPubAckReasonCode code, string reason, bool deadLetter)

@@ -15,7 +15,7 @@ namespace Edge.Agent.Journal;
 /// Each group is stored as one segment document per lane (an array of entries keyed by its first sequence),
 /// because a LiteDB document costs ~50 µs to insert and the per-reading cost, not the disk, limits throughput.
 /// </summary>
-public sealed class ReadingJournal : IAsyncDisposable
+public sealed partial class ReadingJournal : IAsyncDisposable
 {
     // Per-entry bytes counted against the quota on top of the payload: identity, times, BSON framing, index node.
     internal const int EntryOverheadBytes = 96;
@@ -66,6 +66,7 @@ public sealed class ReadingJournal : IAsyncDisposable
         _lanes = [db.GetCollection(LaneCollections[0], BsonAutoId.Int64), db.GetCollection(LaneCollections[1], BsonAutoId.Int64)];
         _meta = db.GetCollection("meta");
         _deadLetters = db.GetCollection("dead_letters", BsonAutoId.Int64);
+        _reports = db.GetCollection(ReportsCollection);
         _state = LoadOrCreateMeta(gatewayId);
         Epoch = _state.Epoch;
         LoadDuplicateWindow(options.DuplicateWindow);
@@ -385,6 +386,9 @@ public sealed class ReadingJournal : IAsyncDisposable
                     case StateOp state:
                         state.Result = state.Change(_db);
                         break;
+                    case ReportOp report:
+                        report.Result = ApplyReport(report);
+                        break;
                 }
             }
 
@@ -429,7 +433,7 @@ public sealed class ReadingJournal : IAsyncDisposable
         {
             // Shed only when shedding can make room: urgent data is never shed, so if urgent alone
             // (plus this entry) is over quota, refuse and keep every routine reading we have.
-            if (_state.Bytes[(int)Lane.Urgent] + size > _options.QuotaBytes)
+            if (_state.Bytes[(int)Lane.Urgent] + _state.ReportBytes + size > _options.QuotaBytes)
             {
                 return new AppendResult(AppendOutcome.QuotaExceeded, 0);
             }
@@ -808,7 +812,12 @@ public sealed class ReadingJournal : IAsyncDisposable
 
         public long DeadLetterLastId { get; set; }
 
-        public long UsedBytes => Bytes[0] + Bytes[1];
+        /// <summary>Report JSON and PDF bytes (with per-item overhead): counted against the quota, never shed.</summary>
+        public long ReportBytes { get; set; }
+
+        public long ReportCount { get; set; }
+
+        public long UsedBytes => Bytes[0] + Bytes[1] + ReportBytes;
 
         public State Clone() => new()
         {
@@ -819,6 +828,8 @@ public sealed class ReadingJournal : IAsyncDisposable
             Shed = new Dictionary<string, long>(Shed, StringComparer.Ordinal),
             DeadLetterCount = DeadLetterCount,
             DeadLetterLastId = DeadLetterLastId,
+            ReportBytes = ReportBytes,
+            ReportCount = ReportCount,
         };
 
         public BsonDocument ToDocument(string id, string gatewayId)
@@ -842,6 +853,8 @@ public sealed class ReadingJournal : IAsyncDisposable
                 ["shed"] = shed,
                 ["dlc"] = DeadLetterCount,
                 ["dlid"] = DeadLetterLastId,
+                ["pb"] = ReportBytes,
+                ["pc"] = ReportCount,
             };
         }
 
@@ -855,6 +868,10 @@ public sealed class ReadingJournal : IAsyncDisposable
                 Counts = [doc["uc"].AsInt64, doc["rc"].AsInt64],
                 DeadLetterCount = doc["dlc"].AsInt64,
                 DeadLetterLastId = doc["dlid"].AsInt64,
+
+                // Journals written before reports existed have no report counters.
+                ReportBytes = doc.TryGetValue("pb", out var reportBytes) ? reportBytes.AsInt64 : 0,
+                ReportCount = doc.TryGetValue("pc", out var reportCount) ? reportCount.AsInt64 : 0,
             };
             foreach (var (reason, count) in doc["shed"].AsDocument)
             {
@@ -872,7 +889,9 @@ public sealed class ReadingJournal : IAsyncDisposable
             [Counts[0], Counts[1]],
             [Bytes[0], Bytes[1]],
             new Dictionary<string, long>(Shed, StringComparer.Ordinal),
-            DeadLetterCount);
+            DeadLetterCount,
+            ReportCount,
+            ReportBytes);
     }
 }
 
@@ -885,4 +904,6 @@ public sealed record JournalSnapshot(
     long[] EntriesPerLane,
     long[] BytesPerLane,
     IReadOnlyDictionary<string, long> ShedByReason,
-    long DeadLetters);
+    long DeadLetters,
+    long Reports = 0,
+    long ReportBytes = 0);

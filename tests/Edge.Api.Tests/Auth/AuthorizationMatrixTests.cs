@@ -61,6 +61,8 @@ public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(se
         ("POST", "/v1/firmware/jobs", "/v1/firmware/jobs",
             new { kind = "oxygen", version = "1.0.1", url = "https://fw.example/oxy.bin", sha256 = new string('a', 64), serials = new[] { "OXY-1000-0001" } }, [Admin_, Tech]),
         ("GET", "/v1/firmware/jobs/{id:guid}", $"/v1/firmware/jobs/{Guid.Empty}", null, [Admin_, Tech, Aud]),
+        ("GET", "/v1/devices/{serial}/reports", "/v1/devices/OXY-1000-0001/reports", null, [Admin_, Tech, Clin]),
+        ("POST", "/v1/devices/{serial}/reports", "/v1/devices/OXY-1000-0001/reports", new { }, [Admin_, Tech, Clin]),
         ("POST", "/v1/devices/{serial}/retire", "/v1/devices/ECG-1000-0002/retire", null, [Admin_, Tech]),
         ("POST", "/v1/gateways/{id}/retire", "/v1/gateways/gw-2/retire", null, [Admin_, Tech]),
     ];

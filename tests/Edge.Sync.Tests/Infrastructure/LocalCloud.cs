@@ -38,7 +38,7 @@ internal sealed class LocalCloud : IAsyncDisposable
     }
 
     /// <summary>Starts one ingest worker process-equivalent (its own host, its own MQTT client ids).</summary>
-    public async Task<IHost> StartWorkerAsync(string clientId, int connections = 2)
+    public async Task<IHost> StartWorkerAsync(string clientId, int connections = 2, IEnumerable<KeyValuePair<string, string?>>? settings = null)
     {
         var (certificate, key) = Broker.Ca.IssueClient(MosquittoServer.WorkerIdentity);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
@@ -56,8 +56,9 @@ internal sealed class LocalCloud : IAsyncDisposable
             ["Stores:Oxygen"] = ConnectionString,
             ["Stores:Ecg"] = ConnectionString,
             // Configuration, not SetMinimumLevel: the test output's appsettings.json would override the latter.
-            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("EDGE_TEST_WORKER_LOG") ?? "Warning",
         });
+        builder.Configuration.AddInMemoryCollection(settings ?? []);
         var host = builder.Build();
         await host.StartAsync();
         _workers.Add(host);

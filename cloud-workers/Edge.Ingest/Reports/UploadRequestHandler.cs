@@ -1,0 +1,64 @@
+using Edge.Contracts.Reports;
+using Edge.Contracts.Uplink;
+using Edge.Ingest.Broker;
+using Edge.Storage.Reports;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Edge.Ingest.Reports;
+
+/// <summary>
+/// Answers a gateway's request for a presigned PUT URL (<c>uploads/request</c>) on <c>uploads/response</c>. Gateways
+/// hold no S3 credentials: this worker signs one URL for one key, which the cloud derives from the report id and the
+/// date the gateway received it. A report already recorded with the same content is answered "recorded", so a gateway
+/// that lost the confirmation does not upload it again.
+/// </summary>
+internal sealed class UploadRequestHandler(
+    ReportObjects objects,
+    ReportStore reports,
+    IOptions<ReportOptions> options,
+    ILogger<UploadRequestHandler> logger) : IGatewayMessageHandler
+{
+    public UplinkTopicKind Kind => UplinkTopicKind.UploadRequest;
+
+    public async Task HandleAsync(string gatewayId, ReadOnlyMemory<byte> payload, ICloudPublisher publisher, CancellationToken cancellationToken)
+    {
+        var validated = ReportUplink.ReadUploadRequest(payload.Span, options.Value.MaxPdfBytes);
+        var request = validated.Value;
+        if (await ReportAnswers.RefuseWhenDisabledAsync(options.Value, publisher, gatewayId, request, logger, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        if (!validated.IsValid)
+        {
+            Log.ReportRefused(logger, gatewayId, request?.ReportId ?? "?", validated.ErrorSummary());
+            await ReportAnswers.RejectAsync(publisher, gatewayId, request, validated.ErrorSummary(), retry: false, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var existing = await reports.FindAsync(request!.ReportId, cancellationToken).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            if (existing.Serial == request.Serial && existing.Sha256 == request.Sha256)
+            {
+                await ReportAnswers.SendAsync(publisher, gatewayId,
+                    new ReportUploadResponse(ReportUploadResponse.TypeRecorded, request.Serial, request.ReportId, null, existing.Key, null, null, false),
+                    cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            var reason = $"reportId: '{request.ReportId}' is already recorded for {existing.Serial} with other content";
+            Log.ReportRefused(logger, gatewayId, request.ReportId, reason);
+            await ReportAnswers.RejectAsync(publisher, gatewayId, request, reason, retry: false, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var key = ReportObjects.KeyFor(request.ReceivedAt, request.ReportId);
+        var (url, expiresAt) = await objects.PresignUploadAsync(key).ConfigureAwait(false);
+        await ReportAnswers.SendAsync(publisher, gatewayId,
+            new ReportUploadResponse(ReportUploadResponse.TypeUpload, request.Serial, request.ReportId, url, key, expiresAt, null, false),
+            cancellationToken).ConfigureAwait(false);
+        Log.UploadUrlIssued(logger, gatewayId, request.Serial, request.ReportId, key, expiresAt);
+    }
+}

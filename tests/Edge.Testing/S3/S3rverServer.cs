@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Edge.Testing.S3;
+
+/// <summary>
+/// A real S3-compatible server (s3rver from the npm registry, installed by <c>npm ci --prefix tools/s3rver</c>) on a
+/// free loopback port with its data in a temporary directory and one bucket. Stop/start keeps the port and the objects,
+/// which is how tests simulate an S3 outage. It checks request signatures with its fixed development keys.
+/// </summary>
+public sealed class S3rverServer : IAsyncDisposable
+{
+    /// <summary>s3rver's built-in development credentials.</summary>
+    public const string AccessKeyId = "S3RVER";
+    public const string SecretAccessKey = "S3RVER";
+
+    private readonly string _directory;
+    private readonly StringBuilder _log = new();
+    private Process? _process;
+
+    private S3rverServer(string directory, int port, string bucket)
+    {
+        _directory = directory;
+        Port = port;
+        Bucket = bucket;
+    }
+
+    public int Port { get; }
+
+    public string Bucket { get; }
+
+    public string ServiceUrl => $"http://127.0.0.1:{Port}";
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    /// <summary>Settings for <c>Reports</c> (ingest worker and API) pointing at this server, as --key=value arguments.</summary>
+    public string[] ReportSettings =>
+    [
+        $"--Reports:Bucket={Bucket}",
+        $"--Reports:ServiceUrl={ServiceUrl}",
+        "--Reports:ForcePathStyle=true",
+        $"--Reports:AccessKeyId={AccessKeyId}",
+        $"--Reports:SecretAccessKey={SecretAccessKey}",
+    ];
+
+    /// <summary>The same settings as configuration keys.</summary>
+    public IEnumerable<KeyValuePair<string, string?>> ReportConfiguration =>
+        ReportSettings.Select(s => s[2..].Split('=', 2)).Select(p => new KeyValuePair<string, string?>(p[0], p[1]));
+
+    public static async Task<S3rverServer> StartNewAsync(string bucket = "ecg-reports")
+    {
+        var directory = Directory.CreateTempSubdirectory("edge-s3rver-").FullName;
+        var server = new S3rverServer(directory, FreePort.Next(), bucket);
+        await server.StartAsync();
+        return server;
+    }
+
+    public async Task StartAsync()
+    {
+        var script = RepositoryPaths.File("tools", "s3rver", "node_modules", "s3rver", "bin", "s3rver.js");
+        if (!File.Exists(script))
+        {
+            throw new InvalidOperationException($"s3rver is not installed ({script}): run 'npm ci --prefix tools/s3rver' (./test.sh does) after 'apt-get install nodejs npm'.");
+        }
+
+        var info = new ProcessStartInfo("node", [script, "-d", _directory, "-a", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "--no-vhost-buckets", "--configure-bucket", Bucket])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        _process = Process.Start(info)!;
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!CanConnect())
+        {
+            if (_process.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"s3rver did not start on port {Port}:\n{Log}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Stops the server (an S3 outage); the port and the objects stay for <see cref="StartAsync"/>.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is null || _process.HasExited)
+        {
+            return;
+        }
+
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        _process.Dispose();
+        _process = null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.AppendLine(line);
+        }
+    }
+
+    private bool CanConnect()
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(System.Net.IPAddress.Loopback, Port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
