@@ -23,7 +23,8 @@ devices="${EDGE_LOCAL_DEVICES:-6}"
 rate="${EDGE_LOCAL_RATE:-2}"
 mkdir -p "$root"
 
-ensure_debian_packages mosquitto postgresql-15 openssl curl jq nodejs npm
+ensure_debian_packages mosquitto postgresql-15 openssl curl jq
+ensure_npm
 stop_packaged_service mosquitto
 npm ci --prefix tools/s3rver --no-audit --no-fund --silent
 

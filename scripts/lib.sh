@@ -33,3 +33,9 @@ require_dotnet() {
     exit 1
   fi
 }
+
+# Node.js and npm (for s3rver): Debian's packages, unless an npm is already there. NodeSource's nodejs bundles npm and
+# conflicts with Debian's npm package, so installing "npm" next to it fails.
+ensure_npm() {
+  command -v npm >/dev/null 2>&1 || ensure_debian_packages nodejs npm
+}

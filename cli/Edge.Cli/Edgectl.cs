@@ -3,8 +3,10 @@ using Edge.Cli.Admin;
 using Edge.Cli.Agent;
 using Edge.Cli.Cloud;
 using Edge.Cli.Completion;
+using Edge.Cli.Configs;
 using Edge.Cli.DeadLetters;
 using Edge.Cli.Devices;
+using Edge.Cli.Firmware;
 using Edge.Cli.Gateways;
 using Edge.Cli.Login;
 using Edge.Cli.Simulate;
@@ -31,6 +33,8 @@ internal static class Edgectl
             GatewayCommand.Create(api, socket),
             DevicesCommand.Create(api, socket),
             TelemetryCommand.Create(api),
+            ConfigCommand.Create(api, socket),
+            FirmwareCommand.Create(api),
             AgentCommand.Create(socket),
             DeadLettersCommand.Create(socket),
             SimulateCommand.Create(socket),

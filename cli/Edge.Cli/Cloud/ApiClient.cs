@@ -39,6 +39,15 @@ internal sealed class ApiClient : IDisposable
         return await SendAsync(request, type, action, cancellationToken);
     }
 
+    /// <summary>PUT of a JSON document the caller already has as bytes (a config file, sent as written).</summary>
+    public async Task<T> PutJsonAsync<T>(string path, byte[] json, JsonTypeInfo<T> type, string action, CancellationToken cancellationToken)
+    {
+        var content = new ByteArrayContent(json);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Put, path) { Content = content };
+        return await SendAsync(request, type, action, cancellationToken);
+    }
+
     public async Task<T> PostAsync<T>(string path, JsonTypeInfo<T> type, string action, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };

@@ -4,6 +4,7 @@ using Edge.Api.Auth;
 using Edge.Api.Http;
 using Edge.Api.Registry;
 using Edge.Contracts.Devices;
+using Edge.Contracts.Downlink;
 using Edge.Contracts.Validation;
 using Edge.Storage.Downlink;
 
@@ -142,11 +143,11 @@ public static class ConfigEndpoints
             return null;
         }
 
-        var message = DownlinkOutbox.ConfigMessage(serial.Value, 1, configJson);
+        var message = ConfigMessages.Build(serial.Value, 1, configJson);
         var validated = PayloadValidator.ValidateConfig(message, serial);
         foreach (var error in validated.Errors ?? [])
         {
-            errors.Add(error.Field.StartsWith("config.", StringComparison.Ordinal) ? error.Field["config.".Length..] : error.Field, error.Reason);
+            errors.Add(ConfigMessages.ConfigField(error.Field), error.Reason);
         }
 
         return configJson;

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Edge.Contracts.Downlink;
 using Npgsql;
@@ -97,19 +96,5 @@ public sealed class DownlinkOutbox(NpgsqlDataSource registry, TimeProvider time)
     }
 
     /// <summary>The device's config message (docs/payloads.md): serial, version, config — exactly what the device receives.</summary>
-    public static byte[] ConfigMessage(string serial, int version, string configJson)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("serial", serial);
-            writer.WriteNumber("version", version);
-            writer.WritePropertyName("config");
-            writer.WriteRawValue(configJson);
-            writer.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+    public static byte[] ConfigMessage(string serial, int version, string configJson) => ConfigMessages.Build(serial, version, configJson);
 }

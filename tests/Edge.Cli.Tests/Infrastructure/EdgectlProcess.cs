@@ -104,3 +104,6 @@ internal sealed class EdgectlProcess
         return Process.Start(info)!;
     }
 }
+
+/// <summary>What an edgectl run printed and how it exited.</summary>
+internal sealed record CliResult(int ExitCode, string Output, string Error);

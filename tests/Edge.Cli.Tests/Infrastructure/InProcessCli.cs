@@ -12,5 +12,3 @@ internal static class InProcessCli
         return new CliResult(exitCode, output.ToString(), error.ToString());
     }
 }
-
-internal sealed record CliResult(int ExitCode, string Output, string Error);
