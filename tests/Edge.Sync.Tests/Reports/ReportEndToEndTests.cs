@@ -149,7 +149,7 @@ public sealed class ReportEndToEndTests(PostgresServer postgres)
         Assert.Equal(pdf, await env.DownloadAsync(item));
         Assert.Equal("upload", item.GetProperty("source").GetString());
         Assert.Equal(1, await env.RecordCountAsync("rpt_direct"));
-        var audit = await env.Admin.GetFromJsonAsync<JsonElement>("/v1/audit?targetType=report&targetId=rpt_direct");
+        var audit = await env.Admin.GetFromJsonAsync<JsonElement>("/v1/audit?target_type=report&target_id=rpt_direct");
         Assert.Equal("report.upload", Assert.Single(audit.GetProperty("items").EnumerateArray()).GetProperty("action").GetString());
 
         // Another PDF under the same id would overwrite the first: refused.
