@@ -4,7 +4,7 @@ using Edge.Contracts.Validation;
 
 namespace Edge.Contracts.Tests;
 
-/// <summary>The seven v1 payload kinds, each with one schema file.</summary>
+/// <summary>The v1 payload kinds, each with one schema file: the seven seed shapes and the config/firmware replies.</summary>
 public enum PayloadKind
 {
     CpapTelemetry,
@@ -14,6 +14,9 @@ public enum PayloadKind
     OxygenConfig,
     EcgConfig,
     EcgReport,
+    ConfigAck,
+    FirmwareOffer,
+    FirmwareProgress,
 }
 
 /// <summary>One file under Samples/: its payload kind, and for an invalid one the field the validator must blame.</summary>
@@ -113,6 +116,18 @@ public static class SampleCatalog
         Invalid("ecg-report-alert-too-long.json", PayloadKind.EcgReport, "report.summary.alerts[0]"),
         Invalid("ecg-report-alert-null.json", PayloadKind.EcgReport, "report.summary.alerts[1]"),
         Invalid("ecg-report-serial-of-cpap-device.json", PayloadKind.EcgReport, "serial"),
+
+        Valid("config-ack-applied.json", PayloadKind.ConfigAck),
+        Valid("config-ack-rejected.json", PayloadKind.ConfigAck),
+        Valid("firmware-offer.json", PayloadKind.FirmwareOffer),
+        Valid("firmware-progress-downloading.json", PayloadKind.FirmwareProgress),
+        Valid("firmware-progress-failed.json", PayloadKind.FirmwareProgress),
+        Invalid("config-ack-version-zero.json", PayloadKind.ConfigAck, "version"),
+        Invalid("config-ack-status-unknown.json", PayloadKind.ConfigAck, "status"),
+        Invalid("firmware-offer-url-http.json", PayloadKind.FirmwareOffer, "url"),
+        Invalid("firmware-offer-sha256-upper-case.json", PayloadKind.FirmwareOffer, "sha256"),
+        Invalid("firmware-progress-percent-over-100.json", PayloadKind.FirmwareProgress, "percent"),
+        Invalid("firmware-progress-status-unknown.json", PayloadKind.FirmwareProgress, "status"),
     ];
 
     public static Sample Get(string file) => All.Single(s => s.File == file);
@@ -126,6 +141,9 @@ public static class SampleCatalog
         PayloadKind.OxygenConfig => "oxygen-config.schema.json",
         PayloadKind.EcgConfig => "ecg-config.schema.json",
         PayloadKind.EcgReport => "ecg-report.schema.json",
+        PayloadKind.ConfigAck => "config-ack.schema.json",
+        PayloadKind.FirmwareOffer => "firmware-offer.schema.json",
+        PayloadKind.FirmwareProgress => "firmware-progress.schema.json",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -158,6 +176,16 @@ public static class SampleCatalog
     public static (bool IsValid, IReadOnlyList<FieldError> Errors, string Summary) Validate(PayloadKind kind, string json)
     {
         var bytes = Encoding.UTF8.GetBytes(json);
+        switch (kind)
+        {
+            case PayloadKind.ConfigAck:
+                return Reply(global::Edge.Contracts.Downlink.DeviceReplyReader.TryReadConfigAck(bytes, out _, out var ackError), ackError);
+            case PayloadKind.FirmwareOffer:
+                return Reply(global::Edge.Contracts.Downlink.DeviceReplyReader.TryReadFirmwareOffer(bytes, out _, out var offerError), offerError);
+            case PayloadKind.FirmwareProgress:
+                return Reply(global::Edge.Contracts.Downlink.DeviceReplyReader.TryReadFirmwareProgress(bytes, out _, out var progressError), progressError);
+        }
+
         var serial = TopicSerial(kind, json);
         switch (kind)
         {
@@ -171,6 +199,19 @@ public static class SampleCatalog
                 var report = PayloadValidator.ValidateReport(bytes, serial);
                 return (report.IsValid, report.Errors, report.ErrorSummary());
         }
+    }
+
+    // DeviceReplyReader answers with one "field: reason" line; split it the way the payload validator reports.
+    private static (bool, IReadOnlyList<FieldError>, string) Reply(bool ok, string error)
+    {
+        if (ok)
+        {
+            return (true, [], "");
+        }
+
+        var colon = error.IndexOf(": ", StringComparison.Ordinal);
+        var field = colon > 0 ? new FieldError(error[..colon], error[(colon + 2)..]) : new FieldError(FieldError.Document, error);
+        return (false, [field], error);
     }
 
     private static bool SameStore(DeviceKind a, DeviceKind b) =>
