@@ -35,4 +35,11 @@ public sealed class WebhookOptions
     /// <summary>Deliveries one worker process sends at once (and claims per look at the queue). Default 8.</summary>
     [Range(1, 256, ErrorMessage = "Alerts:Webhooks:MaxConcurrency must be between 1 and 256.")]
     public int MaxConcurrency { get; set; } = 8;
+
+    /// <summary>
+    /// Allow receivers on loopback and private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7), e.g. the
+    /// hospital's own alerting system. Default false: only public addresses, so a subscription cannot make the workers
+    /// call internal services. Link-local addresses (cloud metadata), multicast and unspecified are refused either way.
+    /// </summary>
+    public bool AllowPrivateAddresses { get; set; }
 }

@@ -34,12 +34,18 @@ public static class WebhookServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         return services.AddHttpClient(WebhookDispatcher.HttpClientName)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(sp =>
             {
-                AllowAutoRedirect = false,
-                // Receivers move (DNS changes); pooled connections are renewed so a move is noticed.
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                ConnectTimeout = TimeSpan.FromSeconds(10),
+                var allowPrivate = sp.GetService<Microsoft.Extensions.Options.IOptions<WebhookOptions>>()?.Value.AllowPrivateAddresses ?? false;
+                return new SocketsHttpHandler
+                {
+                    AllowAutoRedirect = false,
+                    // Every connection goes through the address check (no SSRF into the cloud's own network).
+                    ConnectCallback = (context, cancellationToken) => WebhookTargets.ConnectAsync(context, allowPrivate, cancellationToken),
+                    // Receivers move (DNS changes); pooled connections are renewed so a move is noticed.
+                    PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                    ConnectTimeout = TimeSpan.FromSeconds(10),
+                };
             })
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers();

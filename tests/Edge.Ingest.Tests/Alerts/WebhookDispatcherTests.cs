@@ -35,6 +35,8 @@ public sealed class WebhookDispatcherTests(PostgresServer postgres) : IAsyncLife
         await AlertSchema.MigrateAsync(_dataSource, NullLogger.Instance, CancellationToken.None);
         var services = new ServiceCollection();
         services.AddLogging();
+        // The test receivers listen on loopback, which the default refuses (see the SSRF test below).
+        services.Configure<WebhookOptions>(o => o.AllowPrivateAddresses = true);
         services.AddWebhookHttpClient();
         _services = services.BuildServiceProvider();
     }
@@ -190,6 +192,45 @@ public sealed class WebhookDispatcherTests(PostgresServer postgres) : IAsyncLife
         Assert.Equal(120, receiver.Received.Select(r => r.DeliveryId).Distinct().Count());
         Assert.Equal(1, await ScalarAsync<int>("SELECT max(attempts) FROM webhook_deliveries"));
     }
+
+    [Fact]
+    public async Task By_default_a_receiver_on_a_private_or_loopback_address_is_refused_and_the_reason_recorded()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await SubscribeAsync(receiver.Url());
+        await RaiseAsync(1);
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddWebhookHttpClient();
+        await using var defaults = services.BuildServiceProvider();
+        var dispatcher = new WebhookDispatcher(
+            new WebhookDeliveries(_dataSource), defaults.GetRequiredService<IHttpClientFactory>(), Options.Create(new WebhookOptions()), _clock,
+            NullLogger<WebhookDispatcher>.Instance);
+
+        await dispatcher.DispatchDueAsync(CancellationToken.None);
+
+        Assert.Empty(receiver.Received);
+        Assert.Contains("only public addresses are allowed unless Alerts:Webhooks:AllowPrivateAddresses is true", await DeliveryAsync("last_error"));
+    }
+
+    [Theory]
+    [InlineData("8.8.8.8", false, true)]
+    [InlineData("2001:4860:4860::8888", false, true)]
+    [InlineData("127.0.0.1", false, false)]
+    [InlineData("10.1.2.3", false, false)]
+    [InlineData("172.20.0.5", false, false)]
+    [InlineData("192.168.1.10", false, false)]
+    [InlineData("100.64.0.1", false, false)]
+    [InlineData("fd00::1", false, false)]
+    [InlineData("::ffff:10.0.0.1", false, false)]
+    [InlineData("10.1.2.3", true, true)]
+    [InlineData("127.0.0.1", true, true)]
+    [InlineData("169.254.169.254", true, false)]
+    [InlineData("fe80::1", true, false)]
+    [InlineData("0.0.0.0", true, false)]
+    [InlineData("224.0.0.1", true, false)]
+    public void Address_rules(string address, bool allowPrivate, bool allowed) =>
+        Assert.Equal(allowed, WebhookTargets.IsAllowed(System.Net.IPAddress.Parse(address), allowPrivate));
 
     private WebhookDispatcher Dispatcher(WebhookOptions? options = null, TimeProvider? time = null, NpgsqlDataSource? dataSource = null) =>
         new(new WebhookDeliveries(dataSource ?? _dataSource), _services.GetRequiredService<IHttpClientFactory>(), Options.Create(options ?? new WebhookOptions()),

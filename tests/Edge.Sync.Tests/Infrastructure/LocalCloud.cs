@@ -55,6 +55,8 @@ internal sealed class LocalCloud : IAsyncDisposable
             ["Stores:Cpap"] = ConnectionString,
             ["Stores:Oxygen"] = ConnectionString,
             ["Stores:Ecg"] = ConnectionString,
+            // The tests' webhook receivers listen on loopback, which the default refuses (no SSRF into private networks).
+            ["Alerts:Webhooks:AllowPrivateAddresses"] = "true",
             // Configuration, not SetMinimumLevel: the test output's appsettings.json would override the latter.
             ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("EDGE_TEST_WORKER_LOG") ?? "Warning",
         });
