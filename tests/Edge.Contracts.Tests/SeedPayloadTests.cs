@@ -101,13 +101,13 @@ public sealed class SeedPayloadTests
     public void Payloads_doc_quotes_every_seed_verbatim(string file, string seed)
     {
         _ = file;
-        Assert.Contains(seed, File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "payloads.md")), StringComparison.Ordinal);
+        Assert.Contains(seed, File.ReadAllText(Edge.Testing.RepositoryPaths.File("docs", "payloads.md")), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Payloads_doc_quotes_the_ecg_config_design_example()
     {
-        Assert.Contains(Seeds.EcgConfig, File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "payloads.md")), StringComparison.Ordinal);
+        Assert.Contains(Seeds.EcgConfig, File.ReadAllText(Edge.Testing.RepositoryPaths.File("docs", "payloads.md")), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -132,16 +132,4 @@ public sealed class SeedPayloadTests
     }
 
     private static byte[] Bytes(string json) => Encoding.UTF8.GetBytes(json);
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Edge.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("Edge.sln not found above " + AppContext.BaseDirectory);
-    }
 }
