@@ -1,5 +1,6 @@
 using Edge.Api.Auth;
 using Edge.Api.Hosting;
+using Edge.Hosting;
 
 if (args.Length > 0 && args[0] == "token")
 {

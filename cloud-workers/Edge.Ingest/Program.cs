@@ -1,3 +1,4 @@
+using Edge.Hosting;
 using Edge.Ingest;
 
 var builder = Host.CreateApplicationBuilder(args);

@@ -1,4 +1,5 @@
 using Edge.Agent.Hosting;
+using Edge.Hosting;
 
 var app = AgentApplication.Build(args);
 try

@@ -14,6 +14,7 @@ COPY cloud-workers/Edge.Storage/Edge.Storage.csproj cloud-workers/Edge.Storage/
 COPY cloud-workers/Edge.Api/Edge.Api.csproj cloud-workers/Edge.Api/
 RUN dotnet restore cloud-workers/Edge.Api/Edge.Api.csproj
 COPY contracts/Edge.Contracts/ contracts/Edge.Contracts/
+COPY contracts/Hosting/ contracts/Hosting/
 COPY cloud-workers/Edge.Storage/ cloud-workers/Edge.Storage/
 COPY cloud-workers/Edge.Api/ cloud-workers/Edge.Api/
 RUN dotnet publish cloud-workers/Edge.Api/Edge.Api.csproj -c Release --no-restore -o /app -p:UseAppHost=false

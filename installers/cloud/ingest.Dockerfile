@@ -14,6 +14,7 @@ COPY cloud-workers/Edge.Storage/Edge.Storage.csproj cloud-workers/Edge.Storage/
 COPY cloud-workers/Edge.Ingest/Edge.Ingest.csproj cloud-workers/Edge.Ingest/
 RUN dotnet restore cloud-workers/Edge.Ingest/Edge.Ingest.csproj
 COPY contracts/Edge.Contracts/ contracts/Edge.Contracts/
+COPY contracts/Hosting/ contracts/Hosting/
 COPY cloud-workers/Edge.Storage/ cloud-workers/Edge.Storage/
 COPY cloud-workers/Edge.Ingest/ cloud-workers/Edge.Ingest/
 # Framework-dependent, no apphost: the runtime image brings the runtime, and `dotnet edge-ingest.dll` is the entry.

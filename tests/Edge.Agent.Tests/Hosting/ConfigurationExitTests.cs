@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Edge.Agent.Hosting;
+using Edge.Hosting;
 using Edge.Testing;
 using Microsoft.Extensions.Options;
 

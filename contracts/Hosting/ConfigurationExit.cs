@@ -1,17 +1,18 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
-namespace Edge.Api.Hosting;
+namespace Edge.Hosting;
 
 /// <summary>Turns a settings validation failure at start into one stderr line per bad setting and exit code 78.</summary>
 /// <remarks>
 /// Without this, <c>ValidateOnStart</c>'s exception escapes <c>Main</c> and .NET aborts with 134 (SIGABRT) and a stack
 /// trace, which a supervisor cannot tell from a crash. 78 is EX_CONFIG from sysexits.h: systemd's
 /// <c>RestartPreventExitStatus=78</c> (or a container platform watching exit codes) then stops restarting the process
-/// into the same mistake, and the message names the setting to fix. Each process has its own copy of this class
-/// because the three share no hosting library (Edge.Contracts stays free of Microsoft.Extensions).
+/// into the same mistake, and the message names the setting to fix. The three processes share no hosting library and
+/// Edge.Contracts stays free of Microsoft.Extensions, so this one file is compiled into each of them (a linked
+/// <c>Compile</c> item in edge-agent, edge-ingest and edge-api); internal, so the copies never clash.
 /// </remarks>
-public static partial class ConfigurationExit
+internal static partial class ConfigurationExit
 {
     /// <summary>EX_CONFIG (sysexits.h): a configuration error.</summary>
     public const int ExitCode = 78;
