@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
-using System.Text;
 
 namespace Edge.Testing.Mqtt;
 
@@ -16,7 +14,7 @@ public sealed class MosquittoServer : IAsyncDisposable
 
     private readonly string _directory;
     private readonly string _configPath;
-    private readonly StringBuilder _log = new();
+    private readonly OutputLog _log = new();
     private Process? _process;
 
     private MosquittoServer(string directory, int port, bool allowAwsProvisioningTopics)
@@ -56,16 +54,7 @@ public sealed class MosquittoServer : IAsyncDisposable
 
     public DevelopmentCa Ca { get; }
 
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string Log => _log.ToString();
 
     /// <summary>
     /// Starts mosquitto with the shipped ACL; <paramref name="allowAwsProvisioningTopics"/> adds the <c>$aws/</c> topics
@@ -83,28 +72,7 @@ public sealed class MosquittoServer : IAsyncDisposable
     {
         var binary = new[] { "/usr/sbin/mosquitto", "/usr/bin/mosquitto" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("mosquitto is not installed: run ./test.sh (it installs it) or 'apt-get install mosquitto'.");
-        var info = new ProcessStartInfo(binary, ["-c", _configPath])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        _process = Process.Start(info)!;
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!CanConnect())
-        {
-            if (_process.HasExited || DateTime.UtcNow > deadline)
-            {
-                throw new InvalidOperationException($"mosquitto did not start on port {Port}:\n{Log}");
-            }
-
-            await Task.Delay(20);
-        }
+        _process = await ServerProcess.StartListeningAsync("mosquitto", new ProcessStartInfo(binary, ["-c", _configPath]), Port, TimeSpan.FromSeconds(20), _log);
     }
 
     /// <summary>SIGTERM (mosquitto saves its sessions), then waits for the process to exit.</summary>
@@ -141,33 +109,6 @@ public sealed class MosquittoServer : IAsyncDisposable
         }
         catch (IOException)
         {
-        }
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_log)
-        {
-            _log.AppendLine(line);
-        }
-    }
-
-    private bool CanConnect()
-    {
-        try
-        {
-            using var client = new TcpClient();
-            client.Connect(System.Net.IPAddress.Loopback, Port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 }

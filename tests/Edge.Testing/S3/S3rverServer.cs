@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
-using System.Text;
 
 namespace Edge.Testing.S3;
 
@@ -17,7 +15,7 @@ public sealed class S3rverServer : IAsyncDisposable
     public const string SecretAccessKey = "S3RVER";
 
     private readonly string _directory;
-    private readonly StringBuilder _log = new();
+    private readonly OutputLog _log = new();
     private Process? _process;
 
     private S3rverServer(string directory, int port, string bucket)
@@ -33,16 +31,7 @@ public sealed class S3rverServer : IAsyncDisposable
 
     public string ServiceUrl => $"http://127.0.0.1:{Port}";
 
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    public string Log => _log.ToString();
 
     /// <summary>Settings for <c>Reports</c> (ingest worker and API) pointing at this server, as --key=value arguments.</summary>
     public string[] ReportSettings =>
@@ -74,28 +63,8 @@ public sealed class S3rverServer : IAsyncDisposable
             throw new InvalidOperationException($"s3rver is not installed ({script}): run 'npm ci --prefix tools/s3rver' (./test.sh does) after 'apt-get install nodejs npm'.");
         }
 
-        var info = new ProcessStartInfo("node", [script, "-d", _directory, "-a", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "--no-vhost-buckets", "--configure-bucket", Bucket])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        _process = Process.Start(info)!;
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!CanConnect())
-        {
-            if (_process.HasExited || DateTime.UtcNow > deadline)
-            {
-                throw new InvalidOperationException($"s3rver did not start on port {Port}:\n{Log}");
-            }
-
-            await Task.Delay(20);
-        }
+        var info = new ProcessStartInfo("node", [script, "-d", _directory, "-a", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "--no-vhost-buckets", "--configure-bucket", Bucket]);
+        _process = await ServerProcess.StartListeningAsync("s3rver", info, Port, TimeSpan.FromSeconds(30), _log);
     }
 
     /// <summary>Stops the server (an S3 outage); the port and the objects stay for <see cref="StartAsync"/>.</summary>
@@ -121,33 +90,6 @@ public sealed class S3rverServer : IAsyncDisposable
         }
         catch (IOException)
         {
-        }
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_log)
-        {
-            _log.AppendLine(line);
-        }
-    }
-
-    private bool CanConnect()
-    {
-        try
-        {
-            using var client = new TcpClient();
-            client.Connect(System.Net.IPAddress.Loopback, Port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 }
