@@ -49,8 +49,7 @@ internal static class FirmwareCommand
                 }
             }
 
-            var error = DeviceReplyReader.CheckOffer(Guid.CreateVersion7(), targets.FirstOrDefault(s => SerialNumber.TryParse(s, out _, out _)) ?? "ECG-0000-0000",
-                result.GetValue(version) ?? "", result.GetValue(url) ?? "", result.GetValue(sha256) ?? "");
+            var error = DeviceReplyReader.CheckImage(result.GetValue(version) ?? "", result.GetValue(url) ?? "", result.GetValue(sha256) ?? "");
             if (error.Length > 0)
             {
                 result.AddError("--" + error);

@@ -57,8 +57,7 @@ public static class ConfigEndpoints
 
         await using var connection = await registry.DataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var before = await ConfigPushes.GetAsync(registry.DataSource, serial, null, cancellationToken);
-        var version = await ConfigPushes.PushAsync(connection, transaction, device.Serial, config!, caller.Subject, time.GetUtcNow(), cancellationToken);
+        var (before, version) = await ConfigPushes.PushAsync(connection, transaction, device.Serial, config!, caller.Subject, time.GetUtcNow(), cancellationToken);
         await audit.RecordAsync(connection, transaction, caller, new AuditRecord("config.push", "device_config", device.Serial, device.ClinicId,
             before is null ? null : AuditTrail.Json(before, ApiJsonContext.Default.ConfigVersion),
             AuditTrail.Json(version, ApiJsonContext.Default.ConfigVersion)), cancellationToken);

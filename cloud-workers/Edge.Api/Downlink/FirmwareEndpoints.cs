@@ -36,11 +36,11 @@ public static class FirmwareEndpoints
             errors.Add("kind", "must be cpap, bipap, oxygen or ecg");
         }
 
-        var offerError = DeviceReplyReader.CheckOffer(id, serials.FirstOrDefault() ?? "CPAP-0000-0000", request.Version ?? "", request.Url ?? "", request.Sha256 ?? "");
-        if (offerError.Length > 0 && !offerError.StartsWith("serial:", StringComparison.Ordinal))
+        var imageError = DeviceReplyReader.CheckImage(request.Version ?? "", request.Url ?? "", request.Sha256 ?? "");
+        if (imageError.Length > 0)
         {
-            var split = offerError.IndexOf(": ", StringComparison.Ordinal);
-            errors.Add(offerError[..split], offerError[(split + 2)..]);
+            var split = imageError.IndexOf(": ", StringComparison.Ordinal);
+            errors.Add(imageError[..split], imageError[(split + 2)..]);
         }
 
         if (serials.Count is 0 or > MaxTargets)

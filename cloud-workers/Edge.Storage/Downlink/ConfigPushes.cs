@@ -16,13 +16,18 @@ public static class ConfigPushes
         rejected_at, superseded_at
         """;
 
-    /// <summary>Stores <paramref name="configJson"/> (the kind's <c>config</c> object, already validated) as the next version, queued for sending.</summary>
-    public static async Task<ConfigVersion> PushAsync(
+    /// <summary>
+    /// Stores <paramref name="configJson"/> (the kind's <c>config</c> object, already validated) as the next version,
+    /// queued for sending; also returns the newest version before it, read under the same lock (for the audit entry).
+    /// </summary>
+    public static async Task<(ConfigVersion? Previous, ConfigVersion Pushed)> PushAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string serial, string configJson, string actor, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
         // The device row lock orders concurrent pushes for one device: versions never collide or interleave.
         await Execute(connection, transaction, "SELECT 1 FROM devices WHERE serial = $1 FOR UPDATE", cancellationToken, Text(serial));
+        var previous = await ReadAsync(connection, transaction, $"SELECT {Columns} FROM device_configs WHERE serial = $1 ORDER BY version DESC LIMIT 1",
+            cancellationToken, Text(serial));
         await Execute(connection, transaction, """
             UPDATE device_configs SET state = 'superseded', superseded_at = $2, next_send_at = NULL
             WHERE serial = $1 AND state IN ('queued', 'delivered')
@@ -34,7 +39,7 @@ public static class ConfigPushes
             """, cancellationToken, Text(serial), Text(configJson), Time(now), Text(actor));
         await Execute(connection, transaction, "UPDATE devices SET config_version = $2 WHERE serial = $1", cancellationToken,
             Text(serial), new NpgsqlParameter<int> { TypedValue = version!.Version });
-        return version;
+        return (previous, version);
     }
 
     /// <summary>The newest version, or a given one; null when there is none.</summary>

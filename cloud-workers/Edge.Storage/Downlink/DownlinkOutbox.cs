@@ -64,7 +64,7 @@ public sealed class DownlinkOutbox(NpgsqlDataSource registry, TimeProvider time)
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                messages.Add(new DownlinkMessage(reader.GetString(0), false, reader.GetString(1), ConfigMessage(reader.GetString(1), reader.GetInt32(2), reader.GetString(3))));
+                messages.Add(new DownlinkMessage(reader.GetString(0), false, reader.GetString(1), ConfigMessages.Build(reader.GetString(1), reader.GetInt32(2), reader.GetString(3))));
             }
         }
 
@@ -94,7 +94,4 @@ public sealed class DownlinkOutbox(NpgsqlDataSource registry, TimeProvider time)
         await using var connection = await registry.OpenConnectionAsync(cancellationToken);
         await Execute(connection, null, sql, cancellationToken, Text(message.Serial), Time(time.GetUtcNow()));
     }
-
-    /// <summary>The device's config message (docs/payloads.md): serial, version, config — exactly what the device receives.</summary>
-    public static byte[] ConfigMessage(string serial, int version, string configJson) => ConfigMessages.Build(serial, version, configJson);
 }

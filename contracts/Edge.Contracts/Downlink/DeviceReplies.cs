@@ -111,11 +111,15 @@ public static class DeviceReplyReader
         return error.Length == 0;
     }
 
-    /// <summary>The rules for a firmware offer's fields, shared with the API's job validation.</summary>
+    /// <summary>The rules for a whole firmware offer (what the agent checks on what the cloud sent).</summary>
     public static string CheckOffer(Guid jobId, string serial, string version, string url, string sha256) =>
         jobId == Guid.Empty ? "job_id: required"
         : !Devices.SerialNumber.TryParse(serial, out _, out var serialError) ? $"serial: {serialError}"
-        : version.Length is 0 or > 64 ? "version: 1-64 characters"
+        : CheckImage(version, url, sha256);
+
+    /// <summary>The rules for the image an offer names, shared with the API's and edgectl's job checks: "" when it is fine.</summary>
+    public static string CheckImage(string version, string url, string sha256) =>
+        version.Length is 0 or > 64 ? "version: 1-64 characters"
         : !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps || url.Length > 2048
             ? "url: must be an absolute https URL of at most 2048 characters (devices download it themselves)"
         : sha256.Length != 64 || !sha256.All(char.IsAsciiHexDigitLower) ? "sha256: must be 64 lower-case hex digits"
