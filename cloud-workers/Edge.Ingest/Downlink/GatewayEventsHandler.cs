@@ -10,9 +10,10 @@ namespace Edge.Ingest.Downlink;
 /// <summary>
 /// Records a gateway's device-state events (<c>edge/v1/{gatewayId}/events</c>) in the registry, then acknowledges them
 /// on <c>…/events/ack</c> so the gateway forgets them. Ignored events (a device of another gateway, an unknown version)
-/// are logged and acknowledged too: sending them again cannot change the answer.
+/// are logged and acknowledged too: sending them again cannot change the answer. Any batch also makes the configs and
+/// firmware offers still queued for that gateway due at once (<see cref="DownlinkOutbox.SendNowAsync"/>).
 /// </summary>
-public sealed class GatewayEventsHandler(GatewayEventRecorder recorder, ILogger<GatewayEventsHandler> logger) : IGatewayMessageHandler
+public sealed class GatewayEventsHandler(GatewayEventRecorder recorder, DownlinkOutbox outbox, ILogger<GatewayEventsHandler> logger) : IGatewayMessageHandler
 {
     public UplinkTopicKind Kind => UplinkTopicKind.Events;
 
@@ -42,6 +43,9 @@ public sealed class GatewayEventsHandler(GatewayEventRecorder recorder, ILogger<
                 Log.EventIgnored(logger, gatewayId, outcome.Id, outcome.Type, outcome.Serial, outcome.Ignored);
             }
         }
+
+        // A batch (the gateway sends one, empty if need be, after every connect) means it is listening now.
+        await outbox.SendNowAsync(gatewayId, cancellationToken).ConfigureAwait(false);
 
         var ack = new EventsAck(gatewayId, batch.Events.Select(e => e.Id).ToList());
         await publisher.PublishAsync(UplinkTopics.EventsAck(gatewayId), JsonSerializer.SerializeToUtf8Bytes(ack, GatewayEventsJsonContext.Default.EventsAck), cancellationToken)

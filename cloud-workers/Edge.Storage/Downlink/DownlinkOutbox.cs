@@ -85,6 +85,22 @@ public sealed class DownlinkOutbox(NpgsqlDataSource registry, TimeProvider time)
         return messages;
     }
 
+    /// <summary>
+    /// Makes everything still queued for <paramref name="gatewayId"/>'s devices due now: the gateway said it is connected
+    /// and subscribed, so waiting for the re-send interval would only delay what it may have missed without a session.
+    /// </summary>
+    public async Task SendNowAsync(string gatewayId, CancellationToken cancellationToken)
+    {
+        await using var connection = await registry.OpenConnectionAsync(cancellationToken);
+        foreach (var table in new[] { "device_configs", "firmware_job_devices" })
+        {
+            await Execute(connection, null, $"""
+                UPDATE {table} SET next_send_at = $2
+                WHERE state = 'queued' AND next_send_at > $2 AND serial IN (SELECT serial FROM devices WHERE gateway_id = $1)
+                """, cancellationToken, Text(gatewayId), Time(time.GetUtcNow()));
+        }
+    }
+
     /// <summary>Makes a row due now (after a send failed), so the next pass retries it instead of waiting for the re-send interval.</summary>
     public async Task RetrySoonAsync(DownlinkMessage message, CancellationToken cancellationToken)
     {

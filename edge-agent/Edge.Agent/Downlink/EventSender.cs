@@ -19,11 +19,17 @@ public sealed class EventSender(DeviceStateStore store, ILogger<EventSender> log
     public async Task RunAsync(IUplinkChannel channel, CancellationToken stoppingToken)
     {
         var topic = UplinkTopics.Events(channel.GatewayId);
+        var announced = 0L;
         while (!stoppingToken.IsCancellationRequested)
         {
             await channel.WaitConnectedAsync(stoppingToken).ConfigureAwait(false);
             var pending = store.PendingEvents(GatewayEventBatch.MaxEvents);
-            if (pending.Count == 0)
+
+            // After every (re)connect one batch goes out even when empty: it tells the cloud the gateway is listening,
+            // and the cloud sends its queued configs and firmware offers now. Messages published while the gateway had
+            // no broker session (first start, or an expired one) would otherwise wait for the next re-send.
+            var connection = channel.Connections;
+            if (pending.Count == 0 && connection == announced)
             {
                 await store.WaitForEventAsync(AckTimeout, stoppingToken).ConfigureAwait(false);
                 continue;
@@ -34,6 +40,7 @@ public sealed class EventSender(DeviceStateStore store, ILogger<EventSender> log
                 var batch = new GatewayEventBatch(channel.GatewayId, pending);
                 await channel.PublishAsync(topic, JsonSerializer.SerializeToUtf8Bytes(batch, GatewayEventsJsonContext.Default.GatewayEventBatch), stoppingToken)
                     .ConfigureAwait(false);
+                announced = connection;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

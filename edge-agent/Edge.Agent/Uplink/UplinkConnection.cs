@@ -31,6 +31,7 @@ public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
     private readonly Dictionary<UplinkTopicKind, IDownlinkHandler> _downlinks;
     private readonly SemaphoreSlim _activity = new(0);
     private volatile TaskCompletionSource _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _connections;
     private volatile TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public UplinkConnection(
@@ -83,6 +84,8 @@ public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
 
     public bool IsConnected => _client.IsConnected;
 
+    public long Connections => Interlocked.Read(ref _connections);
+
     /// <summary>Completes when connected; the sender waits on it while the link is down.</summary>
     public Task WaitConnectedAsync(CancellationToken cancellationToken) => _connected.Task.WaitAsync(cancellationToken);
 
@@ -122,6 +125,7 @@ public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
             _disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             await _connectPipeline.ExecuteAsync(ConnectOnceAsync, stoppingToken).ConfigureAwait(false);
             Log.UplinkConnected(_logger, Endpoint);
+            Interlocked.Increment(ref _connections);
             _connected.TrySetResult();
             Signal();
 

@@ -9,6 +9,9 @@ public interface IUplinkChannel
 
     bool IsConnected { get; }
 
+    /// <summary>How many times the link has come up; a change means a new connection (perhaps a new broker session).</summary>
+    long Connections { get; }
+
     Task WaitConnectedAsync(CancellationToken cancellationToken);
 
     /// <summary>Publishes QoS 1 and returns once the broker has it; throws when the link is down or the broker refuses.</summary>

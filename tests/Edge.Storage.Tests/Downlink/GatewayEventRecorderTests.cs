@@ -112,6 +112,12 @@ public sealed class GatewayEventRecorderTests(PostgresServer server) : PostgresT
         Clock.Advance(TimeSpan.FromSeconds(31));
         Assert.Empty(await first.TakeDueAsync(10, default)); // the second re-send waits 60 s
 
+        // The gateway announced it is listening: what is queued for it goes now, not after the interval.
+        await first.SendNowAsync(Gateway, default);
+        Assert.Single(await first.TakeDueAsync(10, default));
+        await first.SendNowAsync("gw-b", default); // another gateway's announcement changes nothing here
+        Assert.Empty(await first.TakeDueAsync(10, default));
+
         // Delivered: never sent again.
         await Recorder.RecordAsync(Gateway, [Event(1, GatewayEvent.ConfigDelivered, version: 1)], default);
         Clock.Advance(TimeSpan.FromHours(2));
