@@ -4,6 +4,7 @@
 #   ./bench.sh startup     [--entries 1000000]
 #   ./bench.sh encryption  [--readings 50000] [--writers 20]
 #   ./bench.sh drain       [--readings 1000000] [--unpaced]
+#   ./bench.sh worker      [--readings 400000] [--consumers 1,4]
 #   ./bench.sh all         every benchmark with its defaults
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -18,7 +19,7 @@ bench=(dotnet "$PWD/benchmarks/Edge.Benchmarks/bin/Release/net10.0/Edge.Benchmar
 
 if [ "${1:-}" = "all" ]; then
   shift
-  for b in ingest startup encryption drain; do "${bench[@]}" "$b"; done
+  for b in ingest startup encryption drain worker; do "${bench[@]}" "$b"; done
 else
   "${bench[@]}" "$@"
 fi

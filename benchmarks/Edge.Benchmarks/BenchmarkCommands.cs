@@ -2,10 +2,11 @@ using System.Globalization;
 using Edge.Benchmarks.Drain;
 using Edge.Benchmarks.Ingest;
 using Edge.Benchmarks.Journal;
+using Edge.Benchmarks.Worker;
 
 namespace Edge.Benchmarks;
 
-/// <summary>Parses <c>ingest|startup|encryption|drain</c> and their few options.</summary>
+/// <summary>Parses <c>ingest|startup|encryption|drain|worker</c> and their few options.</summary>
 internal static class BenchmarkCommands
 {
     private const string Usage = """
@@ -14,6 +15,7 @@ internal static class BenchmarkCommands
           startup     [--entries 1000000]
           encryption  [--readings 50000] [--writers 20]
           drain       [--readings 1000000] [--unpaced]
+          worker      [--readings 400000] [--consumers 1,4]
         """;
 
     private static readonly HashSet<string> Switches = new(["unpaced"], StringComparer.Ordinal);
@@ -54,6 +56,9 @@ internal static class BenchmarkCommands
                 }
 
                 return await DrainBenchmark.RunAsync(readings, paced: !options.ContainsKey("unpaced"));
+            case "worker":
+                var consumers = options.GetValueOrDefault("consumers", "1,4").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+                return await WorkerBenchmark.RunAsync((int)Number(options, "readings", 400_000), consumers);
             default:
                 await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'\n{Usage}");
                 return 2;

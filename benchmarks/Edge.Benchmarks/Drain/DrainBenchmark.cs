@@ -91,10 +91,12 @@ internal static class DrainBenchmark
                 environment["Agent__Uplink__BytesPerSecond"] = int.MaxValue.ToString(CultureInfo.InvariantCulture);
             }
 
+            var cpuBefore = CpuSnapshot.Take(agentPid: null);
             var clock = Stopwatch.StartNew();
             agent = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-agent.dll")], environment, Path.Combine(state, "agent.log"));
             var drained = await WaitForDrainAsync(agent, Path.Combine(state, "admin.sock"), readings, clock);
             var seconds = clock.Elapsed.TotalSeconds;
+            var cpu = CpuSnapshot.Take(agent.Id) - cpuBefore;
             if (drained is null)
             {
                 await Console.Error.WriteLineAsync($"drain: ERROR the backlog did not drain; agent log:\n{Tail(Path.Combine(state, "agent.log"))}");
@@ -130,6 +132,11 @@ internal static class DrainBenchmark
                 ["agent_rss_mb_max"] = rss.Max,
                 ["agent_rss_mb_end"] = rss.End,
                 ["fill_readings_per_s"] = readings / fill.Seconds,
+                // Where the two cores went while draining, in CPU microseconds per reading.
+                ["agent_cpu_us_per_reading"] = cpu.Agent * 1e6 / readings,
+                ["broker_cpu_us_per_reading"] = cpu.Broker * 1e6 / readings,
+                ["worker_cpu_us_per_reading"] = cpu.Worker * 1e6 / readings,
+                ["postgres_cpu_us_per_reading"] = cpu.Postgres * 1e6 / readings,
             });
             return 0;
         }
@@ -402,4 +409,17 @@ internal static class DrainBenchmark
     private sealed record Rows(long Stored, long Rejected, long DeadLetters);
 
     private readonly record struct Rss(double Start, double Max, double End);
+
+    /// <summary>CPU seconds of each part: the agent child, mosquitto, this process (the in-process worker) and PostgreSQL.</summary>
+    private readonly record struct CpuSnapshot(double Agent, double Broker, double Worker, double Postgres)
+    {
+        public static CpuSnapshot Take(int? agentPid) => new(
+            agentPid is { } pid ? ProcessCpu.SecondsOfProcess(pid) : 0,
+            ProcessCpu.SecondsOfCommand("mosquitto"),
+            ProcessCpu.SecondsOfThisProcess(),
+            ProcessCpu.SecondsOfCommand("postgres"));
+
+        public static CpuSnapshot operator -(CpuSnapshot a, CpuSnapshot b) =>
+            new(a.Agent - b.Agent, a.Broker - b.Broker, a.Worker - b.Worker, a.Postgres - b.Postgres);
+    }
 }

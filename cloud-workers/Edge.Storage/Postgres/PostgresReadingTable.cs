@@ -14,31 +14,48 @@ internal enum TableLayout
     Hypertable,
 }
 
-/// <summary>Writes one row's columns of a batch to the staging table, in the order of its COPY command.</summary>
+/// <summary>Writes a row's own columns (those after the <see cref="ReadingHeader"/>), in the order of the store's column list.</summary>
 internal delegate Task RowWriter(NpgsqlBinaryImporter importer, StoredReading reading, CancellationToken cancellationToken);
 
-/// <summary>The SQL a reading table is written with: staging table, binary COPY into it, insert-if-absent out of it.</summary>
-/// <param name="Staging">Creates the temporary staging table (<c>ON COMMIT DROP</c>).</param>
-/// <param name="Copy">The <c>COPY … FROM STDIN (FORMAT BINARY)</c> into the staging table.</param>
-/// <param name="Insert">Inserts from staging into the table with <c>ON CONFLICT DO NOTHING</c>; <c>$1</c> is stored_at.</param>
-internal sealed record ReadingTableSql(string Staging, string Copy, string Insert);
-
 /// <summary>
-/// The machinery the PostgreSQL stores share: migrations, partitions ahead of need, the COPY→staging→INSERT write path,
+/// The machinery the PostgreSQL stores share: migrations, partitions ahead of need, the idempotent COPY write path,
 /// one retry on a dropped connection, and retention.
 /// </summary>
+/// <remarks>
+/// <para>
+/// A batch is written with one binary COPY straight into the table. The primary key on the reading's deterministic id
+/// makes that all or nothing: when any reading of the batch is stored already (a re-sent batch, another replica with
+/// the same batch), the COPY fails with a unique violation and stores nothing, and the batch is written again through a
+/// staging table with <c>INSERT … ON CONFLICT DO NOTHING</c>, which stores exactly the readings that are missing.
+/// Re-sends are rare, so almost every batch costs one statement; staging every batch cost a temporary table, a second
+/// copy of every row and an <c>INSERT … SELECT</c> (measured in docs/performance.md).
+/// </para>
+/// <para>
+/// Rows go in id order (PostgreSQL's uuid order) on both paths, so two writers holding overlapping readings wait for
+/// each other instead of deadlocking.
+/// </para>
+/// </remarks>
 /// <remarks>
 /// Holds no connection between calls: every call takes one from the data source's pool and returns it, so a database
 /// restart costs at most the one retried attempt (after which the pool's idle connections, all dead, are cleared).
 /// </remarks>
 internal sealed class PostgresReadingTable(
-    NpgsqlDataSource dataSource, string store, string table, ReadingTableSql sql, RowWriter writeRow,
+    NpgsqlDataSource dataSource, string store, string table, string columns, RowWriter writeRow,
     int retentionDays, TimeProvider time, ILogger logger)
 {
     private const string LayoutSql = "SELECT relkind FROM pg_class WHERE oid = to_regclass($1)";
     private const string DropChunksSql = "SELECT count(*)::int FROM drop_chunks($1::regclass, older_than => $2::timestamptz)";
 
     private readonly MonthlyPartitions _partitions = new(dataSource, table, logger);
+    private readonly string _copySql = $"COPY {table} ({ReadingHeader.Columns}, {columns}) FROM STDIN (FORMAT BINARY)";
+    private readonly string _stagingSql = $"CREATE TEMP TABLE {table}_staging (LIKE {table}) ON COMMIT DROP";
+    private readonly string _stagingCopySql = $"COPY {table}_staging ({ReadingHeader.Columns}, {columns}) FROM STDIN (FORMAT BINARY)";
+    private readonly string _insertMissingSql = $"""
+        INSERT INTO {table} ({ReadingHeader.Columns}, {columns})
+        SELECT {ReadingHeader.Columns}, {columns} FROM {table}_staging
+        ORDER BY id
+        ON CONFLICT DO NOTHING
+        """;
     private TableLayout? _layout;
 
     public string Table => table;
@@ -115,32 +132,55 @@ internal sealed class PostgresReadingTable(
 
     private async Task<int> WriteOnceAsync(IReadOnlyList<StoredReading> readings, CancellationToken cancellationToken)
     {
+        var ordered = readings.ToArray();
+        Array.Sort(ordered, static (a, b) => UuidOrder.Compare(a.Id, b.Id));
+        var storedAt = time.GetUtcNow().UtcDateTime;
+
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            // Autocommit: the COPY is its own transaction, and stores every reading or none.
+            await CopyAsync(connection, _copySql, ordered, storedAt, cancellationToken);
+            Log.BatchWritten(logger, store, ordered.Length, ordered.Length);
+            return ordered.Length;
+        }
+        catch (PostgresException error) when (error.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            var stored = await InsertMissingAsync(connection, ordered, storedAt, cancellationToken);
+            Log.BatchWritten(logger, store, ordered.Length, stored);
+            return stored;
+        }
+    }
+
+    /// <summary>The slow path for a batch some of whose readings are stored: staging table, then insert-if-absent.</summary>
+    private async Task<int> InsertMissingAsync(NpgsqlConnection connection, StoredReading[] ordered, DateTime storedAt, CancellationToken cancellationToken)
+    {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var command = new NpgsqlCommand(sql.Staging, connection, transaction))
+        await using (var command = new NpgsqlCommand(_stagingSql, connection, transaction))
         {
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using (var importer = await connection.BeginBinaryImportAsync(sql.Copy, cancellationToken))
-        {
-            for (var i = 0; i < readings.Count; i++)
-            {
-                await importer.StartRowAsync(cancellationToken);
-                await writeRow(importer, readings[i], cancellationToken);
-            }
-            await importer.CompleteAsync(cancellationToken);
-        }
-
+        await CopyAsync(connection, _stagingCopySql, ordered, storedAt, cancellationToken);
         int stored;
-        await using (var command = new NpgsqlCommand(sql.Insert, connection, transaction))
+        await using (var command = new NpgsqlCommand(_insertMissingSql, connection, transaction))
         {
-            command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = time.GetUtcNow().UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
             stored = await command.ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
-        Log.BatchWritten(logger, store, readings.Count, stored);
         return stored;
+    }
+
+    private async Task CopyAsync(NpgsqlConnection connection, string copySql, StoredReading[] ordered, DateTime storedAt, CancellationToken cancellationToken)
+    {
+        await using var importer = await connection.BeginBinaryImportAsync(copySql, cancellationToken);
+        foreach (var reading in ordered)
+        {
+            await importer.StartRowAsync(cancellationToken);
+            await ReadingHeader.WriteAsync(importer, reading, storedAt, cancellationToken);
+            await writeRow(importer, reading, cancellationToken);
+        }
+        await importer.CompleteAsync(cancellationToken);
     }
 
     private async Task<TableLayout> DetectLayoutAsync(CancellationToken cancellationToken)
@@ -158,17 +198,12 @@ internal sealed class PostgresReadingTable(
 }
 
 /// <summary>Writes the columns every reading table starts with, in this order:
-/// id, serial, gateway_id, epoch, seq, device_time, gateway_received_at, urgent.</summary>
+/// id, serial, gateway_id, epoch, seq, device_time, gateway_received_at, stored_at, urgent.</summary>
 internal static class ReadingHeader
 {
-    public const string StagingColumns = """
-        id uuid, serial text, gateway_id text, epoch bigint, seq bigint,
-        device_time timestamptz, gateway_received_at timestamptz, urgent boolean
-        """;
+    public const string Columns = "id, serial, gateway_id, epoch, seq, device_time, gateway_received_at, stored_at, urgent";
 
-    public const string Columns = "id, serial, gateway_id, epoch, seq, device_time, gateway_received_at, urgent";
-
-    public static async Task WriteAsync(NpgsqlBinaryImporter importer, StoredReading reading, CancellationToken cancellationToken)
+    public static async Task WriteAsync(NpgsqlBinaryImporter importer, StoredReading reading, DateTime storedAt, CancellationToken cancellationToken)
     {
         await importer.WriteAsync(reading.Id, NpgsqlDbType.Uuid, cancellationToken);
         await importer.WriteAsync(reading.Serial.Value, NpgsqlDbType.Text, cancellationToken);
@@ -177,6 +212,7 @@ internal static class ReadingHeader
         await importer.WriteAsync(reading.Sequence, NpgsqlDbType.Bigint, cancellationToken);
         await importer.WriteAsync(reading.DeviceTime.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
         await importer.WriteAsync(reading.GatewayReceivedAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+        await importer.WriteAsync(storedAt, NpgsqlDbType.TimestampTz, cancellationToken);
         await importer.WriteAsync(reading.Urgent, NpgsqlDbType.Boolean, cancellationToken);
     }
 
@@ -186,7 +222,20 @@ internal static class ReadingHeader
     public static Task WriteDoubleAsync(NpgsqlBinaryImporter importer, double? value, CancellationToken cancellationToken) =>
         value is { } number ? importer.WriteAsync(number, NpgsqlDbType.Double, cancellationToken) : importer.WriteNullAsync(cancellationToken);
 
-    /// <summary>Raw JSON goes to staging as bytea (no string round trip) and becomes jsonb in the insert.</summary>
-    public static Task WriteJsonBytesAsync(NpgsqlBinaryImporter importer, ReadOnlyMemory<byte> json, CancellationToken cancellationToken) =>
-        importer.WriteAsync(PgText.CleanJson(json), NpgsqlDbType.Bytea, cancellationToken);
+    /// <summary>Raw JSON bytes straight into a jsonb column (no string round trip); PostgreSQL parses them once.</summary>
+    public static Task WriteJsonAsync(NpgsqlBinaryImporter importer, ReadOnlyMemory<byte> json, CancellationToken cancellationToken) =>
+        importer.WriteAsync(PgText.CleanJson(json), NpgsqlDbType.Jsonb, cancellationToken);
+}
+
+/// <summary>PostgreSQL's uuid order (the 16 bytes compared as unsigned, in RFC 4122 byte order), which <see cref="Guid.CompareTo(Guid)"/> is not.</summary>
+internal static class UuidOrder
+{
+    public static int Compare(Guid a, Guid b)
+    {
+        Span<byte> x = stackalloc byte[16];
+        Span<byte> y = stackalloc byte[16];
+        a.TryWriteBytes(x, bigEndian: true, out _);
+        b.TryWriteBytes(y, bigEndian: true, out _);
+        return x.SequenceCompareTo(y);
+    }
 }

@@ -117,8 +117,11 @@ public sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time) 
             stored["at"] = now.UtcTicks;
             offers.Update(stored);
             var outbox = db.GetCollection(Outbox, BsonAutoId.Int64);
-            outbox.DeleteMany(Query.And(
-                Query.EQ("type", GatewayEvent.FirmwareProgressed), Query.EQ("serial", serial), Query.EQ("job", progress.JobId), Query.EQ("status", progress.Status)));
+            // Parameters, not Query.EQ: LiteDB 5 writes Query.EQ's value into the expression text and compiles every new
+            // text afresh (a LINQ expression compiled and JIT-compiled per distinct value).
+            outbox.DeleteMany(BsonExpression.Create(
+                "type = @0 AND serial = @1 AND job = @2 AND status = @3",
+                GatewayEvent.FirmwareProgressed, serial, progress.JobId, progress.Status));
             AddEvent(db, new GatewayEvent(0, GatewayEvent.FirmwareProgressed, serial, now, JobId: progress.JobId, Status: progress.Status,
                 Reason: progress.Reason, Percent: progress.Percent));
             return true;

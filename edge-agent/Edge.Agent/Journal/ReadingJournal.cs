@@ -21,8 +21,10 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     internal const int EntryOverheadBytes = 96;
     private const int PreviewBytes = 4096;
 
-    // LiteDB documents are limited to 16 MiB; a segment is closed well before that.
-    private const int MaxSegmentPayloadBytes = 1 << 20;
+    // A segment is closed at 128 KiB of payload (~600 seed-sized readings): a live group commit fits in one, and a
+    // sender reading 2,000 readings or an ack deleting them touches a few small documents. At 1 MiB, every read
+    // deserialized ~5,000 readings to return 2,000, and every ack rewrote the rest of the segment (docs/performance.md).
+    private const int MaxSegmentPayloadBytes = 128 * 1024;
     private const string MetaId = "journal";
 
     private static readonly string[] LaneCollections = ["urgent", "routine"];
@@ -47,7 +49,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     private readonly Task _syncer;
     private int _disposed;
     private readonly DuplicateFilter _duplicates = new();
-    private readonly List<BsonDocument>[] _staged = [[], []];
+    private readonly List<SegmentEntry>[] _staged = [[], []];
     private readonly long[] _stagedBytes = new long[2];
     private readonly Task _writer;
     private State _state;
@@ -208,11 +210,11 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         var list = new List<JournalEntry>(Math.Min(maxCount, 1024));
         foreach (var segment in SegmentsFrom(_lanes[(int)lane], afterSequence + 1))
         {
-            foreach (var entry in segment["e"].AsArray)
+            foreach (var entry in Segment.Entries(segment))
             {
-                if (entry["q"].AsInt64 > afterSequence)
+                if (entry.Sequence > afterSequence)
                 {
-                    list.Add(ToEntry(entry.AsDocument, lane));
+                    list.Add(ToEntry(entry, lane));
                     if (list.Count == maxCount)
                     {
                         return list;
@@ -233,7 +235,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             first = _lanes[(int)lane].Find(Query.All(), 0, 1).FirstOrDefault();
         }
 
-        return first is null ? null : _time.GetUtcNow() - new DateTimeOffset(first["e"].AsArray[0]["r"].AsInt64, TimeSpan.Zero);
+        return first is null ? null : _time.GetUtcNow() - new DateTimeOffset(Segment.FirstReceivedTicks(first), TimeSpan.Zero);
     }
 
     /// <summary>The newest dead letters first.</summary>
@@ -442,15 +444,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         }
 
         var sequence = ++_state.LastSequence;
-        var doc = new BsonDocument
-        {
-            ["q"] = sequence,
-            ["s"] = entry.Serial,
-            ["t"] = ticks,
-            ["r"] = _time.GetUtcNow().UtcTicks,
-            ["p"] = entry.Payload.ToArray(),
-        };
-        Stage(entry.Lane, doc, size);
+        Stage(entry.Lane, new SegmentEntry(sequence, entry.Serial, ticks, _time.GetUtcNow().UtcTicks, entry.Payload.ToArray()), size);
         _state.Bytes[(int)entry.Lane] += size;
         _state.Counts[(int)entry.Lane]++;
         accepted.Add((entry.Serial, ticks, hash));
@@ -483,10 +477,10 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     {
         var collection = _lanes[(int)lane];
         var removed = 0;
-        foreach (var segment in SegmentsFrom(collection, first).TakeWhile(d => d["_id"].AsInt64 <= last).ToList())
+        foreach (var segment in SegmentsFrom(collection, first).TakeWhile(d => Segment.FirstSequence(d) <= last).ToList())
         {
             var before = _state.Counts[(int)lane];
-            RemoveEntries(collection, lane, segment, (e, _) => e["q"].AsInt64 >= first && e["q"].AsInt64 <= last, shedReason: null);
+            RemoveEntries(collection, lane, segment, (e, _) => e.Sequence >= first && e.Sequence <= last, shedReason: null);
             removed += (int)(before - _state.Counts[(int)lane]);
         }
 
@@ -495,13 +489,12 @@ public sealed partial class ReadingJournal : IAsyncDisposable
 
     // Removes the entries the predicate selects (for shedding: a prefix; for acks: a range) and rewrites or deletes
     // the segment. Returns the bytes freed.
-    private long RemoveEntries(ILiteCollection<BsonDocument> collection, Lane lane, BsonDocument segment, Func<BsonDocument, long, bool> remove, string? shedReason)
+    private long RemoveEntries(ILiteCollection<BsonDocument> collection, Lane lane, BsonDocument segment, Func<SegmentEntry, long, bool> remove, string? shedReason)
     {
-        var kept = new BsonArray();
+        var kept = new List<SegmentEntry>();
         long freed = 0;
-        foreach (var value in segment["e"].AsArray)
+        foreach (var entry in Segment.Entries(segment))
         {
-            var entry = value.AsDocument;
             if (remove(entry, freed))
             {
                 var size = EntrySize(entry);
@@ -520,8 +513,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         }
         else if (freed > 0)
         {
-            segment["e"] = kept;
-            collection.Update(segment);
+            collection.Update(Segment.ToDocument(kept, Segment.FirstSequence(segment)));
         }
 
         return freed;
@@ -537,7 +529,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         }
     }
 
-    private void Stage(Lane lane, BsonDocument entry, long size)
+    private void Stage(Lane lane, SegmentEntry entry, long size)
     {
         var staged = _staged[(int)lane];
         if (_stagedBytes[(int)lane] + size > MaxSegmentPayloadBytes && staged.Count > 0)
@@ -560,17 +552,11 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         }
     }
 
-    // A segment: { _id: first sequence, l: last sequence, e: [entries] }. Segments never overlap, so the one that
-    // holds a sequence is the last whose _id is at or below it.
+    // One segment document per lane and group commit (or per MaxSegmentPayloadBytes); see Segment for its layout.
     private void WriteSegment(Lane lane)
     {
         var staged = _staged[(int)lane];
-        _lanes[(int)lane].Insert(new BsonDocument
-        {
-            ["_id"] = staged[0]["q"],
-            ["l"] = staged[^1]["q"],
-            ["e"] = new BsonArray(staged),
-        });
+        _lanes[(int)lane].Insert(Segment.ToDocument(staged));
         staged.Clear();
         _stagedBytes[(int)lane] = 0;
     }
@@ -591,26 +577,19 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             .OrderByDescending("_id")
             .Limit(1)
             .FirstOrDefault();
-        if (holder is not null && holder["l"].AsInt64 >= sequence)
+        if (holder is not null && Segment.LastSequence(holder) >= sequence)
         {
             yield return holder;
         }
 
+        // One segment per query: callers stop as soon as they have enough. A parameter, not Query.GT: LiteDB 5 writes
+        // Query.GT's value into the expression text and compiles every new text afresh (a LINQ expression compiled and
+        // JIT-compiled per call), which cost more CPU than everything else the uplink does (docs/performance.md).
         var after = sequence;
-        while (true)
+        while (collection.Find(BsonExpression.Create("_id > @0", new BsonValue(after)), 0, 1).FirstOrDefault() is { } segment)
         {
-            var page = collection.Find(Query.GT("_id", after), 0, 16).ToList();
-            foreach (var segment in page)
-            {
-                yield return segment;
-            }
-
-            if (page.Count < 16)
-            {
-                yield break;
-            }
-
-            after = page[^1]["_id"].AsInt64;
+            yield return segment;
+            after = Segment.FirstSequence(segment);
         }
     }
 
@@ -689,14 +668,14 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         }
 
         // Only the tail: reading it by descending _id costs the same with 10 entries or 10 million.
-        var tail = new List<BsonDocument>();
+        var tail = new List<SegmentEntry>();
         foreach (var lane in _lanes)
         {
             var taken = 0;
             foreach (var segment in lane.Find(Query.All(Query.Descending)))
             {
-                var entries = segment["e"].AsArray;
-                tail.AddRange(entries.Select(e => e.AsDocument));
+                var entries = Segment.Entries(segment);
+                tail.AddRange(entries);
                 taken += entries.Count;
                 if (taken >= window / 2)
                 {
@@ -705,28 +684,24 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             }
         }
 
-        foreach (var doc in tail.OrderBy(d => d["q"].AsInt64))
+        foreach (var entry in tail.OrderBy(e => e.Sequence))
         {
-            _duplicates.Add(doc["s"].AsString, doc["t"].AsInt64, DuplicateFilter.Hash(doc["p"].AsBinary));
+            _duplicates.Add(entry.Serial, entry.DeviceTicks, DuplicateFilter.Hash(entry.Payload));
         }
     }
 
-    private static JournalEntry ToEntry(BsonDocument doc, Lane lane)
-    {
-        var serial = doc["s"].AsString;
-        return new JournalEntry(
-            doc["q"].AsInt64,
-            serial,
-            SerialNumber.Parse(serial).Kind,
-            lane,
-            new DateTimeOffset(doc["t"].AsInt64, TimeSpan.Zero),
-            new DateTimeOffset(doc["r"].AsInt64, TimeSpan.Zero),
-            doc["p"].AsBinary);
-    }
+    private static JournalEntry ToEntry(SegmentEntry entry, Lane lane) => new(
+        entry.Sequence,
+        entry.Serial,
+        SerialNumber.Parse(entry.Serial).Kind,
+        lane,
+        new DateTimeOffset(entry.DeviceTicks, TimeSpan.Zero),
+        new DateTimeOffset(entry.ReceivedTicks, TimeSpan.Zero),
+        entry.Payload);
 
     private static long EntrySize(string serial, int payloadLength) => payloadLength + serial.Length + EntryOverheadBytes;
 
-    private static long EntrySize(BsonDocument entry) => EntrySize(entry["s"].AsString, entry["p"].AsBinary.Length);
+    private static long EntrySize(SegmentEntry entry) => EntrySize(entry.Serial, entry.Payload.Length);
 
     // Random rather than a clock reading: gateways without a battery-backed clock boot in 1970.
     private static long NewEpoch() => RandomNumberGenerator.GetInt32(1, int.MaxValue) * 1_000_000L + RandomNumberGenerator.GetInt32(0, 1_000_000);

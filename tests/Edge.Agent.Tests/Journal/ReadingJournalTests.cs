@@ -4,6 +4,8 @@ using Edge.Agent.Tests.Infrastructure;
 using Edge.Testing;
 using Edge.Testing.Agent;
 using Edge.Contracts.Devices;
+using LiteDB;
+using LiteDB.Engine;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -323,6 +325,58 @@ public sealed class ReadingJournalTests : IDisposable
         Assert.Equal(count, reopened.Snapshot.LastSequence);
         Assert.Equal(count + 1, (await reopened.AppendAsync(Entry("OXY-8844-0000", count + 1))).Sequence);
         Assert.Equal(count - 9, reopened.Read(Lane.Routine, count - 10, 100)[0].Sequence);
+    }
+
+    [Fact]
+    public async Task A_journal_written_in_the_unpacked_segment_layout_is_read_acked_and_reopened()
+    {
+        // Releases before the packed layout stored a segment's entries as a BSON array of { q, s, t, r, p } documents.
+        await using (var journal = Open())
+        {
+            await Task.WhenAll(Enumerable.Range(0, 20).Select(i => journal.AppendAsync(Entry($"OXY-8844-{i:0000}", i)).AsTask()));
+        }
+
+        RewriteSegmentsUnpacked(_dir.File("journal.db"));
+
+        await using (var journal = Open())
+        {
+            Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), journal.Read(Lane.Routine, 0, 100).Select(e => e.Sequence));
+            Assert.Equal("OXY-8844-0000", journal.Read(Lane.Routine, 0, 1)[0].Serial);
+            Assert.Equal(Seed.Oxygen("OXY-8844-0003", Seed.Start.AddSeconds(3)), Encoding.UTF8.GetString(journal.Read(Lane.Routine, 3, 1)[0].Payload));
+            Assert.NotNull(journal.OldestAge(Lane.Routine));
+            Assert.Equal(AppendOutcome.Duplicate, (await journal.AppendAsync(Entry("OXY-8844-0005", 5))).Outcome);
+
+            // An ack cutting through the old segment rewrites what is left of it in the packed layout.
+            Assert.Equal(10, await journal.DeleteRangeAsync(Lane.Routine, 6, 15));
+        }
+
+        await using var reopened = Open();
+        Assert.Equal([1L, 2L, 3L, 4L, 5L, 16L, 17L, 18L, 19L, 20L], reopened.Read(Lane.Routine, 0, 100).Select(e => e.Sequence));
+        Assert.Equal(10, reopened.Snapshot.EntriesPerLane[(int)Lane.Routine]);
+    }
+
+    /// <summary>Turns every routine segment of a closed journal into the layout earlier releases wrote.</summary>
+    private static void RewriteSegmentsUnpacked(string path)
+    {
+        using var data = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+        using var log = new FileStream(ReadingJournal.LogPathFor(path), FileMode.OpenOrCreate, FileAccess.ReadWrite);
+        using var db = new LiteDatabase(new LiteEngine(new EngineSettings { DataStream = data, LogStream = log }));
+        var routine = db.GetCollection("routine");
+        foreach (var segment in routine.FindAll().ToList())
+        {
+            var entries = new BsonArray(Segment.Entries(segment).Select(e => new BsonDocument
+            {
+                ["q"] = e.Sequence,
+                ["s"] = e.Serial,
+                ["t"] = e.DeviceTicks,
+                ["r"] = e.ReceivedTicks,
+                ["p"] = e.Payload,
+            }));
+            routine.Update(new BsonDocument { ["_id"] = segment["_id"], ["l"] = segment["l"], ["e"] = entries });
+        }
+
+        Assert.All(routine.FindAll(), segment => Assert.False(segment.ContainsKey("b")));
+        db.Checkpoint();
     }
 
     [Fact]
