@@ -129,6 +129,7 @@ internal static class DrainBenchmark
                 ["resent_batches"] = status.Uplink.ResentBatches,
                 ["urgent_readings"] = fill.Urgent,
                 ["agent_rss_mb_start"] = rss.Start,
+                ["agent_rss_mb_mid"] = rss.Mid,
                 ["agent_rss_mb_max"] = rss.Max,
                 ["agent_rss_mb_end"] = rss.End,
                 ["fill_readings_per_s"] = readings / fill.Seconds,
@@ -296,6 +297,7 @@ internal static class DrainBenchmark
         {
             using var admin = new AgentAdminClient(socket);
             double? startRss = null;
+            double? midRss = null;
             var lastProgress = TimeSpan.Zero;
             while (clock.Elapsed < deadline && !agent.HasExited)
             {
@@ -311,16 +313,21 @@ internal static class DrainBenchmark
                 }
 
                 startRss ??= agent.ResidentMegabytes();
+                if (midRss is null && status.Uplink.AckedReadings >= readings / 2)
+                {
+                    midRss = agent.ResidentMegabytes();
+                }
+
                 if (status.Uplink.BacklogReadings == 0 && status.Uplink.AckedReadings > 0)
                 {
                     var endRss = agent.ResidentMegabytes();
-                    return (status, new Rss(startRss.Value, Math.Max(maxRss, endRss), endRss));
+                    return (status, new Rss(startRss.Value, midRss ?? endRss, Math.Max(maxRss, endRss), endRss));
                 }
 
                 if (clock.Elapsed - lastProgress >= TimeSpan.FromSeconds(10))
                 {
                     lastProgress = clock.Elapsed;
-                    JsonLine.Progress($"drain: {clock.Elapsed.TotalSeconds:0}s, backlog {status.Uplink.BacklogReadings}, acked {status.Uplink.AckedReadings}");
+                    JsonLine.Progress($"drain: {clock.Elapsed.TotalSeconds:0}s, backlog {status.Uplink.BacklogReadings}, acked {status.Uplink.AckedReadings}, agent RSS {agent.ResidentMegabytes():0} MB");
                 }
 
                 await Task.Delay(100);
@@ -408,7 +415,8 @@ internal static class DrainBenchmark
 
     private sealed record Rows(long Stored, long Rejected, long DeadLetters);
 
-    private readonly record struct Rss(double Start, double Max, double End);
+    /// <summary>Agent RSS when its admin socket first answered, when half the readings were acknowledged, at its peak and at the end.</summary>
+    private readonly record struct Rss(double Start, double Mid, double Max, double End);
 
     /// <summary>CPU seconds of each part: the agent child, mosquitto, this process (the in-process worker) and PostgreSQL.</summary>
     private readonly record struct CpuSnapshot(double Agent, double Broker, double Worker, double Postgres)

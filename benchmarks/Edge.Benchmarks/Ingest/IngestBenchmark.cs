@@ -39,6 +39,11 @@ internal static class IngestBenchmark
                 ["mosquitto_rss_mb"] = broker.PeakRssMegabytes,
                 ["agent_errors"] = agent.Result.Errors + agent.Result.Refused,
                 ["mosquitto_errors"] = broker.Result.Errors + broker.Result.Refused,
+                // Both servers share two cores with the load generator, so CPU per message says where the time goes.
+                ["agent_cpu_us_per_msg"] = agent.ServerCpuMicroseconds,
+                ["mosquitto_cpu_us_per_msg"] = broker.ServerCpuMicroseconds,
+                ["generator_cpu_us_per_msg_agent_run"] = agent.GeneratorCpuMicroseconds,
+                ["generator_cpu_us_per_msg_mosquitto_run"] = broker.GeneratorCpuMicroseconds,
             });
         }
     }
@@ -114,10 +119,15 @@ internal static class IngestBenchmark
                 await Task.Delay(200, CancellationToken.None);
             }
         });
+        var serverCpu = ProcessCpu.SecondsOfProcess(server.Id);
+        var generatorCpu = ProcessCpu.SecondsOfThisProcess();
         var result = await Generator(port, devices, measure, seed: 2).RunAsync();
+        serverCpu = ProcessCpu.SecondsOfProcess(server.Id) - serverCpu;
+        generatorCpu = ProcessCpu.SecondsOfThisProcess() - generatorCpu;
         await sampling.CancelAsync();
         await sampler;
-        return new Measurement(result, peakRss);
+        var messages = Math.Max(1, result.ReadingsPerSecond * measure.TotalSeconds);
+        return new Measurement(result, peakRss, serverCpu * 1e6 / messages, generatorCpu * 1e6 / messages);
     }
 
     private static LoadGenerator Generator(int port, IReadOnlyList<SimulatedDevice> devices, TimeSpan duration, int seed) => new(new LoadGeneratorOptions
@@ -177,5 +187,6 @@ internal static class IngestBenchmark
         }
     }
 
-    private sealed record Measurement(LoadGeneratorResult Result, double PeakRssMegabytes);
+    /// <summary>What one run measured; CPU is per acknowledged message, for the server and for the load generator.</summary>
+    private sealed record Measurement(LoadGeneratorResult Result, double PeakRssMegabytes, double ServerCpuMicroseconds, double GeneratorCpuMicroseconds);
 }

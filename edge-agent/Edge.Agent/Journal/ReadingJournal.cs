@@ -21,10 +21,11 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     internal const int EntryOverheadBytes = 96;
     private const int PreviewBytes = 4096;
 
-    // A segment is closed at 128 KiB of payload (~600 seed-sized readings): a live group commit fits in one, and a
+    // A segment is closed at 64 KiB of payload (~300 seed-sized readings): a live group commit fits in one, and a
     // sender reading 2,000 readings or an ack deleting them touches a few small documents. At 1 MiB, every read
-    // deserialized ~5,000 readings to return 2,000, and every ack rewrote the rest of the segment (docs/performance.md).
-    private const int MaxSegmentPayloadBytes = 128 * 1024;
+    // decoded ~5,000 readings to return 2,000 and every ack rewrote the rest of the segment; above ~80 KiB, every
+    // segment read or written is a large-object-heap array, which only a full GC frees (docs/performance.md).
+    private const int MaxSegmentPayloadBytes = 64 * 1024;
     private const string MetaId = "journal";
 
     private static readonly string[] LaneCollections = ["urgent", "routine"];
