@@ -46,6 +46,13 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     private readonly DurableFileStream _dataStream;
     private readonly DurableFileStream _logStream;
     private readonly WorkQueue<List<WriteOp>> _committed = new();
+
+    // Committed groups not yet synced, at most two: one in its fdatasync, one committed behind it. A writer running
+    // further ahead only made more, smaller commits (measured: ~14 appends each with 100 devices waiting) that the same
+    // next fdatasync covers anyway, and a commit's fixed cost is most of the journal's CPU (docs/performance.md).
+    // Waiting for a slot lets the queue grow into one larger group instead. It is not a timer: the writer waits only
+    // while an fdatasync is running and another group is already committed behind it.
+    private readonly SemaphoreSlim _unsynced = new(2);
     private readonly TaskCompletionSource _faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _syncer;
     private int _disposed;
@@ -283,6 +290,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         _dataStream.Dispose();
         _ops.Dispose();
         _committed.Dispose();
+        _unsynced.Dispose();
     }
 
     private async Task RunWriterAsync()
@@ -290,6 +298,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         var group = new List<WriteOp>(_options.MaxGroupCommit);
         while (await _ops.WaitAsync().ConfigureAwait(false))
         {
+            await _unsynced.WaitAsync().ConfigureAwait(false);
             while (group.Count < _options.MaxGroupCommit && _ops.TryTake(out var op))
             {
                 group.Add(op);
@@ -303,6 +312,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             else
             {
                 group.Clear();
+                _unsynced.Release();
             }
         }
 
@@ -341,6 +351,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
                     op.Fail(ex);
                 }
 
+                _unsynced.Release(ready.Count);
                 ready.Clear();
                 continue;
             }
@@ -353,6 +364,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
                 }
             }
 
+            _unsynced.Release(ready.Count);
             ready.Clear();
         }
     }
