@@ -15,6 +15,9 @@ internal static partial class Log
     [LoggerMessage(1004, LogLevel.Critical, "Journal fdatasync failed: acknowledged durability can no longer be promised; stopping so the service restarts and reopens the journal from disk")]
     public static partial void JournalSyncFailed(ILogger logger, Exception error);
 
+    [LoggerMessage(1005, LogLevel.Warning, "Journal checkpoint failed with {LogPages} log pages; retried after the next commit (the log keeps every committed change)")]
+    public static partial void JournalCheckpointFailed(ILogger logger, long logPages, Exception error);
+
     [LoggerMessage(1003, LogLevel.Information, "Journal closed cleanly")]
     public static partial void JournalClosed(ILogger logger);
 

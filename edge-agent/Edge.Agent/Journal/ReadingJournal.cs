@@ -30,6 +30,15 @@ public sealed partial class ReadingJournal : IAsyncDisposable
 
     private static readonly string[] LaneCollections = ["urgent", "routine"];
 
+    // LiteDB copies its log into the data file (and fsyncs that file) inside whichever commit finds the log at 1,000
+    // pages, and every reading waiting on that commit waits for the copy: it set the p99 at 10 devices (15-16 ms; 6.6-
+    // 9.2 ms without checkpoints). The writer checkpoints instead, between commits and 4x less often: at
+    // IdleCheckpointPages (32 MiB of log) when nothing is queued, at ForcedCheckpointPages (64 MiB) whatever is queued.
+    // A longer log costs disk space and, after a crash only, a longer open (LiteDB reads the log's page headers).
+    private const long IdleCheckpointPages = 4_000;
+    private const long ForcedCheckpointPages = 8_000;
+    private const int LiteDbPageBytes = 8192;
+
     private readonly LiteDatabase _db;
     private readonly ILiteCollection<BsonDocument>[] _lanes;
     private readonly ILiteCollection<BsonDocument> _meta;
@@ -77,6 +86,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         _meta = db.GetCollection("meta");
         _deadLetters = db.GetCollection("dead_letters", BsonAutoId.Int64);
         _reports = db.GetCollection(ReportsCollection);
+        db.CheckpointSize = 0; // no automatic checkpoints; see CheckpointIfDue
         _state = LoadOrCreateMeta(gatewayId);
         Epoch = _state.Epoch;
         LoadDuplicateWindow(options.DuplicateWindow);
@@ -283,6 +293,8 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         await _syncer.ConfigureAwait(false);
         lock (_dbGate)
         {
+            // A clean close leaves the log empty: with automatic checkpoints off, LiteDB would not copy it on dispose.
+            _db.Checkpoint();
             _db.Dispose();
         }
 
@@ -314,6 +326,8 @@ public sealed partial class ReadingJournal : IAsyncDisposable
                 group.Clear();
                 _unsynced.Release();
             }
+
+            CheckpointIfDue();
         }
 
         _committed.Complete();
@@ -366,6 +380,32 @@ public sealed partial class ReadingJournal : IAsyncDisposable
 
             _unsynced.Release(ready.Count);
             ready.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Copies LiteDB's log into the data file between group commits, not inside one: when the log is long and nothing
+    /// is waiting, or when it is very long. A checkpoint that fails is logged and tried again after the next commit;
+    /// the log keeps every committed change until one succeeds.
+    /// </summary>
+    private void CheckpointIfDue()
+    {
+        var logPages = _logStream.Length / LiteDbPageBytes;
+        if (logPages < IdleCheckpointPages || (logPages < ForcedCheckpointPages && !_ops.IsEmpty))
+        {
+            return;
+        }
+
+        try
+        {
+            lock (_dbGate)
+            {
+                _db.Checkpoint();
+            }
+        }
+        catch (Exception ex) when (ex is LiteException or IOException)
+        {
+            Log.JournalCheckpointFailed(_logger, logPages, ex);
         }
     }
 

@@ -33,6 +33,9 @@ internal sealed class WorkQueue<T> : IDisposable
 
     public bool TryTake(out T item) => _items.TryDequeue(out item!);
 
+    /// <summary>Nothing queued at this moment.</summary>
+    public bool IsEmpty => _items.IsEmpty;
+
     /// <summary>Waits until there is an item; false once completed and empty.</summary>
     public async ValueTask<bool> WaitAsync()
     {

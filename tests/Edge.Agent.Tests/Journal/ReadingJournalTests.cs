@@ -380,6 +380,30 @@ public sealed class ReadingJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task The_writer_checkpoints_the_log_between_commits_so_it_stays_bounded()
+    {
+        // Automatic LiteDB checkpoints are off (they ran inside a commit); one commit per append grows the log by a few
+        // pages each, so 2,000 of them pass the 4,000-page idle threshold at least once.
+        long largestLog = 0;
+        var logPath = ReadingJournal.LogPathFor(_dir.File("journal.db"));
+        await using (var journal = Open())
+        {
+            for (var i = 0; i < 2000; i++)
+            {
+                Assert.Equal(AppendOutcome.Committed, (await journal.AppendAsync(Entry("OXY-8844-5521", i))).Outcome);
+                largestLog = Math.Max(largestLog, new FileInfo(logPath).Length);
+            }
+
+            Assert.True(new FileInfo(logPath).Length < largestLog, $"the log only grew (to {largestLog} bytes): no checkpoint ran");
+            Assert.Equal(2000, journal.Read(Lane.Routine, 0, 5000).Count);
+        }
+
+        Assert.Equal(0, new FileInfo(logPath).Length); // a clean close checkpoints what is left
+        await using var reopened = Open();
+        Assert.Equal(2000, reopened.Read(Lane.Routine, 0, 5000).Count);
+    }
+
+    [Fact]
     public async Task Dead_letters_are_bounded_and_listed_newest_first()
     {
         await using var journal = Open(deadLetterCapacity: 10);
