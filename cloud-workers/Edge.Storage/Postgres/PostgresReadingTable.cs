@@ -34,10 +34,10 @@ internal delegate Task RowWriter(NpgsqlBinaryImporter importer, StoredReading re
 /// Rows go in id order (PostgreSQL's uuid order) on both paths, so two writers holding overlapping readings wait for
 /// each other instead of deadlocking.
 /// </para>
-/// </remarks>
-/// <remarks>
+/// <para>
 /// Holds no connection between calls: every call takes one from the data source's pool and returns it, so a database
 /// restart costs at most the one retried attempt (after which the pool's idle connections, all dead, are cleared).
+/// </para>
 /// </remarks>
 internal sealed class PostgresReadingTable(
     NpgsqlDataSource dataSource, string store, string table, string columns, RowWriter writeRow,
@@ -47,9 +47,9 @@ internal sealed class PostgresReadingTable(
     private const string DropChunksSql = "SELECT count(*)::int FROM drop_chunks($1::regclass, older_than => $2::timestamptz)";
 
     private readonly MonthlyPartitions _partitions = new(dataSource, table, logger);
-    private readonly string _copySql = $"COPY {table} ({ReadingHeader.Columns}, {columns}) FROM STDIN (FORMAT BINARY)";
+    private readonly string _copySql = CopySql(table, columns);
     private readonly string _stagingSql = $"CREATE TEMP TABLE {table}_staging (LIKE {table}) ON COMMIT DROP";
-    private readonly string _stagingCopySql = $"COPY {table}_staging ({ReadingHeader.Columns}, {columns}) FROM STDIN (FORMAT BINARY)";
+    private readonly string _stagingCopySql = CopySql($"{table}_staging", columns);
     private readonly string _insertMissingSql = $"""
         INSERT INTO {table} ({ReadingHeader.Columns}, {columns})
         SELECT {ReadingHeader.Columns}, {columns} FROM {table}_staging
@@ -182,6 +182,9 @@ internal sealed class PostgresReadingTable(
         }
         await importer.CompleteAsync(cancellationToken);
     }
+
+    private static string CopySql(string target, string columns) =>
+        $"COPY {target} ({ReadingHeader.Columns}, {columns}) FROM STDIN (FORMAT BINARY)";
 
     private async Task<TableLayout> DetectLayoutAsync(CancellationToken cancellationToken)
     {

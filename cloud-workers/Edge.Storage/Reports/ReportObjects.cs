@@ -53,29 +53,21 @@ public sealed class ReportObjects : IDisposable
     public string S3Url(string key) => $"s3://{Bucket}/{key}";
 
     /// <summary>A URL that lets its holder PUT exactly this key until it expires, and nothing else.</summary>
-    public async Task<(string Url, DateTimeOffset ExpiresAt)> PresignUploadAsync(string key)
-    {
-        var expires = _time.GetUtcNow().AddMinutes(_options.UploadUrlMinutes);
-        var url = await _client.GetPreSignedURLAsync(new GetPreSignedUrlRequest
-        {
-            BucketName = Bucket,
-            Key = key,
-            Verb = HttpVerb.PUT,
-            Expires = expires.UtcDateTime,
-            Protocol = Protocol(),
-        }).ConfigureAwait(false);
-        return (url, expires);
-    }
+    public Task<(string Url, DateTimeOffset ExpiresAt)> PresignUploadAsync(string key) =>
+        PresignAsync(key, HttpVerb.PUT, _options.UploadUrlMinutes);
 
     /// <summary>A URL that downloads this key until it expires.</summary>
-    public async Task<(string Url, DateTimeOffset ExpiresAt)> PresignDownloadAsync(string key)
+    public Task<(string Url, DateTimeOffset ExpiresAt)> PresignDownloadAsync(string key) =>
+        PresignAsync(key, HttpVerb.GET, _options.DownloadUrlMinutes);
+
+    private async Task<(string Url, DateTimeOffset ExpiresAt)> PresignAsync(string key, HttpVerb verb, int minutes)
     {
-        var expires = _time.GetUtcNow().AddMinutes(_options.DownloadUrlMinutes);
+        var expires = _time.GetUtcNow().AddMinutes(minutes);
         var url = await _client.GetPreSignedURLAsync(new GetPreSignedUrlRequest
         {
             BucketName = Bucket,
             Key = key,
-            Verb = HttpVerb.GET,
+            Verb = verb,
             Expires = expires.UtcDateTime,
             Protocol = Protocol(),
         }).ConfigureAwait(false);

@@ -530,7 +530,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     {
         var collection = _lanes[(int)lane];
         var removed = 0;
-        foreach (var segment in SegmentsFrom(collection, first).TakeWhile(d => Segment.FirstSequence(d) <= last).ToList())
+        foreach (var segment in SegmentsFrom(collection, first).TakeWhile(d => Segment.Id(d) <= last).ToList())
         {
             var before = _state.Counts[(int)lane];
             RemoveEntries(collection, lane, segment, (e, _) => e.Sequence >= first && e.Sequence <= last, shedReason: null);
@@ -566,7 +566,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         }
         else if (freed > 0)
         {
-            collection.Update(Segment.ToDocument(kept, Segment.FirstSequence(segment)));
+            collection.Update(Segment.ToDocument(kept, Segment.Id(segment)));
         }
 
         return freed;
@@ -642,7 +642,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         while (collection.Find(BsonExpression.Create("_id > @0", new BsonValue(after)), 0, 1).FirstOrDefault() is { } segment)
         {
             yield return segment;
-            after = Segment.FirstSequence(segment);
+            after = Segment.Id(segment);
         }
     }
 

@@ -38,7 +38,8 @@ internal static class Segment
         ["b"] = Pack(entries),
     };
 
-    public static long FirstSequence(BsonDocument segment) => segment["_id"].AsInt64;
+    /// <summary>The segment's key: its first sequence when written; kept when a rewrite removed its first entries.</summary>
+    public static long Id(BsonDocument segment) => segment["_id"].AsInt64;
 
     public static long LastSequence(BsonDocument segment) => segment["l"].AsInt64;
 
@@ -55,7 +56,6 @@ internal static class Segment
         }
 
         // The layout before packing: journals written by earlier releases are read as they are.
-
         var legacy = segment["e"].AsArray;
         var entries = new List<SegmentEntry>(legacy.Count);
         foreach (var value in legacy)
