@@ -52,7 +52,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     private readonly JournalOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly DurableFileStream _dataStream;
+    private readonly DataFileStream _dataStream;
     private readonly DurableFileStream _logStream;
     private readonly WorkQueue<List<WriteOp>> _committed = new();
 
@@ -72,7 +72,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     private State _state;
     private volatile JournalSnapshot _snapshot;
 
-    private ReadingJournal(LiteDatabase db, DurableFileStream data, DurableFileStream log, string path, string gatewayId, JournalOptions options, TimeProvider time, ILogger logger)
+    private ReadingJournal(LiteDatabase db, DataFileStream data, DurableFileStream log, string path, string gatewayId, JournalOptions options, TimeProvider time, ILogger logger)
     {
         _db = db;
         _dataStream = data;
@@ -127,12 +127,12 @@ public sealed partial class ReadingJournal : IAsyncDisposable
 
         // LiteDB gets our streams rather than file names: their Flush() is a real fsync, which LiteDB's own encrypted
         // stream never issues (strace shows its checkpoint truncating the log without syncing the data file).
-        DurableFileStream? data = null;
+        DataFileStream? data = null;
         DurableFileStream? log = null;
         LiteDatabase? db = null;
         try
         {
-            data = new DurableFileStream(fullPath);
+            data = new DataFileStream(fullPath);
             log = new DurableFileStream(LogPathFor(fullPath));
             if (created)
             {
@@ -293,7 +293,9 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         await _syncer.ConfigureAwait(false);
         lock (_dbGate)
         {
+            // The meta document is current after a clean close, so the file needs no segment to be read right.
             // A clean close leaves the log empty: with automatic checkpoints off, LiteDB would not copy it on dispose.
+            _meta.Upsert(_state.ToDocument(MetaId, GatewayId));
             _db.Checkpoint();
             _db.Dispose();
         }
@@ -447,8 +449,17 @@ public sealed partial class ReadingJournal : IAsyncDisposable
                 }
             }
 
-            WriteStagedSegments();
-            _meta.Upsert(_state.ToDocument(MetaId, GatewayId));
+            _state.CommitNumber++;
+
+            // A commit of readings only carries the counters in its last segment instead of rewriting the meta
+            // document: one 8 KiB page less in every commit's log write (a fifth of it) and in every checkpoint.
+            // Anything else (acks, sheds without a new segment, state changes) writes the meta document as before.
+            var countersCarried = WriteStagedSegments(group.TrueForAll(op => op is AppendOp) ? _state.ToCounters() : null);
+            if (!countersCarried)
+            {
+                _meta.Upsert(_state.ToDocument(MetaId, GatewayId));
+            }
+
             _db.Commit();
         }
         catch (Exception ex)
@@ -594,22 +605,27 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         _stagedBytes[(int)lane] += size;
     }
 
-    private void WriteStagedSegments()
+    // Writes each lane's last segment of the group; with counters, each one carries them. True if any did.
+    private bool WriteStagedSegments(BsonDocument? counters)
     {
+        var carried = false;
         foreach (var lane in Lanes.All)
         {
             if (_staged[(int)lane].Count > 0)
             {
-                WriteSegment(lane);
+                WriteSegment(lane, counters);
+                carried |= counters is not null;
             }
         }
+
+        return carried;
     }
 
     // One segment document per lane and group commit (or per MaxSegmentPayloadBytes); see Segment for its layout.
-    private void WriteSegment(Lane lane)
+    private void WriteSegment(Lane lane, BsonDocument? counters = null)
     {
         var staged = _staged[(int)lane];
-        _lanes[(int)lane].Insert(Segment.ToDocument(staged));
+        _lanes[(int)lane].Insert(Segment.ToDocument(staged, counters: counters));
         staged.Clear();
         _stagedBytes[(int)lane] = 0;
     }
@@ -697,9 +713,9 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         var doc = _meta.FindById(MetaId);
         if (doc is null)
         {
-            var state = new State { Epoch = NewEpoch() };
-            _meta.Insert(state.ToDocument(MetaId, gatewayId));
-            return state;
+            var created = new State { Epoch = NewEpoch() };
+            _meta.Insert(created.ToDocument(MetaId, gatewayId));
+            return created;
         }
 
         var owner = doc["gw"].AsString;
@@ -710,7 +726,20 @@ public sealed partial class ReadingJournal : IAsyncDisposable
                 "Its entries carry that identity; let it drain under the old id, or move the file aside, before changing the id.");
         }
 
-        return State.FromDocument(doc);
+        // The newest counters are in the meta document or, after commits of readings only, in a lane's last segment;
+        // the commit number says which. Two index look-ups, whatever the backlog.
+        var state = State.FromDocument(doc);
+        foreach (var lane in _lanes)
+        {
+            if (lane.Find(Query.All(Query.Descending), 0, 1).FirstOrDefault() is { } last
+                && Segment.Counters(last) is { } counters
+                && counters["cn"].AsInt64 > state.CommitNumber)
+            {
+                state = State.FromDocument(counters);
+            }
+        }
+
+        return state;
     }
 
     private void LoadDuplicateWindow(int window)
@@ -830,6 +859,9 @@ public sealed partial class ReadingJournal : IAsyncDisposable
 
         public long LastSequence { get; set; }
 
+        /// <summary>Counts commits; orders the meta document against the counters carried by segments.</summary>
+        public long CommitNumber { get; set; }
+
         public long[] Bytes { get; init; } = new long[2];
 
         public long[] Counts { get; init; } = new long[2];
@@ -851,6 +883,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         {
             Epoch = Epoch,
             LastSequence = LastSequence,
+            CommitNumber = CommitNumber,
             Bytes = (long[])Bytes.Clone(),
             Counts = (long[])Counts.Clone(),
             Shed = new Dictionary<string, long>(Shed, StringComparer.Ordinal),
@@ -862,6 +895,14 @@ public sealed partial class ReadingJournal : IAsyncDisposable
 
         public BsonDocument ToDocument(string id, string gatewayId)
         {
+            var doc = ToCounters();
+            doc["_id"] = id;
+            doc["gw"] = gatewayId;
+            return doc;
+        }
+
+        public BsonDocument ToCounters()
+        {
             var shed = new BsonDocument();
             foreach (var (reason, count) in Shed)
             {
@@ -870,10 +911,9 @@ public sealed partial class ReadingJournal : IAsyncDisposable
 
             return new BsonDocument
             {
-                ["_id"] = id,
-                ["gw"] = gatewayId,
                 ["epoch"] = Epoch,
                 ["seq"] = LastSequence,
+                ["cn"] = CommitNumber,
                 ["ub"] = Bytes[0],
                 ["rb"] = Bytes[1],
                 ["uc"] = Counts[0],
@@ -892,6 +932,9 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             {
                 Epoch = doc["epoch"].AsInt64,
                 LastSequence = doc["seq"].AsInt64,
+
+                // Journals written before counters rode in segments have no commit number.
+                CommitNumber = doc.TryGetValue("cn", out var commit) ? commit.AsInt64 : 0,
                 Bytes = [doc["ub"].AsInt64, doc["rb"].AsInt64],
                 Counts = [doc["uc"].AsInt64, doc["rc"].AsInt64],
                 DeadLetterCount = doc["dlc"].AsInt64,

@@ -8,7 +8,8 @@ namespace Edge.Agent.Journal;
 internal sealed record SegmentEntry(long Sequence, string Serial, long DeviceTicks, long ReceivedTicks, byte[] Payload);
 
 /// <summary>
-/// The segment document: <c>{ _id: first sequence, l: last sequence, r: first received-at ticks, b: packed entries }</c>.
+/// The segment document: <c>{ _id: first sequence, l: last sequence, r: first received-at ticks, b: packed entries,
+/// st: journal counters (optional) }</c>.
 /// Segments never overlap, so the one holding a sequence is the last whose <c>_id</c> is at or below it.
 /// </summary>
 /// <remarks>
@@ -30,13 +31,29 @@ internal static class Segment
     /// <summary>A new segment's document, or (with <paramref name="id"/>) the rewrite of a segment some entries left.</summary>
     /// <param name="entries">The entries in sequence order, at least one.</param>
     /// <param name="id">The segment's <c>_id</c> when rewriting: it stays, even when its first entries were removed.</param>
-    public static BsonDocument ToDocument(IReadOnlyList<SegmentEntry> entries, long? id = null) => new()
+    /// <param name="counters">The journal's counters after the commit that writes this segment (see <see cref="Counters"/>).</param>
+    public static BsonDocument ToDocument(IReadOnlyList<SegmentEntry> entries, long? id = null, BsonDocument? counters = null)
     {
-        ["_id"] = id ?? entries[0].Sequence,
-        ["l"] = entries[^1].Sequence,
-        ["r"] = entries[0].ReceivedTicks,
-        ["b"] = Pack(entries),
-    };
+        var doc = new BsonDocument
+        {
+            ["_id"] = id ?? entries[0].Sequence,
+            ["l"] = entries[^1].Sequence,
+            ["r"] = entries[0].ReceivedTicks,
+            ["b"] = Pack(entries),
+        };
+        if (counters is not null)
+        {
+            doc["st"] = counters;
+        }
+
+        return doc;
+    }
+
+    /// <summary>
+    /// The journal counters a commit of readings stored in its last segment instead of the meta document, or null.
+    /// A rewrite drops them: rewrites happen in commits that write the meta document.
+    /// </summary>
+    public static BsonDocument? Counters(BsonDocument segment) => segment.TryGetValue("st", out var counters) ? counters.AsDocument : null;
 
     /// <summary>The segment's key: its first sequence when written; kept when a rewrite removed its first entries.</summary>
     public static long Id(BsonDocument segment) => segment["_id"].AsInt64;

@@ -41,6 +41,12 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         await using var journal = OpenJournal();
         var entry = Assert.Single(journal.Read(Lane.Routine, 0, 10));
         Assert.Equal(Seed.Start, entry.DeviceTime);
+
+        // The counters came through the kill too (carried by the segment, not the meta document): the next
+        // reading gets the next sequence, and the quota sees the entry.
+        Assert.Equal(entry.Sequence, journal.Snapshot.LastSequence);
+        Assert.Equal(1, journal.Snapshot.EntriesPerLane[(int)Lane.Routine]);
+        Assert.True(journal.Snapshot.UsedBytes > entry.Payload.Length);
     }
 
     [Fact]

@@ -306,6 +306,49 @@ public sealed class ReadingJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task Counters_carried_by_the_last_segment_are_exact_after_a_crash()
+    {
+        // Commits of readings only leave the meta document alone and carry the counters in their last segment. A copy
+        // of the open files is what a crash leaves behind: the meta document in it is as old as the journal's open.
+        var entrySize = EntrySize(Entry("OXY-8844-5521", 0));
+        var crashed = _dir.File("crashed.db");
+        JournalSnapshot live;
+        await using (var journal = Open(quotaBytes: entrySize * 5))
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                await journal.AppendAsync(Entry("OXY-8844-5521", i));
+            }
+
+            await journal.AppendAsync(Entry("OXY-8844-5521", 8, Lane.Urgent));
+            live = journal.Snapshot;
+            CopyOpenFile(_dir.File("journal.db"), crashed);
+            CopyOpenFile(ReadingJournal.LogPathFor(_dir.File("journal.db")), ReadingJournal.LogPathFor(crashed));
+        }
+
+        using (var raw = new LiteDatabase(new ConnectionString { Filename = crashed, Connection = ConnectionType.Direct, ReadOnly = true }))
+        {
+            Assert.Equal(0, raw.GetCollection("meta").FindById("journal")["seq"].AsInt64); // the proof that segments carried them
+        }
+
+        await using var reopened = ReadingJournal.Open(crashed, "gw-test", Options(quotaBytes: entrySize * 5), _time, NullLogger.Instance);
+        var snapshot = reopened.Snapshot;
+        Assert.Equal(9, snapshot.LastSequence);
+        Assert.Equal(live.EntriesPerLane, snapshot.EntriesPerLane);
+        Assert.Equal(live.UsedBytes, snapshot.UsedBytes);
+        Assert.Equal(4, snapshot.ShedByReason["quota"]);
+        Assert.Equal(10, (await reopened.AppendAsync(Entry("OXY-8844-5521", 9, Lane.Urgent))).Sequence);
+    }
+
+    /// <summary>The journal holds its files exclusively (an advisory lock .NET honours); cp copies them as a crash leaves them.</summary>
+    private static void CopyOpenFile(string from, string to)
+    {
+        using var cp = System.Diagnostics.Process.Start("cp", [from, to]);
+        cp.WaitForExit();
+        Assert.Equal(0, cp.ExitCode);
+    }
+
+    [Fact]
     public async Task A_large_journal_reopens_with_its_counts_and_keeps_its_sequence()
     {
         const int count = 50_000;
