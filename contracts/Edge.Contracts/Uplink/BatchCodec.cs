@@ -38,8 +38,8 @@ public static class BatchCodec
     /// <summary>The compression <see cref="Encode"/> uses unless told otherwise: chosen by measurement (docs/uplink.md).</summary>
     public const BatchCompression DefaultCompression = BatchCompression.Brotli;
 
-    /// <summary>Brotli quality for <see cref="BatchCompression.Brotli"/> (0-11): the measured knee of size against time.</summary>
-    public const int BrotliQuality = 4;
+    /// <summary>Brotli quality for <see cref="BatchCompression.Brotli"/> (0-11): bytes per reading decide the uplink's limit (docs/uplink.md).</summary>
+    public const int BrotliQuality = 5;
 
     /// <summary>Brotli window, log2 bytes: 4 MiB, more than any batch body that fits the wire limit.</summary>
     public const int BrotliWindow = 22;
@@ -51,7 +51,7 @@ public static class BatchCodec
     private const int MaxCompressions = 8;
 
     // The first attempt compresses a body this many times the wire room: all of a small batch, or a cheap sample of a
-    // long backlog whose ratio predicts how much of it fits. (Brotli 4 costs about twice as much per byte on a 1 MB body
+    // long backlog whose ratio predicts how much of it fits. (Brotli costs about twice as much per byte on a 1 MB body
     // as on 100 KB, so a generous first guess at a backlog costs more than the sample.)
     private const int FirstAttemptFactor = 2;
 
