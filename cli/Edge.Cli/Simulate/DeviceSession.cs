@@ -41,7 +41,7 @@ internal sealed class DeviceSession : IDisposable
         ClientOptions = builder.Build();
         _message = new MqttApplicationMessage
         {
-            Topic = device.TelemetryTopic,
+            Topic = options.PublishToStatusTopic ? Contracts.Topics.DeviceTopics.Status(device.Serial) : device.TelemetryTopic,
             QualityOfServiceLevel = MqttQualityOfServiceLevel.AtLeastOnce,
         };
         // Devices are seeded apart (a prime stride) so that two devices never walk in step.

@@ -53,6 +53,13 @@ internal sealed record LoadGeneratorOptions
     /// </summary>
     public TimeSpan? GiveUpIfNoConnectionAfter { get; init; }
 
+    /// <summary>
+    /// Publish each reading to <c>devices/{serial}/status</c> instead of <c>…/telemetry</c>. The agent acknowledges a
+    /// status message without validating or journaling it, so a run measures the agent's MQTT path alone (the ingest
+    /// benchmark's broker-path figures). Default: off.
+    /// </summary>
+    public bool PublishToStatusTopic { get; init; }
+
     /// <summary>Share of readings that carry an alarm (leak, low purity, arrhythmia), 0 to 1. Default: 0.03.</summary>
     public double AlarmRatio { get; init; } = 0.03;
 

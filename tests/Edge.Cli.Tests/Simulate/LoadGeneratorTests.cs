@@ -48,6 +48,23 @@ public sealed class LoadGeneratorTests
     }
 
     [Fact]
+    public async Task With_the_status_topic_option_every_reading_goes_to_the_devices_status_topic()
+    {
+        // The ingest benchmark's broker-path run: the agent acknowledges status messages without journaling them.
+        await using var broker = await InProcessBroker.StartAsync();
+        var devices = Devices(3, secret: null);
+
+        var result = await RunAsync(Options(broker, devices) with { ReadingsPerDevice = 10, PublishToStatusTopic = true });
+
+        Assert.Equal(30, result.Acknowledged);
+        Assert.Equal(30, broker.Received.Count);
+        foreach (var device in devices)
+        {
+            Assert.Equal(10, broker.Received.Count(p => p.ClientId == device.Serial && p.Topic == DeviceTopics.Status(device.Serial)));
+        }
+    }
+
+    [Fact]
     public async Task Refused_readings_are_counted_by_reason_and_the_device_moves_on()
     {
         var publishes = 0;
