@@ -26,7 +26,8 @@ internal sealed class DataFileStream(string path) : Stream
     /// <summary>At most this many pages (4 MiB) wait in memory.</summary>
     internal const int MaxHeldPages = 512;
 
-    private const int PageBytes = 8192;
+    /// <summary>LiteDB 5's page size (its PAGE_SIZE, not configurable), the unit of every data and log file write.</summary>
+    internal const int PageBytes = 8192;
 
     // A wrapper, not a FileStream subclass: a derived FileStream routes its own base calls back through the
     // overrides (Write(span) lands in Write(byte[]), the handle getter in Flush), which would hold a page again.

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Edge.Contracts.Devices;
 using LiteDB;
 using LiteDB.Engine;
+using Microsoft.Win32.SafeHandles;
 using Microsoft.Extensions.Logging;
 
 namespace Edge.Agent.Journal;
@@ -38,7 +39,6 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     // A longer log costs disk space and, after a crash only, a longer open (LiteDB reads the log's page headers).
     private const long IdleCheckpointPages = 4_000;
     private const long ForcedCheckpointPages = 8_000;
-    private const int LiteDbPageBytes = 8192;
 
     private readonly LiteDatabase _db;
     private readonly ILiteCollection<BsonDocument>[] _lanes;
@@ -55,6 +55,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly DataFileStream _dataStream;
     private readonly DurableFileStream _logStream;
+    private readonly Action<SafeFileHandle> _dataSync;
     private readonly TaskCompletionSource _faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
     private readonly DuplicateFilter _duplicates = new();
@@ -64,9 +65,10 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     private State _state;
     private volatile JournalSnapshot _snapshot;
 
-    private ReadingJournal(LiteDatabase db, DataFileStream data, DurableFileStream log, string path, string gatewayId, JournalOptions options, TimeProvider time, ILogger logger)
+    private ReadingJournal(LiteDatabase db, DataFileStream data, DurableFileStream log, string path, string gatewayId, JournalOptions options, Action<SafeFileHandle> dataSync, TimeProvider time, ILogger logger)
     {
         _db = db;
+        _dataSync = dataSync;
         _dataStream = data;
         _logStream = log;
         _options = options;
@@ -108,7 +110,14 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     public Task Faulted => _faulted.Task;
 
     /// <summary>Opens (or creates) the journal. Does not scan it: start-up cost does not grow with the backlog.</summary>
-    public static ReadingJournal Open(string path, string gatewayId, JournalOptions options, TimeProvider time, ILogger logger)
+    public static ReadingJournal Open(string path, string gatewayId, JournalOptions options, TimeProvider time, ILogger logger) =>
+        Open(path, gatewayId, options, time, logger, FileSync.DataSync);
+
+    /// <summary>
+    /// Opens the journal with another data-sync call. Tests pass an fdatasync that fails: nothing on this machine makes a
+    /// real one fail (no device-mapper to inject I/O errors), and the failure path is the one that must not lose data.
+    /// </summary>
+    internal static ReadingJournal Open(string path, string gatewayId, JournalOptions options, TimeProvider time, ILogger logger, Action<SafeFileHandle> dataSync)
     {
         var fullPath = System.IO.Path.GetFullPath(path);
         var directory = System.IO.Path.GetDirectoryName(fullPath)!;
@@ -132,7 +141,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             }
 
             db = new LiteDatabase(new LiteEngine(new EngineSettings { DataStream = data, LogStream = log, Password = password }));
-            return new ReadingJournal(db, data, log, fullPath, gatewayId, options, time, logger);
+            return new ReadingJournal(db, data, log, fullPath, gatewayId, options, dataSync, time, logger);
         }
         catch
         {
@@ -283,10 +292,16 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         await _writer.ConfigureAwait(false);
         lock (_dbGate)
         {
-            // The meta document is current after a clean close, so the file needs no segment to be read right.
-            // A clean close leaves the log empty: with automatic checkpoints off, LiteDB would not copy it on dispose.
-            _meta.Upsert(_state.ToDocument(MetaId, GatewayId));
-            _db.Checkpoint();
+            // After a failed fdatasync nothing more is written, not even the meta document or a checkpoint: the next
+            // start reads what really reached the disk (the last segments carry the counters it needs).
+            if (!_faulted.Task.IsCompleted)
+            {
+                // The meta document is current after a clean close, so the file needs no segment to be read right.
+                // A clean close leaves the log empty: with automatic checkpoints off, LiteDB would not copy it on dispose.
+                _meta.Upsert(_state.ToDocument(MetaId, GatewayId));
+                _db.Checkpoint();
+            }
+
             _db.Dispose();
         }
 
@@ -318,6 +333,11 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             }
 
             group.Clear();
+            if (_faulted.Task.IsCompleted)
+            {
+                break; // no checkpoint either: see SyncGroup
+            }
+
             CheckpointIfDue();
         }
 
@@ -359,7 +379,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     /// </summary>
     private void CheckpointIfDue()
     {
-        var logPages = _logStream.Length / LiteDbPageBytes;
+        var logPages = _logStream.Length / DataFileStream.PageBytes;
         if (logPages < IdleCheckpointPages || (logPages < ForcedCheckpointPages && !_ops.IsEmpty))
         {
             return;
@@ -659,7 +679,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     {
         if (_options.SyncOnCommit)
         {
-            FileSync.DataSync(_logStream.SafeFileHandle);
+            _dataSync(_logStream.SafeFileHandle);
         }
     }
 

@@ -340,6 +340,78 @@ public sealed class ReadingJournalTests : IDisposable
         Assert.Equal(10, (await reopened.AppendAsync(Entry("OXY-8844-5521", 9, Lane.Urgent))).Sequence);
     }
 
+    [Fact]
+    public async Task After_a_failed_fdatasync_nothing_is_acknowledged_or_written_and_a_restart_reads_what_reached_the_disk()
+    {
+        var path = _dir.File("journal.db");
+        var sync = new FailingSync();
+        var dataAtFailure = _dir.File("data-at-failure.db");
+        await using (var journal = ReadingJournal.Open(path, "gw-test", Options(), _time, NullLogger.Instance, sync.Sync))
+        {
+            Assert.Equal(AppendOutcome.Committed, (await journal.AppendAsync(Entry("OXY-8844-5521", 0))).Outcome);
+
+            sync.FailNext();
+            var inFailingGroup = journal.AppendAsync(Entry("OXY-8844-5521", 1)).AsTask();
+            await sync.Entered.WaitAsync(TimeSpan.FromSeconds(30));
+            // These arrive while the writer is inside the failing fdatasync, so they wait for a group that never comes.
+            var queuedBehind = Enumerable.Range(2, 5).Select(i => journal.AppendAsync(Entry("OXY-8844-5521", i)).AsTask()).ToList();
+            CopyOpenFile(path, dataAtFailure);
+            sync.Release();
+
+            await Assert.ThrowsAsync<IOException>(() => inFailingGroup);
+            foreach (var append in queuedBehind)
+            {
+                await Assert.ThrowsAsync<IOException>(() => append);
+            }
+
+            await Assert.ThrowsAsync<IOException>(() => journal.Faulted);
+            await Assert.ThrowsAsync<InvalidOperationException>(async () => await journal.AppendAsync(Entry("OXY-8844-5521", 7)));
+        }
+
+        // The close wrote nothing: no meta document and no checkpoint into the data file, the log left as it was.
+        Assert.Equal(File.ReadAllBytes(dataAtFailure), File.ReadAllBytes(path));
+        Assert.True(new FileInfo(ReadingJournal.LogPathFor(path)).Length > 0);
+
+        // Restarted: the acknowledged reading is there, nothing queued behind the failure is, and the counters agree
+        // with the entries. The failed group may or may not have reached the disk; its device re-sends the reading
+        // (it never got a PUBACK) and the journal then holds it exactly once.
+        await using var restarted = ReadingJournal.Open(path, "gw-test", Options(), _time, NullLogger.Instance);
+        var entries = restarted.Read(Lane.Routine, 0, 100);
+        Assert.Equal(Seed.Start, entries[0].DeviceTime);
+        Assert.DoesNotContain(entries, e => e.DeviceTime >= Seed.Start.AddSeconds(2));
+        Assert.Equal(entries.Count, restarted.Snapshot.EntriesPerLane[(int)Lane.Routine]);
+        var resent = await restarted.AppendAsync(Entry("OXY-8844-5521", 1));
+        Assert.Equal(entries.Count == 2 ? AppendOutcome.Duplicate : AppendOutcome.Committed, resent.Outcome);
+        Assert.Single(restarted.Read(Lane.Routine, 0, 100), e => e.DeviceTime == Seed.Start.AddSeconds(1));
+    }
+
+    /// <summary>A real fdatasync until told to fail; the failing one waits inside the sync until released, then reports EIO.</summary>
+    private sealed class FailingSync
+    {
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ManualResetEventSlim _release = new();
+        private volatile bool _failNext;
+
+        public Task Entered => _entered.Task;
+
+        public void FailNext() => _failNext = true;
+
+        public void Release() => _release.Set();
+
+        public void Sync(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+        {
+            if (!_failNext)
+            {
+                FileSync.DataSync(handle);
+                return;
+            }
+
+            _entered.TrySetResult();
+            _release.Wait(TimeSpan.FromSeconds(30));
+            throw new IOException("fdatasync failed (errno 5).");
+        }
+    }
+
     /// <summary>The journal holds its files exclusively (an advisory lock .NET honours); cp copies them as a crash leaves them.</summary>
     private static void CopyOpenFile(string from, string to)
     {
