@@ -4,6 +4,7 @@ using Edge.Benchmarks.Processes;
 using Edge.Cli;
 using Edge.Cli.Admin;
 using Edge.Cli.Simulate;
+using Edge.Contracts.Admin;
 using Edge.Contracts.Devices;
 
 namespace Edge.Benchmarks.Ingest;
@@ -46,6 +47,9 @@ internal static class IngestBenchmark
                 ["mosquitto_cpu_us_per_msg"] = broker.ServerCpuMicroseconds,
                 ["generator_cpu_us_per_msg_agent_run"] = agent.GeneratorCpuMicroseconds,
                 ["generator_cpu_us_per_msg_mosquitto_run"] = broker.GeneratorCpuMicroseconds,
+                // Readings per group commit and fdatasync time: what the journal's share of the CPU depends on.
+                ["agent_writes_per_commit"] = agent.Commits?.OperationsPerCommit,
+                ["agent_sync_ms_per_commit"] = agent.Commits?.SyncMillisecondsPerCommit,
 
                 // The agent's MQTT path alone (MQTTnet, authentication, ACL; status messages are neither validated
                 // nor journaled): the most any agent built on MQTTnet could do here, and what the journal costs.
@@ -90,8 +94,9 @@ internal static class IngestBenchmark
         }, "the agent's admin socket");
         var devices = await SimulatedCredentials.ProvisionAsync(admin, serials, CancellationToken.None);
         var measurement = await MeasureAsync(port, devices, agent, measure, warmup, brokerPathOnly);
+        var commits = (await admin.GetStatusAsync(CancellationToken.None)).Journal.Commits;
         Directory.Delete(state, recursive: true);
-        return measurement;
+        return measurement with { Commits = commits };
     }
 
     private static async Task<Measurement> MeasureMosquittoAsync(string mosquitto, IReadOnlyList<string> serials, TimeSpan measure, TimeSpan warmup)
@@ -199,5 +204,9 @@ internal static class IngestBenchmark
     }
 
     /// <summary>What one run measured; CPU is per acknowledged message, for the server and for the load generator.</summary>
-    private sealed record Measurement(LoadGeneratorResult Result, double PeakRssMegabytes, double ServerCpuMicroseconds, double GeneratorCpuMicroseconds);
+    private sealed record Measurement(LoadGeneratorResult Result, double PeakRssMegabytes, double ServerCpuMicroseconds, double GeneratorCpuMicroseconds)
+    {
+        /// <summary>The agent's group commits over the whole run (warm-up included), from its admin status.</summary>
+        public CommitStatus? Commits { get; init; }
+    }
 }

@@ -14,6 +14,12 @@ internal static class StatusView
         Line(output, "Devices", $"{Units.Count(status.DevicesConnected)} connected");
         Line(output, "Journal", $"{journal.Path} (epoch {journal.Epoch}, last sequence {Units.Count(journal.LastSequence)}{(journal.Encrypted ? ", encrypted" : ", not encrypted")})");
         Line(output, "Quota", Quota(journal));
+        if (journal.Commits is { } commits)
+        {
+            Line(output, "Commits", commits.Count == 0
+                ? "none since start"
+                : $"{Units.Count(commits.Count)} since start, {commits.OperationsPerCommit:0.0} writes each, fdatasync {commits.SyncMillisecondsPerCommit:0.00} ms on average");
+        }
 
         output.WriteLine();
         output.WriteLine("Lanes");

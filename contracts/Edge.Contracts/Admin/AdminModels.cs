@@ -33,7 +33,14 @@ public sealed record JournalStatus(
     long UsedBytes,
     bool Encrypted,
     IReadOnlyList<LaneStatus> Lanes,
-    IReadOnlyDictionary<string, long> ShedByReason);
+    IReadOnlyDictionary<string, long> ShedByReason,
+    CommitStatus? Commits = null);
+
+/// <summary>
+/// The journal's group commits since the agent started: how many, how many operations (mostly readings) each held on
+/// average, and the average fdatasync time. A slow or worn disk shows here first. Absent from older agents.
+/// </summary>
+public sealed record CommitStatus(long Count, double OperationsPerCommit, double SyncMillisecondsPerCommit);
 
 /// <summary>One lane of the journal: how many entries wait, their bytes, and the oldest one's age.</summary>
 public sealed record LaneStatus(string Lane, long Entries, long Bytes, double? OldestAgeSeconds);

@@ -46,6 +46,7 @@ internal static class AdminEndpoints
         IOptions<AgentOptions> agent)
     {
         var snapshot = journal.Snapshot;
+        var commits = journal.Commits;
         var lanes = Lanes.All.Select(lane => new LaneStatus(
             Lanes.Name(lane),
             snapshot.EntriesPerLane[(int)lane],
@@ -74,7 +75,8 @@ internal static class AdminEndpoints
             clock.StartedAt,
             clock.Uptime.TotalSeconds,
             connected.Count,
-            new JournalStatus(journal.Path, snapshot.Epoch, snapshot.LastSequence, snapshot.QuotaBytes, snapshot.UsedBytes, journal.Encrypted, lanes, snapshot.ShedByReason),
+            new JournalStatus(journal.Path, snapshot.Epoch, snapshot.LastSequence, snapshot.QuotaBytes, snapshot.UsedBytes, journal.Encrypted, lanes, snapshot.ShedByReason,
+                new CommitStatus(commits.Count, commits.OperationsPerCommit, commits.SyncMillisecondsPerCommit)),
             new Contracts.Admin.IngestCounters(counters.Accepted, counters.Duplicates, counters.Refused, counters.RefusedByReason),
             snapshot.DeadLetters,
             uplinkStatus);

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using Edge.Contracts.Devices;
@@ -65,10 +67,21 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     private State _state;
     private volatile JournalSnapshot _snapshot;
 
+    // Group-commit statistics, written by the writer only. Group size and fdatasync time are what a slow disk or a
+    // changed load shows first; the meter gives listeners their distribution.
+    private readonly Meter _meter = new(MeterName);
+    private readonly Histogram<int> _groupSize;
+    private readonly Histogram<double> _syncDuration;
+    private long _commits;
+    private long _committedOperations;
+    private long _syncTicks;
+
     private ReadingJournal(LiteDatabase db, DataFileStream data, DurableFileStream log, string path, string gatewayId, JournalOptions options, Action<SafeFileHandle> dataSync, TimeProvider time, ILogger logger)
     {
         _db = db;
         _dataSync = dataSync;
+        _groupSize = _meter.CreateHistogram<int>("edge.journal.group_size", unit: "{operation}", description: "Operations (mostly readings) per group commit");
+        _syncDuration = _meter.CreateHistogram<double>("edge.journal.sync_duration", unit: "ms", description: "fdatasync of the journal log per group commit");
         _dataStream = data;
         _logStream = log;
         _options = options;
@@ -100,8 +113,17 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     /// <summary>Whether the file is encrypted at rest.</summary>
     public bool Encrypted => _options.EncryptionKeyFile is not null;
 
+    /// <summary>The System.Diagnostics.Metrics meter of the journal's group commits.</summary>
+    public const string MeterName = "ClinicEdge.Agent.Journal";
+
     /// <summary>Counters as of the last commit (cheap; no database access).</summary>
     public JournalSnapshot Snapshot => _snapshot;
+
+    /// <summary>Group commits since the journal was opened: how many, how many operations they held, time in fdatasync.</summary>
+    public CommitStatistics Commits => new(
+        Interlocked.Read(ref _commits),
+        Interlocked.Read(ref _committedOperations),
+        TimeSpan.FromTicks(Interlocked.Read(ref _syncTicks)));
 
     /// <summary>
     /// Completes with the error if the journal can no longer promise durability (an fdatasync failed: after EIO the
@@ -308,6 +330,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         _logStream.Dispose();
         _dataStream.Dispose();
         _ops.Dispose();
+        _meter.Dispose();
     }
 
     // Commit, fdatasync, complete, in turn. Syncing on a second task while the next group committed (at most one or two
@@ -326,6 +349,9 @@ public sealed partial class ReadingJournal : IAsyncDisposable
 
             if (CommitGroup(group) && SyncGroup(group))
             {
+                Interlocked.Increment(ref _commits);
+                Interlocked.Add(ref _committedOperations, group.Count);
+                _groupSize.Record(group.Count);
                 foreach (var op in group)
                 {
                     op.Complete();
@@ -355,7 +381,11 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     {
         try
         {
+            var started = Stopwatch.GetTimestamp();
             Sync();
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            Interlocked.Add(ref _syncTicks, elapsed.Ticks);
+            _syncDuration.Record(elapsed.TotalMilliseconds);
             return true;
         }
         catch (Exception ex)
@@ -951,6 +981,14 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             ReportCount,
             ReportBytes);
     }
+}
+
+/// <summary>Group commits since the journal was opened.</summary>
+public sealed record CommitStatistics(long Count, long Operations, TimeSpan SyncTime)
+{
+    public double OperationsPerCommit => Count == 0 ? 0 : (double)Operations / Count;
+
+    public double SyncMillisecondsPerCommit => Count == 0 ? 0 : SyncTime.TotalMilliseconds / Count;
 }
 
 /// <summary>Journal counters as of the last commit.</summary>

@@ -36,6 +36,29 @@ public sealed class ReadingJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task Group_commit_statistics_count_every_commit_and_what_it_held()
+    {
+        await using var journal = Open();
+        Assert.Equal(new CommitStatistics(0, 0, TimeSpan.Zero), journal.Commits);
+
+        for (var i = 0; i < 10; i++)
+        {
+            await journal.AppendAsync(Entry("OXY-8844-5521", i));
+        }
+
+        var sequential = journal.Commits;
+        Assert.Equal(10, sequential.Count);
+        Assert.Equal(1.0, sequential.OperationsPerCommit);
+        Assert.True(sequential.SyncTime > TimeSpan.Zero, "ten commits with fdatasync on took no sync time");
+
+        await Task.WhenAll(Enumerable.Range(0, 100).Select(i => journal.AppendAsync(Entry($"OXY-8844-{i:0000}", 100 + i)).AsTask()));
+        var concurrent = journal.Commits;
+        Assert.Equal(110, concurrent.Operations);
+        Assert.InRange(concurrent.Count, 11, 110);
+        Assert.Equal(concurrent.SyncTime.TotalMilliseconds / concurrent.Count, concurrent.SyncMillisecondsPerCommit, 6);
+    }
+
+    [Fact]
     public async Task Reading_from_a_cursor_returns_only_later_entries()
     {
         await using var journal = Open();
