@@ -24,7 +24,10 @@ public static class AgentApplication
     /// <summary>Environment variable naming the configuration file instead of /etc/edge-agent/agent.json.</summary>
     public const string ConfigFileVariable = "EDGE_AGENT_CONFIG";
 
-    public static WebApplication Build(string[] args)
+    public static WebApplication Build(string[] args) => Build(args, _ => { });
+
+    /// <summary>Composes the agent, then lets a test replace services before the host is built (fault injection).</summary>
+    internal static WebApplication Build(string[] args, Action<IServiceCollection> replaceServices)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -49,6 +52,7 @@ public static class AgentApplication
         builder.AddReports();
         builder.AddAdminSocket();
 
+        replaceServices(builder.Services);
         var app = builder.Build();
         app.MapAdmin();
         return app;
@@ -81,7 +85,8 @@ public static class AgentApplication
             var path = options.Path ?? Path.Combine(agent.StateDirectory, "journal.db");
             var logger = sp.GetRequiredService<ILogger<ReadingJournal>>();
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var journal = ReadingJournal.Open(path, agent.GatewayId, options, sp.GetRequiredService<TimeProvider>(), logger);
+            var dataSync = sp.GetService<JournalDataSync>()?.Sync ?? FileSync.DataSync;
+            var journal = ReadingJournal.Open(path, agent.GatewayId, options, sp.GetRequiredService<TimeProvider>(), logger, dataSync);
             var s = journal.Snapshot;
             Log.JournalOpened(logger, path, s.Epoch, s.LastSequence, s.EntriesPerLane.Sum(), s.UsedBytes, s.QuotaBytes,
                 (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);

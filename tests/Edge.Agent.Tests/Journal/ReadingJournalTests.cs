@@ -408,33 +408,6 @@ public sealed class ReadingJournalTests : IDisposable
         Assert.Single(restarted.Read(Lane.Routine, 0, 100), e => e.DeviceTime == Seed.Start.AddSeconds(1));
     }
 
-    /// <summary>A real fdatasync until told to fail; the failing one waits inside the sync until released, then reports EIO.</summary>
-    private sealed class FailingSync
-    {
-        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly ManualResetEventSlim _release = new();
-        private volatile bool _failNext;
-
-        public Task Entered => _entered.Task;
-
-        public void FailNext() => _failNext = true;
-
-        public void Release() => _release.Set();
-
-        public void Sync(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
-        {
-            if (!_failNext)
-            {
-                FileSync.DataSync(handle);
-                return;
-            }
-
-            _entered.TrySetResult();
-            _release.Wait(TimeSpan.FromSeconds(30));
-            throw new IOException("fdatasync failed (errno 5).");
-        }
-    }
-
     /// <summary>The journal holds its files exclusively (an advisory lock .NET honours); cp copies them as a crash leaves them.</summary>
     private static void CopyOpenFile(string from, string to)
     {
