@@ -13,6 +13,9 @@ namespace Edge.Storage.Tests.Infrastructure;
 public abstract class PostgresTest(PostgresServer server) : IAsyncLifetime
 {
     private static int s_databases;
+    // Replica tests open data sources from several threads at once; a List<T> added to concurrently can lose an
+    // entry or hold a null (a CI run failed on exactly that in DisposeAsync), so every access takes the lock.
+    private readonly Lock _gate = new();
     private readonly List<NpgsqlDataSource> _dataSources = [];
 
     protected PostgresServer Server => server;
@@ -34,12 +37,21 @@ public abstract class PostgresTest(PostgresServer server) : IAsyncLifetime
         DataSource = NewDataSource();
         // Unpooled, so the test's own queries work right after a server restart.
         Probe = NpgsqlDataSource.Create(ConnectionString + ";Pooling=false");
-        _dataSources.Add(Probe);
+        lock (_gate)
+        {
+            _dataSources.Add(Probe);
+        }
     }
 
     public virtual async Task DisposeAsync()
     {
-        foreach (var dataSource in _dataSources)
+        NpgsqlDataSource[] dataSources;
+        lock (_gate)
+        {
+            dataSources = [.. _dataSources];
+        }
+
+        foreach (var dataSource in dataSources)
         {
             await dataSource.DisposeAsync();
         }
@@ -49,7 +61,11 @@ public abstract class PostgresTest(PostgresServer server) : IAsyncLifetime
     protected NpgsqlDataSource NewDataSource()
     {
         var dataSource = NpgsqlDataSource.Create(ConnectionString);
-        _dataSources.Add(dataSource);
+        lock (_gate)
+        {
+            _dataSources.Add(dataSource);
+        }
+
         return dataSource;
     }
 
