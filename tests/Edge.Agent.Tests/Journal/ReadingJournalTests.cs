@@ -408,6 +408,35 @@ public sealed class ReadingJournalTests : IDisposable
         Assert.Single(restarted.Read(Lane.Routine, 0, 100), e => e.DeviceTime == Seed.Start.AddSeconds(1));
     }
 
+    [Fact]
+    public async Task A_failed_fdatasync_on_the_commit_that_makes_a_checkpoint_due_is_not_followed_by_the_checkpoint()
+    {
+        var path = _dir.File("journal.db");
+        var logPath = ReadingJournal.LogPathFor(path);
+        var sync = new FailingSync();
+        var dataBefore = _dir.File("data-before.db");
+        await using (var journal = ReadingJournal.Open(path, "gw-test", Options(), _time, NullLogger.Instance, sync.Sync))
+        {
+            // Fill the log to just under the idle checkpoint threshold (4,000 pages of 8 KiB), one commit at a time.
+            for (var i = 0; new FileInfo(logPath).Length / DataFileStream.PageBytes < 3_990; i++)
+            {
+                Assert.True(i < 20_000, "the log never came near the checkpoint threshold");
+                await journal.AppendAsync(Entry("OXY-8844-5521", i));
+            }
+
+            CopyOpenFile(path, dataBefore);
+            sync.FailNext();
+            sync.Release();
+
+            // 64 KiB of payload: this commit alone takes the log past the threshold, with nothing queued behind it.
+            var big = new NewEntry("OXY-8844-5521", DeviceKind.Oxygen, Lane.Routine, Seed.Start.AddDays(1), new byte[64 * 1024]);
+            await Assert.ThrowsAsync<IOException>(async () => await journal.AppendAsync(big));
+            Assert.True(new FileInfo(logPath).Length / DataFileStream.PageBytes >= 4_000, "the failing commit did not make a checkpoint due");
+        }
+
+        Assert.Equal(File.ReadAllBytes(dataBefore), File.ReadAllBytes(path));
+    }
+
     /// <summary>The journal holds its files exclusively (an advisory lock .NET honours); cp copies them as a crash leaves them.</summary>
     private static void CopyOpenFile(string from, string to)
     {
