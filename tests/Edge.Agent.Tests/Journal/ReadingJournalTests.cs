@@ -8,6 +8,7 @@ using LiteDB;
 using LiteDB.Engine;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Microsoft.Win32.SafeHandles;
 
 namespace Edge.Agent.Tests.Journal;
 
@@ -369,7 +370,7 @@ public sealed class ReadingJournalTests : IDisposable
         var path = _dir.File("journal.db");
         var sync = new FailingSync();
         var dataAtFailure = _dir.File("data-at-failure.db");
-        await using (var journal = ReadingJournal.Open(path, "gw-test", Options(), _time, NullLogger.Instance, sync.Sync))
+        await using (var journal = Open(dataSync: sync.Sync))
         {
             Assert.Equal(AppendOutcome.Committed, (await journal.AppendAsync(Entry("OXY-8844-5521", 0))).Outcome);
 
@@ -398,7 +399,7 @@ public sealed class ReadingJournalTests : IDisposable
         // Restarted: the acknowledged reading is there, nothing queued behind the failure is, and the counters agree
         // with the entries. The failed group may or may not have reached the disk; its device re-sends the reading
         // (it never got a PUBACK) and the journal then holds it exactly once.
-        await using var restarted = ReadingJournal.Open(path, "gw-test", Options(), _time, NullLogger.Instance);
+        await using var restarted = Open();
         var entries = restarted.Read(Lane.Routine, 0, 100);
         Assert.Equal(Seed.Start, entries[0].DeviceTime);
         Assert.DoesNotContain(entries, e => e.DeviceTime >= Seed.Start.AddSeconds(2));
@@ -415,7 +416,7 @@ public sealed class ReadingJournalTests : IDisposable
         var logPath = ReadingJournal.LogPathFor(path);
         var sync = new FailingSync();
         var dataBefore = _dir.File("data-before.db");
-        await using (var journal = ReadingJournal.Open(path, "gw-test", Options(), _time, NullLogger.Instance, sync.Sync))
+        await using (var journal = Open(dataSync: sync.Sync))
         {
             // Fill the log to just under the idle checkpoint threshold (4,000 pages of 8 KiB), one commit at a time.
             for (var i = 0; new FileInfo(logPath).Length / DataFileStream.PageBytes < 3_990; i++)
@@ -598,8 +599,8 @@ public sealed class ReadingJournalTests : IDisposable
         Assert.Contains("chmod 600", error.Message);
     }
 
-    private ReadingJournal Open(long quotaBytes = 1L << 30, bool sync = true, int deadLetterCapacity = 1000, string? encryptionKeyFile = null) =>
-        ReadingJournal.Open(_dir.File("journal.db"), "gw-test", Options(quotaBytes, sync, deadLetterCapacity, encryptionKeyFile), _time, NullLogger.Instance);
+    private ReadingJournal Open(long quotaBytes = 1L << 30, bool sync = true, int deadLetterCapacity = 1000, string? encryptionKeyFile = null, Action<SafeFileHandle>? dataSync = null) =>
+        ReadingJournal.Open(_dir.File("journal.db"), "gw-test", Options(quotaBytes, sync, deadLetterCapacity, encryptionKeyFile), _time, NullLogger.Instance, dataSync ?? FileSync.DataSync);
 
     private static JournalOptions Options(long quotaBytes = 1L << 30, bool sync = true, int deadLetterCapacity = 1000, string? encryptionKeyFile = null) => new()
     {
