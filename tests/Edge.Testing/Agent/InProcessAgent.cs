@@ -2,6 +2,7 @@ using Edge.Agent.Hosting;
 using Edge.Agent.Journal;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Edge.Testing.Agent;
 
@@ -36,7 +37,14 @@ public sealed class InProcessAgent : IAsyncDisposable
     public ReadingJournal Journal => _app.Services.GetRequiredService<ReadingJournal>();
 
 
-    public static Task<InProcessAgent> StartAsync(params string[] settings) => StartAsync(new TempDirectory(), FreePort.Next(), settings);
+    /// <summary>Ends when the agent begins to stop, whoever asked (a test, or the agent itself after a fault).</summary>
+    public IHostApplicationLifetime Lifetime => _app.Services.GetRequiredService<IHostApplicationLifetime>();
+
+    public static Task<InProcessAgent> StartAsync(params string[] settings) => StartAsync(new TempDirectory(), FreePort.Next(), settings, _ => { });
+
+    /// <summary>Starts the agent with some of its services replaced before the host is built (fault injection).</summary>
+    public static Task<InProcessAgent> StartAsync(Action<IServiceCollection> replaceServices, params string[] settings) =>
+        StartAsync(new TempDirectory(), FreePort.Next(), settings, replaceServices);
 
     /// <summary>Stops this agent and starts a new one on the same state directory and port (a restart); this instance is done.</summary>
     public async Task<InProcessAgent> RestartAsync(params string[] settings)
@@ -45,10 +53,10 @@ public sealed class InProcessAgent : IAsyncDisposable
         Admin.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
-        return await StartAsync(Directory, Port, settings);
+        return await StartAsync(Directory, Port, settings, _ => { });
     }
 
-    private static async Task<InProcessAgent> StartAsync(TempDirectory directory, int port, string[] settings)
+    private static async Task<InProcessAgent> StartAsync(TempDirectory directory, int port, string[] settings, Action<IServiceCollection> replaceServices)
     {
         var socketPath = directory.File("admin.sock");
         string[] args =
@@ -63,7 +71,7 @@ public sealed class InProcessAgent : IAsyncDisposable
         ];
         try
         {
-            var app = AgentApplication.Build(args);
+            var app = AgentApplication.Build(args, replaceServices);
             await app.StartAsync();
             return new InProcessAgent(app, directory, port, socketPath);
         }
