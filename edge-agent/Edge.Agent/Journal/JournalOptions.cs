@@ -32,6 +32,16 @@ public sealed class JournalOptions
     /// </summary>
     public string? EncryptionKeyFile { get; set; }
 
+    /// <summary>
+    /// Least time, in milliseconds, from the start of one group commit to the start of the next. 0 (the default)
+    /// commits as soon as anything is queued. Above 0 the writer gathers routine readings for up to that long, so a
+    /// gateway whose devices report one at a time writes a few commits per window instead of one per reading: each
+    /// commit writes ~30 KB to the disk whatever it holds, which wears out flash (docs/install.md). Urgent readings and
+    /// a shutdown end the wait at once. Every reading still waits for its commit and fdatasync before its PUBACK.
+    /// </summary>
+    [Range(0, 1000, ErrorMessage = "Agent:Journal:MinCommitIntervalMs must be between 0 and 1000.")]
+    public int MinCommitIntervalMs { get; set; }
+
     /// <summary>fdatasync LiteDB's log after every group commit. Only tests and benchmarks turn this off.</summary>
     public bool SyncOnCommit { get; set; } = true;
 }

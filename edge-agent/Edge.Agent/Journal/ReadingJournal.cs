@@ -15,7 +15,8 @@ namespace Edge.Agent.Journal;
 /// One writer task applies all changes in group commits (everything queued at that moment, one transaction,
 /// one fdatasync); readers query committed data concurrently. There is no commit timer: a group is everything that
 /// arrived while the previous group was committed and synced, which keeps latency low with few devices and makes
-/// groups large with many.
+/// groups large with many. An operator may set a least interval between commits to save flash writes
+/// (<see cref="JournalOptions.MinCommitIntervalMs"/>, off by default); urgent readings never wait for it.
 /// Each group is stored as one segment document per lane (an array of entries keyed by its first sequence),
 /// because a LiteDB document costs ~50 µs to insert and the per-reading cost, not the disk, limits throughput.
 /// </summary>
@@ -47,6 +48,13 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     private readonly ILiteCollection<BsonDocument> _meta;
     private readonly ILiteCollection<BsonDocument> _deadLetters;
     private readonly WorkQueue<WriteOp> _ops = new();
+
+    // Ends the writer's wait for the commit interval: released by an urgent append and by the close. A release the
+    // writer did not need leaves a count behind, which only lets one later commit skip its wait. Never disposed: an
+    // append racing the close may still release it, and a SemaphoreSlim without a wait handle holds nothing to free.
+    private readonly SemaphoreSlim _hurry = new(0);
+    private readonly TimeSpan _minCommitInterval;
+    private long? _lastCommitStarted;
 
     // LiteDB 5.0.21 is not safe for reads concurrent with a write transaction: a stress test with concurrent readers
     // got "page type must be collection page", and the uplink saw readings skipped by its cursor. Every LiteDB call
@@ -85,6 +93,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         _dataStream = data;
         _logStream = log;
         _options = options;
+        _minCommitInterval = TimeSpan.FromMilliseconds(options.MinCommitIntervalMs);
         _time = time;
         _logger = logger;
         Path = path;
@@ -185,6 +194,11 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         if (!_ops.TryAdd(op))
         {
             throw new InvalidOperationException("The journal is closed or faulted.", _faulted.Task.Exception?.InnerException);
+        }
+
+        if (entry.Lane == Lane.Urgent && _minCommitInterval > TimeSpan.Zero)
+        {
+            _hurry.Release(); // an alarm is committed now, not at the end of the commit interval
         }
 
         // Not cancellable on purpose: once queued the reading is committed anyway; a caller that stops waiting
@@ -311,6 +325,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         }
 
         _ops.Complete();
+        _hurry.Release(); // a close does not wait out the commit interval
         await _writer.ConfigureAwait(false);
         lock (_dbGate)
         {
@@ -342,11 +357,17 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         var group = new List<WriteOp>(_options.MaxGroupCommit);
         while (!_faulted.Task.IsCompleted && await _ops.WaitAsync().ConfigureAwait(false))
         {
+            if (_minCommitInterval > TimeSpan.Zero)
+            {
+                await WaitForCommitIntervalAsync().ConfigureAwait(false);
+            }
+
             while (group.Count < _options.MaxGroupCommit && _ops.TryTake(out var op))
             {
                 group.Add(op);
             }
 
+            _lastCommitStarted = _time.GetTimestamp();
             if (CommitGroup(group) && SyncGroup(group))
             {
                 Interlocked.Increment(ref _commits);
@@ -372,6 +393,34 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         while (_ops.TryTake(out var late))
         {
             late.Fail(error ?? new InvalidOperationException("The journal closed before this operation was committed."));
+        }
+    }
+
+    /// <summary>
+    /// Waits until <see cref="JournalOptions.MinCommitIntervalMs"/> has passed since the last commit started, or an
+    /// urgent reading or the close arrives. Under load a commit and its fdatasync take longer than the interval, so
+    /// nothing waits; with devices reporting one at a time, what arrives meanwhile becomes one commit.
+    /// </summary>
+    private async ValueTask WaitForCommitIntervalAsync()
+    {
+        var wait = _lastCommitStarted is { } started ? _minCommitInterval - _time.GetElapsedTime(started) : TimeSpan.Zero;
+        if (wait > TimeSpan.Zero)
+        {
+            using var interval = new CancellationTokenSource(wait, _time);
+            try
+            {
+                await _hurry.WaitAsync(interval.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The interval passed.
+            }
+        }
+
+        // Releases for urgent readings queued by now are answered by the group taken next. (One left behind a full
+        // group, past MaxGroupCommit, waits one more interval at most.)
+        while (_hurry.Wait(0))
+        {
         }
     }
 

@@ -12,6 +12,7 @@ public sealed class ConfigurationExitTests
     [Theory]
     [InlineData("Agent__Broker__Port", "70000", "Agent:Broker:Port")]
     [InlineData("Agent__GatewayId", "has spaces", "Agent:GatewayId")]
+    [InlineData("Agent__Journal__MinCommitIntervalMs", "5000", "Agent:Journal:MinCommitIntervalMs")]
     public async Task A_misconfigured_agent_process_exits_78_and_names_the_setting_on_stderr(string variable, string value, string setting)
     {
         using var state = new TempDirectory();
