@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a benchmark and prints its results as JSON lines (progress goes to stderr).
 #   ./bench.sh ingest      [--connections 10,100] [--seconds 15] [--warmup 3]
+#   ./bench.sh writes      [--devices 50] [--rate 1] [--seconds 60] [--intervals 0,20,100]
 #   ./bench.sh startup     [--entries 1000000]
 #   ./bench.sh encryption  [--readings 50000] [--writers 20]
 #   ./bench.sh drain       [--readings 1000000] [--unpaced]
@@ -19,7 +20,7 @@ bench=(dotnet "$PWD/benchmarks/Edge.Benchmarks/bin/Release/net10.0/Edge.Benchmar
 
 if [ "${1:-}" = "all" ]; then
   shift
-  for b in ingest startup encryption drain worker; do "${bench[@]}" "$b"; done
+  for b in ingest writes startup encryption drain worker; do "${bench[@]}" "$b"; done
 else
   "${bench[@]}" "$@"
 fi

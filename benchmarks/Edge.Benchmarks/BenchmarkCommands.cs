@@ -6,12 +6,13 @@ using Edge.Benchmarks.Worker;
 
 namespace Edge.Benchmarks;
 
-/// <summary>Parses <c>ingest|startup|encryption|drain|worker</c> and their few options.</summary>
+/// <summary>Parses <c>ingest|writes|startup|encryption|drain|worker</c> and their few options.</summary>
 internal static class BenchmarkCommands
 {
     private const string Usage = """
         usage: Edge.Benchmarks <benchmark> [options]
           ingest      [--connections 10,100] [--seconds 15] [--warmup 3]
+          writes      [--devices 50] [--rate 1] [--seconds 60] [--intervals 0,20,100]
           startup     [--entries 1000000]
           encryption  [--readings 50000] [--writers 20]
           drain       [--readings 1000000] [--unpaced]
@@ -40,6 +41,10 @@ internal static class BenchmarkCommands
             case "ingest":
                 var connections = options.GetValueOrDefault("connections", "10,100").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
                 await IngestBenchmark.RunAsync(connections, TimeSpan.FromSeconds(Number(options, "seconds", 15)), TimeSpan.FromSeconds(Number(options, "warmup", 3)));
+                return 0;
+            case "writes":
+                var intervals = options.GetValueOrDefault("intervals", "0,20,100").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+                await DiskWritesBenchmark.RunAsync((int)Number(options, "devices", 50), Number(options, "rate", 1), TimeSpan.FromSeconds(Number(options, "seconds", 60)), intervals);
                 return 0;
             case "startup":
                 await StartupBenchmark.RunAsync((int)Number(options, "entries", 1_000_000));

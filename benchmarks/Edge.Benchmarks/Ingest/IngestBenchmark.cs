@@ -64,45 +64,17 @@ internal static class IngestBenchmark
 
     private static async Task<Measurement> MeasureAgentAsync(IReadOnlyList<string> serials, TimeSpan measure, TimeSpan warmup, bool brokerPathOnly)
     {
-        var state = Directory.CreateTempSubdirectory("edge-bench-agent-").FullName;
-        var port = FreePort();
-        var socket = Path.Combine(state, "admin.sock");
-        JsonLine.Progress($"agent{(brokerPathOnly ? " (status messages: broker path only)" : "")}: {serials.Count} connections, state {state}");
-        await using var agent = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-agent.dll")], new Dictionary<string, string>
-        {
-            ["Agent__GatewayId"] = "gw-bench",
-            ["Agent__StateDirectory"] = state,
-            ["Agent__RuntimeDirectory"] = state,
-            ["Agent__Broker__BindAddress"] = "127.0.0.1",
-            ["Agent__Broker__Port"] = port.ToString(CultureInfo.InvariantCulture),
-            ["Agent__Broker__MaxClients"] = "10000",
-            ["EDGE_AGENT_CONFIG"] = Path.Combine(state, "none.json"),
-            ["Logging__LogLevel__Default"] = "Warning",
-        }, Path.Combine(state, "agent.log"));
-        using var admin = new AgentAdminClient(socket);
-        await WaitAsync(async () =>
-        {
-            try
-            {
-                await admin.GetStatusAsync(CancellationToken.None);
-                return true;
-            }
-            catch (EdgectlException)
-            {
-                return false;
-            }
-        }, "the agent's admin socket");
-        var devices = await SimulatedCredentials.ProvisionAsync(admin, serials, CancellationToken.None);
-        var measurement = await MeasureAsync(port, devices, agent, measure, warmup, brokerPathOnly);
-        var commits = (await admin.GetStatusAsync(CancellationToken.None)).Journal.Commits;
-        Directory.Delete(state, recursive: true);
+        JsonLine.Progress($"agent{(brokerPathOnly ? " (status messages: broker path only)" : "")}: {serials.Count} connections");
+        await using var agent = await BenchAgent.StartAsync(serials);
+        var measurement = await MeasureAsync(agent.Port, agent.Devices, agent.Process, measure, warmup, brokerPathOnly);
+        var commits = (await agent.Admin.GetStatusAsync(CancellationToken.None)).Journal.Commits;
         return measurement with { Commits = commits };
     }
 
     private static async Task<Measurement> MeasureMosquittoAsync(string mosquitto, IReadOnlyList<string> serials, TimeSpan measure, TimeSpan warmup)
     {
         var state = Directory.CreateTempSubdirectory("edge-bench-mosquitto-").FullName;
-        var port = FreePort();
+        var port = BenchAgent.FreePort();
         var config = Path.Combine(state, "mosquitto.conf");
         // Debian's packaged configuration keeps persistence on (saved on shutdown and every 30 min); so does this one.
         await File.WriteAllTextAsync(config, $"""
@@ -114,7 +86,7 @@ internal static class IngestBenchmark
             """);
         JsonLine.Progress($"mosquitto: {serials.Count} connections");
         await using var broker = ChildProcess.Start(mosquitto, ["-c", config], logPath: Path.Combine(state, "mosquitto.log"));
-        await WaitAsync(() => Task.FromResult(CanConnect(port)), "mosquitto to listen");
+        await BenchAgent.WaitAsync(() => Task.FromResult(CanConnect(port)), "mosquitto to listen");
         var devices = serials.Select(s => new SimulatedDevice(s, Secret: null)).ToList();
         var measurement = await MeasureAsync(port, devices, broker, measure, warmup);
         Directory.Delete(state, recursive: true);
@@ -168,13 +140,6 @@ internal static class IngestBenchmark
         throw new InvalidOperationException("mosquitto is not installed; ./bench.sh installs it (apt-get install mosquitto).");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static bool CanConnect(int port)
     {
         try
@@ -186,20 +151,6 @@ internal static class IngestBenchmark
         catch (SocketException)
         {
             return false;
-        }
-    }
-
-    private static async Task WaitAsync(Func<Task<bool>> ready, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!await ready())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"timed out waiting for {what}");
-            }
-
-            await Task.Delay(100);
         }
     }
 

@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Net.Sockets;
+using Edge.Cli;
+using Edge.Cli.Admin;
+using Edge.Cli.Simulate;
+
+namespace Edge.Benchmarks.Processes;
+
+/// <summary>
+/// The build output's agent started as a child process on a free loopback port with its own state directory,
+/// devices provisioned through its admin socket. Disposing stops it (SIGTERM) and deletes the state.
+/// </summary>
+internal sealed class BenchAgent : IAsyncDisposable
+{
+    private readonly string _state;
+
+    private BenchAgent(string state, int port, ChildProcess process, AgentAdminClient admin, IReadOnlyList<SimulatedDevice> devices)
+    {
+        _state = state;
+        Port = port;
+        Process = process;
+        Admin = admin;
+        Devices = devices;
+    }
+
+    public int Port { get; }
+
+    public ChildProcess Process { get; }
+
+    public AgentAdminClient Admin { get; }
+
+    /// <summary>The provisioned devices with their secrets.</summary>
+    public IReadOnlyList<SimulatedDevice> Devices { get; }
+
+    public static async Task<BenchAgent> StartAsync(IReadOnlyList<string> serials, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var state = Directory.CreateTempSubdirectory("edge-bench-agent-").FullName;
+        var port = FreePort();
+        var environment = new Dictionary<string, string>
+        {
+            ["Agent__GatewayId"] = "gw-bench",
+            ["Agent__StateDirectory"] = state,
+            ["Agent__RuntimeDirectory"] = state,
+            ["Agent__Broker__BindAddress"] = "127.0.0.1",
+            ["Agent__Broker__Port"] = port.ToString(CultureInfo.InvariantCulture),
+            ["Agent__Broker__MaxClients"] = "10000",
+            ["EDGE_AGENT_CONFIG"] = Path.Combine(state, "none.json"),
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        var process = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-agent.dll")], environment, Path.Combine(state, "agent.log"));
+        var admin = new AgentAdminClient(Path.Combine(state, "admin.sock"));
+        await WaitAsync(async () =>
+        {
+            try
+            {
+                await admin.GetStatusAsync(CancellationToken.None);
+                return true;
+            }
+            catch (EdgectlException)
+            {
+                return false;
+            }
+        }, "the agent's admin socket");
+        var devices = await SimulatedCredentials.ProvisionAsync(admin, serials, CancellationToken.None);
+        return new BenchAgent(state, port, process, admin, devices);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Admin.Dispose();
+        await Process.DisposeAsync();
+        Directory.Delete(_state, recursive: true);
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static async Task WaitAsync(Func<Task<bool>> ready, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await ready())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"timed out waiting for {what}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}
