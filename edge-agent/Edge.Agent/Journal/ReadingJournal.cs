@@ -404,7 +404,8 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     private async ValueTask WaitForCommitIntervalAsync()
     {
         var wait = _lastCommitStarted is { } started ? _minCommitInterval - _time.GetElapsedTime(started) : TimeSpan.Zero;
-        if (wait > TimeSpan.Zero)
+        var closing = Volatile.Read(ref _disposed) != 0; // every group left at the close is committed without waiting
+        if (wait > TimeSpan.Zero && !closing)
         {
             using var interval = new CancellationTokenSource(wait, _time);
             try
