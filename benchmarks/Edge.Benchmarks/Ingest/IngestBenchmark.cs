@@ -1,11 +1,9 @@
-using System.Globalization;
 using System.Net.Sockets;
 using Edge.Benchmarks.Processes;
-using Edge.Cli;
-using Edge.Cli.Admin;
 using Edge.Cli.Simulate;
 using Edge.Contracts.Admin;
 using Edge.Contracts.Devices;
+using Edge.Testing;
 
 namespace Edge.Benchmarks.Ingest;
 
@@ -74,7 +72,7 @@ internal static class IngestBenchmark
     private static async Task<Measurement> MeasureMosquittoAsync(string mosquitto, IReadOnlyList<string> serials, TimeSpan measure, TimeSpan warmup)
     {
         var state = Directory.CreateTempSubdirectory("edge-bench-mosquitto-").FullName;
-        var port = BenchAgent.FreePort();
+        var port = FreePort.Next();
         var config = Path.Combine(state, "mosquitto.conf");
         // Debian's packaged configuration keeps persistence on (saved on shutdown and every 30 min); so does this one.
         await File.WriteAllTextAsync(config, $"""

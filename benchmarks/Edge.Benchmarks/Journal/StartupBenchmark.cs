@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Edge.Agent.Journal;
 using Edge.Benchmarks.Processes;
+using Edge.Testing;
 using Edge.Cli;
 using Edge.Cli.Admin;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -53,7 +54,7 @@ internal static class StartupBenchmark
             ["Agent__StateDirectory"] = state,
             ["Agent__RuntimeDirectory"] = state,
             ["Agent__Broker__BindAddress"] = "127.0.0.1",
-            ["Agent__Broker__Port"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Agent__Broker__Port"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
             ["Agent__Journal__QuotaBytes"] = long.MaxValue.ToString(CultureInfo.InvariantCulture),
             ["EDGE_AGENT_CONFIG"] = Path.Combine(state, "none.json"),
             ["Logging__LogLevel__Default"] = "Warning",
@@ -86,12 +87,5 @@ internal static class StartupBenchmark
             ["fill_readings_per_s"] = entries / fillSeconds,
         });
         Directory.Delete(state, recursive: true);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

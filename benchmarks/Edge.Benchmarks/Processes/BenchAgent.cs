@@ -1,8 +1,8 @@
 using System.Globalization;
-using System.Net.Sockets;
 using Edge.Cli;
 using Edge.Cli.Admin;
 using Edge.Cli.Simulate;
+using Edge.Testing;
 
 namespace Edge.Benchmarks.Processes;
 
@@ -35,7 +35,7 @@ internal sealed class BenchAgent : IAsyncDisposable
     public static async Task<BenchAgent> StartAsync(IReadOnlyList<string> serials, IReadOnlyDictionary<string, string>? settings = null)
     {
         var state = Directory.CreateTempSubdirectory("edge-bench-agent-").FullName;
-        var port = FreePort();
+        var port = FreePort.Next();
         var environment = new Dictionary<string, string>
         {
             ["Agent__GatewayId"] = "gw-bench",
@@ -54,20 +54,30 @@ internal sealed class BenchAgent : IAsyncDisposable
 
         var process = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-agent.dll")], environment, Path.Combine(state, "agent.log"));
         var admin = new AgentAdminClient(Path.Combine(state, "admin.sock"));
-        await WaitAsync(async () =>
+        try
         {
-            try
+            await WaitAsync(async () =>
             {
-                await admin.GetStatusAsync(CancellationToken.None);
-                return true;
-            }
-            catch (EdgectlException)
-            {
-                return false;
-            }
-        }, "the agent's admin socket");
-        var devices = await SimulatedCredentials.ProvisionAsync(admin, serials, CancellationToken.None);
-        return new BenchAgent(state, port, process, admin, devices);
+                try
+                {
+                    await admin.GetStatusAsync(CancellationToken.None);
+                    return true;
+                }
+                catch (EdgectlException)
+                {
+                    return false;
+                }
+            }, "the agent's admin socket");
+            var devices = await SimulatedCredentials.ProvisionAsync(admin, serials, CancellationToken.None);
+            return new BenchAgent(state, port, process, admin, devices);
+        }
+        catch
+        {
+            // An agent that never became ready is stopped too, not left running behind a failed benchmark.
+            admin.Dispose();
+            await process.DisposeAsync();
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -75,13 +85,6 @@ internal sealed class BenchAgent : IAsyncDisposable
         Admin.Dispose();
         await Process.DisposeAsync();
         Directory.Delete(_state, recursive: true);
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public static async Task WaitAsync(Func<Task<bool>> ready, string what)
