@@ -16,9 +16,10 @@ internal static class StatusView
         Line(output, "Quota", Quota(journal));
         if (journal.Commits is { } commits)
         {
-            Line(output, "Commits", commits.Count == 0
+            var interval = commits.MinCommitIntervalMs > 0 ? $"; commit interval {commits.MinCommitIntervalMs} ms (alarms do not wait)" : "";
+            Line(output, "Commits", (commits.Count == 0
                 ? "none since start"
-                : $"{Units.Count(commits.Count)} since start, {commits.OperationsPerCommit:0.0} writes each, fdatasync {commits.SyncMillisecondsPerCommit:0.00} ms on average");
+                : $"{Units.Count(commits.Count)} since start, {commits.OperationsPerCommit:0.0} writes each, fdatasync {commits.SyncMillisecondsPerCommit:0.00} ms on average") + interval);
         }
 
         output.WriteLine();

@@ -39,8 +39,10 @@ public sealed record JournalStatus(
 /// <summary>
 /// The journal's group commits since the agent started: how many, how many operations (mostly readings) each held on
 /// average, and the average fdatasync time. A slow or worn disk shows here first. Absent from older agents.
+/// <paramref name="MinCommitIntervalMs"/> is the configured <c>Agent:Journal:MinCommitIntervalMs</c> (0 = off; also 0
+/// from agents older than the setting).
 /// </summary>
-public sealed record CommitStatus(long Count, double OperationsPerCommit, double SyncMillisecondsPerCommit);
+public sealed record CommitStatus(long Count, double OperationsPerCommit, double SyncMillisecondsPerCommit, int MinCommitIntervalMs = 0);
 
 /// <summary>One lane of the journal: how many entries wait, their bytes, and the oldest one's age.</summary>
 public sealed record LaneStatus(string Lane, long Entries, long Bytes, double? OldestAgeSeconds);

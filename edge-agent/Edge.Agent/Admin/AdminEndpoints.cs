@@ -76,7 +76,7 @@ internal static class AdminEndpoints
             clock.Uptime.TotalSeconds,
             connected.Count,
             new JournalStatus(journal.Path, snapshot.Epoch, snapshot.LastSequence, snapshot.QuotaBytes, snapshot.UsedBytes, journal.Encrypted, lanes, snapshot.ShedByReason,
-                new CommitStatus(commits.Count, commits.OperationsPerCommit, commits.SyncMillisecondsPerCommit)),
+                new CommitStatus(commits.Count, commits.OperationsPerCommit, commits.SyncMillisecondsPerCommit, (int)journal.MinCommitInterval.TotalMilliseconds)),
             new Contracts.Admin.IngestCounters(counters.Accepted, counters.Duplicates, counters.Refused, counters.RefusedByReason),
             snapshot.DeadLetters,
             uplinkStatus);

@@ -128,6 +128,9 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     /// <summary>Counters as of the last commit (cheap; no database access).</summary>
     public JournalSnapshot Snapshot => _snapshot;
 
+    /// <summary>The configured <see cref="JournalOptions.MinCommitIntervalMs"/> (zero when off).</summary>
+    public TimeSpan MinCommitInterval => _minCommitInterval;
+
     /// <summary>Group commits since the journal was opened: how many, how many operations they held, time in fdatasync.</summary>
     public CommitStatistics Commits => new(
         Interlocked.Read(ref _commits),

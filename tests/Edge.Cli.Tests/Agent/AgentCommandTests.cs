@@ -49,7 +49,7 @@ public sealed class AgentCommandTests
         Assert.Contains($"{Path.Combine(agent.StateDirectory, "journal.db")} (epoch ", result.Output, StringComparison.Ordinal);
         Assert.Contains("last sequence 3, not encrypted)", result.Output, StringComparison.Ordinal);
         Assert.Matches(@"Quota\s+\d+\.\d% used \(\d+ B of 64\.0 MiB\)", result.Output);
-        Assert.Matches(@"Commits\s+\d+ since start, \d+\.\d writes each, fdatasync \d+\.\d\d ms on average", result.Output);
+        Assert.Matches(@"(?m)Commits\s+\d+ since start, \d+\.\d writes each, fdatasync \d+\.\d\d ms on average\r?$", result.Output);
         Assert.Matches(@"routine\s+3\s+\d+ B\s+\S+", result.Output);
         Assert.Matches(@"urgent\s+0\s+0 B\s+-", result.Output);
         Assert.Contains("3 accepted, 0 duplicates, 1 refused (PayloadFormatInvalid 1)", result.Output, StringComparison.Ordinal);
@@ -59,7 +59,7 @@ public sealed class AgentCommandTests
     [Fact]
     public async Task Status_json_is_the_agent_status_document()
     {
-        await using var agent = await InProcessAgent.StartAsync("--Agent:Journal:QuotaBytes=67108864");
+        await using var agent = await InProcessAgent.StartAsync("--Agent:Journal:QuotaBytes=67108864", "--Agent:Journal:MinCommitIntervalMs=100");
 
         var result = await InProcessCli.RunAsync("agent", "status", "--json", "--socket", agent.SocketPath);
 
@@ -72,6 +72,18 @@ public sealed class AgentCommandTests
         Assert.Equal(["urgent", "routine"], status.Journal.Lanes.Select(l => l.Lane));
         Assert.Equal(0, status.Ingest.Accepted);
         Assert.Equal(0, status.DeadLetters);
+        Assert.Equal(100, status.Journal.Commits!.MinCommitIntervalMs);
+    }
+
+    [Fact]
+    public async Task Status_shows_the_commit_interval_when_one_is_set()
+    {
+        await using var agent = await InProcessAgent.StartAsync("--Agent:Journal:MinCommitIntervalMs=250");
+
+        var result = await InProcessCli.RunAsync("agent", "status", "--socket", agent.SocketPath);
+
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        Assert.Matches(@"Commits\s+.*; commit interval 250 ms \(alarms do not wait\)", result.Output);
     }
 
     [Fact]
