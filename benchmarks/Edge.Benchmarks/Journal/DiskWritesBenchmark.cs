@@ -28,10 +28,13 @@ internal static class DiskWritesBenchmark
             // The warm-up connects the devices and lets provisioning's own writes (devices.json) reach the disk.
             await Generator(agent, ratePerDevice, Warmup, seed: 1).RunAsync();
             var commitsBefore = (await agent.Admin.GetStatusAsync(CancellationToken.None)).Journal.Commits;
+            var disk = BlockDeviceWrites.For(agent.StateDirectory);
             var bytesBefore = WrittenBytes(agent.Process.Id);
+            var diskBefore = disk?.WrittenBytes();
             var result = await Generator(agent, ratePerDevice, measure, seed: 2).RunAsync();
             var commitsAfter = (await agent.Admin.GetStatusAsync(CancellationToken.None)).Journal.Commits;
             var written = WrittenBytes(agent.Process.Id) - bytesBefore;
+            var diskWritten = disk?.WrittenBytes() - diskBefore;
             var commits = (commitsAfter?.Count ?? 0) - (commitsBefore?.Count ?? 0);
             var seconds = result.Elapsed.TotalSeconds;
 
@@ -50,6 +53,12 @@ internal static class DiskWritesBenchmark
                 ["written_mb"] = written / 1e6,
                 ["kb_per_reading"] = result.Acknowledged > 0 ? written / 1e3 / result.Acknowledged : null,
                 ["gb_per_day"] = seconds > 0 ? written / seconds * 86_400 / 1e9 : null,
+                // The whole block device over the same window: the agent's writes plus the file system's own (jbd2
+                // commits, metadata) and anything else on the machine that wrote to that disk meanwhile.
+                ["device"] = disk?.Device,
+                ["device_written_mb"] = diskWritten / 1e6,
+                ["device_kb_per_reading"] = diskWritten is { } d && result.Acknowledged > 0 ? d / 1e3 / result.Acknowledged : null,
+                ["device_gb_per_day"] = diskWritten is { } w && seconds > 0 ? w / seconds * 86_400 / 1e9 : null,
                 ["p50_ms"] = result.LatencyP50Milliseconds,
                 ["p99_ms"] = result.LatencyP99Milliseconds,
                 ["max_ms"] = result.LatencyMaxMilliseconds,
@@ -69,7 +78,7 @@ internal static class DiskWritesBenchmark
 
     /// <summary>
     /// Bytes the process caused to be sent to storage (<c>write_bytes</c>: page-cache writeback and direct writes,
-    /// counted when submitted). The file system's own journal (jbd2) comes on top and is not counted here.
+    /// counted when submitted). The file system's own journal (jbd2) comes on top: see <see cref="BlockDeviceWrites"/>.
     /// </summary>
     private static long WrittenBytes(int pid)
     {

@@ -12,16 +12,17 @@ namespace Edge.Benchmarks.Processes;
 /// </summary>
 internal sealed class BenchAgent : IAsyncDisposable
 {
-    private readonly string _state;
-
     private BenchAgent(string state, int port, ChildProcess process, AgentAdminClient admin, IReadOnlyList<SimulatedDevice> devices)
     {
-        _state = state;
+        StateDirectory = state;
         Port = port;
         Process = process;
         Admin = admin;
         Devices = devices;
     }
+
+    /// <summary>The agent's own state directory (journal, credentials); deleted on dispose.</summary>
+    public string StateDirectory { get; }
 
     public int Port { get; }
 
@@ -84,7 +85,7 @@ internal sealed class BenchAgent : IAsyncDisposable
     {
         Admin.Dispose();
         await Process.DisposeAsync();
-        Directory.Delete(_state, recursive: true);
+        Directory.Delete(StateDirectory, recursive: true);
     }
 
     public static async Task WaitAsync(Func<Task<bool>> ready, string what)
