@@ -34,6 +34,14 @@ internal sealed class AgentAdminClient : IDisposable
     public Task<AgentStatus> GetStatusAsync(CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, "v1/status", content: null, AdminJsonContext.Default.AgentStatus, "report its status", cancellationToken);
 
+    /// <summary>The agent's metrics in the Prometheus text format, as it sent them.</summary>
+    public async Task<string> GetMetricsTextAsync(CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "v1/metrics");
+        using var response = await SendCoreAsync(request, "report its metrics", cancellationToken);
+        return await response.Content.ReadAsStringAsync(cancellationToken);
+    }
+
     public async Task<IReadOnlyList<DeviceCredentialInfo>> ListDevicesAsync(CancellationToken cancellationToken) =>
         await SendAsync(HttpMethod.Get, "v1/devices", content: null, AdminJsonContext.Default.DeviceCredentialInfoArray, "list devices", cancellationToken);
 

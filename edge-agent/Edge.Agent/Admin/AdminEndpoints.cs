@@ -1,10 +1,10 @@
-using System.Reflection;
 using Edge.Agent.Broker;
 using Edge.Agent.Credentials;
 using Edge.Agent.Downlink;
 using Edge.Agent.Hosting;
 using Edge.Agent.Ingest;
 using Edge.Agent.Journal;
+using Edge.Agent.Metrics;
 using Edge.Agent.Uplink;
 using Edge.Contracts.Admin;
 using Edge.Contracts.Devices;
@@ -20,13 +20,11 @@ namespace Edge.Agent.Admin;
 /// <summary>The admin routes edgectl calls over the Unix socket (see Edge.Contracts.Admin for the shapes).</summary>
 internal static class AdminEndpoints
 {
-    private static readonly string Version =
-        typeof(AdminEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
-
     public static void MapAdmin(this IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup("/v1");
         v1.MapGet("/status", Status);
+        v1.MapGet("/metrics", (MetricsCollector metrics) => Results.Text(metrics.Render(), MetricsCollector.ContentType));
         v1.MapGet("/devices", ListDevices);
         v1.MapPost("/devices", AddDevice);
         v1.MapPost("/devices/{serial}/rotate", RotateDevice);
@@ -71,7 +69,7 @@ internal static class AdminEndpoints
             rate > 0 ? backlog / rate : null);
         var status = new AgentStatus(
             agent.Value.GatewayId,
-            Version,
+            AgentVersion.Current,
             clock.StartedAt,
             clock.Uptime.TotalSeconds,
             connected.Count,

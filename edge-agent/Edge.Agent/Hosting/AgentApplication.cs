@@ -5,6 +5,7 @@ using Edge.Agent.Credentials;
 using Edge.Agent.Downlink;
 using Edge.Agent.Ingest;
 using Edge.Agent.Journal;
+using Edge.Agent.Metrics;
 using Edge.Agent.Reports;
 using Edge.Agent.Uplink;
 using Microsoft.AspNetCore.Builder;
@@ -50,6 +51,7 @@ public static class AgentApplication
         builder.AddDeviceBroker();
         builder.AddUplink();
         builder.AddReports();
+        builder.AddMetricsCollector();
         builder.AddAdminSocket();
 
         replaceServices(builder.Services);
@@ -148,6 +150,22 @@ public static class AgentApplication
         builder.Services.AddSingleton<ReportUploader>();
         builder.Services.AddSingleton<IUplinkWorker>(sp => sp.GetRequiredService<ReportUploader>());
         builder.Services.AddSingleton<IDownlinkHandler>(sp => sp.GetRequiredService<ReportUploader>());
+    }
+
+    // Every meter of this agent, listened to from the start so counters and histograms cover the whole run. Built as a
+    // hosted service so it exists before the broker takes the first reading, not at the first scrape.
+    private static void AddMetricsCollector(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(sp => new HostMetrics(sp.GetRequiredService<AgentClock>(), sp.GetRequiredService<IOptions<AgentOptions>>().Value.GatewayId));
+        builder.Services.AddSingleton(sp => new MetricsCollector(
+        [
+            sp.GetRequiredService<HostMetrics>().Meter,
+            sp.GetRequiredService<IngestMetrics>().Meter,
+            sp.GetRequiredService<ReadingJournal>().Meter,
+            sp.GetRequiredService<ConnectedDevices>().Meter,
+            sp.GetRequiredService<UplinkState>().Meter,
+        ]));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MetricsCollector>());
     }
 
     private static void AddAdminSocket(this WebApplicationBuilder builder)

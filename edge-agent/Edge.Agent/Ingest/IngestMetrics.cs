@@ -11,6 +11,7 @@ public sealed class IngestMetrics : IDisposable
     private readonly Meter _meter = new(MeterName);
     private readonly Counter<long> _accepted;
     private readonly Counter<long> _refused;
+    private readonly Counter<long> _duplicates;
     private readonly Histogram<double> _commitLatency;
     private readonly ConcurrentDictionary<string, long> _refusedByReason = new(StringComparer.Ordinal);
     private long _acceptedTotal;
@@ -21,7 +22,9 @@ public sealed class IngestMetrics : IDisposable
     {
         _accepted = _meter.CreateCounter<long>("edge.ingest.accepted", description: "Readings journaled and acknowledged");
         _refused = _meter.CreateCounter<long>("edge.ingest.refused", description: "Messages refused, by reason code");
-        _commitLatency = _meter.CreateHistogram<double>("edge.ingest.journal_latency", unit: "ms", description: "Publish received to journal commit");
+        _duplicates = _meter.CreateCounter<long>("edge.ingest.duplicates", description: "Readings a device sent again after a lost PUBACK, acknowledged and not journaled twice");
+        _commitLatency = _meter.CreateHistogram("edge.ingest.journal_latency", unit: "ms", description: "Publish received to journal commit",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Journal.ReadingJournal.MillisecondBuckets });
     }
 
     public Meter Meter => _meter;
@@ -44,6 +47,7 @@ public sealed class IngestMetrics : IDisposable
     public void RecordDuplicate()
     {
         Interlocked.Increment(ref _duplicatesTotal);
+        _duplicates.Add(1);
     }
 
     public void RecordRefused(string reasonCode)

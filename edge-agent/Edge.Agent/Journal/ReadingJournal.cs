@@ -88,8 +88,11 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     {
         _db = db;
         _dataSync = dataSync;
-        _groupSize = _meter.CreateHistogram<int>("edge.journal.group_size", unit: "{operation}", description: "Operations (mostly readings) per group commit");
-        _syncDuration = _meter.CreateHistogram<double>("edge.journal.sync_duration", unit: "ms", description: "fdatasync of the journal log per group commit");
+        _groupSize = _meter.CreateHistogram("edge.journal.group_size", unit: "{operation}", description: "Operations (mostly readings) per group commit",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
+        _syncDuration = _meter.CreateHistogram("edge.journal.sync_duration", unit: "ms", description: "fdatasync of the journal log per group commit",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = MillisecondBuckets });
+        RegisterStateGauges();
         _dataStream = data;
         _logStream = log;
         _options = options;
@@ -124,6 +127,12 @@ public sealed partial class ReadingJournal : IAsyncDisposable
 
     /// <summary>The System.Diagnostics.Metrics meter of the journal's group commits.</summary>
     public const string MeterName = "ClinicEdge.Agent.Journal";
+
+    /// <summary>Histogram boundaries for the agent's millisecond histograms: an fdatasync and a device's wait for its PUBACK.</summary>
+    public static IReadOnlyList<double> MillisecondBuckets { get; } = [0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 250, 500, 1000, 2500, 5000];
+
+    /// <summary>The journal's meter, for the agent's metrics collector.</summary>
+    public Meter Meter => _meter;
 
     /// <summary>Counters as of the last commit (cheap; no database access).</summary>
     public JournalSnapshot Snapshot => _snapshot;
@@ -282,6 +291,57 @@ public sealed partial class ReadingJournal : IAsyncDisposable
 
         return list;
     }
+
+    // What waits and how old it is: what an alert on a gateway watches (a backlog that grows while the uplink is up, an
+    // urgent reading waiting minutes). Read from the counters of the last commit, except the oldest age (one query).
+    private void RegisterStateGauges()
+    {
+        _meter.CreateObservableGauge("edge.journal.entries", () => PerLane(s => s.EntriesPerLane), description: "Readings waiting in the journal, by lane");
+        _meter.CreateObservableGauge("edge.journal.size", () => PerLane(s => s.BytesPerLane), unit: "By", description: "Bytes of the readings waiting, by lane");
+        _meter.CreateObservableGauge("edge.journal.oldest_age", OldestAges, unit: "s", description: "Age of the oldest reading waiting, by lane (absent when the lane is empty)");
+        _meter.CreateObservableGauge("edge.journal.used", () => _snapshot.UsedBytes, unit: "By", description: "Bytes counted against the journal quota");
+        _meter.CreateObservableGauge("edge.journal.quota", () => _snapshot.QuotaBytes, unit: "By", description: "The journal quota (Agent:Journal:QuotaBytes)");
+        _meter.CreateObservableCounter("edge.journal.shed", Sheds, description: "Routine readings shed to stay within the quota, by reason");
+        _meter.CreateObservableGauge("edge.journal.dead_letters", () => _snapshot.DeadLetters, description: "Refused messages kept for edgectl deadletters list");
+    }
+
+    private IEnumerable<Measurement<long>> PerLane(Func<JournalSnapshot, long[]> values)
+    {
+        var perLane = values(_snapshot);
+        foreach (var lane in Lanes.All)
+        {
+            yield return new Measurement<long>(perLane[(int)lane], new KeyValuePair<string, object?>("lane", Lanes.Name(lane)));
+        }
+    }
+
+    private IEnumerable<Measurement<double>> OldestAges()
+    {
+        var ages = new List<Measurement<double>>(2);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return ages; // closing: the database is going away
+        }
+
+        try
+        {
+            foreach (var lane in Lanes.All)
+            {
+                if (OldestAge(lane) is { } age)
+                {
+                    ages.Add(new Measurement<double>(age.TotalSeconds, new KeyValuePair<string, object?>("lane", Lanes.Name(lane))));
+                }
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // The close began between the check above and the query.
+        }
+
+        return ages;
+    }
+
+    private IEnumerable<Measurement<long>> Sheds() =>
+        _snapshot.ShedByReason.Select(r => new Measurement<long>(r.Value, new KeyValuePair<string, object?>("reason", r.Key))).ToList();
 
     /// <summary>Age of the oldest entry of a lane, or null when the lane is empty.</summary>
     public TimeSpan? OldestAge(Lane lane)

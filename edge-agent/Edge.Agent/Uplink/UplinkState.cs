@@ -82,14 +82,17 @@ public sealed class UplinkState(TimeProvider time) : IDisposable
         }
     }
 
+    /// <summary>The uplink's meter, for the agent's metrics collector.</summary>
+    public Meter Meter => _meter;
+
     public void Dispose() => _meter.Dispose();
 
     internal void RegisterGauges(Func<long> backlog)
     {
-        _meter.CreateObservableGauge("edge.uplink.connected", () => _connected ? 1 : 0);
-        _meter.CreateObservableGauge("edge.uplink.in_flight", () => _inFlight);
-        _meter.CreateObservableCounter("edge.uplink.acked_readings", () => AckedReadings);
-        _meter.CreateObservableCounter("edge.uplink.resent_batches", () => ResentBatches);
-        _meter.CreateObservableGauge("edge.uplink.backlog", backlog);
+        _meter.CreateObservableGauge("edge.uplink.connected", () => _connected ? 1 : 0, description: "1 while the link to the cloud is up");
+        _meter.CreateObservableGauge("edge.uplink.in_flight", () => _inFlight, description: "Batches sent and awaiting the cloud's ack");
+        _meter.CreateObservableCounter("edge.uplink.acked_readings", () => AckedReadings, description: "Readings the cloud acknowledged as stored");
+        _meter.CreateObservableCounter("edge.uplink.resent_batches", () => ResentBatches, description: "Batches sent again after no ack");
+        _meter.CreateObservableGauge("edge.uplink.backlog", backlog, description: "Readings in the journal not yet acknowledged by the cloud");
     }
 }

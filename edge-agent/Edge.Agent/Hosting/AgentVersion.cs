@@ -1,0 +1,10 @@
+using System.Reflection;
+
+namespace Edge.Agent.Hosting;
+
+/// <summary>The agent's version, as the build stamped it (the package version on a gateway).</summary>
+internal static class AgentVersion
+{
+    public static string Current { get; } =
+        typeof(AgentVersion).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+}
