@@ -53,6 +53,7 @@ mkdir -p "$root/usr/bin" "$root/lib/systemd/system" "$root/etc/edge-agent" "$roo
 # edgectl on PATH. The apphost resolves its own path through the symlink, so it finds its dlls.
 ln -s ../lib/edgectl/edgectl "$root/usr/bin/edgectl"
 cp "$here/edge-agent.service" "$root/lib/systemd/system/edge-agent.service"
+cp "$here/edge-agent-metrics.service" "$here/edge-agent-metrics.timer" "$root/lib/systemd/system/"
 cp "$here/agent.json" "$root/etc/edge-agent/agent.json"
 for doc in install.md operations.md configuration.md security.md; do
   cp "$repo/docs/$doc" "$root/usr/share/doc/edge-agent/$doc"

@@ -62,6 +62,7 @@ work=$(mktemp -d)
 tech=edge-test-tech # a technician: a member of the edge-agent group
 agent_pid=""
 tech_created=0
+metrics_dir_created="" # node_exporter's textfile directory, when this test had to create it
 cleanup() {
   local rc=$?
   if [ -n "$agent_pid" ]; then
@@ -73,6 +74,9 @@ cleanup() {
   fi
   if [ "$tech_created" -eq 1 ]; then
     userdel "$tech" 2>/dev/null || true
+  fi
+  if [ -n "$metrics_dir_created" ]; then
+    rm -rf "$metrics_dir_created"
   fi
   rm -rf "$work"
   if [ "$rc" -ne 0 ]; then
@@ -176,6 +180,8 @@ ok "/etc/edge-agent/agent.json is a conffile"
 expect_stat /usr/lib/edge-agent/edge-agent "root:root 755"
 expect_stat /usr/lib/edgectl/edgectl "root:root 755"
 expect_stat /lib/systemd/system/edge-agent.service "root:root 644"
+expect_stat /lib/systemd/system/edge-agent-metrics.service "root:root 644"
+expect_stat /lib/systemd/system/edge-agent-metrics.timer "root:root 644"
 writable=$(find /usr/lib/edge-agent /usr/lib/edgectl -perm /022)
 [ -z "$writable" ] || fail "group- or world-writable files: $writable"
 ok "nothing under /usr/lib/edge-agent or /usr/lib/edgectl is writable by group or others"
@@ -184,6 +190,8 @@ edgectl_version=$(edgectl --version) || fail "edgectl --version failed"
 ok "/usr/bin/edgectl runs: $edgectl_version"
 [ "$(systemctl is-enabled edge-agent.service 2>&1)" = enabled ] || fail "edge-agent.service is not enabled"
 ok "edge-agent.service is enabled"
+[ "$(systemctl is-enabled edge-agent-metrics.timer 2>&1)" = disabled ] || fail "edge-agent-metrics.timer is not 'disabled' after install"
+ok "edge-agent-metrics.timer is installed and not enabled (it needs prometheus-node-exporter)"
 
 # --- the unit -------------------------------------------------------------------------------------------------
 
@@ -193,6 +201,12 @@ if ! analyze=$(systemd-analyze verify "$unit" 2>&1) || [ -n "$analyze" ]; then
   fail "systemd-analyze verify $unit: $analyze"
 fi
 ok "$unit: no warnings"
+for extra in /lib/systemd/system/edge-agent-metrics.service /lib/systemd/system/edge-agent-metrics.timer; do
+  if ! analyze=$(systemd-analyze verify "$extra" 2>&1) || [ -n "$analyze" ]; then
+    fail "systemd-analyze verify $extra: $analyze"
+  fi
+  ok "$extra: no warnings"
+done
 ok "$(systemd-analyze security --offline=yes "$unit" 2>/dev/null | grep -o 'Overall exposure level.*' || echo 'exposure level: n/a')"
 
 # What the unit says, so the agent below runs the way systemd would run it. The last value of a key wins.
@@ -278,6 +292,30 @@ ok "10 readings from 2 simulated devices accepted (journal epoch $journal_epoch,
 expect_stat /var/lib/edge-agent/journal.db "edge-agent:edge-agent 600"
 expect_stat /var/lib/edge-agent/devices.json "edge-agent:edge-agent 600"
 
+# The metrics unit's command, run as that unit runs it: root with no capability and the edge-agent group, into the
+# directory prometheus-node-exporter creates (root:root 0755; made here the same way when it is not installed).
+metrics_unit=/lib/systemd/system/edge-agent-metrics.service
+read -r -a metrics_exec <<<"$(sed -n 's/^ExecStart=//p' "$metrics_unit" | tail -n 1)"
+metrics_dir=$(sed -n 's/^ConditionPathIsDirectory=//p' "$metrics_unit")
+metrics_file=${metrics_exec[${#metrics_exec[@]} - 1]}
+[ "$(dirname "$metrics_file")" = "$metrics_dir" ] || fail "$metrics_unit writes $metrics_file, outside $metrics_dir"
+if [ ! -d "$metrics_dir" ]; then
+  install -d -m 0755 "$metrics_dir"
+  metrics_dir_created=$(dirname "$metrics_dir") # /var/lib/prometheus
+fi
+as_metrics_unit() {
+  (cd / && exec env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+    setpriv --reuid=0 --regid=0 "$@" --no-new-privs --bounding-set=-all --inh-caps=-all "${metrics_exec[@]}")
+}
+if as_metrics_unit --clear-groups >"$work/metrics-nogroup.txt" 2>&1; then
+  fail "the metrics command reached the admin socket as root without capabilities and without the edge-agent group"
+fi
+ok "without the edge-agent group the metrics command cannot reach the socket: $(head -n 1 "$work/metrics-nogroup.txt")"
+as_metrics_unit --groups=edge-agent >"$work/metrics.txt" 2>&1 || fail "${metrics_exec[*]} as the unit runs it: $(cat "$work/metrics.txt")"
+grep -qx 'edge_ingest_accepted_total 10' "$metrics_file" || fail "$metrics_file does not count the 10 readings: $(grep edge_ingest_accepted "$metrics_file")"
+expect_stat "$metrics_file" "root:root 644"
+ok "$metrics_file: $(grep -c '^# TYPE' "$metrics_file") metrics, edge_ingest_accepted_total 10"
+
 # The uplink points at the agent's own plain MQTT port: a TLS handshake there fails after the TCP connection, so
 # its error shows that name resolution and TCP work. The run under systemd below must end the same way.
 deadline=$((SECONDS + 15))
@@ -342,7 +380,7 @@ step "the installed unit under a systemd manager (Type=notify, sandboxing)"
 sandbox_port=$(free_port)
 cat >"$work/sandbox.sh" <<'EOF'
 set -euo pipefail
-unit=$1 port=$2 log=$3 tech=$4 epoch=$5 last=$6 uplink_error=$7
+unit=$1 port=$2 log=$3 tech=$4 epoch=$5 last=$6 uplink_error=$7 metrics_unit=$8 metrics_file=$9
 ok() { printf '  ok    %s\n' "$*"; }
 fail() { printf '  FAIL  %s\n' "$*" >&2; sed 's/^/  | /' "$log" >&2; exit 1; }
 
@@ -395,6 +433,28 @@ done
 grep -qF "$uplink_error" "$log" || fail "the uplink under the sandbox did not end like outside it ($uplink_error)"
 ok "the uplink reaches the network under RestrictAddressFamilies (same result as without the sandbox)"
 
+# The metrics unit with its own sandbox (no capabilities, PrivateNetwork, ProtectSystem=strict with one writable
+# directory). Its drop-in changes only the socket path (this manager's runtime directory) and the private /run.
+mkdir -p "$rt/systemd/user/edge-agent-metrics.service.d"
+cp "$metrics_unit" "$rt/systemd/user/edge-agent-metrics.service"
+cat >"$rt/systemd/user/edge-agent-metrics.service.d/sandbox.conf" <<DROPIN
+[Service]
+ExecStart=
+ExecStart=/usr/bin/edgectl agent metrics --socket $rt/edge-agent/admin.sock --output $metrics_file
+ProtectKernelTunables=no
+ProtectControlGroups=no
+StandardOutput=append:$log
+StandardError=inherit
+DROPIN
+systemctl --user daemon-reload
+rm -f "$metrics_file"
+systemctl --user start edge-agent-metrics.service || fail "systemctl start edge-agent-metrics failed"
+result=$(systemctl --user show -p Result --value edge-agent-metrics.service)
+[ "$result" = success ] || fail "edge-agent-metrics.service: Result=$result"
+grep -q '^edge_journal_entries{lane="routine"} ' "$metrics_file" || fail "edge-agent-metrics.service did not write $metrics_file"
+[ "$(stat -c '%U:%G %a' "$metrics_file")" = "root:root 644" ] || fail "$metrics_file is $(stat -c '%U:%G %a' "$metrics_file")"
+ok "edge-agent-metrics.service wrote $metrics_file under its sandbox (root:root 644)"
+
 systemctl --user stop edge-agent.service
 result=$(systemctl --user show -p Result --value edge-agent.service)
 code=$(systemctl --user show -p ExecMainStatus --value edge-agent.service)
@@ -409,14 +469,15 @@ EOF
 # PID namespace: when the script ends, the kernel ends the manager and anything it left running.
 unshare --mount --propagation private --pid --fork --kill-child --mount-proc \
   bash "$work/sandbox.sh" "$unit" "$sandbox_port" "$work/agent-systemd.log" "$tech" \
-  "$journal_epoch" "$journal_last" "$uplink_error" || fail "the unit under systemd (see above)"
+  "$journal_epoch" "$journal_last" "$uplink_error" "$metrics_unit" "$metrics_file" || fail "the unit under systemd (see above)"
 
 # --- remove ---------------------------------------------------------------------------------------------------
 
 step "remove (dpkg -r)"
 dpkg_run -r edge-agent
 expect_package "deinstall ok config-files $upgrade_version"
-for path in /usr/lib/edge-agent /usr/lib/edgectl /usr/bin/edgectl /lib/systemd/system/edge-agent.service; do
+for path in /usr/lib/edge-agent /usr/lib/edgectl /usr/bin/edgectl /lib/systemd/system/edge-agent.service \
+  /lib/systemd/system/edge-agent-metrics.service /lib/systemd/system/edge-agent-metrics.timer; do
   expect_gone "$path"
 done
 for path in /etc/edge-agent/agent.json /var/lib/edge-agent/test-marker /var/lib/edge-agent/journal.db /var/lib/edge-agent/devices.json; do
@@ -448,7 +509,7 @@ getent passwd edge-agent >/dev/null && fail "dpkg -P left the user edge-agent"
 getent group edge-agent >/dev/null && fail "dpkg -P left the group edge-agent (its member $tech must not keep it)"
 ok "user and group edge-agent are gone"
 for path in /etc/edge-agent /var/lib/edge-agent /run/edge-agent /usr/lib/edge-agent \
-  /etc/systemd/system/multi-user.target.wants/edge-agent.service; do
+  /etc/systemd/system/multi-user.target.wants/edge-agent.service "$metrics_file"; do
   expect_gone "$path"
 done
 
