@@ -6,6 +6,7 @@ namespace Edge.Contracts.Admin;
 // The agent's local admin interface (HTTP over a Unix domain socket), shared by the agent and edgectl.
 // Routes (all JSON; errors are RFC 7807 problem details with "title" and "detail"):
 //   GET    /v1/status                       -> AgentStatus
+//   GET    /v1/metrics                      -> text/plain, the Prometheus text format (not JSON)
 //   GET    /v1/devices                      -> DeviceCredentialInfo[]
 //   POST   /v1/devices  {"serial": "..."}   -> 201 DeviceSecret (409 when the serial already has one)
 //   POST   /v1/devices/{serial}/rotate      -> DeviceSecret
