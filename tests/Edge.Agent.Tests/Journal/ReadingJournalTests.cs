@@ -1,5 +1,6 @@
 using System.Text;
 using Edge.Agent.Journal;
+using Edge.Agent.Metrics;
 using Edge.Agent.Tests.Infrastructure;
 using Edge.Testing;
 using Edge.Testing.Agent;
@@ -188,6 +189,31 @@ public sealed class ReadingJournalTests : IDisposable
 
         Assert.Equal(Enumerable.Range(4, 10).Select(i => (long)i), journal.Read(Lane.Routine, 0, 100).Select(e => e.Sequence));
         Assert.Equal(3, journal.Snapshot.ShedByReason["quota"]);
+    }
+
+    [Fact]
+    public async Task The_journal_meter_shows_what_waits_how_old_it_is_and_what_was_shed()
+    {
+        var entrySize = EntrySize(Entry("OXY-8844-5521", 0));
+        await using var journal = Open(quotaBytes: entrySize * 10);
+        using var metrics = new MetricsCollector([journal.Meter]);
+        for (var i = 0; i < 12; i++)
+        {
+            await journal.AppendAsync(Entry("OXY-8844-5521", i));
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(90));
+        var lines = metrics.Render().Split('\n');
+
+        Assert.Contains("edge_journal_entries{lane=\"routine\"} 10", lines);
+        Assert.Contains("edge_journal_entries{lane=\"urgent\"} 0", lines);
+        Assert.Contains($"edge_journal_size_bytes{{lane=\"routine\"}} {journal.Snapshot.BytesPerLane[(int)Lane.Routine]}", lines);
+        Assert.Contains("edge_journal_shed_total{reason=\"quota\"} 2", lines);
+        Assert.Contains("edge_journal_oldest_age_seconds{lane=\"routine\"} 90", lines);
+        Assert.DoesNotContain(lines, l => l.StartsWith("edge_journal_oldest_age_seconds{lane=\"urgent\"}", StringComparison.Ordinal));
+        Assert.Contains($"edge_journal_quota_bytes {entrySize * 10}", lines);
+        Assert.Contains($"edge_journal_used_bytes {journal.Snapshot.UsedBytes}", lines);
+        Assert.Contains($"edge_journal_group_size_count {journal.Commits.Count}", lines);
     }
 
     [Fact]
