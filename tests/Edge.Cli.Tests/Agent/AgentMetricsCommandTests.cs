@@ -66,6 +66,30 @@ public sealed class AgentMetricsCommandTests
         Assert.Equal(["edge_broker_connected_devices 0"], Samples(secondMetrics.Output, "edge_broker_connected_devices"));
     }
 
+    [Fact]
+    public async Task Every_agent_metric_is_in_the_operations_guide_and_every_one_it_names_exists()
+    {
+        await using var agent = await InProcessAgent.StartAsync();
+        var result = await InProcessCli.RunAsync("agent", "metrics", "--socket", agent.SocketPath);
+        var exported = result.Output.Split('\n')
+            .Where(l => l.StartsWith("# TYPE edge_", StringComparison.Ordinal))
+            .Select(l => l.Split(' ')[2])
+            .ToHashSet(StringComparer.Ordinal);
+
+        // The guide's Metrics section: the table and the alert expressions. A histogram is named there by its base
+        // name or by one of its series (_bucket, _sum, _count).
+        var guide = File.ReadAllText(RepositoryPaths.File("docs", "operations.md"));
+        var section = guide[guide.IndexOf("\n## Metrics\n", StringComparison.Ordinal)..];
+        section = section[..section.IndexOf("\n## ", 1, StringComparison.Ordinal)];
+        var named = System.Text.RegularExpressions.Regex.Matches(section, @"\bedge_[a-z_]+")
+            .Select(m => System.Text.RegularExpressions.Regex.Replace(m.Value, "_(bucket|sum|count)$", ""))
+            .ToHashSet(StringComparer.Ordinal);
+
+        Assert.NotEmpty(exported);
+        Assert.Empty(exported.Except(named).Order(StringComparer.Ordinal)); // exported but not documented
+        Assert.Empty(named.Except(exported).Order(StringComparer.Ordinal)); // documented but not exported
+    }
+
     static string[] Samples(string text, string metric) =>
         [.. text.Split('\n').Where(l => l.StartsWith(metric + " ", StringComparison.Ordinal) || l.StartsWith(metric + "{", StringComparison.Ordinal))];
 
