@@ -11,6 +11,8 @@ ensure_npm
 stop_packaged_service mosquitto
 # s3rver, the S3-compatible server the report tests start (versions pinned by the committed package-lock.json).
 npm ci --prefix tools/s3rver --no-audit --no-fund --silent
+# promtool for the tests of the shipped Prometheus alert rules.
+ensure_promtool
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 echo "==> build"

@@ -21,6 +21,25 @@ ensure_debian_packages() {
   return 0
 }
 
+# promtool, Prometheus's rule checker, for the alert-rule tests: unpacked from Debian's prometheus package into
+# tools/promtool/, not installed, so no Prometheus user, service or data directory is created.
+ensure_promtool() {
+  local target=tools/promtool/promtool
+  [ -x "$target" ] && return 0
+  echo "==> fetching promtool (Debian's prometheus package, unpacked only)"
+  local tmp sudo=""
+  tmp=$(mktemp -d)
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  # apt-get download needs the package lists; a fresh machine may have none yet.
+  (cd "$tmp" && apt-get download -qq prometheus 2>/dev/null) || {
+    $sudo apt-get update -qq
+    (cd "$tmp" && apt-get download -qq prometheus)
+  }
+  dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/root"
+  install -D -m 0755 "$tmp/root/usr/bin/promtool" "$target"
+  rm -rf "$tmp"
+}
+
 # Stops a packaged service that an earlier install may have started, so it cannot hold our ports.
 stop_packaged_service() {
   command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$1" 2>/dev/null && systemctl stop "$1" || true

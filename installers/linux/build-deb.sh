@@ -58,6 +58,8 @@ cp "$here/agent.json" "$root/etc/edge-agent/agent.json"
 for doc in install.md operations.md configuration.md security.md; do
   cp "$repo/docs/$doc" "$root/usr/share/doc/edge-agent/$doc"
 done
+# The Prometheus alert rules, for the hospital's Prometheus (not used on the gateway itself).
+cp "$here/prometheus/edge-agent-alerts.yml" "$root/usr/share/doc/edge-agent/edge-agent-alerts.yml"
 
 # Modes are set here, not inherited from the build tree (NuGet extracts some dlls 0744). --root-owner-group makes
 # every file root:root; postinst then gives /etc/edge-agent and agent.json to the edge-agent group. They ship

@@ -182,6 +182,7 @@ expect_stat /usr/lib/edgectl/edgectl "root:root 755"
 expect_stat /lib/systemd/system/edge-agent.service "root:root 644"
 expect_stat /lib/systemd/system/edge-agent-metrics.service "root:root 644"
 expect_stat /lib/systemd/system/edge-agent-metrics.timer "root:root 644"
+expect_stat /usr/share/doc/edge-agent/edge-agent-alerts.yml "root:root 644"
 writable=$(find /usr/lib/edge-agent /usr/lib/edgectl -perm /022)
 [ -z "$writable" ] || fail "group- or world-writable files: $writable"
 ok "nothing under /usr/lib/edge-agent or /usr/lib/edgectl is writable by group or others"

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using MQTTnet.Protocol;
 
 namespace Edge.Agent.Ingest;
 
@@ -9,9 +10,17 @@ public sealed class IngestMetrics : IDisposable
     public const string MeterName = "ClinicEdge.Agent";
 
     private readonly Meter _meter = new(MeterName);
-    private readonly Counter<long> _accepted;
-    private readonly Counter<long> _refused;
-    private readonly Counter<long> _duplicates;
+    // The refusal codes the ingest path answers with. They are reported at zero before the first one, so that a
+    // monitoring system sees the first refusal of each kind as an increase (a series that appears at 1 shows none).
+    private static readonly string[] RefusalCodes =
+    [
+        nameof(MqttPubAckReasonCode.NotAuthorized),
+        nameof(MqttPubAckReasonCode.TopicNameInvalid),
+        nameof(MqttPubAckReasonCode.PayloadFormatInvalid),
+        nameof(MqttPubAckReasonCode.QuotaExceeded),
+        nameof(MqttPubAckReasonCode.ImplementationSpecificError),
+    ];
+
     private readonly Histogram<double> _commitLatency;
     private readonly ConcurrentDictionary<string, long> _refusedByReason = new(StringComparer.Ordinal);
     private long _acceptedTotal;
@@ -20,9 +29,10 @@ public sealed class IngestMetrics : IDisposable
 
     public IngestMetrics()
     {
-        _accepted = _meter.CreateCounter<long>("edge.ingest.accepted", description: "Readings journaled and acknowledged");
-        _refused = _meter.CreateCounter<long>("edge.ingest.refused", description: "Messages refused, by reason code");
-        _duplicates = _meter.CreateCounter<long>("edge.ingest.duplicates", description: "Readings a device sent again after a lost PUBACK, acknowledged and not journaled twice");
+        // Observable: read from the totals the status also shows, so a listener that starts late misses nothing.
+        _meter.CreateObservableCounter("edge.ingest.accepted", () => Accepted, description: "Readings journaled and acknowledged");
+        _meter.CreateObservableCounter("edge.ingest.refused", RefusedMeasurements, description: "Messages refused, by reason code");
+        _meter.CreateObservableCounter("edge.ingest.duplicates", () => Duplicates, description: "Readings a device sent again after a lost PUBACK, acknowledged and not journaled twice");
         _commitLatency = _meter.CreateHistogram("edge.ingest.journal_latency", unit: "ms", description: "Publish received to journal commit",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Journal.ReadingJournal.MillisecondBuckets });
     }
@@ -40,22 +50,26 @@ public sealed class IngestMetrics : IDisposable
     public void RecordAccepted(double journalMs)
     {
         Interlocked.Increment(ref _acceptedTotal);
-        _accepted.Add(1);
         _commitLatency.Record(journalMs);
     }
 
     public void RecordDuplicate()
     {
         Interlocked.Increment(ref _duplicatesTotal);
-        _duplicates.Add(1);
     }
 
     public void RecordRefused(string reasonCode)
     {
         Interlocked.Increment(ref _refusedTotal);
         _refusedByReason.AddOrUpdate(reasonCode, 1, static (_, n) => n + 1);
-        _refused.Add(1, new KeyValuePair<string, object?>("reason", reasonCode));
     }
 
     public void Dispose() => _meter.Dispose();
+
+    private List<Measurement<long>> RefusedMeasurements()
+    {
+        var counts = RefusedByReason;
+        return [.. RefusalCodes.Union(counts.Keys, StringComparer.Ordinal)
+            .Select(code => new Measurement<long>(counts.GetValueOrDefault(code), new KeyValuePair<string, object?>("reason", code)))];
+    }
 }

@@ -340,8 +340,13 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         return ages;
     }
 
-    private IEnumerable<Measurement<long>> Sheds() =>
-        _snapshot.ShedByReason.Select(r => new Measurement<long>(r.Value, new KeyValuePair<string, object?>("reason", r.Key))).ToList();
+    // "quota" is reported at zero before the first shed, so a monitoring system sees the first one as an increase.
+    private List<Measurement<long>> Sheds()
+    {
+        var shed = _snapshot.ShedByReason;
+        return [.. shed.Keys.Union(["quota"], StringComparer.Ordinal)
+            .Select(reason => new Measurement<long>(shed.GetValueOrDefault(reason), new KeyValuePair<string, object?>("reason", reason)))];
+    }
 
     /// <summary>Age of the oldest entry of a lane, or null when the lane is empty.</summary>
     public TimeSpan? OldestAge(Lane lane)

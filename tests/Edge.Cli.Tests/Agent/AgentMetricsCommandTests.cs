@@ -49,6 +49,22 @@ public sealed class AgentMetricsCommandTests
     }
 
     [Fact]
+    public async Task Refusal_codes_and_the_quota_shed_read_zero_before_the_first_so_an_alert_sees_the_first_one()
+    {
+        await using var agent = await InProcessAgent.StartAsync();
+
+        var lines = (await InProcessCli.RunAsync("agent", "metrics", "--socket", agent.SocketPath)).Output.Split('\n');
+
+        foreach (var code in new[] { "NotAuthorized", "TopicNameInvalid", "PayloadFormatInvalid", "QuotaExceeded", "ImplementationSpecificError" })
+        {
+            Assert.Contains($"edge_ingest_refused_total{{reason=\"{code}\"}} 0", lines);
+        }
+
+        Assert.Contains("edge_journal_shed_total{reason=\"quota\"} 0", lines);
+        Assert.Contains("edge_ingest_accepted_total 0", lines);
+    }
+
+    [Fact]
     public async Task Two_agents_in_one_process_each_report_their_own_counts()
     {
         await using var first = await InProcessAgent.StartAsync();
@@ -88,6 +104,14 @@ public sealed class AgentMetricsCommandTests
         Assert.NotEmpty(exported);
         Assert.Empty(exported.Except(named).Order(StringComparer.Ordinal)); // exported but not documented
         Assert.Empty(named.Except(exported).Order(StringComparer.Ordinal)); // documented but not exported
+
+        // The alert rules the package ships name only metrics the agent exports.
+        var rules = File.ReadAllText(RepositoryPaths.File("installers", "linux", "prometheus", "edge-agent-alerts.yml"));
+        var inRules = System.Text.RegularExpressions.Regex.Matches(rules, @"\bedge_[a-z_]+")
+            .Select(m => System.Text.RegularExpressions.Regex.Replace(m.Value, "_(bucket|sum|count)$", ""))
+            .ToHashSet(StringComparer.Ordinal);
+        Assert.NotEmpty(inRules);
+        Assert.Empty(inRules.Except(exported).Order(StringComparer.Ordinal));
     }
 
     static string[] Samples(string text, string metric) =>
