@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Edge.Cli.Tests.Packaging;
 
 /// <summary>
@@ -31,19 +29,7 @@ public sealed class AlertRulesTests
     {
         var promtool = RepositoryPaths.File("tools", "promtool", "promtool");
         Assert.True(File.Exists(promtool), $"{promtool} is missing: ./test.sh unpacks it (scripts/lib.sh, ensure_promtool)");
-        var info = new ProcessStartInfo(promtool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        var all = await output + await error;
-        Assert.True(process.ExitCode == 0, $"promtool {string.Join(' ', args)} exited {process.ExitCode}:\n{all}");
-        return all;
+        var (output, error) = await ExternalCommand.RunAsync(promtool, TimeSpan.FromMinutes(2), args);
+        return output + error;
     }
 }

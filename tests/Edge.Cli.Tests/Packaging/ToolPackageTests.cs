@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Edge.Cli.Tests.Packaging;
 
 /// <summary>edgectl as a technician installs it: packed as a .NET tool, installed from the package, run from the shell.</summary>
@@ -29,20 +27,6 @@ public sealed class ToolPackageTests
         Assert.Contains("status", completed, StringComparison.Ordinal);
     }
 
-    static async Task<string> RunAsync(string file, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)} exited {process.ExitCode}:\n{await output}\n{await error}");
-        return await output;
-    }
+    static async Task<string> RunAsync(string file, params string[] args) =>
+        (await ExternalCommand.RunAsync(file, TimeSpan.FromMinutes(5), args)).Output;
 }
