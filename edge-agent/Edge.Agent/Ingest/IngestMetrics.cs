@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using Edge.Agent.Metrics;
 using MQTTnet.Protocol;
 
 namespace Edge.Agent.Ingest;
@@ -10,8 +11,7 @@ public sealed class IngestMetrics : IDisposable
     public const string MeterName = "ClinicEdge.Agent";
 
     private readonly Meter _meter = new(MeterName);
-    // The refusal codes the ingest path answers with. They are reported at zero before the first one, so that a
-    // monitoring system sees the first refusal of each kind as an increase (a series that appears at 1 shows none).
+    // The refusal codes the ingest path answers with, reported at zero before the first of each (CountsByTag).
     private static readonly string[] RefusalCodes =
     [
         nameof(MqttPubAckReasonCode.NotAuthorized),
@@ -31,7 +31,7 @@ public sealed class IngestMetrics : IDisposable
     {
         // Observable: read from the totals the status also shows, so a listener that starts late misses nothing.
         _meter.CreateObservableCounter("edge.ingest.accepted", () => Accepted, description: "Readings journaled and acknowledged");
-        _meter.CreateObservableCounter("edge.ingest.refused", RefusedMeasurements, description: "Messages refused, by reason code");
+        _meter.CreateObservableCounter("edge.ingest.refused", () => CountsByTag.Measure(RefusedByReason, RefusalCodes, "reason"), description: "Messages refused, by reason code");
         _meter.CreateObservableCounter("edge.ingest.duplicates", () => Duplicates, description: "Readings a device sent again after a lost PUBACK, acknowledged and not journaled twice");
         _commitLatency = _meter.CreateHistogram("edge.ingest.journal_latency", unit: "ms", description: "Publish received to journal commit",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Journal.ReadingJournal.MillisecondBuckets });
@@ -65,11 +65,4 @@ public sealed class IngestMetrics : IDisposable
     }
 
     public void Dispose() => _meter.Dispose();
-
-    private List<Measurement<long>> RefusedMeasurements()
-    {
-        var counts = RefusedByReason;
-        return [.. RefusalCodes.Union(counts.Keys, StringComparer.Ordinal)
-            .Select(code => new Measurement<long>(counts.GetValueOrDefault(code), new KeyValuePair<string, object?>("reason", code)))];
-    }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using System.Threading.Channels;
+using Edge.Agent.Metrics;
 using Edge.Contracts.Devices;
 using LiteDB;
 using LiteDB.Engine;
@@ -127,6 +128,9 @@ public sealed partial class ReadingJournal : IAsyncDisposable
 
     /// <summary>The System.Diagnostics.Metrics meter of the journal's group commits.</summary>
     public const string MeterName = "ClinicEdge.Agent.Journal";
+
+    // Why routine readings are shed: the only reason there is, counted in ShedByReason and reported from the start.
+    private const string QuotaShedReason = "quota";
 
     /// <summary>Histogram boundaries for the agent's millisecond histograms: an fdatasync and a device's wait for its PUBACK.</summary>
     public static IReadOnlyList<double> MillisecondBuckets { get; } = [0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 250, 500, 1000, 2500, 5000];
@@ -301,7 +305,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         _meter.CreateObservableGauge("edge.journal.oldest_age", OldestAges, unit: "s", description: "Age of the oldest reading waiting, by lane (absent when the lane is empty)");
         _meter.CreateObservableGauge("edge.journal.used", () => _snapshot.UsedBytes, unit: "By", description: "Bytes counted against the journal quota");
         _meter.CreateObservableGauge("edge.journal.quota", () => _snapshot.QuotaBytes, unit: "By", description: "The journal quota (Agent:Journal:QuotaBytes)");
-        _meter.CreateObservableCounter("edge.journal.shed", Sheds, description: "Routine readings shed to stay within the quota, by reason");
+        _meter.CreateObservableCounter("edge.journal.shed", () => CountsByTag.Measure(_snapshot.ShedByReason, [QuotaShedReason], "reason"), description: "Routine readings shed to stay within the quota, by reason");
         _meter.CreateObservableGauge("edge.journal.dead_letters", () => _snapshot.DeadLetters, description: "Refused messages kept for edgectl deadletters list");
     }
 
@@ -338,14 +342,6 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         }
 
         return ages;
-    }
-
-    // "quota" is reported at zero before the first shed, so a monitoring system sees the first one as an increase.
-    private List<Measurement<long>> Sheds()
-    {
-        var shed = _snapshot.ShedByReason;
-        return [.. shed.Keys.Union(["quota"], StringComparer.Ordinal)
-            .Select(reason => new Measurement<long>(shed.GetValueOrDefault(reason), new KeyValuePair<string, object?>("reason", reason)))];
     }
 
     /// <summary>Age of the oldest entry of a lane, or null when the lane is empty.</summary>
@@ -657,7 +653,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         while (freed < bytesNeeded && routine.Find(Query.All(), 0, 1).FirstOrDefault() is { } segment)
         {
             var freedBefore = freed;
-            freed += RemoveEntries(routine, Lane.Routine, segment, (_, freedHere) => freedBefore + freedHere < bytesNeeded, shedReason: "quota");
+            freed += RemoveEntries(routine, Lane.Routine, segment, (_, freedHere) => freedBefore + freedHere < bytesNeeded, shedReason: QuotaShedReason);
         }
 
         // Still short: this group's own routine readings, oldest first (only with a quota smaller than one group).
@@ -668,7 +664,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             staged.RemoveAt(0);
             _stagedBytes[(int)Lane.Routine] -= size;
             freed += size;
-            Account(Lane.Routine, -size, "quota");
+            Account(Lane.Routine, -size, QuotaShedReason);
         }
     }
 
