@@ -48,17 +48,9 @@ internal static class StartupBenchmark
 
         // The whole agent, as a fresh process: spawn to "admin socket answers", which comes after the broker listens.
         var ready = Stopwatch.StartNew();
-        await using (var agent = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-agent.dll")], new Dictionary<string, string>
-        {
-            ["Agent__GatewayId"] = "gw-bench",
-            ["Agent__StateDirectory"] = state,
-            ["Agent__RuntimeDirectory"] = state,
-            ["Agent__Broker__BindAddress"] = "127.0.0.1",
-            ["Agent__Broker__Port"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
-            ["Agent__Journal__QuotaBytes"] = long.MaxValue.ToString(CultureInfo.InvariantCulture),
-            ["EDGE_AGENT_CONFIG"] = Path.Combine(state, "none.json"),
-            ["Logging__LogLevel__Default"] = "Warning",
-        }, Path.Combine(state, "agent.log")))
+        var environment = BenchAgent.AgentEnvironment(state, FreePort.Next());
+        environment["Agent__Journal__QuotaBytes"] = long.MaxValue.ToString(CultureInfo.InvariantCulture);
+        await using (var agent = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-agent.dll")], environment, Path.Combine(state, "agent.log")))
         {
             using var admin = new AgentAdminClient(Path.Combine(state, "admin.sock"));
             while (true)

@@ -37,17 +37,8 @@ internal sealed class BenchAgent : IAsyncDisposable
     {
         var state = Directory.CreateTempSubdirectory("edge-bench-agent-").FullName;
         var port = FreePort.Next();
-        var environment = new Dictionary<string, string>
-        {
-            ["Agent__GatewayId"] = "gw-bench",
-            ["Agent__StateDirectory"] = state,
-            ["Agent__RuntimeDirectory"] = state,
-            ["Agent__Broker__BindAddress"] = "127.0.0.1",
-            ["Agent__Broker__Port"] = port.ToString(CultureInfo.InvariantCulture),
-            ["Agent__Broker__MaxClients"] = "10000",
-            ["EDGE_AGENT_CONFIG"] = Path.Combine(state, "none.json"),
-            ["Logging__LogLevel__Default"] = "Warning",
-        };
+        var environment = AgentEnvironment(state, port);
+        environment["Agent__Broker__MaxClients"] = "10000";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             environment[key] = value;
@@ -80,6 +71,21 @@ internal sealed class BenchAgent : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// The settings every benchmark's agent runs with: its own state and runtime directory, the broker on a loopback
+    /// port, no configuration file, warnings only. A benchmark adds its own on top.
+    /// </summary>
+    public static Dictionary<string, string> AgentEnvironment(string state, int port) => new()
+    {
+        ["Agent__GatewayId"] = "gw-bench",
+        ["Agent__StateDirectory"] = state,
+        ["Agent__RuntimeDirectory"] = state,
+        ["Agent__Broker__BindAddress"] = "127.0.0.1",
+        ["Agent__Broker__Port"] = port.ToString(CultureInfo.InvariantCulture),
+        ["EDGE_AGENT_CONFIG"] = Path.Combine(state, "none.json"),
+        ["Logging__LogLevel__Default"] = "Warning",
+    };
 
     public async ValueTask DisposeAsync()
     {

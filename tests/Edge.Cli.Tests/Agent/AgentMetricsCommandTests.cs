@@ -92,14 +92,11 @@ public sealed class AgentMetricsCommandTests
             .Select(l => l.Split(' ')[2])
             .ToHashSet(StringComparer.Ordinal);
 
-        // The guide's Metrics section: the table and the alert expressions. A histogram is named there by its base
-        // name or by one of its series (_bucket, _sum, _count).
+        // The guide's Metrics section: the table and the alert expressions.
         var guide = File.ReadAllText(RepositoryPaths.File("docs", "operations.md"));
         var section = guide[guide.IndexOf("\n## Metrics\n", StringComparison.Ordinal)..];
         section = section[..section.IndexOf("\n## ", 1, StringComparison.Ordinal)];
-        var named = System.Text.RegularExpressions.Regex.Matches(section, @"\bedge_[a-z_]+")
-            .Select(m => System.Text.RegularExpressions.Regex.Replace(m.Value, "_(bucket|sum|count)$", ""))
-            .ToHashSet(StringComparer.Ordinal);
+        var named = MetricNames(section);
 
         Assert.NotEmpty(exported);
         Assert.Empty(exported.Except(named).Order(StringComparer.Ordinal)); // exported but not documented
@@ -107,12 +104,16 @@ public sealed class AgentMetricsCommandTests
 
         // The alert rules the package ships name only metrics the agent exports.
         var rules = File.ReadAllText(RepositoryPaths.File("installers", "linux", "prometheus", "edge-agent-alerts.yml"));
-        var inRules = System.Text.RegularExpressions.Regex.Matches(rules, @"\bedge_[a-z_]+")
-            .Select(m => System.Text.RegularExpressions.Regex.Replace(m.Value, "_(bucket|sum|count)$", ""))
-            .ToHashSet(StringComparer.Ordinal);
+        var inRules = MetricNames(rules);
         Assert.NotEmpty(inRules);
         Assert.Empty(inRules.Except(exported).Order(StringComparer.Ordinal));
     }
+
+    // The edge_* metric names a text mentions; a histogram's series (_bucket, _sum, _count) count as the histogram.
+    static HashSet<string> MetricNames(string text) =>
+        System.Text.RegularExpressions.Regex.Matches(text, @"\bedge_[a-z_]+")
+            .Select(m => System.Text.RegularExpressions.Regex.Replace(m.Value, "_(bucket|sum|count)$", ""))
+            .ToHashSet(StringComparer.Ordinal);
 
     static string[] Samples(string text, string metric) =>
         [.. text.Split('\n').Where(l => l.StartsWith(metric + " ", StringComparison.Ordinal) || l.StartsWith(metric + "{", StringComparison.Ordinal))];
