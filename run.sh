@@ -160,6 +160,7 @@ banner() {
   echo "  curl -H \"Authorization: Bearer \$EDGE_TOKEN\" $api/v1/devices"
   [ -n "$first" ] && echo "  curl -H \"Authorization: Bearer \$EDGE_TOKEN\" '$api/v1/devices/$first/telemetry?limit=3'"
   [ -n "$ecg" ] && echo "  curl -H \"Authorization: Bearer \$EDGE_TOKEN\" $api/v1/devices/$ecg/reports   (ECG reports, with download links)"
+  echo "Gateway metrics (Prometheus text): ${edgectl[*]} agent metrics --socket $socket"
   return 0
 }
 banner
