@@ -2,7 +2,9 @@ using Edge.Ingest.Alerts;
 using Edge.Ingest.Broker;
 using Edge.Ingest.Downlink;
 using Edge.Ingest.Ingest;
+using Edge.Ingest.Metrics;
 using Edge.Ingest.Reports;
+using Edge.Hosting.Metrics;
 using Edge.Storage;
 using Edge.Storage.Downlink;
 using Edge.Storage.Registry;
@@ -26,6 +28,10 @@ public static class IngestApplication
             .Validate(o => o.CaPath is null || File.Exists(o.CaPath), "Ingest:Broker:CaPath does not exist.")
             .ValidateOnStart();
         builder.Services.AddOptions<IngestWorkerOptions>().BindConfiguration(IngestWorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        // Metrics first, so the collector listens before any other part measures anything.
+        builder.Services.AddSingleton<WorkerMetrics>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerMetrics>());
+        builder.Services.AddMetricsListener(sp => [sp.GetRequiredService<WorkerMetrics>().Meter]);
         builder.Services.AddSingleton(sp => new GatewayPresence(sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<BatchProcessor>();
 

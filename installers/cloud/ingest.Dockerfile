@@ -10,11 +10,12 @@ WORKDIR /src
 # Restore from the project files alone first, so editing code does not download the packages again.
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY contracts/Edge.Contracts/Edge.Contracts.csproj contracts/Edge.Contracts/
+COPY contracts/Edge.Hosting/Edge.Hosting.csproj contracts/Edge.Hosting/
 COPY cloud-workers/Edge.Storage/Edge.Storage.csproj cloud-workers/Edge.Storage/
 COPY cloud-workers/Edge.Ingest/Edge.Ingest.csproj cloud-workers/Edge.Ingest/
 RUN dotnet restore cloud-workers/Edge.Ingest/Edge.Ingest.csproj
 COPY contracts/Edge.Contracts/ contracts/Edge.Contracts/
-COPY contracts/Hosting/ contracts/Hosting/
+COPY contracts/Edge.Hosting/ contracts/Edge.Hosting/
 COPY cloud-workers/Edge.Storage/ cloud-workers/Edge.Storage/
 COPY cloud-workers/Edge.Ingest/ cloud-workers/Edge.Ingest/
 # Framework-dependent, no apphost: the runtime image brings the runtime, and `dotnet edge-ingest.dll` is the entry.

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Edge.Ingest.Metrics;
 using Edge.Storage.Alerts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -23,6 +24,7 @@ public sealed class WebhookDispatcher(
     WebhookDeliveries deliveries,
     IHttpClientFactory httpClients,
     IOptions<WebhookOptions> options,
+    WorkerMetrics metrics,
     TimeProvider time,
     ILogger<WebhookDispatcher> logger) : BackgroundService
 {
@@ -133,6 +135,7 @@ public sealed class WebhookDispatcher(
             if (response.IsSuccessStatusCode)
             {
                 await deliveries.MarkDeliveredAsync(delivery, statusCode.Value, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+                metrics.WebhookAttempt(WorkerMetrics.Delivered);
                 Log.WebhookDelivered(logger, delivery.Id, delivery.Alert.Id, delivery.Attempt, endpoint, statusCode.Value);
                 return;
             }
@@ -171,6 +174,7 @@ public sealed class WebhookDispatcher(
             ? time.GetUtcNow()
             : time.GetUtcNow() + Backoff(delivery.Attempt, TimeSpan.FromSeconds(_options.BackoffBaseSeconds), TimeSpan.FromSeconds(_options.BackoffCapSeconds), Random.Shared.NextDouble());
         await deliveries.MarkFailedAsync(delivery, statusCode, error, dead, next, CancellationToken.None).ConfigureAwait(false);
+        metrics.WebhookAttempt(dead ? WorkerMetrics.Dead : WorkerMetrics.Failed);
         if (dead)
         {
             Log.WebhookDead(logger, delivery.Id, endpoint, delivery.Attempt, error);

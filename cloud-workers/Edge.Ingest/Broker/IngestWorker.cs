@@ -4,6 +4,7 @@ using System.Text.Json;
 using Edge.Contracts.Tls;
 using Edge.Contracts.Uplink;
 using Edge.Ingest.Ingest;
+using Edge.Ingest.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -26,6 +27,7 @@ public sealed class IngestWorker(
     IEnumerable<IGatewayMessageHandler> handlers,
     IOptions<IngestBrokerOptions> options,
     IOptions<IngestWorkerOptions> workerOptions,
+    WorkerMetrics metrics,
     TimeProvider time,
     ILogger<IngestWorker> logger) : BackgroundService
 {
@@ -43,6 +45,7 @@ public sealed class IngestWorker(
             MaxRetryAttempts = int.MaxValue,
             OnRetry = a =>
             {
+                metrics.StoreFailed();
                 Log.StoreRetry(logger, a.Outcome.Exception?.Message ?? "", a.RetryDelay.TotalSeconds);
                 return default;
             },
@@ -112,7 +115,16 @@ public sealed class IngestWorker(
                     },
                     stoppingToken).ConfigureAwait(false);
                 Log.Connected(logger, clientId, $"mqtts://{_options.Host}:{_options.Port}", string.Join(", ", subscriptions));
-                await disconnected.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+                metrics.BrokerConnected();
+                try
+                {
+                    await disconnected.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    metrics.BrokerDisconnected();
+                }
+
                 Log.Disconnected(logger, clientId);
             }
         }
@@ -128,6 +140,7 @@ public sealed class IngestWorker(
     private async Task HandleAsync(IMqttClient client, MqttApplicationMessageReceivedEventArgs args, CancellationToken stoppingToken)
     {
         args.AutoAcknowledge = false;
+        var arrived = time.GetTimestamp();
         var message = args.ApplicationMessage;
         var wire = message.Payload.IsSingleSegment ? message.Payload.First : message.Payload.ToArray();
         if (UplinkTopics.TryParse(message.Topic, out var gatewayId, out var kind) && _handlers.TryGetValue(kind, out var handler))
@@ -158,6 +171,10 @@ public sealed class IngestWorker(
             }
 
             await args.AcknowledgeAsync(stoppingToken).ConfigureAwait(false);
+            if (ack is { Status: CommitAck.StatusStored })
+            {
+                metrics.BatchStored(ack.Lane, time.GetElapsedTime(arrived));
+            }
         }
         catch (Exception ex) when (ex is OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationException)
         {

@@ -1,5 +1,6 @@
 using Edge.Contracts.Uplink;
 using Edge.Ingest.Broker;
+using Edge.Ingest.Metrics;
 using Edge.Storage.Downlink;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -17,6 +18,7 @@ namespace Edge.Ingest.Downlink;
 public sealed class DownlinkDispatcher(
     DownlinkOutbox outbox,
     IOptions<IngestBrokerOptions> options,
+    WorkerMetrics metrics,
     TimeProvider time,
     ILogger<DownlinkDispatcher> logger) : BackgroundService
 {
@@ -64,10 +66,12 @@ public sealed class DownlinkDispatcher(
                 throw new InvalidOperationException($"the broker refused it: {result.ReasonCode} {result.ReasonString}");
             }
 
+            metrics.DownlinkMessage(message.IsFirmware, WorkerMetrics.Sent);
             Log.DownlinkSent(logger, message.IsFirmware ? "firmware offer" : "config", message.Serial, message.GatewayId);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            metrics.DownlinkMessage(message.IsFirmware, WorkerMetrics.Failed);
             Log.DownlinkSendFailed(logger, message.Serial, message.GatewayId, ex.Message);
             await outbox.RetrySoonAsync(message, stoppingToken).ConfigureAwait(false);
             throw;

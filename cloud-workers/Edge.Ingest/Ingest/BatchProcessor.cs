@@ -2,6 +2,7 @@ using Edge.Contracts.Devices;
 using Edge.Contracts.Identity;
 using Edge.Contracts.Uplink;
 using Edge.Contracts.Validation;
+using Edge.Ingest.Metrics;
 using Edge.Storage;
 using Edge.Storage.Alerts;
 using Edge.Storage.Ingest;
@@ -18,7 +19,13 @@ namespace Edge.Ingest.Ingest;
 /// is the only worker: writes are insert-if-absent on the reading's deterministic id, alerts on theirs.
 /// </summary>
 public sealed class BatchProcessor(
-    StoreFactory stores, IngestLedger ledger, AlertRecorder alerts, GatewayPresence presence, TimeProvider time, ILogger<BatchProcessor> logger)
+    StoreFactory stores,
+    IngestLedger ledger,
+    AlertRecorder alerts,
+    GatewayPresence presence,
+    WorkerMetrics metrics,
+    TimeProvider time,
+    ILogger<BatchProcessor> logger)
 {
     /// <summary>Returns the ack to publish, or null when the batch is unreadable down to its header (dead-lettered, nothing to ack).</summary>
     public async Task<CommitAck?> ProcessAsync(string topic, ReadOnlyMemory<byte> wire, CancellationToken cancellationToken)
@@ -26,6 +33,7 @@ public sealed class BatchProcessor(
         if (!UplinkTopics.TryParseGatewayId(topic, out var topicGateway))
         {
             await ledger.RecordDeadLetterAsync(new DeadLetter(time.GetUtcNow(), "", topic, "not a gateway telemetry topic", wire), cancellationToken).ConfigureAwait(false);
+            metrics.DeadLettered();
             return null;
         }
 
@@ -38,6 +46,7 @@ public sealed class BatchProcessor(
         {
             Log.BatchDeadLettered(logger, topicGateway, ex.Message);
             await ledger.RecordDeadLetterAsync(new DeadLetter(time.GetUtcNow(), topicGateway, topic, ex.Message, wire), cancellationToken).ConfigureAwait(false);
+            metrics.DeadLettered();
             // Ack a range only for the gateway the broker says sent it; anything else would misdirect the ack.
             return ex.Header is { } header && string.Equals(header.GatewayId, topicGateway, StringComparison.Ordinal)
                 ? Ack(header, CommitAck.StatusDeadLettered, 0, 0, 0)
@@ -50,6 +59,7 @@ public sealed class BatchProcessor(
             var reason = $"batch names gateway '{h.GatewayId}' but arrived on {topic}";
             Log.BatchDeadLettered(logger, topicGateway, reason);
             await ledger.RecordDeadLetterAsync(new DeadLetter(time.GetUtcNow(), topicGateway, topic, reason, wire), cancellationToken).ConfigureAwait(false);
+            metrics.DeadLettered();
             return null; // the ack would go to the wrong gateway
         }
 
@@ -84,10 +94,13 @@ public sealed class BatchProcessor(
         var stored = 0;
         var valid = 0;
         List<StoredReading>? all = null;
+        var newPerKind = new List<(string Kind, int Stored, int Duplicates)>();
         foreach (var (store, readings) in byStore)
         {
-            stored += await store.WriteAsync(readings, cancellationToken).ConfigureAwait(false);
+            var written = await store.WriteAsync(readings, cancellationToken).ConfigureAwait(false);
+            stored += written;
             valid += readings.Count;
+            newPerKind.Add((WorkerMetrics.KindName(readings[0].Serial.Kind), written, readings.Count - written));
             all = all is null ? readings : [.. all, .. readings];
         }
 
@@ -106,6 +119,8 @@ public sealed class BatchProcessor(
             await ledger.RecordRejectedAsync(rejected, cancellationToken).ConfigureAwait(false);
         }
 
+        // Counted when the whole batch is done: an attempt that fails part way and is retried counts nothing itself.
+        CountReadings(h.Lane, newPerKind, rejected, all);
         return Ack(h, CommitAck.StatusStored, stored, valid - stored, rejected.Count);
     }
 
@@ -126,6 +141,26 @@ public sealed class BatchProcessor(
         catch (Exception error) when (error is NpgsqlException or TimeoutException)
         {
             Log.AfterStoreFailed(logger, gatewayId, error);
+        }
+    }
+
+    private void CountReadings(string lane, List<(string Kind, int Stored, int Duplicates)> perKind, List<RejectedReading> rejected, List<StoredReading>? valid)
+    {
+        foreach (var (kind, written, duplicates) in perKind)
+        {
+            metrics.Readings(kind, WorkerMetrics.Stored, written);
+            metrics.Readings(kind, WorkerMetrics.Duplicate, duplicates);
+        }
+
+        foreach (var group in rejected.GroupBy(r => SerialNumber.TryParse(r.Serial, out var serial, out _) ? WorkerMetrics.KindName(serial.Kind) : "unknown"))
+        {
+            metrics.Readings(group.Key, WorkerMetrics.Rejected, group.Count());
+        }
+
+        var now = time.GetUtcNow();
+        foreach (var reading in valid ?? [])
+        {
+            metrics.ReadingDelay(lane, now - reading.GatewayReceivedAt);
         }
     }
 

@@ -4,7 +4,7 @@ using Edge.Agent.Downlink;
 using Edge.Agent.Hosting;
 using Edge.Agent.Ingest;
 using Edge.Agent.Journal;
-using Edge.Agent.Metrics;
+using Edge.Hosting.Metrics;
 using Edge.Agent.Uplink;
 using Edge.Contracts.Admin;
 using Edge.Contracts.Devices;

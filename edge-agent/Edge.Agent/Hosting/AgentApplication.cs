@@ -6,6 +6,7 @@ using Edge.Agent.Downlink;
 using Edge.Agent.Ingest;
 using Edge.Agent.Journal;
 using Edge.Agent.Metrics;
+using Edge.Hosting.Metrics;
 using Edge.Agent.Reports;
 using Edge.Agent.Uplink;
 using Microsoft.AspNetCore.Builder;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using Edge.Agent.Metrics;
+using Edge.Hosting.Metrics;
 using MQTTnet.Protocol;
 
 namespace Edge.Agent.Ingest;

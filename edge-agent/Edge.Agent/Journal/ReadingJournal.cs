@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using System.Threading.Channels;
-using Edge.Agent.Metrics;
+using Edge.Hosting.Metrics;
 using Edge.Contracts.Devices;
 using LiteDB;
 using LiteDB.Engine;

@@ -1,6 +1,6 @@
 using System.Text;
 using Edge.Agent.Journal;
-using Edge.Agent.Metrics;
+using Edge.Hosting.Metrics;
 using Edge.Agent.Tests.Infrastructure;
 using Edge.Testing;
 using Edge.Testing.Agent;

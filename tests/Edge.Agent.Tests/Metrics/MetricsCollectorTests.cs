@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using Edge.Agent.Metrics;
+using Edge.Hosting.Metrics;
 
 namespace Edge.Agent.Tests.Metrics;
 

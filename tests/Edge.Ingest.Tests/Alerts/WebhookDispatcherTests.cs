@@ -3,6 +3,7 @@ using Edge.Contracts.Devices;
 using Edge.Contracts.Identity;
 using Edge.Contracts.Payloads;
 using Edge.Ingest.Alerts;
+using Edge.Ingest.Metrics;
 using Edge.Storage;
 using Edge.Storage.Alerts;
 using Edge.Sync.Tests.Alerts;
@@ -24,6 +25,7 @@ public sealed class WebhookDispatcherTests(PostgresServer postgres) : IAsyncLife
     private static int s_databases;
 
     private readonly FakeTimeProvider _clock = new(Start);
+    private readonly WorkerMetrics _metrics = new(TimeProvider.System);
     private readonly List<NpgsqlDataSource> _dataSources = [];
     private ServiceProvider _services = null!;
     private NpgsqlDataSource _dataSource = null!;
@@ -204,7 +206,7 @@ public sealed class WebhookDispatcherTests(PostgresServer postgres) : IAsyncLife
         services.AddWebhookHttpClient();
         await using var defaults = services.BuildServiceProvider();
         var dispatcher = new WebhookDispatcher(
-            new WebhookDeliveries(_dataSource), defaults.GetRequiredService<IHttpClientFactory>(), Options.Create(new WebhookOptions()), _clock,
+            new WebhookDeliveries(_dataSource), defaults.GetRequiredService<IHttpClientFactory>(), Options.Create(new WebhookOptions()), _metrics, _clock,
             NullLogger<WebhookDispatcher>.Instance);
 
         await dispatcher.DispatchDueAsync(CancellationToken.None);
@@ -234,7 +236,7 @@ public sealed class WebhookDispatcherTests(PostgresServer postgres) : IAsyncLife
 
     private WebhookDispatcher Dispatcher(WebhookOptions? options = null, TimeProvider? time = null, NpgsqlDataSource? dataSource = null) =>
         new(new WebhookDeliveries(dataSource ?? _dataSource), _services.GetRequiredService<IHttpClientFactory>(), Options.Create(options ?? new WebhookOptions()),
-            time ?? _clock, NullLogger<WebhookDispatcher>.Instance);
+            _metrics, time ?? _clock, NullLogger<WebhookDispatcher>.Instance);
 
     private async Task<string> SubscribeAsync(string url) =>
         (await new WebhookSubscriptions(_dataSource, _clock, NullLogger<WebhookSubscriptions>.Instance)

@@ -8,11 +8,9 @@ namespace Edge.Hosting;
 /// Without this, <c>ValidateOnStart</c>'s exception escapes <c>Main</c> and .NET aborts with 134 (SIGABRT) and a stack
 /// trace, which a supervisor cannot tell from a crash. 78 is EX_CONFIG from sysexits.h: systemd's
 /// <c>RestartPreventExitStatus=78</c> (or a container platform watching exit codes) then stops restarting the process
-/// into the same mistake, and the message names the setting to fix. The three processes share no hosting library and
-/// Edge.Contracts stays free of Microsoft.Extensions, so this one file is compiled into each of them (a linked
-/// <c>Compile</c> item in edge-agent, edge-ingest and edge-api); internal, so the copies never clash.
+/// into the same mistake, and the message names the setting to fix. Used by all three processes' <c>Main</c>.
 /// </remarks>
-internal static partial class ConfigurationExit
+public static partial class ConfigurationExit
 {
     /// <summary>EX_CONFIG (sysexits.h): a configuration error.</summary>
     public const int ExitCode = 78;

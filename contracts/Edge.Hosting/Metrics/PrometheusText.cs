@@ -1,14 +1,14 @@
 using System.Globalization;
 using System.Text;
 
-namespace Edge.Agent.Metrics;
+namespace Edge.Hosting.Metrics;
 
 /// <summary>
 /// Names, labels and numbers of the Prometheus text format, mapped from OpenTelemetry-style instrument names the way
 /// OpenTelemetry's Prometheus exporter does: dots become underscores, the unit becomes a suffix (ms → _milliseconds,
 /// s → _seconds, By → _bytes; annotations such as {operation} are dropped), and counters end in _total.
 /// </summary>
-internal static class PrometheusText
+public static class PrometheusText
 {
     public static string MetricName(string instrument, string? unit, bool counter)
     {

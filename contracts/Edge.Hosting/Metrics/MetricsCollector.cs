@@ -2,17 +2,18 @@ using System.Diagnostics.Metrics;
 using System.Text;
 using Microsoft.Extensions.Hosting;
 
-namespace Edge.Agent.Metrics;
+namespace Edge.Hosting.Metrics;
 
 /// <summary>
-/// Keeps running totals of this agent's System.Diagnostics.Metrics instruments and the runtime's (GC, CPU, thread
-/// pool), and renders them in the Prometheus text format for <c>GET /v1/metrics</c> on the admin socket. Counters and
-/// histograms are cumulative since the agent started, as Prometheus expects; gauges are read when rendered.
+/// Keeps running totals of one process's System.Diagnostics.Metrics instruments and the runtime's (GC, CPU, thread
+/// pool), and renders them in the Prometheus text format: the agent serves it as <c>GET /v1/metrics</c> on its admin
+/// socket, the cloud worker and API on their metrics listener. Counters and histograms are cumulative since the
+/// process started, as Prometheus expects; gauges are read when rendered.
 /// </summary>
 /// <remarks>
-/// Only the meters passed in are listened to (plus the process-wide <c>System.Runtime</c>), not every meter by name:
-/// tests run several agents in one process, and each must report its own counts. A new meter is added where the
-/// collector is built (AgentApplication).
+/// Only the meters passed in are listened to, plus those created by the host's own <see cref="IMeterFactory"/> when
+/// one is given (ASP.NET Core's request and connection meters) and the process-wide <c>System.Runtime</c>; never every
+/// meter by name: tests run several agents or APIs in one process, and each must report its own counts.
 /// </remarks>
 public sealed class MetricsCollector : IHostedService, IDisposable
 {
@@ -23,17 +24,23 @@ public sealed class MetricsCollector : IHostedService, IDisposable
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
     private readonly HashSet<Meter> _meters;
+    private readonly IMeterFactory? _meterFactory;
     private readonly MeterListener _listener = new();
     private readonly Lock _instrumentsGate = new();
     private readonly List<InstrumentSeries> _instruments = [];
     private readonly Lock _renderGate = new();
 
-    public MetricsCollector(IEnumerable<Meter> meters)
+    /// <param name="meters">The process's own meters.</param>
+    /// <param name="meterFactory">The host's meter factory: every meter it creates is listened to as well (a meter's
+    /// <see cref="Meter.Scope"/> is the factory that made it).</param>
+    public MetricsCollector(IEnumerable<Meter> meters, IMeterFactory? meterFactory = null)
     {
         _meters = [.. meters];
+        _meterFactory = meterFactory;
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (_meters.Contains(instrument.Meter) || instrument.Meter.Name == RuntimeMeterName)
+            if (_meters.Contains(instrument.Meter) || (_meterFactory is not null && ReferenceEquals(instrument.Meter.Scope, _meterFactory)) ||
+                instrument.Meter.Name == RuntimeMeterName)
             {
                 var series = new InstrumentSeries(instrument);
                 lock (_instrumentsGate)
@@ -105,7 +112,8 @@ public sealed class MetricsCollector : IHostedService, IDisposable
         }
     }
 
-    // A hosted service only so that the host builds it at start (see AgentApplication); the listener runs from the constructor.
+    // A hosted service only so that the host builds it at start, before the first measurement; the listener runs from
+    // the constructor.
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
