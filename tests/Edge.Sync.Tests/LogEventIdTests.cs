@@ -15,6 +15,7 @@ public sealed class LogEventIdTests
             typeof(Edge.Ingest.Ingest.BatchProcessor).Assembly,
             typeof(Edge.Api.Hosting.ApiApplication).Assembly,
             typeof(Edge.Storage.StoreFactory).Assembly,
+            typeof(Edge.Hosting.Metrics.MetricsListener).Assembly,
         };
         var events = assemblies
             .SelectMany(a => a.GetTypes())

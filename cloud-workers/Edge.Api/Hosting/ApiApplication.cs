@@ -8,6 +8,7 @@ using Edge.Api.Live;
 using Edge.Api.Registry;
 using Edge.Api.Reports;
 using Edge.Api.Telemetry;
+using Edge.Hosting.Metrics;
 using Edge.Storage;
 using Edge.Storage.Alerts;
 using Edge.Storage.Reports;
@@ -43,6 +44,9 @@ public static class ApiApplication
         builder.Services.AddHostedService<ApiStartup>();
         builder.Services.AddSingleton<LiveHub>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveHub>());
+        // Prometheus on its own port with its own token (Metrics:Url), never on the API's public address.
+        builder.Services.AddSingleton<ApiMetrics>();
+        builder.Services.AddMetricsListener(sp => [sp.GetRequiredService<ApiMetrics>().Meter]);
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             // The context's own naming option applies only to its own options instance, so the policy is set here too.

@@ -71,8 +71,25 @@ public sealed class LiveHub(StoreFactory stores, TimeProvider time, ILogger<Live
     private readonly Dictionary<string, List<LiveSubscription>> _subscriptions = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private volatile bool _connected;
+
     /// <summary>Completes once the first LISTEN is in place (tests and the live endpoint wait for it).</summary>
     public Task Listening => _listening.Task;
+
+    /// <summary>Whether the LISTEN connection is up now (viewers see new readings only while it is).</summary>
+    public bool IsListening => _connected;
+
+    /// <summary>Live streams open now, over all serials.</summary>
+    public int Viewers
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _subscriptions.Values.Sum(list => list.Count);
+            }
+        }
+    }
 
     public LiveSubscription Subscribe(string serial)
     {
@@ -102,6 +119,7 @@ public sealed class LiveHub(StoreFactory stores, TimeProvider time, ILogger<Live
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
                 Log.LiveListening(logger, StoredReadingsNotice.Channel);
+                _connected = true;
                 _listening.TrySetResult();
                 if (reconnected)
                 {
@@ -114,10 +132,12 @@ public sealed class LiveHub(StoreFactory stores, TimeProvider time, ILogger<Live
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
+                _connected = false;
                 return;
             }
             catch (Exception error) when (error is NpgsqlException or System.IO.IOException or InvalidOperationException)
             {
+                _connected = false;
                 Log.LiveConnectionLost(logger, ReconnectDelay, error);
                 reconnected = true;
                 await Task.Delay(ReconnectDelay, time, stoppingToken);

@@ -33,4 +33,56 @@ public sealed class CloudConfigurationExitTests
         Assert.Contains($"{program}: configuration error: Stores:Oxygen is required", error);
         Assert.DoesNotContain("Unhandled exception", error + await stdout);
     }
+
+    [Theory]
+    [InlineData("edge-ingest", "EDGE_INGEST_CONFIG")]
+    [InlineData("edge-api", "EDGE_API_CONFIG")]
+    public async Task A_metrics_token_others_can_read_or_a_listener_without_a_token_exits_78(string program, string configVariable)
+    {
+        using var directory = new Edge.Testing.TempDirectory();
+        var token = directory.File("metrics.token");
+        await File.WriteAllTextAsync(token, new string('t', 40));
+        File.SetUnixFileMode(token, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+
+        var readable = await RunAsync(program, configVariable, ("Metrics__Url", "http://127.0.0.1:9464"), ("Metrics__TokenFile", token));
+        Assert.Equal(78, readable.ExitCode);
+        Assert.Contains($"{program}: configuration error: Metrics:TokenFile: {token} is readable by group or others; run 'chmod 600 {token}'.", readable.Error);
+
+        var tokenless = await RunAsync(program, configVariable, ("Metrics__Url", "http://metrics.example:9464"));
+        Assert.Equal(78, tokenless.ExitCode);
+        Assert.Contains($"{program}: configuration error: Metrics:TokenFile is required when Metrics:Url is set", tokenless.Error);
+        Assert.Contains($"{program}: configuration error: Metrics:Url: the host 'metrics.example' must be an IP address, localhost or *", tokenless.Error);
+    }
+
+    private static async Task<(int ExitCode, string Error)> RunAsync(string program, string configVariable, params (string Name, string Value)[] environment)
+    {
+        var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, program + ".dll")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment[configVariable] = Path.Combine(Path.GetTempPath(), "edge-no-such-config.json");
+        info.Environment["Urls"] = "http://127.0.0.1:0";
+        // Stores that are valid settings (nothing connects before the settings are checked), so the metrics settings are what fails.
+        foreach (var store in new[] { "Cpap", "Oxygen", "Ecg" })
+        {
+            info.Environment[$"Stores__{store}"] = "Host=127.0.0.1;Port=1;Database=none";
+        }
+
+        info.Environment["Ingest__Broker__Host"] = "127.0.0.1";
+
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var error = await stderr;
+        Assert.DoesNotContain("Unhandled exception", error + await stdout);
+        return (process.ExitCode, error);
+    }
 }
