@@ -19,6 +19,8 @@ cloud_port="${EDGE_LOCAL_CLOUD_PORT:-18883}"       # agent and workers → cloud
 pg_port="${EDGE_LOCAL_PG_PORT:-55432}"
 api_port="${EDGE_LOCAL_API_PORT:-8080}"
 s3_port="${EDGE_LOCAL_S3_PORT:-4568}"              # s3rver: report PDFs
+worker_metrics_port="${EDGE_LOCAL_WORKER_METRICS_PORT:-9464}"   # the worker's Prometheus listener (bearer token)
+api_metrics_port="${EDGE_LOCAL_API_METRICS_PORT:-9465}"         # the API's
 devices="${EDGE_LOCAL_DEVICES:-6}"
 rate="${EDGE_LOCAL_RATE:-2}"
 mkdir -p "$root"
@@ -64,7 +66,14 @@ start_s3rver "$root/s3" "$s3_port" ecg-reports
 export Reports__Bucket=ecg-reports Reports__ServiceUrl="http://127.0.0.1:$s3_port" Reports__ForcePathStyle=true \
   Reports__AccessKeyId=S3RVER Reports__SecretAccessKey=S3RVER
 
-echo "==> ingest worker"
+# One bearer token for both cloud processes' metrics listeners, as installers/cloud/make-secrets.sh makes it.
+if [ ! -s "$root/metrics.token" ]; then
+  (umask 077 && openssl rand -hex 32 >"$root/metrics.token")
+fi
+export Metrics__TokenFile="$root/metrics.token"
+
+echo "==> ingest worker (metrics on http://127.0.0.1:$worker_metrics_port/metrics)"
+Metrics__Url="http://127.0.0.1:$worker_metrics_port" \
 Ingest__Broker__Host=localhost \
 Ingest__Broker__Port="$cloud_port" \
 Ingest__Broker__CaPath="$root/pki/ca.pem" \
@@ -83,6 +92,7 @@ if [ ! -s "$root/api/signing.key" ]; then
 fi
 export Api__Auth__SigningKeyFile="$root/api/signing.key"
 Urls="http://127.0.0.1:$api_port" \
+Metrics__Url="http://127.0.0.1:$api_metrics_port" \
 Stores__Cpap="$connection" Stores__Oxygen="$connection" Stores__Ecg="$connection" \
 EDGE_API_CONFIG="$root/api.json" \
   dotnet "$(bin cloud-workers/Edge.Api edge-api.dll)" >"$root/api.log" 2>&1 &
@@ -161,6 +171,7 @@ banner() {
   [ -n "$first" ] && echo "  curl -H \"Authorization: Bearer \$EDGE_TOKEN\" '$api/v1/devices/$first/telemetry?limit=3'"
   [ -n "$ecg" ] && echo "  curl -H \"Authorization: Bearer \$EDGE_TOKEN\" $api/v1/devices/$ecg/reports   (ECG reports, with download links)"
   echo "Gateway metrics (Prometheus text): ${edgectl[*]} agent metrics --socket $socket"
+  echo "Cloud metrics: curl -H \"Authorization: Bearer \$(cat $root/metrics.token)\" http://127.0.0.1:$worker_metrics_port/metrics   (API: port $api_metrics_port)"
   return 0
 }
 banner

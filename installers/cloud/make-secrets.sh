@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates installers/cloud/secrets/ for compose.yaml: a private CA, the broker's and the ingest workers' TLS
-# certificates, database passwords, the stores' connection strings and the API's signing key. Run it once, as root
+# certificates, database passwords, the stores' connection strings, the API's signing key and the metrics token.
+# Run it once, as root
 # (it gives each file to the user id of the one container that reads it, mode 0600, except the CA certificate).
 #
 #   sudo installers/cloud/make-secrets.sh [broker host name]      # default: this host's name
@@ -54,6 +55,8 @@ secret > "$dir/mongo-edge-password"
 secret > "$dir/minio-root-password"
 echo clinic-edge > "$dir/minio-root-user"
 openssl rand -base64 32 > "$dir/api-signing.key"
+# The bearer token of the workers' and the API's metrics listeners; give Prometheus a copy (docs/runbooks/monitoring.md).
+openssl rand -hex 32 > "$dir/metrics.token"
 # Connection strings carry passwords, so they live here rather than in the environment. The worker and the API read
 # this file as their configuration file (EDGE_INGEST_CONFIG / EDGE_API_CONFIG). Ledger and Registry default to the
 # oxygen store's database.
@@ -69,9 +72,9 @@ cat > "$dir/stores.json" <<JSON
 JSON
 
 chmod 0644 "$dir/ca.pem"
-chmod 0600 "$dir"/*.key "$dir"/*password "$dir/minio-root-user" "$dir/stores.json" "$dir/broker.pem" "$dir/worker.pem"
+chmod 0600 "$dir"/*.key "$dir"/*password "$dir/minio-root-user" "$dir/stores.json" "$dir/broker.pem" "$dir/worker.pem" "$dir/metrics.token"
 chown "$mosquitto_uid" "$dir/broker.pem" "$dir/broker.key"
-chown "$app_uid" "$dir/worker.pem" "$dir/worker.key" "$dir/stores.json" "$dir/api-signing.key"
+chown "$app_uid" "$dir/worker.pem" "$dir/worker.key" "$dir/stores.json" "$dir/api-signing.key" "$dir/metrics.token"
 chown "$postgres_uid" "$dir/pg-admin-password" "$dir/pg-edge-password"
 chown "$mongo_uid" "$dir/mongo-root-password" "$dir/mongo-edge-password"
 chown root "$dir/ca.key" "$dir/minio-root-user" "$dir/minio-root-password"

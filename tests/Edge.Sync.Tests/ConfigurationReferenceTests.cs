@@ -35,6 +35,7 @@ public sealed class ConfigurationReferenceTests
             (Edge.Api.GatewayCa.GatewayCaOptions.SectionName, typeof(Edge.Api.GatewayCa.GatewayCaOptions)),
             (ReportOptions.SectionName, typeof(ReportOptions)),
             (CloudReportOptions.SectionName, typeof(CloudReportOptions)),
+            (Edge.Hosting.Metrics.MetricsListenerOptions.SectionName, typeof(Edge.Hosting.Metrics.MetricsListenerOptions)),
         })
         {
             foreach (var name in SettingNames(section, type))

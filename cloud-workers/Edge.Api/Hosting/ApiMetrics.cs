@@ -5,7 +5,7 @@ using Edge.Hosting.Metrics;
 namespace Edge.Api.Hosting;
 
 /// <summary>
-/// The API's own figures for Prometheus (<c>edge_api_*</c>, docs/operations.md "Cloud metrics"). Requests, their
+/// The API's own figures for Prometheus (<c>edge_api_*</c>, docs/runbooks/monitoring.md). Requests, their
 /// status codes and durations per route come from ASP.NET Core's own meters (<c>http_server_request_duration_seconds</c>),
 /// which the collector picks up from the host's meter factory.
 /// </summary>

@@ -5,9 +5,9 @@ using Edge.Hosting.Metrics;
 namespace Edge.Ingest.Metrics;
 
 /// <summary>
-/// What the ingest worker does, for Prometheus (<c>edge_worker_*</c>, docs/operations.md "Cloud metrics"): batches
-/// stored and dead-lettered, readings by kind and result, how long a batch takes and how late readings arrive, store failures, broker
-/// connections, webhook attempts and downlink sends.
+/// What the ingest worker does, for Prometheus (<c>edge_worker_*</c>, docs/runbooks/monitoring.md): batches stored
+/// and dead-lettered, readings by kind and result, how long a batch takes and how late readings arrive, store
+/// failures, broker connections, webhook attempts and downlink sends.
 /// </summary>
 /// <remarks>
 /// A hosted service only so that, once the collector listens (every hosted service is built before any starts), the

@@ -5,6 +5,7 @@ using Edge.Contracts.Uplink;
 using Edge.Sync.Tests.Infrastructure;
 using Edge.Testing;
 using Edge.Testing.Agent;
+using Edge.Testing.Api;
 using Edge.Testing.Metrics;
 using Edge.Testing.Postgres;
 using MQTTnet;
@@ -101,6 +102,43 @@ public sealed class WorkerMetricsEndToEndTests(PostgresServer postgres)
         Assert.Equal("text/plain; version=0.0.4; charset=utf-8", right.Content.Headers.ContentType!.ToString());
         Assert.Contains("edge_worker_uptime_seconds ", await right.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task The_monitoring_runbook_lists_every_cloud_metric_and_the_alert_rules_name_only_exported_ones()
+    {
+        using var workerMetrics = new MetricsEndpoint();
+        using var apiMetrics = new MetricsEndpoint();
+        await using var cloud = await LocalCloud.StartAsync(postgres);
+        await cloud.StartWorkerAsync("ingest-metrics-docs", settings: workerMetrics.Settings);
+        await using var api = await InProcessApi.StartAsync(cloud.ConnectionString, apiMetrics.Arguments);
+        using var client = api.As("admin");
+        (await client.GetAsync("/v1/clinics")).EnsureSuccessStatusCode(); // so the request histogram has a series
+
+        var exported = MetricNames(await workerMetrics.ScrapeAsync(), "edge_worker_");
+        exported.UnionWith(MetricNames(await apiMetrics.ScrapeAsync(), "edge_api_"));
+        var runbook = await File.ReadAllTextAsync(RepositoryPaths.File("docs", "runbooks", "monitoring.md"));
+        var tables = runbook[runbook.IndexOf("## What the workers report", StringComparison.Ordinal)..runbook.IndexOf("## Alerts", StringComparison.Ordinal)];
+        var documented = MetricNames(tables, "edge_worker_");
+        documented.UnionWith(MetricNames(tables, "edge_api_"));
+
+        Assert.Empty(exported.Except(documented));
+        Assert.Empty(documented.Except(exported));
+
+        var rules = await File.ReadAllTextAsync(RepositoryPaths.File("installers", "cloud", "prometheus", "edge-cloud-alerts.yml"));
+        var apiText = await apiMetrics.ScrapeAsync();
+        var inRules = MetricNames(rules, "edge_worker_");
+        inRules.UnionWith(MetricNames(rules, "edge_api_"));
+        Assert.NotEmpty(inRules);
+        Assert.Empty(inRules.Except(exported));
+        Assert.Contains("http_server_request_duration_seconds_count{", apiText);
+        Assert.Contains("http_response_status_code=", apiText);
+    }
+
+    // The metric names with a prefix that a text mentions; a histogram's series (_bucket, _sum, _count) count as the histogram.
+    private static HashSet<string> MetricNames(string text, string prefix) =>
+        System.Text.RegularExpressions.Regex.Matches(text, $@"\b{prefix}[a-z_]+")
+            .Select(m => System.Text.RegularExpressions.Regex.Replace(m.Value, "_(bucket|sum|count)$", ""))
+            .ToHashSet(StringComparer.Ordinal);
 
     private static async Task<IMqttClient> ConnectGatewayAsync(LocalCloud cloud, string gatewayId)
     {
