@@ -32,8 +32,9 @@ ENV DOTNET_gcServer=0 \
     Logging__Console__FormatterOptions__SingleLine=true
 # The images' unprivileged user (uid 1654). Secrets mounted for the worker must be readable by it.
 USER $APP_UID
-# Healthy = at least one MQTT connection to the broker is established (state 01 in /proc/net/tcp[6]); the worker has
-# no HTTP endpoint and its reconnect loop never exits, so "running" alone would hide a worker cut off from the broker.
+# Healthy = at least one MQTT connection to the broker is established (state 01 in /proc/net/tcp[6]); the worker's only
+# HTTP endpoint is its token-protected metrics listener and its reconnect loop never exits, so "running" alone would
+# hide a worker cut off from the broker.
 # Port: Ingest__Broker__Port, default 8883. bash and grep are in the base image; curl is not, and is not added.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["bash", "-c", "port=$(printf '%04X' \"${Ingest__Broker__Port:-8883}\"); grep -qE \"^ *[0-9]+: [0-9A-F]+:[0-9A-F]{4} [0-9A-F]+:${port} 01 \" /proc/net/tcp /proc/net/tcp6"]
