@@ -13,25 +13,11 @@ public sealed class CloudConfigurationExitTests
     [InlineData("edge-api", "EDGE_API_CONFIG")]
     public async Task Without_its_stores_a_cloud_process_exits_78_naming_the_setting(string program, string configVariable)
     {
-        var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, program + ".dll")])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
         // No configuration file, and none of the required Stores:* settings.
-        info.Environment[configVariable] = Path.Combine(Path.GetTempPath(), "edge-no-such-config.json");
-        info.Environment["Urls"] = "http://127.0.0.1:0";
+        var (exitCode, error) = await RunAsync(program, configVariable, withStores: false);
 
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-
-        Assert.Equal(78, process.ExitCode);
-        var error = await stderr;
+        Assert.Equal(78, exitCode);
         Assert.Contains($"{program}: configuration error: Stores:Oxygen is required", error);
-        Assert.DoesNotContain("Unhandled exception", error + await stdout);
     }
 
     [Theory]
@@ -44,17 +30,18 @@ public sealed class CloudConfigurationExitTests
         await File.WriteAllTextAsync(token, new string('t', 40));
         File.SetUnixFileMode(token, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
 
-        var readable = await RunAsync(program, configVariable, ("Metrics__Url", "http://127.0.0.1:9464"), ("Metrics__TokenFile", token));
+        var readable = await RunAsync(program, configVariable, withStores: true, ("Metrics__Url", "http://127.0.0.1:9464"), ("Metrics__TokenFile", token));
         Assert.Equal(78, readable.ExitCode);
         Assert.Contains($"{program}: configuration error: Metrics:TokenFile: {token} is readable by group or others; run 'chmod 600 {token}'.", readable.Error);
 
-        var tokenless = await RunAsync(program, configVariable, ("Metrics__Url", "http://metrics.example:9464"));
+        var tokenless = await RunAsync(program, configVariable, withStores: true, ("Metrics__Url", "http://metrics.example:9464"));
         Assert.Equal(78, tokenless.ExitCode);
         Assert.Contains($"{program}: configuration error: Metrics:TokenFile is required when Metrics:Url is set", tokenless.Error);
         Assert.Contains($"{program}: configuration error: Metrics:Url: the host 'metrics.example' must be an IP address, localhost or *", tokenless.Error);
     }
 
-    private static async Task<(int ExitCode, string Error)> RunAsync(string program, string configVariable, params (string Name, string Value)[] environment)
+    // The program as a supervisor starts it, with no configuration file; its stderr, after checking it has no stack trace.
+    private static async Task<(int ExitCode, string Error)> RunAsync(string program, string configVariable, bool withStores, params (string Name, string Value)[] environment)
     {
         var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, program + ".dll")])
         {
@@ -64,13 +51,16 @@ public sealed class CloudConfigurationExitTests
         };
         info.Environment[configVariable] = Path.Combine(Path.GetTempPath(), "edge-no-such-config.json");
         info.Environment["Urls"] = "http://127.0.0.1:0";
-        // Stores that are valid settings (nothing connects before the settings are checked), so the metrics settings are what fails.
-        foreach (var store in new[] { "Cpap", "Oxygen", "Ecg" })
+        if (withStores)
         {
-            info.Environment[$"Stores__{store}"] = "Host=127.0.0.1;Port=1;Database=none";
-        }
+            // Settings that are valid (nothing connects before the settings are checked), so what fails is the rest.
+            foreach (var store in new[] { "Cpap", "Oxygen", "Ecg" })
+            {
+                info.Environment[$"Stores__{store}"] = "Host=127.0.0.1;Port=1;Database=none";
+            }
 
-        info.Environment["Ingest__Broker__Host"] = "127.0.0.1";
+            info.Environment["Ingest__Broker__Host"] = "127.0.0.1";
+        }
 
         foreach (var (name, value) in environment)
         {
