@@ -6,7 +6,9 @@ using Edge.Benchmarks.Drain;
 using Edge.Benchmarks.Processes;
 using Edge.Contracts.Devices;
 using Edge.Contracts.Uplink;
+using Edge.Hosting.Metrics;
 using Edge.Ingest.Ingest;
+using Edge.Ingest.Metrics;
 using Edge.Storage;
 using Edge.Storage.Alerts;
 using Edge.Storage.Registry;
@@ -148,7 +150,7 @@ internal static class WorkerBenchmark
         return stored;
     }
 
-    /// <summary>What the ingest host registers for batch processing (IngestApplication), without its broker client.</summary>
+    /// <summary>What the ingest host registers for batch processing (IngestApplication), without its broker client or metrics listener.</summary>
     private static ServiceProvider BuildServices(string database)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -164,6 +166,11 @@ internal static class WorkerBenchmark
         services.AddEdgeAlerts();
         services.AddSingleton(sp => new GatewayPresence(sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<BatchProcessor>();
-        return services.BuildServiceProvider();
+        // Measured as a worker runs: its meter has the Prometheus collector listening from the start.
+        services.AddSingleton<WorkerMetrics>();
+        services.AddSingleton(sp => new MetricsCollector([sp.GetRequiredService<WorkerMetrics>().Meter]));
+        var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<MetricsCollector>();
+        return provider;
     }
 }
