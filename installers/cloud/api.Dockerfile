@@ -23,7 +23,7 @@ RUN dotnet publish cloud-workers/Edge.Api/Edge.Api.csproj -c Release --no-restor
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app
 COPY --from=build /app ./
-# appsettings.json listens on 127.0.0.1, which nothing outside the container could reach: listen on every interface
+# The API's default Urls is 127.0.0.1, which nothing outside the container could reach: listen on every interface
 # of the container's own network namespace, plain HTTP. TLS ends at the load balancer or reverse proxy in front
 # (docs/api.md); the compose file publishes the port on the host's loopback only.
 ENV Urls=http://+:8080 \

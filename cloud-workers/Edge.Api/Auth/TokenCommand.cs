@@ -52,7 +52,6 @@ public static class TokenCommand
         }
 
         var configuration = new ConfigurationBuilder()
-            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
             .AddJsonFile(Environment.GetEnvironmentVariable(ApiApplication.ConfigFileVariable) ?? "/etc/edge-api/api.json", optional: true)
             .AddEnvironmentVariables()
             .Build();

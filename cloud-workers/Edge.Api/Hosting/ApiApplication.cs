@@ -22,11 +22,23 @@ public static class ApiApplication
     /// <summary>Environment variable naming the configuration file instead of /etc/edge-api/api.json.</summary>
     public const string ConfigFileVariable = "EDGE_API_CONFIG";
 
+    /// <summary>
+    /// The shipped defaults, below every other source. In code, not in an appsettings.json: the test projects reference
+    /// the agent and the API, and two appsettings.json files would race for one place in their output folders.
+    /// </summary>
+    internal static readonly Dictionary<string, string?> Defaults = new()
+    {
+        ["Urls"] = "http://127.0.0.1:8080",
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+    };
+
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
-        // appsettings.json < /etc/edge-api/api.json < environment < command line.
+        // Defaults < /etc/edge-api/api.json < environment < command line.
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = Defaults });
         var configFile = Environment.GetEnvironmentVariable(ConfigFileVariable) ?? "/etc/edge-api/api.json";
         builder.Configuration.AddJsonFile(configFile, optional: true, reloadOnChange: false);
         builder.Configuration.AddEnvironmentVariables();
