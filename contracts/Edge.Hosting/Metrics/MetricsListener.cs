@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -24,7 +25,12 @@ namespace Edge.Hosting.Metrics;
 public sealed partial class MetricsListener(MetricsCollector collector, IOptions<MetricsListenerOptions> options, ILogger<MetricsListener> logger)
     : IHostedService, IAsyncDisposable
 {
+    /// <summary>How long to wait before trying a port that was in use again (shorter in tests).</summary>
+    internal TimeSpan RetryInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _server;
+    private Task _retrying = Task.CompletedTask;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -43,7 +49,32 @@ public sealed partial class MetricsListener(MetricsCollector collector, IOptions
 
         var token = Encoding.UTF8.GetBytes(OwnerOnlyFile.ReadSecret(settings.TokenFile!, "Metrics:TokenFile", MetricsListenerOptions.MinimumTokenLength));
         var certificate = https ? X509Certificate2.CreateFromPemFile(settings.CertificatePath!, settings.KeyPath!) : null;
+        if (!await TryListenAsync(settings.Url, endpoint, certificate, token, cancellationToken).ConfigureAwait(false))
+        {
+            // A port held by another process (or by this one's previous run, still closing) is no reason to stop storing
+            // readings: the rest of the process starts, Prometheus sees the target down, and the port is tried again.
+            _retrying = RetryAsync(settings.Url, endpoint, certificate, token, _stopping.Token);
+        }
+    }
 
+    private async Task RetryAsync(string url, IPEndPoint endpoint, X509Certificate2? certificate, byte[] token, CancellationToken stopping)
+    {
+        try
+        {
+            do
+            {
+                await Task.Delay(RetryInterval, stopping).ConfigureAwait(false);
+            }
+            while (!await TryListenAsync(url, endpoint, certificate, token, stopping).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Stopping before the port came free.
+        }
+    }
+
+    private async Task<bool> TryListenAsync(string url, IPEndPoint endpoint, X509Certificate2? certificate, byte[] token, CancellationToken cancellationToken)
+    {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
@@ -57,10 +88,23 @@ public sealed partial class MetricsListener(MetricsCollector collector, IOptions
                 }
             });
         });
-        _server = builder.Build();
-        _server.Run(context => AnswerAsync(context, token));
-        await _server.StartAsync(cancellationToken).ConfigureAwait(false);
-        ListenerStarted(logger, settings.Url);
+        var server = builder.Build();
+        server.Run(context => AnswerAsync(context, token));
+        try
+        {
+            await server.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException error)
+        {
+            // Kestrel's AddressInUseException is an IOException, as is a bind refused for an address this host does not have.
+            await server.DisposeAsync().ConfigureAwait(false);
+            ListenFailed(logger, url, error.Message, RetryInterval.TotalSeconds);
+            return false;
+        }
+
+        _server = server;
+        ListenerStarted(logger, url);
+        return true;
     }
 
     private Task AnswerAsync(HttpContext context, byte[] token)
@@ -107,6 +151,8 @@ public sealed partial class MetricsListener(MetricsCollector collector, IOptions
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _retrying.ConfigureAwait(false);
         if (_server is not null)
         {
             await _server.StopAsync(cancellationToken).ConfigureAwait(false);
@@ -115,6 +161,7 @@ public sealed partial class MetricsListener(MetricsCollector collector, IOptions
 
     public async ValueTask DisposeAsync()
     {
+        _stopping.Dispose();
         if (_server is not null)
         {
             await _server.DisposeAsync().ConfigureAwait(false);
@@ -123,6 +170,9 @@ public sealed partial class MetricsListener(MetricsCollector collector, IOptions
 
     [LoggerMessage(9001, LogLevel.Information, "Metrics listener on {Url} (GET /metrics with the bearer token in Metrics:TokenFile)")]
     private static partial void ListenerStarted(ILogger logger, string url);
+
+    [LoggerMessage(9003, LogLevel.Error, "Metrics listener cannot listen on {Url} ({Reason}); the process runs on without it and tries again every {RetrySeconds} s")]
+    private static partial void ListenFailed(ILogger logger, string url, string reason, double retrySeconds);
 
     [LoggerMessage(9002, LogLevel.Warning, "Metrics scrape from {Remote} refused: no token or the wrong one (check Prometheus's credentials_file against Metrics:TokenFile)")]
     private static partial void ScrapeRefused(ILogger logger, string remote);

@@ -109,4 +109,37 @@ public sealed class MetricsListenerTests
         Assert.Equal("CN=localhost", presented);
         await listener.StopAsync(CancellationToken.None);
     }
+
+    [Fact]
+    public async Task A_port_in_use_does_not_stop_the_process_and_is_tried_again_until_it_is_free()
+    {
+        using var endpoint = new MetricsEndpoint();
+        using var meter = new Meter("test.retry");
+        using var collector = new MetricsCollector([meter]);
+        var options = new MetricsListenerOptions { Url = $"http://127.0.0.1:{endpoint.Port}", TokenFile = endpoint.TokenFile };
+        var squatter = new System.Net.Sockets.TcpListener(IPAddress.Loopback, endpoint.Port);
+        squatter.Start();
+        await using var listener = new MetricsListener(collector, Options.Create(options), NullLogger<MetricsListener>.Instance)
+        {
+            RetryInterval = TimeSpan.FromMilliseconds(200),
+        };
+
+        await listener.StartAsync(CancellationToken.None); // does not throw: the process would go on storing readings
+        squatter.Stop();
+
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                try
+                {
+                    return (await endpoint.ScrapeAsync()).Contains("dotnet_", StringComparison.Ordinal);
+                }
+                catch (HttpRequestException)
+                {
+                    return false; // not listening yet
+                }
+            },
+            TimeSpan.FromSeconds(30), "the listener to take the port once it is free");
+        await listener.StopAsync(CancellationToken.None);
+    }
 }
