@@ -8,20 +8,27 @@ namespace Edge.Api.Hosting;
 
 /// <summary>
 /// Migrates the stores, the registry, the alert and report tables and the issued gateway certificates before the API
-/// serves (idempotent; replicas take turns under a lock). Taking the gateway CA here loads it, so a bad CA stops the start.
+/// serves (idempotent; replicas take turns under a lock), waiting for the databases if they are not up yet. Taking the
+/// gateway CA here loads it, so a bad CA stops the start.
 /// </summary>
-internal sealed class ApiStartup(StoreFactory stores, GatewayCertificateAuthority gatewayCa, ILogger<ApiStartup> logger) : IHostedService
+internal sealed class ApiStartup(StoreFactory stores, GatewayCertificateAuthority gatewayCa, TimeProvider time, ILogger<ApiStartup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Waits for a database that is not up yet; the API answers nothing (not even /healthz) until this is done.
+        await StartupRetry.UntilReachableAsync(MigrateAsync, "API start (migrations)", logger, time, cancellationToken);
+        if (gatewayCa.Enabled)
+        {
+            Log.GatewayCaLoaded(logger, gatewayCa.Subject, (int)gatewayCa.Validity.TotalDays);
+        }
+    }
+
+    private async Task MigrateAsync(CancellationToken cancellationToken)
     {
         await stores.MigrateAllAsync(cancellationToken);
         await AlertSchema.MigrateAsync(stores.Registry, logger, cancellationToken);
         await ReportSchema.MigrateAsync(stores.Registry, logger, cancellationToken);
         await GatewayCertificateSchema.MigrateAsync(stores.Registry, logger, cancellationToken);
-        if (gatewayCa.Enabled)
-        {
-            Log.GatewayCaLoaded(logger, gatewayCa.Subject, (int)gatewayCa.Validity.TotalDays);
-        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

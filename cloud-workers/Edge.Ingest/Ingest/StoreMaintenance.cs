@@ -5,7 +5,8 @@ namespace Edge.Ingest.Ingest;
 
 /// <summary>
 /// Migrates every store before the worker takes its first batch (each migration holds a PostgreSQL advisory lock, so
-/// replicas starting together do not race), then applies retention once a day.
+/// replicas starting together do not race), waiting for the databases if they are not up yet, then applies retention
+/// once a day.
 /// </summary>
 internal sealed class StoreMaintenance(StoreFactory stores, TimeProvider time, ILogger<StoreMaintenance> logger) : IHostedService, IDisposable
 {
@@ -14,7 +15,8 @@ internal sealed class StoreMaintenance(StoreFactory stores, TimeProvider time, I
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await stores.MigrateAllAsync(cancellationToken).ConfigureAwait(false);
+        // Nothing else of the worker starts before this: without its tables it could not store a batch.
+        await StartupRetry.UntilReachableAsync(stores.MigrateAllAsync, "Ingest worker start (store migrations)", logger, time, cancellationToken).ConfigureAwait(false);
         foreach (var store in stores.Stores)
         {
             Log.StoreMigrated(logger, store.Name);

@@ -6,6 +6,12 @@ namespace Edge.Storage;
 internal static partial class Log
 {
     // 50xx schema
+    [LoggerMessage(5006, LogLevel.Warning, "{What}: the database cannot be reached (attempt {Attempt}: {Reason}); waiting {DelaySeconds:0} s before trying again")]
+    public static partial void UnreachableAtStart(ILogger logger, string what, int attempt, string reason, double delaySeconds);
+
+    [LoggerMessage(5007, LogLevel.Information, "{What}: the database answered on attempt {Attempt}")]
+    public static partial void ReachableAtStart(ILogger logger, string what, int attempt);
+
     [LoggerMessage(5001, LogLevel.Information, "Store {Store}: applied migration {Version} ({Description})")]
     public static partial void MigrationApplied(ILogger logger, string store, int version, string description);
 
