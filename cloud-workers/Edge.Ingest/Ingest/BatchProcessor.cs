@@ -32,8 +32,7 @@ public sealed class BatchProcessor(
     {
         if (!UplinkTopics.TryParseGatewayId(topic, out var topicGateway))
         {
-            await ledger.RecordDeadLetterAsync(new DeadLetter(time.GetUtcNow(), "", topic, "not a gateway telemetry topic", wire), cancellationToken).ConfigureAwait(false);
-            metrics.DeadLettered();
+            await DeadLetterAsync("", topic, "not a gateway telemetry topic", wire, cancellationToken).ConfigureAwait(false);
             return null;
         }
 
@@ -45,8 +44,7 @@ public sealed class BatchProcessor(
         catch (BatchFormatException ex)
         {
             Log.BatchDeadLettered(logger, topicGateway, ex.Message);
-            await ledger.RecordDeadLetterAsync(new DeadLetter(time.GetUtcNow(), topicGateway, topic, ex.Message, wire), cancellationToken).ConfigureAwait(false);
-            metrics.DeadLettered();
+            await DeadLetterAsync(topicGateway, topic, ex.Message, wire, cancellationToken).ConfigureAwait(false);
             // Ack a range only for the gateway the broker says sent it; anything else would misdirect the ack.
             return ex.Header is { } header && string.Equals(header.GatewayId, topicGateway, StringComparison.Ordinal)
                 ? Ack(header, CommitAck.StatusDeadLettered, 0, 0, 0)
@@ -58,8 +56,7 @@ public sealed class BatchProcessor(
         {
             var reason = $"batch names gateway '{h.GatewayId}' but arrived on {topic}";
             Log.BatchDeadLettered(logger, topicGateway, reason);
-            await ledger.RecordDeadLetterAsync(new DeadLetter(time.GetUtcNow(), topicGateway, topic, reason, wire), cancellationToken).ConfigureAwait(false);
-            metrics.DeadLettered();
+            await DeadLetterAsync(topicGateway, topic, reason, wire, cancellationToken).ConfigureAwait(false);
             return null; // the ack would go to the wrong gateway
         }
 
@@ -142,6 +139,12 @@ public sealed class BatchProcessor(
         {
             Log.AfterStoreFailed(logger, gatewayId, error);
         }
+    }
+
+    private async Task DeadLetterAsync(string gatewayId, string topic, string reason, ReadOnlyMemory<byte> wire, CancellationToken cancellationToken)
+    {
+        await ledger.RecordDeadLetterAsync(new DeadLetter(time.GetUtcNow(), gatewayId, topic, reason, wire), cancellationToken).ConfigureAwait(false);
+        metrics.DeadLettered();
     }
 
     private void CountReadings(string lane, List<(string Kind, int Stored, int Duplicates)> perKind, List<RejectedReading> rejected, List<StoredReading>? valid)
