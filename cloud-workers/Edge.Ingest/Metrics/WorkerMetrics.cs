@@ -30,7 +30,7 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
     private static readonly double[] SecondBuckets = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400];
 
     private static readonly string[] Lanes = ["routine", "urgent"];
-    private static readonly string[] Kinds = [.. Enum.GetValues<DeviceKind>().Select(KindName)];
+    private static readonly string[] Kinds = [.. Enum.GetValues<DeviceKind>().Select(KindName).Distinct()];
 
     private readonly Counter<long> _batches;
     private readonly Counter<long> _deadLetters;
@@ -60,7 +60,11 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
 
     public Meter Meter { get; } = new("ClinicEdge.Worker");
 
-    public static string KindName(DeviceKind kind) => kind.ToString().ToLowerInvariant();
+    /// <summary>
+    /// The <c>kind</c> label: the store a device kind writes to. CPAP and BiPAP share one store and one write (so one
+    /// count of new and duplicate rows), so both are <c>cpap</c>.
+    /// </summary>
+    public static string KindName(DeviceKind kind) => kind == DeviceKind.Bipap ? "cpap" : kind.ToString().ToLowerInvariant();
 
     public void BatchStored(string lane, TimeSpan duration)
     {

@@ -42,26 +42,28 @@ public sealed class WorkerMetricsEndToEndTests(PostgresServer postgres)
         Assert.Contains("# TYPE edge_worker_reading_delay_seconds histogram", before);
 
         await using var agent = await InProcessAgent.StartAsync(cloud.UplinkSettings(InProcessAgent.DefaultGatewayId));
-        var devices = await EndToEndTests.ProvisionAsync(agent, 6);
+        // Two of each kind, and a BiPAP machine, which writes to the CPAP store and so counts as cpap.
+        var devices = (await EndToEndTests.ProvisionAsync(agent, 6)).Append(new("BIPAP-9200-0007", await agent.Admin.AddDeviceAsync("BIPAP-9200-0007"))).ToList();
         var result = await EndToEndTests.Generator(agent.Port, devices, readingsPerDevice: 10).RunAsync();
-        Assert.Equal(60, result.Acknowledged);
+        Assert.Equal(70, result.Acknowledged);
         await EndToEndTests.WaitForDrainAsync(agent);
 
         // The last batch is counted just after its ack goes out, so the drain can be seen a moment before the count.
         await Eventually.TrueAsync(
-            async () => MetricsEndpoint.Value(await metrics.ScrapeAsync(), "edge_worker_readings_total", "result=\"stored\"") == 60,
-            TimeSpan.FromSeconds(30), "60 readings counted as stored");
+            async () => MetricsEndpoint.Value(await metrics.ScrapeAsync(), "edge_worker_readings_total", "result=\"stored\"") == 70,
+            TimeSpan.FromSeconds(30), "70 readings counted as stored");
         var after = await metrics.ScrapeAsync();
-        foreach (var kind in new[] { "cpap", "oxygen", "ecg" })
+        foreach (var (kind, count) in new[] { ("cpap", 30), ("oxygen", 20), ("ecg", 20) })
         {
-            Assert.Equal(20, MetricsEndpoint.Value(after, "edge_worker_readings_total", $"kind=\"{kind}\"", "result=\"stored\""));
+            Assert.Equal(count, MetricsEndpoint.Value(after, "edge_worker_readings_total", $"kind=\"{kind}\"", "result=\"stored\""));
         }
 
+        Assert.Null(MetricsEndpoint.Value(after, "edge_worker_readings_total", "kind=\"bipap\""));
         Assert.Equal(0, MetricsEndpoint.Value(after, "edge_worker_readings_total", "result=\"rejected\""));
-        Assert.Equal(60, MetricsEndpoint.Value(after, "edge_worker_reading_delay_seconds_count"));
-        Assert.Equal(60, MetricsEndpoint.Value(after, "edge_worker_reading_delay_seconds_bucket", "le=\"+Inf\""));
+        Assert.Equal(70, MetricsEndpoint.Value(after, "edge_worker_reading_delay_seconds_count"));
+        Assert.Equal(70, MetricsEndpoint.Value(after, "edge_worker_reading_delay_seconds_bucket", "le=\"+Inf\""));
         var batches = MetricsEndpoint.Value(after, "edge_worker_batches_total");
-        Assert.InRange(batches!.Value, 1, 60);
+        Assert.InRange(batches!.Value, 1, 70);
         Assert.Equal(batches, MetricsEndpoint.Value(after, "edge_worker_batch_duration_milliseconds_count"));
 
         // A gateway that sends something unreadable: dead-lettered, counted, and the worker goes on.
