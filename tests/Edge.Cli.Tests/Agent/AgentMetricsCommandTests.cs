@@ -2,6 +2,7 @@ using Edge.Cli.Simulate;
 using Edge.Cli.Tests.Infrastructure;
 using Edge.Contracts.Devices;
 using Edge.Contracts.Topics;
+using Edge.Testing.Metrics;
 using MQTTnet;
 
 namespace Edge.Cli.Tests.Agent;
@@ -96,7 +97,7 @@ public sealed class AgentMetricsCommandTests
         var guide = File.ReadAllText(RepositoryPaths.File("docs", "operations.md"));
         var section = guide[guide.IndexOf("\n## Metrics\n", StringComparison.Ordinal)..];
         section = section[..section.IndexOf("\n## ", 1, StringComparison.Ordinal)];
-        var named = MetricNames(section);
+        var named = MetricsEndpoint.MetricNames(section, "edge_");
 
         Assert.NotEmpty(exported);
         Assert.Empty(exported.Except(named).Order(StringComparer.Ordinal)); // exported but not documented
@@ -104,16 +105,10 @@ public sealed class AgentMetricsCommandTests
 
         // The alert rules the package ships name only metrics the agent exports.
         var rules = File.ReadAllText(RepositoryPaths.File("installers", "linux", "prometheus", "edge-agent-alerts.yml"));
-        var inRules = MetricNames(rules);
+        var inRules = MetricsEndpoint.MetricNames(rules, "edge_");
         Assert.NotEmpty(inRules);
         Assert.Empty(inRules.Except(exported).Order(StringComparer.Ordinal));
     }
-
-    // The edge_* metric names a text mentions; a histogram's series (_bucket, _sum, _count) count as the histogram.
-    static HashSet<string> MetricNames(string text) =>
-        System.Text.RegularExpressions.Regex.Matches(text, @"\bedge_[a-z_]+")
-            .Select(m => System.Text.RegularExpressions.Regex.Replace(m.Value, "_(bucket|sum|count)$", ""))
-            .ToHashSet(StringComparer.Ordinal);
 
     static string[] Samples(string text, string metric) =>
         [.. text.Split('\n').Where(l => l.StartsWith(metric + " ", StringComparison.Ordinal) || l.StartsWith(metric + "{", StringComparison.Ordinal))];

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
+using Edge.Testing.Metrics;
 
 namespace Edge.Cli.Tests.Packaging;
 
@@ -41,7 +41,7 @@ public sealed class DashboardTests
     {
         var documented = File.ReadAllText(RepositoryPaths.File("docs", "operations.md")) + File.ReadAllText(RepositoryPaths.File("docs", "runbooks", "monitoring.md"));
         var read = Queries()
-            .SelectMany(q => Regex.Matches(q, @"\b(edge_[a-z_]+|http_server_[a-z_]+)").Select(m => Regex.Replace(m.Value, "_(bucket|sum|count)$", "")))
+            .SelectMany(q => MetricsEndpoint.MetricNames(q, "(edge|http_server)_"))
             .ToHashSet(StringComparer.Ordinal);
 
         Assert.NotEmpty(read);

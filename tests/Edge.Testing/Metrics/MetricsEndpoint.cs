@@ -73,6 +73,16 @@ public sealed class MetricsEndpoint : IDisposable
         return matching.Count == 0 ? null : matching.Sum();
     }
 
+    /// <summary>
+    /// The metric names starting with <paramref name="prefix"/> (a regular expression, such as <c>edge_</c> or
+    /// <c>(edge|http_server)_</c>) that a text mentions; a histogram's series (<c>_bucket</c>, <c>_sum</c>,
+    /// <c>_count</c>) count as the histogram. For the tests that hold docs, alert rules and dashboards to what is exported.
+    /// </summary>
+    public static HashSet<string> MetricNames(string text, string prefix) =>
+        System.Text.RegularExpressions.Regex.Matches(text, $@"\b{prefix}[a-z_]+")
+            .Select(m => System.Text.RegularExpressions.Regex.Replace(m.Value, "_(bucket|sum|count)$", ""))
+            .ToHashSet(StringComparer.Ordinal);
+
     public void Dispose()
     {
         _http.Dispose();
