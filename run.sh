@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs Clinic Edge locally, all on 127.0.0.1: a development CA, mosquitto as the cloud broker (TLS, client
-# certificates), PostgreSQL 15 for the stores and the registry, s3rver for ECG report PDFs, the ingest worker, the
+# Runs Clinic Edge locally, all on 127.0.0.1: a development PKI (cloud CA, gateway CA), mosquitto as the cloud broker
+# (TLS, client certificates; gateways and workers on separate listeners), PostgreSQL 15 for the stores and the registry, s3rver for ECG report PDFs, the ingest worker, the
 # cloud API, the edge agent,
 # and simulated CPAP, oxygen and ECG devices (registered in the API). It prints the API's URL and an admin token,
 # then shows readings flowing (acknowledged, in the journal, synced, rows per store) until Ctrl-C, then stops
@@ -15,7 +15,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 root="$PWD/.run"
 gateway=gw-local
 mqtt_port="${EDGE_LOCAL_MQTT_PORT:-1883}"          # devices → agent
-cloud_port="${EDGE_LOCAL_CLOUD_PORT:-18883}"       # agent and workers → cloud broker (TLS)
+cloud_port="${EDGE_LOCAL_CLOUD_PORT:-18883}"       # agent → cloud broker's gateway listener (TLS)
+worker_port="${EDGE_LOCAL_WORKER_PORT:-18884}"     # ingest worker → cloud broker's worker listener (TLS)
 pg_port="${EDGE_LOCAL_PG_PORT:-55432}"
 api_port="${EDGE_LOCAL_API_PORT:-8080}"
 s3_port="${EDGE_LOCAL_S3_PORT:-4568}"              # s3rver: report PDFs
@@ -51,14 +52,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "==> development CA and certificates ($root/pki)"
-make_dev_pki "$root/pki" "$gateway"
+echo "==> development PKI: cloud CA, gateway CA, broker and worker certificates ($root/pki)"
+make_dev_pki "$root/pki"
 
 echo "==> PostgreSQL 15 on 127.0.0.1:$pg_port"
 start_postgres "$root/postgres" "$pg_port"
 
-echo "==> mosquitto (cloud broker, TLS + client certificates) on 127.0.0.1:$cloud_port"
-start_mosquitto "$root/mosquitto" "$cloud_port" "$root/pki"
+echo "==> mosquitto (cloud broker, TLS + client certificates): gateways on 127.0.0.1:$cloud_port, workers on :$worker_port"
+start_mosquitto "$root/mosquitto" "$cloud_port" "$worker_port" "$root/pki"
 
 echo "==> s3rver (report PDFs, bucket ecg-reports) on 127.0.0.1:$s3_port"
 start_s3rver "$root/s3" "$s3_port" ecg-reports
@@ -75,7 +76,7 @@ export Metrics__TokenFile="$root/metrics.token"
 echo "==> ingest worker (metrics on http://127.0.0.1:$worker_metrics_port/metrics)"
 Metrics__Url="http://127.0.0.1:$worker_metrics_port" \
 Ingest__Broker__Host=localhost \
-Ingest__Broker__Port="$cloud_port" \
+Ingest__Broker__Port="$worker_port" \
 Ingest__Broker__CaPath="$root/pki/ca.pem" \
 Ingest__Broker__CertificatePath="$root/pki/worker.pem" \
 Ingest__Broker__KeyPath="$root/pki/worker.key" \
@@ -91,6 +92,9 @@ if [ ! -s "$root/api/signing.key" ]; then
   (umask 077 && openssl rand -base64 32 >"$root/api/signing.key")
 fi
 export Api__Auth__SigningKeyFile="$root/api/signing.key"
+# The API signs gateway CSRs with the gateway CA and hands gateways the cloud CA to check the broker with.
+export Api__GatewayCa__CertificatePath="$root/pki/gateway-ca.pem" Api__GatewayCa__KeyPath="$root/pki/gateway-ca.key" \
+  Api__GatewayCa__BrokerCaPath="$root/pki/ca.pem"
 Urls="http://127.0.0.1:$api_port" \
 Metrics__Url="http://127.0.0.1:$api_metrics_port" \
 Stores__Cpap="$connection" Stores__Oxygen="$connection" Stores__Ecg="$connection" \
@@ -106,7 +110,12 @@ done
 token=$(dotnet "$(bin cloud-workers/Edge.Api edge-api.dll)" token --role admin --subject local-admin --hours 12)
 call() { curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
 call -X POST "$api/v1/clinics" -d '{"id":"local","name":"Local clinic"}' >/dev/null
-call -X POST "$api/v1/gateways" -d "{\"id\":\"$gateway\",\"clinic_id\":\"local\",\"name\":\"Local gateway\"}" >/dev/null
+
+echo "==> registering gateway $gateway: its key stays in $root/gateway, the API's gateway CA signs its CSR"
+# What a technician runs on a gateway (docs/cli.md); a re-run keeps the key and the certificate.
+EDGE_API_URL="$api" EDGE_TOKEN="$token" "${edgectl[@]}" gateway register --clinic local --name "Local gateway" --id "$gateway" \
+  --endpoint "localhost:$cloud_port" --config-dir "$root/gateway" >"$root/register.log" 2>&1 \
+  || { echo "gateway registration failed; see $root/register.log:" >&2; cat "$root/register.log" >&2; exit 1; }
 
 echo "==> edge agent (devices on 127.0.0.1:$mqtt_port, state in $root/agent)"
 Agent__GatewayId="$gateway" \
@@ -114,12 +123,7 @@ Agent__StateDirectory="$root/agent" \
 Agent__RuntimeDirectory="$root/agent" \
 Agent__Broker__BindAddress=127.0.0.1 \
 Agent__Broker__Port="$mqtt_port" \
-Agent__Uplink__Host=localhost \
-Agent__Uplink__Port="$cloud_port" \
-Agent__Uplink__CaPath="$root/pki/ca.pem" \
-Agent__Uplink__CertificatePath="$root/pki/gateway.pem" \
-Agent__Uplink__KeyPath="$root/pki/gateway.key" \
-EDGE_AGENT_CONFIG="$root/agent.json" \
+EDGE_AGENT_CONFIG="$root/gateway/agent.json" \
   dotnet "$(bin edge-agent/Edge.Agent edge-agent.dll)" >"$root/agent.log" 2>&1 &
 pids+=($!)
 

@@ -1,50 +1,55 @@
 # The local "cloud" for run.sh: a development CA, mosquitto with TLS client certificates, PostgreSQL 15.
 # Sourced by run.sh; everything lives under $root (.run/) and listens on 127.0.0.1 only.
 
-# A development CA and certificates: server (localhost), the gateway (CN = gateway id), the ingest worker.
+# A development PKI shaped like a deployment's (docs/security.md, "PKI"): a cloud CA that signs the broker's server
+# certificate (localhost) and the ingest worker's (CN ingest-worker), and a gateway CA that signs gateways only. The
+# API holds the gateway CA and signs the local gateway's CSR when run.sh registers it with edgectl, as on-prem.
 make_dev_pki() {
-  local pki="$1" gateway="$2"
-  [ -f "$pki/ca.pem" ] && return 0
+  local pki="$1"
+  [ -f "$pki/gateway-ca.pem" ] && return 0
+  # An older .run/ had one CA for everything: start its PKI over (the gateway re-registers with the new one).
+  rm -rf "$pki"
   mkdir -p "$pki"
   (
     cd "$pki"
     umask 077
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem \
-      -days 365 -subj "/CN=Clinic Edge local development CA" 2>/dev/null
+    ca() { # name cn
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$1.key" -out "$1.pem" \
+        -days 365 -subj "/CN=$2" -addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    }
     issue() { # name cn extensions
       openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$1.key" -out "$1.csr" -subj "/CN=$2" 2>/dev/null
       printf '%b' "$3" > "$1.ext"
       openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$1.pem" -days 90 -extfile "$1.ext" 2>/dev/null
       rm -f "$1.csr" "$1.ext"
     }
+    ca ca "Clinic Edge local cloud CA"
+    ca gateway-ca "Clinic Edge local gateway CA"
     issue server localhost "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth"
-    issue gateway "$gateway" "extendedKeyUsage=clientAuth"
     issue worker ingest-worker "extendedKeyUsage=clientAuth"
     chmod 600 ./*.key
     chmod 644 ./*.pem
   )
 }
 
-# mosquitto as the cloud broker: TLS only, client certificates (CN = identity), least-privilege ACL, persistence.
+# mosquitto as the cloud broker, running the shipped installers/cloud/mosquitto/mosquitto.conf with local ports and
+# paths: a gateway listener (gateway CA) and a worker listener (cloud CA), each with its shipped ACL.
 start_mosquitto() {
-  local dir="$1" port="$2" pki="$3"
+  local dir="$1" port="$2" worker_port="$3" pki="$4" shipped
+  shipped="$(dirname "${BASH_SOURCE[0]}")/../installers/cloud/mosquitto"
   mkdir -p "$dir"
-  cp "$(dirname "${BASH_SOURCE[0]}")/../installers/cloud/mosquitto/acl.conf" "$dir/acl"
-  cat > "$dir/mosquitto.conf" <<CONF
-listener $port 127.0.0.1
-cafile $pki/ca.pem
-certfile $pki/server.pem
-keyfile $pki/server.key
-require_certificate true
-use_identity_as_username true
-allow_anonymous false
-acl_file $dir/acl
-persistence true
-persistence_location $dir/
-max_queued_messages 100000
-log_dest file $dir/mosquitto.log
-$( [ "$(id -u)" -eq 0 ] && echo "user root" )
-CONF
+  cp "$shipped/gateways.acl" "$shipped/workers.acl" "$dir/"
+  grep -v '^#' "$shipped/mosquitto.conf" | sed \
+    -e "s|^listener 8883\$|listener $port 127.0.0.1|" \
+    -e "s|^listener 8884\$|listener $worker_port 127.0.0.1|" \
+    -e "s|/mosquitto/certs/gateway-ca.pem|$pki/gateway-ca.pem|" \
+    -e "s|/mosquitto/certs/cloud-ca.pem|$pki/ca.pem|" \
+    -e "s|/run/secrets/broker.pem|$pki/server.pem|" \
+    -e "s|/run/secrets/broker.key|$pki/server.key|" \
+    -e "s|/mosquitto/config/|$dir/|" \
+    -e "s|/mosquitto/data/|$dir/|" \
+    -e "s|^log_dest stdout|log_dest file $dir/mosquitto.log|" >"$dir/mosquitto.conf"
+  [ "$(id -u)" -eq 0 ] && echo "user root" >>"$dir/mosquitto.conf"
   /usr/sbin/mosquitto -c "$dir/mosquitto.conf" &
   pids+=($!)
 }

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Creates installers/cloud/secrets/ for compose.yaml: a private CA, the broker's and the ingest workers' TLS
-# certificates, database passwords, the stores' connection strings, the API's signing key and the metrics token.
+# Creates installers/cloud/secrets/ for compose.yaml: two private CAs (the cloud CA signs the broker's and the ingest
+# workers' TLS certificates; the gateway CA signs gateways only, docs/security.md "PKI"), database passwords, the
+# stores' connection strings, the API's signing key and the metrics token.
 # Run it once, as root
 # (it gives each file to the user id of the one container that reads it, mode 0600, except the CA certificate).
 #
 #   sudo installers/cloud/make-secrets.sh [broker host name]      # default: this host's name
 #   sudo installers/cloud/make-secrets.sh sign-gateway <gateway id> <request.csr>   # prints the gateway's certificate
 #
-# The CA's key (secrets/ca.key) signs gateway certificates. Keep a copy offline and remove it from the host once
-# the gateways are enrolled; with it, anyone can make a certificate for any gateway id. It follows the approach of
-# scripts/local-cloud.sh (make_dev_pki), which the tests run; this script itself is untested against the containers.
+# The cloud CA's key (secrets/cloud-ca.key) makes workers: keep it offline and remove it from the host once the
+# broker's and the workers' certificates are made. The gateway CA's key (secrets/gateway-ca.key) is the API's: it
+# signs gateway CSRs (POST /v1/gateways/{id}/certificate) and can make any gateway, but never a worker, because the
+# broker's worker listener trusts only the cloud CA. It follows scripts/local-cloud.sh (make_dev_pki), which the
+# tests run; this script itself is untested against the containers, except sign-gateway's refusals (a test).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 dir=secrets
@@ -21,28 +24,39 @@ app_uid=1654 mosquitto_uid=1883 postgres_uid=999 mongo_uid=999
 if [ "${1:-}" = "sign-gateway" ]; then
   gateway="${2:?gateway id}" csr="${3:?certificate signing request (PEM)}"
   [[ "$gateway" =~ ^[A-Za-z0-9_-]{1,64}$ ]] || { echo "gateway id must be 1-64 of A-Z a-z 0-9 - _" >&2; exit 2; }
+  # The same reserved ids as the API (Edge.Contracts ReservedGatewayIds): the cloud's own client ids and host names.
+  shopt -s nocasematch
+  if [[ "$gateway" == ingest* || "$gateway" == provision-* ]] \
+    || [[ "$gateway" =~ ^(mosquitto|broker|localhost|api|edge-api|postgres|mongo|minio|redis)$ ]]; then
+    echo "gateway id '$gateway' is reserved for the cloud's own services" >&2; exit 2
+  fi
+  shopt -u nocasematch
   # The CN must be the gateway id: the broker ACL (use_identity_as_username) and the uplink topics key on it.
   subject=$(openssl req -in "$csr" -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= *//p')
   [ "$subject" = "$gateway" ] || { echo "the request's CN is '$subject', not '$gateway'" >&2; exit 2; }
-  openssl x509 -req -in "$csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 825 \
+  openssl x509 -req -in "$csr" -CA "$dir/gateway-ca.pem" -CAkey "$dir/gateway-ca.key" -CAcreateserial -days 825 \
     -extfile <(printf 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n') 2>/dev/null
   exit 0
 fi
 
 [ "$(id -u)" -eq 0 ] || { echo "run as root: the files are given to the containers' users" >&2; exit 1; }
-[ -e "$dir/ca.pem" ] && { echo "$dir/ already has a CA; remove $dir/ to start over (every certificate it signed stops working)" >&2; exit 1; }
+[ -e "$dir/cloud-ca.pem" ] && { echo "$dir/ already has a CA; remove $dir/ to start over (every certificate it signed stops working)" >&2; exit 1; }
 broker_host="${1:-$(hostname -f)}"
 mkdir -p "$dir" && chmod 0755 "$dir"
 umask 077
 
-issue() { # name cn extensions days
+issue() { # name cn extensions days (signed by the cloud CA)
   openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$dir/$1.key" -out "$dir/$1.csr" -subj "/CN=$2" 2>/dev/null
-  openssl x509 -req -in "$dir/$1.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -out "$dir/$1.pem" -days "$4" \
+  openssl x509 -req -in "$dir/$1.csr" -CA "$dir/cloud-ca.pem" -CAkey "$dir/cloud-ca.key" -CAcreateserial -out "$dir/$1.pem" -days "$4" \
     -extfile <(printf '%b' "$3") 2>/dev/null
   rm -f "$dir/$1.csr"
 }
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$dir/ca.key" -out "$dir/ca.pem" \
-  -days 3650 -subj "/CN=Clinic Edge cloud CA" -addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+ca() { # name cn
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$dir/$1.key" -out "$dir/$1.pem" \
+    -days 3650 -subj "/CN=$2" -addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+}
+ca cloud-ca "Clinic Edge cloud CA"
+ca gateway-ca "Clinic Edge gateway CA"
 # Gateways reach the broker by $broker_host; the workers by the compose service name.
 issue broker "$broker_host" "subjectAltName=DNS:$broker_host,DNS:mosquitto,DNS:localhost\nextendedKeyUsage=serverAuth" 825
 issue worker ingest-worker "extendedKeyUsage=clientAuth" 825
@@ -71,11 +85,11 @@ cat > "$dir/stores.json" <<JSON
 }
 JSON
 
-chmod 0644 "$dir/ca.pem"
+chmod 0644 "$dir/cloud-ca.pem" "$dir/gateway-ca.pem"
 chmod 0600 "$dir"/*.key "$dir"/*password "$dir/minio-root-user" "$dir/stores.json" "$dir/broker.pem" "$dir/worker.pem" "$dir/metrics.token"
 chown "$mosquitto_uid" "$dir/broker.pem" "$dir/broker.key"
-chown "$app_uid" "$dir/worker.pem" "$dir/worker.key" "$dir/stores.json" "$dir/api-signing.key" "$dir/metrics.token"
+chown "$app_uid" "$dir/worker.pem" "$dir/worker.key" "$dir/stores.json" "$dir/api-signing.key" "$dir/metrics.token" "$dir/gateway-ca.key"
 chown "$postgres_uid" "$dir/pg-admin-password" "$dir/pg-edge-password"
 chown "$mongo_uid" "$dir/mongo-root-password" "$dir/mongo-edge-password"
-chown root "$dir/ca.key" "$dir/minio-root-user" "$dir/minio-root-password"
-echo "secrets in $(pwd)/$dir (broker certificate for $broker_host). Keep ca.key offline once gateways are enrolled."
+chown root "$dir/cloud-ca.key" "$dir/minio-root-user" "$dir/minio-root-password"
+echo "secrets in $(pwd)/$dir (broker certificate for $broker_host). Move cloud-ca.key offline now: it is needed only to add workers."

@@ -192,6 +192,12 @@ internal static class GatewayCommand
         return command;
     }
 
+    /// <summary>
+    /// The client id of the claim's one connection: the claim's IoT policy allows only <c>client/provision-*</c>, so a
+    /// claim cannot be used to connect as (and throw off) a gateway or a worker (installers/aws, ClaimPolicy).
+    /// </summary>
+    internal static string ProvisioningClientId(string gatewayId) => "provision-" + gatewayId;
+
     /// <summary>What step 2 produced, whichever way the certificate came.</summary>
     sealed record Issued(string CertificatePem, string? CaPem, string Fingerprint, DateTimeOffset NotAfter, string ClinicId, string? ClientId);
 
@@ -228,7 +234,8 @@ internal static class GatewayCommand
         {
             var parameters = new Dictionary<string, string>(StringComparer.Ordinal) { ["GatewayId"] = gatewayId, ["ClinicId"] = clinicId };
             var provisioned = await AwsFleetProvisioning.ProvisionAsync(
-                host, port, brokerCaPath, claimCertificate, claimKey, template, gatewayId, GatewayFiles.CreateSigningRequest(key, gatewayId), parameters, cancellationToken);
+                host, port, brokerCaPath, claimCertificate, claimKey, template, ProvisioningClientId(gatewayId),
+                GatewayFiles.CreateSigningRequest(key, gatewayId), parameters, cancellationToken);
             certificatePem = provisioned.CertificatePem;
             // AWS IoT policies usually require the client id to be the thing's name.
             clientId = provisioned.ThingName == gatewayId ? null : provisioned.ThingName;

@@ -3,9 +3,10 @@ using System.ComponentModel.DataAnnotations;
 namespace Edge.Api.GatewayCa;
 
 /// <summary>
-/// The deployment's gateway certificate authority (configuration section <c>Api:GatewayCa</c>): on-prem brokers trust
-/// it, and the API signs each gateway's CSR with it. Unset: the API signs nothing (AWS IoT fleet provisioning issues
-/// gateway certificates instead).
+/// The deployment's gateway certificate authority (configuration section <c>Api:GatewayCa</c>): the on-prem broker's
+/// gateway listener trusts it, and the API signs each gateway's CSR with it. It signs gateways only: the broker and the
+/// ingest workers have their own CA (<see cref="BrokerCaPath"/>). Unset: the API signs nothing (AWS IoT fleet
+/// provisioning issues gateway certificates instead).
 /// </summary>
 public sealed class GatewayCaOptions
 {
@@ -16,6 +17,12 @@ public sealed class GatewayCaOptions
 
     /// <summary>The CA's private key (PEM, EC or RSA), mode 0600: a key group or others can read is refused at start.</summary>
     public string? KeyPath { get; set; }
+
+    /// <summary>
+    /// The CA certificate(s) (PEM) the broker's server certificate chains to, handed to gateways as their trust anchor
+    /// for the broker. Required with <see cref="CertificatePath"/>, and must not be the gateway CA.
+    /// </summary>
+    public string? BrokerCaPath { get; set; }
 
     /// <summary>How long a gateway certificate is valid, in days. Default 30: short, because re-running registration renews it.</summary>
     [Range(1, 397, ErrorMessage = "Api:GatewayCa:ValidityDays must be between 1 and 397.")]

@@ -47,7 +47,7 @@ public sealed class GatewayCertificateAuthority : IDisposable
         {
             throw new InvalidOperationException($"Api:GatewayCa:CertificatePath: {settings.CertificatePath} is not a CA certificate (basic constraints CA:true).");
         }
-        CaCertificatePem = _ca.ExportCertificatePem();
+        BrokerCaCertificatePem = ReadBrokerCa(settings, _ca);
     }
 
     /// <summary>False when no CA is configured.</summary>
@@ -60,8 +60,11 @@ public sealed class GatewayCertificateAuthority : IDisposable
     /// <summary>The CA's subject, for the start-up log line.</summary>
     public string Subject => _ca?.Subject ?? "(none)";
 
-    /// <summary>The CA certificate the gateway's broker trusts, handed to the gateway with its own certificate.</summary>
-    public string CaCertificatePem { get; } = string.Empty;
+    /// <summary>
+    /// The CA the broker's own certificate chains to (<see cref="GatewayCaOptions.BrokerCaPath"/>), handed to each
+    /// gateway with its certificate so it can check the broker. Not the gateway CA: that one signs gateways only.
+    /// </summary>
+    public string BrokerCaCertificatePem { get; } = string.Empty;
 
     /// <summary>
     /// Reads a PEM CSR, checks its signature and key (EC P-256/P-384 or RSA of at least 2048 bits) and that its subject,
@@ -120,9 +123,15 @@ public sealed class GatewayCertificateAuthority : IDisposable
             certificateRequest.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, includeKeyIdentifier: true, includeIssuerAndSerial: false));
         }
 
-        // A few minutes back, so a gateway whose clock is slightly behind accepts its certificate at once.
+        // A few minutes back, so a gateway whose clock is slightly behind accepts its certificate at once; never before
+        // the CA's own start, which CertificateRequest.Create refuses (a CA made minutes ago would fail every request).
         var now = Time.GetUtcNow();
         var notBefore = now.AddMinutes(-5);
+        var caStart = new DateTimeOffset(ca.NotBefore.ToUniversalTime(), TimeSpan.Zero);
+        if (notBefore < caStart)
+        {
+            notBefore = caStart;
+        }
         var notAfter = now + Validity;
         if (notAfter > ca.NotAfter)
         {
@@ -131,6 +140,45 @@ public sealed class GatewayCertificateAuthority : IDisposable
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F;
         return certificateRequest.Create(ca, notBefore, notAfter, serial);
+    }
+
+    private static string ReadBrokerCa(GatewayCaOptions settings, X509Certificate2 gatewayCa)
+    {
+        if (string.IsNullOrWhiteSpace(settings.BrokerCaPath))
+        {
+            throw new InvalidOperationException(
+                "Api:GatewayCa:BrokerCaPath is required with a gateway CA: the CA certificate (PEM) the cloud broker's own certificate chains to, which gateways use to check the broker.");
+        }
+        if (!File.Exists(settings.BrokerCaPath))
+        {
+            throw new InvalidOperationException($"Api:GatewayCa:BrokerCaPath: {settings.BrokerCaPath} does not exist.");
+        }
+        var bundle = new X509Certificate2Collection();
+        try
+        {
+            bundle.ImportFromPemFile(settings.BrokerCaPath);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new InvalidOperationException($"Api:GatewayCa:BrokerCaPath: {settings.BrokerCaPath} is not a PEM certificate ({ex.Message}).", ex);
+        }
+        if (bundle.Count == 0)
+        {
+            throw new InvalidOperationException($"Api:GatewayCa:BrokerCaPath: {settings.BrokerCaPath} holds no certificate.");
+        }
+        // One CA for gateways and infrastructure would let the broker's worker listener accept gateway certificates.
+        if (bundle.Any(certificate => certificate.RawData.AsSpan().SequenceEqual(gatewayCa.RawData)))
+        {
+            throw new InvalidOperationException(
+                $"Api:GatewayCa:BrokerCaPath: {settings.BrokerCaPath} is the gateway CA itself. The gateway CA must sign gateways only; the broker and the " +
+                "workers need their own CA (docs/security.md, PKI).");
+        }
+        var pem = string.Join('\n', bundle.Select(certificate => certificate.ExportCertificatePem()));
+        foreach (var certificate in bundle)
+        {
+            certificate.Dispose();
+        }
+        return pem;
     }
 
     /// <summary>SHA-256 of the certificate (DER), lower-case hex: the registry's fingerprint.</summary>

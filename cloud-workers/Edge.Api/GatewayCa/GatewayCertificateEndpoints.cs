@@ -40,6 +40,10 @@ public static class GatewayCertificateEndpoints
         {
             errors.Add("id", "must be 1-64 letters, digits, '-' or '_' (it is part of the uplink topics)");
         }
+        else if (ReservedGatewayIds.Reason(id) is { } reserved)
+        {
+            errors.Add("id", reserved);
+        }
         var (csr, csrProblem) = GatewayCertificateAuthority.ReadSigningRequest(request.Csr, id);
         if (csrProblem is not null)
         {
@@ -106,7 +110,7 @@ public static class GatewayCertificateEndpoints
                 }
                 if (current.NotAfter - now > ca.Validity / 3)
                 {
-                    return TypedResults.Ok(new GatewayCertificate(gateway, current.Fingerprint, current.CertificatePem, ca.CaCertificatePem, current.NotBefore, current.NotAfter));
+                    return TypedResults.Ok(new GatewayCertificate(gateway, current.Fingerprint, current.CertificatePem, ca.BrokerCaCertificatePem, current.NotBefore, current.NotAfter));
                 }
             }
         }
@@ -123,6 +127,6 @@ public static class GatewayCertificateEndpoints
         await transaction.CommitAsync(cancellationToken);
         Log.GatewayCertificateIssued(logger, id, issued.Fingerprint, issued.NotAfter, caller.Subject);
         return TypedResults.Created($"/v1/gateways/{id}",
-            new GatewayCertificate(after, issued.Fingerprint, issued.CertificatePem, ca.CaCertificatePem, issued.NotBefore, issued.NotAfter));
+            new GatewayCertificate(after, issued.Fingerprint, issued.CertificatePem, ca.BrokerCaCertificatePem, issued.NotBefore, issued.NotAfter));
     }
 }

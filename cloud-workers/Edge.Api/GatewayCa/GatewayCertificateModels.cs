@@ -9,7 +9,8 @@ namespace Edge.Api.GatewayCa;
 /// </summary>
 public sealed record GatewayCertificateRequest(string? Csr, string? ClinicId, string? Name);
 
-/// <summary>A gateway's client certificate, the CA that issued it (which the broker trusts) and the registry entry.</summary>
+/// <summary>A gateway's client certificate, the CA the gateway checks the broker with, and the registry entry.</summary>
 /// <param name="Fingerprint">SHA-256 of the certificate (DER), lower-case hex, as in the registry.</param>
+/// <param name="CaCertificatePem">The broker's CA (<c>Api:GatewayCa:BrokerCaPath</c>), not the gateway CA that signed the certificate.</param>
 public sealed record GatewayCertificate(
     Gateway Gateway, string Fingerprint, string CertificatePem, string CaCertificatePem, DateTimeOffset NotBefore, DateTimeOffset NotAfter);

@@ -116,6 +116,10 @@ public static partial class RegistryEndpoints
         {
             errors.Add("id", "is required: 1-64 letters, digits, '-' or '_' (it is part of the uplink topics)");
         }
+        else if (ReservedGatewayIds.Reason(request.Id) is { } reserved)
+        {
+            errors.Add("id", reserved);
+        }
         if (string.IsNullOrEmpty(request.ClinicId))
         {
             errors.Add("clinic_id", "is required");

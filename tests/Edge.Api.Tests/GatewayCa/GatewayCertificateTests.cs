@@ -14,10 +14,14 @@ namespace Edge.Api.Tests.GatewayCa;
 [Collection(PostgresServer.Collection)]
 public sealed class GatewayCertificateTests(PostgresServer server) : ApiTest(server), IDisposable
 {
-    private readonly DevelopmentCa _ca = new(Directory.CreateTempSubdirectory("edge-gwca-").FullName);
+    private readonly DevelopmentCa _ca = new(Directory.CreateTempSubdirectory("edge-gwca-").FullName, "Clinic Edge test gateway CA");
+    private readonly DevelopmentCa _brokerCa = new(Directory.CreateTempSubdirectory("edge-cloudca-").FullName, "Clinic Edge test cloud CA");
 
     protected override string[] ApiSettings() =>
-        [$"--Api:GatewayCa:CertificatePath={_ca.CaPath}", $"--Api:GatewayCa:KeyPath={_ca.CaKeyPath}", "--Api:GatewayCa:ValidityDays=30"];
+        [.. CaSettings(_ca), "--Api:GatewayCa:ValidityDays=30"];
+
+    private string[] CaSettings(DevelopmentCa ca) =>
+        [$"--Api:GatewayCa:CertificatePath={ca.CaPath}", $"--Api:GatewayCa:KeyPath={ca.CaKeyPath}", $"--Api:GatewayCa:BrokerCaPath={_brokerCa.CaPath}"];
 
     public override async Task InitializeAsync()
     {
@@ -47,7 +51,8 @@ public sealed class GatewayCertificateTests(PostgresServer server) : ApiTest(ser
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
             Assert.True(chain.Build(certificate), "the certificate chains to the deployment CA");
         }
-        Assert.Equal(File.ReadAllText(_ca.CaPath).Trim(), body.GetProperty("ca_certificate_pem").GetString()!.Trim());
+        // The gateway gets the broker's CA to check the broker with, not the gateway CA.
+        Assert.Equal(File.ReadAllText(_brokerCa.CaPath).Trim(), body.GetProperty("ca_certificate_pem").GetString()!.Trim());
 
         var fingerprint = Convert.ToHexStringLower(SHA256.HashData(certificate.RawData));
         Assert.Equal(fingerprint, body.GetProperty("fingerprint").GetString());
@@ -102,6 +107,42 @@ public sealed class GatewayCertificateTests(PostgresServer server) : ApiTest(ser
         Assert.Equal(0L, await CountAsync("SELECT count(*) FROM gateway_certificates"));
     }
 
+    [Theory]
+    [InlineData("ingest-worker")]
+    [InlineData("ingest-local-0")]
+    [InlineData("Ingest")]
+    [InlineData("provision-7")]
+    [InlineData("mosquitto")]
+    public async Task A_technician_cannot_get_a_certificate_or_a_registration_for_an_infrastructure_id(string id)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var technician = Api.As("technician", "north");
+
+        var signing = await technician.PostAsJsonAsync($"/v1/gateways/{id}/certificate", new { csr = Csr(key, id), clinic_id = "north", name = "Worker" });
+        var registering = await technician.PostAsJsonAsync("/v1/gateways", new { id, clinic_id = "north", name = "Worker" });
+
+        await AssertBadParameterAsync(signing, "id");
+        await AssertBadParameterAsync(registering, "id");
+        Assert.Equal(0L, await CountAsync("SELECT count(*) FROM gateway_certificates"));
+        Assert.Equal(0L, await CountAsync("SELECT count(*) FROM gateways"));
+    }
+
+    [Fact]
+    public async Task A_ca_made_a_minute_ago_signs_certificates_that_start_no_earlier_than_itself()
+    {
+        using var young = new DevelopmentCa(Directory.CreateTempSubdirectory("edge-gwca-young-").FullName, notBefore: DateTimeOffset.UtcNow.AddMinutes(-1));
+        await using var api = await InProcessApi.StartAsync(ConnectionString, CaSettings(young));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+        var response = await api.As("admin").PostAsJsonAsync("/v1/gateways/gw-young/certificate", new { csr = Csr(key, "gw-young"), clinic_id = "north", name = "Young" });
+
+        var body = await ReadAsync(response, HttpStatusCode.Created);
+        using var certificate = X509Certificate2.CreateFromPem(body.GetProperty("certificate_pem").GetString()!);
+        using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(young.CaPath));
+        Assert.True(certificate.NotBefore >= ca.NotBefore, $"{certificate.NotBefore:O} is before the CA's {ca.NotBefore:O}");
+        Directory.Delete(young.Directory, recursive: true);
+    }
+
     [Fact]
     public async Task Without_a_ca_the_endpoint_says_the_deployment_signs_no_certificates()
     {
@@ -119,16 +160,29 @@ public sealed class GatewayCertificateTests(PostgresServer server) : ApiTest(ser
     {
         File.SetUnixFileMode(_ca.CaKeyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
 
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => InProcessApi.StartAsync(ConnectionString,
-            $"--Api:GatewayCa:CertificatePath={_ca.CaPath}", $"--Api:GatewayCa:KeyPath={_ca.CaKeyPath}"));
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => InProcessApi.StartAsync(ConnectionString, CaSettings(_ca)));
 
         Assert.Contains($"Api:GatewayCa:KeyPath: {_ca.CaKeyPath} is readable by group or others", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_gateway_ca_without_a_separate_broker_ca_stops_the_api_at_start()
+    {
+        var missing = await Assert.ThrowsAnyAsync<Exception>(() => InProcessApi.StartAsync(ConnectionString,
+            $"--Api:GatewayCa:CertificatePath={_ca.CaPath}", $"--Api:GatewayCa:KeyPath={_ca.CaKeyPath}"));
+        var same = await Assert.ThrowsAnyAsync<Exception>(() => InProcessApi.StartAsync(ConnectionString,
+            $"--Api:GatewayCa:CertificatePath={_ca.CaPath}", $"--Api:GatewayCa:KeyPath={_ca.CaKeyPath}", $"--Api:GatewayCa:BrokerCaPath={_ca.CaPath}"));
+
+        Assert.Contains("Api:GatewayCa:BrokerCaPath is required", missing.Message, StringComparison.Ordinal);
+        Assert.Contains("is the gateway CA itself", same.Message, StringComparison.Ordinal);
     }
 
     public void Dispose()
     {
         _ca.Dispose();
+        _brokerCa.Dispose();
         Directory.Delete(_ca.Directory, recursive: true);
+        Directory.Delete(_brokerCa.Directory, recursive: true);
     }
 
     private static string Csr(ECDsa key, string? commonName) =>

@@ -18,7 +18,11 @@ public abstract class CloudTest(PostgresServer server) : IAsyncLifetime
 
     protected TempDirectory Home { get; } = new();
 
+    /// <summary>The gateway CA the API signs with.</summary>
     protected DevelopmentCa Ca { get; private set; } = null!;
+
+    /// <summary>The CA of the broker's own certificate, which the API hands to gateways.</summary>
+    protected DevelopmentCa BrokerCa { get; private set; } = null!;
 
     protected InProcessApi Api { get; private set; } = null!;
 
@@ -36,8 +40,10 @@ public abstract class CloudTest(PostgresServer server) : IAsyncLifetime
     {
         var name = $"cli_{GetType().Name.ToLowerInvariant()}_{Interlocked.Increment(ref s_databases)}";
         ConnectionString = await server.CreateDatabaseAsync(name);
-        Ca = new DevelopmentCa(Home.File("ca"));
-        Api = await InProcessApi.StartAsync(ConnectionString, $"--Api:GatewayCa:CertificatePath={Ca.CaPath}", $"--Api:GatewayCa:KeyPath={Ca.CaKeyPath}");
+        Ca = new DevelopmentCa(Home.File("ca"), "Clinic Edge test gateway CA");
+        BrokerCa = new DevelopmentCa(Home.File("broker-ca"), "Clinic Edge test cloud CA");
+        Api = await InProcessApi.StartAsync(ConnectionString,
+            $"--Api:GatewayCa:CertificatePath={Ca.CaPath}", $"--Api:GatewayCa:KeyPath={Ca.CaKeyPath}", $"--Api:GatewayCa:BrokerCaPath={BrokerCa.CaPath}");
         var response = await Api.As("admin").PostAsJsonAsync("/v1/clinics", new { id = "north", name = "North clinic" });
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
@@ -46,6 +52,7 @@ public abstract class CloudTest(PostgresServer server) : IAsyncLifetime
     {
         await Api.DisposeAsync();
         Ca.Dispose();
+        BrokerCa.Dispose();
         Home.Dispose();
     }
 }

@@ -30,7 +30,7 @@ public sealed class FleetProvisioningTests(PostgresServer server) : CloudTest(se
         await base.InitializeAsync();
         _broker = await MosquittoServer.StartNewAsync(allowAwsProvisioningTopics: true);
         _aws = await AwsFleetProvisioningResponder.StartAsync(_broker, Template);
-        (_claimCertificate, _claimKey) = _broker.Ca.IssueClient("claim-batch-7");
+        (_claimCertificate, _claimKey) = _broker.GatewayCa.IssueClient("claim-batch-7");
     }
 
     public override async Task DisposeAsync()

@@ -27,9 +27,11 @@ public sealed class GatewayRegisterTests(PostgresServer server) : CloudTest(serv
     public async Task Registration_writes_a_key_that_stays_here_and_a_certificate_the_cloud_broker_accepts()
     {
         await using var broker = await MosquittoServer.StartNewAsync();
-        // The API signs with the CA the broker trusts, as an on-prem deployment does.
+        // The API signs with the gateway CA the broker's gateway listener trusts, as an on-prem deployment does, and
+        // hands out the cloud CA that the broker's own certificate chains to.
         await using var api = await InProcessApi.StartAsync(ConnectionString,
-            $"--Api:GatewayCa:CertificatePath={broker.Ca.CaPath}", $"--Api:GatewayCa:KeyPath={broker.Ca.CaKeyPath}");
+            $"--Api:GatewayCa:CertificatePath={broker.GatewayCa.CaPath}", $"--Api:GatewayCa:KeyPath={broker.GatewayCa.CaKeyPath}",
+            $"--Api:GatewayCa:BrokerCaPath={broker.Ca.CaPath}");
         Directory.CreateDirectory(ConfigDir);
         await File.WriteAllTextAsync(Path.Combine(ConfigDir, "agent.json"), """{ "Agent": { "Broker": { "Port": 1884 } } }""");
         var edgectl = Edgectl.With("EDGE_API_URL", api.BaseAddress.ToString()).With("EDGE_TOKEN", api.Token("technician", "north"));

@@ -40,13 +40,13 @@ internal sealed class LocalCloud : IAsyncDisposable
     /// <summary>Starts one ingest worker process-equivalent (its own host, its own MQTT client ids).</summary>
     public async Task<IHost> StartWorkerAsync(string clientId, int connections = 2, IEnumerable<KeyValuePair<string, string?>>? settings = null)
     {
-        var (certificate, key) = Broker.Ca.IssueClient(MosquittoServer.WorkerIdentity);
+        var (certificate, key) = Broker.IssueWorker();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
         builder.AddIngestWorker();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Ingest:Broker:Host"] = "localhost",
-            ["Ingest:Broker:Port"] = Broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Ingest:Broker:Port"] = Broker.WorkerPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Ingest:Broker:CaPath"] = Broker.Ca.CaPath,
             ["Ingest:Broker:CertificatePath"] = certificate,
             ["Ingest:Broker:KeyPath"] = key,
@@ -77,7 +77,7 @@ internal sealed class LocalCloud : IAsyncDisposable
     /// <summary>Settings that point an agent's uplink at this broker with its own certificate (CN = gateway id).</summary>
     public string[] UplinkSettings(string gatewayId)
     {
-        var (certificate, key) = Broker.Ca.IssueClient(gatewayId);
+        var (certificate, key) = Broker.IssueGateway(gatewayId);
         return
         [
             "--Agent:Uplink:Host=localhost",

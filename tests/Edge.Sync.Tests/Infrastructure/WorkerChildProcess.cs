@@ -26,7 +26,7 @@ internal sealed class WorkerChildProcess : IAsyncDisposable
 
     public static WorkerChildProcess Start(LocalCloud cloud, string clientId)
     {
-        var (certificate, key) = cloud.Broker.Ca.IssueClient(MosquittoServer.WorkerIdentity);
+        var (certificate, key) = cloud.Broker.IssueWorker();
         var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-ingest.dll")])
         {
             RedirectStandardOutput = true,
@@ -34,7 +34,7 @@ internal sealed class WorkerChildProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         info.Environment["Ingest__Broker__Host"] = "localhost";
-        info.Environment["Ingest__Broker__Port"] = cloud.Broker.Port.ToString(CultureInfo.InvariantCulture);
+        info.Environment["Ingest__Broker__Port"] = cloud.Broker.WorkerPort.ToString(CultureInfo.InvariantCulture);
         info.Environment["Ingest__Broker__CaPath"] = cloud.Broker.Ca.CaPath;
         info.Environment["Ingest__Broker__CertificatePath"] = certificate;
         info.Environment["Ingest__Broker__KeyPath"] = key;

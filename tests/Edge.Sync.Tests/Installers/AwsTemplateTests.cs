@@ -142,6 +142,24 @@ public sealed partial class AwsTemplateTests
     }
 
     [Fact]
+    public void Neither_a_claim_nor_a_gateway_can_connect_with_a_workers_client_id()
+    {
+        var resources = Template().GetProperty("Resources");
+        string Connect(string policy) => resources.GetProperty(policy).GetProperty("Properties").GetProperty("PolicyDocument").GetProperty("Statement")
+            .EnumerateArray().Where(s => Strings(s, "Action").Contains("iot:Connect")).SelectMany(s => Strings(s, "Resource")).Single();
+        var prefix = Template().GetProperty("Parameters").GetProperty("WorkerClientIdPrefix").GetProperty("Default").GetString()!;
+
+        // The claim: only the client id edgectl uses while provisioning, which no gateway or worker has.
+        Assert.EndsWith(":client/provision-*", Connect("ClaimPolicy"), StringComparison.Ordinal);
+        Assert.StartsWith("provision-", Edge.Cli.Gateways.GatewayCommand.ProvisioningClientId("gw-1"), StringComparison.Ordinal);
+        Assert.NotNull(ReservedGatewayIds.Reason(Edge.Cli.Gateways.GatewayCommand.ProvisioningClientId("gw-1")));
+        // Workers: a prefix with a character no thing name (so no gateway's client id) may contain.
+        Assert.EndsWith($":client/${{WorkerClientIdPrefix}}*", Connect("WorkerIotPolicy"), StringComparison.Ordinal);
+        Assert.Contains('.', prefix);
+        Assert.False(UplinkTopics.IsValidGatewayId(prefix + "1"));
+    }
+
+    [Fact]
     public void The_report_bucket_is_encrypted_private_versioned_tls_only_and_has_a_lifecycle()
     {
         var resources = Template().GetProperty("Resources");

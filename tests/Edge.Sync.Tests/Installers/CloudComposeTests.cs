@@ -85,13 +85,35 @@ public sealed partial class CloudComposeTests
         Assert.DoesNotContain("POSTGRES_PASSWORD_FILE", keys);
     }
 
-    [Fact]
-    public void The_broker_mounts_the_shipped_acl_file_where_its_configuration_reads_it()
+    [Theory]
+    [InlineData("gateways.acl")]
+    [InlineData("workers.acl")]
+    public void The_broker_mounts_each_shipped_acl_file_where_its_configuration_reads_it(string acl)
     {
         var compose = File.ReadAllText(Path.Combine(Cloud, "compose.yaml"));
-        Assert.True(File.Exists(Path.Combine(Cloud, "mosquitto", "acl.conf")));
-        Assert.Contains("- ./mosquitto/acl.conf:/mosquitto/config/acl.conf:ro", compose, StringComparison.Ordinal);
-        Assert.Contains("acl_file /mosquitto/config/acl.conf", File.ReadAllLines(Path.Combine(Cloud, "mosquitto", "mosquitto.conf")));
+        Assert.True(File.Exists(Path.Combine(Cloud, "mosquitto", acl)));
+        Assert.Contains($"- ./mosquitto/{acl}:/mosquitto/config/{acl}:ro", compose, StringComparison.Ordinal);
+        Assert.Contains($"acl_file /mosquitto/config/{acl}", File.ReadAllLines(Path.Combine(Cloud, "mosquitto", "mosquitto.conf")));
+    }
+
+    [Theory]
+    [InlineData("ingest-worker")]
+    [InlineData("INGEST-1")]
+    [InlineData("provision-7")]
+    [InlineData("mosquitto")]
+    public void Make_secrets_refuses_to_sign_a_gateway_certificate_for_a_reserved_id(string id)
+    {
+        var run = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("bash", [Path.Combine(Cloud, "make-secrets.sh"), "sign-gateway", id, "/dev/null"])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        })!;
+        var error = run.StandardError.ReadToEnd();
+        run.WaitForExit();
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("is reserved for the cloud's own services", error, StringComparison.Ordinal);
+        Assert.NotNull(Edge.Contracts.Uplink.ReservedGatewayIds.Reason(id)); // the API refuses the same ids
     }
 
     [Fact]

@@ -66,10 +66,11 @@ public sealed class WorkerMetricsEndToEndTests(PostgresServer postgres)
         Assert.InRange(batches!.Value, 1, 70);
         Assert.Equal(batches, MetricsEndpoint.Value(after, "edge_worker_batch_duration_milliseconds_count"));
 
-        // A gateway that sends something unreadable: dead-lettered, counted, and the worker goes on.
-        using (var gateway = await ConnectGatewayAsync(cloud, InProcessAgent.DefaultGatewayId))
+        // A gateway that sends something unreadable: dead-lettered, counted, and the worker goes on. (Another gateway:
+        // the broker gives a certificate its own id as client id, so a second connection as the agent would end its session.)
+        using (var gateway = await ConnectGatewayAsync(cloud, "gw-metrics-probe"))
         {
-            await gateway.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(UplinkTopics.Telemetry(InProcessAgent.DefaultGatewayId))
+            await gateway.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(UplinkTopics.Telemetry("gw-metrics-probe"))
                 .WithPayload("not a batch"u8.ToArray()).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
         }
 
@@ -138,7 +139,7 @@ public sealed class WorkerMetricsEndToEndTests(PostgresServer postgres)
 
     private static async Task<IMqttClient> ConnectGatewayAsync(LocalCloud cloud, string gatewayId)
     {
-        var (certificate, key) = cloud.Broker.Ca.IssueClient(gatewayId);
+        var (certificate, key) = cloud.Broker.IssueGateway(gatewayId);
         var trusted = PemTls.LoadBundle(cloud.Broker.Ca.CaPath);
         var client = new MqttClientFactory().CreateMqttClient();
         await client.ConnectAsync(new MqttClientOptionsBuilder()

@@ -42,7 +42,7 @@ public sealed class AwsFleetProvisioningResponder : IAsyncDisposable
 
     public static async Task<AwsFleetProvisioningResponder> StartAsync(MosquittoServer broker, string template)
     {
-        var (certificate, key) = broker.Ca.IssueClient("aws-iot-fleet-provisioning");
+        var (certificate, key) = broker.GatewayCa.IssueClient("aws-iot-fleet-provisioning");
         var trusted = PemTls.LoadBundle(broker.Ca.CaPath);
         var client = new MqttClientFactory().CreateMqttClient();
         var responder = new AwsFleetProvisioningResponder(client, broker, template);
@@ -126,7 +126,7 @@ public sealed class AwsFleetProvisioningResponder : IAsyncDisposable
         X509Certificate2 certificate;
         try
         {
-            certificate = _broker.Ca.SignClientRequest(csr, TimeSpan.FromDays(90));
+            certificate = _broker.GatewayCa.SignClientRequest(csr, TimeSpan.FromDays(90));
         }
         catch (CryptographicException ex)
         {

@@ -13,15 +13,17 @@ public sealed class DevelopmentCa : IDisposable
     private readonly X509Certificate2 _ca;
     private readonly ECDsa _caKey;
 
-    public DevelopmentCa(string directory)
+    /// <param name="commonName">The CA's own name (tests with two CAs tell them apart by it).</param>
+    /// <param name="notBefore">When the CA's validity starts; default a day ago.</param>
+    public DevelopmentCa(string directory, string commonName = "Clinic Edge test CA", DateTimeOffset? notBefore = null)
     {
         Directory = directory;
         System.IO.Directory.CreateDirectory(directory);
         _caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=Clinic Edge test CA", _caKey, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest($"CN={commonName}", _caKey, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        _ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        _ca = request.CreateSelfSigned(notBefore ?? DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
         CaPath = Path.Combine(directory, "ca.pem");
         File.WriteAllText(CaPath, _ca.ExportCertificatePem());
         // The CA key on disk too, for the API's gateway CA (Api:GatewayCa:KeyPath), which signs gateway CSRs with it.
@@ -55,7 +57,15 @@ public sealed class DevelopmentCa : IDisposable
         var serial = new byte[16];
         RandomNumberGenerator.Fill(serial);
         serial[0] &= 0x7F;
-        return request.Create(_ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.Add(validity), serial);
+        return request.Create(_ca, NotBefore(TimeSpan.FromMinutes(5)), DateTimeOffset.UtcNow.Add(validity), serial);
+    }
+
+    // Back-dated for clocks slightly behind, but never before the CA itself (CertificateRequest.Create refuses that).
+    private DateTimeOffset NotBefore(TimeSpan backdate)
+    {
+        var wanted = DateTimeOffset.UtcNow - backdate;
+        var ca = new DateTimeOffset(_ca.NotBefore.ToUniversalTime(), TimeSpan.Zero);
+        return wanted < ca ? ca : wanted;
     }
 
     public void Dispose()
@@ -82,7 +92,7 @@ public sealed class DevelopmentCa : IDisposable
         var serial = new byte[16];
         RandomNumberGenerator.Fill(serial);
         serial[0] &= 0x7F;
-        using var certificate = request.Create(_ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(90), serial);
+        using var certificate = request.Create(_ca, NotBefore(TimeSpan.FromDays(1)), DateTimeOffset.UtcNow.AddDays(90), serial);
         var certificatePath = Path.Combine(Directory, fileName + ".pem");
         var keyPath = Path.Combine(Directory, fileName + ".key");
         File.WriteAllText(certificatePath, certificate.ExportCertificatePem());

@@ -4,9 +4,11 @@ using System.Globalization;
 namespace Edge.Testing.Mqtt;
 
 /// <summary>
-/// A real mosquitto (Debian's 2.0.x) as the cloud broker in tests: TLS with client certificates only (the CN is the
-/// identity), a least-privilege ACL (a gateway may only use its own edge/v1/{id}/ topics; workers consume telemetry
-/// and publish acks), persistence on, on a free loopback port. Stop/start keeps the port and the saved sessions.
+/// A real mosquitto (Debian's 2.0.x) as the cloud broker in tests, running the shipped configuration
+/// (installers/cloud/mosquitto/mosquitto.conf and its two ACLs) with free loopback ports and test paths substituted:
+/// a gateway listener (<see cref="Port"/>, certificates of <see cref="GatewayCa"/>) and a worker listener
+/// (<see cref="WorkerPort"/>, certificates of <see cref="Ca"/>, which also signs the broker's own certificate).
+/// Persistence on; stop/start keeps the ports and the saved sessions.
 /// </summary>
 public sealed class MosquittoServer : IAsyncDisposable
 {
@@ -17,53 +19,76 @@ public sealed class MosquittoServer : IAsyncDisposable
     private readonly OutputLog _log = new();
     private Process? _process;
 
-    private MosquittoServer(string directory, int port, bool allowAwsProvisioningTopics)
+    private MosquittoServer(string directory, int port, int workerPort, bool allowAwsProvisioningTopics)
     {
         _directory = directory;
         Port = port;
-        Ca = new DevelopmentCa(Path.Combine(directory, "pki"));
+        WorkerPort = workerPort;
+        Ca = new DevelopmentCa(Path.Combine(directory, "cloud-pki"), "Clinic Edge test cloud CA");
+        GatewayCa = new DevelopmentCa(Path.Combine(directory, "gateway-pki"), "Clinic Edge test gateway CA");
         _configPath = Path.Combine(directory, "mosquitto.conf");
-        // The one ACL every deployment uses (installers/cloud/mosquitto/acl.conf): tests prove the shipped rules.
-        File.Copy(RepositoryPaths.File("installers", "cloud", "mosquitto", "acl.conf"), Path.Combine(directory, "acl"), overwrite: true);
+        var shipped = RepositoryPaths.File("installers", "cloud", "mosquitto");
+        var gatewaysAcl = Path.Combine(directory, "gateways.acl");
+        var workersAcl = Path.Combine(directory, "workers.acl");
+        File.Copy(Path.Combine(shipped, "gateways.acl"), gatewaysAcl, overwrite: true);
+        File.Copy(Path.Combine(shipped, "workers.acl"), workersAcl, overwrite: true);
         if (allowAwsProvisioningTopics)
         {
             // Test only, never shipped: AWS IoT's fleet provisioning topics, answered by AwsFleetProvisioningResponder.
-            File.AppendAllText(Path.Combine(directory, "acl"), "\n# Test only: AWS IoT fleet provisioning topics.\npattern readwrite $aws/#\n");
+            File.AppendAllText(gatewaysAcl, "\n# Test only: AWS IoT fleet provisioning topics.\npattern readwrite $aws/#\n");
         }
-        File.WriteAllText(_configPath, $"""
-            listener {port} 127.0.0.1
-            cafile {Ca.CaPath}
-            certfile {Ca.ServerCertificatePath}
-            keyfile {Ca.ServerKeyPath}
-            require_certificate true
-            use_identity_as_username true
-            allow_anonymous false
-            acl_file {Path.Combine(directory, "acl")}
-            persistence true
-            persistence_location {directory}/
-            max_queued_messages 100000
-            max_inflight_messages 100
-            log_type error
-            log_type warning
-            log_type notice
-            {(Environment.UserName == "root" ? "user root" : "")}
-            """);
+
+        // The settings without their comments (which name the shipped ports and paths too).
+        var settings = File.ReadAllLines(Path.Combine(shipped, "mosquitto.conf")).Where(line => line.Length > 0 && !line.StartsWith('#'));
+        var config = (string.Join('\n', settings) + "\n")
+            .Replace("listener 8883\n", $"listener {port} 127.0.0.1\n", StringComparison.Ordinal)
+            .Replace("listener 8884\n", $"listener {workerPort} 127.0.0.1\n", StringComparison.Ordinal)
+            .Replace("/mosquitto/certs/gateway-ca.pem", GatewayCa.CaPath, StringComparison.Ordinal)
+            .Replace("/mosquitto/certs/cloud-ca.pem", Ca.CaPath, StringComparison.Ordinal)
+            .Replace("/run/secrets/broker.pem", Ca.ServerCertificatePath, StringComparison.Ordinal)
+            .Replace("/run/secrets/broker.key", Ca.ServerKeyPath, StringComparison.Ordinal)
+            .Replace("/mosquitto/config/gateways.acl", gatewaysAcl, StringComparison.Ordinal)
+            .Replace("/mosquitto/config/workers.acl", workersAcl, StringComparison.Ordinal)
+            .Replace("/mosquitto/data/", directory + "/", StringComparison.Ordinal)
+            .Replace("log_type information\n", "", StringComparison.Ordinal);
+        if (config.Contains("8883", StringComparison.Ordinal) || config.Contains("/mosquitto/", StringComparison.Ordinal) || config.Contains("/run/secrets/", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"installers/cloud/mosquitto/mosquitto.conf changed shape: a port or path was not substituted.\n{config}");
+        }
+        // Global options: where they stand in the file does not matter.
+        config += "\nmax_inflight_messages 100\n" + (Environment.UserName == "root" ? "user root\n" : "");
+        File.WriteAllText(_configPath, config);
     }
 
+    /// <summary>The gateway listener's port (installers' 8883).</summary>
     public int Port { get; }
 
+    /// <summary>The worker listener's port (installers' 8884).</summary>
+    public int WorkerPort { get; }
+
+    /// <summary>The cloud CA: signs the broker's server certificate and the workers' certificates; everyone trusts it for the server.</summary>
     public DevelopmentCa Ca { get; }
+
+    /// <summary>The gateway CA: signs gateway certificates only (the API's <c>Api:GatewayCa</c> in tests that sign CSRs).</summary>
+    public DevelopmentCa GatewayCa { get; }
 
     public string Log => _log.ToString();
 
+    /// <summary>A gateway's certificate (CN = gateway id) from the gateway CA; returns the PEM paths.</summary>
+    public (string CertificatePath, string KeyPath) IssueGateway(string gatewayId) => GatewayCa.IssueClient(gatewayId);
+
+    /// <summary>An ingest worker's certificate (CN = <see cref="WorkerIdentity"/>) from the cloud CA.</summary>
+    public (string CertificatePath, string KeyPath) IssueWorker() => Ca.IssueClient(WorkerIdentity);
+
     /// <summary>
-    /// Starts mosquitto with the shipped ACL; <paramref name="allowAwsProvisioningTopics"/> adds the <c>$aws/</c> topics
-    /// of AWS IoT fleet provisioning for every identity, for tests that stand in for AWS IoT Core.
+    /// Starts mosquitto with the shipped configuration; <paramref name="allowAwsProvisioningTopics"/> adds the
+    /// <c>$aws/</c> topics of AWS IoT fleet provisioning for every gateway-listener identity, for tests that stand in
+    /// for AWS IoT Core.
     /// </summary>
     public static async Task<MosquittoServer> StartNewAsync(bool allowAwsProvisioningTopics = false)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("edge-mosquitto-").FullName;
-        var server = new MosquittoServer(directory, FreePort.Next(), allowAwsProvisioningTopics);
+        var server = new MosquittoServer(directory, FreePort.Next(), FreePort.Next(), allowAwsProvisioningTopics);
         await server.StartAsync();
         return server;
     }
@@ -103,6 +128,7 @@ public sealed class MosquittoServer : IAsyncDisposable
 
         _process?.Dispose();
         Ca.Dispose();
+        GatewayCa.Dispose();
         try
         {
             System.IO.Directory.Delete(_directory, recursive: true);
