@@ -26,6 +26,33 @@ public sealed class BrokerOptions
     [Range(1024, 16 * 1024 * 1024, ErrorMessage = "Agent:Broker:MaxPayloadBytes must be between 1024 and 16777216.")]
     public int MaxPayloadBytes { get; set; } = 64 * 1024;
 
+    /// <summary>
+    /// Largest MQTT packet a connected device may send, checked from the packet's header before it is read; a larger
+    /// one closes the connection. Default unset: 256 KiB, or <see cref="MaxPayloadBytes"/> + 4 KiB if that is more, so
+    /// a payload somewhat over <see cref="MaxPayloadBytes"/> is refused with a reason and the connection stays usable.
+    /// Before CONNECT the limit is 16 KiB.
+    /// </summary>
+    [Range(2048, 17 * 1024 * 1024, ErrorMessage = "Agent:Broker:MaxPacketBytes must be between 2048 and 17825792.")]
+    public int? MaxPacketBytes { get; set; }
+
+    /// <summary>The packet limit in force (<see cref="MaxPacketBytes"/> or its default).</summary>
+    public int EffectiveMaxPacketBytes => MaxPacketBytes ?? Math.Max(256 * 1024, MaxPayloadBytes + 4096);
+
+    /// <summary>How long a new socket has for its TLS handshake, and then for its CONNECT, in seconds. Default 5.</summary>
+    [Range(1, 120, ErrorMessage = "Agent:Broker:ConnectTimeoutSeconds must be between 1 and 120.")]
+    public int ConnectTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>Most sockets open at once that have not sent their CONNECT yet; more are closed at once. Default 64.</summary>
+    [Range(1, 10_000, ErrorMessage = "Agent:Broker:MaxPendingConnections must be between 1 and 10000.")]
+    public int MaxPendingConnections { get; set; } = 64;
+
+    /// <summary>
+    /// Most sockets open at once from one IP address. Default 32: a device needs one; a hub or NAT in front of several
+    /// devices needs one each.
+    /// </summary>
+    [Range(1, 100_000, ErrorMessage = "Agent:Broker:MaxConnectionsPerAddress must be between 1 and 100000.")]
+    public int MaxConnectionsPerAddress { get; set; } = 32;
+
     /// <summary>Longest keep-alive a device may ask for, in seconds; 0 (never) and longer are refused. Default 600.</summary>
     [Range(10, 65535, ErrorMessage = "Agent:Broker:MaxKeepAliveSeconds must be between 10 and 65535.")]
     public int MaxKeepAliveSeconds { get; set; } = 600;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Edge.Agent.Broker.Listener;
 using Edge.Agent.Ingest;
 using Edge.Contracts.Devices;
 using Microsoft.Extensions.Hosting;
@@ -10,12 +11,17 @@ using MQTTnet.Server;
 
 namespace Edge.Agent.Broker;
 
-/// <summary>The MQTTnet server devices connect to: plain listener, optional TLS listener, auth, ACL and ingest.</summary>
+/// <summary>
+/// The MQTTnet server devices connect to: plain listener, optional TLS listener (both <see cref="DeviceListener"/>,
+/// which bounds what a client can cost before it authenticates), auth, ACL and ingest.
+/// </summary>
 public sealed class DeviceBroker(
     DeviceAuthenticator authenticator,
     TopicAcl acl,
     IngestPipeline ingest,
     ConnectedDevices connected,
+    ConnectionLimits limits,
+    ListenerMetrics listenerMetrics,
     IOptions<BrokerOptions> options,
     TimeProvider time,
     ILogger<DeviceBroker> logger) : IHostedService, IDisposable
@@ -31,37 +37,31 @@ public sealed class DeviceBroker(
         var address = IPAddress.Parse(_options.BindAddress);
         var builder = new MqttServerOptionsBuilder()
             .WithPersistentSessions()
-            .WithMaxPendingMessagesPerClient(1000);
+            .WithMaxPendingMessagesPerClient(1000)
+            .WithoutDefaultEndpoint();
         var endpoints = new List<string>();
         if (_options.Port > 0)
         {
-            // ReuseAddress: a restart after a crash must not wait for TIME_WAIT before devices can reconnect.
-            builder.WithDefaultEndpoint().WithDefaultEndpointBoundIPAddress(address).WithDefaultEndpointPort(_options.Port).WithDefaultEndpointReuseAddress();
             endpoints.Add($"mqtt://{address}:{_options.Port}");
         }
-        else
-        {
-            builder.WithoutDefaultEndpoint();
-        }
 
+        X509Certificate2? certificate = null;
+        RemoteCertificateValidationCallback? validateClient = null;
         if (_options.Tls.Enabled)
         {
             var tls = _options.Tls;
-            builder.WithEncryptedEndpoint()
-                .WithEncryptedEndpointBoundIPAddress(address)
-                .WithEncryptedEndpointPort(tls.Port)
-                .WithTlsEndpointReuseAddress()
-                .WithEncryptionCertificate(TlsMaterial.LoadServerCertificate(tls.CertificatePath!, tls.KeyPath));
+            certificate = TlsMaterial.LoadServerCertificate(tls.CertificatePath!, tls.KeyPath);
             if (tls.ClientCaPath is { } caPath)
             {
                 var ca = Edge.Contracts.Tls.PemTls.LoadBundle(caPath);
-                builder.WithClientCertificate((_, certificate, _, _) => TlsMaterial.IsIssuedBy(certificate, ca), false);
+                validateClient = (_, presented, _, _) => TlsMaterial.IsIssuedBy(presented, ca);
             }
 
             endpoints.Add($"mqtts://{address}:{tls.Port}");
         }
 
-        _server = new MqttServerFactory().CreateMqttServer(builder.Build());
+        var listener = new DeviceListener(_options, certificate, validateClient, limits, listenerMetrics, time, logger);
+        _server = new MqttServerFactory().CreateMqttServer(builder.Build(), [listener]);
         _server.ValidatingConnectionAsync += authenticator.ValidateAsync;
         _server.InterceptingSubscriptionAsync += acl.AuthorizeSubscriptionAsync;
         _server.InterceptingPublishAsync += ingest.HandleAsync;

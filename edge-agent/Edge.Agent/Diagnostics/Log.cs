@@ -40,6 +40,15 @@ internal static partial class Log
     [LoggerMessage(2006, LogLevel.Information, "Device broker stopped")]
     public static partial void BrokerStopped(ILogger logger);
 
+    [LoggerMessage(2007, LogLevel.Debug, "Device listener refused a connection from {Remote}: {Reason}")]
+    public static partial void ListenerRefused(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(2008, LogLevel.Warning, "Device listener closed the connection from {Remote} ({Code}): {Reason}")]
+    public static partial void ListenerClosed(ILogger logger, string remote, string code, string reason);
+
+    [LoggerMessage(2009, LogLevel.Warning, "Device listener could not accept a connection ({Error}); still listening")]
+    public static partial void ListenerAcceptFailed(ILogger logger, string error);
+
     // 3xxx ingest
     [LoggerMessage(3001, LogLevel.Warning, "Refused {Topic} from {ClientId}: {ReasonCode} {Reason}")]
     public static partial void PublishRefused(ILogger logger, string topic, string clientId, string reasonCode, string reason);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Edge.Agent.Admin;
 using Edge.Agent.Broker;
+using Edge.Agent.Broker.Listener;
 using Edge.Agent.Credentials;
 using Edge.Agent.Downlink;
 using Edge.Agent.Ingest;
@@ -108,6 +109,13 @@ public static class AgentApplication
             return ActivatorUtilities.CreateInstance<DeviceCredentialStore>(sp, Path.Combine(agent.StateDirectory, "devices.json"));
         });
         builder.Services.AddSingleton<ConnectedDevices>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var broker = sp.GetRequiredService<IOptions<BrokerOptions>>().Value;
+            // Every connected device, plus room for the ones still connecting.
+            return new ConnectionLimits(broker.MaxClients + broker.MaxPendingConnections, broker.MaxPendingConnections, broker.MaxConnectionsPerAddress);
+        });
+        builder.Services.AddSingleton(sp => new ListenerMetrics(() => sp.GetRequiredService<ConnectionLimits>().Pending));
         builder.Services.AddSingleton<DeviceAuthenticator>();
         builder.Services.AddSingleton<TopicAcl>();
         builder.Services.AddSingleton<LaneClassifier>();
@@ -164,6 +172,7 @@ public static class AgentApplication
             sp.GetRequiredService<IngestMetrics>().Meter,
             sp.GetRequiredService<ReadingJournal>().Meter,
             sp.GetRequiredService<ConnectedDevices>().Meter,
+            sp.GetRequiredService<ListenerMetrics>().Meter,
             sp.GetRequiredService<UplinkState>().Meter,
         ]));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MetricsCollector>());

@@ -93,10 +93,11 @@ public sealed class IngestTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_one_mebibyte_payload_is_refused_for_its_size_and_the_connection_stays_usable()
+    public async Task A_payload_over_the_limit_is_refused_for_its_size_and_the_connection_stays_usable()
     {
         await using var device = await TestDevice.ConnectAsync(_agent.Port, Oxy, _secrets[Oxy]);
-        var huge = Encoding.UTF8.GetBytes(Seed.Oxygen(Oxy, Seed.Start).Replace("\"online\"", "\"" + new string('x', 1 << 20) + "\"", StringComparison.Ordinal));
+        // 200 KB: over Agent:Broker:MaxPayloadBytes (64 KiB), within the packet limit (256 KiB), so MQTTnet reads it.
+        var huge = Encoding.UTF8.GetBytes(Seed.Oxygen(Oxy, Seed.Start).Replace("\"online\"", "\"" + new string('x', 200_000) + "\"", StringComparison.Ordinal));
 
         var refused = await device.PublishAsync($"devices/{Oxy}/telemetry", huge);
         var valid = await device.PublishAsync($"devices/{Oxy}/telemetry", Seed.Oxygen(Oxy, Seed.Start));
@@ -104,6 +105,28 @@ public sealed class IngestTests : IAsyncLifetime
         Assert.Equal(MqttClientPublishReasonCode.PayloadFormatInvalid, refused.ReasonCode);
         Assert.Contains("65536", refused.ReasonString);
         Assert.True(valid.IsSuccess);
+    }
+
+    [Fact]
+    public async Task A_packet_over_the_packet_limit_closes_only_that_connection_and_the_device_may_come_back()
+    {
+        await using var device = await TestDevice.ConnectAsync(_agent.Port, Oxy, _secrets[Oxy]);
+        var dropped = new TaskCompletionSource();
+        device.Client.DisconnectedAsync += _ =>
+        {
+            dropped.TrySetResult();
+            return Task.CompletedTask;
+        };
+        var huge = Encoding.UTF8.GetBytes(Seed.Oxygen(Oxy, Seed.Start).Replace("\"online\"", "\"" + new string('x', 1 << 20) + "\"", StringComparison.Ordinal));
+
+        await Assert.ThrowsAnyAsync<Exception>(() => device.PublishAsync($"devices/{Oxy}/telemetry", huge));
+        await dropped.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var closed = _agent.Service<Edge.Agent.Broker.Listener.ListenerMetrics>().Closed;
+        Assert.Equal(1, closed.GetValueOrDefault(Edge.Agent.Broker.Listener.ListenerMetrics.PacketTooLarge));
+        await using var again = await TestDevice.ConnectAsync(_agent.Port, Oxy, _secrets[Oxy]);
+        Assert.True((await again.PublishAsync($"devices/{Oxy}/telemetry", Seed.Oxygen(Oxy, Seed.Start))).IsSuccess);
+        Assert.DoesNotContain(_agent.Journal.Read(Lane.Routine, 0, 10), e => e.Payload.Length > 100_000);
     }
 
     [Fact]

@@ -21,6 +21,16 @@ public sealed class AgentChildProcess : IAsyncDisposable
 
     public string SocketPath { get; }
 
+    /// <summary>The agent's peak resident memory so far, from /proc (VmHWM), in bytes.</summary>
+    public long PeakResidentBytes
+    {
+        get
+        {
+            var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        }
+    }
+
     public string Output
     {
         get

@@ -36,6 +36,9 @@ public sealed class InProcessAgent : IAsyncDisposable
 
     public ReadingJournal Journal => _app.Services.GetRequiredService<ReadingJournal>();
 
+    /// <summary>One of the agent's services, for tests that read its counters.</summary>
+    public T Service<T>() where T : notnull => _app.Services.GetRequiredService<T>();
+
 
     /// <summary>Ends when the agent begins to stop, whoever asked (a test, or the agent itself after a fault).</summary>
     public IHostApplicationLifetime Lifetime => _app.Services.GetRequiredService<IHostApplicationLifetime>();
