@@ -132,4 +132,8 @@ internal static partial class Log
 
     [LoggerMessage(6107, LogLevel.Warning, "Ignored an invalid answer on uploads/response: {Reason}")]
     public static partial void ReportResponseInvalid(ILogger logger, string reason);
+
+    // 7300-7349: trust in what the cloud sends back (commit acks, upload URLs).
+    [LoggerMessage(7300, LogLevel.Warning, "Refused a commit ack for {Lane} {First}-{Last} in epoch {Epoch}: {Reason}; nothing deleted")]
+    public static partial void UplinkAckRefused(ILogger logger, string lane, long first, long last, long epoch, string reason);
 }
