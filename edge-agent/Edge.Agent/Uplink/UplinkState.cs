@@ -12,6 +12,7 @@ public sealed class UplinkState(TimeProvider time) : IDisposable
     private long _resentBatches;
     private long _deadLetteredBatches;
     private readonly long[] _refusedAcks = new long[AckRefusals.All.Length];
+    private long _refusedUploadUrls;
     private double _ackRate;
     private DateTimeOffset? _lastAckAt;
     private bool _connected;
@@ -79,6 +80,11 @@ public sealed class UplinkState(TimeProvider time) : IDisposable
         }
     }
 
+    /// <summary>Upload answers refused because their URL is not the configured S3 endpoint.</summary>
+    public long RefusedUploadUrls => Interlocked.Read(ref _refusedUploadUrls);
+
+    internal void RecordUploadUrlRefused() => Interlocked.Increment(ref _refusedUploadUrls);
+
     internal void RecordAckRefused(string reason) => Interlocked.Increment(ref _refusedAcks[Array.IndexOf(AckRefusals.All, reason)]);
 
     internal void RecordAck(int readings, bool deadLettered)
@@ -115,6 +121,8 @@ public sealed class UplinkState(TimeProvider time) : IDisposable
         _meter.CreateObservableCounter("edge.uplink.acks_refused", () => AckRefusals.All.Select((reason, i) =>
             new Measurement<long>(Interlocked.Read(ref _refusedAcks[i]), new KeyValuePair<string, object?>("reason", reason))),
             description: "Commit acks refused (nothing deleted): for another epoch, an unknown lane, or readings the gateway never published");
+        _meter.CreateObservableCounter("edge.uplink.upload_urls_refused", () => RefusedUploadUrls,
+            description: "Report upload answers refused because their URL is not Agent:Reports:UploadEndpoint (nothing was sent)");
         _meter.CreateObservableGauge("edge.uplink.backlog", backlog, description: "Readings in the journal not yet acknowledged by the cloud");
     }
 }
