@@ -26,4 +26,8 @@ internal static partial class Log
 
     [LoggerMessage(8102, LogLevel.Error, "Report {ReportId}: S3 stored {Key} with MD5 {Stored}, not {Expected}; not recorded")]
     public static partial void ReportChecksumMismatch(ILogger logger, string reportId, string key, string expected, string stored);
+
+    // 8500-8529: report downloads.
+    [LoggerMessage(8500, LogLevel.Error, "Report {ReportId}: s3://{Bucket}/{Key} holds {Length} bytes with MD5 {Stored}, not the recorded {Expected} bytes with MD5 {Recorded} (overwritten?); not served")]
+    public static partial void ReportObjectChanged(ILogger logger, string reportId, string bucket, string key, long length, string stored, long expected, string recorded);
 }

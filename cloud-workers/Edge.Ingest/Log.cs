@@ -77,4 +77,14 @@ internal static partial class Log
 
     [LoggerMessage(7154, LogLevel.Warning, "Gateway {GatewayId}: could not check report {ReportId} in S3 ({Reason}); the gateway was told to try again later")]
     public static partial void ReportStoreUnavailable(ILogger logger, string gatewayId, string reportId, string reason);
+
+    // 5700-5749: what a gateway claims about a report PDF, checked against S3 before anything is recorded.
+    [LoggerMessage(5700, LogLevel.Warning, "Gateway {GatewayId}: report {ReportId} of {Serial} not recorded ({Problem}): s3://{Bucket}/{Key} holds {Found}")]
+    public static partial void ReportObjectRefused(ILogger logger, string gatewayId, string serial, string reportId, string problem, string bucket, string key, string found);
+
+    [LoggerMessage(5701, LogLevel.Warning, "Gateway {GatewayId}: report {ReportId} of {Serial} names key {Key}, which is not one the cloud issues to clinic {ClinicId} for that serial; not recorded")]
+    public static partial void ReportKeyRefused(ILogger logger, string gatewayId, string serial, string reportId, string key, string clinicId);
+
+    [LoggerMessage(5702, LogLevel.Warning, "Gateway {GatewayId} asked about report {ReportId}, but it is not an active gateway of a clinic in the registry; the report waits in its journal")]
+    public static partial void ReportGatewayUnregistered(ILogger logger, string gatewayId, string reportId);
 }

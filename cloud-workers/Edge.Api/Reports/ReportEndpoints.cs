@@ -48,6 +48,53 @@ public static class ReportEndpoints
             .WithName("ListReports")
             .WithSummary("A device's ECG reports, newest first, each with a presigned download link.")
             .Produces<Page<ReportItem>>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        app.MapGet("/v1/devices/{serial}/reports/{reportId}/pdf", DownloadAsync).RequireAuthorization(ApiPolicies.ReportsRead)
+            .WithName("DownloadReport")
+            .WithSummary("A report's PDF, as an attachment of type application/pdf, only if S3 still holds the recorded bytes.")
+            .WithDescription("Content-Disposition: attachment and X-Content-Type-Options: nosniff, so a browser saves the file and never renders it in the API's origin. 502 when the object no longer matches its record (length and MD5).")
+            .Produces(StatusCodes.Status200OK, contentType: "application/pdf")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status502BadGateway).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private static async Task<IResult> DownloadAsync(
+        string serial, string reportId, HttpContext context, Caller caller, RegistryStore registry, ReportStore reports, ReportObjects objects,
+        IOptions<ReportOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var (device, problem) = await TelemetryEndpoints.FindDeviceAsync(serial, caller, registry, cancellationToken);
+        if (device is null)
+        {
+            return problem!;
+        }
+        if (!options.Value.Enabled)
+        {
+            return Disabled();
+        }
+
+        // Another device's report under this serial's route is as absent as no report: its existence does not leak.
+        var record = Edge.Contracts.Reports.ReportUplink.IsValidReportId(reportId) ? await reports.FindAsync(reportId, cancellationToken) : null;
+        if (record is null || record.Serial != device.Serial)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such report.", detail: $"{device.Serial} has no report '{reportId}'.");
+        }
+
+        var stored = await objects.OpenAsync(record.Key, cancellationToken);
+        if (stored is not { } found || found.Length != record.SizeBytes || found.Md5 != record.Md5)
+        {
+            if (stored is { } opened)
+            {
+                await opened.Body.DisposeAsync();
+            }
+            Log.ReportObjectChanged(loggers.CreateLogger("Edge.Api.Reports"), record.ReportId, record.Bucket, record.Key, stored?.Length ?? 0, stored?.Md5 ?? "none",
+                record.SizeBytes, record.Md5);
+            return TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "The PDF store no longer holds this report's PDF.",
+                detail: $"s3://{record.Bucket}/{record.Key} is missing or is not the recorded {record.SizeBytes} bytes with MD5 {record.Md5}.");
+        }
+
+        // The type is fixed, never the object's metadata: whatever was stored is offered as a PDF file to save.
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        context.Response.Headers.ContentDisposition = ReportObjects.AttachmentDisposition(record.ReportId + ".pdf");
+        context.Response.ContentLength = found.Length;
+        return TypedResults.Stream(found.Body, Edge.Contracts.Reports.ReportUplink.PdfContentType);
     }
 
     private static async Task<IResult> UploadAsync(
@@ -132,7 +179,7 @@ public static class ReportEndpoints
         }
 
         var now = time.GetUtcNow();
-        var key = ReportObjects.KeyFor(now, reportId);
+        var key = ReportObjects.NewKey(device.ClinicId, device.Serial);
         content.Position = 0;
         var stored = await objects.PutAsync(key, content, cancellationToken);
         if (stored != md5)
@@ -247,7 +294,7 @@ public static class ReportEndpoints
 
     private static async Task<ReportItem> ToItemAsync(ReportRecord record, ReportObjects objects)
     {
-        var (url, expiresAt) = await objects.PresignDownloadAsync(record.Key);
+        var (url, expiresAt) = await objects.PresignDownloadAsync(record.Key, record.ReportId + ".pdf");
         return ToItem(record, objects, url, expiresAt);
     }
 

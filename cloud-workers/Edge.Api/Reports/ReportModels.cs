@@ -4,7 +4,7 @@ namespace Edge.Api.Reports;
 
 /// <summary>One ECG report: its record, where the PDF is, and a presigned link that downloads it until <c>download_expires_at</c>.</summary>
 /// <param name="Source"><c>gateway</c> (uploaded by the clinic's agent) or <c>upload</c> (posted to this API).</param>
-/// <param name="S3Url">The PDF's location, <c>s3://{bucket}/{yyyy}/{MM}/{dd}/{report_id}.pdf</c>.</param>
+/// <param name="S3Url">The PDF's location, <c>s3://{bucket}/{clinic}/{serial}/{uuid}.pdf</c>.</param>
 /// <param name="Report">The device's report JSON (docs/schemas/v1/ecg-report.schema.json).</param>
 /// <param name="DownloadUrl">A presigned GET of the PDF; null in the audit log.</param>
 public sealed record ReportItem(

@@ -40,6 +40,7 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
     private readonly Counter<long> _storeFailures;
     private readonly Counter<long> _webhookAttempts;
     private readonly Counter<long> _downlinkMessages;
+    private readonly Counter<long> _reportsRefused;
     private int _brokerConnections;
 
     public WorkerMetrics(TimeProvider time)
@@ -55,6 +56,8 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
         _storeFailures = Meter.CreateCounter<long>("edge.worker.store.failures", "{attempt}", "Attempts to store a batch that failed and will be retried (a store unavailable)");
         Meter.CreateObservableGauge("edge.worker.broker.connections", () => Volatile.Read(ref _brokerConnections), "{connection}", "MQTT connections to the cloud broker that are up");
         _webhookAttempts = Meter.CreateCounter<long>("edge.worker.webhook.attempts", "{attempt}", "Webhook delivery attempts, by outcome (delivered, failed, dead)");
+        _reportsRefused = Meter.CreateCounter<long>("edge.worker.reports.refused", "{report}",
+            "Gateway reports not recorded because of what S3 holds or the key named, by reason (not_pdf, checksum, size, missing, key)");
         _downlinkMessages = Meter.CreateCounter<long>("edge.worker.downlink.messages", "{message}", "Configs and firmware offers sent to gateways, by type and outcome (sent, failed)");
     }
 
@@ -96,8 +99,18 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
     public void DownlinkMessage(bool firmware, string outcome) =>
         _downlinkMessages.Add(1, new KeyValuePair<string, object?>("type", firmware ? "firmware" : "config"), new KeyValuePair<string, object?>("outcome", outcome));
 
+    /// <summary>The <c>reason</c> labels of <see cref="ReportRefused"/>.</summary>
+    public static readonly string[] ReportRefusalReasons = ["not_pdf", "checksum", "size", "missing", "key"];
+
+    public void ReportRefused(string reason) => _reportsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        foreach (var reason in ReportRefusalReasons)
+        {
+            _reportsRefused.Add(0, new KeyValuePair<string, object?>("reason", reason));
+        }
+
         foreach (var lane in Lanes)
         {
             _batches.Add(0, new KeyValuePair<string, object?>("lane", lane));

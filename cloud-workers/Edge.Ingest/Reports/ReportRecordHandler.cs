@@ -1,6 +1,7 @@
 using Edge.Contracts.Reports;
 using Edge.Contracts.Uplink;
 using Edge.Ingest.Broker;
+using Edge.Ingest.Metrics;
 using Edge.Storage.Reports;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,14 +9,18 @@ using Microsoft.Extensions.Options;
 namespace Edge.Ingest.Reports;
 
 /// <summary>
-/// Records a report whose PDF a gateway has uploaded (<c>reports</c>): the object must be in S3 with the announced
-/// length and MD5 before a row is written, then the gateway is told "recorded" and deletes its copy. A missing or
-/// different object, or S3 not answering, is answered "rejected, retry" so the gateway uploads again later; a PostgreSQL
-/// outage throws, and the message stays unacknowledged and is retried like a telemetry batch.
+/// Records a report whose PDF a gateway has uploaded (<c>reports</c>). The key it names must be one the cloud issues
+/// to its clinic for that serial, and the object under it must be the announced PDF (read in full: at most
+/// Reports:MaxPdfBytes, the announced length, <c>%PDF-</c>, the announced SHA-256 and MD5) before a row is written;
+/// then the gateway is told "recorded" and deletes its copy. A missing object, another length or checksum (bytes changed
+/// on the way), or S3 not answering, is answered "rejected, retry" so the gateway uploads again; an object that is not a
+/// PDF or a foreign key is refused for good. Refusals are logged and counted (edge_worker_reports_refused_total). A
+/// PostgreSQL outage throws, and the message stays unacknowledged and is retried like a telemetry batch.
 /// </summary>
 internal sealed class ReportRecordHandler(
     ReportObjects objects,
     ReportStore reports,
+    WorkerMetrics metrics,
     IOptions<ReportOptions> options,
     TimeProvider time,
     ILogger<ReportRecordHandler> logger) : IGatewayMessageHandler
@@ -40,11 +45,36 @@ internal sealed class ReportRecordHandler(
             return;
         }
 
-        var key = ReportObjects.KeyFor(request!.ReceivedAt, request.ReportId);
-        StoredObject? stored;
+        if (request!.Key is not { } key)
+        {
+            // An agent from before cloud-chosen keys: it keeps the report until it is upgraded.
+            await ReportAnswers.RejectAsync(publisher, gatewayId, Addressed(request), "key: required (the key of the upload answer); upgrade the gateway's agent",
+                retry: true, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var clinic = await reports.GatewayClinicAsync(gatewayId, cancellationToken).ConfigureAwait(false);
+        if (clinic is null)
+        {
+            Log.ReportGatewayUnregistered(logger, gatewayId, request.ReportId);
+            await ReportAnswers.RejectAsync(publisher, gatewayId, Addressed(request), $"gateway: '{gatewayId}' is not an active gateway of a clinic in the registry; the report stays on the gateway",
+                retry: true, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (!ReportObjects.IsKeyFor(key, clinic, request.Serial))
+        {
+            Log.ReportKeyRefused(logger, gatewayId, request.Serial, request.ReportId, key, clinic);
+            metrics.ReportRefused("key");
+            await ReportAnswers.RejectAsync(publisher, gatewayId, Addressed(request), $"key: '{key}' is not a key the cloud issued for {request.Serial} in this gateway's clinic",
+                retry: false, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        ObjectCheck check;
         try
         {
-            stored = await objects.HeadAsync(key, cancellationToken).ConfigureAwait(false);
+            check = await objects.VerifyAsync(key, request.SizeBytes, options.Value.MaxPdfBytes, request.Md5, request.Sha256, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -56,12 +86,22 @@ internal sealed class ReportRecordHandler(
             return;
         }
 
-        if (stored is null || stored.SizeBytes != request.SizeBytes || stored.Md5 != request.Md5)
+        if (check.Problem != ObjectProblem.None)
         {
-            var found = stored is null ? "no object" : $"{stored.SizeBytes} bytes, MD5 {stored.Md5 ?? "unknown"}";
-            var reason = $"pdf: s3://{objects.Bucket}/{key} holds {found}, not {request.SizeBytes} bytes with MD5 {request.Md5}; upload it again";
-            Log.ReportRefused(logger, gatewayId, request.ReportId, reason);
-            await ReportAnswers.RejectAsync(publisher, gatewayId, Addressed(request), reason, retry: true, cancellationToken).ConfigureAwait(false);
+            var (label, field, retry) = check.Problem switch
+            {
+                // The gateway validated %PDF- before it journaled the report: a non-PDF here was not sent by its agent.
+                ObjectProblem.NotPdf => ("not_pdf", "pdf", false),
+                ObjectProblem.Checksum => ("checksum", "sha256", true),
+                ObjectProblem.Size => ("size", "sizeBytes", true),
+                _ => ("missing", "pdf", true),
+            };
+            Log.ReportObjectRefused(logger, gatewayId, request.Serial, request.ReportId, label, objects.Bucket, key, check.Detail);
+            metrics.ReportRefused(label);
+            var reason = check.Problem == ObjectProblem.NotPdf
+                ? $"{field}: s3://{objects.Bucket}/{key} holds {check.Detail}; a report must start with %PDF-"
+                : $"{field}: s3://{objects.Bucket}/{key} holds {check.Detail}; upload it again";
+            await ReportAnswers.RejectAsync(publisher, gatewayId, Addressed(request), reason, retry, cancellationToken).ConfigureAwait(false);
             return;
         }
 

@@ -9,9 +9,10 @@ namespace Edge.Ingest.Reports;
 
 /// <summary>
 /// Answers a gateway's request for a presigned PUT URL (<c>uploads/request</c>) on <c>uploads/response</c>. Gateways
-/// hold no S3 credentials: this worker signs one URL for one key, which the cloud derives from the report id and the
-/// date the gateway received it. A report already recorded with the same content is answered "recorded", so a gateway
-/// that lost the confirmation does not upload it again.
+/// hold no S3 credentials: this worker signs one URL for one new key, <c>{clinic}/{serial}/{uuid}.pdf</c>, with the
+/// gateway's clinic from the registry and a uuid of its own, fixing the content type, the announced SHA-256 and "never
+/// overwrite". A report already recorded with the same content is answered "recorded", so a gateway that lost the
+/// confirmation does not upload it again.
 /// </summary>
 internal sealed class UploadRequestHandler(
     ReportObjects objects,
@@ -54,8 +55,19 @@ internal sealed class UploadRequestHandler(
             return;
         }
 
-        var key = ReportObjects.KeyFor(request.ReceivedAt, request.ReportId);
-        var (url, expiresAt) = await objects.PresignUploadAsync(key).ConfigureAwait(false);
+        // The gateway's clinic names the key; a gateway the registry does not know (or retired) gets no URL, and its
+        // report waits in its journal until an operator registers it.
+        var clinic = await reports.GatewayClinicAsync(gatewayId, cancellationToken).ConfigureAwait(false);
+        if (clinic is null)
+        {
+            Log.ReportGatewayUnregistered(logger, gatewayId, request.ReportId);
+            await ReportAnswers.RejectAsync(publisher, gatewayId, request, $"gateway: '{gatewayId}' is not an active gateway of a clinic in the registry; the report stays on the gateway",
+                retry: true, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var key = ReportObjects.NewKey(clinic, request.Serial);
+        var (url, expiresAt) = await objects.PresignUploadAsync(key, request.Sha256).ConfigureAwait(false);
         await ReportAnswers.SendAsync(publisher, gatewayId,
             new ReportUploadResponse(ReportUploadResponse.TypeUpload, request.Serial, request.ReportId, url, key, expiresAt, null, false),
             cancellationToken).ConfigureAwait(false);

@@ -1,22 +1,52 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
+using Edge.Contracts.Reports;
 using Microsoft.Extensions.Options;
 
 namespace Edge.Storage.Reports;
 
-/// <summary>What S3 holds under a key: its length and MD5 (the ETag of a single PUT), or null when there is no object.</summary>
-public sealed record StoredObject(long SizeBytes, string? Md5);
+/// <summary>Why an object is not the PDF a record announced; the <c>reason</c> label of the refusal counter.</summary>
+public enum ObjectProblem
+{
+    None,
+
+    /// <summary>No object under the key.</summary>
+    Missing,
+
+    /// <summary>Larger than the limit, or another length than announced.</summary>
+    Size,
+
+    /// <summary>Its bytes do not start with <c>%PDF-</c>.</summary>
+    NotPdf,
+
+    /// <summary>Its SHA-256 or MD5 is not the announced one.</summary>
+    Checksum,
+}
+
+/// <summary>The outcome of <see cref="ReportObjects.VerifyAsync"/>: no problem, or which one and a sentence saying what was found.</summary>
+public sealed record ObjectCheck(ObjectProblem Problem, string Detail)
+{
+    public static readonly ObjectCheck Passed = new(ObjectProblem.None, "");
+}
 
 /// <summary>
-/// The report PDFs in S3: keys <c>{yyyy}/{MM}/{dd}/{report_id}.pdf</c> (UTC date the report reached its gateway or the
-/// API), presigned PUT and GET URLs, checks that an object is complete, and direct puts for the API's upload path.
+/// The report PDFs in S3: keys <c>{clinic}/{serial}/{uuid}.pdf</c>, chosen by the cloud and fresh for every upload;
+/// presigned PUT URLs that fix the content type, the body's SHA-256 and "create, never overwrite"; presigned GET URLs
+/// that make the browser save the file as a PDF; a full check of an object before it is recorded; direct puts for the
+/// API's upload path.
 /// </summary>
-public sealed class ReportObjects : IDisposable
+public sealed partial class ReportObjects : IDisposable
 {
+    // Clinic ids and serials are validated where they come from (registry, SerialNumber); the uuid is ours.
+    [GeneratedRegex("^(?<clinic>[a-z0-9][a-z0-9-]{0,62})/(?<serial>[A-Za-z0-9-]{1,64})/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\.pdf$")]
+    private static partial Regex KeyFormat();
+
     private readonly ReportOptions _options;
     private readonly AmazonS3Client _client;
     private readonly TimeProvider _time;
@@ -45,42 +75,149 @@ public sealed class ReportObjects : IDisposable
 
     public string Bucket => _options.Bucket ?? throw new InvalidOperationException("Reports:Bucket is not set.");
 
-    /// <summary><c>{yyyy}/{MM}/{dd}/{reportId}.pdf</c> for the UTC date of <paramref name="receivedAt"/>.</summary>
-    public static string KeyFor(DateTimeOffset receivedAt, string reportId) =>
-        string.Create(CultureInfo.InvariantCulture, $"{receivedAt.UtcDateTime:yyyy'/'MM'/'dd}/{reportId}.pdf");
+    /// <summary>
+    /// A new key <c>{clinic}/{serial}/{uuid}.pdf</c>: never one a gateway or an earlier upload chose, so a PUT cannot land
+    /// on another report's PDF, and the clinic prefix lets a bucket policy or lifecycle rule work per clinic.
+    /// </summary>
+    public static string NewKey(string clinicId, string serial) =>
+        string.Create(CultureInfo.InvariantCulture, $"{clinicId}/{serial}/{Guid.NewGuid():D}.pdf");
+
+    /// <summary>True when <paramref name="key"/> is one <see cref="NewKey"/> makes for this clinic and serial.</summary>
+    public static bool IsKeyFor(string key, string clinicId, string serial) =>
+        KeyFormat().Match(key) is { Success: true } m
+        && m.Groups["clinic"].ValueSpan.SequenceEqual(clinicId)
+        && m.Groups["serial"].ValueSpan.SequenceEqual(serial);
 
     /// <summary>The report's location as the device contract writes it: <c>s3://bucket/key</c>.</summary>
     public string S3Url(string key) => $"s3://{Bucket}/{key}";
 
-    /// <summary>A URL that lets its holder PUT exactly this key until it expires, and nothing else.</summary>
-    public Task<(string Url, DateTimeOffset ExpiresAt)> PresignUploadAsync(string key) =>
-        PresignAsync(key, HttpVerb.PUT, _options.UploadUrlMinutes);
-
-    /// <summary>A URL that downloads this key until it expires.</summary>
-    public Task<(string Url, DateTimeOffset ExpiresAt)> PresignDownloadAsync(string key) =>
-        PresignAsync(key, HttpVerb.GET, _options.DownloadUrlMinutes);
-
-    private async Task<(string Url, DateTimeOffset ExpiresAt)> PresignAsync(string key, HttpVerb verb, int minutes)
+    /// <summary>
+    /// A URL that lets its holder PUT exactly this key until it expires, and nothing else: the signature covers
+    /// <c>Content-Type: application/pdf</c> and the headers of <see cref="ReportUplink.PutHeaders"/>
+    /// (this SHA-256, which S3 checks against the body, and <c>If-None-Match: *</c>, so S3 never overwrites).
+    /// </summary>
+    public async Task<(string Url, DateTimeOffset ExpiresAt)> PresignUploadAsync(string key, string sha256Hex)
     {
-        var expires = _time.GetUtcNow().AddMinutes(minutes);
-        var url = await _client.GetPreSignedURLAsync(new GetPreSignedUrlRequest
+        var expires = _time.GetUtcNow().AddMinutes(_options.UploadUrlMinutes);
+        var request = new GetPreSignedUrlRequest
         {
             BucketName = Bucket,
             Key = key,
-            Verb = verb,
+            Verb = HttpVerb.PUT,
             Expires = expires.UtcDateTime,
             Protocol = Protocol(),
-        }).ConfigureAwait(false);
-        return (url, expires);
+            ContentType = ReportUplink.PdfContentType,
+        };
+        foreach (var (name, value) in ReportUplink.PutHeaders(sha256Hex))
+        {
+            request.Headers[name] = value;
+        }
+
+        return (await _client.GetPreSignedURLAsync(request).ConfigureAwait(false), expires);
     }
 
-    /// <summary>The object's length and MD5, or null when the key holds nothing.</summary>
-    public async Task<StoredObject?> HeadAsync(string key, CancellationToken cancellationToken)
+    /// <summary>
+    /// A URL that downloads this key until it expires, answered with <c>Content-Type: application/pdf</c> and
+    /// <c>Content-Disposition: attachment</c> whatever the object's metadata says, so a browser saves it instead of
+    /// rendering it in the API's origin.
+    /// </summary>
+    public async Task<(string Url, DateTimeOffset ExpiresAt)> PresignDownloadAsync(string key, string fileName)
+    {
+        var expires = _time.GetUtcNow().AddMinutes(_options.DownloadUrlMinutes);
+        var request = new GetPreSignedUrlRequest
+        {
+            BucketName = Bucket,
+            Key = key,
+            Verb = HttpVerb.GET,
+            Expires = expires.UtcDateTime,
+            Protocol = Protocol(),
+        };
+        request.ResponseHeaderOverrides.ContentType = ReportUplink.PdfContentType;
+        request.ResponseHeaderOverrides.ContentDisposition = AttachmentDisposition(fileName);
+        return (await _client.GetPreSignedURLAsync(request).ConfigureAwait(false), expires);
+    }
+
+    /// <summary><c>attachment; filename="…"</c> for a report id (letters, digits, '-', '_': nothing to escape).</summary>
+    public static string AttachmentDisposition(string fileName) => $"attachment; filename=\"{fileName}\"";
+
+    /// <summary>
+    /// Reads the whole object and checks it is the PDF a record announces: at most <paramref name="maxBytes"/> and
+    /// exactly <paramref name="sizeBytes"/> long (checked before a byte is read), starting with <c>%PDF-</c>, with this
+    /// SHA-256 and MD5. S3 checks the signed SHA-256 on upload; this check holds for any S3-compatible store, and for an
+    /// object written some other way. Throws only when S3 cannot be reached.
+    /// </summary>
+    public async Task<ObjectCheck> VerifyAsync(string key, long sizeBytes, long maxBytes, string md5Hex, string sha256Hex, CancellationToken cancellationToken)
+    {
+        GetObjectResponse response;
+        try
+        {
+            response = await _client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        {
+            return new ObjectCheck(ObjectProblem.Missing, "no object");
+        }
+
+        using (response)
+        {
+            var length = response.ContentLength;
+            if (length > maxBytes || length != sizeBytes)
+            {
+                return new ObjectCheck(ObjectProblem.Size, $"{length} bytes (announced {sizeBytes}, limit {maxBytes})");
+            }
+
+            using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+            using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = new byte[81920];
+            var head = new byte[ReportUplink.PdfMagic.Length];
+            long total = 0;
+            int read;
+            await using var body = response.ResponseStream;
+            while ((read = await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (total < head.Length)
+                {
+                    buffer.AsSpan(0, (int)Math.Min(read, head.Length - total)).CopyTo(head.AsSpan((int)total));
+                }
+
+                total += read;
+                if (total > sizeBytes)
+                {
+                    return new ObjectCheck(ObjectProblem.Size, $"more than the announced {sizeBytes} bytes");
+                }
+
+                md5.AppendData(buffer, 0, read);
+                sha256.AppendData(buffer, 0, read);
+            }
+
+            if (total != sizeBytes)
+            {
+                return new ObjectCheck(ObjectProblem.Size, $"{total} bytes (announced {sizeBytes})");
+            }
+
+            if (!head.AsSpan().SequenceEqual(ReportUplink.PdfMagic))
+            {
+                return new ObjectCheck(ObjectProblem.NotPdf, "bytes that do not start with %PDF- (not a PDF)");
+            }
+
+            var actualSha = Convert.ToHexStringLower(sha256.GetHashAndReset());
+            var actualMd5 = Convert.ToHexStringLower(md5.GetHashAndReset());
+            if (actualSha != sha256Hex || actualMd5 != md5Hex)
+            {
+                return new ObjectCheck(ObjectProblem.Checksum, $"a PDF with SHA-256 {actualSha} and MD5 {actualMd5}, not the announced sha256 {sha256Hex} and md5 {md5Hex}");
+            }
+
+            return ObjectCheck.Passed;
+        }
+    }
+
+    /// <summary>The object for the API to stream, with its length and MD5; null when the key holds nothing.</summary>
+    public async Task<(Stream Body, long Length, string? Md5)?> OpenAsync(string key, CancellationToken cancellationToken)
     {
         try
         {
-            var head = await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
-            return new StoredObject(head.ContentLength, Md5OfETag(head.ETag));
+            var response = await _client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+            return (response.ResponseStream, response.ContentLength, Md5OfETag(response.ETag));
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
         {

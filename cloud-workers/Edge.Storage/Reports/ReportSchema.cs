@@ -13,8 +13,9 @@ public static class ReportSchema
 {
     public const string Store = "reports";
 
-    // report_id is the primary key: the S3 key ({yyyy}/{MM}/{dd}/{report_id}.pdf) is unique only if the id is, so a second
-    //   device reusing an id is a conflict, not a second row. Rows are written insert-if-absent, so a gateway re-sending
+    // report_id is the primary key: a second device reusing an id is a conflict, not a second row. (The S3 key,
+    //   {clinic}/{serial}/{uuid}.pdf, is chosen by the cloud and new for every upload; older rows keep
+    //   {yyyy}/{MM}/{dd}/{report_id}.pdf.) Rows are written insert-if-absent, so a gateway re-sending
     //   after a lost confirmation changes nothing. No foreign key to devices: a report of an unregistered serial is kept.
     // source: 'gateway' (presigned upload through an agent, gateway_id set) or 'upload' (the API's direct upload,
     //   uploaded_by set to the token's subject).

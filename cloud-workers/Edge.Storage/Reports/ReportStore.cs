@@ -61,7 +61,18 @@ public sealed class ReportStore(NpgsqlDataSource registry)
         LIMIT $4
         """;
 
+    // Report keys start with the clinic of the gateway that uploads; a retired or unregistered gateway has none.
+    private const string GatewayClinicSql = "SELECT clinic_id FROM gateways WHERE id = $1 AND status = 'active'";
+
     public NpgsqlDataSource DataSource => registry;
+
+    /// <summary>The clinic of an active registered gateway, or null: the first segment of the keys its reports get.</summary>
+    public async Task<string?> GatewayClinicAsync(string gatewayId, CancellationToken cancellationToken)
+    {
+        await using var command = registry.CreateCommand(GatewayClinicSql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = gatewayId });
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
 
     /// <summary>Records a report unless its id is taken; says whether it was new, a re-send, or a conflict.</summary>
     public async Task<(RecordOutcome Outcome, ReportRecord? Existing)> RecordAsync(ReportRecord record, CancellationToken cancellationToken)

@@ -11,6 +11,23 @@ public static class ReportUplink
     /// <summary>The largest report message (the report JSON is at most 64 KiB, the rest is a few hundred bytes).</summary>
     public const int MaxMessageBytes = 80 * 1024;
 
+    /// <summary>The only content type a report PDF is stored and served with.</summary>
+    public const string PdfContentType = "application/pdf";
+
+    /// <summary>What every PDF starts with; anything else is not stored as a report.</summary>
+    public static ReadOnlySpan<byte> PdfMagic => "%PDF-"u8;
+
+    /// <summary>
+    /// The headers a presigned report PUT is signed with and must carry, besides <c>Content-Type: application/pdf</c>:
+    /// the body's SHA-256 (base64, S3's flexible checksum, which S3 checks against the body) and <c>If-None-Match: *</c>
+    /// (S3 refuses to overwrite an existing object). The cloud signs exactly these; the gateway sends exactly these.
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> PutHeaders(string sha256Hex) =>
+    [
+        new("x-amz-checksum-sha256", Convert.ToBase64String(Convert.FromHexString(sha256Hex))),
+        new("If-None-Match", "*"),
+    ];
+
     public static byte[] Write(ReportUploadRequest request) => JsonSerializer.SerializeToUtf8Bytes(request, ReportJsonContext.Default.ReportUploadRequest);
 
     public static byte[] Write(ReportRecordRequest request) => JsonSerializer.SerializeToUtf8Bytes(request, ReportJsonContext.Default.ReportRecordRequest);
@@ -41,6 +58,11 @@ public static class ReportUplink
         }
 
         CheckCommon(request.Serial, request.ReportId, request.ReceivedAt, request.SizeBytes, request.Md5, request.Sha256, maxPdfBytes, errors);
+        if (request.Key is { Length: > 512 })
+        {
+            errors.Add(new FieldError("key", $"must be at most 512 characters (was {request.Key.Length})"));
+        }
+
         if (errors.Count == 0)
         {
             var report = PayloadValidator.ValidateReport(System.Text.Encoding.UTF8.GetBytes(request.Report.GetRawText()), SerialNumber.Parse(request.Serial));

@@ -141,4 +141,11 @@ internal static partial class Log
 
     [LoggerMessage(6107, LogLevel.Warning, "Ignored an invalid answer on uploads/response: {Reason}")]
     public static partial void ReportResponseInvalid(ILogger logger, string reason);
+
+    // 7300-7349: trust in what the cloud sends back (commit acks, upload URLs).
+    [LoggerMessage(7300, LogLevel.Warning, "Refused a commit ack for {Lane} {First}-{Last} in epoch {Epoch}: {Reason}; nothing deleted")]
+    public static partial void UplinkAckRefused(ILogger logger, string lane, long first, long last, long epoch, string reason);
+
+    [LoggerMessage(7301, LogLevel.Warning, "Refused to upload report {ReportId} to {Url}: {Reason}; nothing was sent, the report stays in the journal")]
+    public static partial void ReportUploadUrlRefused(ILogger logger, string reportId, string url, string reason);
 }

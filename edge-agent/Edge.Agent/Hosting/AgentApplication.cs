@@ -153,6 +153,9 @@ public static class AgentApplication
     {
         builder.Services.AddOptions<ReportOptions>().BindConfiguration(ReportOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => o.MaxPdfPublishBytes <= o.MaxPdfBytes, "Agent:Reports:MaxPdfPublishBytes must not exceed Agent:Reports:MaxPdfBytes.")
+            .Validate(o => o.UploadEndpoint is null || (Uri.TryCreate(o.UploadEndpoint, UriKind.Absolute, out var u) && u.Scheme is "https" or "http"
+                && string.IsNullOrEmpty(u.UserInfo) && u.AbsolutePath == "/" && string.IsNullOrEmpty(u.Query) && string.IsNullOrEmpty(u.Fragment)),
+                "Agent:Reports:UploadEndpoint must be scheme://host[:port] with scheme https or http and nothing after the port, e.g. https://ecg-reports.s3.eu-west-1.amazonaws.com.")
             .ValidateOnStart();
         builder.Services.AddSingleton<ReportSignal>();
         builder.Services.AddSingleton<ReportIngest>();

@@ -577,6 +577,9 @@ public sealed partial class ReadingJournal : IAsyncDisposable
                     case ReportOp report:
                         report.Result = ApplyReport(report);
                         break;
+                    case PublishedOp published:
+                        ApplyPublished(published);
+                        break;
                 }
             }
 
@@ -1008,6 +1011,9 @@ public sealed partial class ReadingJournal : IAsyncDisposable
 
         public long ReportCount { get; set; }
 
+        /// <summary>Per lane, the highest sequence the uplink has published in this epoch: acks above it are refused.</summary>
+        public long[] Published { get; init; } = new long[2];
+
         public long UsedBytes => Bytes[0] + Bytes[1] + ReportBytes;
 
         public State Clone() => new()
@@ -1022,6 +1028,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             DeadLetterLastId = DeadLetterLastId,
             ReportBytes = ReportBytes,
             ReportCount = ReportCount,
+            Published = (long[])Published.Clone(),
         };
 
         public BsonDocument ToDocument(string id, string gatewayId)
@@ -1054,6 +1061,8 @@ public sealed partial class ReadingJournal : IAsyncDisposable
                 ["dlid"] = DeadLetterLastId,
                 ["pb"] = ReportBytes,
                 ["pc"] = ReportCount,
+                ["pub"] = Published[0],
+                ["prb"] = Published[1],
             };
         }
 
@@ -1074,6 +1083,14 @@ public sealed partial class ReadingJournal : IAsyncDisposable
                 // Journals written before reports existed have no report counters.
                 ReportBytes = doc.TryGetValue("pb", out var reportBytes) ? reportBytes.AsInt64 : 0,
                 ReportCount = doc.TryGetValue("pc", out var reportCount) ? reportCount.AsInt64 : 0,
+
+                // Journals written before the uplink recorded what it published have no marks: acks for ranges sent
+                // before the upgrade are then refused, and those readings are simply sent (and stored) again.
+                Published =
+                [
+                    doc.TryGetValue("pub", out var publishedUrgent) ? publishedUrgent.AsInt64 : 0,
+                    doc.TryGetValue("prb", out var publishedRoutine) ? publishedRoutine.AsInt64 : 0,
+                ],
             };
             foreach (var (reason, count) in doc["shed"].AsDocument)
             {
@@ -1093,7 +1110,10 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             new Dictionary<string, long>(Shed, StringComparer.Ordinal),
             DeadLetterCount,
             ReportCount,
-            ReportBytes);
+            ReportBytes)
+        {
+            PublishedPerLane = [Published[0], Published[1]],
+        };
     }
 }
 
@@ -1116,4 +1136,8 @@ public sealed record JournalSnapshot(
     IReadOnlyDictionary<string, long> ShedByReason,
     long DeadLetters,
     long Reports = 0,
-    long ReportBytes = 0);
+    long ReportBytes = 0)
+{
+    /// <summary>Per lane, the highest sequence the uplink has published in this epoch (durable; see <see cref="ReadingJournal.MarkPublishedAsync"/>).</summary>
+    public IReadOnlyList<long> PublishedPerLane { get; init; } = [0, 0];
+}

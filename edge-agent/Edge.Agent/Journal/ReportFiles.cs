@@ -26,9 +26,10 @@ public readonly record struct ReportAppendResult(ReportAppendOutcome Outcome, st
 /// <param name="Json">The device's report JSON as published.</param>
 /// <param name="Parts">How many parts the PDF came in.</param>
 /// <param name="SizeBytes">The PDF's length.</param>
-/// <param name="ReceivedAt">When its first part or JSON was journaled; names the S3 key's date, so retries keep the key.</param>
+/// <param name="ReceivedAt">When its first part or JSON was journaled; sent with the upload and record requests.</param>
 /// <param name="Uploaded">The PDF is in S3 with a matching checksum; only the record request is left.</param>
-public sealed record JournaledReport(string Serial, string ReportId, byte[] Json, int Parts, long SizeBytes, DateTimeOffset ReceivedAt, bool Uploaded);
+/// <param name="UploadedKey">The S3 key the cloud chose for the upload that succeeded: the record request names it.</param>
+public sealed record JournaledReport(string Serial, string ReportId, byte[] Json, int Parts, long SizeBytes, DateTimeOffset ReceivedAt, bool Uploaded, string? UploadedKey = null);
 
 /// <summary>
 /// ECG reports in the journal: the JSON in the <c>reports</c> collection, the PDF's parts in LiteDB file storage of the
@@ -50,9 +51,12 @@ public sealed partial class ReadingJournal
     public Task<ReportAppendResult> AppendReportPdfPartAsync(string serial, string reportId, int part, int parts, ReadOnlyMemory<byte> data, long maxPdfBytes) =>
         Enqueue(new ReportOp(ReportOpKind.Part, serial, reportId) { Data = data.ToArray(), Part = part, Parts = parts, MaxPdfBytes = maxPdfBytes });
 
-    /// <summary>Remembers that the PDF is in S3 (so a restart sends only the record request), or forgets it (upload again).</summary>
-    public Task MarkReportUploadedAsync(string serial, string reportId, bool uploaded) =>
-        Enqueue(new ReportOp(ReportOpKind.MarkUploaded, serial, reportId) { Uploaded = uploaded });
+    /// <summary>
+    /// Remembers that the PDF is in S3 under <paramref name="key"/> (so a restart sends only the record request, naming
+    /// that key), or forgets it (upload again, to a new key the cloud chooses).
+    /// </summary>
+    public Task MarkReportUploadedAsync(string serial, string reportId, bool uploaded, string? key = null) =>
+        Enqueue(new ReportOp(ReportOpKind.MarkUploaded, serial, reportId) { Uploaded = uploaded, Key = uploaded ? key : null });
 
     /// <summary>Deletes a report's JSON and PDF and gives their bytes back to the quota.</summary>
     public Task RemoveReportAsync(string serial, string reportId) => Enqueue(new ReportOp(ReportOpKind.Remove, serial, reportId));
@@ -69,7 +73,7 @@ public sealed partial class ReadingJournal
                 if (doc["j"].IsBinary && parts > 0 && doc["g"].AsArray.Count == parts)
                 {
                     ready.Add(new JournaledReport(doc["s"].AsString, doc["id"].AsString, doc["j"].AsBinary, parts, doc["b"].AsInt64,
-                        new DateTimeOffset(doc["r"].AsInt64, TimeSpan.Zero), doc["u"].AsBoolean));
+                        new DateTimeOffset(doc["r"].AsInt64, TimeSpan.Zero), doc["u"].AsBoolean, doc["k"].IsString ? doc["k"].AsString : null));
                     if (ready.Count == max)
                     {
                         break;
@@ -193,6 +197,7 @@ public sealed partial class ReadingJournal
                 if (doc is not null)
                 {
                     doc["u"] = op.Uploaded;
+                    doc["k"] = op.Key is null ? BsonValue.Null : new BsonValue(op.Key);
                     _reports.Update(doc);
                 }
 
@@ -284,6 +289,8 @@ public sealed partial class ReadingJournal
         public long MaxPdfBytes { get; init; }
 
         public bool Uploaded { get; init; }
+
+        public string? Key { get; init; }
 
         public ReportAppendResult Result { get; set; }
 

@@ -18,6 +18,15 @@ public sealed class ReportOptions
     [Range(64 * 1024, 5L * 1024 * 1024 * 1024, ErrorMessage = "Agent:Reports:MaxPdfBytes must be between 65536 and 5368709120.")]
     public long MaxPdfBytes { get; set; } = 100L * 1024 * 1024;
 
+    /// <summary>
+    /// The S3 endpoint report PDFs go to, as <c>scheme://host[:port]</c> (e.g. <c>https://ecg-reports.s3.eu-west-1.amazonaws.com</c>
+    /// or <c>http://127.0.0.1:4568</c>). The agent PUTs only to URLs with exactly this scheme, host and port; an upload
+    /// answer naming anything else is refused and counted, so whoever can publish on the gateway's uploads/response
+    /// topic cannot make it send a patient's PDF elsewhere. Unset (the default): no PDF is uploaded, reports wait in the
+    /// journal (each answer refused and counted).
+    /// </summary>
+    public string? UploadEndpoint { get; set; }
+
     /// <summary>Upload bandwidth for PDFs, in bytes per second; 0 (the default) is unlimited. Keeps a thin clinic link usable.</summary>
     [Range(0, long.MaxValue, ErrorMessage = "Agent:Reports:UploadBytesPerSecond must be 0 (unlimited) or more.")]
     public long UploadBytesPerSecond { get; set; }
@@ -37,4 +46,14 @@ public sealed class ReportOptions
     /// <summary>Longest wait between upload rounds after failures, in seconds (the wait doubles from 1 s). Default 60.</summary>
     [Range(1, 3600, ErrorMessage = "Agent:Reports:MaxRetryDelaySeconds must be between 1 and 3600.")]
     public int MaxRetryDelaySeconds { get; set; } = 60;
+
+    /// <summary>True when <paramref name="url"/> has exactly <see cref="UploadEndpoint"/>'s scheme, host and port (and no user info).</summary>
+    public bool IsUploadEndpoint(Uri url) =>
+        UploadEndpoint is not null
+        && Uri.TryCreate(UploadEndpoint, UriKind.Absolute, out var endpoint)
+        && url.IsAbsoluteUri
+        && string.IsNullOrEmpty(url.UserInfo)
+        && string.Equals(url.Scheme, endpoint.Scheme, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(url.IdnHost, endpoint.IdnHost, StringComparison.OrdinalIgnoreCase)
+        && url.Port == endpoint.Port;
 }

@@ -15,27 +15,31 @@ namespace Edge.Agent.Reports;
 
 /// <summary>
 /// Sends complete reports to the cloud, one at a time, oldest first. Gateways hold no S3 credentials, so per report:
-/// ask for a presigned PUT URL (<c>uploads/request</c> → <c>uploads/response</c>), PUT the PDF from the journal (every
-/// attempt from the first byte; S3 keeps no half object), check that S3's ETag is the PDF's MD5, remember that it is
-/// uploaded, send the metadata (<c>reports</c>), and delete the report from the journal only when the cloud answers
-/// "recorded". A crash anywhere in between repeats the steps; the cloud's key and record are idempotent.
+/// ask for a presigned PUT URL (<c>uploads/request</c> → <c>uploads/response</c>), check that it points at
+/// <see cref="ReportOptions.UploadEndpoint"/> (anything else is refused and counted: nothing is sent), PUT the PDF from
+/// the journal with the signed headers (content type, SHA-256, If-None-Match; every attempt from the first byte; S3
+/// keeps no half object), check that S3's ETag is the PDF's MD5, remember that it is uploaded and under which key, send
+/// the metadata naming that key (<c>reports</c>), and delete the report from the journal only when the cloud answers
+/// "recorded". A crash anywhere in between repeats the steps; a new upload gets a new key, and the record is idempotent.
 /// </summary>
 public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposable
 {
     private readonly ReadingJournal _journal;
     private readonly ReportSignal _signal;
     private readonly ReportOptions _options;
+    private readonly UplinkState _state;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly HttpClient _http;
     private readonly ResiliencePipeline _putRetry;
     private readonly ConcurrentDictionary<string, TaskCompletionSource<ReportUploadResponse>> _waiting = new(StringComparer.Ordinal);
 
-    public ReportUploader(ReadingJournal journal, ReportSignal signal, IOptions<ReportOptions> options, TimeProvider time, ILogger<ReportUploader> logger)
+    public ReportUploader(ReadingJournal journal, ReportSignal signal, IOptions<ReportOptions> options, UplinkState state, TimeProvider time, ILogger<ReportUploader> logger)
     {
         _journal = journal;
         _signal = signal;
         _options = options.Value;
+        _state = state;
         _time = time;
         _logger = logger;
 
@@ -122,7 +126,8 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
     {
         var (md5, sha256) = await HashAsync(report, cancellationToken).ConfigureAwait(false);
         var request = new ReportUploadRequest(report.Serial, report.ReportId, report.ReceivedAt, report.SizeBytes, md5, sha256);
-        if (!report.Uploaded)
+        var key = report.UploadedKey;
+        if (!report.Uploaded || key is null)
         {
             var answer = await AskAsync(channel, UplinkTopics.UploadRequest(channel.GatewayId), ReportUplink.Write(request), report, cancellationToken).ConfigureAwait(false);
             if (await SettledAsync(answer, report).ConfigureAwait(false))
@@ -130,13 +135,15 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
                 return;
             }
 
-            Log.ReportUploading(_logger, report.ReportId, report.Serial, report.SizeBytes, answer.Key ?? "?");
-            await _putRetry.ExecuteAsync(async ct => await PutAsync(answer.Url!, report, md5, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-            await _journal.MarkReportUploadedAsync(report.Serial, report.ReportId, uploaded: true).ConfigureAwait(false);
-            Log.ReportUploaded(_logger, report.ReportId, answer.Key ?? "?");
+            var url = CheckUploadUrl(answer, report);
+            key = answer.Key!;
+            Log.ReportUploading(_logger, report.ReportId, report.Serial, report.SizeBytes, key);
+            await _putRetry.ExecuteAsync(async ct => await PutAsync(url, report, md5, sha256, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            await _journal.MarkReportUploadedAsync(report.Serial, report.ReportId, uploaded: true, key).ConfigureAwait(false);
+            Log.ReportUploaded(_logger, report.ReportId, key);
         }
 
-        var record = new ReportRecordRequest(report.Serial, report.ReportId, report.ReceivedAt, report.SizeBytes, md5, sha256, ParseJson(report.Json));
+        var record = new ReportRecordRequest(report.Serial, report.ReportId, report.ReceivedAt, report.SizeBytes, md5, sha256, ParseJson(report.Json), key);
         var recorded = await AskAsync(channel, UplinkTopics.Reports(channel.GatewayId), ReportUplink.Write(record), report, cancellationToken).ConfigureAwait(false);
         if (await SettledAsync(recorded, report).ConfigureAwait(false))
         {
@@ -190,7 +197,41 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
         }
     }
 
-    private async Task PutAsync(string url, JournaledReport report, string md5, CancellationToken cancellationToken)
+    // The answer names where the PDF goes; only the configured S3 endpoint is trusted with it. Whoever can publish on
+    // uploads/response (a worker's credentials, a confused worker) must not be able to send a patient's PDF elsewhere.
+    private Uri CheckUploadUrl(ReportUploadResponse answer, JournaledReport report)
+    {
+        string? reason = null;
+        if (!Uri.TryCreate(answer.Url, UriKind.Absolute, out var url))
+        {
+            reason = "url: not an absolute URL";
+        }
+        else if (_options.UploadEndpoint is null)
+        {
+            reason = "Agent:Reports:UploadEndpoint is not set, so no upload URL is trusted";
+        }
+        else if (!_options.IsUploadEndpoint(url))
+        {
+            reason = $"url: scheme, host and port must be Agent:Reports:UploadEndpoint ({_options.UploadEndpoint})";
+        }
+        else if (string.IsNullOrEmpty(answer.Key))
+        {
+            reason = "key: an upload answer must name the key";
+        }
+
+        if (reason is null)
+        {
+            return url!;
+        }
+
+        // Logged without the query: a presigned URL's signature is a credential for that key.
+        var shown = url is null ? "(invalid)" : url.GetLeftPart(UriPartial.Path);
+        Log.ReportUploadUrlRefused(_logger, report.ReportId, shown, reason);
+        _state.RecordUploadUrlRefused();
+        throw new UploadFailedException($"refused the upload URL for report {report.ReportId}: {reason}");
+    }
+
+    private async Task PutAsync(Uri url, JournaledReport report, string md5, string sha256, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromSeconds(_options.UploadTimeoutSeconds));
@@ -198,8 +239,13 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
         await using var paced = new PacedStream(pdf, _options.UploadBytesPerSecond, _time);
         using var content = new StreamContent(paced, 81920);
         content.Headers.ContentLength = report.SizeBytes;
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/pdf");
+        content.Headers.ContentType = new MediaTypeHeaderValue(ReportUplink.PdfContentType);
         using var put = new HttpRequestMessage(HttpMethod.Put, url) { Content = content };
+        foreach (var (name, value) in ReportUplink.PutHeaders(sha256))
+        {
+            put.Headers.TryAddWithoutValidation(name, value);
+        }
+
         HttpResponseMessage response;
         try
         {

@@ -10,7 +10,9 @@ namespace Edge.Agent.Uplink;
 /// packs compressed batches under the broker's size limit, paces them with a token bucket, keeps at most
 /// <see cref="UplinkOptions.MaxInFlightBatches"/> unacknowledged, and deletes a batch's readings from the journal
 /// only when a worker's commit ack arrives. A broker PUBACK deletes nothing. Unacknowledged batches are re-sent
-/// after a timeout that doubles per attempt, and after every reconnect.
+/// after a timeout that doubles per attempt, and after every reconnect. An ack is honoured only for readings this
+/// epoch has published (the journal's durable published mark, raised before each new batch leaves); any other ack is
+/// refused, logged and counted, and deletes nothing.
 /// </summary>
 public sealed class BatchSender(
     ReadingJournal journal,
@@ -141,6 +143,12 @@ public sealed class BatchSender(
 
     private async Task PublishAsync(InFlightBatch batch, bool resend, CancellationToken cancellationToken)
     {
+        if (batch.Last > journal.PublishedThrough(batch.Lane))
+        {
+            // Durable before the batch leaves: its ack may come back after a restart, and must still be honoured.
+            await journal.MarkPublishedAsync(batch.Lane, batch.Last).ConfigureAwait(false);
+        }
+
         await _bucket.TakeAsync(batch.Wire.Length, cancellationToken).ConfigureAwait(false);
         batch.SentAt = time.GetUtcNow();
         batch.BrokerAcknowledged = false;
@@ -160,15 +168,17 @@ public sealed class BatchSender(
         }
     }
 
-    // An ack is trusted for its range whether or not that batch is in flight: acks queued in our persistent session
-    // from before a restart still name readings that are safely stored.
+    // An ack need not match a batch in flight: acks queued in our persistent session from before a restart still name
+    // readings that are safely stored. But it must name only readings this epoch published: an ack over readings that
+    // never left the gateway (forged, or from a confused worker) would delete data the cloud cannot have.
     private async Task ApplyAcksAsync()
     {
         while (connection.TryTakeAck(out var ack))
         {
-            if (ack.Epoch != journal.Epoch || !TryParseLane(ack.Lane, out var lane))
+            if (Refusal(ack, out var lane) is { } refusal)
             {
-                Log.UplinkAckIgnored(logger, UplinkTopics.Ack(journal.GatewayId), $"epoch {ack.Epoch} lane '{ack.Lane}' is not this journal's ({journal.Epoch})");
+                Log.UplinkAckRefused(logger, ack.Lane, ack.FirstSequence, ack.LastSequence, ack.Epoch, refusal.Reason);
+                state.RecordAckRefused(refusal.Label);
                 continue;
             }
 
@@ -200,6 +210,27 @@ public sealed class BatchSender(
         var now = time.GetUtcNow();
         var soonest = _inFlight.Min(b => b.SentAt + b.AckTimeout - now);
         return soonest < IdlePoll ? (soonest > TimeSpan.Zero ? soonest : TimeSpan.FromMilliseconds(1)) : IdlePoll;
+    }
+
+    private (string Label, string Reason)? Refusal(CommitAck ack, out Lane lane)
+    {
+        if (!TryParseLane(ack.Lane, out lane))
+        {
+            return (AckRefusals.Lane, "lane must be urgent or routine");
+        }
+
+        if (ack.Epoch != journal.Epoch)
+        {
+            return (AckRefusals.Epoch, $"epoch is not this journal's ({journal.Epoch})");
+        }
+
+        var published = journal.PublishedThrough(lane);
+        if (ack.FirstSequence < 1 || ack.FirstSequence > ack.LastSequence || ack.LastSequence > published)
+        {
+            return (AckRefusals.Unpublished, $"firstSequence..lastSequence must be a range within 1..{published}, the {ack.Lane} readings published in this epoch");
+        }
+
+        return null;
     }
 
     private static bool TryParseLane(string name, out Lane lane)

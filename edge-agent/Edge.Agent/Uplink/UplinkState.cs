@@ -11,6 +11,8 @@ public sealed class UplinkState(TimeProvider time) : IDisposable
     private long _sentBatches;
     private long _resentBatches;
     private long _deadLetteredBatches;
+    private readonly long[] _refusedAcks = new long[AckRefusals.All.Length];
+    private long _refusedUploadUrls;
     private double _ackRate;
     private DateTimeOffset? _lastAckAt;
     private bool _connected;
@@ -29,6 +31,21 @@ public sealed class UplinkState(TimeProvider time) : IDisposable
     public long DeadLetteredBatches => Interlocked.Read(ref _deadLetteredBatches);
 
     public DateTimeOffset? LastAckAt => _lastAckAt;
+
+    /// <summary>Commit acks refused since the start, all reasons together.</summary>
+    public long RefusedAcks
+    {
+        get
+        {
+            long sum = 0;
+            for (var i = 0; i < _refusedAcks.Length; i++)
+            {
+                sum += Interlocked.Read(ref _refusedAcks[i]);
+            }
+
+            return sum;
+        }
+    }
 
     /// <summary>Readings acknowledged per second, smoothed over roughly the last ten seconds.</summary>
     public double AckRate
@@ -63,6 +80,13 @@ public sealed class UplinkState(TimeProvider time) : IDisposable
         }
     }
 
+    /// <summary>Upload answers refused because their URL is not the configured S3 endpoint.</summary>
+    public long RefusedUploadUrls => Interlocked.Read(ref _refusedUploadUrls);
+
+    internal void RecordUploadUrlRefused() => Interlocked.Increment(ref _refusedUploadUrls);
+
+    internal void RecordAckRefused(string reason) => Interlocked.Increment(ref _refusedAcks[Array.IndexOf(AckRefusals.All, reason)]);
+
     internal void RecordAck(int readings, bool deadLettered)
     {
         Interlocked.Add(ref _ackedReadings, readings);
@@ -93,6 +117,27 @@ public sealed class UplinkState(TimeProvider time) : IDisposable
         _meter.CreateObservableGauge("edge.uplink.in_flight", () => _inFlight, description: "Batches sent and awaiting the cloud's ack");
         _meter.CreateObservableCounter("edge.uplink.acked_readings", () => AckedReadings, description: "Readings the cloud acknowledged as stored");
         _meter.CreateObservableCounter("edge.uplink.resent_batches", () => ResentBatches, description: "Batches sent again after no ack");
+        // Every reason reads 0 from the start, so an alert's increase() sees the first refusal.
+        _meter.CreateObservableCounter("edge.uplink.acks_refused", () => AckRefusals.All.Select((reason, i) =>
+            new Measurement<long>(Interlocked.Read(ref _refusedAcks[i]), new KeyValuePair<string, object?>("reason", reason))),
+            description: "Commit acks refused (nothing deleted): for another epoch, an unknown lane, or readings the gateway never published");
+        _meter.CreateObservableCounter("edge.uplink.upload_urls_refused", () => RefusedUploadUrls,
+            description: "Report upload answers refused because their URL is not Agent:Reports:UploadEndpoint (nothing was sent)");
         _meter.CreateObservableGauge("edge.uplink.backlog", backlog, description: "Readings in the journal not yet acknowledged by the cloud");
     }
+}
+
+/// <summary>Why a commit ack was refused: the <c>reason</c> label of <c>edge_uplink_acks_refused_total</c>.</summary>
+internal static class AckRefusals
+{
+    /// <summary>The ack names another epoch (another journal file of this gateway, or a forgery).</summary>
+    public const string Epoch = "epoch";
+
+    /// <summary>The ack names a lane that is neither urgent nor routine.</summary>
+    public const string Lane = "lane";
+
+    /// <summary>The ack's range is empty, starts below 1, or reaches readings this epoch never published.</summary>
+    public const string Unpublished = "unpublished";
+
+    public static readonly string[] All = [Epoch, Lane, Unpublished];
 }

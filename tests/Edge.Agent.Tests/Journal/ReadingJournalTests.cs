@@ -241,6 +241,33 @@ public sealed class ReadingJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task The_published_mark_only_rises_stays_within_what_was_journaled_and_survives_a_reopen()
+    {
+        await using (var journal = Open())
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                await journal.AppendAsync(Entry("OXY-8844-5521", i));
+            }
+
+            await journal.MarkPublishedAsync(Lane.Routine, 3);
+            await journal.MarkPublishedAsync(Lane.Routine, 2); // a re-sent older batch does not lower it
+            Assert.Equal(3, journal.PublishedThrough(Lane.Routine));
+            Assert.Equal(0, journal.PublishedThrough(Lane.Urgent));
+
+            await journal.MarkPublishedAsync(Lane.Urgent, 1_000); // never past the last sequence journaled
+            Assert.Equal(5, journal.PublishedThrough(Lane.Urgent));
+
+            // A commit of readings only carries the counters in its segment, not the meta document: the mark rides along.
+            await journal.AppendAsync(Entry("OXY-8844-5521", 10));
+        }
+
+        await using var reopened = Open();
+        Assert.Equal(3, reopened.PublishedThrough(Lane.Routine));
+        Assert.Equal(5, reopened.PublishedThrough(Lane.Urgent));
+    }
+
+    [Fact]
     public async Task Deleting_a_range_removes_only_that_lane_and_range_and_frees_its_bytes()
     {
         await using var journal = Open();

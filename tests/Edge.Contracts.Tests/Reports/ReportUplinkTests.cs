@@ -116,6 +116,22 @@ public sealed class ReportUplinkTests
         Assert.Equal("type", Assert.Single(ReportUplink.ReadResponse(ReportUplink.Write(unknown)).Errors).Field);
     }
 
+    [Fact]
+    public void A_record_request_carries_the_uploaded_key_and_the_put_headers_carry_the_signed_sha256()
+    {
+        using var report = JsonDocument.Parse("""{"serial":"ECG-7711-0045","report":{"report_id":"rpt_1","summary":{"avg_hr":76,"max_hr":112,"min_hr":58,"alerts":[]}}}""");
+        var request = new ReportRecordRequest(Serial, "rpt_1", Received, 1234, Md5, Sha256, report.RootElement.Clone(), "c1/ECG-7711-0045/k.pdf");
+
+        var read = ReportUplink.ReadRecordRequest(ReportUplink.Write(request), 10_000);
+        var tooLong = ReportUplink.ReadRecordRequest(ReportUplink.Write(request with { Key = new string('k', 513) }), 10_000);
+
+        Assert.Equal("c1/ECG-7711-0045/k.pdf", read.Value!.Key);
+        Assert.Equal("key", Assert.Single(tooLong.Errors).Field);
+        Assert.Equal(
+            [new("x-amz-checksum-sha256", Convert.ToBase64String(Convert.FromHexString(Sha256))), new("If-None-Match", "*")],
+            ReportUplink.PutHeaders(Sha256));
+    }
+
     private static Validation.Validated<ReportRecordRequest> Record(string reportId, string reportJson)
     {
         using var report = JsonDocument.Parse(reportJson);

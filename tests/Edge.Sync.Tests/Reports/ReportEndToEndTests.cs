@@ -24,13 +24,13 @@ namespace Edge.Sync.Tests.Reports;
 [Collection(SyncCollection.Name)]
 public sealed class ReportEndToEndTests(PostgresServer postgres)
 {
-    private const string Serial = "ECG-9300-0001";
+    internal const string Serial = "ECG-9300-0001";
 
     [Fact]
     public async Task A_pdf_published_in_parts_out_of_order_reaches_s3_byte_identical_and_downloads_through_the_api()
     {
         await using var env = await ReportCloud.StartAsync(postgres);
-        await using var agent = await InProcessAgent.StartAsync(env.Cloud.UplinkSettings(InProcessAgent.DefaultGatewayId));
+        await using var agent = await InProcessAgent.StartAsync(env.AgentSettings);
         await using var device = await TestDevice.ConnectAsync(agent.Port, Serial, await agent.Admin.AddDeviceAsync(Serial));
         var pdf = Pdf(300_000, seed: 1);
 
@@ -47,7 +47,7 @@ public sealed class ReportEndToEndTests(PostgresServer postgres)
         Assert.Equal(pdf.Length, item.GetProperty("size_bytes").GetInt64());
         Assert.Equal("gateway", item.GetProperty("source").GetString());
         Assert.Equal(InProcessAgent.DefaultGatewayId, item.GetProperty("gateway_id").GetString());
-        Assert.Matches(@"^s3://ecg-reports/\d{4}/\d{2}/\d{2}/rpt_parts\.pdf$", item.GetProperty("s3_url").GetString());
+        Assert.Matches($@"^s3://ecg-reports/c1/{Serial}/[0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}\.pdf$", item.GetProperty("s3_url").GetString());
         Assert.Equal(76, item.GetProperty("report").GetProperty("report").GetProperty("summary").GetProperty("avg_hr").GetDouble());
         Assert.Equal(1, await env.RecordCountAsync("rpt_parts"));
         await Eventually.TrueAsync(async () => (await agent.Admin.StatusAsync()).Journal.UsedBytes == 0, TimeSpan.FromSeconds(30),
@@ -60,7 +60,7 @@ public sealed class ReportEndToEndTests(PostgresServer postgres)
         await using var env = await ReportCloud.StartAsync(postgres);
         using var state = new TempDirectory();
         var port = FreePort.Next();
-        var uplink = env.Cloud.UplinkSettings("gw-test").Select(s => s[2..].Split('=', 2)).Select(p => (p[0].Replace(":", "__", StringComparison.Ordinal), p[1])).ToList();
+        var uplink = env.AgentSettings.Select(s => s[2..].Split('=', 2)).Select(p => (p[0].Replace(":", "__", StringComparison.Ordinal), p[1])).ToList();
         (string, string)[] slow =
         [
             .. uplink,
@@ -107,7 +107,7 @@ public sealed class ReportEndToEndTests(PostgresServer postgres)
     public async Task A_pdf_is_byte_identical_in_s3_after_an_s3_outage()
     {
         await using var env = await ReportCloud.StartAsync(postgres);
-        await using var agent = await InProcessAgent.StartAsync(env.Cloud.UplinkSettings(InProcessAgent.DefaultGatewayId));
+        await using var agent = await InProcessAgent.StartAsync(env.AgentSettings);
         await using var device = await TestDevice.ConnectAsync(agent.Port, Serial, await agent.Admin.AddDeviceAsync(Serial));
         var pdf = Pdf(1_000_000, seed: 3);
 
@@ -177,7 +177,7 @@ public sealed class ReportEndToEndTests(PostgresServer postgres)
     internal static string ReportJson(string reportId) =>
         $$$$"""{"serial":"{{{{Serial}}}}","report":{"report_id":"{{{{reportId}}}}","summary":{"avg_hr":76,"max_hr":112,"min_hr":58,"alerts":["PVC detected"]}}}""";
 
-    private static async Task AssertAcceptedAsync(Task<MqttClientPublishResult> publish)
+    internal static async Task AssertAcceptedAsync(Task<MqttClientPublishResult> publish)
     {
         var result = await publish;
         Assert.True(result.IsSuccess, $"publish refused: {result.ReasonCode} {result.ReasonString}");
@@ -212,7 +212,7 @@ public sealed class ReportEndToEndTests(PostgresServer postgres)
     }
 
     /// <summary>The cloud with reports on: mosquitto, PostgreSQL, s3rver, one ingest worker and the API, the device registered.</summary>
-    private sealed class ReportCloud : IAsyncDisposable
+    internal sealed class ReportCloud : IAsyncDisposable
     {
         private ReportCloud(LocalCloud cloud, S3rverServer s3, InProcessApi api)
         {
@@ -230,11 +230,14 @@ public sealed class ReportEndToEndTests(PostgresServer postgres)
 
         public HttpClient Admin { get; }
 
-        public static async Task<ReportCloud> StartAsync(PostgresServer postgres)
+        /// <summary>An agent's settings for this cloud: the uplink as gw-test, and uploads to this s3rver only.</summary>
+        public string[] AgentSettings => [.. Cloud.UplinkSettings(InProcessAgent.DefaultGatewayId), $"--Agent:Reports:UploadEndpoint={S3.ServiceUrl}"];
+
+        public static async Task<ReportCloud> StartAsync(PostgresServer postgres, IEnumerable<KeyValuePair<string, string?>>? workerSettings = null)
         {
             var cloud = await LocalCloud.StartAsync(postgres);
             var s3 = await S3rverServer.StartNewAsync();
-            await cloud.StartWorkerAsync("ingest-a", settings: s3.ReportConfiguration);
+            await cloud.StartWorkerAsync("ingest-a", settings: [.. s3.ReportConfiguration, .. workerSettings ?? []]);
             var api = await InProcessApi.StartAsync(cloud.ConnectionString, s3.ReportSettings);
             var env = new ReportCloud(cloud, s3, api);
             (await env.Admin.PostAsJsonAsync("/v1/clinics", new { id = "c1", name = "Clinic One" })).EnsureSuccessStatusCode();
