@@ -204,12 +204,14 @@ public sealed class ReportAttackTests(PostgresServer postgres, ITestOutputHelper
         return await http.SendAsync(request);
     }
 
+    // The worker's identity comes from the cloud CA and connects to the worker listener; a gateway's from the gateway CA.
     private static MqttClientOptions TlsOptions(MosquittoServer broker, string identity, string clientId)
     {
-        var (certificate, key) = broker.Ca.IssueClient(identity);
+        var worker = identity == MosquittoServer.WorkerIdentity;
+        var (certificate, key) = worker ? broker.IssueWorker() : broker.IssueGateway(identity);
         var trusted = PemTls.LoadBundle(broker.Ca.CaPath);
         return new MqttClientOptionsBuilder()
-            .WithTcpServer("127.0.0.1", broker.Port)
+            .WithTcpServer("127.0.0.1", worker ? broker.WorkerPort : broker.Port)
             .WithClientId(clientId)
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .WithTlsOptions(tls => tls.UseTls().WithTargetHost("localhost")

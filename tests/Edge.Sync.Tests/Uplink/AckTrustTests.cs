@@ -91,7 +91,7 @@ public sealed class AckTrustTests
 
     private static string[] UplinkSettings(MosquittoServer broker)
     {
-        var (certificate, key) = broker.Ca.IssueClient(InProcessAgent.DefaultGatewayId);
+        var (certificate, key) = broker.IssueGateway(InProcessAgent.DefaultGatewayId);
         return
         [
             "--Agent:Uplink:Host=localhost",
@@ -129,7 +129,7 @@ public sealed class AckTrustTests
 
         public static async Task<CloudPeer> ConnectAsync(MosquittoServer broker)
         {
-            var (certificate, key) = broker.Ca.IssueClient(MosquittoServer.WorkerIdentity);
+            var (certificate, key) = broker.IssueWorker();
             var trusted = PemTls.LoadBundle(broker.Ca.CaPath);
             var client = new MqttClientFactory().CreateMqttClient();
             var peer = new CloudPeer(client);
@@ -139,7 +139,7 @@ public sealed class AckTrustTests
                 return Task.CompletedTask;
             };
             await client.ConnectAsync(new MqttClientOptionsBuilder()
-                .WithTcpServer("127.0.0.1", broker.Port)
+                .WithTcpServer("127.0.0.1", broker.WorkerPort)
                 .WithClientId("forging-peer")
                 .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
                 .WithTlsOptions(tls => tls.UseTls().WithTargetHost("localhost")
