@@ -20,6 +20,10 @@ internal static partial class Log
 
     [LoggerMessage(8301, LogLevel.Information, "Gateway CA: signing gateway certificates with {Subject}, valid for {ValidityDays} days")]
     public static partial void GatewayCaLoaded(ILogger logger, string subject, int validityDays);
+    // 843x-846x object-level authorization
+    [LoggerMessage(8430, LogLevel.Information, "Live stream of {Serial} for {Subject} closed with a policy violation: {Reason}")]
+    public static partial void LiveAccessEnded(ILogger logger, string serial, string subject, string reason);
+
     // 81xx ECG reports
     [LoggerMessage(8101, LogLevel.Information, "Report {ReportId} of {Serial} uploaded directly: {Key}, {SizeBytes} bytes")]
     public static partial void ReportUploaded(ILogger logger, string reportId, string serial, string key, long sizeBytes);

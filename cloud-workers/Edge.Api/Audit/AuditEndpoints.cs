@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Edge.Api.Audit;
 
-/// <summary><c>GET /v1/audit</c>: the audit log, newest first, for admins and auditors.</summary>
+/// <summary><c>GET /v1/audit</c>: the audit log, newest first: every row for admins, their clinics' rows (redacted) for auditors.</summary>
 public static class AuditEndpoints
 {
     public static void MapAuditEndpoints(this IEndpointRouteBuilder app)
@@ -21,6 +21,7 @@ public static class AuditEndpoints
 
     private static async Task<IResult> ListAsync(
         AuditTrail audit,
+        Caller caller,
         [FromQuery(Name = "target_type")] string? targetType,
         [FromQuery(Name = "target_id")] string? targetId,
         string? actor,
@@ -48,7 +49,9 @@ public static class AuditEndpoints
             return errors.ToResult();
         }
 
-        var rows = await audit.ListAsync(beforeId, targetType, targetId, actor, take + 1, cancellationToken);
-        return TypedResults.Ok(PageRequest.From(rows, take, e => e.Id.ToString(CultureInfo.InvariantCulture)));
+        // Auditors read their clinics' rows only, without patient data (AuditRedaction); admins read every row.
+        var rows = await audit.ListAsync(beforeId, targetType, targetId, actor, take + 1, caller.ClinicScope, cancellationToken);
+        var page = PageRequest.From(rows, take, e => e.Id.ToString(CultureInfo.InvariantCulture));
+        return TypedResults.Ok(page with { Items = page.Items.Select(e => AuditRedaction.ForReader(e, caller)).ToList() });
     }
 }

@@ -32,6 +32,7 @@ public sealed class AuditTrail(NpgsqlDataSource registry, TimeProvider time)
           AND ($2::text IS NULL OR target_type = $2)
           AND ($3::text IS NULL OR target_id = $3)
           AND ($4::text IS NULL OR actor = $4)
+          AND ($6::text[] IS NULL OR clinic_id = ANY($6) OR before->>'clinic_id' = ANY($6))
         ORDER BY id DESC
         LIMIT $5
         """;
@@ -65,8 +66,13 @@ public sealed class AuditTrail(NpgsqlDataSource registry, TimeProvider time)
         await transaction.CommitAsync(cancellationToken);
     }
 
-    /// <summary>Newest first; <paramref name="beforeId"/> is the keyset cursor (entries with a smaller id).</summary>
-    public async Task<List<AuditEntry>> ListAsync(long? beforeId, string? targetType, string? targetId, string? actor, int take, CancellationToken cancellationToken)
+    /// <summary>
+    /// Newest first; <paramref name="beforeId"/> is the keyset cursor (entries with a smaller id). With a
+    /// <paramref name="clinics"/> scope only rows of those clinics: the row's clinic, or the clinic a device was moved
+    /// out of (<c>before.clinic_id</c>); rows without a clinic (webhooks) only without a scope (admins).
+    /// </summary>
+    public async Task<List<AuditEntry>> ListAsync(
+        long? beforeId, string? targetType, string? targetId, string? actor, int take, IReadOnlyCollection<string>? clinics, CancellationToken cancellationToken)
     {
         await using var command = registry.CreateCommand(ListSql);
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)beforeId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
@@ -74,6 +80,7 @@ public sealed class AuditTrail(NpgsqlDataSource registry, TimeProvider time)
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)targetId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)actor ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = take });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)clinics?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         var entries = new List<AuditEntry>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

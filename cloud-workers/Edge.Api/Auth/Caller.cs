@@ -19,6 +19,10 @@ public sealed class Caller
         _clinics = user.FindAll(options.ClinicClaim).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
         GatewayId = user.FindFirst(options.GatewayClaim)?.Value;
         Role = ApiRoles.All.FirstOrDefault(_roles.Contains) ?? "none";
+        ExpiresAt = long.TryParse(user.FindFirst("exp")?.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var exp)
+            && exp <= DateTimeOffset.MaxValue.ToUnixTimeSeconds()
+            ? DateTimeOffset.FromUnixTimeSeconds(exp)
+            : null;
     }
 
     /// <summary>Lets a handler take a <see cref="Caller"/> parameter (minimal API binding).</summary>
@@ -33,6 +37,9 @@ public sealed class Caller
 
     /// <summary>The gateway a gateway identity speaks for, from <see cref="AuthOptions.GatewayClaim"/>.</summary>
     public string? GatewayId { get; }
+
+    /// <summary>When the token expires (<c>exp</c>); a long-lived connection such as the live stream ends then.</summary>
+    public DateTimeOffset? ExpiresAt { get; }
 
     public bool IsAdmin => _roles.Contains(ApiRoles.Admin);
 

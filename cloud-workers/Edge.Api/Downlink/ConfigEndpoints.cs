@@ -3,6 +3,7 @@ using Edge.Api.Audit;
 using Edge.Api.Auth;
 using Edge.Api.Http;
 using Edge.Api.Registry;
+using Edge.Api.Telemetry;
 using Edge.Contracts.Devices;
 using Edge.Contracts.Downlink;
 using Edge.Contracts.Validation;
@@ -58,6 +59,12 @@ public static class ConfigEndpoints
         await using var connection = await registry.DataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var (before, version) = await ConfigPushes.PushAsync(connection, transaction, device.Serial, config!, caller.Subject, time.GetUtcNow(), cancellationToken);
+        if (before is not null)
+        {
+            // The version replaced may be the previous clinic's: the audit row (read by this clinic) keeps it only when it is this clinic's own.
+            var periods = await DeviceOwnership.PeriodsAsync(registry.DataSource, device.Serial, [device.ClinicId], cancellationToken);
+            before = periods.Any(p => p.Contains(before.QueuedAt)) ? before : null;
+        }
         await audit.RecordAsync(connection, transaction, caller, new AuditRecord("config.push", "device_config", device.Serial, device.ClinicId,
             before is null ? null : AuditTrail.Json(before, ApiJsonContext.Default.ConfigVersion),
             AuditTrail.Json(version, ApiJsonContext.Default.ConfigVersion)), cancellationToken);
@@ -67,13 +74,14 @@ public static class ConfigEndpoints
 
     private static async Task<IResult> GetAsync(string serial, int? version, Caller caller, RegistryStore registry, CancellationToken cancellationToken)
     {
-        var device = await registry.GetDeviceAsync(serial, cancellationToken);
-        if (device is null || !caller.CanSeeClinic(device.ClinicId))
+        // Versions are read like readings: only those created while one of the caller's clinics held the device.
+        var (device, windows, problem) = await TelemetryEndpoints.FindHistoryAsync(serial, caller, registry, cancellationToken);
+        if (device is null)
         {
-            return Problems.NotFound($"No device {serial}.");
+            return problem!;
         }
 
-        var config = await ConfigPushes.GetAsync(registry.DataSource, device.Serial, version, cancellationToken);
+        var config = await ConfigPushes.GetAsync(registry.DataSource, device.Serial, version, windows, cancellationToken);
         return config is null
             ? Problems.NotFound(version is null ? $"Device {serial} has no desired config yet." : $"Device {serial} has no config version {version}.")
             : TypedResults.Ok(config);
@@ -102,13 +110,13 @@ public static class ConfigEndpoints
             return errors.ToResult();
         }
 
-        var device = await registry.GetDeviceAsync(serial, cancellationToken);
-        if (device is null || !caller.CanSeeClinic(device.ClinicId))
+        var (device, windows, problem) = await TelemetryEndpoints.FindHistoryAsync(serial, caller, registry, cancellationToken);
+        if (device is null)
         {
-            return Problems.NotFound($"No device {serial}.");
+            return problem!;
         }
 
-        var rows = await ConfigPushes.ListAsync(registry.DataSource, device.Serial, before, take + 1, cancellationToken);
+        var rows = await ConfigPushes.ListAsync(registry.DataSource, device.Serial, before, take + 1, windows, cancellationToken);
         var items = rows.Take(take).ToList();
         return TypedResults.Ok(new ConfigVersionPage(items, rows.Count > take ? items[^1].Version.ToString(System.Globalization.CultureInfo.InvariantCulture) : null));
     }

@@ -24,6 +24,12 @@ public static class LiveEndpoints
 
     private const int PageSize = 500;
 
+    /// <summary>The longest a stream stays open on one token (a timer's range); a token living longer is re-presented by reconnecting.</summary>
+    private static readonly TimeSpan MaxStreamLifetime = TimeSpan.FromDays(30);
+
+    /// <summary>How long a closing stream waits for the viewer's close frame before cutting the connection.</summary>
+    private static readonly TimeSpan CloseHandshakeWait = TimeSpan.FromSeconds(5);
+
     public static void MapLiveEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/devices/{serial}/live", StreamAsync).RequireAuthorization(ApiPolicies.TelemetryRead)
@@ -40,9 +46,10 @@ public static class LiveEndpoints
 
     private static async Task<IResult> StreamAsync(
         string serial, string? since, HttpContext context, Caller caller, RegistryStore registry, StoreFactory stores, LiveHub hub,
-        ILogger<LiveHub> logger, CancellationToken cancellationToken)
+        TimeProvider time, ILogger<LiveHub> logger, CancellationToken cancellationToken)
     {
-        var (device, problem) = await TelemetryEndpoints.FindDeviceAsync(serial, caller, registry, cancellationToken);
+        // Only the clinic holding the device now may watch it; a replay shows only its own periods' readings.
+        var (device, windows, problem) = await TelemetryEndpoints.FindHistoryAsync(serial, caller, registry, cancellationToken, currentOwnerOnly: true);
         if (device is null)
         {
             return problem!;
@@ -67,28 +74,50 @@ public static class LiveEndpoints
         await hub.Listening.WaitAsync(cancellationToken);
         using var subscription = hub.Subscribe(device.Serial);
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        using var closed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var receiving = DrainUntilCloseAsync(socket, closed);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var receiving = DrainUntilCloseAsync(socket, stop, cancellationToken);
 
-        await SendAsync(socket, new LiveMessage("subscribed", device.Serial, null), closed.Token);
-        if (replayFrom is { } from)
+        // The token was checked once, at the upgrade; the stream must not outlive it.
+        string? violation = null;
+        using var expiry = new CancellationTokenSource(UntilExpiry(caller, time), time);
+        using var expired = expiry.Token.Register(() =>
         {
-            subscription.Offer(from, DateTimeOffset.MaxValue);
-        }
+            violation = "the token expired";
+            stop.Cancel();
+        });
 
         var sent = new HashSet<Guid>();
         var order = new Queue<Guid>();
         try
         {
-            while (!closed.IsCancellationRequested)
+            await SendAsync(socket, new LiveMessage("subscribed", device.Serial, null), stop.Token);
+            if (replayFrom is { } from)
             {
-                var range = await subscription.NextAsync(closed.Token);
+                subscription.Offer(from, DateTimeOffset.MaxValue);
+            }
+            while (!stop.IsCancellationRequested)
+            {
+                var range = await subscription.NextAsync(stop.Token);
+                // Every wake re-reads who holds the device and the caller's periods: a transfer or a retirement since the
+                // last fetch ends the stream, and a reading received after the move is never fetched with the old periods.
+                var access = await TelemetryEndpoints.FindHistoryAsync(device.Serial, caller, registry, stop.Token, currentOwnerOnly: true);
+                if (access.Device is null)
+                {
+                    violation = "the device is no longer in your clinics";
+                    break;
+                }
+                windows = access.Windows;
+                if (range is null)
+                {
+                    continue;
+                }
                 // To is exclusive; one microsecond past the newest, the stores' precision (a tick would round away).
                 var to = range.To == DateTimeOffset.MaxValue ? DateTimeOffset.MaxValue : range.To.AddMicroseconds(1);
                 TelemetryCursor? after = null;
                 do
                 {
-                    var page = await store.QueryAsync(new TelemetryQuery(parsedSerial, range.From, to, PageSize, after, false, []), closed.Token);
+                    var query = new TelemetryQuery(parsedSerial, range.From, to, PageSize, after, false, []) { ReceivedWithin = windows };
+                    var page = await store.QueryAsync(query, stop.Token);
                     foreach (var row in page.Items)
                     {
                         if (!sent.Add(row.Id))
@@ -100,14 +129,14 @@ public static class LiveEndpoints
                         {
                             sent.Remove(order.Dequeue());
                         }
-                        await SendAsync(socket, new LiveMessage("reading", device.Serial, TelemetryEndpoints.ToItem(row)), closed.Token);
+                        await SendAsync(socket, new LiveMessage("reading", device.Serial, TelemetryEndpoints.ToItem(row)), stop.Token);
                     }
                     after = page.Next;
                 }
                 while (after is not null);
             }
         }
-        catch (OperationCanceledException) when (closed.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
         catch (WebSocketException)
@@ -118,35 +147,74 @@ public static class LiveEndpoints
         {
             // The store is unreachable: say so and close; the viewer reconnects (with since=) when it wants.
             Log.LiveStreamFailed(logger, device.Serial, error);
-            await closed.CancelAsync();
-            await receiving;
-            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-            {
-                await socket.CloseOutputAsync(WebSocketCloseStatus.InternalServerError, "store unavailable", CancellationToken.None);
-            }
+            await CloseAsync(socket, receiving, WebSocketCloseStatus.InternalServerError, "store unavailable", time);
             return TypedResults.Empty;
         }
 
-        await receiving;
+        if (violation is not null && !receiving.IsCompleted)
+        {
+            Log.LiveAccessEnded(logger, device.Serial, caller.Subject, violation);
+            await CloseAsync(socket, receiving, WebSocketCloseStatus.PolicyViolation, violation, time);
+            return TypedResults.Empty;
+        }
+        await CloseAsync(socket, receiving, WebSocketCloseStatus.NormalClosure, "bye", time);
+        return TypedResults.Empty;
+    }
+
+    /// <summary>How long the caller's token has left (none: zero, so the stream closes at once); at most 30 days, a timer's range.</summary>
+    private static TimeSpan UntilExpiry(Caller caller, TimeProvider time)
+    {
+        if (caller.ExpiresAt is not { } expiresAt)
+        {
+            return TimeSpan.Zero;
+        }
+        var left = expiresAt - time.GetUtcNow();
+        return left <= TimeSpan.Zero ? TimeSpan.Zero : left > MaxStreamLifetime ? MaxStreamLifetime : left;
+    }
+
+    /// <summary>
+    /// Sends our close frame and waits (bounded) for the viewer's; the receive loop sees that frame and ends. A viewer that
+    /// never answers is cut off.
+    /// </summary>
+    private static async Task CloseAsync(WebSocket socket, Task receiving, WebSocketCloseStatus status, string reason, TimeProvider time)
+    {
         if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
-            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+            try
+            {
+                await socket.CloseOutputAsync(status, reason, CancellationToken.None);
+            }
+            catch (WebSocketException)
+            {
+                // The viewer is gone already.
+            }
         }
-        return TypedResults.Empty;
+        try
+        {
+            await receiving.WaitAsync(CloseHandshakeWait, time);
+        }
+        catch (TimeoutException)
+        {
+            socket.Abort();
+        }
     }
 
     private static Task SendAsync(WebSocket socket, LiveMessage message, CancellationToken cancellationToken) =>
         socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(message, ApiJsonContext.Default.LiveMessage), WebSocketMessageType.Text, true, cancellationToken);
 
-    /// <summary>Reads (and ignores) what the viewer sends, and cancels the stream when the viewer closes.</summary>
-    private static async Task DrainUntilCloseAsync(WebSocket socket, CancellationTokenSource closed)
+    /// <summary>
+    /// Reads (and ignores) what the viewer sends, and stops the stream when the viewer closes. It reads with the request's
+    /// token, not <paramref name="stop"/>: cancelling a receive aborts the socket, and the server's own close frame
+    /// (policy violation, store failure) must still go out.
+    /// </summary>
+    private static async Task DrainUntilCloseAsync(WebSocket socket, CancellationTokenSource stop, CancellationToken requestAborted)
     {
         var buffer = new byte[1024];
         try
         {
-            while (socket.State == WebSocketState.Open)
+            while (socket.State is WebSocketState.Open or WebSocketState.CloseSent)
             {
-                var result = await socket.ReceiveAsync(buffer, closed.Token);
+                var result = await socket.ReceiveAsync(buffer, requestAborted);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     break;
@@ -156,6 +224,6 @@ public static class LiveEndpoints
         catch (Exception error) when (error is WebSocketException or OperationCanceledException)
         {
         }
-        await closed.CancelAsync();
+        await stop.CancelAsync();
     }
 }

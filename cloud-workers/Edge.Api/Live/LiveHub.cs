@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Edge.Api.Registry;
 using Edge.Storage;
 using Edge.Storage.Live;
 using Npgsql;
@@ -15,6 +16,7 @@ public sealed class LiveSubscription : IDisposable
     private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Action<LiveSubscription> _unsubscribe;
     private StoredRange? _pending;
+    private bool _recheck;
 
     internal LiveSubscription(string serial, Action<LiveSubscription> unsubscribe)
     {
@@ -36,8 +38,21 @@ public sealed class LiveSubscription : IDisposable
         _signal.Writer.TryWrite(true);
     }
 
-    /// <summary>Waits until something was stored for the serial and returns the range to fetch.</summary>
-    public async Task<StoredRange> NextAsync(CancellationToken cancellationToken)
+    /// <summary>Wakes the viewer to check again whether it may still watch the device (it changed clinic or was retired).</summary>
+    public void Recheck()
+    {
+        lock (_gate)
+        {
+            _recheck = true;
+        }
+        _signal.Writer.TryWrite(true);
+    }
+
+    /// <summary>
+    /// Waits until something was stored for the serial or its ownership changed; returns the range to fetch, or null when
+    /// only the ownership changed. Every wake is a reason to check access again before fetching.
+    /// </summary>
+    public async Task<StoredRange?> NextAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -47,7 +62,13 @@ public sealed class LiveSubscription : IDisposable
                 if (_pending is { } range)
                 {
                     _pending = null;
+                    _recheck = false;
                     return range;
+                }
+                if (_recheck)
+                {
+                    _recheck = false;
+                    return null;
                 }
             }
         }
@@ -114,7 +135,7 @@ public sealed class LiveHub(StoreFactory stores, TimeProvider time, ILogger<Live
             {
                 await using var connection = await stores.Registry.OpenConnectionAsync(stoppingToken);
                 connection.Notification += OnNotification;
-                await using (var listen = new NpgsqlCommand($"LISTEN {StoredReadingsNotice.Channel}", connection))
+                await using (var listen = new NpgsqlCommand($"LISTEN {StoredReadingsNotice.Channel}; LISTEN {DeviceOwnership.Channel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
@@ -147,6 +168,20 @@ public sealed class LiveHub(StoreFactory stores, TimeProvider time, ILogger<Live
 
     private void OnNotification(object sender, NpgsqlNotificationEventArgs notice)
     {
+        if (notice.Channel == DeviceOwnership.Channel)
+        {
+            lock (_gate)
+            {
+                if (_subscriptions.TryGetValue(notice.Payload, out var list))
+                {
+                    foreach (var subscription in list)
+                    {
+                        subscription.Recheck();
+                    }
+                }
+            }
+            return;
+        }
         foreach (var range in StoredReadingsNotice.Decode(notice.Payload))
         {
             lock (_gate)

@@ -148,7 +148,8 @@ public static partial class RegistryEndpoints
             var existing = (await registry.GetGatewayAsync(gateway.Id, cancellationToken, connection, transaction))!;
             if (!caller.CanSeeClinic(existing.ClinicId))
             {
-                return Problems.Conflict($"Gateway id {gateway.Id} is taken.");
+                // Another clinic's gateway: neither its clinic nor its details are named.
+                return Problems.Conflict("The gateway id is registered in another clinic; choose another id.");
             }
             var difference = existing.ClinicId != gateway.ClinicId ? $"it belongs to clinic {existing.ClinicId}"
                 : existing.Name != gateway.Name ? $"it is named '{existing.Name}'"
@@ -261,12 +262,15 @@ public static partial class RegistryEndpoints
         var device = new Device(serial.Value, DeviceKinds.Name(kind), request.ClinicId!, request.GatewayId, request.Owner, request.Firmware,
             Active, time.GetUtcNow(), null, null);
         var existing = await registry.GetDeviceAsync(device.Serial, cancellationToken, connection, transaction);
+        if (existing is not null && !caller.CanSeeClinic(existing.ClinicId))
+        {
+            // Active or retired, another clinic's device is not the caller's to take: re-registering it would open a new
+            // ownership period in the caller's clinic. Only an admin moves a device across clinics (audited below). The
+            // answer names neither the serial's clinic nor whether it is retired there.
+            return Problems.Conflict("The serial is registered in another clinic; an admin can move it.");
+        }
         if (existing is not null && existing.Status == Active)
         {
-            if (!caller.CanSeeClinic(existing.ClinicId))
-            {
-                return Problems.Conflict($"Device {device.Serial} is registered to another clinic; an admin can transfer it.");
-            }
             var difference = existing.ClinicId != device.ClinicId ? $"it belongs to clinic {existing.ClinicId} (use transfer)"
                 : existing.GatewayId != device.GatewayId ? $"it is attached to gateway {existing.GatewayId ?? "(none)"} (use transfer)"
                 : existing.Owner != device.Owner ? "it has another owner (use transfer)"
@@ -276,9 +280,10 @@ public static partial class RegistryEndpoints
             return difference is null ? TypedResults.Ok(existing) : Problems.Conflict($"Device {device.Serial} is already registered and {difference}.");
         }
 
-        // A retired device coming back keeps its configuration history.
+        // A retired device coming back keeps its configuration history (each clinic reads the versions of its own periods).
         device = device with { ConfigVersion = existing?.ConfigVersion };
         await RegistryStore.UpsertDeviceAsync(connection, transaction, device, cancellationToken);
+        await DeviceOwnership.OpenAsync(connection, transaction, device.Serial, device.ClinicId, device.RegisteredAt, cancellationToken);
         await audit.RecordAsync(connection, transaction, caller, new AuditRecord("device.register", "device", device.Serial, device.ClinicId,
             existing is null ? null : AuditTrail.Json(existing, ApiJsonContext.Default.Device), AuditTrail.Json(device, ApiJsonContext.Default.Device)), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -322,7 +327,7 @@ public static partial class RegistryEndpoints
     }
 
     private static async Task<IResult> TransferDeviceAsync(
-        string serial, TransferDeviceRequest request, Caller caller, RegistryStore registry, AuditTrail audit, CancellationToken cancellationToken)
+        string serial, TransferDeviceRequest request, Caller caller, RegistryStore registry, AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
         if (string.IsNullOrEmpty(request.ClinicId))
@@ -357,6 +362,11 @@ public static partial class RegistryEndpoints
 
         var after = before with { ClinicId = request.ClinicId!, GatewayId = request.GatewayId, Owner = request.Owner };
         await RegistryStore.UpsertDeviceAsync(connection, transaction, after, cancellationToken);
+        if (after.ClinicId != before.ClinicId)
+        {
+            // From now on the new clinic reads what the device sends, the old one what it sent before.
+            await DeviceOwnership.OpenAsync(connection, transaction, serial, after.ClinicId, time.GetUtcNow(), cancellationToken);
+        }
         await audit.RecordAsync(connection, transaction, caller, new AuditRecord("device.transfer", "device", serial, after.ClinicId,
             AuditTrail.Json(before, ApiJsonContext.Default.Device), AuditTrail.Json(after, ApiJsonContext.Default.Device)), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -379,6 +389,7 @@ public static partial class RegistryEndpoints
         }
         var after = before with { Status = Retired, RetiredAt = time.GetUtcNow() };
         await RegistryStore.UpsertDeviceAsync(connection, transaction, after, cancellationToken);
+        await DeviceOwnership.CloseAsync(connection, transaction, serial, after.RetiredAt.Value, cancellationToken);
         await audit.RecordAsync(connection, transaction, caller, new AuditRecord("device.retire", "device", serial, before.ClinicId,
             AuditTrail.Json(before, ApiJsonContext.Default.Device), AuditTrail.Json(after, ApiJsonContext.Default.Device)), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -400,9 +411,9 @@ public static partial class RegistryEndpoints
             return null;
         }
         var gateway = await registry.GetGatewayAsync(gatewayId, cancellationToken, connection, transaction);
-        return gateway is null ? Problems.BadParameter("gateway_id", $"no gateway {gatewayId}")
-            : gateway.ClinicId != clinicId ? Problems.BadParameter("gateway_id", $"gateway {gatewayId} belongs to clinic {gateway.ClinicId}, not {clinicId}")
-            : gateway.Status != Active ? Problems.BadParameter("gateway_id", $"gateway {gatewayId} is retired")
+        // An unknown id and another clinic's gateway get the same answer: whether the id exists elsewhere is not told.
+        return gateway is null || gateway.ClinicId != clinicId ? Problems.BadParameter("gateway_id", $"is not a gateway of clinic {clinicId}")
+            : gateway.Status != Active ? Problems.BadParameter("gateway_id", "the gateway is retired")
             : null;
     }
 

@@ -173,9 +173,12 @@ public static class ReportEndpoints
         if (existing is not null)
         {
             // Never overwrite another report's PDF: the id decides the S3 key.
+            // The existing report may be another clinic's: its serial is not named.
             return existing.Serial == device.Serial && existing.Sha256 == sha256
                 ? TypedResults.Ok(await ToItemAsync(existing, objects))
-                : Problems.Conflict($"report_id '{reportId}' is already recorded for {existing.Serial} with another PDF; a new report needs a new id");
+                : Problems.Conflict(existing.Serial == device.Serial
+                    ? "report_id is already recorded for this device with another PDF; a new report needs a new id"
+                    : "report_id is already recorded for another device; a new report needs a new id");
         }
 
         var now = time.GetUtcNow();
@@ -196,7 +199,9 @@ public static class ReportEndpoints
         var (outcome, raced) = await ReportStore.RecordAsync(connection, transaction, record, cancellationToken);
         if (outcome == RecordOutcome.Conflict)
         {
-            return Problems.Conflict($"report_id '{reportId}' was just recorded for {raced?.Serial ?? "another device"} with another PDF");
+            return Problems.Conflict(raced?.Serial == device.Serial
+                ? "report_id was just recorded for this device with another PDF; a new report needs a new id"
+                : "report_id was just recorded for another device; a new report needs a new id");
         }
         if (outcome == RecordOutcome.AlreadyRecorded)
         {
@@ -215,7 +220,7 @@ public static class ReportEndpoints
         string serial, int? limit, string? cursor, Caller caller, RegistryStore registry, ReportStore reports, ReportObjects objects,
         IOptions<ReportOptions> options, CancellationToken cancellationToken)
     {
-        var (device, problem) = await TelemetryEndpoints.FindDeviceAsync(serial, caller, registry, cancellationToken);
+        var (device, windows, problem) = await TelemetryEndpoints.FindHistoryAsync(serial, caller, registry, cancellationToken);
         if (device is null)
         {
             return problem!;
@@ -233,7 +238,7 @@ public static class ReportEndpoints
             return errors.ToResult();
         }
 
-        var rows = await reports.ListAsync(device.Serial, after, take + 1, cancellationToken);
+        var rows = await reports.ListAsync(device.Serial, after, take + 1, windows, cancellationToken);
         var page = PageRequest.From(rows, take, r => string.Create(CultureInfo.InvariantCulture, $"{r.RecordedAt.UtcTicks}|{r.ReportId}"));
         var items = new List<ReportItem>(page.Items.Count);
         foreach (var row in page.Items)

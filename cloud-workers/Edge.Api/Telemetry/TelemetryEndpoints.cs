@@ -46,7 +46,7 @@ public static class TelemetryEndpoints
         string serial, string? from, string? to, int? limit, string? cursor, bool? alarms,
         HttpRequest request, Caller caller, RegistryStore registry, StoreFactory stores, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (device, problem) = await FindDeviceAsync(serial, caller, registry, cancellationToken);
+        var (device, windows, problem) = await FindHistoryAsync(serial, caller, registry, cancellationToken);
         if (device is null)
         {
             return problem!;
@@ -67,7 +67,7 @@ public static class TelemetryEndpoints
             return errors.ToResult();
         }
 
-        var query = new TelemetryQuery(SerialNumber.Parse(device.Serial), start, end, take, after, alarms == true, filters);
+        var query = new TelemetryQuery(SerialNumber.Parse(device.Serial), start, end, take, after, alarms == true, filters) { ReceivedWithin = windows };
         var page = await stores.For(kind).QueryAsync(query, cancellationToken);
         var items = page.Items.Select(ToItem).ToList();
         return TypedResults.Ok(new TelemetryPageResponse(device.Serial, device.Kind, items, page.Next?.Encode()));
@@ -77,7 +77,7 @@ public static class TelemetryEndpoints
         string serial, string? metric, string? from, string? to, string? bucket,
         Caller caller, RegistryStore registry, StoreFactory stores, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (device, problem) = await FindDeviceAsync(serial, caller, registry, cancellationToken);
+        var (device, windows, problem) = await FindHistoryAsync(serial, caller, registry, cancellationToken);
         if (device is null)
         {
             return problem!;
@@ -110,7 +110,7 @@ public static class TelemetryEndpoints
             return errors.ToResult();
         }
 
-        var rows = await stores.For(kind).SummarizeAsync(new SummaryQuery(SerialNumber.Parse(device.Serial), metric!, start, end, size!.Value), cancellationToken);
+        var rows = await stores.For(kind).SummarizeAsync(new SummaryQuery(SerialNumber.Parse(device.Serial), metric!, start, end, size!.Value) { ReceivedWithin = windows }, cancellationToken);
         return TypedResults.Ok(new SummaryResponse(device.Serial, device.Kind, metric!, size == SummaryBucket.Day ? "day" : "hour",
             rows.Select(r => new SummaryBucketItem(r.BucketStart, r.Count, r.Min, r.Avg, r.Max)).ToList()));
     }
@@ -123,6 +123,31 @@ public static class TelemetryEndpoints
         return device is not null && caller.CanSee(device.ClinicId, device.GatewayId)
             ? (device, null)
             : (null, Problems.NotFound($"No device {serial}."));
+    }
+
+    /// <summary>
+    /// A device whose history the caller may read, and the windows of gateway received times they may read it in: the
+    /// ownership periods of the caller's clinics (null for an admin: every reading). A clinic that held the device before
+    /// keeps reading its own period after a transfer; a serial no clinic of the caller ever held is a 404.
+    /// </summary>
+    internal static async Task<(Device? Device, IReadOnlyList<ReceivedWindow>? Windows, IResult? Problem)> FindHistoryAsync(
+        string serial, Caller caller, RegistryStore registry, CancellationToken cancellationToken, bool currentOwnerOnly = false)
+    {
+        var device = await registry.GetDeviceAsync(serial, cancellationToken);
+        if (device is null || (currentOwnerOnly && !caller.CanSee(device.ClinicId, device.GatewayId)))
+        {
+            return (null, null, Problems.NotFound($"No device {serial}."));
+        }
+        if (caller.IsAdmin)
+        {
+            return (device, null, null);
+        }
+        if (caller.IsGatewayOnly || caller.ClinicScope is not { Count: > 0 } clinics)
+        {
+            return (null, null, Problems.NotFound($"No device {serial}."));
+        }
+        var periods = await DeviceOwnership.PeriodsAsync(registry.DataSource, device.Serial, clinics, cancellationToken);
+        return periods.Count == 0 ? (null, null, Problems.NotFound($"No device {serial}.")) : (device, periods, null);
     }
 
     internal static DeviceKind Kind(Device device) =>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Edge.Storage.Queries;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -42,30 +43,38 @@ public static class ConfigPushes
         return (previous, version);
     }
 
-    /// <summary>The newest version, or a given one; null when there is none.</summary>
-    public static async Task<ConfigVersion?> GetAsync(NpgsqlDataSource registry, string serial, int? version, CancellationToken cancellationToken)
+    /// <summary>
+    /// The newest version, or a given one; null when there is none. With <paramref name="createdWithin"/> (a clinic's
+    /// ownership periods of the device) only versions created in one of them count.
+    /// </summary>
+    public static async Task<ConfigVersion?> GetAsync(
+        NpgsqlDataSource registry, string serial, int? version, IReadOnlyList<ReceivedWindow>? createdWithin, CancellationToken cancellationToken)
     {
         await using var connection = await registry.OpenConnectionAsync(cancellationToken);
+        var (from, to) = ReceivedWindowSql.Parameters(createdWithin);
         return await ReadAsync(connection, null, $"""
             SELECT {Columns} FROM device_configs
-            WHERE serial = $1 AND ($2::integer IS NULL OR version = $2)
+            WHERE serial = $1 AND ($2::integer IS NULL OR version = $2) AND {ReceivedWindowSql.Covers("created_at", 3, 4)}
             ORDER BY version DESC LIMIT 1
-            """, cancellationToken, Text(serial), new NpgsqlParameter { Value = (object?)version ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+            """, cancellationToken, Text(serial), new NpgsqlParameter { Value = (object?)version ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer }, from, to);
     }
 
-    /// <summary>Versions newest first, below <paramref name="beforeVersion"/> when given (keyset paging).</summary>
+    /// <summary>Versions newest first, below <paramref name="beforeVersion"/> when given (keyset paging), created within the windows when given.</summary>
     public static async Task<IReadOnlyList<ConfigVersion>> ListAsync(
-        NpgsqlDataSource registry, string serial, int? beforeVersion, int limit, CancellationToken cancellationToken)
+        NpgsqlDataSource registry, string serial, int? beforeVersion, int limit, IReadOnlyList<ReceivedWindow>? createdWithin, CancellationToken cancellationToken)
     {
         await using var connection = await registry.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand($"""
             SELECT {Columns} FROM device_configs
-            WHERE serial = $1 AND ($2::integer IS NULL OR version < $2)
+            WHERE serial = $1 AND ($2::integer IS NULL OR version < $2) AND {ReceivedWindowSql.Covers("created_at", 4, 5)}
             ORDER BY version DESC LIMIT $3
             """, connection);
         command.Parameters.Add(Text(serial));
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)beforeVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        var (from, to) = ReceivedWindowSql.Parameters(createdWithin);
+        command.Parameters.Add(from);
+        command.Parameters.Add(to);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var list = new List<ConfigVersion>();
         while (await reader.ReadAsync(cancellationToken))

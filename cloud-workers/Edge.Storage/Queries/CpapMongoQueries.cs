@@ -89,6 +89,10 @@ internal static class CpapMongoQueries
             filter.Add(DeviceDataDocument.Fields.Urgent, true);
         }
         var bounds = new BsonArray();
+        if (query.ReceivedWithin is { } windows)
+        {
+            bounds.Add(ReceivedWithin(windows));
+        }
         foreach (var metric in query.Filters ?? [])
         {
             var field = MetricFields[metric.Metric];
@@ -108,6 +112,26 @@ internal static class CpapMongoQueries
         return filter;
     }
 
+    /// <summary>
+    /// The condition that keeps readings the gateway received in one of the windows (a clinic's ownership periods); the
+    /// callers answer an empty list of windows with nothing before asking MongoDB ($or needs at least one branch).
+    /// </summary>
+    public static BsonDocument ReceivedWithin(IReadOnlyList<ReceivedWindow> windows)
+    {
+        var field = DeviceDataDocument.Fields.Gateway + "." + DeviceDataDocument.Fields.GatewayReceivedAt;
+        var any = new BsonArray();
+        foreach (var window in windows)
+        {
+            var range = new BsonDocument("$gte", Date(window.From));
+            if (window.To is { } to)
+            {
+                range.Add("$lt", Date(to));
+            }
+            any.Add(new BsonDocument(field, range));
+        }
+        return new BsonDocument("$or", any);
+    }
+
     /// <summary>The sort of a page: the keyset order.</summary>
     public static BsonDocument TelemetrySort() => new() { { DeviceDataDocument.Fields.Timestamp, 1 }, { DeviceDataDocument.Fields.Id, 1 } };
 
@@ -122,15 +146,20 @@ internal static class CpapMongoQueries
             SummaryBucket.Day => "day",
             _ => throw new ArgumentOutOfRangeException(nameof(query), query.Bucket, "unknown summary bucket"),
         };
+        var match = new BsonDocument
+        {
+            { DeviceDataDocument.Fields.Serial, query.Serial.Value },
+            { DeviceDataDocument.Fields.Timestamp, new BsonDocument { { "$gte", Date(query.From) }, { "$lt", Date(query.To) } } },
+            // $min and $max skip a missing value but $sum: 1 would count it.
+            { field, new BsonDocument("$type", "number") },
+        };
+        if (query.ReceivedWithin is { } windows)
+        {
+            match.Add("$and", new BsonArray { ReceivedWithin(windows) });
+        }
         return
         [
-            new BsonDocument("$match", new BsonDocument
-            {
-                { DeviceDataDocument.Fields.Serial, query.Serial.Value },
-                { DeviceDataDocument.Fields.Timestamp, new BsonDocument { { "$gte", Date(query.From) }, { "$lt", Date(query.To) } } },
-                // $min and $max skip a missing value but $sum: 1 would count it.
-                { field, new BsonDocument("$type", "number") },
-            }),
+            new BsonDocument("$match", match),
             new BsonDocument("$group", new BsonDocument
             {
                 {
@@ -154,7 +183,7 @@ internal static class CpapMongoQueries
     {
         ArgumentNullException.ThrowIfNull(query);
         ReadingMetrics.Require(query.Serial, query.Filters, "cpap", DeviceKind.Cpap, DeviceKind.Bipap);
-        if (query.From >= query.To)
+        if (query.From >= query.To || query.ReceivedWithin is { Count: 0 })
         {
             return new TelemetryPage([], null);
         }
@@ -173,7 +202,7 @@ internal static class CpapMongoQueries
     {
         ArgumentNullException.ThrowIfNull(query);
         ReadingMetrics.Require(query.Serial, query.Metric, "cpap", DeviceKind.Cpap, DeviceKind.Bipap);
-        if (query.From >= query.To)
+        if (query.From >= query.To || query.ReceivedWithin is { Count: 0 })
         {
             return [];
         }

@@ -35,7 +35,7 @@ internal sealed class PostgresTelemetryQueries(NpgsqlDataSource dataSource, stri
     {
         ArgumentNullException.ThrowIfNull(query);
         ReadingMetrics.Require(query.Serial, query.Filters, store, kinds);
-        if (query.From >= query.To)
+        if (query.From >= query.To || query.ReceivedWithin is { Count: 0 })
         {
             return new TelemetryPage([], null);
         }
@@ -67,7 +67,7 @@ internal sealed class PostgresTelemetryQueries(NpgsqlDataSource dataSource, stri
     {
         ArgumentNullException.ThrowIfNull(query);
         ReadingMetrics.Require(query.Serial, query.Metric, store, kinds);
-        if (query.From >= query.To)
+        if (query.From >= query.To || query.ReceivedWithin is { Count: 0 })
         {
             return [];
         }
@@ -98,6 +98,7 @@ internal sealed class PostgresTelemetryQueries(NpgsqlDataSource dataSource, stri
             // A row comparison on consecutive index columns: PostgreSQL uses it as an index bound, not a filter.
             text.Append(CultureInfo.InvariantCulture, $" AND (device_time, id) > (${Add(command, after.DeviceTime.UtcDateTime)}, ${Add(command, after.Id)})");
         }
+        text.Append(ReceivedWithin(command, query.ReceivedWithin));
         if (query.AlarmsOnly)
         {
             text.Append(" AND ").Append(sql.Alarm);
@@ -125,6 +126,7 @@ internal sealed class PostgresTelemetryQueries(NpgsqlDataSource dataSource, stri
     {
         var command = dataSource.CreateCommand();
         AddRange(command, query.Serial, query.From, query.To);
+        var received = ReceivedWithin(command, query.ReceivedWithin);
         var unit = query.Bucket switch
         {
             SummaryBucket.Hour => "hour",
@@ -137,13 +139,26 @@ internal sealed class PostgresTelemetryQueries(NpgsqlDataSource dataSource, stri
             FROM (
                 SELECT device_time, {sql.Metrics[query.Metric]} AS v
                 FROM {sql.Table}
-                WHERE serial = $1 AND device_time >= $2 AND device_time < $3
+                WHERE serial = $1 AND device_time >= $2 AND device_time < $3{received}
             ) AS readings
             WHERE v IS NOT NULL
             GROUP BY bucket
             ORDER BY bucket
             """;
         return command;
+    }
+
+    /// <summary>The condition that keeps readings received in one of the windows (a clinic's ownership periods), or nothing.</summary>
+    private static string ReceivedWithin(NpgsqlCommand command, IReadOnlyList<ReceivedWindow>? windows)
+    {
+        if (windows is null)
+        {
+            return "";
+        }
+        var (from, to) = ReceivedWindowSql.Parameters(windows);
+        command.Parameters.Add(from);
+        command.Parameters.Add(to);
+        return " AND " + ReceivedWindowSql.Covers("gateway_received_at", command.Parameters.Count - 1, command.Parameters.Count);
     }
 
     private static void AddRange(NpgsqlCommand command, SerialNumber serial, DateTimeOffset from, DateTimeOffset to)

@@ -15,7 +15,11 @@ public enum SummaryBucket
 /// <param name="From">Inclusive lower bound on the device time.</param>
 /// <param name="To">Exclusive upper bound on the device time.</param>
 /// <param name="Bucket">Hour or day.</param>
-public sealed record SummaryQuery(SerialNumber Serial, string Metric, DateTimeOffset From, DateTimeOffset To, SummaryBucket Bucket);
+public sealed record SummaryQuery(SerialNumber Serial, string Metric, DateTimeOffset From, DateTimeOffset To, SummaryBucket Bucket)
+{
+    /// <summary>Only readings received in one of these windows; null: no restriction (an admin), empty: nothing.</summary>
+    public IReadOnlyList<ReceivedWindow>? ReceivedWithin { get; init; }
+}
 
 /// <summary>One bucket of a summary; buckets without a reading are left out.</summary>
 /// <param name="BucketStart">The start of the bucket, UTC.</param>

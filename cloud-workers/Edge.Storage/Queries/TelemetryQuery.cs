@@ -10,6 +10,10 @@ namespace Edge.Storage.Queries;
 /// <param name="After">The previous page's <see cref="TelemetryPage.Next"/>, or null for the first page.</param>
 /// <param name="AlarmsOnly">Only readings the gateway marked urgent or that carry the kind's own alarm signal.</param>
 /// <param name="Filters">Inclusive bounds on metrics, all of which must hold; names from <see cref="ReadingMetrics"/>.</param>
+/// <remarks>
+/// <see cref="ReceivedWithin"/> restricts the page to readings whose gateway received time falls in one of the windows
+/// (a clinic's ownership periods of the device); null reads every reading, an empty list none.
+/// </remarks>
 public sealed record TelemetryQuery(
     SerialNumber Serial,
     DateTimeOffset From,
@@ -21,6 +25,9 @@ public sealed record TelemetryQuery(
 {
     /// <summary>The largest page a store returns, whatever the query asks for.</summary>
     public const int MaxLimit = 1000;
+
+    /// <summary>Only readings received in one of these windows; null: no restriction (an admin), empty: nothing.</summary>
+    public IReadOnlyList<ReceivedWindow>? ReceivedWithin { get; init; }
 
     /// <summary><see cref="Limit"/> clamped to 1-<see cref="MaxLimit"/>.</summary>
     public int EffectiveLimit => Math.Clamp(Limit, 1, MaxLimit);

@@ -110,6 +110,25 @@ public static class RegistrySchema
             CREATE INDEX firmware_job_devices_to_send ON firmware_job_devices (next_send_at) WHERE state = 'queued';
             CREATE INDEX firmware_job_devices_serial ON firmware_job_devices (serial, queued_at);
             """),
+        // Which clinic held a device when: a clinic reads the readings, summaries, reports and config versions of its own
+        //   periods only, so a transfer or a re-registration does not hand the old clinic's history to the new one (or the
+        //   new one's to the old). from_at is inclusive, to_at exclusive and null while the period is open; at most one
+        //   period per device is open. Existing devices get one period from their registration (closed at their retirement).
+        new(3, "device_ownership", """
+            CREATE TABLE device_ownership (
+                serial    text        NOT NULL REFERENCES devices (serial),
+                clinic_id text        NOT NULL REFERENCES clinics (id),
+                from_at   timestamptz NOT NULL,
+                to_at     timestamptz,
+                CONSTRAINT ownership_period CHECK (to_at IS NULL OR to_at >= from_at)
+            );
+            CREATE UNIQUE INDEX device_ownership_open ON device_ownership (serial) WHERE to_at IS NULL;
+            CREATE INDEX device_ownership_serial ON device_ownership (serial, clinic_id, from_at);
+            INSERT INTO device_ownership (serial, clinic_id, from_at, to_at)
+            SELECT serial, clinic_id, registered_at, CASE WHEN status = 'retired' THEN COALESCE(retired_at, registered_at) END
+            FROM devices;
+            CREATE INDEX audit_log_clinic ON audit_log (clinic_id, id);
+            """),
     ];
 
     /// <summary>Creates or upgrades the registry tables; idempotent and safe when replicas start together.</summary>

@@ -1,3 +1,4 @@
+using Edge.Storage.Queries;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -54,9 +55,10 @@ public sealed class ReportStore(NpgsqlDataSource registry)
     private const string FindSql = $"SELECT {Columns} FROM ecg_reports WHERE report_id = $1";
 
     // Newest first; the cursor is the last row's (recorded_at, report_id).
-    private const string ListSql = $"""
+    private static readonly string ListSql = $"""
         SELECT {Columns} FROM ecg_reports
         WHERE serial = $1 AND ($2::timestamptz IS NULL OR (recorded_at, report_id) < ($2, $3))
+          AND {ReceivedWindowSql.Covers("received_at", 5, 6)}
         ORDER BY recorded_at DESC, report_id DESC
         LIMIT $4
         """;
@@ -122,14 +124,21 @@ public sealed class ReportStore(NpgsqlDataSource registry)
         return await FindAsync(connection, null, reportId, cancellationToken);
     }
 
-    /// <summary>A device's reports, newest first; <paramref name="after"/> is the previous page's last (recorded_at, report_id).</summary>
-    public async Task<List<ReportRecord>> ListAsync(string serial, (DateTimeOffset RecordedAt, string ReportId)? after, int take, CancellationToken cancellationToken)
+    /// <summary>
+    /// A device's reports, newest first; <paramref name="after"/> is the previous page's last (recorded_at, report_id).
+    /// With <paramref name="receivedWithin"/> (a clinic's ownership periods) only reports received in one of them.
+    /// </summary>
+    public async Task<List<ReportRecord>> ListAsync(
+        string serial, (DateTimeOffset RecordedAt, string ReportId)? after, int take, IReadOnlyList<ReceivedWindow>? receivedWithin, CancellationToken cancellationToken)
     {
         await using var command = registry.CreateCommand(ListSql);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = serial });
         command.Parameters.Add(new NpgsqlParameter { Value = after is null ? DBNull.Value : after.Value.RecordedAt.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)after?.ReportId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = take });
+        var (from, to) = ReceivedWindowSql.Parameters(receivedWithin);
+        command.Parameters.Add(from);
+        command.Parameters.Add(to);
         var rows = new List<ReportRecord>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

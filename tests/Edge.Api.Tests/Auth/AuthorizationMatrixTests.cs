@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Edge.Api.Auth;
 using Edge.Api.Tests.Infrastructure;
 using Edge.Testing.Postgres;
@@ -128,6 +129,48 @@ public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(se
     }
 
     [Fact]
+    public async Task A_caller_of_another_clinic_gets_404_or_a_filtered_answer_everywhere()
+    {
+        // Clinic c1's objects are the ones every case names; the callers below belong to clinic other only.
+        await CreateClinicAsync("other");
+        await RegisterGatewayAsync("gw-other", "other");
+        await RegisterDeviceAsync("ECG-2000-0001", "other", "gw-other");
+        string[] c1Ids = ["\"c1\"", "gw-1", "OXY-1000-0001", "ECG-1000-0002"];
+
+        var failures = new List<string>();
+        foreach (var (method, route, url, body, allowed) in Cases)
+        {
+            foreach (var role in allowed.Where(r => r != Admin_))
+            {
+                var client = role == Gw ? Api.Client(Api.Token(Gw, [], "gw-other-identity", gatewayId: "gw-other")) : Api.As(role, "other");
+                var (status, text) = await SendForBodyAsync(client, method, url, body);
+                // Ids the caller sent itself may be echoed ("serials: X: no such device"); any other id of c1 is a leak.
+                var sent = url + (body is null ? "" : JsonSerializer.Serialize(body));
+                var leaked = c1Ids.FirstOrDefault(id => text.Contains(id, StringComparison.Ordinal) && !sent.Contains(id.Trim('"'), StringComparison.Ordinal));
+                var isObject = route.Contains('{', StringComparison.Ordinal);
+                var fine = status switch
+                {
+                    HttpStatusCode.NotFound => true,
+                    HttpStatusCode.Forbidden => method != "GET", // a write naming c1 (clinic_id) is refused; a read answers 404
+                    HttpStatusCode.InternalServerError or HttpStatusCode.Unauthorized => false,
+                    _ when (int)status is >= 200 and < 300 => !isObject && leaked is null && !text.Contains("\"c1\"", StringComparison.Ordinal),
+                    // A refusal for another reason (a bad body, a feature not configured) is fine if it names nothing of c1.
+                    _ => leaked is null,
+                };
+                if (!fine)
+                {
+                    failures.Add($"{method} {route} as {role} of another clinic: {(int)status}{(leaked is null ? "" : " naming " + leaked)}: {text}");
+                }
+            }
+        }
+
+        // Nothing of c1 changed.
+        var device = await ReadAsync(await Admin.GetAsync("/v1/devices/OXY-1000-0001"), HttpStatusCode.OK);
+        Assert.Equal(("c1", "active"), (device.GetProperty("clinic_id").GetString(), device.GetProperty("status").GetString()));
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+    }
+
+    [Fact]
     public async Task No_token_an_expired_one_or_a_forged_one_is_401_everywhere()
     {
         var forgedKey = new SymmetricSecurityKey(RandomNumberGenerator.GetBytes(32));
@@ -165,6 +208,21 @@ public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(se
         var anonymous = await Api.Client(null).GetAsync("/v1/devices");
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal("application/problem+json", anonymous.Content.Headers.ContentType?.MediaType);
+    }
+
+    private static async Task<(HttpStatusCode Status, string Body)> SendForBodyAsync(HttpClient client, string method, string url, object? body)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), url);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+        else if (method is "POST" or "PUT")
+        {
+            request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+        }
+        using var response = await client.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     private static async Task<HttpStatusCode> SendAsync(HttpClient client, string method, string url, object? body)

@@ -23,7 +23,8 @@ public sealed class TelemetryTailTests(PostgresServer server) : CloudTest(server
         var error = tail.StandardError.ReadToEndAsync();
         var output = tail.StandardOutput.ReadToEndAsync();
         var stores = Api.Services.GetRequiredService<StoreFactory>();
-        var reading = Readings.Oxygen(1, DateTimeOffset.UtcNow.AddMinutes(-1), purity: 93.5);
+        // Received after the registration: a clinic reads only what arrived while it held the device (docs/api.md).
+        var reading = Readings.Oxygen(1, DateTimeOffset.UtcNow, purity: 93.5);
 
         // The viewer may subscribe after the first notice; store-and-notify until the tail has what it needs.
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -85,6 +85,23 @@ public sealed class CpapMongoQueriesTests
         Assert.Equal(["serial", "timestamp", "urgent", "$and"], filter.Names);
     }
 
+    [Fact]
+    public void Received_windows_are_an_or_of_ranges_on_the_gateways_received_time()
+    {
+        ReceivedWindow[] windows = [new(From, From.AddHours(1)), new(From.AddHours(2), null)];
+        var expected = new BsonDocument("$or", new BsonArray
+        {
+            new BsonDocument("gateway.receivedAt", new BsonDocument { { "$gte", new BsonDateTime(From.UtcDateTime) }, { "$lt", new BsonDateTime(From.AddHours(1).UtcDateTime) } }),
+            new BsonDocument("gateway.receivedAt", new BsonDocument("$gte", new BsonDateTime(From.AddHours(2).UtcDateTime))),
+        });
+
+        var filter = CpapMongoQueries.TelemetryFilter(Query() with { ReceivedWithin = windows });
+        Assert.Equal(new BsonArray { expected }, filter["$and"]);
+        var match = CpapMongoQueries.SummaryPipeline(new SummaryQuery(Serial, "leak_rate_lpm", From, To, SummaryBucket.Hour) { ReceivedWithin = windows })[0]["$match"];
+        Assert.Equal(new BsonArray { expected }, match["$and"]);
+        Assert.False(CpapMongoQueries.TelemetryFilter(Query()).Contains("$and"));
+    }
+
     [Theory]
     [InlineData(SummaryBucket.Hour, "hour")]
     [InlineData(SummaryBucket.Day, "day")]

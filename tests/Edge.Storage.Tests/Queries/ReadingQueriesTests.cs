@@ -192,6 +192,33 @@ public abstract class ReadingQueriesTests(PostgresServer server) : PostgresTest(
     }
 
     [Fact]
+    public async Task Received_windows_keep_only_readings_the_gateway_received_in_one_of_them()
+    {
+        // Device times go forward while received times go backward (a device clock set back): the windows follow the
+        // gateway's received time, never the device's.
+        var readings = Enumerable.Range(0, 6)
+            .Select(i => Reading(i + 1, Start.AddMinutes(i), 10 + i) with { GatewayReceivedAt = Start.AddMinutes(65 - i) })
+            .ToList();
+        await Store.WriteAsync(readings, CancellationToken.None);
+        // [60, 62) holds the readings received at 60 and 61 (i = 5, 4); the open window from 65 the one received at 65 (i = 0).
+        ReceivedWindow[] windows = [new(Start.AddMinutes(60), Start.AddMinutes(62)), new(Start.AddMinutes(65), null)];
+
+        var page = await Store.QueryAsync(Query() with { ReceivedWithin = windows }, CancellationToken.None);
+        Assert.Equal([readings[0].Id, readings[4].Id, readings[5].Id], page.Items.Select(r => r.Id));
+        var summary = await Store.SummarizeAsync(
+            new SummaryQuery(SerialNumber.Parse(Serial), Metric, Start.AddDays(-1), Start.AddDays(1), SummaryBucket.Day) { ReceivedWithin = windows },
+            CancellationToken.None);
+        Assert.Equal(3, summary.Sum(b => b.Count));
+
+        // No window: nothing (a clinic that never held the device); null: everything (an admin).
+        Assert.Empty((await Store.QueryAsync(Query() with { ReceivedWithin = [] }, CancellationToken.None)).Items);
+        Assert.Empty(await Store.SummarizeAsync(
+            new SummaryQuery(SerialNumber.Parse(Serial), Metric, Start.AddDays(-1), Start.AddDays(1), SummaryBucket.Day) { ReceivedWithin = [] },
+            CancellationToken.None));
+        Assert.Equal(6, (await Store.QueryAsync(Query(), CancellationToken.None)).Items.Count);
+    }
+
+    [Fact]
     public async Task Alarms_only_returns_urgent_readings_and_those_with_the_kinds_alarm_signal()
     {
         var time = new DateTimeOffset(2026, 1, 12, 9, 0, 0, TimeSpan.Zero);
