@@ -60,7 +60,7 @@ public static class ReportEndpoints
         string serial, string reportId, HttpContext context, Caller caller, RegistryStore registry, ReportStore reports, ReportObjects objects,
         IOptions<ReportOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        var (device, problem) = await TelemetryEndpoints.FindDeviceAsync(serial, caller, registry, cancellationToken);
+        var (device, windows, problem) = await TelemetryEndpoints.FindHistoryAsync(serial, caller, registry, cancellationToken);
         if (device is null)
         {
             return problem!;
@@ -70,9 +70,10 @@ public static class ReportEndpoints
             return Disabled();
         }
 
-        // Another device's report under this serial's route is as absent as no report: its existence does not leak.
+        // Another device's report under this serial's route, or one received outside the caller's clinics' ownership
+        // periods of the device, is as absent as no report: its existence does not leak.
         var record = Edge.Contracts.Reports.ReportUplink.IsValidReportId(reportId) ? await reports.FindAsync(reportId, cancellationToken) : null;
-        if (record is null || record.Serial != device.Serial)
+        if (record is null || record.Serial != device.Serial || (windows is not null && !windows.Any(window => window.Contains(record.ReceivedAt))))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such report.", detail: $"{device.Serial} has no report '{reportId}'.");
         }
