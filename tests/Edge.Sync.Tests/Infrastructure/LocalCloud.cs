@@ -159,9 +159,20 @@ internal sealed class LocalCloud : IAsyncDisposable
         await client.SubscribeAsync(UplinkTopics.Ack(gatewayId), MqttQualityOfServiceLevel.AtLeastOnce);
         var batch = readings.Select((r, i) => new BatchReading(firstSequence + i, r.Serial, DateTimeOffset.UtcNow, System.Text.Encoding.UTF8.GetBytes(r.Payload))).ToList();
         var encoded = BatchCodec.Encode(gatewayId, epoch, lane, batch, BatchCodec.DefaultMaxWireBytes);
-        await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(UplinkTopics.Telemetry(gatewayId))
-            .WithPayload(encoded.Bytes).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
-        return await acked.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        // Sent again until acknowledged, as a gateway does: a worker that is still subscribing never sees the first one.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(UplinkTopics.Telemetry(gatewayId))
+                .WithPayload(encoded.Bytes).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+            try
+            {
+                return await acked.Task.WaitAsync(TimeSpan.FromSeconds(3));
+            }
+            catch (TimeoutException) when (DateTime.UtcNow < deadline)
+            {
+            }
+        }
     }
 
     /// <summary>Every stored reading of every store: (serial, device time, gateway, epoch, sequence).</summary>
