@@ -2,10 +2,13 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Edge.Contracts.Uplink;
+using Edge.Ingest.Ownership;
 using Edge.Sync.Tests.Infrastructure;
 using Edge.Testing;
 using Edge.Testing.Api;
+using Edge.Testing.Metrics;
 using Edge.Testing.Postgres;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Edge.Sync.Tests.Quarantine;
@@ -115,6 +118,73 @@ public sealed class QuarantineEndToEndTests(PostgresServer postgres)
         Assert.Contains($"gw-a {serial} other-gateway", await QuarantinedAsync(cloud));
     }
 
+    [Fact]
+    public async Task While_the_worker_cannot_hear_registry_changes_it_caches_nothing_and_asks_the_registry()
+    {
+        const string serial = "OXY-9500-0005";
+        await using var cloud = await LocalCloud.StartAsync(postgres);
+        await cloud.RegisterAsync("gw-a", serial);
+        await cloud.RegisterAsync("gw-b");
+        var worker = await cloud.StartWorkerAsync("ingest-failsafe");
+        var ownership = worker.Services.GetRequiredService<RegistryOwnership>();
+        await ownership.Listening.WaitAsync(TimeSpan.FromSeconds(30));
+        var at = DateTimeOffset.UtcNow.AddMinutes(-10);
+        Assert.Equal(1, (await cloud.PublishBatchAsync("gw-a", 11, BatchLanes.Routine, 1, (serial, Oxygen(serial, at, purity: 94)))).Stored); // cached as gw-a's
+
+        // The notification connection dies; the change made meanwhile is never notified.
+        await ExecuteAsync(cloud, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN edge_registry_changed'");
+        await Eventually.TrueAsync(() => !ownership.IsListening, TimeSpan.FromSeconds(30), "the worker to notice the lost connection");
+        await ExecuteAsync(cloud, $"UPDATE devices SET gateway_id = 'gw-b' WHERE serial = '{serial}'");
+
+        var ack = await cloud.PublishBatchAsync("gw-a", 11, BatchLanes.Routine, 2, (serial, Oxygen(serial, at.AddSeconds(1), purity: 94)));
+        Assert.Equal((0, 1), (ack.Stored, ack.Rejected));
+        await Eventually.TrueAsync(() => ownership.IsListening, TimeSpan.FromSeconds(30), "the worker to listen again");
+        var after = await cloud.PublishBatchAsync("gw-b", 12, BatchLanes.Routine, 1, (serial, Oxygen(serial, at.AddSeconds(2), purity: 94)));
+        Assert.Equal((1, 0), (after.Stored, after.Rejected));
+    }
+
+    [Fact]
+    public async Task The_worker_classifies_the_lane_from_the_payload_and_counts_what_it_holds_releases_expires_and_reclassifies()
+    {
+        await using var cloud = await LocalCloud.StartAsync(postgres);
+        await cloud.RegisterAsync("gw-a", "OXY-9500-0006", "OXY-9500-0007");
+        // Held eight days ago and never claimed: the maintenance at start deletes it.
+        await ExecuteAsync(cloud, """
+            INSERT INTO quarantined_readings (id, gateway_id, serial, reason, epoch, seq, received_at, quarantined_at, payload)
+            VALUES (gen_random_uuid(), 'gw-z', 'OXY-9500-0099', 'unknown-gateway', 1, 1, now() - interval '8 days', now() - interval '8 days', '{}')
+            """);
+        using var metrics = new MetricsEndpoint();
+        await cloud.StartWorkerAsync("ingest-lanes", settings: metrics.Settings);
+        await Eventually.TrueAsync(async () => MetricsEndpoint.Value(await metrics.ScrapeAsync(), "edge_worker_quarantine_expired_total") == 1,
+            TimeSpan.FromSeconds(30), "the expired reading to be deleted and counted");
+        var before = await metrics.ScrapeAsync();
+        Assert.Equal(0, MetricsEndpoint.Value(before, "edge_worker_quarantine_held_total", "reason=\"other-gateway\""));
+        Assert.Equal(0, MetricsEndpoint.Value(before, "edge_worker_quarantine_released_total"));
+        Assert.Equal(0, MetricsEndpoint.Value(before, "edge_worker_lane_mismatches_total", "claimed=\"routine\""));
+        Assert.Equal(0, MetricsEndpoint.Value(before, "edge_worker_not_owned_refusals_total", "message=\"upload\""));
+        Assert.Empty(await QuarantinedAsync(cloud));
+
+        // An alarm hidden in the routine lane, and routine data claimed urgent: the worker's lane is stored.
+        var at = DateTimeOffset.UtcNow.AddMinutes(-10);
+        await cloud.PublishBatchAsync("gw-a", 13, BatchLanes.Routine, 1, ("OXY-9500-0006", Oxygen("OXY-9500-0006", at, purity: 94, alarm: "E07")));
+        await cloud.PublishBatchAsync("gw-a", 13, BatchLanes.Urgent, 2, ("OXY-9500-0007", Oxygen("OXY-9500-0007", at, purity: 94)));
+        // A serial not registered anywhere, then registered to gw-a: held, then released.
+        await cloud.PublishBatchAsync("gw-a", 13, BatchLanes.Routine, 3, ("OXY-9500-0008", Oxygen("OXY-9500-0008", at, purity: 94)));
+        await cloud.RegisterAsync("gw-a", "OXY-9500-0008");
+        await Eventually.TrueAsync(async () => MetricsEndpoint.Value(await metrics.ScrapeAsync(), "edge_worker_quarantine_released_total") == 1,
+            TimeSpan.FromSeconds(30), "the held reading to be released and counted");
+
+        Assert.Equal(
+            ["OXY-9500-0006 True", "OXY-9500-0007 False", "OXY-9500-0008 False"],
+            await ScalarsAsync(cloud, "SELECT serial || ' ' || CASE WHEN urgent THEN 'True' ELSE 'False' END FROM oxygen_readings ORDER BY serial"));
+        var after = await metrics.ScrapeAsync();
+        Assert.Equal(1, MetricsEndpoint.Value(after, "edge_worker_quarantine_held_total", "reason=\"unknown-serial\""));
+        Assert.Equal(1, MetricsEndpoint.Value(after, "edge_worker_lane_mismatches_total", "claimed=\"routine\""));
+        Assert.Equal(1, MetricsEndpoint.Value(after, "edge_worker_lane_mismatches_total", "claimed=\"urgent\""));
+        Assert.Equal(3, MetricsEndpoint.Value(after, "edge_worker_readings_total", "kind=\"oxygen\"", "result=\"stored\""));
+        Assert.Equal(1, MetricsEndpoint.Value(after, "edge_worker_reading_delay_seconds_count", "lane=\"urgent\""));
+    }
+
     internal static string Oxygen(string serial, DateTimeOffset at, double purity, string? alarm = null)
     {
         var alarmProperty = alarm is null ? "" : $",\"alarm_code\":\"{alarm}\"";
@@ -136,11 +206,14 @@ public sealed class QuarantineEndToEndTests(PostgresServer postgres)
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
-    private static async Task<List<string>> QuarantinedAsync(LocalCloud cloud)
+    private static Task<List<string>> QuarantinedAsync(LocalCloud cloud) =>
+        ScalarsAsync(cloud, "SELECT gateway_id || ' ' || serial || ' ' || reason FROM quarantined_readings ORDER BY 1");
+
+    private static async Task<List<string>> ScalarsAsync(LocalCloud cloud, string sql)
     {
         await using var connection = new NpgsqlConnection(cloud.ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT gateway_id || ' ' || serial || ' ' || reason FROM quarantined_readings ORDER BY 1", connection);
+        await using var command = new NpgsqlCommand(sql, connection);
         var rows = new List<string>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
