@@ -9,6 +9,7 @@ using Edge.Cli.Devices;
 using Edge.Cli.Firmware;
 using Edge.Cli.Gateways;
 using Edge.Cli.Login;
+using Edge.Cli.Quarantine;
 using Edge.Cli.Simulate;
 using Edge.Cli.Telemetry;
 using Edge.Cli.Terminal;
@@ -35,6 +36,7 @@ internal static class Edgectl
             TelemetryCommand.Create(api),
             ConfigCommand.Create(api, socket),
             FirmwareCommand.Create(api),
+            QuarantineCommand.Create(api),
             AgentCommand.Create(socket),
             DeadLettersCommand.Create(socket),
             SimulateCommand.Create(socket),

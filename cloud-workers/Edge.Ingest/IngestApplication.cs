@@ -3,10 +3,12 @@ using Edge.Ingest.Broker;
 using Edge.Ingest.Downlink;
 using Edge.Ingest.Ingest;
 using Edge.Ingest.Metrics;
+using Edge.Ingest.Ownership;
 using Edge.Ingest.Reports;
 using Edge.Hosting.Metrics;
 using Edge.Storage;
 using Edge.Storage.Downlink;
+using Edge.Storage.Quarantine;
 using Edge.Storage.Registry;
 using Edge.Storage.Reports;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -34,9 +36,15 @@ public static class IngestApplication
         builder.Services.AddMetricsListener(sp => [sp.GetRequiredService<WorkerMetrics>().Meter]);
         builder.Services.AddSingleton(sp => new GatewayPresence(sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<BatchProcessor>();
+        builder.Services.AddOptions<OwnershipOptions>().BindConfiguration(OwnershipOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(sp => new QuarantineStore(sp.GetRequiredService<StoreFactory>().Registry));
+        builder.Services.AddSingleton<RegistryOwnership>();
 
         // Order matters: schemas exist before the first batch is taken (the alert tables after the registry).
         builder.Services.AddHostedService<StoreMaintenance>();
+        // After the migrations (the triggers that notify exist), before the first batch (so the cache is kept honest from the start).
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RegistryOwnership>());
+        builder.Services.AddHostedService<QuarantineReleaser>();
         builder.Services.AddIngestAlerts();
         builder.AddIngestReports();
         builder.Services.AddHostedService<IngestWorker>();

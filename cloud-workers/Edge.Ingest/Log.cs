@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Edge.Ingest;
 
-/// <summary>Every log line the ingest worker writes, with stable event ids (7xxx).</summary>
+/// <summary>Every log line the ingest worker writes, with stable event ids (7xxx; 56xx ownership and quarantine).</summary>
 internal static partial class Log
 {
     [LoggerMessage(7001, LogLevel.Information, "Ingest connection {ClientId} connected to {Endpoint}, sharing {Subscription}")]
@@ -87,4 +87,29 @@ internal static partial class Log
 
     [LoggerMessage(5702, LogLevel.Warning, "Gateway {GatewayId} asked about report {ReportId}, but it is not an active gateway of a clinic in the registry; the report waits in its journal")]
     public static partial void ReportGatewayUnregistered(ILogger logger, string gatewayId, string reportId);
+
+    // 560x ownership and quarantine
+    [LoggerMessage(5600, LogLevel.Information, "Ownership: listening for registry changes on channel {Channel}; registry answers are cached")]
+    public static partial void OwnershipListening(ILogger logger, string channel);
+
+    [LoggerMessage(5601, LogLevel.Warning, "Ownership: lost the registry notification connection; nothing is cached and every batch asks the registry until it is back (next attempt in {Delay})")]
+    public static partial void OwnershipConnectionLost(ILogger logger, TimeSpan delay, Exception error);
+
+    [LoggerMessage(5602, LogLevel.Warning, "{Count} readings from gateway {GatewayId} quarantined, not stored (first: {Serial}, {Reason}); they wait for the registry, admins see them in GET /v1/quarantine")]
+    public static partial void ReadingsQuarantined(ILogger logger, string gatewayId, int count, string serial, string reason);
+
+    [LoggerMessage(5603, LogLevel.Information, "Released {Count} quarantined readings into the stores: their devices are now registered to the gateways that sent them")]
+    public static partial void QuarantineReleased(ILogger logger, int count);
+
+    [LoggerMessage(5604, LogLevel.Warning, "Releasing quarantined readings failed ({Reason}); tried again on the next registry change or within {RefreshSeconds} s")]
+    public static partial void QuarantineReleaseFailed(ILogger logger, string reason, int refreshSeconds);
+
+    [LoggerMessage(5605, LogLevel.Information, "Deleted {Count} quarantined readings held since before {Cutoff:o} and never claimed")]
+    public static partial void QuarantineExpired(ILogger logger, int count, DateTimeOffset cutoff);
+
+    [LoggerMessage(5606, LogLevel.Information, "Gateway {GatewayId} sent {Count} readings in the {Claimed} lane that the worker classifies otherwise (first: {Serial}); the worker's lane is stored and counted")]
+    public static partial void LaneMismatch(ILogger logger, string gatewayId, int count, string claimed, string serial);
+
+    [LoggerMessage(5607, LogLevel.Warning, "Gateway {GatewayId}: {What} for {Serial} refused: {Reason}")]
+    public static partial void NotOwnedRefused(ILogger logger, string gatewayId, string what, string serial, string reason);
 }

@@ -20,7 +20,7 @@ public sealed class EndToEndTests(PostgresServer postgres, ITestOutputHelper out
         await using var cloud = await LocalCloud.StartAsync(postgres);
         await cloud.StartWorkerAsync("ingest-a");
         await using var agent = await InProcessAgent.StartAsync(cloud.UplinkSettings(InProcessAgent.DefaultGatewayId));
-        var devices = await ProvisionAsync(agent, 6);
+        var devices = await ProvisionAsync(cloud, agent, 6);
 
         var result = await Generator(agent.Port, devices, readingsPerDevice: 100).RunAsync();
 
@@ -36,7 +36,7 @@ public sealed class EndToEndTests(PostgresServer postgres, ITestOutputHelper out
         await cloud.StartWorkerAsync("ingest-a");
         await cloud.StartWorkerAsync("ingest-b");
         await using var agent = await InProcessAgent.StartAsync([.. cloud.UplinkSettings(InProcessAgent.DefaultGatewayId), "--Agent:Uplink:MaxReadingsPerBatch=20"]);
-        var devices = await ProvisionAsync(agent, 6);
+        var devices = await ProvisionAsync(cloud, agent, 6);
 
         var result = await Generator(agent.Port, devices, readingsPerDevice: 100).RunAsync();
 
@@ -44,7 +44,8 @@ public sealed class EndToEndTests(PostgresServer postgres, ITestOutputHelper out
         await AssertStoredExactlyOnceInOrderAsync(cloud, result, agent.Journal.Epoch);
     }
 
-    internal static async Task<IReadOnlyList<SimulatedDevice>> ProvisionAsync(InProcessAgent agent, int count)
+    /// <summary>Adds the devices to the agent and registers them to its gateway in the cloud (whose workers store nothing else).</summary>
+    internal static async Task<IReadOnlyList<SimulatedDevice>> ProvisionAsync(LocalCloud cloud, InProcessAgent agent, int count, params string[] more)
     {
         var devices = new List<SimulatedDevice>();
         for (var i = 1; i <= count; i++)
@@ -53,6 +54,12 @@ public sealed class EndToEndTests(PostgresServer postgres, ITestOutputHelper out
             devices.Add(new SimulatedDevice(serial, await agent.Admin.AddDeviceAsync(serial)));
         }
 
+        foreach (var serial in more)
+        {
+            devices.Add(new SimulatedDevice(serial, await agent.Admin.AddDeviceAsync(serial)));
+        }
+
+        await cloud.RegisterAsync(InProcessAgent.DefaultGatewayId, [.. devices.Select(d => d.Serial)]);
         return devices;
     }
 

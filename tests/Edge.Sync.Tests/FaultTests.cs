@@ -22,7 +22,7 @@ public sealed class FaultTests(PostgresServer postgres, ITestOutputHelper output
         await using var cloud = await LocalCloud.StartAsync(postgres);
         await cloud.StartWorkerAsync("ingest-a");
         await using var agent = await InProcessAgent.StartAsync(cloud.UplinkSettings(InProcessAgent.DefaultGatewayId));
-        var devices = await EndToEndTests.ProvisionAsync(agent, 6);
+        var devices = await EndToEndTests.ProvisionAsync(cloud, agent, 6);
 
         var result = await RunWhileAsync(agent.Port, devices, async generator =>
         {
@@ -46,7 +46,7 @@ public sealed class FaultTests(PostgresServer postgres, ITestOutputHelper output
         await using var cloud = await LocalCloud.StartAsync(postgres);
         await cloud.StartWorkerAsync("ingest-a");
         await using var agent = await InProcessAgent.StartAsync(cloud.UplinkSettings(InProcessAgent.DefaultGatewayId));
-        var devices = await EndToEndTests.ProvisionAsync(agent, 6);
+        var devices = await EndToEndTests.ProvisionAsync(cloud, agent, 6);
 
         var result = await RunWhileAsync(agent.Port, devices, async generator =>
         {
@@ -66,7 +66,7 @@ public sealed class FaultTests(PostgresServer postgres, ITestOutputHelper output
     {
         await using var cloud = await LocalCloud.StartAsync(postgres);
         await using var agent = await InProcessAgent.StartAsync(cloud.UplinkSettings(InProcessAgent.DefaultGatewayId));
-        var devices = await EndToEndTests.ProvisionAsync(agent, 6);
+        var devices = await EndToEndTests.ProvisionAsync(cloud, agent, 6);
         var worker = WorkerChildProcess.Start(cloud, "ingest-child");
         try
         {
@@ -104,7 +104,7 @@ public sealed class FaultTests(PostgresServer postgres, ITestOutputHelper output
         IReadOnlyList<SimulatedDevice> devices;
         using (var admin = AdminHttp.Create(agent.SocketPath))
         {
-            devices = await ProvisionAsync(admin);
+            devices = await ProvisionAsync(cloud, admin);
         }
 
         try
@@ -133,7 +133,7 @@ public sealed class FaultTests(PostgresServer postgres, ITestOutputHelper output
         }
     }
 
-    private static async Task<IReadOnlyList<SimulatedDevice>> ProvisionAsync(HttpClient admin)
+    private static async Task<IReadOnlyList<SimulatedDevice>> ProvisionAsync(LocalCloud cloud, HttpClient admin)
     {
         var devices = new List<SimulatedDevice>();
         for (var i = 1; i <= 6; i++)
@@ -142,6 +142,7 @@ public sealed class FaultTests(PostgresServer postgres, ITestOutputHelper output
             devices.Add(new SimulatedDevice(serial, await admin.AddDeviceAsync(serial)));
         }
 
+        await cloud.RegisterAsync(InProcessAgent.DefaultGatewayId, [.. devices.Select(d => d.Serial)]);
         return devices;
     }
 

@@ -4,13 +4,16 @@ using Edge.Agent.Journal;
 using Edge.Agent.Uplink;
 using Edge.Benchmarks.Drain;
 using Edge.Benchmarks.Processes;
+using Edge.Cli.Simulate;
 using Edge.Contracts.Devices;
 using Edge.Contracts.Uplink;
 using Edge.Hosting.Metrics;
 using Edge.Ingest.Ingest;
 using Edge.Ingest.Metrics;
+using Edge.Ingest.Ownership;
 using Edge.Storage;
 using Edge.Storage.Alerts;
+using Edge.Storage.Quarantine;
 using Edge.Storage.Registry;
 using Edge.Testing.Postgres;
 using Microsoft.Extensions.Configuration;
@@ -23,12 +26,17 @@ namespace Edge.Benchmarks.Worker;
 /// <summary>
 /// The ingest worker's own ceiling, without the agent or the broker in the way: gateway batches encoded exactly as the
 /// agent sends them are handed to the worker's <see cref="BatchProcessor"/> (decode, re-validate, store, alert rules,
-/// last-seen, live notice) by C concurrent consumers, as C broker connections would, against real PostgreSQL.
+/// last-seen, live notice) by C concurrent consumers, as C broker connections would, against real PostgreSQL. The
+/// gateway and the fleet's devices are registered and the ownership cache runs (LISTEN included), as in a worker.
 /// </summary>
 internal static class WorkerBenchmark
 {
     private const string GatewayId = "gw-bench";
     private const string Topic = "edge/v1/" + GatewayId + "/telemetry";
+
+    private const int FleetSize = 300;
+    private const int SerialBase = 9500;
+    private static readonly DeviceKind[] Kinds = [DeviceKind.Cpap, DeviceKind.Oxygen, DeviceKind.Ecg];
 
     // Processed once before the measured runs, into a database of its own, so JIT compilation is not measured.
     private const int WarmupReadings = 100_000;
@@ -100,7 +108,29 @@ internal static class WorkerBenchmark
         var stores = services.GetRequiredService<StoreFactory>();
         await stores.MigrateAllAsync(CancellationToken.None);
         await AlertSchema.MigrateAsync(stores.Registry, services.GetRequiredService<ILogger<BatchProcessor>>(), CancellationToken.None);
+        await RegisterFleetAsync(stores.Registry);
+        var ownership = services.GetRequiredService<RegistryOwnership>();
+        await ownership.StartAsync(CancellationToken.None);
+        await ownership.Listening;
         return services;
+    }
+
+    /// <summary>The gateway and every serial the fleet uses, as an admin registers them; otherwise every reading would be quarantined.</summary>
+    private static async Task RegisterFleetAsync(NpgsqlDataSource registry)
+    {
+        var serials = SerialPlan.Generate(Kinds, FleetSize, SerialBase);
+        await using var batch = registry.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO clinics (id, name, created_at) VALUES ('bench', 'Bench', now()) ON CONFLICT DO NOTHING"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"INSERT INTO gateways (id, clinic_id, name, status, registered_at) VALUES ('{GatewayId}', 'bench', 'Bench', 'active', now()) ON CONFLICT DO NOTHING"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"""
+            INSERT INTO devices (serial, kind, clinic_id, gateway_id, status, registered_at)
+            SELECT s, CASE split_part(s, '-', 1) WHEN 'OXY' THEN 'oxygen' ELSE lower(split_part(s, '-', 1)) END, 'bench', '{GatewayId}', 'active', now()
+            FROM unnest($1::text[]) AS s ON CONFLICT DO NOTHING
+            """)
+        {
+            Parameters = { new NpgsqlParameter<string[]> { TypedValue = [.. serials] } },
+        });
+        await batch.ExecuteNonQueryAsync();
     }
 
     /// <summary>The fleet's readings cut into lanes and batches as BatchSender does (default reading and byte limits).</summary>
@@ -108,7 +138,7 @@ internal static class WorkerBenchmark
     {
         var limits = new UplinkOptions();
         var lanes = new[] { new List<BatchReading>(), new List<BatchReading>() };
-        using (var fleet = new DrainFleet([DeviceKind.Cpap, DeviceKind.Oxygen, DeviceKind.Ecg], 300, 9500, readings))
+        using (var fleet = new DrainFleet(Kinds, FleetSize, SerialBase, readings))
         {
             for (var i = 0; i < readings; i++)
             {
@@ -166,6 +196,9 @@ internal static class WorkerBenchmark
         services.AddEdgeAlerts();
         services.AddSingleton(sp => new GatewayPresence(sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<BatchProcessor>();
+        services.AddOptions<OwnershipOptions>();
+        services.AddSingleton(sp => new QuarantineStore(sp.GetRequiredService<StoreFactory>().Registry));
+        services.AddSingleton<RegistryOwnership>();
         // Measured as a worker runs: its meter has the Prometheus collector listening from the start.
         services.AddSingleton<WorkerMetrics>();
         services.AddSingleton(sp => new MetricsCollector([sp.GetRequiredService<WorkerMetrics>().Meter]));

@@ -36,6 +36,10 @@ internal sealed record LiveFrame(string Type, string Serial, LiveReading? Readin
 
 internal sealed record LiveReading(Guid Id, string Serial, DateTimeOffset DeviceTime, DateTimeOffset StoredAt, string GatewayId, bool Urgent, JsonElement Payload);
 
+/// <summary>A reading the workers hold at ingest (GET /v1/quarantine).</summary>
+internal sealed record CloudQuarantined(
+    Guid Id, string GatewayId, string Serial, string Reason, long Epoch, long Seq, DateTimeOffset ReceivedAt, DateTimeOffset QuarantinedAt, JsonElement Payload);
+
 /// <summary>What <c>edgectl login</c> keeps in the user's config directory (mode 0600).</summary>
 internal sealed record StoredCredentials(string ApiUrl, string Token, DateTimeOffset SavedAt);
 
@@ -50,5 +54,7 @@ internal sealed record StoredCredentials(string ApiUrl, string Token, DateTimeOf
 [JsonSerializable(typeof(GatewayCertificateBody))]
 [JsonSerializable(typeof(IssuedGatewayCertificate))]
 [JsonSerializable(typeof(LiveFrame))]
+[JsonSerializable(typeof(CloudQuarantined[]))]
+[JsonSerializable(typeof(CloudPage<CloudQuarantined>))]
 [JsonSerializable(typeof(StoredCredentials))]
 internal sealed partial class CloudJsonContext : JsonSerializerContext;

@@ -22,6 +22,7 @@ public static class ApiPolicies
     public const string AuditRead = "audit.read";
     public const string ReportsRead = "reports.read";
     public const string ReportsWrite = "reports.write";
+    public const string QuarantineRead = "quarantine.read";
 
     /// <summary>The roles each policy admits; docs/api.md prints the same table.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> Roles = new Dictionary<string, string[]>
@@ -40,6 +41,7 @@ public static class ApiPolicies
         [AuditRead] = [ApiRoles.Admin, ApiRoles.Auditor],
         [ReportsRead] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],
         [ReportsWrite] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],
+        [QuarantineRead] = [ApiRoles.Admin],
     };
 
     public static void Add(AuthorizationOptions options)

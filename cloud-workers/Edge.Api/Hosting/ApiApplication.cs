@@ -5,12 +5,14 @@ using Edge.Api.Auth;
 using Edge.Api.GatewayCa;
 using Edge.Api.Http;
 using Edge.Api.Live;
+using Edge.Api.Quarantine;
 using Edge.Api.Registry;
 using Edge.Api.Reports;
 using Edge.Api.Telemetry;
 using Edge.Hosting.Metrics;
 using Edge.Storage;
 using Edge.Storage.Alerts;
+using Edge.Storage.Quarantine;
 using Edge.Storage.Reports;
 using Microsoft.AspNetCore.Diagnostics;
 
@@ -50,6 +52,7 @@ public static class ApiApplication
         builder.Services.AddEdgeAlerts();
         builder.Services.AddEdgeReports();
         builder.Services.AddSingleton(sp => new RegistryStore(sp.GetRequiredService<StoreFactory>().Registry));
+        builder.Services.AddSingleton(sp => new QuarantineStore(sp.GetRequiredService<StoreFactory>().Registry));
         builder.Services.AddSingleton(sp => new AuditTrail(sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddOptions<GatewayCaOptions>().BindConfiguration(GatewayCaOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<GatewayCertificateAuthority>();
@@ -88,6 +91,7 @@ public static class ApiApplication
         app.MapConfigEndpoints();
         app.MapFirmwareEndpoints();
         app.MapReportEndpoints();
+        app.MapQuarantineEndpoints();
         return app;
     }
 

@@ -4,6 +4,7 @@ using Edge.Api.Audit;
 using Edge.Api.Downlink;
 using Edge.Api.GatewayCa;
 using Edge.Api.Live;
+using Edge.Api.Quarantine;
 using Edge.Api.Registry;
 using Edge.Api.Reports;
 using Edge.Api.Telemetry;
@@ -47,4 +48,6 @@ namespace Edge.Api.Http;
 [JsonSerializable(typeof(FirmwareJob))]
 [JsonSerializable(typeof(ReportItem))]
 [JsonSerializable(typeof(Page<ReportItem>))]
+[JsonSerializable(typeof(QuarantineItem))]
+[JsonSerializable(typeof(Page<QuarantineItem>))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

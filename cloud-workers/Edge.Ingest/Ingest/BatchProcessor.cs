@@ -3,10 +3,12 @@ using Edge.Contracts.Identity;
 using Edge.Contracts.Uplink;
 using Edge.Contracts.Validation;
 using Edge.Ingest.Metrics;
+using Edge.Ingest.Ownership;
 using Edge.Storage;
 using Edge.Storage.Alerts;
 using Edge.Storage.Ingest;
 using Edge.Storage.Live;
+using Edge.Storage.Quarantine;
 using Edge.Storage.Registry;
 using Npgsql;
 using Microsoft.Extensions.Logging;
@@ -14,8 +16,9 @@ using Microsoft.Extensions.Logging;
 namespace Edge.Ingest.Ingest;
 
 /// <summary>
-/// One gateway batch, start to finish: decode, re-validate every reading (a gateway is never trusted), write each
-/// kind to its store idempotently, record rejects, raise alerts, and say what to acknowledge. Nothing here assumes it
+/// One gateway batch, start to finish: decode, re-validate every reading (a gateway is never trusted), hold readings of
+/// serials that are not the gateway's in the quarantine, classify lanes again, write each kind to its store
+/// idempotently, record rejects, raise alerts, and say what to acknowledge. Nothing here assumes it
 /// is the only worker: writes are insert-if-absent on the reading's deterministic id, alerts on theirs.
 /// </summary>
 public sealed class BatchProcessor(
@@ -23,6 +26,8 @@ public sealed class BatchProcessor(
     IngestLedger ledger,
     AlertRecorder alerts,
     GatewayPresence presence,
+    RegistryOwnership ownership,
+    QuarantineStore quarantine,
     WorkerMetrics metrics,
     TimeProvider time,
     ILogger<BatchProcessor> logger)
@@ -60,8 +65,8 @@ public sealed class BatchProcessor(
             return null; // the ack would go to the wrong gateway
         }
 
-        var urgent = h.Lane == "urgent";
-        var byStore = new Dictionary<IReadingStore, List<StoredReading>>();
+        var received = time.GetUtcNow();
+        var candidates = new List<StoredReading>(batch.Readings.Count);
         var rejected = new List<RejectedReading>();
         foreach (var reading in batch.Readings)
         {
@@ -79,36 +84,52 @@ public sealed class BatchProcessor(
                 continue;
             }
 
-            var store = stores.For(serial.Kind);
-            if (!byStore.TryGetValue(store, out var list))
+            // The gateway's lane for now; AcceptAsync classifies again from the payload and its classification is stored.
+            candidates.Add(new StoredReading(id, h.GatewayId, h.Epoch, reading.Sequence, serial, validated.Value!.Timestamp, reading.ReceivedAt, h.Lane == BatchLanes.Urgent, reading.Payload, validated.Value));
+        }
+
+        // Only an active device registered to this (active) gateway is stored; anything else waits in the quarantine,
+        // where no clinic sees it, until the registry says it is this gateway's (never trust a gateway).
+        var owned = candidates;
+        List<QuarantinedReading>? held = null;
+        if (candidates.Count > 0)
+        {
+            var serials = new string[candidates.Count];
+            for (var i = 0; i < serials.Length; i++)
             {
-                byStore[store] = list = [];
+                serials[i] = candidates[i].Serial.Value;
             }
 
-            list.Add(new StoredReading(id, h.GatewayId, h.Epoch, reading.Sequence, serial, validated.Value!.Timestamp, reading.ReceivedAt, urgent, reading.Payload, validated.Value));
+            var verdicts = await ownership.CheckAsync(h.GatewayId, serials, cancellationToken).ConfigureAwait(false);
+            if (Array.Exists(verdicts, v => v is not null))
+            {
+                owned = new List<StoredReading>(candidates.Count);
+                held = [];
+                for (var i = 0; i < verdicts.Length; i++)
+                {
+                    var c = candidates[i];
+                    if (verdicts[i] is { } reason)
+                    {
+                        held.Add(new QuarantinedReading(c.Id, c.GatewayId, c.Serial.Value, reason, c.Epoch, c.Sequence, c.GatewayReceivedAt, received,
+                            System.Text.Encoding.UTF8.GetString(c.RawJson.Span)));
+                    }
+                    else
+                    {
+                        owned.Add(c);
+                    }
+                }
+            }
         }
 
-        var stored = 0;
-        var valid = 0;
-        List<StoredReading>? all = null;
-        var newPerKind = new List<(string Kind, int Stored, int Duplicates)>();
-        foreach (var (store, readings) in byStore)
+        var accepted = await AcceptAsync(owned, cancellationToken).ConfigureAwait(false);
+
+        if (held is not null)
         {
-            var written = await store.WriteAsync(readings, cancellationToken).ConfigureAwait(false);
-            stored += written;
-            valid += readings.Count;
-            newPerKind.Add((WorkerMetrics.KindName(readings[0].Serial.Kind), written, readings.Count - written));
-            all = all is null ? readings : [.. all, .. readings];
+            await quarantine.HoldAsync(held, cancellationToken).ConfigureAwait(false);
+            Log.ReadingsQuarantined(logger, h.GatewayId, held.Count, held[0].Serial, held[0].Reason);
         }
 
-        // After the stores committed and before the ack: if this throws, the batch is not acknowledged and comes back,
-        // and both steps repeat harmlessly (alert ids are deterministic, only new alerts queue webhook deliveries).
-        if (all is not null)
-        {
-            await alerts.RecordAsync(all, cancellationToken).ConfigureAwait(false);
-        }
-
-        await AfterStoredAsync(h.GatewayId, stored > 0 ? all : null, cancellationToken).ConfigureAwait(false);
+        await AfterStoredAsync(h.GatewayId, accepted.Stored > 0 ? owned : null, cancellationToken).ConfigureAwait(false);
 
         if (rejected.Count > 0)
         {
@@ -116,9 +137,72 @@ public sealed class BatchProcessor(
             await ledger.RecordRejectedAsync(rejected, cancellationToken).ConfigureAwait(false);
         }
 
+        if (accepted.Mismatches > 0)
+        {
+            Log.LaneMismatch(logger, h.GatewayId, accepted.Mismatches, h.Lane, accepted.FirstMismatch!);
+        }
+
         // Counted when the whole batch is done: an attempt that fails part way and is retried counts nothing itself.
-        CountReadings(h.Lane, newPerKind, rejected, all);
-        return Ack(h, CommitAck.StatusStored, stored, valid - stored, rejected.Count);
+        CountReadings(h.Lane, accepted, rejected, held, owned);
+        // Quarantined readings are acknowledged with the rejected ones: the cloud holds them safely (the quarantine),
+        // sending them again cannot change the answer, and a gateway that kept them would block its lane.
+        var quarantined = held?.Count ?? 0;
+        return Ack(h, CommitAck.StatusStored, accepted.Stored, owned.Count - accepted.Stored, rejected.Count + quarantined);
+    }
+
+    /// <summary>What <see cref="AcceptAsync"/> did: new rows per store kind, and readings whose gateway lane was not the worker's.</summary>
+    internal sealed record Accepted(int Stored, List<(string Kind, int Stored, int Duplicates)> PerKind, int Mismatches, string? FirstMismatch);
+
+    /// <summary>
+    /// Everything a reading the cloud accepts goes through, from a gateway's batch or released from the quarantine:
+    /// its lane classified again from the payload with the device's thresholds (<see cref="LaneRules"/>, the agent's
+    /// rule), an idempotent write to its kind's store, then its alerts. Replaces <paramref name="readings"/>' items
+    /// whose urgency the worker sees otherwise.
+    /// </summary>
+    internal async Task<Accepted> AcceptAsync(List<StoredReading> readings, CancellationToken cancellationToken)
+    {
+        if (readings.Count == 0)
+        {
+            return new Accepted(0, [], 0, null);
+        }
+
+        var thresholds = await alerts.ThresholdsAsync(readings, cancellationToken).ConfigureAwait(false);
+        var mismatches = 0;
+        string? firstMismatch = null;
+        var byStore = new Dictionary<IReadingStore, List<StoredReading>>();
+        for (var i = 0; i < readings.Count; i++)
+        {
+            var reading = readings[i];
+            var t = thresholds[i];
+            var urgent = LaneRules.IsUrgent(reading.Reading, new CpapLaneThresholds(t.CpapLeakThreshold, t.CpapRrLow, t.CpapRrHigh));
+            if (urgent != reading.Urgent)
+            {
+                mismatches++;
+                firstMismatch ??= reading.Serial.Value;
+                readings[i] = reading = reading with { Urgent = urgent };
+            }
+
+            var store = stores.For(reading.Serial.Kind);
+            if (!byStore.TryGetValue(store, out var list))
+            {
+                byStore[store] = list = [];
+            }
+            list.Add(reading);
+        }
+
+        var stored = 0;
+        var perKind = new List<(string Kind, int Stored, int Duplicates)>(byStore.Count);
+        foreach (var (store, list) in byStore)
+        {
+            var written = await store.WriteAsync(list, cancellationToken).ConfigureAwait(false);
+            stored += written;
+            perKind.Add((WorkerMetrics.KindName(list[0].Serial.Kind), written, list.Count - written));
+        }
+
+        // After the stores committed and before the ack: if this throws, the batch is not acknowledged and comes back,
+        // and both steps repeat harmlessly (alert ids are deterministic, only new alerts queue webhook deliveries).
+        await alerts.RecordAsync(readings, thresholds, cancellationToken).ConfigureAwait(false);
+        return new Accepted(stored, perKind, mismatches, firstMismatch);
     }
 
     /// <summary>
@@ -147,9 +231,9 @@ public sealed class BatchProcessor(
         metrics.DeadLettered();
     }
 
-    private void CountReadings(string lane, List<(string Kind, int Stored, int Duplicates)> perKind, List<RejectedReading> rejected, List<StoredReading>? valid)
+    private void CountReadings(string lane, Accepted accepted, List<RejectedReading> rejected, List<QuarantinedReading>? held, List<StoredReading> owned)
     {
-        foreach (var (kind, written, duplicates) in perKind)
+        foreach (var (kind, written, duplicates) in accepted.PerKind)
         {
             metrics.Readings(kind, WorkerMetrics.Stored, written);
             metrics.Readings(kind, WorkerMetrics.Duplicate, duplicates);
@@ -160,10 +244,17 @@ public sealed class BatchProcessor(
             metrics.Readings(group.Key, WorkerMetrics.Rejected, group.Count());
         }
 
-        var now = time.GetUtcNow();
-        foreach (var reading in valid ?? [])
+        foreach (var group in held?.GroupBy(r => r.Reason) ?? [])
         {
-            metrics.ReadingDelay(lane, now - reading.GatewayReceivedAt);
+            metrics.Quarantined(group.Key, group.Count());
+        }
+
+        metrics.LaneMismatch(lane, accepted.Mismatches);
+        var now = time.GetUtcNow();
+        foreach (var reading in owned)
+        {
+            // The worker's lane, not the gateway's: a gateway cannot make routine data look like late alarms, or hide one.
+            metrics.ReadingDelay(reading.Urgent ? BatchLanes.Urgent : BatchLanes.Routine, now - reading.GatewayReceivedAt);
         }
     }
 

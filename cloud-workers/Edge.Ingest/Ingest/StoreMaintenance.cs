@@ -1,4 +1,8 @@
+using Edge.Ingest.Metrics;
+using Edge.Ingest.Ownership;
 using Edge.Storage;
+using Edge.Storage.Quarantine;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging;
 
 namespace Edge.Ingest.Ingest;
@@ -6,9 +10,15 @@ namespace Edge.Ingest.Ingest;
 /// <summary>
 /// Migrates every store before the worker takes its first batch (each migration holds a PostgreSQL advisory lock, so
 /// replicas starting together do not race), waiting for the databases if they are not up yet, then applies retention
-/// once a day.
+/// once a day (the reading stores, the ledger, and the quarantine's unclaimed readings).
 /// </summary>
-internal sealed class StoreMaintenance(StoreFactory stores, TimeProvider time, ILogger<StoreMaintenance> logger) : IHostedService, IDisposable
+internal sealed class StoreMaintenance(
+    StoreFactory stores,
+    QuarantineStore quarantine,
+    WorkerMetrics metrics,
+    IOptions<OwnershipOptions> ownership,
+    TimeProvider time,
+    ILogger<StoreMaintenance> logger) : IHostedService, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private Task? _retention;
@@ -36,6 +46,19 @@ internal sealed class StoreMaintenance(StoreFactory stores, TimeProvider time, I
 
     public void Dispose() => _stopping.Dispose();
 
+    /// <summary>Deletes quarantined readings nobody claimed within the window (every replica may run it; each row is counted by the one that deleted it).</summary>
+    internal async Task<int> ExpireQuarantineAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = time.GetUtcNow() - ownership.Value.QuarantineWindow;
+        var expired = await quarantine.ExpireAsync(cutoff, cancellationToken).ConfigureAwait(false);
+        metrics.Expired(expired);
+        if (expired > 0)
+        {
+            Log.QuarantineExpired(logger, expired, cutoff);
+        }
+        return expired;
+    }
+
     private async Task RetainAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -48,6 +71,7 @@ internal sealed class StoreMaintenance(StoreFactory stores, TimeProvider time, I
                 }
 
                 await stores.Ledger.ApplyRetentionAsync(time.GetUtcNow(), stoppingToken).ConfigureAwait(false);
+                await ExpireQuarantineAsync(stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

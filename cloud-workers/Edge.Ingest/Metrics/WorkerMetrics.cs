@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Edge.Contracts.Devices;
 using Edge.Hosting.Metrics;
+using Edge.Storage.Quarantine;
 
 namespace Edge.Ingest.Metrics;
 
@@ -41,6 +42,12 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
     private readonly Counter<long> _webhookAttempts;
     private readonly Counter<long> _downlinkMessages;
     private readonly Counter<long> _reportsRefused;
+
+    private readonly Counter<long> _quarantined;
+    private readonly Counter<long> _released;
+    private readonly Counter<long> _expired;
+    private readonly Counter<long> _laneMismatches;
+    private readonly Counter<long> _notOwned;
     private int _brokerConnections;
 
     public WorkerMetrics(TimeProvider time)
@@ -59,6 +66,11 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
         _reportsRefused = Meter.CreateCounter<long>("edge.worker.reports.refused", "{report}",
             "Gateway reports not recorded because of what S3 holds or the key named, by reason (not_pdf, checksum, size, missing, key)");
         _downlinkMessages = Meter.CreateCounter<long>("edge.worker.downlink.messages", "{message}", "Configs and firmware offers sent to gateways, by type and outcome (sent, failed)");
+        _quarantined = Meter.CreateCounter<long>("edge.worker.quarantine.held", "{reading}", "Readings held in the quarantine instead of a store, by reason");
+        _released = Meter.CreateCounter<long>("edge.worker.quarantine.released", "{reading}", "Quarantined readings released into their store once their device was registered to the gateway that sent them");
+        _expired = Meter.CreateCounter<long>("edge.worker.quarantine.expired", "{reading}", "Quarantined readings deleted unclaimed after the quarantine window");
+        _laneMismatches = Meter.CreateCounter<long>("edge.worker.lane.mismatches", "{reading}", "Readings whose gateway lane differs from the worker's classification, by the lane the gateway claimed");
+        _notOwned = Meter.CreateCounter<long>("edge.worker.not_owned.refusals", "{message}", "Report records and upload requests refused because the serial is not the sending gateway's, by message");
     }
 
     public Meter Meter { get; } = new("ClinicEdge.Worker");
@@ -89,6 +101,29 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
         _readingDelay.Record(Math.Max(0, delay.TotalSeconds), new KeyValuePair<string, object?>("lane", lane));
 
     public void StoreFailed() => _storeFailures.Add(1);
+
+    public void Quarantined(string reason, int count)
+    {
+        if (count > 0)
+        {
+            _quarantined.Add(count, new KeyValuePair<string, object?>("reason", reason));
+        }
+    }
+
+    public void Released(int count) => _released.Add(count);
+
+    public void Expired(int count) => _expired.Add(count);
+
+    public void LaneMismatch(string claimed, int count)
+    {
+        if (count > 0)
+        {
+            _laneMismatches.Add(count, new KeyValuePair<string, object?>("claimed", claimed));
+        }
+    }
+
+    /// <summary>A report record (<c>report</c>) or upload request (<c>upload</c>) refused for a serial the gateway does not own.</summary>
+    public void NotOwned(string message) => _notOwned.Add(1, new KeyValuePair<string, object?>("message", message));
 
     public void BrokerConnected() => Interlocked.Increment(ref _brokerConnections);
 
@@ -128,6 +163,23 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
         foreach (var outcome in new[] { Delivered, Failed, Dead })
         {
             _webhookAttempts.Add(0, new KeyValuePair<string, object?>("outcome", outcome));
+        }
+
+        foreach (var reason in QuarantineReasons.All)
+        {
+            _quarantined.Add(0, new KeyValuePair<string, object?>("reason", reason));
+        }
+
+        _released.Add(0);
+        _expired.Add(0);
+        foreach (var lane in Lanes)
+        {
+            _laneMismatches.Add(0, new KeyValuePair<string, object?>("claimed", lane));
+        }
+
+        foreach (var message in new[] { "report", "upload" })
+        {
+            _notOwned.Add(0, new KeyValuePair<string, object?>("message", message));
         }
 
         foreach (var type in new[] { "config", "firmware" })

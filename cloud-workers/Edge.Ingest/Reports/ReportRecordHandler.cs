@@ -2,6 +2,7 @@ using Edge.Contracts.Reports;
 using Edge.Contracts.Uplink;
 using Edge.Ingest.Broker;
 using Edge.Ingest.Metrics;
+using Edge.Ingest.Ownership;
 using Edge.Storage.Reports;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -22,6 +23,7 @@ internal sealed class ReportRecordHandler(
     ReportStore reports,
     WorkerMetrics metrics,
     IOptions<ReportOptions> options,
+    RegistryOwnership ownership,
     TimeProvider time,
     ILogger<ReportRecordHandler> logger) : IGatewayMessageHandler
 {
@@ -45,7 +47,17 @@ internal sealed class ReportRecordHandler(
             return;
         }
 
-        if (request!.Key is not { } key)
+        // A gateway reports only for its own devices (the same rule as readings): refused for good, counted.
+        if ((await ownership.CheckAsync(gatewayId, [request!.Serial], cancellationToken).ConfigureAwait(false))[0] is { } notOwned)
+        {
+            metrics.NotOwned("report");
+            Log.NotOwnedRefused(logger, gatewayId, "report record", request.Serial, notOwned);
+            await ReportAnswers.RejectAsync(publisher, gatewayId, Addressed(request), $"serial: not a device of gateway {gatewayId} ({notOwned})", retry: false, cancellationToken)
+                .ConfigureAwait(false);
+            return;
+        }
+
+        if (request.Key is not { } key)
         {
             // An agent from before cloud-chosen keys: it keeps the report until it is upgraded.
             await ReportAnswers.RejectAsync(publisher, gatewayId, Addressed(request), "key: required (the key of the upload answer); upgrade the gateway's agent",

@@ -1,6 +1,8 @@
 using Edge.Contracts.Reports;
 using Edge.Contracts.Uplink;
 using Edge.Ingest.Broker;
+using Edge.Ingest.Metrics;
+using Edge.Ingest.Ownership;
 using Edge.Storage.Reports;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,6 +20,8 @@ internal sealed class UploadRequestHandler(
     ReportObjects objects,
     ReportStore reports,
     IOptions<ReportOptions> options,
+    RegistryOwnership ownership,
+    WorkerMetrics metrics,
     ILogger<UploadRequestHandler> logger) : IGatewayMessageHandler
 {
     public UplinkTopicKind Kind => UplinkTopicKind.UploadRequest;
@@ -35,6 +39,16 @@ internal sealed class UploadRequestHandler(
         {
             Log.ReportRefused(logger, gatewayId, request?.ReportId ?? "?", validated.ErrorSummary());
             await ReportAnswers.RejectAsync(publisher, gatewayId, request, validated.ErrorSummary(), retry: false, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // A gateway reports only for its own devices (the same rule as readings): refused for good, counted.
+        if ((await ownership.CheckAsync(gatewayId, [request!.Serial], cancellationToken).ConfigureAwait(false))[0] is { } notOwned)
+        {
+            metrics.NotOwned("upload");
+            Log.NotOwnedRefused(logger, gatewayId, "upload request", request.Serial, notOwned);
+            await ReportAnswers.RejectAsync(publisher, gatewayId, request, $"serial: not a device of gateway {gatewayId} ({notOwned})", retry: false, cancellationToken)
+                .ConfigureAwait(false);
             return;
         }
 

@@ -71,8 +71,20 @@ public sealed class AlertRecorder(NpgsqlDataSource registry, IOptions<AlertOptio
         }
 
         var now = time.GetUtcNow();
-        var thresholds = await ThresholdsAsync(readings, now, cancellationToken);
+        return await RecordAsync(readings, await ThresholdsAsync(readings, now, cancellationToken), cancellationToken);
+    }
 
+    /// <summary>As <see cref="RecordAsync(IReadOnlyList{StoredReading}, CancellationToken)"/>, with the thresholds already resolved by <see cref="ThresholdsAsync(IReadOnlyList{StoredReading}, CancellationToken)"/>.</summary>
+    public async Task<int> RecordAsync(IReadOnlyList<StoredReading> readings, DeviceThresholds[] thresholds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(readings);
+        ArgumentNullException.ThrowIfNull(thresholds);
+        if (readings.Count == 0)
+        {
+            return 0;
+        }
+
+        var now = time.GetUtcNow();
         List<Alert>? alerts = null;
         for (var i = 0; i < readings.Count; i++)
         {
@@ -91,6 +103,28 @@ public sealed class AlertRecorder(NpgsqlDataSource registry, IOptions<AlertOptio
             Log.AlertsRaised(logger, recorded, queued, readings[0].GatewayId, alerts[0].Rule, alerts[0].Serial);
         }
         return recorded;
+    }
+
+    /// <summary>The thresholds of each reading's device, by position (the worker also classifies lanes by them).</summary>
+    public Task<DeviceThresholds[]> ThresholdsAsync(IReadOnlyList<StoredReading> readings, CancellationToken cancellationToken) =>
+        ThresholdsAsync(readings, time.GetUtcNow(), cancellationToken);
+
+    /// <summary>Drops a device's cached thresholds and clinic (the registry says it changed: a transfer must not alert the old clinic).</summary>
+    public void Forget(string serial)
+    {
+        lock (_gate)
+        {
+            _cache.Remove(serial);
+        }
+    }
+
+    /// <summary>Drops every cached entry (the registry's change notifications were lost for a while).</summary>
+    public void ForgetAll()
+    {
+        lock (_gate)
+        {
+            _cache.Clear();
+        }
     }
 
     /// <summary>The thresholds of each reading's device, by position: from the cache, or loaded in one query for every serial missing from it.</summary>

@@ -129,6 +129,40 @@ public static class RegistrySchema
             FROM devices;
             CREATE INDEX audit_log_clinic ON audit_log (clinic_id, id);
             """),
+        // Readings whose serial is not an active device of the active gateway that sent them, held out of every store
+        // (and so out of every clinic's view) until the registry says they are that gateway's, or the window passes.
+        // The triggers tell the workers' ownership caches (LISTEN edge_registry_changed) what changed, whoever wrote it:
+        // the API, an operator's psql, a migration.
+        new(4, "quarantined readings, registry change notifications", """
+            CREATE TABLE quarantined_readings (
+                id             uuid        PRIMARY KEY,
+                gateway_id     text        NOT NULL,
+                serial         text        NOT NULL,
+                reason         text        NOT NULL CONSTRAINT quarantine_reason CHECK (reason IN
+                                   ('unknown-gateway', 'retired-gateway', 'unknown-serial', 'other-gateway', 'retired-device')),
+                epoch          bigint      NOT NULL,
+                seq            bigint      NOT NULL,
+                received_at    timestamptz NOT NULL,
+                quarantined_at timestamptz NOT NULL,
+                payload        text        NOT NULL
+            );
+            CREATE INDEX quarantined_readings_owner ON quarantined_readings (serial, gateway_id);
+            CREATE INDEX quarantined_readings_age ON quarantined_readings (quarantined_at, id);
+            CREATE FUNCTION edge_registry_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_TABLE_NAME = 'devices' THEN
+                    PERFORM pg_notify('edge_registry_changed', 'device:' || CASE WHEN TG_OP = 'DELETE' THEN OLD.serial ELSE NEW.serial END);
+                ELSE
+                    PERFORM pg_notify('edge_registry_changed', 'gateway:' || CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END);
+                END IF;
+                RETURN NULL;
+            END;
+            $$;
+            CREATE TRIGGER devices_changed AFTER INSERT OR DELETE OR UPDATE OF gateway_id, status, clinic_id ON devices
+                FOR EACH ROW EXECUTE FUNCTION edge_registry_changed();
+            CREATE TRIGGER gateways_changed AFTER INSERT OR DELETE OR UPDATE OF status ON gateways
+                FOR EACH ROW EXECUTE FUNCTION edge_registry_changed();
+            """),
     ];
 
     /// <summary>Creates or upgrades the registry tables; idempotent and safe when replicas start together.</summary>

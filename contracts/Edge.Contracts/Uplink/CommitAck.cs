@@ -12,7 +12,7 @@ namespace Edge.Contracts.Uplink;
 /// <param name="Status"><see cref="StatusStored"/> or <see cref="StatusDeadLettered"/>.</param>
 /// <param name="Stored">Readings written now.</param>
 /// <param name="Duplicates">Readings the store already had (a re-sent batch); they count as stored.</param>
-/// <param name="Rejected">Readings that failed re-validation and were dead-lettered in the cloud.</param>
+/// <param name="Rejected">Readings the cloud holds outside the stores: failed re-validation (dead-lettered), or not a device of this gateway (quarantined until the registry says otherwise).</param>
 public sealed record CommitAck(
     string GatewayId,
     long Epoch,
@@ -24,7 +24,7 @@ public sealed record CommitAck(
     int Duplicates,
     int Rejected)
 {
-    /// <summary>Every reading of the range is durably stored, as new rows, duplicates or cloud dead letters.</summary>
+    /// <summary>Every reading of the range is durably in the cloud: new rows, duplicates, cloud dead letters or quarantined readings.</summary>
     public const string StatusStored = "stored";
 
     /// <summary>The batch as a whole could not be stored (it failed to decode after its header) and was kept as a dead letter.</summary>

@@ -55,6 +55,7 @@ public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(se
         ("GET", "/v1/webhooks/dead-letters", "/v1/webhooks/dead-letters", null, [Admin_]),
         ("POST", "/v1/webhooks/dead-letters/{id:long}/requeue", "/v1/webhooks/dead-letters/1/requeue", null, [Admin_]),
         ("GET", "/v1/audit", "/v1/audit", null, [Admin_, Aud]),
+        ("GET", "/v1/quarantine", "/v1/quarantine", null, [Admin_]),
         ("PUT", "/v1/devices/{serial}/config", "/v1/devices/OXY-1000-0001/config",
             new { flow_rate_lpm = 2.0, night_mode = false, maintenance_due_date = "2027-03-01" }, [Admin_, Tech, Clin]),
         ("GET", "/v1/devices/{serial}/config", "/v1/devices/OXY-1000-0001/config", null, [Admin_, Tech, Clin, Aud]),

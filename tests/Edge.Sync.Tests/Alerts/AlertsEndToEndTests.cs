@@ -27,7 +27,8 @@ public sealed class AlertsEndToEndTests(PostgresServer postgres)
         await using var registry = NpgsqlDataSource.Create(cloud.ConnectionString);
         await AlertSchema.MigrateAsync(registry, NullLogger.Instance, CancellationToken.None);
         await ExecuteAsync(registry, "INSERT INTO clinics (id, name, created_at) VALUES ('clinic-e2e', 'End to end', now())");
-        await ExecuteAsync(registry, $"INSERT INTO devices (serial, kind, clinic_id, status, registered_at) VALUES ('{Serial}', 'cpap', 'clinic-e2e', 'active', now())");
+        await ExecuteAsync(registry, $"INSERT INTO gateways (id, clinic_id, name, status, registered_at) VALUES ('{InProcessAgent.DefaultGatewayId}', 'clinic-e2e', 'E2E', 'active', now())");
+        await ExecuteAsync(registry, $"INSERT INTO devices (serial, kind, clinic_id, gateway_id, status, registered_at) VALUES ('{Serial}', 'cpap', 'clinic-e2e', '{InProcessAgent.DefaultGatewayId}', 'active', now())");
         await ExecuteAsync(registry, """
             INSERT INTO device_configs (serial, version, config, source, created_at, created_by)
             VALUES ('CPAP-9300-0001', 3, '{"target_pressure":12,"humidity_level":3,"alerts":{"leak_threshold":24,"rr_low":10,"rr_high":26}}', 'cloud', now(), 'e2e')

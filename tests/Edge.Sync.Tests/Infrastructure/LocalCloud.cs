@@ -1,8 +1,18 @@
+using System.Buffers;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Edge.Contracts.Tls;
+using Edge.Contracts.Uplink;
 using Edge.Ingest;
+using Edge.Storage.Registry;
 using Edge.Testing.Mqtt;
 using Edge.Testing.Postgres;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
 using Npgsql;
 
 namespace Edge.Sync.Tests.Infrastructure;
@@ -87,6 +97,82 @@ internal sealed class LocalCloud : IAsyncDisposable
             $"--Agent:Uplink:KeyPath={key}",
             "--Agent:Uplink:AckTimeoutSeconds=5",
         ];
+    }
+
+    /// <summary>
+    /// Registers a clinic, an active gateway of it and active devices attached to that gateway, straight in the registry
+    /// (idempotent): workers store readings only of devices registered to the gateway that sends them.
+    /// </summary>
+    public async Task RegisterAsync(string gatewayId, params string[] serials)
+    {
+        await using var registry = NpgsqlDataSource.Create(ConnectionString);
+        await RegistrySchema.MigrateAsync(registry, NullLogger.Instance, CancellationToken.None);
+        await using var batch = registry.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO clinics (id, name, created_at) VALUES ('clinic-sync', 'Sync tests', now()) ON CONFLICT DO NOTHING"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO gateways (id, clinic_id, name, status, registered_at) VALUES ($1, 'clinic-sync', $1, 'active', now()) ON CONFLICT DO NOTHING")
+        {
+            Parameters = { new NpgsqlParameter<string> { TypedValue = gatewayId } },
+        });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            INSERT INTO devices (serial, kind, clinic_id, gateway_id, status, registered_at)
+            SELECT s, CASE split_part(s, '-', 1) WHEN 'OXY' THEN 'oxygen' ELSE lower(split_part(s, '-', 1)) END, 'clinic-sync', $1, 'active', now()
+            FROM unnest($2::text[]) AS s
+            ON CONFLICT DO NOTHING
+            """)
+        {
+            Parameters = { new NpgsqlParameter<string> { TypedValue = gatewayId }, new NpgsqlParameter<string[]> { TypedValue = serials } },
+        });
+        await batch.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>An MQTT client with <paramref name="gatewayId"/>'s certificate: what a gateway (or someone holding its key) can do.</summary>
+    public async Task<IMqttClient> ConnectGatewayAsync(string gatewayId)
+    {
+        var (certificate, key) = Broker.Ca.IssueClient(gatewayId);
+        var trusted = PemTls.LoadBundle(Broker.Ca.CaPath);
+        var client = new MqttClientFactory().CreateMqttClient();
+        await client.ConnectAsync(new MqttClientOptionsBuilder()
+            .WithTcpServer("localhost", Broker.Port)
+            .WithClientId(gatewayId + "-test-" + Guid.NewGuid().ToString("N")[..6])
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithTlsOptions(tls => tls.UseTls().WithTargetHost("localhost")
+                .WithClientCertificates(new X509Certificate2Collection(PemTls.LoadCertificateWithKey(certificate, key)))
+                .WithCertificateValidationHandler(a => PemTls.IsTrustedServer(a.Certificate, a.SslPolicyErrors, trusted)))
+            .Build());
+        return client;
+    }
+
+    /// <summary>Publishes one batch as <paramref name="gatewayId"/> (raw payloads, as a gateway's journal holds them) and returns the worker's commit ack.</summary>
+    public async Task<CommitAck> PublishBatchAsync(string gatewayId, long epoch, string lane, long firstSequence, params (string Serial, string Payload)[] readings)
+    {
+        using var client = await ConnectGatewayAsync(gatewayId);
+        var acked = new TaskCompletionSource<CommitAck>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.ApplicationMessageReceivedAsync += args =>
+        {
+            var ack = JsonSerializer.Deserialize(args.ApplicationMessage.Payload.ToArray(), UplinkJsonContext.Default.CommitAck)!;
+            if (ack.Epoch == epoch && ack.FirstSequence == firstSequence)
+            {
+                acked.TrySetResult(ack);
+            }
+            return Task.CompletedTask;
+        };
+        await client.SubscribeAsync(UplinkTopics.Ack(gatewayId), MqttQualityOfServiceLevel.AtLeastOnce);
+        var batch = readings.Select((r, i) => new BatchReading(firstSequence + i, r.Serial, DateTimeOffset.UtcNow, System.Text.Encoding.UTF8.GetBytes(r.Payload))).ToList();
+        var encoded = BatchCodec.Encode(gatewayId, epoch, lane, batch, BatchCodec.DefaultMaxWireBytes);
+        // Sent again until acknowledged, as a gateway does: a worker that is still subscribing never sees the first one.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(UplinkTopics.Telemetry(gatewayId))
+                .WithPayload(encoded.Bytes).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+            try
+            {
+                return await acked.Task.WaitAsync(TimeSpan.FromSeconds(3));
+            }
+            catch (TimeoutException) when (DateTime.UtcNow < deadline)
+            {
+            }
+        }
     }
 
     /// <summary>Every stored reading of every store: (serial, device time, gateway, epoch, sequence).</summary>

@@ -43,7 +43,7 @@ public sealed class WorkerMetricsEndToEndTests(PostgresServer postgres)
 
         await using var agent = await InProcessAgent.StartAsync(cloud.UplinkSettings(InProcessAgent.DefaultGatewayId));
         // Two of each kind, and a BiPAP machine, which writes to the CPAP store and so counts as cpap.
-        var devices = (await EndToEndTests.ProvisionAsync(agent, 6)).Append(new("BIPAP-9200-0007", await agent.Admin.AddDeviceAsync("BIPAP-9200-0007"))).ToList();
+        var devices = await EndToEndTests.ProvisionAsync(cloud, agent, 6, "BIPAP-9200-0007");
         var result = await EndToEndTests.Generator(agent.Port, devices, readingsPerDevice: 10).RunAsync();
         Assert.Equal(70, result.Acknowledged);
         await EndToEndTests.WaitForDrainAsync(agent);

@@ -3,7 +3,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Buffers;
+using Edge.Contracts.Reports;
 using Edge.Contracts.Topics;
+using Edge.Contracts.Uplink;
 using Edge.Sync.Tests.Infrastructure;
 using Edge.Testing;
 using Edge.Testing.Agent;
@@ -101,6 +104,38 @@ public sealed class ReportEndToEndTests(PostgresServer postgres)
             await Eventually.TrueAsync(async () => (await admin.StatusAsync()).Journal.UsedBytes == 0, TimeSpan.FromSeconds(30),
                 "the agent to remove the recorded report from its journal");
         }
+    }
+
+    [Fact]
+    public async Task Another_gateway_asking_to_upload_or_record_a_report_for_this_gateways_device_is_refused_for_good()
+    {
+        await using var env = await ReportCloud.StartAsync(postgres);
+        (await env.Admin.PostAsJsonAsync("/v1/gateways", new { id = "gw-other", clinic_id = "c1", name = "Other desk" })).EnsureSuccessStatusCode();
+        using var other = await env.Cloud.ConnectGatewayAsync("gw-other");
+        var answers = new System.Collections.Concurrent.ConcurrentQueue<ReportUploadResponse>();
+        other.ApplicationMessageReceivedAsync += args =>
+        {
+            answers.Enqueue(ReportUplink.ReadResponse(args.ApplicationMessage.Payload.ToArray()).Value!);
+            return Task.CompletedTask;
+        };
+        await other.SubscribeAsync(UplinkTopics.UploadResponse("gw-other"), MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce);
+        var request = new ReportUploadRequest(Serial, "rpt_foreign", DateTimeOffset.UtcNow, 1000, new string('a', 32), new string('b', 64));
+        var record = new ReportRecordRequest(Serial, "rpt_foreign_2", DateTimeOffset.UtcNow, 1000, new string('a', 32), new string('b', 64),
+            JsonDocument.Parse(ReportJson("rpt_foreign_2")).RootElement);
+
+        await other.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(UplinkTopics.UploadRequest("gw-other")).WithPayload(ReportUplink.Write(request))
+            .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        await other.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(UplinkTopics.Reports("gw-other"))
+            .WithPayload(ReportUplink.Write(record))
+            .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build());
+
+        await Eventually.TrueAsync(() => answers.Count == 2, TimeSpan.FromSeconds(60), "both answers");
+        Assert.All(answers, a =>
+        {
+            Assert.Equal((ReportUploadResponse.TypeRejected, false, null), (a.Type, a.Retry, a.Url));
+            Assert.Equal("serial: not a device of gateway gw-other (other-gateway)", a.Reason);
+        });
+        Assert.Equal(0, await env.RecordCountAsync("rpt_foreign_2"));
     }
 
     [Fact]
