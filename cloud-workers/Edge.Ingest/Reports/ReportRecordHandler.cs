@@ -122,7 +122,8 @@ internal sealed class ReportRecordHandler(
         var (outcome, existing) = await reports.RecordAsync(record, cancellationToken).ConfigureAwait(false);
         if (outcome == RecordOutcome.Conflict)
         {
-            var reason = $"reportId: '{request.ReportId}' is already recorded for {existing?.Serial ?? "another device"} with other content";
+            // The answer goes to the gateway: another clinic's serial is never named in it.
+            var reason = $"reportId: '{request.ReportId}' is already recorded for {(existing?.Serial == request.Serial ? request.Serial : "another device")} with other content";
             Log.ReportRefused(logger, gatewayId, request.ReportId, reason);
             await ReportAnswers.RejectAsync(publisher, gatewayId, Addressed(request), reason, retry: false, cancellationToken).ConfigureAwait(false);
             return;

@@ -63,7 +63,8 @@ internal sealed class UploadRequestHandler(
                 return;
             }
 
-            var reason = $"reportId: '{request.ReportId}' is already recorded for {existing.Serial} with other content";
+            // The answer goes to the gateway: another clinic's serial is never named in it.
+            var reason = $"reportId: '{request.ReportId}' is already recorded for {(existing.Serial == request.Serial ? request.Serial : "another device")} with other content";
             Log.ReportRefused(logger, gatewayId, request.ReportId, reason);
             await ReportAnswers.RejectAsync(publisher, gatewayId, request, reason, retry: false, cancellationToken).ConfigureAwait(false);
             return;
