@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs Clinic Edge locally, all on 127.0.0.1: a development CA, mosquitto as the cloud broker (TLS, client
-# certificates), PostgreSQL 15 for the stores and the registry, s3rver for ECG report PDFs, the ingest worker, the
+# certificates), PostgreSQL 15 for the stores and the registry, Redis for the API's rate limits, s3rver for ECG report PDFs, the ingest worker, the
 # cloud API, the edge agent,
 # and simulated CPAP, oxygen and ECG devices (registered in the API). It prints the API's URL and an admin token,
 # then shows readings flowing (acknowledged, in the journal, synced, rows per store) until Ctrl-C, then stops
@@ -19,15 +19,17 @@ cloud_port="${EDGE_LOCAL_CLOUD_PORT:-18883}"       # agent and workers → cloud
 pg_port="${EDGE_LOCAL_PG_PORT:-55432}"
 api_port="${EDGE_LOCAL_API_PORT:-8080}"
 s3_port="${EDGE_LOCAL_S3_PORT:-4568}"              # s3rver: report PDFs
+redis_port="${EDGE_LOCAL_REDIS_PORT:-56379}"       # Redis: the API's rate-limit counters
 worker_metrics_port="${EDGE_LOCAL_WORKER_METRICS_PORT:-9464}"   # the worker's Prometheus listener (bearer token)
 api_metrics_port="${EDGE_LOCAL_API_METRICS_PORT:-9465}"         # the API's
 devices="${EDGE_LOCAL_DEVICES:-6}"
 rate="${EDGE_LOCAL_RATE:-2}"
 mkdir -p "$root"
 
-ensure_debian_packages mosquitto postgresql-15 openssl curl jq
+ensure_debian_packages mosquitto postgresql-15 openssl curl jq redis-server
 ensure_npm
 stop_packaged_service mosquitto
+stop_packaged_service redis-server
 npm ci --prefix tools/s3rver --no-audit --no-fund --silent
 
 echo "==> building (Release)"
@@ -56,6 +58,12 @@ make_dev_pki "$root/pki" "$gateway"
 
 echo "==> PostgreSQL 15 on 127.0.0.1:$pg_port"
 start_postgres "$root/postgres" "$pg_port"
+
+echo "==> Redis (the API's rate limits) on 127.0.0.1:$redis_port"
+if [ ! -s "$root/redis.password" ]; then
+  (umask 077 && openssl rand -hex 24 >"$root/redis.password")
+fi
+start_redis "$root/redis" "$redis_port" "$root/redis.password"
 
 echo "==> mosquitto (cloud broker, TLS + client certificates) on 127.0.0.1:$cloud_port"
 start_mosquitto "$root/mosquitto" "$cloud_port" "$root/pki"
@@ -91,6 +99,8 @@ if [ ! -s "$root/api/signing.key" ]; then
   (umask 077 && openssl rand -base64 32 >"$root/api/signing.key")
 fi
 export Api__Auth__SigningKeyFile="$root/api/signing.key"
+# Counted in Redis as a deployment with several API replicas would; the password from a 0600 file, not the environment.
+export Api__RateLimit__Redis="127.0.0.1:$redis_port" Api__RateLimit__RedisPasswordFile="$root/redis.password"
 Urls="http://127.0.0.1:$api_port" \
 Metrics__Url="http://127.0.0.1:$api_metrics_port" \
 Stores__Cpap="$connection" Stores__Oxygen="$connection" Stores__Ecg="$connection" \

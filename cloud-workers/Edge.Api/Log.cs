@@ -26,4 +26,17 @@ internal static partial class Log
 
     [LoggerMessage(8102, LogLevel.Error, "Report {ReportId}: S3 stored {Key} with MD5 {Stored}, not {Expected}; not recorded")]
     public static partial void ReportChecksumMismatch(ILogger logger, string reportId, string key, string expected, string stored);
+
+    // 8470-8499 rate limits
+    [LoggerMessage(8470, LogLevel.Information, "Rate limits: counting in Redis at {Endpoints}, shared by every API replica")]
+    public static partial void RateLimitRedisConnected(ILogger logger, string endpoints);
+
+    [LoggerMessage(8471, LogLevel.Warning, "Rate limits: Redis at {Endpoints} is unreachable at start; this replica counts alone until it answers")]
+    public static partial void RateLimitRedisUnreachableAtStart(ILogger logger, string endpoints);
+
+    [LoggerMessage(8472, LogLevel.Warning, "Rate limits: Redis stopped answering; this replica counts alone until it is back (limits are per replica meanwhile)")]
+    public static partial void RateLimitRedisFailing(ILogger logger, Exception error);
+
+    [LoggerMessage(8473, LogLevel.Information, "Rate limits: Redis answers again; counts are shared by every replica")]
+    public static partial void RateLimitRedisRecovered(ILogger logger);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates installers/cloud/secrets/ for compose.yaml: a private CA, the broker's and the ingest workers' TLS
-# certificates, database passwords, the stores' connection strings, the API's signing key and the metrics token.
+# certificates, database and Redis passwords, the stores' connection strings, the API's signing key and the metrics token.
 # Run it once, as root
 # (it gives each file to the user id of the one container that reads it, mode 0600, except the CA certificate).
 #
@@ -14,9 +14,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 dir=secrets
 
-# The user ids the images run as: dotnet/aspnet's app, eclipse-mosquitto's mosquitto, postgres and mongo (999 in
-# both Debian-based images). MinIO runs as root.
-app_uid=1654 mosquitto_uid=1883 postgres_uid=999 mongo_uid=999
+# The user ids the images run as: dotnet/aspnet's app, eclipse-mosquitto's mosquitto, postgres, mongo and redis (999
+# in these Debian-based images). MinIO runs as root.
+app_uid=1654 mosquitto_uid=1883 postgres_uid=999 mongo_uid=999 redis_uid=999
 
 if [ "${1:-}" = "sign-gateway" ]; then
   gateway="${2:?gateway id}" csr="${3:?certificate signing request (PEM)}"
@@ -53,6 +53,9 @@ secret > "$dir/pg-edge-password"
 secret > "$dir/mongo-root-password"
 secret > "$dir/mongo-edge-password"
 secret > "$dir/minio-root-password"
+# Redis's requirepass and the API's copy of it (each container can read only a file it owns).
+secret > "$dir/redis-password"
+cp "$dir/redis-password" "$dir/api-redis-password"
 echo clinic-edge > "$dir/minio-root-user"
 openssl rand -base64 32 > "$dir/api-signing.key"
 # The bearer token of the workers' and the API's metrics listeners; give Prometheus a copy (docs/runbooks/monitoring.md).
@@ -74,7 +77,8 @@ JSON
 chmod 0644 "$dir/ca.pem"
 chmod 0600 "$dir"/*.key "$dir"/*password "$dir/minio-root-user" "$dir/stores.json" "$dir/broker.pem" "$dir/worker.pem" "$dir/metrics.token"
 chown "$mosquitto_uid" "$dir/broker.pem" "$dir/broker.key"
-chown "$app_uid" "$dir/worker.pem" "$dir/worker.key" "$dir/stores.json" "$dir/api-signing.key" "$dir/metrics.token"
+chown "$app_uid" "$dir/worker.pem" "$dir/worker.key" "$dir/stores.json" "$dir/api-signing.key" "$dir/metrics.token" "$dir/api-redis-password"
+chown "$redis_uid" "$dir/redis-password"
 chown "$postgres_uid" "$dir/pg-admin-password" "$dir/pg-edge-password"
 chown "$mongo_uid" "$dir/mongo-root-password" "$dir/mongo-edge-password"
 chown root "$dir/ca.key" "$dir/minio-root-user" "$dir/minio-root-password"

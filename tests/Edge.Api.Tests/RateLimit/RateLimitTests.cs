@@ -239,7 +239,7 @@ public sealed class RateLimitTests(PostgresServer server) : ApiTest(server)
     [InlineData("Api:RateLimit:AddressPermitLimit", "-1")]
     [InlineData("Api:RateLimit:WindowSeconds", "0")]
     [InlineData("Api:RateLimit:LiveViewersPerToken", "0")]
-    [InlineData("Api:RateLimit:Redis", "127.0.0.1:6379,nonsense")]
+    [InlineData("Api:RateLimit:Redis", "127.0.0.1:6379,nonsense=1")]
     [InlineData("Api:RateLimit:RedisPasswordFile", "/nonexistent/redis-password")]
     public async Task A_bad_limit_stops_the_api_at_start_naming_the_setting(string setting, string value)
     {
