@@ -47,7 +47,7 @@ public static class ApiApplication
 
         builder.WebHost.UseKestrelHttpsConfiguration();
         builder.Services.AddSystemd();
-        builder.Services.AddEdgeStorage();
+        builder.Services.AddEdgeStorage(DatabaseRole.Api);
         builder.Services.AddEdgeAlerts();
         builder.Services.AddEdgeReports();
         builder.Services.AddSingleton(sp => new RegistryStore(sp.GetRequiredService<StoreFactory>().Registry));
