@@ -38,7 +38,12 @@ bin() { echo "$PWD/$1/bin/Release/net10.0/$2"; }
 edgectl=(dotnet "$(bin cli/Edge.Cli edgectl.dll)")
 socket="$root/agent/admin.sock"
 export EDGE_AGENT_SOCKET="$socket"
-connection="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=clinic_edge"
+# The worker and the API each run as their own role with only the grants their migrations give them; they migrate
+# as postgres (the local owner) at start (docs/stores.md, "Database roles"). Trust authentication on loopback here.
+pg_as() { echo "Host=127.0.0.1;Port=$pg_port;Username=$1;Database=clinic_edge"; }
+worker_connection=$(pg_as edge_worker)
+api_connection=$(pg_as edge_api)
+export Stores__MigrationUsername=postgres
 
 pids=()
 postgres_dir=""
@@ -58,6 +63,7 @@ make_dev_pki "$root/pki" "$gateway"
 
 echo "==> PostgreSQL 15 on 127.0.0.1:$pg_port"
 start_postgres "$root/postgres" "$pg_port"
+create_pg_roles "$pg_port" edge_api edge_worker
 
 echo "==> Redis (the API's rate limits) on 127.0.0.1:$redis_port"
 if [ ! -s "$root/redis.password" ]; then
@@ -88,7 +94,7 @@ Ingest__Broker__CaPath="$root/pki/ca.pem" \
 Ingest__Broker__CertificatePath="$root/pki/worker.pem" \
 Ingest__Broker__KeyPath="$root/pki/worker.key" \
 Ingest__Broker__ClientId=ingest-local \
-Stores__Cpap="$connection" Stores__Oxygen="$connection" Stores__Ecg="$connection" \
+Stores__Cpap="$worker_connection" Stores__Oxygen="$worker_connection" Stores__Ecg="$worker_connection" \
 EDGE_INGEST_CONFIG="$root/ingest.json" \
   dotnet "$(bin cloud-workers/Edge.Ingest edge-ingest.dll)" >"$root/ingest.log" 2>&1 &
 pids+=($!)
@@ -103,7 +109,7 @@ export Api__Auth__SigningKeyFile="$root/api/signing.key"
 export Api__RateLimit__Redis="127.0.0.1:$redis_port" Api__RateLimit__RedisPasswordFile="$root/redis.password"
 Urls="http://127.0.0.1:$api_port" \
 Metrics__Url="http://127.0.0.1:$api_metrics_port" \
-Stores__Cpap="$connection" Stores__Oxygen="$connection" Stores__Ecg="$connection" \
+Stores__Cpap="$api_connection" Stores__Oxygen="$api_connection" Stores__Ecg="$api_connection" \
 EDGE_API_CONFIG="$root/api.json" \
   dotnet "$(bin cloud-workers/Edge.Api edge-api.dll)" >"$root/api.log" 2>&1 &
 pids+=($!)

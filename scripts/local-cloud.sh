@@ -66,6 +66,16 @@ start_postgres() {
     || "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE clinic_edge"
 }
 
+# Login roles with nothing granted yet (the processes' migrations grant them what they need); kept across restarts.
+create_pg_roles() {
+  local port="$1" role
+  shift
+  for role in "$@"; do
+    /usr/lib/postgresql/15/bin/psql -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname='$role'" | grep -q 1 \
+      || /usr/lib/postgresql/15/bin/psql -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE ROLE $role LOGIN"
+  done
+}
+
 stop_postgres() {
   local dir="$1"
   local as_pg=()

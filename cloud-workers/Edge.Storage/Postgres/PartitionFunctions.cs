@@ -28,7 +28,7 @@ internal static class PartitionFunctions
     public static IReadOnlyList<Migration> Migrations { get; } =
     [
         new(1, "partition functions the runtime role may call", string.Create(CultureInfo.InvariantCulture, $$"""
-            CREATE FUNCTION edge_create_month_partition(parent text, month date) RETURNS integer
+            CREATE OR REPLACE FUNCTION edge_create_month_partition(parent text, month date) RETURNS integer
             LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
             DECLARE
                 name text;
@@ -65,7 +65,7 @@ internal static class PartitionFunctions
             END
             $fn$;
 
-            CREATE FUNCTION edge_drop_month_partition(parent text, partition text) RETURNS void
+            CREATE OR REPLACE FUNCTION edge_drop_month_partition(parent text, partition text) RETURNS void
             LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
             BEGIN
                 IF parent NOT IN ({{Tables}}) THEN

@@ -13,13 +13,13 @@ internal static class AuditLogGuard
     public static IReadOnlyList<Postgres.Migration> Migrations { get; } =
     [
         new(1, "audit_log is append-only", """
-            CREATE FUNCTION audit_log_append_only() RETURNS trigger
+            CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger
             LANGUAGE plpgsql AS $fn$
             BEGIN
                 RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
             END
             $fn$;
-            CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log
+            CREATE OR REPLACE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log
                 FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
             """),
     ];
