@@ -54,8 +54,10 @@ public sealed class DatabaseRolesTests(PostgresServer postgres)
         Assert.Equal(93.5, message.GetProperty("reading").GetProperty("payload").GetProperty("metrics").GetProperty("oxygen_purity_pct").GetDouble());
         var telemetry = await admin.GetFromJsonAsync<JsonElement>($"/v1/devices/{Serial}/telemetry?from={deviceTime.AddDays(-1):yyyy-MM-ddTHH:mm:ssZ}&to={DateTimeOffset.UtcNow.AddDays(1):yyyy-MM-ddTHH:mm:ssZ}");
         Assert.Equal(1, telemetry.GetProperty("items").GetArrayLength());
-        var gateway = await admin.GetFromJsonAsync<JsonElement>($"/v1/gateways/{InProcessAgent.DefaultGatewayId}");
-        Assert.Equal(JsonValueKind.String, gateway.GetProperty("last_seen_at").ValueKind);
+        // The worker marks the gateway seen (UPDATE gateways) right after the NOTIFY that woke the viewer.
+        await Eventually.TrueAsync(
+            async () => (await admin.GetFromJsonAsync<JsonElement>($"/v1/gateways/{InProcessAgent.DefaultGatewayId}")).GetProperty("last_seen_at").ValueKind == JsonValueKind.String,
+            TimeSpan.FromSeconds(30), "the worker's role to mark the gateway seen");
 
         await using var owner = NpgsqlDataSource.Create(cloud.ConnectionString);
         var partition = $"oxygen_readings_{deviceTime.UtcDateTime:yyyy_MM}";
