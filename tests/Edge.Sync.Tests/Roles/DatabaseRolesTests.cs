@@ -94,6 +94,10 @@ public sealed class DatabaseRolesTests(PostgresServer postgres)
                 "DROP TABLE devices",
                 "ALTER TABLE devices ADD COLUMN smuggled text",
                 "CREATE FUNCTION smuggled() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+                // The worker's partition functions serve the reading tables' monthly partitions and nothing else.
+                "SELECT edge_create_month_partition('audit_log', date '2026-01-01')",
+                "SELECT edge_drop_month_partition('oxygen_readings', 'oxygen_readings_default')",
+                "SELECT edge_drop_month_partition('audit_log', 'audit_log')",
             })
             {
                 var refused = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(runtime, attack));
