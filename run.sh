@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Clinic Edge locally, all on 127.0.0.1: a development PKI (cloud CA, gateway CA), mosquitto as the cloud broker
-# (TLS, client certificates; gateways and workers on separate listeners), PostgreSQL 15 for the stores and the registry, s3rver for ECG report PDFs, the ingest worker, the
+# (TLS, client certificates; gateways and workers on separate listeners), PostgreSQL 15 for the stores and the registry,
+# Redis for the API's rate limits, s3rver for ECG report PDFs, the ingest worker, the
 # cloud API, the edge agent,
 # and simulated CPAP, oxygen and ECG devices (registered in the API). It prints the API's URL and an admin token,
 # then shows readings flowing (acknowledged, in the journal, synced, rows per store) until Ctrl-C, then stops
@@ -20,15 +21,17 @@ worker_port="${EDGE_LOCAL_WORKER_PORT:-18884}"     # ingest worker → cloud bro
 pg_port="${EDGE_LOCAL_PG_PORT:-55432}"
 api_port="${EDGE_LOCAL_API_PORT:-8080}"
 s3_port="${EDGE_LOCAL_S3_PORT:-4568}"              # s3rver: report PDFs
+redis_port="${EDGE_LOCAL_REDIS_PORT:-56379}"       # Redis: the API's rate-limit counters
 worker_metrics_port="${EDGE_LOCAL_WORKER_METRICS_PORT:-9464}"   # the worker's Prometheus listener (bearer token)
 api_metrics_port="${EDGE_LOCAL_API_METRICS_PORT:-9465}"         # the API's
 devices="${EDGE_LOCAL_DEVICES:-6}"
 rate="${EDGE_LOCAL_RATE:-2}"
 mkdir -p "$root"
 
-ensure_debian_packages mosquitto postgresql-15 openssl curl jq
+ensure_debian_packages mosquitto postgresql-15 openssl curl jq redis-server
 ensure_npm
 stop_packaged_service mosquitto
+stop_packaged_service redis-server
 npm ci --prefix tools/s3rver --no-audit --no-fund --silent
 
 echo "==> building (Release)"
@@ -37,7 +40,12 @@ bin() { echo "$PWD/$1/bin/Release/net10.0/$2"; }
 edgectl=(dotnet "$(bin cli/Edge.Cli edgectl.dll)")
 socket="$root/agent/admin.sock"
 export EDGE_AGENT_SOCKET="$socket"
-connection="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=clinic_edge"
+# The worker and the API each run as their own role with only the grants their migrations give them; they migrate
+# as postgres (the local owner) at start (docs/stores.md, "Database roles"). Trust authentication on loopback here.
+pg_as() { echo "Host=127.0.0.1;Port=$pg_port;Username=$1;Database=clinic_edge"; }
+worker_connection=$(pg_as edge_worker)
+api_connection=$(pg_as edge_api)
+export Stores__MigrationUsername=postgres
 
 pids=()
 postgres_dir=""
@@ -57,6 +65,13 @@ make_dev_pki "$root/pki"
 
 echo "==> PostgreSQL 15 on 127.0.0.1:$pg_port"
 start_postgres "$root/postgres" "$pg_port"
+create_pg_roles "$pg_port" edge_api edge_worker
+
+echo "==> Redis (the API's rate limits) on 127.0.0.1:$redis_port"
+if [ ! -s "$root/redis.password" ]; then
+  (umask 077 && openssl rand -hex 24 >"$root/redis.password")
+fi
+start_redis "$root/redis" "$redis_port" "$root/redis.password"
 
 echo "==> mosquitto (cloud broker, TLS + client certificates): gateways on 127.0.0.1:$cloud_port, workers on :$worker_port"
 start_mosquitto "$root/mosquitto" "$cloud_port" "$worker_port" "$root/pki"
@@ -81,7 +96,7 @@ Ingest__Broker__CaPath="$root/pki/ca.pem" \
 Ingest__Broker__CertificatePath="$root/pki/worker.pem" \
 Ingest__Broker__KeyPath="$root/pki/worker.key" \
 Ingest__Broker__ClientId=ingest-local \
-Stores__Cpap="$connection" Stores__Oxygen="$connection" Stores__Ecg="$connection" \
+Stores__Cpap="$worker_connection" Stores__Oxygen="$worker_connection" Stores__Ecg="$worker_connection" \
 EDGE_INGEST_CONFIG="$root/ingest.json" \
   dotnet "$(bin cloud-workers/Edge.Ingest edge-ingest.dll)" >"$root/ingest.log" 2>&1 &
 pids+=($!)
@@ -95,9 +110,11 @@ export Api__Auth__SigningKeyFile="$root/api/signing.key"
 # The API signs gateway CSRs with the gateway CA and hands gateways the cloud CA to check the broker with.
 export Api__GatewayCa__CertificatePath="$root/pki/gateway-ca.pem" Api__GatewayCa__KeyPath="$root/pki/gateway-ca.key" \
   Api__GatewayCa__BrokerCaPath="$root/pki/ca.pem"
+# Counted in Redis as a deployment with several API replicas would; the password from a 0600 file, not the environment.
+export Api__RateLimit__Redis="127.0.0.1:$redis_port" Api__RateLimit__RedisPasswordFile="$root/redis.password"
 Urls="http://127.0.0.1:$api_port" \
 Metrics__Url="http://127.0.0.1:$api_metrics_port" \
-Stores__Cpap="$connection" Stores__Oxygen="$connection" Stores__Ecg="$connection" \
+Stores__Cpap="$api_connection" Stores__Oxygen="$api_connection" Stores__Ecg="$api_connection" \
 EDGE_API_CONFIG="$root/api.json" \
   dotnet "$(bin cloud-workers/Edge.Api edge-api.dll)" >"$root/api.log" 2>&1 &
 pids+=($!)

@@ -6,9 +6,10 @@ source scripts/lib.sh
 require_dotnet
 
 # Real servers the integration tests start themselves on free loopback ports (never the packaged services).
-ensure_debian_packages mosquitto postgresql-15 openssl
+ensure_debian_packages mosquitto postgresql-15 openssl redis-server
 ensure_npm
 stop_packaged_service mosquitto
+stop_packaged_service redis-server
 # s3rver, the S3-compatible server the report tests start (versions pinned by the committed package-lock.json).
 npm ci --prefix tools/s3rver --no-audit --no-fund --silent
 # promtool for the tests of the shipped Prometheus alert rules.

@@ -71,11 +71,47 @@ start_postgres() {
     || "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE clinic_edge"
 }
 
+# Login roles with nothing granted yet (the processes' migrations grant them what they need); kept across restarts.
+create_pg_roles() {
+  local port="$1" role
+  shift
+  for role in "$@"; do
+    /usr/lib/postgresql/15/bin/psql -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname='$role'" | grep -q 1 \
+      || /usr/lib/postgresql/15/bin/psql -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE ROLE $role LOGIN"
+  done
+}
+
 stop_postgres() {
   local dir="$1"
   local as_pg=()
   if [ "$(id -u)" -eq 0 ]; then as_pg=(runuser -u postgres --); fi
   [ -f "$dir/data/postmaster.pid" ] && "${as_pg[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$dir/data" -m fast stop >/dev/null 2>&1 || true
+}
+
+# Redis on 127.0.0.1 for the API's shared rate limits, with the password in $password_file (requirepass), no
+# persistence (counters live a minute). Waits until it listens.
+start_redis() {
+  local dir="$1" port="$2" password_file="$3"
+  mkdir -p "$dir"
+  (umask 077 && cat >"$dir/redis.conf" <<CONF
+bind 127.0.0.1
+port $port
+protected-mode yes
+requirepass $(cat "$password_file")
+save ""
+appendonly no
+dir $dir
+logfile $dir/redis.log
+CONF
+  )
+  /usr/bin/redis-server "$dir/redis.conf" &
+  pids+=($!)
+  for _ in $(seq 1 60); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.5
+  done
+  echo "redis-server did not start on port $port; see $dir/redis.log" >&2
+  return 1
 }
 
 # s3rver (tools/s3rver, from the npm registry) on 127.0.0.1 with one bucket; objects live in $dir. Waits until it listens.

@@ -34,4 +34,17 @@ internal static partial class Log
     // 8500-8529: report downloads.
     [LoggerMessage(8500, LogLevel.Error, "Report {ReportId}: s3://{Bucket}/{Key} holds {Length} bytes with MD5 {Stored}, not the recorded {Expected} bytes with MD5 {Recorded} (overwritten?); not served")]
     public static partial void ReportObjectChanged(ILogger logger, string reportId, string bucket, string key, long length, string stored, long expected, string recorded);
+
+    // 8470-8499 rate limits
+    [LoggerMessage(8470, LogLevel.Information, "Rate limits: counting in Redis at {Endpoints}, shared by every API replica")]
+    public static partial void RateLimitRedisConnected(ILogger logger, string endpoints);
+
+    [LoggerMessage(8471, LogLevel.Warning, "Rate limits: Redis at {Endpoints} is unreachable at start; this replica counts alone until it answers")]
+    public static partial void RateLimitRedisUnreachableAtStart(ILogger logger, string endpoints);
+
+    [LoggerMessage(8472, LogLevel.Warning, "Rate limits: Redis stopped answering; this replica counts alone until it is back (limits are per replica meanwhile)")]
+    public static partial void RateLimitRedisFailing(ILogger logger, Exception error);
+
+    [LoggerMessage(8473, LogLevel.Information, "Rate limits: Redis answers again; counts are shared by every replica")]
+    public static partial void RateLimitRedisRecovered(ILogger logger);
 }

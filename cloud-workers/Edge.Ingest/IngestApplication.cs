@@ -24,7 +24,7 @@ public static class IngestApplication
         builder.Configuration.AddEnvironmentVariables();
         builder.Services.AddSystemd();
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddEdgeStorage();
+        builder.Services.AddEdgeStorage(DatabaseRole.Worker);
         builder.Services.AddOptions<IngestBrokerOptions>().BindConfiguration(IngestBrokerOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => (o.CertificatePath is null) == (o.KeyPath is null), "Ingest:Broker:CertificatePath and Ingest:Broker:KeyPath go together.")
             .Validate(o => o.CaPath is null || File.Exists(o.CaPath), "Ingest:Broker:CaPath does not exist.")
@@ -47,6 +47,8 @@ public static class IngestApplication
         builder.Services.AddHostedService<QuarantineReleaser>();
         builder.Services.AddIngestAlerts();
         builder.AddIngestReports();
+        // Every migration has run: the owner's connections (Stores:MigrationUsername) close before the first batch.
+        builder.Services.AddHostedService<MigrationsDone>();
         builder.Services.AddHostedService<IngestWorker>();
 
         // Cloud to gateway: desired configs and firmware offers out, the gateways' device-state events in.

@@ -49,6 +49,18 @@ public sealed class StorageOptions
     [Range(1, 3650, ErrorMessage = "Stores:LedgerRetentionDays must be between 1 and 3650.")]
     public int LedgerRetentionDays { get; set; } = 365;
 
+    /// <summary>
+    /// The PostgreSQL role that owns the schema, for migrations at start only. Set: every PostgreSQL connection string
+    /// above names the process's own runtime role (the API's or the worker's), the migrations run as this role over
+    /// the same hosts and databases, and it grants the runtime role exactly what the process needs (docs/stores.md,
+    /// "Database roles"); its connections are closed once the process has started. Unset (the default): the
+    /// connection strings' role migrates and runs, and must own the schema.
+    /// </summary>
+    public string? MigrationUsername { get; set; }
+
+    /// <summary>File holding <see cref="MigrationUsername"/>'s password (mode 0600). Unset: no password (peer, trust or a .pgpass).</summary>
+    public string? MigrationPasswordFile { get; set; }
+
     /// <summary>The ledger's connection string: <see cref="Ledger"/>, or the oxygen store's when unset.</summary>
     public string LedgerConnectionString => string.IsNullOrWhiteSpace(Ledger) ? Oxygen : Ledger;
 

@@ -10,7 +10,8 @@ namespace Edge.Storage;
 /// <summary>Registers the stores: validated <see cref="StorageOptions"/> from <c>Stores</c>, the <see cref="StoreFactory"/> and the ingest ledger.</summary>
 public static class StorageServiceCollectionExtensions
 {
-    public static IServiceCollection AddEdgeStorage(this IServiceCollection services)
+    // role: what the process is, for the privileges its runtime role is granted when Stores:MigrationUsername is set.
+    public static IServiceCollection AddEdgeStorage(this IServiceCollection services, DatabaseRole role = DatabaseRole.Owner)
     {
         services.AddOptions<StorageOptions>()
             .BindConfiguration(StorageOptions.SectionName)
@@ -18,7 +19,8 @@ public static class StorageServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<StoreFactory>();
+        services.TryAddSingleton(sp => new StoreFactory(
+            sp.GetRequiredService<IOptions<StorageOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>(), role));
         services.TryAddSingleton<IngestLedger>(sp => sp.GetRequiredService<StoreFactory>().Ledger);
         return services;
     }
@@ -40,6 +42,21 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         if (!string.IsNullOrWhiteSpace(options.Registry))
         {
             Check(errors, "Stores:Registry", options.Registry, mongoAllowed: false);
+        }
+        if (!string.IsNullOrWhiteSpace(options.MigrationPasswordFile))
+        {
+            if (string.IsNullOrWhiteSpace(options.MigrationUsername))
+            {
+                errors.Add("Stores:MigrationPasswordFile is set without Stores:MigrationUsername.");
+            }
+            else if (!File.Exists(options.MigrationPasswordFile))
+            {
+                errors.Add($"Stores:MigrationPasswordFile {options.MigrationPasswordFile} does not exist.");
+            }
+            else if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(options.MigrationPasswordFile) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0)
+            {
+                errors.Add($"Stores:MigrationPasswordFile {options.MigrationPasswordFile} is readable by group or others: chmod 0600 it.");
+            }
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -25,11 +25,20 @@ public sealed class StoreFactory : IAsyncDisposable
     private readonly Dictionary<string, MongoClient> _mongoClients = new(StringComparer.Ordinal);
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
+    private readonly StorageOptions _settings;
+    private readonly TimeProvider _time;
+    private readonly DatabaseRole _role;
+    private readonly Lock _migrationsGate = new();
+    private StoreFactory? _migrations;
 
-    public StoreFactory(IOptions<StorageOptions> options, TimeProvider time, ILoggerFactory loggerFactory)
+    // role: the process the connection strings' role runs, for the grants when StorageOptions.MigrationUsername is set.
+    public StoreFactory(IOptions<StorageOptions> options, TimeProvider time, ILoggerFactory loggerFactory, DatabaseRole role = DatabaseRole.Owner)
     {
         var settings = options.Value;
         _loggerFactory = loggerFactory;
+        _settings = settings;
+        _time = time;
+        _role = role;
 
         Cpap = IsMongoConnectionString(settings.Cpap)
             ? new CpapMongoStore(MongoDatabase(settings.Cpap), settings.CpapRetentionDays, time, loggerFactory.CreateLogger<CpapMongoStore>())
@@ -74,6 +83,37 @@ public sealed class StoreFactory : IAsyncDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown device kind"),
     };
 
+    /// <summary>
+    /// The stores as the schema owner (<see cref="StorageOptions.MigrationUsername"/>) reaches them, for migrations at
+    /// start: this factory itself when no migration role is set. Each owner pool grants this process's runtime role its
+    /// privileges after every migration it runs (<see cref="Postgres.RuntimeGrants"/>).
+    /// </summary>
+    public StoreFactory Migrations
+    {
+        get
+        {
+            lock (_migrationsGate)
+            {
+                return _migrations ??= CreateMigrations();
+            }
+        }
+    }
+
+    /// <summary>Closes the owner's connections once the process has migrated: the owner's password is needed at start only.</summary>
+    public async Task EndMigrationsAsync()
+    {
+        StoreFactory? migrations;
+        lock (_migrationsGate)
+        {
+            migrations = _migrations;
+            _migrations = null;
+        }
+        if (migrations is not null && !ReferenceEquals(migrations, this))
+        {
+            await migrations.DisposeAsync();
+        }
+    }
+
     /// <summary>Migrates every store, the ledger and the registry, one after another (each takes its own advisory lock).</summary>
     public async Task MigrateAllAsync(CancellationToken cancellationToken)
     {
@@ -87,6 +127,7 @@ public sealed class StoreFactory : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await EndMigrationsAsync();
         foreach (var dataSource in _dataSources.Values)
         {
             await dataSource.DisposeAsync();
@@ -95,6 +136,42 @@ public sealed class StoreFactory : IAsyncDisposable
         {
             client.Dispose();
         }
+    }
+
+    private StoreFactory CreateMigrations()
+    {
+        if (string.IsNullOrWhiteSpace(_settings.MigrationUsername))
+        {
+            return this;
+        }
+        var owner = _settings.MigrationUsername;
+        var password = string.IsNullOrWhiteSpace(_settings.MigrationPasswordFile) ? null : File.ReadAllText(_settings.MigrationPasswordFile).Trim();
+        // The same hosts and databases as the runtime connection strings, as the owner.
+        string AsOwner(string connectionString) => IsMongoConnectionString(connectionString)
+            ? connectionString
+            : new NpgsqlConnectionStringBuilder(connectionString) { Username = owner, Password = password }.ConnectionString;
+        var settings = new StorageOptions
+        {
+            Cpap = AsOwner(_settings.Cpap),
+            Oxygen = AsOwner(_settings.Oxygen),
+            Ecg = AsOwner(_settings.Ecg),
+            Ledger = AsOwner(_settings.LedgerConnectionString),
+            Registry = AsOwner(_settings.RegistryConnectionString),
+            CpapRetentionDays = _settings.CpapRetentionDays,
+            OxygenRetentionDays = _settings.OxygenRetentionDays,
+            EcgRetentionDays = _settings.EcgRetentionDays,
+            LedgerRetentionDays = _settings.LedgerRetentionDays,
+        };
+        var migrations = new StoreFactory(Options.Create(settings), _time, _loggerFactory);
+        foreach (var runtime in _dataSources.Keys)
+        {
+            var username = new NpgsqlConnectionStringBuilder(runtime).Username;
+            if (!string.IsNullOrEmpty(username) && !string.Equals(username, owner, StringComparison.Ordinal))
+            {
+                Postgres.RuntimeGrants.Plan(migrations.DataSource(AsOwner(runtime)), username, _role);
+            }
+        }
+        return migrations;
     }
 
     private NpgsqlDataSource DataSource(string connectionString)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates installers/cloud/secrets/ for compose.yaml: two private CAs (the cloud CA signs the broker's and the ingest
-# workers' TLS certificates; the gateway CA signs gateways only, docs/security.md "PKI"), database passwords, the
-# stores' connection strings, the API's signing key and the metrics token.
+# workers' TLS certificates; the gateway CA signs gateways only, docs/security.md "PKI"), database and Redis passwords,
+# the API's and the workers' connection strings, the API's signing key and the metrics token.
 # Run it once, as root
 # (it gives each file to the user id of the one container that reads it, mode 0600, except the CA certificate).
 #
@@ -17,9 +17,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 dir=secrets
 
-# The user ids the images run as: dotnet/aspnet's app, eclipse-mosquitto's mosquitto, postgres and mongo (999 in
-# both Debian-based images). MinIO runs as root.
-app_uid=1654 mosquitto_uid=1883 postgres_uid=999 mongo_uid=999
+# The user ids the images run as: dotnet/aspnet's app, eclipse-mosquitto's mosquitto, postgres, mongo and redis (999
+# in these Debian-based images). MinIO runs as root.
+app_uid=1654 mosquitto_uid=1883 postgres_uid=999 mongo_uid=999 redis_uid=999
 
 if [ "${1:-}" = "sign-gateway" ]; then
   gateway="${2:?gateway id}" csr="${3:?certificate signing request (PEM)}"
@@ -64,18 +64,26 @@ issue worker ingest-worker "extendedKeyUsage=clientAuth" 825
 secret() { openssl rand -hex 24; }
 secret > "$dir/pg-admin-password"
 secret > "$dir/pg-edge-password"
+secret > "$dir/pg-api-password"
+secret > "$dir/pg-worker-password"
+# The owner's password again, for the API and the workers: they migrate as edge at start (Stores__MigrationPasswordFile).
+cp "$dir/pg-edge-password" "$dir/pg-migration-password"
 secret > "$dir/mongo-root-password"
 secret > "$dir/mongo-edge-password"
 secret > "$dir/minio-root-password"
+# Redis's requirepass and the API's copy of it (each container can read only a file it owns).
+secret > "$dir/redis-password"
+cp "$dir/redis-password" "$dir/api-redis-password"
 echo clinic-edge > "$dir/minio-root-user"
 openssl rand -base64 32 > "$dir/api-signing.key"
 # The bearer token of the workers' and the API's metrics listeners; give Prometheus a copy (docs/runbooks/monitoring.md).
 openssl rand -hex 32 > "$dir/metrics.token"
-# Connection strings carry passwords, so they live here rather than in the environment. The worker and the API read
-# this file as their configuration file (EDGE_INGEST_CONFIG / EDGE_API_CONFIG). Ledger and Registry default to the
-# oxygen store's database.
-pg="Host=postgres;Database=clinic_edge;Username=edge;Password=$(cat "$dir/pg-edge-password")"
-cat > "$dir/stores.json" <<JSON
+# Connection strings carry passwords, so they live here rather than in the environment. The API and the workers read
+# their own file as their configuration file (EDGE_API_CONFIG / EDGE_INGEST_CONFIG): each logs in to PostgreSQL as its
+# own role (edge_api, edge_worker), never as the owner. Ledger and Registry default to the oxygen store's database.
+stores_json() { # role password
+  local pg="Host=postgres;Database=clinic_edge;Username=$1;Password=$2"
+  cat <<JSON
 {
   "Stores": {
     "Cpap": "mongodb://edge:$(cat "$dir/mongo-edge-password")@mongo:27017/clinic_edge",
@@ -84,12 +92,16 @@ cat > "$dir/stores.json" <<JSON
   }
 }
 JSON
+}
+stores_json edge_api "$(cat "$dir/pg-api-password")" > "$dir/stores-api.json"
+stores_json edge_worker "$(cat "$dir/pg-worker-password")" > "$dir/stores-worker.json"
 
 chmod 0644 "$dir/cloud-ca.pem" "$dir/gateway-ca.pem"
-chmod 0600 "$dir"/*.key "$dir"/*password "$dir/minio-root-user" "$dir/stores.json" "$dir/broker.pem" "$dir/worker.pem" "$dir/metrics.token"
+chmod 0600 "$dir"/*.key "$dir"/*password "$dir/minio-root-user" "$dir"/stores-*.json "$dir/broker.pem" "$dir/worker.pem" "$dir/metrics.token"
 chown "$mosquitto_uid" "$dir/broker.pem" "$dir/broker.key"
-chown "$app_uid" "$dir/worker.pem" "$dir/worker.key" "$dir/stores.json" "$dir/api-signing.key" "$dir/metrics.token" "$dir/gateway-ca.key"
-chown "$postgres_uid" "$dir/pg-admin-password" "$dir/pg-edge-password"
+chown "$app_uid" "$dir/worker.pem" "$dir/worker.key" "$dir"/stores-*.json "$dir/pg-migration-password" "$dir/api-signing.key" "$dir/metrics.token" "$dir/api-redis-password" "$dir/gateway-ca.key"
+chown "$redis_uid" "$dir/redis-password"
+chown "$postgres_uid" "$dir/pg-admin-password" "$dir/pg-edge-password" "$dir/pg-api-password" "$dir/pg-worker-password"
 chown "$mongo_uid" "$dir/mongo-root-password" "$dir/mongo-edge-password"
 chown root "$dir/cloud-ca.key" "$dir/minio-root-user" "$dir/minio-root-password"
 echo "secrets in $(pwd)/$dir (broker certificate for $broker_host). Move cloud-ca.key offline now: it is needed only to add workers."

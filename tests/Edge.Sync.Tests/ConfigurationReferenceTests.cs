@@ -33,6 +33,7 @@ public sealed class ConfigurationReferenceTests
             (StorageOptions.SectionName, typeof(StorageOptions)),
             (AuthOptions.SectionName, typeof(AuthOptions)),
             (Edge.Api.GatewayCa.GatewayCaOptions.SectionName, typeof(Edge.Api.GatewayCa.GatewayCaOptions)),
+            (Edge.Api.RateLimit.RateLimitOptions.SectionName, typeof(Edge.Api.RateLimit.RateLimitOptions)),
             (ReportOptions.SectionName, typeof(ReportOptions)),
             (CloudReportOptions.SectionName, typeof(CloudReportOptions)),
             (Edge.Hosting.Metrics.MetricsListenerOptions.SectionName, typeof(Edge.Hosting.Metrics.MetricsListenerOptions)),

@@ -6,6 +6,8 @@ using Edge.Api.GatewayCa;
 using Edge.Api.Http;
 using Edge.Api.Live;
 using Edge.Api.Quarantine;
+
+using Edge.Api.RateLimit;
 using Edge.Api.Registry;
 using Edge.Api.Reports;
 using Edge.Api.Telemetry;
@@ -48,7 +50,7 @@ public static class ApiApplication
 
         builder.WebHost.UseKestrelHttpsConfiguration();
         builder.Services.AddSystemd();
-        builder.Services.AddEdgeStorage();
+        builder.Services.AddEdgeStorage(DatabaseRole.Api);
         builder.Services.AddEdgeAlerts();
         builder.Services.AddEdgeReports();
         builder.Services.AddSingleton(sp => new RegistryStore(sp.GetRequiredService<StoreFactory>().Registry));
@@ -62,6 +64,7 @@ public static class ApiApplication
         // Prometheus on its own port with its own token (Metrics:Url), never on the API's public address.
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddMetricsListener(sp => [sp.GetRequiredService<ApiMetrics>().Meter]);
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ApiMetrics>());
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             // The context's own naming option applies only to its own options instance, so the policy is set here too.
@@ -72,6 +75,7 @@ public static class ApiApplication
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddProblemDetails();
         builder.AddApiAuth();
+        builder.AddApiRateLimits();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiDocumentTransformer>());
 
         var app = builder.Build();
@@ -79,6 +83,9 @@ public static class ApiApplication
         app.UseStatusCodePages();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.UseAuthentication();
+        // After authentication, so a valid token's subject picks the budget; before authorization, so refused callers
+        // spend it too (a client guessing tokens is slowed down, not only refused).
+        app.UseRateLimiter();
         app.UseAuthorization();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapGet("/healthz", () => TypedResults.Ok("ok")).AllowAnonymous().ExcludeFromDescription();

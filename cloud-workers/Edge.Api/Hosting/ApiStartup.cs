@@ -17,6 +17,8 @@ internal sealed class ApiStartup(StoreFactory stores, GatewayCertificateAuthorit
     {
         // Waits for a database that is not up yet; the API answers nothing (not even /healthz) until this is done.
         await StartupRetry.UntilReachableAsync(MigrateAsync, "API start (migrations)", logger, time, cancellationToken);
+        // The owner's connections (Stores:MigrationUsername) are for the start only.
+        await stores.EndMigrationsAsync();
         if (gatewayCa.Enabled)
         {
             Log.GatewayCaLoaded(logger, gatewayCa.Subject, (int)gatewayCa.Validity.TotalDays);
@@ -25,10 +27,12 @@ internal sealed class ApiStartup(StoreFactory stores, GatewayCertificateAuthorit
 
     private async Task MigrateAsync(CancellationToken cancellationToken)
     {
-        await stores.MigrateAllAsync(cancellationToken);
-        await AlertSchema.MigrateAsync(stores.Registry, logger, cancellationToken);
-        await ReportSchema.MigrateAsync(stores.Registry, logger, cancellationToken);
-        await GatewayCertificateSchema.MigrateAsync(stores.Registry, logger, cancellationToken);
+        // As the schema owner when Stores:MigrationUsername is set; each migration then grants the API's role its privileges.
+        var owner = stores.Migrations;
+        await owner.MigrateAllAsync(cancellationToken);
+        await AlertSchema.MigrateAsync(owner.Registry, logger, cancellationToken);
+        await ReportSchema.MigrateAsync(owner.Registry, logger, cancellationToken);
+        await GatewayCertificateSchema.MigrateAsync(owner.Registry, logger, cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

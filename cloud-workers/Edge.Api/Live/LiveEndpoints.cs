@@ -1,7 +1,9 @@
 using System.Net.WebSockets;
 using System.Text.Json;
 using Edge.Api.Auth;
+using Edge.Api.Hosting;
 using Edge.Api.Http;
+using Edge.Api.RateLimit;
 using Edge.Api.Registry;
 using Edge.Api.Telemetry;
 using Edge.Contracts.Devices;
@@ -46,7 +48,7 @@ public static class LiveEndpoints
 
     private static async Task<IResult> StreamAsync(
         string serial, string? since, HttpContext context, Caller caller, RegistryStore registry, StoreFactory stores, LiveHub hub,
-        TimeProvider time, ILogger<LiveHub> logger, CancellationToken cancellationToken)
+        TimeProvider time, LiveViewerLimit viewers, ApiMetrics metrics, ILogger<LiveHub> logger, CancellationToken cancellationToken)
     {
         // Only the clinic holding the device now may watch it; a replay shows only its own periods' readings.
         var (device, windows, problem) = await TelemetryEndpoints.FindHistoryAsync(serial, caller, registry, cancellationToken, currentOwnerOnly: true);
@@ -66,6 +68,16 @@ public static class LiveEndpoints
         if (!context.WebSockets.IsWebSocketRequest)
         {
             return Problems.BadParameter("upgrade", "this endpoint is a WebSocket: connect with Upgrade: websocket");
+        }
+        // Held until the stream ends: the place is given back when the viewer (or the replica) closes the socket.
+        using var place = viewers.TryEnter(caller.Subject);
+        if (!place.IsAcquired)
+        {
+            metrics.RateLimitRejected("live_viewers");
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status429TooManyRequests,
+                title: "Too many live streams.",
+                detail: $"This token already has {viewers.PerToken} live streams open on this server (Api:RateLimit:LiveViewersPerToken); close one first.");
         }
 
         var kind = TelemetryEndpoints.Kind(device);

@@ -26,7 +26,8 @@ internal sealed class StoreMaintenance(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         // Nothing else of the worker starts before this: without its tables it could not store a batch.
-        await StartupRetry.UntilReachableAsync(stores.MigrateAllAsync, "Ingest worker start (store migrations)", logger, time, cancellationToken).ConfigureAwait(false);
+        // As the schema owner when Stores:MigrationUsername is set; each migration then grants the worker's role its privileges.
+        await StartupRetry.UntilReachableAsync(stores.Migrations.MigrateAllAsync, "Ingest worker start (store migrations)", logger, time, cancellationToken).ConfigureAwait(false);
         foreach (var store in stores.Stores)
         {
             Log.StoreMigrated(logger, store.Name);

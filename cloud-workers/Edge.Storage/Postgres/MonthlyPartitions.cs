@@ -14,7 +14,8 @@ namespace Edge.Storage.Postgres;
 /// retention window that a write needs. A device clock outside that window (a gateway without an RTC, a wrong year)
 /// never fails a write: the row lands in the default partition. When a month's partition is created later, rows of that
 /// month are first moved out of the default partition, because PostgreSQL refuses to attach a partition whose range
-/// the default partition already holds rows of.
+/// the default partition already holds rows of. Creating and dropping go through the schema owner's functions
+/// (<see cref="PartitionFunctions"/>), so the worker's runtime role needs no DDL privilege.
 /// </remarks>
 internal sealed class MonthlyPartitions(NpgsqlDataSource dataSource, string table, ILogger logger)
 {
@@ -26,7 +27,6 @@ internal sealed class MonthlyPartitions(NpgsqlDataSource dataSource, string tabl
     public const int DefaultDeleteMaxBatches = 100;
 
     private const string LockSql = "SELECT pg_advisory_xact_lock($1, hashtext($2))";
-    private const string ExistsSql = "SELECT to_regclass($1) IS NOT NULL";
     private const string ListSql = """
         SELECT c.relname
         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -82,33 +82,6 @@ internal sealed class MonthlyPartitions(NpgsqlDataSource dataSource, string tabl
     /// <summary>True when a write should create the partition of <paramref name="month"/> rather than use the default one.</summary>
     public static bool InWindow(DateOnly month, DateTimeOffset now, int retentionDays) =>
         month >= MonthOf(now.AddDays(-retentionDays)) && month <= MonthOf(now).AddMonths(MonthsAhead);
-
-    /// <summary>
-    /// The statements that create and attach one month, run in one transaction (see the class remarks for why rows
-    /// move first). The third statement moves the month's rows out of the default partition.
-    /// </summary>
-    public static IReadOnlyList<string> CreatePartitionStatements(string table, DateOnly month)
-    {
-        var name = PartitionName(table, month);
-        var defaultPartition = DefaultPartitionOf(table);
-        var from = BoundLiteral(month);
-        var to = BoundLiteral(month.AddMonths(1));
-        return
-        [
-            // Writers routing rows to the default partition wait here for a moment, so none can slip a row of this
-            // month in between the move and the attach.
-            $"LOCK TABLE {defaultPartition} IN ACCESS EXCLUSIVE MODE",
-            $"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)",
-            $"""
-            WITH moved AS (
-                DELETE FROM {defaultPartition} WHERE device_time >= {from} AND device_time < {to} RETURNING *)
-            INSERT INTO {name} SELECT * FROM moved
-            """,
-            // ATTACH, unlike CREATE TABLE ... PARTITION OF, needs only a SHARE UPDATE EXCLUSIVE lock on the parent,
-            // so writers to the other partitions carry on. Indexes of the parent are created on the new partition.
-            $"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES FROM ({from}) TO ({to})",
-        ];
-    }
 
     /// <summary>Loads the months that already have a partition.</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
@@ -185,24 +158,15 @@ internal sealed class MonthlyPartitions(NpgsqlDataSource dataSource, string tabl
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        bool exists;
-        await using (var command = new NpgsqlCommand(ExistsSql, connection, transaction))
+        // The owner's function creates it (PartitionFunctions): the runtime role holds no DDL privilege of its own.
+        int moved;
+        await using (var command = new NpgsqlCommand(PartitionFunctions.CreateSql, connection, transaction))
         {
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
-            exists = (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table });
+            command.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = month });
+            moved = (int)(await command.ExecuteScalarAsync(cancellationToken))!;
         }
-
-        var moved = 0;
-        if (!exists)
-        {
-            await using var batch = new NpgsqlBatch(connection, transaction);
-            foreach (var statement in CreatePartitionStatements(table, month))
-            {
-                batch.BatchCommands.Add(new NpgsqlBatchCommand(statement));
-            }
-            await batch.ExecuteNonQueryAsync(cancellationToken);
-            moved = batch.BatchCommands[2].RecordsAffected;
-        }
+        var exists = moved < 0;
         await transaction.CommitAsync(cancellationToken);
         _known.TryAdd(month, 0);
         if (!exists)
@@ -246,7 +210,9 @@ internal sealed class MonthlyPartitions(NpgsqlDataSource dataSource, string tabl
             }
             foreach (var (name, month) in expired)
             {
-                await using var command = new NpgsqlCommand($"DROP TABLE {name}", connection, transaction);
+                await using var command = new NpgsqlCommand(PartitionFunctions.DropSql, connection, transaction);
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table });
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
                 await command.ExecuteNonQueryAsync(cancellationToken);
                 _known.TryRemove(month, out _);
                 dropped.Add(name);
@@ -281,9 +247,6 @@ internal sealed class MonthlyPartitions(NpgsqlDataSource dataSource, string tabl
 
     private static DateTimeOffset UpperBound(DateOnly month) =>
         new(month.AddMonths(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc));
-
-    private static string BoundLiteral(DateOnly month) =>
-        string.Create(CultureInfo.InvariantCulture, $"'{month.Year:D4}-{month.Month:D2}-01 00:00:00+00'");
 
     private async Task LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {

@@ -65,6 +65,7 @@ internal sealed class PostgresReadingTable(
     /// <summary>Applies the migrations, learns the layout they made, and creates the partitions ahead of now.</summary>
     public async Task<TableLayout> MigrateAsync(IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
     {
+        await SchemaMigrator.ApplyAsync(dataSource, PartitionFunctions.Store, PartitionFunctions.Migrations, logger, cancellationToken);
         await SchemaMigrator.ApplyAsync(dataSource, store, migrations, logger, cancellationToken);
         var layout = await DetectLayoutAsync(cancellationToken);
         if (layout == TableLayout.NativePartitions)

@@ -82,6 +82,8 @@ internal static class SchemaMigrator
             Log.MigrationApplied(logger, store, migration.Version, migration.Description);
             count++;
         }
+        // Under the same lock and in the same transaction: a runtime role never sees a table it has no grant on yet.
+        await RuntimeGrants.ApplyAsync(dataSource, connection, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
         var newest = applied.Count == 0 ? 0 : applied.Max();

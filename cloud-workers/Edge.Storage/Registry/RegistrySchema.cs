@@ -166,6 +166,10 @@ public static class RegistrySchema
     ];
 
     /// <summary>Creates or upgrades the registry tables; idempotent and safe when replicas start together.</summary>
-    public static Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken cancellationToken) =>
-        SchemaMigrator.ApplyAsync(dataSource, Store, Migrations, logger, cancellationToken);
+    public static async Task MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken cancellationToken)
+    {
+        await SchemaMigrator.ApplyAsync(dataSource, Store, Migrations, logger, cancellationToken);
+        // Its own store name, so its version never collides with the registry's next migration.
+        await SchemaMigrator.ApplyAsync(dataSource, AuditLogGuard.Store, AuditLogGuard.Migrations, logger, cancellationToken);
+    }
 }

@@ -36,16 +36,4 @@ public sealed class MonthlyPartitionsTests
 
         Assert.Equal(inWindow, MonthlyPartitions.InWindow(DateOnly.Parse(month, System.Globalization.CultureInfo.InvariantCulture), now, retentionDays: 60));
     }
-
-    [Fact]
-    public void A_new_partition_takes_its_month_out_of_the_default_partition_before_it_is_attached()
-    {
-        var statements = MonthlyPartitions.CreatePartitionStatements("ecg_readings", new DateOnly(2026, 12, 1));
-
-        Assert.Equal(4, statements.Count);
-        Assert.Equal("LOCK TABLE ecg_readings_default IN ACCESS EXCLUSIVE MODE", statements[0]);
-        Assert.Equal("CREATE TABLE ecg_readings_2026_12 (LIKE ecg_readings INCLUDING DEFAULTS INCLUDING CONSTRAINTS)", statements[1]);
-        Assert.Contains("DELETE FROM ecg_readings_default WHERE device_time >= '2026-12-01 00:00:00+00' AND device_time < '2027-01-01 00:00:00+00'", statements[2], StringComparison.Ordinal);
-        Assert.Equal("ALTER TABLE ecg_readings ATTACH PARTITION ecg_readings_2026_12 FOR VALUES FROM ('2026-12-01 00:00:00+00') TO ('2027-01-01 00:00:00+00')", statements[3]);
-    }
 }

@@ -1,0 +1,109 @@
+using System.Runtime.CompilerServices;
+using Npgsql;
+
+namespace Edge.Storage.Postgres;
+
+/// <summary>
+/// The privileges each runtime role holds, table by table, granted by the schema owner after every migration it runs,
+/// so a table exists before it is granted and a new one is granted at the start that creates it. Anything not listed
+/// is not granted: no DDL (no CREATE on the schema, no ownership), no UPDATE or DELETE on <c>audit_log</c>, no
+/// TRUNCATE anywhere. Partitions are created and dropped through the owner's functions (<see cref="PartitionFunctions"/>).
+/// </summary>
+internal static class RuntimeGrants
+{
+    private const string Dml = "SELECT, INSERT, UPDATE";
+
+    // (table, the API's privileges, the worker's). UPDATE also covers SELECT … FOR UPDATE. Whole-row DELETE only where
+    // code deletes: retention (ledger, the default partitions) and a subscription's pending deliveries.
+    private static readonly (string Table, string Api, string Worker)[] Matrix =
+    [
+        ("schema_migrations", "SELECT", "SELECT"),
+        ("clinics", Dml, "SELECT"),
+        ("gateways", Dml, "SELECT, UPDATE"),
+        ("devices", Dml, "SELECT, UPDATE"),
+        ("device_configs", Dml, Dml),
+        ("audit_log", "SELECT, INSERT", "INSERT"),
+        ("firmware_jobs", "SELECT, INSERT", "SELECT"),
+        ("firmware_job_devices", Dml, "SELECT, UPDATE"),
+        ("gateway_certificates", "SELECT, INSERT", "SELECT"),
+        ("alerts", "SELECT", "SELECT, INSERT"),
+        ("webhook_subscriptions", Dml, "SELECT"),
+        ("webhook_deliveries", "SELECT, UPDATE, DELETE", Dml),
+        ("ecg_reports", "SELECT, INSERT", "SELECT, INSERT"),
+        ("cpap_device_data", "SELECT", "SELECT, INSERT"),
+        ("cpap_device_data_default", "", "SELECT, DELETE"),
+        ("oxygen_readings", "SELECT", "SELECT, INSERT"),
+        ("oxygen_readings_default", "", "SELECT, DELETE"),
+        ("ecg_readings", "SELECT", "SELECT, INSERT"),
+        ("ecg_readings_default", "", "SELECT, DELETE"),
+        ("ingest_dead_letters", "SELECT", "SELECT, INSERT, DELETE"),
+        ("rejected_readings", "SELECT", "SELECT, INSERT, DELETE"),
+    ];
+
+    // The owner's data sources that grant, and to whom: set up by StoreFactory.Migrations, read by SchemaMigrator.
+    private static readonly ConditionalWeakTable<NpgsqlDataSource, Grantee> Plans = [];
+
+    private sealed record Grantee(string Username, DatabaseRole Role);
+
+    /// <summary>After each migration through <paramref name="owner"/>, <paramref name="username"/> gets <paramref name="role"/>'s privileges.</summary>
+    public static void Plan(NpgsqlDataSource owner, string username, DatabaseRole role) => Plans.AddOrUpdate(owner, new Grantee(username, role));
+
+    /// <summary>Grants the planned role its privileges on the tables that exist now, in the migration's transaction.</summary>
+    public static async Task ApplyAsync(NpgsqlDataSource dataSource, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (!Plans.TryGetValue(dataSource, out var grantee) || grantee.Role == DatabaseRole.Owner)
+        {
+            return;
+        }
+        var role = Quote(grantee.Username);
+        var batch = new NpgsqlBatch(connection, transaction);
+        await using (batch)
+        {
+            // Usage only: the schema's objects are reachable, none can be created (PostgreSQL 15 gives PUBLIC no CREATE).
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"REVOKE CREATE ON SCHEMA public FROM {role}"));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"GRANT USAGE ON SCHEMA public TO {role}"));
+            foreach (var (table, api, worker) in Matrix)
+            {
+                if (!await ExistsAsync(connection, transaction, table, cancellationToken))
+                {
+                    continue;
+                }
+                var privileges = grantee.Role == DatabaseRole.Api ? api : worker;
+                // Exactly the list: a privilege granted by an earlier build and no longer needed is taken back.
+                batch.BatchCommands.Add(new NpgsqlBatchCommand($"REVOKE ALL ON {table} FROM {role}"));
+                if (privileges.Length > 0)
+                {
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand($"GRANT {privileges} ON {table} TO {role}"));
+                }
+                if (privileges.Contains("INSERT", StringComparison.Ordinal) && await SerialSequenceAsync(connection, transaction, table, cancellationToken) is { } sequence)
+                {
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand($"GRANT USAGE ON SEQUENCE {sequence} TO {role}"));
+                }
+            }
+            if (grantee.Role == DatabaseRole.Worker && await ExistsAsync(connection, transaction, PartitionFunctions.CreateSignature, cancellationToken, function: true))
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand($"GRANT EXECUTE ON FUNCTION {PartitionFunctions.CreateSignature}, {PartitionFunctions.DropSignature} TO {role}"));
+            }
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private static async Task<bool> ExistsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string name, CancellationToken cancellationToken, bool function = false)
+    {
+        await using var command = new NpgsqlCommand(function ? "SELECT to_regprocedure($1) IS NOT NULL" : "SELECT to_regclass($1) IS NOT NULL", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static async Task<string?> SerialSequenceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string table, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT pg_get_serial_sequence($1, a.attname) FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND pg_get_serial_sequence($1, a.attname) IS NOT NULL LIMIT 1",
+            connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table });
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    // Role names come from the operator's connection strings: quoted as identifiers, never pasted raw into SQL.
+    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+}
