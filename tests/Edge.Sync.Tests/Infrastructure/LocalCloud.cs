@@ -125,10 +125,13 @@ internal sealed class LocalCloud : IAsyncDisposable
         await batch.ExecuteNonQueryAsync();
     }
 
-    /// <summary>An MQTT client with <paramref name="gatewayId"/>'s certificate: what a gateway (or someone holding its key) can do.</summary>
+    /// <summary>
+    /// An MQTT client with <paramref name="gatewayId"/>'s certificate: what a gateway (or someone holding its key) can do.
+    /// The broker makes its client id the gateway id, so it replaces a connected agent of that id.
+    /// </summary>
     public async Task<IMqttClient> ConnectGatewayAsync(string gatewayId)
     {
-        var (certificate, key) = Broker.Ca.IssueClient(gatewayId);
+        var (certificate, key) = Broker.IssueGateway(gatewayId);
         var trusted = PemTls.LoadBundle(Broker.Ca.CaPath);
         var client = new MqttClientFactory().CreateMqttClient();
         await client.ConnectAsync(new MqttClientOptionsBuilder()
