@@ -38,6 +38,10 @@ internal static class RuntimeGrants
         ("ecg_readings_default", "", "SELECT, DELETE"),
         ("ingest_dead_letters", "SELECT", "SELECT, INSERT, DELETE"),
         ("rejected_readings", "SELECT", "SELECT, INSERT, DELETE"),
+        // Which clinic held a device when: the API opens and closes the periods and filters every history read by them.
+        ("device_ownership", Dml, ""),
+        // Readings no clinic may see yet: the workers hold, release (delete) and expire them; admins list them.
+        ("quarantined_readings", "SELECT", "SELECT, INSERT, DELETE"),
     ];
 
     // The owner's data sources that grant, and to whom: set up by StoreFactory.Migrations, read by SchemaMigrator.
