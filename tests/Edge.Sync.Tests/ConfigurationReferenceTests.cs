@@ -30,6 +30,7 @@ public sealed class ConfigurationReferenceTests
             (UplinkOptions.SectionName, typeof(UplinkOptions)),
             (IngestBrokerOptions.SectionName, typeof(IngestBrokerOptions)),
             (IngestWorkerOptions.SectionName, typeof(IngestWorkerOptions)),
+            (Edge.Ingest.Ownership.OwnershipOptions.SectionName, typeof(Edge.Ingest.Ownership.OwnershipOptions)),
             (StorageOptions.SectionName, typeof(StorageOptions)),
             (AuthOptions.SectionName, typeof(AuthOptions)),
             (Edge.Api.GatewayCa.GatewayCaOptions.SectionName, typeof(Edge.Api.GatewayCa.GatewayCaOptions)),

@@ -185,6 +185,33 @@ public sealed class QuarantineEndToEndTests(PostgresServer postgres)
         Assert.Equal(1, MetricsEndpoint.Value(after, "edge_worker_reading_delay_seconds_count", "lane=\"urgent\""));
     }
 
+    [Fact]
+    public async Task Two_workers_releasing_at_once_store_each_held_reading_once_and_count_it_once()
+    {
+        const string serial = "OXY-9500-0009";
+        await using var cloud = await LocalCloud.StartAsync(postgres);
+        await cloud.RegisterAsync("gw-a");
+        using var metricsA = new MetricsEndpoint();
+        using var metricsB = new MetricsEndpoint();
+        await cloud.StartWorkerAsync("ingest-release-a", settings: metricsA.Settings);
+        await cloud.StartWorkerAsync("ingest-release-b", settings: metricsB.Settings);
+        var at = DateTimeOffset.UtcNow.AddHours(-1);
+        var readings = Enumerable.Range(0, 50).Select(i => (serial, Oxygen(serial, at.AddSeconds(i), purity: 94))).ToArray();
+        Assert.Equal(50, (await cloud.PublishBatchAsync("gw-a", 21, BatchLanes.Routine, 1, readings)).Rejected);
+
+        // Both workers hear the registration and release at the same moment.
+        await cloud.RegisterAsync("gw-a", serial);
+        await Eventually.TrueAsync(async () => (await QuarantinedAsync(cloud)).Count == 0, TimeSpan.FromSeconds(30), "the quarantine to empty");
+
+        var rows = await cloud.RowsAsync();
+        Assert.Equal(50, rows.Count);
+        Assert.Equal(Enumerable.Range(1, 50).Select(i => (long)i), rows.Select(r => r.Sequence).Order());
+        await Eventually.TrueAsync(
+            async () => MetricsEndpoint.Value(await metricsA.ScrapeAsync(), "edge_worker_quarantine_released_total")
+                + MetricsEndpoint.Value(await metricsB.ScrapeAsync(), "edge_worker_quarantine_released_total") == 50,
+            TimeSpan.FromSeconds(30), "50 releases counted over both workers");
+    }
+
     internal static string Oxygen(string serial, DateTimeOffset at, double purity, string? alarm = null)
     {
         var alarmProperty = alarm is null ? "" : $",\"alarm_code\":\"{alarm}\"";
