@@ -28,10 +28,36 @@ public static class DeviceOwnership
         await NotifyAsync(connection, transaction, serial, cancellationToken);
     }
 
-    /// <summary>Closes the open period and opens one for <paramref name="clinicId"/> from <paramref name="at"/>.</summary>
+    /// <summary>
+    /// Closes the open period and opens one for <paramref name="clinicId"/> from <paramref name="at"/>, or from the first
+    /// reading <paramref name="gatewayId"/> sent for the device that the workers hold in quarantine, if that is earlier.
+    /// </summary>
+    /// <remarks>
+    /// Registering a device to a gateway releases the readings that gateway sent for it before (a device set up before
+    /// its registration, a device that moved before its transfer), and they carry the time the gateway received them. A
+    /// period starting now would leave them in no clinic's view, or in the previous clinic's. So the new period starts at
+    /// the first of them, and the previous one ends there; never before the start of any earlier period, so periods do
+    /// not overlap.
+    /// </remarks>
     public static async Task OpenAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, string serial, string clinicId, DateTimeOffset at, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string serial, string clinicId, string? gatewayId, DateTimeOffset at,
+        CancellationToken cancellationToken)
     {
+        if (gatewayId is not null)
+        {
+            await using var start = new NpgsqlCommand("""
+                SELECT least($3, greatest(coalesce(q.earliest, $3), coalesce(o.latest, '-infinity'::timestamptz)))
+                FROM (SELECT min(received_at) AS earliest FROM quarantined_readings WHERE serial = $1 AND gateway_id = $2) q,
+                     (SELECT max(from_at) AS latest FROM device_ownership WHERE serial = $1) o
+                """, connection, transaction);
+            start.Parameters.Add(RegistryStore.Text(serial));
+            start.Parameters.Add(RegistryStore.Text(gatewayId));
+            start.Parameters.Add(RegistryStore.Time(at));
+            await using var reader = await start.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            at = reader.GetFieldValue<DateTimeOffset>(0);
+        }
+
         await CloseAsync(connection, transaction, serial, at, cancellationToken);
         await using var command = new NpgsqlCommand(
             "INSERT INTO device_ownership (serial, clinic_id, from_at) VALUES ($1, $2, $3)", connection, transaction);

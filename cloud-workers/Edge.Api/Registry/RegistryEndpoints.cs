@@ -283,7 +283,7 @@ public static partial class RegistryEndpoints
         // A retired device coming back keeps its configuration history (each clinic reads the versions of its own periods).
         device = device with { ConfigVersion = existing?.ConfigVersion };
         await RegistryStore.UpsertDeviceAsync(connection, transaction, device, cancellationToken);
-        await DeviceOwnership.OpenAsync(connection, transaction, device.Serial, device.ClinicId, device.RegisteredAt, cancellationToken);
+        await DeviceOwnership.OpenAsync(connection, transaction, device.Serial, device.ClinicId, device.GatewayId, device.RegisteredAt, cancellationToken);
         await audit.RecordAsync(connection, transaction, caller, new AuditRecord("device.register", "device", device.Serial, device.ClinicId,
             existing is null ? null : AuditTrail.Json(existing, ApiJsonContext.Default.Device), AuditTrail.Json(device, ApiJsonContext.Default.Device)), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -364,8 +364,9 @@ public static partial class RegistryEndpoints
         await RegistryStore.UpsertDeviceAsync(connection, transaction, after, cancellationToken);
         if (after.ClinicId != before.ClinicId)
         {
-            // From now on the new clinic reads what the device sends, the old one what it sent before.
-            await DeviceOwnership.OpenAsync(connection, transaction, serial, after.ClinicId, time.GetUtcNow(), cancellationToken);
+            // From now on (or from the first reading its new gateway sent that waits in quarantine) the new clinic reads
+            // what the device sends, the old one what it sent before.
+            await DeviceOwnership.OpenAsync(connection, transaction, serial, after.ClinicId, after.GatewayId, time.GetUtcNow(), cancellationToken);
         }
         await audit.RecordAsync(connection, transaction, caller, new AuditRecord("device.transfer", "device", serial, after.ClinicId,
             AuditTrail.Json(before, ApiJsonContext.Default.Device), AuditTrail.Json(after, ApiJsonContext.Default.Device)), cancellationToken);

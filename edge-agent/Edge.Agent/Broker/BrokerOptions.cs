@@ -28,15 +28,16 @@ public sealed class BrokerOptions
 
     /// <summary>
     /// Largest MQTT packet a connected device may send, checked from the packet's header before it is read; a larger
-    /// one closes the connection. Default unset: 256 KiB, or <see cref="MaxPayloadBytes"/> + 4 KiB if that is more, so
-    /// a payload somewhat over <see cref="MaxPayloadBytes"/> is refused with a reason and the connection stays usable.
-    /// Before CONNECT the limit is 16 KiB.
+    /// one closes the connection. Default unset: the largest publish the agent accepts (<see cref="MaxPayloadBytes"/>,
+    /// or an ECG report PDF part, <c>Agent:Reports:MaxPdfPublishBytes</c>) + 4 KiB, and at least 256 KiB, so a payload
+    /// somewhat over its limit is refused with a reason and the connection stays usable. Before CONNECT: 16 KiB.
     /// </summary>
-    [Range(2048, 17 * 1024 * 1024, ErrorMessage = "Agent:Broker:MaxPacketBytes must be between 2048 and 17825792.")]
+    [Range(2048, 256 * 1024 * 1024 + 4096, ErrorMessage = "Agent:Broker:MaxPacketBytes must be between 2048 and 268439552.")]
     public int? MaxPacketBytes { get; set; }
 
-    /// <summary>The packet limit in force (<see cref="MaxPacketBytes"/> or its default).</summary>
-    public int EffectiveMaxPacketBytes => MaxPacketBytes ?? Math.Max(256 * 1024, MaxPayloadBytes + 4096);
+    /// <summary>The packet limit in force: <see cref="MaxPacketBytes"/>, or its default for <paramref name="largestPdfPublish"/>.</summary>
+    public int PacketLimit(int largestPdfPublish) =>
+        MaxPacketBytes ?? (int)Math.Min(int.MaxValue, Math.Max(256L * 1024, Math.Max(MaxPayloadBytes, largestPdfPublish) + 4096L));
 
     /// <summary>How long a new socket has for its TLS handshake, and then for its CONNECT, in seconds. Default 5.</summary>
     [Range(1, 120, ErrorMessage = "Agent:Broker:ConnectTimeoutSeconds must be between 1 and 120.")]

@@ -23,6 +23,7 @@ public sealed class DeviceBroker(
     ConnectionLimits limits,
     ListenerMetrics listenerMetrics,
     IOptions<BrokerOptions> options,
+    IOptions<Reports.ReportOptions> reports,
     TimeProvider time,
     ILogger<DeviceBroker> logger) : IHostedService, IDisposable
 {
@@ -60,7 +61,7 @@ public sealed class DeviceBroker(
             endpoints.Add($"mqtts://{address}:{tls.Port}");
         }
 
-        var listener = new DeviceListener(_options, certificate, validateClient, limits, listenerMetrics, time, logger);
+        var listener = new DeviceListener(_options, _options.PacketLimit(reports.Value.MaxPdfPublishBytes), certificate, validateClient, limits, listenerMetrics, time, logger);
         _server = new MqttServerFactory().CreateMqttServer(builder.Build(), [listener]);
         _server.ValidatingConnectionAsync += authenticator.ValidateAsync;
         _server.InterceptingSubscriptionAsync += acl.AuthorizeSubscriptionAsync;

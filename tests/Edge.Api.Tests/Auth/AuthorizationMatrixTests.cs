@@ -69,6 +69,7 @@ public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(se
         ("GET", "/v1/firmware/jobs/{id:guid}", $"/v1/firmware/jobs/{Guid.Empty}", null, [Admin_, Tech, Aud]),
         ("GET", "/v1/devices/{serial}/reports", "/v1/devices/OXY-1000-0001/reports", null, [Admin_, Tech, Clin]),
         ("POST", "/v1/devices/{serial}/reports", "/v1/devices/OXY-1000-0001/reports", new { }, [Admin_, Tech, Clin]),
+        ("GET", "/v1/devices/{serial}/reports/{reportId}/pdf", "/v1/devices/OXY-1000-0001/reports/rpt_matrix/pdf", null, [Admin_, Tech, Clin]),
         ("POST", "/v1/devices/{serial}/retire", "/v1/devices/ECG-1000-0002/retire", null, [Admin_, Tech]),
         ("POST", "/v1/gateways/{id}/retire", "/v1/gateways/gw-2/retire", null, [Admin_, Tech]),
     ];

@@ -40,6 +40,10 @@ public sealed class InProcessApi : IAsyncDisposable
             $"--Stores:Ecg={registryConnectionString}",
             $"--Api:Auth:SigningKey={key}",
             $"--Logging:LogLevel:Default={Environment.GetEnvironmentVariable("EDGE_TEST_API_LOG") ?? "Warning"}",
+            // Tests poll far faster than any client does (Eventually loops), so the rate limits are out of reach unless a
+            // test sets its own (RateLimitTests).
+            "--Api:RateLimit:TokenPermitLimit=1000000",
+            "--Api:RateLimit:AddressPermitLimit=1000000",
             .. settings,
         ];
         var app = ApiApplication.Build(args);

@@ -21,6 +21,7 @@ namespace Edge.Agent.Broker.Listener;
 /// </summary>
 internal sealed class DeviceListener(
     BrokerOptions options,
+    int packetLimit,
     X509Certificate2? serverCertificate,
     RemoteCertificateValidationCallback? validateClient,
     ConnectionLimits limits,
@@ -164,7 +165,7 @@ internal sealed class DeviceListener(
                     ?? (ssl.RemoteCertificate is { } other ? X509CertificateLoader.LoadCertificate(other.Export(X509ContentType.Cert)) : null);
             }
 
-            var limited = new PacketLimitStream(stream, ConnectMaxBytes, options.EffectiveMaxPacketBytes);
+            var limited = new PacketLimitStream(stream, ConnectMaxBytes, packetLimit);
             using var ended = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var watch = WatchConnectDeadlineAsync(limited, socket, () => Interlocked.Exchange(ref connectArrived, 1), ended.Token);
             if (ClientHandler is { } handler && _serverOptions is { } serverOptions)
