@@ -40,6 +40,10 @@ public sealed class InProcessApi : IAsyncDisposable
             $"--Stores:Ecg={registryConnectionString}",
             $"--Api:Auth:SigningKey={key}",
             $"--Logging:LogLevel:Default={Environment.GetEnvironmentVariable("EDGE_TEST_API_LOG") ?? "Warning"}",
+            // Tests poll the API every 25 ms while they wait (Eventually), far past any production budget; the rate
+            // limit tests set their own limits in settings, which come later and win.
+            "--Api:RateLimit:TokenPermitLimit=1000000",
+            "--Api:RateLimit:AddressPermitLimit=1000000",
             .. settings,
         ];
         var app = ApiApplication.Build(args);
