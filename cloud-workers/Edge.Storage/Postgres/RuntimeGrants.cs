@@ -14,7 +14,8 @@ internal static class RuntimeGrants
     private const string Dml = "SELECT, INSERT, UPDATE";
 
     // (table, the API's privileges, the worker's). UPDATE also covers SELECT … FOR UPDATE. Whole-row DELETE only where
-    // code deletes: retention (ledger, the default partitions) and a subscription's pending deliveries.
+    // code deletes: retention (ledger, the default partitions), a subscription's pending deliveries, released readings.
+    // A table missing from a database (another store's, or one a later migration adds) is skipped until it exists.
     private static readonly (string Table, string Api, string Worker)[] Matrix =
     [
         ("schema_migrations", "SELECT", "SELECT"),

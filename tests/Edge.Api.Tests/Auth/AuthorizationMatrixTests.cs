@@ -22,10 +22,6 @@ namespace Edge.Api.Tests.Auth;
 [Collection(PostgresServer.Collection)]
 public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(server)
 {
-    // Every endpoint three times without a valid token is more than one address's default budget of such requests
-    // (Api:RateLimit:AddressPermitLimit); this class tests authorization, RateLimitTests the limits.
-    protected override string[] ApiSettings() => ["--Api:RateLimit:AddressPermitLimit=100000"];
-
     private const string Admin_ = "admin";
     private const string Tech = "technician";
     private const string Clin = "clinician";

@@ -8,6 +8,7 @@ using Edge.Testing.Api;
 using Edge.Testing.Metrics;
 using Edge.Testing.Postgres;
 using Edge.Testing.Redis;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Edge.Api.Tests.RateLimit;
@@ -232,6 +233,16 @@ public sealed class RateLimitTests(PostgresServer server) : ApiTest(server)
         again!.Dispose();
 
         Assert.Equal(1, MetricsEndpoint.Value(await _metrics.ScrapeAsync(), "edge_api_rate_limit_rejected_total", "limit=\"live_viewers\""));
+    }
+
+    [Fact]
+    public async Task Without_settings_the_documented_defaults_apply()
+    {
+        // The test harness raises the limits for every other test (they poll while they wait); a bare build does not.
+        await using var app = Edge.Api.Hosting.ApiApplication.Build([]);
+        var options = app.Services.GetRequiredService<IOptions<Edge.Api.RateLimit.RateLimitOptions>>().Value;
+
+        Assert.Equal((600, 120, 60, 20, null), (options.TokenPermitLimit, options.AddressPermitLimit, options.WindowSeconds, options.LiveViewersPerToken, options.Redis));
     }
 
     [Theory]

@@ -40,8 +40,8 @@ public sealed class InProcessApi : IAsyncDisposable
             $"--Stores:Ecg={registryConnectionString}",
             $"--Api:Auth:SigningKey={key}",
             $"--Logging:LogLevel:Default={Environment.GetEnvironmentVariable("EDGE_TEST_API_LOG") ?? "Warning"}",
-            // Tests poll far faster than any client does (Eventually loops), so the rate limits are out of reach unless a
-            // test sets its own (RateLimitTests).
+            // Tests poll the API every 25 ms while they wait (Eventually), far past any production budget; the rate
+            // limit tests set their own limits in settings, which come later and win.
             "--Api:RateLimit:TokenPermitLimit=1000000",
             "--Api:RateLimit:AddressPermitLimit=1000000",
             .. settings,
