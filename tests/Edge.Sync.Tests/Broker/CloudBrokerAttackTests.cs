@@ -1,6 +1,4 @@
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using Edge.Contracts.Tls;
 using Edge.Contracts.Uplink;
 using Edge.Testing;
 using Edge.Testing.Mqtt;
@@ -108,26 +106,15 @@ public sealed class CloudBrokerAttackTests : IAsyncLifetime
         Assert.False(workerDropped.Task.IsCompleted);
     }
 
-    private Task<IMqttClient> ConnectGatewayListenerAsync(string gatewayId, string clientId) =>
-        ConnectAsync(_broker.IssueGateway(gatewayId), _broker.Port, clientId);
+    private Task<IMqttClient> ConnectGatewayListenerAsync(string gatewayId, string clientId) => ConnectAsync(_broker.GatewayClient(gatewayId, clientId));
 
-    private Task<IMqttClient> ConnectWorkerAsync(string clientId) =>
-        ConnectAsync(_broker.IssueWorker(), _broker.WorkerPort, clientId);
+    private Task<IMqttClient> ConnectWorkerAsync(string clientId) => ConnectAsync(_broker.WorkerClient(clientId));
 
-    private async Task<IMqttClient> ConnectAsync((string Certificate, string Key) identity, int port, string clientId)
+    // Persistent sessions, as gateways and workers keep them: the session is what a takeover would steal.
+    private static async Task<IMqttClient> ConnectAsync(MqttClientOptionsBuilder options)
     {
-        var trusted = PemTls.LoadBundle(_broker.Ca.CaPath);
         var client = new MqttClientFactory().CreateMqttClient();
-        await client.ConnectAsync(new MqttClientOptionsBuilder()
-            .WithTcpServer("localhost", port)
-            .WithClientId(clientId)
-            .WithCleanStart(false)
-            .WithSessionExpiryInterval(300)
-            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-            .WithTlsOptions(tls => tls.UseTls().WithTargetHost("localhost")
-                .WithClientCertificates(new X509Certificate2Collection(PemTls.LoadCertificateWithKey(identity.Certificate, identity.Key)))
-                .WithCertificateValidationHandler(a => PemTls.IsTrustedServer(a.Certificate, a.SslPolicyErrors, trusted)))
-            .Build());
+        await client.ConnectAsync(options.WithCleanStart(false).WithSessionExpiryInterval(300).Build());
         return client;
     }
 }

@@ -131,17 +131,8 @@ internal sealed class LocalCloud : IAsyncDisposable
     /// </summary>
     public async Task<IMqttClient> ConnectGatewayAsync(string gatewayId)
     {
-        var (certificate, key) = Broker.IssueGateway(gatewayId);
-        var trusted = PemTls.LoadBundle(Broker.Ca.CaPath);
         var client = new MqttClientFactory().CreateMqttClient();
-        await client.ConnectAsync(new MqttClientOptionsBuilder()
-            .WithTcpServer("localhost", Broker.Port)
-            .WithClientId(gatewayId + "-test-" + Guid.NewGuid().ToString("N")[..6])
-            .WithProtocolVersion(MqttProtocolVersion.V500)
-            .WithTlsOptions(tls => tls.UseTls().WithTargetHost("localhost")
-                .WithClientCertificates(new X509Certificate2Collection(PemTls.LoadCertificateWithKey(certificate, key)))
-                .WithCertificateValidationHandler(a => PemTls.IsTrustedServer(a.Certificate, a.SslPolicyErrors, trusted)))
-            .Build());
+        await client.ConnectAsync(Broker.GatewayClient(gatewayId, gatewayId).Build());
         return client;
     }
 

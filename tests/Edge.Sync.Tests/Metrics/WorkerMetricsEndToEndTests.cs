@@ -139,17 +139,8 @@ public sealed class WorkerMetricsEndToEndTests(PostgresServer postgres)
 
     private static async Task<IMqttClient> ConnectGatewayAsync(LocalCloud cloud, string gatewayId)
     {
-        var (certificate, key) = cloud.Broker.IssueGateway(gatewayId);
-        var trusted = PemTls.LoadBundle(cloud.Broker.Ca.CaPath);
         var client = new MqttClientFactory().CreateMqttClient();
-        await client.ConnectAsync(new MqttClientOptionsBuilder()
-            .WithTcpServer("localhost", cloud.Broker.Port)
-            .WithClientId(gatewayId + "-test")
-            .WithProtocolVersion(MqttProtocolVersion.V500)
-            .WithTlsOptions(tls => tls.UseTls().WithTargetHost("localhost")
-                .WithClientCertificates(new X509Certificate2Collection(PemTls.LoadCertificateWithKey(certificate, key)))
-                .WithCertificateValidationHandler(a => PemTls.IsTrustedServer(a.Certificate, a.SslPolicyErrors, trusted)))
-            .Build());
+        await client.ConnectAsync(cloud.Broker.GatewayClient(gatewayId, gatewayId + "-test").Build());
         return client;
     }
 }

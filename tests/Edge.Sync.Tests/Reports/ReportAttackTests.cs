@@ -205,20 +205,8 @@ public sealed class ReportAttackTests(PostgresServer postgres, ITestOutputHelper
     }
 
     // The worker's identity comes from the cloud CA and connects to the worker listener; a gateway's from the gateway CA.
-    private static MqttClientOptions TlsOptions(MosquittoServer broker, string identity, string clientId)
-    {
-        var worker = identity == MosquittoServer.WorkerIdentity;
-        var (certificate, key) = worker ? broker.IssueWorker() : broker.IssueGateway(identity);
-        var trusted = PemTls.LoadBundle(broker.Ca.CaPath);
-        return new MqttClientOptionsBuilder()
-            .WithTcpServer("127.0.0.1", worker ? broker.WorkerPort : broker.Port)
-            .WithClientId(clientId)
-            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-            .WithTlsOptions(tls => tls.UseTls().WithTargetHost("localhost")
-                .WithCertificateValidationHandler(a => PemTls.IsTrustedServer(a.Certificate, a.SslPolicyErrors, trusted))
-                .WithClientCertificates(new X509Certificate2Collection(PemTls.LoadCertificateWithKey(certificate, key))))
-            .Build();
-    }
+    private static MqttClientOptions TlsOptions(MosquittoServer broker, string identity, string clientId) =>
+        (identity == MosquittoServer.WorkerIdentity ? broker.WorkerClient(clientId) : broker.GatewayClient(identity, clientId)).Build();
 
     /// <summary>A client holding a gateway's certificate, speaking the report protocol by hand.</summary>
     private sealed class GatewayPeer : IAsyncDisposable

@@ -129,8 +129,6 @@ public sealed class AckTrustTests
 
         public static async Task<CloudPeer> ConnectAsync(MosquittoServer broker)
         {
-            var (certificate, key) = broker.IssueWorker();
-            var trusted = PemTls.LoadBundle(broker.Ca.CaPath);
             var client = new MqttClientFactory().CreateMqttClient();
             var peer = new CloudPeer(client);
             client.ApplicationMessageReceivedAsync += args =>
@@ -138,14 +136,7 @@ public sealed class AckTrustTests
                 peer._batches.Enqueue(BatchCodec.Decode(System.Buffers.BuffersExtensions.ToArray(args.ApplicationMessage.Payload)).Header);
                 return Task.CompletedTask;
             };
-            await client.ConnectAsync(new MqttClientOptionsBuilder()
-                .WithTcpServer("127.0.0.1", broker.WorkerPort)
-                .WithClientId("forging-peer")
-                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-                .WithTlsOptions(tls => tls.UseTls().WithTargetHost("localhost")
-                    .WithCertificateValidationHandler(a => PemTls.IsTrustedServer(a.Certificate, a.SslPolicyErrors, trusted))
-                    .WithClientCertificates(new X509Certificate2Collection(PemTls.LoadCertificateWithKey(certificate, key))))
-                .Build());
+            await client.ConnectAsync(broker.WorkerClient("forging-peer").Build());
             await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
                 .WithTopicFilter(UplinkTopics.Telemetry(InProcessAgent.DefaultGatewayId), MqttQualityOfServiceLevel.AtLeastOnce)
                 .Build());

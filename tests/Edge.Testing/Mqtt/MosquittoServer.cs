@@ -1,5 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
+using Edge.Contracts.Tls;
+using MQTTnet;
+using MQTTnet.Formatter;
 
 namespace Edge.Testing.Mqtt;
 
@@ -79,6 +83,27 @@ public sealed class MosquittoServer : IAsyncDisposable
 
     /// <summary>An ingest worker's certificate (CN = <see cref="WorkerIdentity"/>) from the cloud CA.</summary>
     public (string CertificatePath, string KeyPath) IssueWorker() => Ca.IssueClient(WorkerIdentity);
+
+    /// <summary>
+    /// Options for an MQTT 5 client with a new certificate of <paramref name="gatewayId"/> on the gateway listener. The
+    /// broker replaces <paramref name="clientId"/> with the gateway id (use_username_as_clientid).
+    /// </summary>
+    public MqttClientOptionsBuilder GatewayClient(string gatewayId, string clientId) => Client(IssueGateway(gatewayId), Port, clientId);
+
+    /// <summary>Options for an MQTT 5 client with a new worker certificate on the worker listener.</summary>
+    public MqttClientOptionsBuilder WorkerClient(string clientId) => Client(IssueWorker(), WorkerPort, clientId);
+
+    private MqttClientOptionsBuilder Client((string CertificatePath, string KeyPath) identity, int port, string clientId)
+    {
+        var trusted = PemTls.LoadBundle(Ca.CaPath);
+        return new MqttClientOptionsBuilder()
+            .WithTcpServer("localhost", port)
+            .WithClientId(clientId)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithTlsOptions(tls => tls.UseTls().WithTargetHost("localhost")
+                .WithClientCertificates(new X509Certificate2Collection(PemTls.LoadCertificateWithKey(identity.CertificatePath, identity.KeyPath)))
+                .WithCertificateValidationHandler(a => PemTls.IsTrustedServer(a.Certificate, a.SslPolicyErrors, trusted)));
+    }
 
     /// <summary>
     /// Starts mosquitto with the shipped configuration; <paramref name="allowAwsProvisioningTopics"/> adds the
