@@ -110,7 +110,10 @@ public sealed class IngestTests : IAsyncLifetime
     [Fact]
     public async Task A_packet_over_the_packet_limit_closes_only_that_connection_and_the_device_may_come_back()
     {
-        await using var device = await TestDevice.ConnectAsync(_agent.Port, Oxy, _secrets[Oxy]);
+        // The default limit is the largest publish the agent accepts (a report PDF part, 20 MiB): set a small one.
+        await using var agent = await InProcessAgent.StartAsync("--Agent:Broker:MaxPacketBytes=262144");
+        var secret = await agent.Admin.AddDeviceAsync(Oxy);
+        await using var device = await TestDevice.ConnectAsync(agent.Port, Oxy, secret);
         var dropped = new TaskCompletionSource();
         device.Client.DisconnectedAsync += _ =>
         {
@@ -122,11 +125,11 @@ public sealed class IngestTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<Exception>(() => device.PublishAsync($"devices/{Oxy}/telemetry", huge));
         await dropped.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
-        var closed = _agent.Service<Edge.Agent.Broker.Listener.ListenerMetrics>().Closed;
+        var closed = agent.Service<Edge.Agent.Broker.Listener.ListenerMetrics>().Closed;
         Assert.Equal(1, closed.GetValueOrDefault(Edge.Agent.Broker.Listener.ListenerMetrics.PacketTooLarge));
-        await using var again = await TestDevice.ConnectAsync(_agent.Port, Oxy, _secrets[Oxy]);
+        await using var again = await TestDevice.ConnectAsync(agent.Port, Oxy, secret);
         Assert.True((await again.PublishAsync($"devices/{Oxy}/telemetry", Seed.Oxygen(Oxy, Seed.Start))).IsSuccess);
-        Assert.DoesNotContain(_agent.Journal.Read(Lane.Routine, 0, 10), e => e.Payload.Length > 100_000);
+        Assert.DoesNotContain(agent.Journal.Read(Lane.Routine, 0, 10), e => e.Payload.Length > 100_000);
     }
 
     [Fact]
