@@ -140,6 +140,7 @@ Agent__StateDirectory="$root/agent" \
 Agent__RuntimeDirectory="$root/agent" \
 Agent__Broker__BindAddress=127.0.0.1 \
 Agent__Broker__Port="$mqtt_port" \
+Agent__Reports__UploadEndpoint="http://127.0.0.1:$s3_port" \
 EDGE_AGENT_CONFIG="$root/gateway/agent.json" \
   dotnet "$(bin edge-agent/Edge.Agent edge-agent.dll)" >"$root/agent.log" 2>&1 &
 pids+=($!)
