@@ -39,6 +39,8 @@ internal sealed class BenchAgent : IAsyncDisposable
         var port = FreePort.Next();
         var environment = AgentEnvironment(state, port);
         environment["Agent__Broker__MaxClients"] = "10000";
+        // Every simulated device connects from 127.0.0.1; a clinic's devices each have their own address.
+        environment["Agent__Broker__MaxConnectionsPerAddress"] = "10000";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             environment[key] = value;

@@ -43,9 +43,12 @@ public sealed class BrokerOptions
     [Range(1, 120, ErrorMessage = "Agent:Broker:ConnectTimeoutSeconds must be between 1 and 120.")]
     public int ConnectTimeoutSeconds { get; set; } = 5;
 
-    /// <summary>Most sockets open at once that have not sent their CONNECT yet; more are closed at once. Default 64.</summary>
+    /// <summary>
+    /// Most sockets open at once that have not sent their CONNECT yet; more are closed at once. Default 500: every device
+    /// of a full gateway reconnecting at once after a restart (each costs at most 16 KiB until its CONNECT).
+    /// </summary>
     [Range(1, 10_000, ErrorMessage = "Agent:Broker:MaxPendingConnections must be between 1 and 10000.")]
-    public int MaxPendingConnections { get; set; } = 64;
+    public int MaxPendingConnections { get; set; } = 500;
 
     /// <summary>
     /// Most sockets open at once from one IP address. Default 32: a device needs one; a hub or NAT in front of several
