@@ -11,7 +11,7 @@ namespace Edge.Agent.Tests.Broker;
 /// Hostile clients on the clinic LAN against a real agent process: oversized packets before authentication, sockets
 /// that never send CONNECT, connection floods from one address. Real devices must keep getting PUBACKs throughout.
 /// </summary>
-public sealed class HostileClientTests : IDisposable
+public sealed class HostileClientTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     private const string Serial = "OXY-8844-5521";
 
@@ -46,6 +46,7 @@ public sealed class HostileClientTests : IDisposable
         Assert.All(sent, bytes => Assert.True(bytes < 40_000_000, $"an attacker sent all {bytes} bytes: the agent read its announced CONNECT"));
         Assert.True(publishes > 0);
         var peak = agent.PeakResidentBytes;
+        output.WriteLine($"agent peak RSS {peak / 1024 / 1024} MiB (before the attack {baseline / 1024 / 1024} MiB); attackers sent {sent.Min()}-{sent.Max()} bytes each; {publishes} device publishes meanwhile");
         Assert.True(peak < 250L * 1024 * 1024, $"agent peak RSS {peak / 1024 / 1024} MiB (before the attack {baseline / 1024 / 1024} MiB)");
         var metrics = await admin.GetStringAsync("/v1/metrics");
         Assert.Contains("edge_broker_connections_closed_total{reason=\"packet_too_large\"} 20", metrics, StringComparison.Ordinal);
