@@ -58,6 +58,8 @@ public sealed class DeadLettersCommandTests
             Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, foreign.ReasonCode);
         }
 
+        // The agent keeps a dead letter in the background after its refusal: wait until all four are kept.
+        await Eventually.TrueAsync(() => agent.Journal.ListDeadLetters(10).Count == 4, TimeSpan.FromSeconds(10), "the four dead letters");
         var result = await InProcessCli.RunAsync("deadletters", "list", "--limit", "2", "--json", "--socket", agent.SocketPath);
 
         Assert.Equal(ExitCodes.Ok, result.ExitCode);

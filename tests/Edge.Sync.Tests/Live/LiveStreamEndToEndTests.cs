@@ -48,9 +48,10 @@ public sealed class LiveStreamEndToEndTests(PostgresServer postgres)
         Assert.Equal(InProcessAgent.DefaultGatewayId, reading.GetProperty("gateway_id").GetString());
         Assert.Equal(93.5, reading.GetProperty("payload").GetProperty("metrics").GetProperty("oxygen_purity_pct").GetDouble());
 
-        // The worker also marked the gateway seen.
-        var gateway = await admin.GetFromJsonAsync<JsonElement>($"/v1/gateways/{InProcessAgent.DefaultGatewayId}");
-        Assert.Equal(JsonValueKind.String, gateway.GetProperty("last_seen_at").ValueKind);
+        // The worker also marks the gateway seen, just after the stored reading's NOTIFY that woke the viewer.
+        await Eventually.TrueAsync(
+            async () => (await admin.GetFromJsonAsync<JsonElement>($"/v1/gateways/{InProcessAgent.DefaultGatewayId}")).GetProperty("last_seen_at").ValueKind == JsonValueKind.String,
+            TimeSpan.FromSeconds(30), "the gateway to be marked seen");
     }
 
     private static async Task<JsonElement> ReceiveAsync(WebSocket socket)
