@@ -27,6 +27,28 @@ internal sealed class ApiClient : IDisposable
 
     public CloudSession Session { get; }
 
+    /// <summary>
+    /// Up to <paramref name="wanted"/> items of a keyset-paged list, following its cursors: <paramref name="path"/> has no
+    /// query of its own, <paramref name="filters"/> is <c>&amp;name=value</c> pairs (<see cref="Filter"/>).
+    /// </summary>
+    public async Task<List<T>> GetPagesAsync<T>(
+        string path, string filters, int wanted, JsonTypeInfo<CloudPage<T>> type, string action, CancellationToken cancellationToken)
+    {
+        var items = new List<T>();
+        string? cursor = null;
+        do
+        {
+            var page = await GetAsync($"{path}?limit={Math.Min(500, wanted - items.Count)}{filters}{Filter("cursor", cursor)}", type, action, cancellationToken);
+            items.AddRange(page.Items);
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null && items.Count < wanted);
+        return items;
+    }
+
+    /// <summary>One <c>&amp;name=value</c> query pair, escaped; nothing for a null value.</summary>
+    public static string Filter(string name, string? value) => value is null ? "" : $"&{name}={Uri.EscapeDataString(value)}";
+
     public async Task<T> GetAsync<T>(string path, JsonTypeInfo<T> type, string action, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);

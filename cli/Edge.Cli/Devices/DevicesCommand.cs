@@ -139,19 +139,9 @@ internal static class DevicesCommand
             using var client = new ApiClient(CloudSession.Resolve(parseResult, api));
             var wanted = parseResult.GetValue(limit);
             var filters = string.Concat(
-                Filter("clinic", parseResult.GetValue(clinic)), Filter("gateway", parseResult.GetValue(gateway)),
-                Filter("kind", parseResult.GetValue(kind)), Filter("status", parseResult.GetValue(status)));
-            var devices = new List<CloudDevice>();
-            string? cursor = null;
-            do
-            {
-                var page = await client.GetAsync(
-                    $"v1/devices?limit={Math.Min(500, wanted - devices.Count)}{filters}{Filter("cursor", cursor)}",
-                    CloudJsonContext.Default.CloudPageCloudDevice, "list devices", cancellationToken);
-                devices.AddRange(page.Items);
-                cursor = page.NextCursor;
-            }
-            while (cursor is not null && devices.Count < wanted);
+                ApiClient.Filter("clinic", parseResult.GetValue(clinic)), ApiClient.Filter("gateway", parseResult.GetValue(gateway)),
+                ApiClient.Filter("kind", parseResult.GetValue(kind)), ApiClient.Filter("status", parseResult.GetValue(status)));
+            var devices = await client.GetPagesAsync("v1/devices", filters, wanted, CloudJsonContext.Default.CloudPageCloudDevice, "list devices", cancellationToken);
 
             var output = parseResult.InvocationConfiguration.Output;
             if (parseResult.GetValue(json))
@@ -258,7 +248,6 @@ internal static class DevicesCommand
 
     static Option<bool> Json(string description) => new("--json") { Description = description };
 
-    static string Filter(string name, string? value) => value is null ? "" : $"&{name}={Uri.EscapeDataString(value)}";
 }
 
 /// <summary>What <c>device register --json</c> prints; <c>secret</c> is null when the agent already had a credential.</summary>

@@ -41,18 +41,8 @@ internal static class QuarantineCommand
             using var client = new ApiClient(CloudSession.Resolve(parseResult, api));
             var wanted = parseResult.GetValue(limit);
             var filters = string.Concat(
-                Filter("gateway", parseResult.GetValue(gateway)), Filter("serial", parseResult.GetValue(serial)), Filter("reason", parseResult.GetValue(reason)));
-            var items = new List<CloudQuarantined>();
-            string? cursor = null;
-            do
-            {
-                var page = await client.GetAsync(
-                    $"v1/quarantine?limit={Math.Min(500, wanted - items.Count)}{filters}{Filter("cursor", cursor)}",
-                    CloudJsonContext.Default.CloudPageCloudQuarantined, "list quarantined readings", cancellationToken);
-                items.AddRange(page.Items);
-                cursor = page.NextCursor;
-            }
-            while (cursor is not null && items.Count < wanted);
+                ApiClient.Filter("gateway", parseResult.GetValue(gateway)), ApiClient.Filter("serial", parseResult.GetValue(serial)), ApiClient.Filter("reason", parseResult.GetValue(reason)));
+            var items = await client.GetPagesAsync("v1/quarantine", filters, wanted, CloudJsonContext.Default.CloudPageCloudQuarantined, "list quarantined readings", cancellationToken);
 
             var output = parseResult.InvocationConfiguration.Output;
             if (parseResult.GetValue(json))
@@ -82,5 +72,4 @@ internal static class QuarantineCommand
     static string DeviceTime(JsonElement payload) =>
         payload.ValueKind == JsonValueKind.Object && payload.TryGetProperty("timestamp", out var at) && at.ValueKind == JsonValueKind.String ? at.GetString()! : "-";
 
-    static string Filter(string name, string? value) => value is null ? "" : $"&{name}={Uri.EscapeDataString(value)}";
 }
