@@ -63,6 +63,18 @@ public static class ServerProcess
         return process;
     }
 
+    /// <summary>SIGTERM (the server saves what it saves on shutdown), then waits up to 20 s for it to exit and disposes it.</summary>
+    public static async Task TerminateAsync(Process process)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        process.Dispose();
+    }
+
     private static bool CanConnect(int port)
     {
         try

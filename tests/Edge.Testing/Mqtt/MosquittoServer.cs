@@ -133,13 +133,7 @@ public sealed class MosquittoServer : IAsyncDisposable
             return;
         }
 
-        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
-
-        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
-        _process.Dispose();
+        await ServerProcess.TerminateAsync(_process);
         _process = null;
     }
 
