@@ -137,6 +137,82 @@ public sealed class DeviceFloodTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.True((await other.PublishAsync($"devices/{Other}/telemetry", Seed.Oxygen(Other, Seed.Start))).IsSuccess);
     }
 
+    [Fact]
+    public async Task A_client_that_sends_requests_and_never_reads_the_answers_is_disconnected_and_counted()
+    {
+        var port = FreePort.Next();
+        await using var agent = await AgentChildProcess.StartAsync(_dir.Path, port);
+        using var admin = AdminHttp.Create(agent.SocketPath);
+        var secret = await admin.AddDeviceAsync(Flooder);
+        await using var other = await TestDevice.ConnectAsync(port, Other, await admin.AddDeviceAsync(Other));
+        var before = agent.PeakResidentBytes;
+
+        // A small receive window, so the answers back up in the agent rather than in this socket's buffer.
+        using var client = new System.Net.Sockets.TcpClient { ReceiveBufferSize = 4096 };
+        await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Connect(Flooder, Flooder, secret));
+        var connack = new byte[5];
+        await stream.ReadExactlyAsync(connack);
+        Assert.Equal((byte)0x20, connack[0]);
+        Assert.Equal(0, connack[3]); // success
+
+        // PINGREQs (2 bytes each), never reading a PINGRESP: MQTTnet queues an answer for each.
+        var pings = new byte[64 * 1024];
+        for (var i = 0; i < pings.Length; i += 2)
+        {
+            pings[i] = 0xC0;
+        }
+        long sent = 0;
+        const long budget = 16L * 1024 * 1024;
+        try
+        {
+            while (sent < budget)
+            {
+                await stream.WriteAsync(pings).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+                sent += pings.Length;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or TimeoutException)
+        {
+            // The agent closed the connection (or stopped reading it).
+        }
+
+        var after = agent.PeakResidentBytes;
+        output.WriteLine($"sent {sent / 1024} KiB of PINGREQs before the agent closed the connection; agent peak RSS {before / 1024 / 1024} MiB before, {after / 1024 / 1024} MiB after");
+        Assert.True(sent < budget, $"all {sent} bytes were taken");
+        Assert.True(after < 250L * 1024 * 1024, $"agent peak RSS {after / 1024 / 1024} MiB");
+        await Eventually.TrueAsync(
+            async () => (await admin.GetStringAsync("/v1/metrics")).Contains("edge_broker_connections_closed_total{reason=\"not_reading\"} 1", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10), "the closed connection to be counted");
+        Assert.True((await other.PublishAsync($"devices/{Other}/telemetry", Seed.Oxygen(Other, Seed.Start))).IsSuccess);
+    }
+
+    // An MQTT 5 CONNECT with clean start, keep-alive 60 s, user name and password.
+    private static byte[] Connect(string clientId, string user, string password)
+    {
+        var body = new List<byte> { 0, 4, (byte)'M', (byte)'Q', (byte)'T', (byte)'T', 5, 0xC2, 0, 60, 0 };
+        foreach (var field in new[] { clientId, user, password })
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(field);
+            body.Add((byte)(bytes.Length >> 8));
+            body.Add((byte)bytes.Length);
+            body.AddRange(bytes);
+        }
+
+        var packet = new List<byte> { 0x10 };
+        var length = body.Count;
+        do
+        {
+            var digit = (byte)(length % 128);
+            length /= 128;
+            packet.Add(length > 0 ? (byte)(digit | 0x80) : digit);
+        }
+        while (length > 0);
+        packet.AddRange(body);
+        return [.. packet];
+    }
+
     // The value of a metric line without labels ("name value"), or of its first line with labels when it has them.
     private static long Gauge(string metrics, string name)
     {
