@@ -67,8 +67,9 @@ public sealed class BrokerOptions
     /// <summary>
     /// Most publishes of one device refused for their content (bad topic, payload, or authorization; not back-pressure)
     /// within <see cref="RefusalWindowSeconds"/>; the next one closes its connection. Default 60: a healthy device has none.
+    /// The agent keeps this many timestamps per device that has had a refusal (8 bytes each), hence the upper bound.
     /// </summary>
-    [Range(1, 100_000, ErrorMessage = "Agent:Broker:MaxRefusals must be between 1 and 100000.")]
+    [Range(1, 10_000, ErrorMessage = "Agent:Broker:MaxRefusals must be between 1 and 10000.")]
     public int MaxRefusals { get; set; } = 60;
 
     /// <summary>The sliding window of <see cref="MaxRefusals"/>, in seconds. Default 60.</summary>
