@@ -27,6 +27,7 @@ public sealed class DeviceCredentialStore
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private Dictionary<string, StoredCredential> _credentials;
+    private long _pbkdf2Operations;
 
     public DeviceCredentialStore(string path, TimeProvider time, ILogger<DeviceCredentialStore> logger)
     {
@@ -91,6 +92,9 @@ public sealed class DeviceCredentialStore
     /// <summary>All credentials (never the secrets).</summary>
     public IReadOnlyList<StoredCredential> List() => [.. _credentials.Values.OrderBy(c => c.Serial, StringComparer.Ordinal)];
 
+    /// <summary>Hash computations since start, by algorithm: what authentication costs, countable by tests and metrics.</summary>
+    public HashOperationCounts HashOperations => new(0, Interlocked.Read(ref _pbkdf2Operations));
+
     /// <summary>Checks a presented secret in constant time.</summary>
     public bool Verify(string serial, ReadOnlySpan<byte> presentedSecret)
     {
@@ -101,6 +105,7 @@ public sealed class DeviceCredentialStore
         }
 
         Span<byte> hash = stackalloc byte[HashBytes];
+        Interlocked.Increment(ref _pbkdf2Operations);
         Rfc2898DeriveBytes.Pbkdf2(presentedSecret, stored.SaltBytes, hash, stored.Iterations, HashAlgorithmName.SHA256);
         return CryptographicOperations.FixedTimeEquals(hash, stored.HashBytes);
     }
@@ -147,6 +152,12 @@ public sealed record StoredCredential(string Serial, string Salt, string Hash, i
     internal byte[] SaltBytes { get; } = Convert.FromBase64String(Salt);
 
     internal byte[] HashBytes { get; } = Convert.FromBase64String(Hash);
+}
+
+/// <summary>Hash computations by algorithm (HMAC-SHA256 now; PBKDF2-SHA256 for credentials stored by earlier versions).</summary>
+public sealed record HashOperationCounts(long HmacSha256, long Pbkdf2Sha256)
+{
+    public long Total => HmacSha256 + Pbkdf2Sha256;
 }
 
 /// <summary>The serial already has a credential.</summary>
