@@ -61,6 +61,9 @@ public sealed class DeviceAuthenticationTests
         }
         var rightSecret = await AttemptAsync(agent, store, Registered, secret);
         Assert.Equal(MqttClientConnectResultCode.ConnectionRateExceeded, rightSecret.Code);
+        // MQTT 3.1.1 has no "rate exceeded": such a device hears "server unavailable", not a protocol error.
+        var (_, oldProtocolCode, _) = await TestDevice.TryConnectAsync(agent.Port, Registered, secret, protocol: MQTTnet.Formatter.MqttProtocolVersion.V311);
+        Assert.Equal(MqttClientConnectResultCode.ServerUnavailable, oldProtocolCode);
         Assert.Equal(hashesBefore, store.HashOperations);
 
         // Another address is not affected: a real device connects, and so does the serial the attacker was guessing at.
@@ -72,7 +75,7 @@ public sealed class DeviceAuthenticationTests
         await attacked!.DisposeAsync();
 
         var metrics = await agent.Admin.GetStringAsync("v1/metrics");
-        Assert.Contains("edge_broker_connects_rate_limited_total 21", metrics, StringComparison.Ordinal);
+        Assert.Contains("edge_broker_connects_rate_limited_total 22", metrics, StringComparison.Ordinal);
         Assert.Contains("edge_broker_auth_hash_operations_total{algorithm=\"hmac-sha256\"} ", metrics, StringComparison.Ordinal);
     }
 
