@@ -6,6 +6,7 @@
 #   ./bench.sh encryption  [--readings 50000] [--writers 20]
 #   ./bench.sh drain       [--readings 1000000] [--unpaced]
 #   ./bench.sh worker      [--readings 400000] [--consumers 1,4]
+#   ./bench.sh connect     [--devices 100] [--rounds 5]
 #   ./bench.sh all         every benchmark with its defaults
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -20,7 +21,7 @@ bench=(dotnet "$PWD/benchmarks/Edge.Benchmarks/bin/Release/net10.0/Edge.Benchmar
 
 if [ "${1:-}" = "all" ]; then
   shift
-  for b in ingest writes startup encryption drain worker; do "${bench[@]}" "$b"; done
+  for b in ingest writes startup encryption drain worker connect; do "${bench[@]}" "$b"; done
 else
   "${bench[@]}" "$@"
 fi

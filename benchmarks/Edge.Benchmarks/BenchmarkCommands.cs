@@ -1,4 +1,5 @@
 using System.Globalization;
+using Edge.Benchmarks.Connect;
 using Edge.Benchmarks.Drain;
 using Edge.Benchmarks.Ingest;
 using Edge.Benchmarks.Journal;
@@ -6,7 +7,7 @@ using Edge.Benchmarks.Worker;
 
 namespace Edge.Benchmarks;
 
-/// <summary>Parses <c>ingest|writes|startup|encryption|drain|worker</c> and their few options.</summary>
+/// <summary>Parses <c>ingest|writes|startup|encryption|drain|worker|connect</c> and their few options.</summary>
 internal static class BenchmarkCommands
 {
     private const string Usage = """
@@ -17,6 +18,7 @@ internal static class BenchmarkCommands
           encryption  [--readings 50000] [--writers 20]
           drain       [--readings 1000000] [--unpaced]
           worker      [--readings 400000] [--consumers 1,4]
+          connect     [--devices 100] [--rounds 5]
         """;
 
     private static readonly HashSet<string> Switches = new(["unpaced"], StringComparer.Ordinal);
@@ -64,6 +66,9 @@ internal static class BenchmarkCommands
             case "worker":
                 var consumers = options.GetValueOrDefault("consumers", "1,4").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
                 return await WorkerBenchmark.RunAsync((int)Number(options, "readings", 400_000), consumers);
+            case "connect":
+                await ConnectBenchmark.RunAsync((int)Number(options, "devices", 100), (int)Number(options, "rounds", 5));
+                return 0;
             default:
                 await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'\n{Usage}");
                 return 2;

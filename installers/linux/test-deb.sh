@@ -292,6 +292,7 @@ journal_last=$(json_number "$status_json" lastSequence)
 ok "10 readings from 2 simulated devices accepted (journal epoch $journal_epoch, last sequence $journal_last)"
 expect_stat /var/lib/edge-agent/journal.db "edge-agent:edge-agent 600"
 expect_stat /var/lib/edge-agent/devices.json "edge-agent:edge-agent 600"
+expect_stat /var/lib/edge-agent/devices.key "edge-agent:edge-agent 600"
 
 # The metrics unit's command, run as that unit runs it: root with no capability and the edge-agent group, into the
 # directory prometheus-node-exporter creates (root:root 0755; made here the same way when it is not installed).

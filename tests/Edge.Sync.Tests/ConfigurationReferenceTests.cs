@@ -24,6 +24,7 @@ public sealed class ConfigurationReferenceTests
         {
             (AgentOptions.SectionName, typeof(AgentOptions)),
             (BrokerOptions.SectionName, typeof(BrokerOptions)),
+            (FailedConnectOptions.SectionName, typeof(FailedConnectOptions)),
             (JournalOptions.SectionName, typeof(JournalOptions)),
             (LaneOptions.SectionName, typeof(LaneOptions)),
             (AdminOptions.SectionName, typeof(AdminOptions)),

@@ -45,20 +45,27 @@ internal sealed class AgentAdminClient : IDisposable
     public async Task<IReadOnlyList<DeviceCredentialInfo>> ListDevicesAsync(CancellationToken cancellationToken) =>
         await SendAsync(HttpMethod.Get, "v1/devices", content: null, AdminJsonContext.Default.DeviceCredentialInfoArray, "list devices", cancellationToken);
 
-    /// <summary>Creates a credential for a new serial; an existing one is a 409 <see cref="AgentRefusedException"/>.</summary>
-    public Task<DeviceSecret> AddDeviceAsync(string serial, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Creates a credential for a new serial, marked with who creates it (<see cref="CredentialOrigins"/>; the agent's
+    /// default is operator); an existing one is a 409 <see cref="AgentRefusedException"/>.
+    /// </summary>
+    public Task<DeviceSecret> AddDeviceAsync(string serial, CancellationToken cancellationToken, string? origin = null) =>
         SendAsync(
             HttpMethod.Post,
             "v1/devices",
-            JsonContent.Create(new AddDeviceRequest(serial), AdminJsonContext.Default.AddDeviceRequest),
+            JsonContent.Create(new AddDeviceRequest(serial, origin), AdminJsonContext.Default.AddDeviceRequest),
             AdminJsonContext.Default.DeviceSecret,
             $"add device {serial}",
             cancellationToken);
 
-    public Task<DeviceSecret> RotateDeviceAsync(string serial, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Issues a new secret. With <paramref name="ifOrigin"/>, the agent rotates only a credential created by that origin
+    /// and answers 409 otherwise.
+    /// </summary>
+    public Task<DeviceSecret> RotateDeviceAsync(string serial, CancellationToken cancellationToken, string? ifOrigin = null) =>
         SendAsync(
             HttpMethod.Post,
-            $"v1/devices/{Uri.EscapeDataString(serial)}/rotate",
+            $"v1/devices/{Uri.EscapeDataString(serial)}/rotate" + (ifOrigin is null ? "" : $"?ifOrigin={Uri.EscapeDataString(ifOrigin)}"),
             content: null,
             AdminJsonContext.Default.DeviceSecret,
             $"rotate the secret of device {serial}",

@@ -131,7 +131,7 @@ internal static class DeviceCommand
                 return ExitCodes.Ok;
             }
 
-            var table = new TextTable("SERIAL", "KIND", "CREATED", "ROTATED", "CONNECTED");
+            var table = new TextTable("SERIAL", "KIND", "CREATED", "ROTATED", "CONNECTED", "ORIGIN");
             foreach (var device in devices.OrderBy(d => d.Serial, StringComparer.Ordinal))
             {
                 table.Add(
@@ -139,7 +139,8 @@ internal static class DeviceCommand
                     device.Kind,
                     Units.Utc(device.CreatedAt),
                     device.RotatedAt is { } rotated ? Units.Utc(rotated) : "-",
-                    device.Connected ? "yes" : "no");
+                    device.Connected ? "yes" : "no",
+                    device.Origin);
             }
 
             table.Write(output);

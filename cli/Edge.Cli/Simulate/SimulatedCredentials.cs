@@ -8,31 +8,72 @@ namespace Edge.Cli.Simulate;
 /// <summary>Where the simulated devices' broker secrets come from: the agent's admin API, a JSON file, or nowhere.</summary>
 internal static class SimulatedCredentials
 {
-    /// <summary>Few at a time: the agent hashes each new secret, which is deliberately slow.</summary>
+    /// <summary>Few at a time: each is a write of the agent's credential file.</summary>
     const int ProvisioningParallelism = 4;
 
-    /// <summary>Gives each serial a fresh secret through the admin API: add it, or rotate it when it already exists.</summary>
+    /// <summary>
+    /// Gives each serial a fresh secret through the admin API: adds it marked as the simulator's, or rotates it when an
+    /// earlier run created it. Refuses, before touching anything, when a serial has a credential the simulator did not
+    /// create: rotating it would lock a real device out.
+    /// </summary>
     public static async Task<IReadOnlyList<SimulatedDevice>> ProvisionAsync(
         AgentAdminClient client, IReadOnlyList<string> serials, CancellationToken cancellationToken)
     {
+        var existing = (await client.ListDevicesAsync(cancellationToken)).ToDictionary(d => d.Serial, d => d.Origin, StringComparer.Ordinal);
+        var notOurs = serials.Where(s => existing.TryGetValue(s, out var origin) && origin != CredentialOrigins.Simulator).ToList();
+        if (notOurs.Count > 0)
+        {
+            throw NotCreatedBySimulate(notOurs);
+        }
+
         var devices = new SimulatedDevice[serials.Count];
         var options = new ParallelOptions { MaxDegreeOfParallelism = ProvisioningParallelism, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(Enumerable.Range(0, serials.Count), options, async (i, token) =>
         {
-            DeviceSecret secret;
-            try
-            {
-                secret = await client.AddDeviceAsync(serials[i], token);
-            }
-            catch (AgentRefusedException ex) when (ex.StatusCode == HttpStatusCode.Conflict)
-            {
-                // A previous run provisioned this serial; its secret is only stored hashed, so get a new one.
-                secret = await client.RotateDeviceAsync(serials[i], token);
-            }
-
+            var secret = existing.ContainsKey(serials[i])
+                ? await RotateOwnAsync(client, serials[i], token)
+                : await AddOrRotateOwnAsync(client, serials[i], token);
             devices[i] = new SimulatedDevice(serials[i], secret.Secret);
         });
         return devices;
+    }
+
+    static async Task<DeviceSecret> AddOrRotateOwnAsync(AgentAdminClient client, string serial, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await client.AddDeviceAsync(serial, cancellationToken, CredentialOrigins.Simulator);
+        }
+        catch (AgentRefusedException ex) when (ex.StatusCode == HttpStatusCode.Conflict)
+        {
+            // Created since the list was read; rotated only if the simulator created it.
+            return await RotateOwnAsync(client, serial, cancellationToken);
+        }
+    }
+
+    /// <summary>The secret of a serial an earlier run created is only stored hashed, so get a new one; the agent checks the origin.</summary>
+    static async Task<DeviceSecret> RotateOwnAsync(AgentAdminClient client, string serial, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await client.RotateDeviceAsync(serial, cancellationToken, ifOrigin: CredentialOrigins.Simulator);
+        }
+        catch (AgentRefusedException ex) when (ex.StatusCode == HttpStatusCode.Conflict)
+        {
+            throw NotCreatedBySimulate([serial], ex);
+        }
+    }
+
+    static EdgectlException NotCreatedBySimulate(List<string> serials, Exception? inner = null)
+    {
+        var shown = string.Join(", ", serials.Take(5)) + (serials.Count > 5 ? $" and {serials.Count - 5} more" : "");
+        return new EdgectlException(
+            $"{shown} already {(serials.Count == 1 ? "has a credential" : "have credentials")} on the agent not created by edgectl simulate; " +
+            "simulate leaves them alone, since rotating a secret would lock a real device out. Simulate other serials with " +
+            "--serial-base (e.g. --serial-base 9001), or, if they are leftovers of a simulation by an older edgectl, remove them " +
+            "first: edgectl agent device remove --serial SERIAL.",
+            ExitCodes.Refused,
+            inner);
     }
 
     /// <summary>Reads <c>{ "SERIAL": "secret", … }</c>; every simulated serial must be in it.</summary>

@@ -8,8 +8,10 @@ namespace Edge.Contracts.Admin;
 //   GET    /v1/status                       -> AgentStatus
 //   GET    /v1/metrics                      -> text/plain, the Prometheus text format (not JSON)
 //   GET    /v1/devices                      -> DeviceCredentialInfo[]
-//   POST   /v1/devices  {"serial": "..."}   -> 201 DeviceSecret (409 when the serial already has one)
-//   POST   /v1/devices/{serial}/rotate      -> DeviceSecret
+//   POST   /v1/devices  {"serial": "...", "origin": "operator|simulator"}
+//                                           -> 201 DeviceSecret (409 when the serial already has one)
+//   POST   /v1/devices/{serial}/rotate[?ifOrigin=simulator]
+//                                           -> DeviceSecret (409 when ifOrigin is not the credential's origin)
 //   DELETE /v1/devices/{serial}             -> 204
 //   GET    /v1/deadletters?limit=N          -> DeadLetterInfo[] (newest first)
 
@@ -69,14 +71,33 @@ public sealed record UplinkStatus(
 /// <summary>Counters since the agent started.</summary>
 public sealed record IngestCounters(long Accepted, long Duplicates, long Refused, IReadOnlyDictionary<string, long> RefusedByReason);
 
-/// <summary>A device credential as listed (never the secret).</summary>
-public sealed record DeviceCredentialInfo(string Serial, string Kind, DateTimeOffset CreatedAt, DateTimeOffset? RotatedAt, bool Connected);
+/// <summary>
+/// A device credential as listed (never the secret). <paramref name="Origin"/> says who created it (see
+/// <see cref="CredentialOrigins"/>); agents older than the field, and credentials created before it, read as operator.
+/// </summary>
+public sealed record DeviceCredentialInfo(
+    string Serial, string Kind, DateTimeOffset CreatedAt, DateTimeOffset? RotatedAt, bool Connected, string Origin = CredentialOrigins.Operator);
 
 /// <summary>A freshly generated device secret; shown once, never stored in clear by the agent.</summary>
 public sealed record DeviceSecret(string Serial, string Secret);
 
-/// <summary>Request body for adding a device credential.</summary>
-public sealed record AddDeviceRequest(string Serial);
+/// <summary>Request body for adding a device credential; <paramref name="Origin"/> defaults to operator.</summary>
+public sealed record AddDeviceRequest(string Serial, string? Origin = null);
+
+/// <summary>
+/// Who created a device credential. <c>edgectl simulate</c> creates its devices as <see cref="Simulator"/> and touches
+/// no credential of another origin, so a simulation can never rotate a real device's secret.
+/// </summary>
+public static class CredentialOrigins
+{
+    /// <summary>A person, through <c>edgectl agent device add</c> or the admin API (the default).</summary>
+    public const string Operator = "operator";
+
+    /// <summary><c>edgectl simulate</c>.</summary>
+    public const string Simulator = "simulator";
+
+    public static bool IsKnown(string? origin) => origin is Operator or Simulator;
+}
 
 /// <summary>A refused message kept for a technician to inspect.</summary>
 public sealed record DeadLetterInfo(

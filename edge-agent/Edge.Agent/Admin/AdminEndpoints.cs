@@ -84,7 +84,7 @@ internal static class AdminEndpoints
     private static IResult ListDevices(DeviceCredentialStore store, ConnectedDevices connected)
     {
         var list = store.List()
-            .Select(c => new DeviceCredentialInfo(c.Serial, KindName(c.Serial), c.CreatedAt, c.RotatedAt, connected.IsConnected(c.Serial)))
+            .Select(c => new DeviceCredentialInfo(c.Serial, KindName(c.Serial), c.CreatedAt, c.RotatedAt, connected.IsConnected(c.Serial), c.OriginOrDefault))
             .ToArray();
         return Results.Json(list, AdminJsonContext.Default.DeviceCredentialInfoArray);
     }
@@ -106,9 +106,14 @@ internal static class AdminEndpoints
             return Problem(400, "Invalid serial", $"serial: {reason}");
         }
 
+        if (body!.Origin is { } origin && !CredentialOrigins.IsKnown(origin))
+        {
+            return Problem(400, "Invalid origin", $"origin: must be {CredentialOrigins.Operator} or {CredentialOrigins.Simulator} (was '{origin}')");
+        }
+
         try
         {
-            return Results.Json(store.Add(serial), AdminJsonContext.Default.DeviceSecret, statusCode: 201);
+            return Results.Json(store.Add(serial, body.Origin ?? CredentialOrigins.Operator), AdminJsonContext.Default.DeviceSecret, statusCode: 201);
         }
         catch (CredentialConflictException ex)
         {
@@ -116,20 +121,29 @@ internal static class AdminEndpoints
         }
     }
 
-    private static IResult RotateDevice(string serial, DeviceCredentialStore store)
+    private static IResult RotateDevice(string serial, string? ifOrigin, DeviceCredentialStore store)
     {
         if (!SerialNumber.TryParse(serial, out var parsed, out var reason))
         {
             return Problem(400, "Invalid serial", $"serial: {reason}");
         }
 
+        if (ifOrigin is not null && !CredentialOrigins.IsKnown(ifOrigin))
+        {
+            return Problem(400, "Invalid origin", $"ifOrigin: must be {CredentialOrigins.Operator} or {CredentialOrigins.Simulator} (was '{ifOrigin}')");
+        }
+
         try
         {
-            return Results.Json(store.Rotate(parsed), AdminJsonContext.Default.DeviceSecret);
+            return Results.Json(store.Rotate(parsed, ifOrigin), AdminJsonContext.Default.DeviceSecret);
         }
         catch (KeyNotFoundException ex)
         {
             return Problem(404, "Unknown device", ex.Message);
+        }
+        catch (CredentialOriginException ex)
+        {
+            return Problem(409, "Credential of another origin", ex.Message);
         }
     }
 

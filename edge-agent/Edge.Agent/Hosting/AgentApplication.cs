@@ -116,6 +116,7 @@ public static class AgentApplication
             return new ConnectionLimits(broker.MaxClients + broker.MaxPendingConnections, broker.MaxPendingConnections, broker.MaxConnectionsPerAddress);
         });
         builder.Services.AddSingleton(sp => new ListenerMetrics(() => sp.GetRequiredService<ConnectionLimits>().Pending));
+        builder.Services.AddDeviceAuthentication();
         builder.Services.AddSingleton<DeviceAuthenticator>();
         builder.Services.AddSingleton<RefusalLimiter>();
         builder.Services.AddSingleton<TopicAcl>();
@@ -177,6 +178,7 @@ public static class AgentApplication
             sp.GetRequiredService<ReadingJournal>().Meter,
             sp.GetRequiredService<ConnectedDevices>().Meter,
             sp.GetRequiredService<ListenerMetrics>().Meter,
+            sp.GetRequiredService<DeviceAuthMetrics>().Meter,
             sp.GetRequiredService<UplinkState>().Meter,
         ]));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MetricsCollector>());

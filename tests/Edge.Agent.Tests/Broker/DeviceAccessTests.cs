@@ -129,4 +129,18 @@ public sealed class DeviceAccessTests : IAsyncLifetime
         Assert.Null(removed);
         Assert.Equal(MqttClientConnectResultCode.BadUserNameOrPassword, removedCode);
     }
+
+    [Fact]
+    public async Task A_rotation_limited_to_simulator_credentials_leaves_an_operators_credential_working()
+    {
+        using var refused = await _agent.Admin.PostAsync("v1/devices/OXY-8844-5521/rotate?ifOrigin=simulator", null);
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("created by operator, not simulator", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(MqttClientConnectResultCode.Success, await TestDevice.CheckLoginAsync(_agent.Port, "OXY-8844-5521", _oxySecret));
+
+        using var badOrigin = await _agent.Admin.PostAsync("v1/devices",
+            System.Net.Http.Json.JsonContent.Create(new Contracts.Admin.AddDeviceRequest("CPAP-2301-9912", "someone"), Contracts.Admin.AdminJsonContext.Default.AddDeviceRequest));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, badOrigin.StatusCode);
+        Assert.Contains("origin: must be operator or simulator", await badOrigin.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
 }

@@ -21,6 +21,8 @@ public sealed class AgentHostTests
     [InlineData("--Agent:Lanes:CpapRrLow=30", "Agent:Lanes:CpapRrLow")]
     [InlineData("--Agent:Broker:Tls:CertificatePath=/nonexistent/server.pem", "Agent:Broker:Tls:CertificatePath")]
     [InlineData("--Agent:Admin:SocketMode=rw-rw----", "Agent:Admin:SocketMode")]
+    [InlineData("--Agent:Broker:FailedConnects:MaxPerAddress=0", "Agent:Broker:FailedConnects:MaxPerAddress")]
+    [InlineData("--Agent:Broker:FailedConnects:WindowSeconds=0", "Agent:Broker:FailedConnects:WindowSeconds")]
     public async Task A_misconfigured_agent_fails_at_start_naming_the_setting(string setting, string named)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>

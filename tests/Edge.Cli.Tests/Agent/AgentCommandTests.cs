@@ -184,9 +184,9 @@ public sealed class AgentCommandTests
 
         Assert.Equal(ExitCodes.Ok, table.ExitCode);
         var lines = table.Output.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
-        Assert.Matches("^SERIAL +KIND +CREATED +ROTATED +CONNECTED$", lines[0]);
-        Assert.Matches(@"^CPAP-2301-9912 +cpap +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +- +yes$", lines[1]);
-        Assert.Matches(@"^OXY-8844-5521 +oxygen +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +- +no$", lines[2]);
+        Assert.Matches("^SERIAL +KIND +CREATED +ROTATED +CONNECTED +ORIGIN$", lines[0]);
+        Assert.Matches(@"^CPAP-2301-9912 +cpap +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +- +yes +operator$", lines[1]);
+        Assert.Matches(@"^OXY-8844-5521 +oxygen +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +- +no +operator$", lines[2]);
         Assert.DoesNotContain(cpapSecret, table.Output, StringComparison.Ordinal);
 
         Assert.Equal(ExitCodes.Ok, removed.ExitCode);

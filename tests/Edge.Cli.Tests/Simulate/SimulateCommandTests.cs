@@ -116,9 +116,32 @@ public sealed class SimulateCommandTests
         Assert.Contains("acknowledged    10", second.Output, StringComparison.Ordinal);
         Assert.Equal(["CPAP-9000-0001", "OXY-9000-0002"], afterFirst.Select(d => d.Serial).Order(StringComparer.Ordinal));
         Assert.All(afterFirst, d => Assert.Null(d.RotatedAt));
+        Assert.All(afterFirst, d => Assert.Equal("simulator", d.Origin));
         // The second run found the serials taken (409) and rotated them to learn a usable secret.
         Assert.All(afterSecond, d => Assert.NotNull(d.RotatedAt));
         Assert.Equal(20, (await AgentCommandTests.StatusAsync(agent)).Ingest.Accepted);
+    }
+
+    [Fact]
+    public async Task A_serial_registered_by_device_add_is_refused_and_its_secret_keeps_working()
+    {
+        await using var agent = await InProcessAgent.StartAsync();
+        var realSecret = await AgentCommandTests.AddDeviceAsync(agent, "OXY-9000-0002");
+
+        var result = await InProcessCli.RunAsync(
+            "simulate", "--socket", agent.SocketPath, "--port", $"{agent.Port}", "--devices", "3", "--rate", "0", "--count", "2");
+
+        Assert.Equal(ExitCodes.Refused, result.ExitCode);
+        Assert.Contains("OXY-9000-0002", result.Error, StringComparison.Ordinal);
+        Assert.Contains("not created by edgectl simulate", result.Error, StringComparison.Ordinal);
+        Assert.Contains("--serial-base", result.Error, StringComparison.Ordinal);
+        // Nothing was provisioned, nothing rotated: the real device's credential is as it was and it still connects.
+        var devices = await AgentCommandTests.ListDevicesAsync(agent);
+        var real = Assert.Single(devices);
+        Assert.Null(real.RotatedAt);
+        Assert.Equal("operator", real.Origin);
+        Assert.Equal(MQTTnet.MqttClientConnectResultCode.Success, await Edge.Testing.Mqtt.TestDevice.CheckLoginAsync(agent.Port, "OXY-9000-0002", realSecret));
+        Assert.Equal(0, (await AgentCommandTests.StatusAsync(agent)).Ingest.Accepted);
     }
 
     [Fact]

@@ -23,8 +23,9 @@ public sealed class TestDevice : IAsyncDisposable
 
     public IMqttClient Client => _client;
 
+    /// <summary>Connects from <paramref name="from"/> (a loopback address such as 127.0.0.2; default 127.0.0.1).</summary>
     public static async Task<(TestDevice? Device, MqttClientConnectResultCode Code, string? Reason)> TryConnectAsync(
-        int port, string serial, string? secret, string? clientId = null, MqttProtocolVersion protocol = MqttProtocolVersion.V500)
+        int port, string serial, string? secret, string? clientId = null, MqttProtocolVersion protocol = MqttProtocolVersion.V500, System.Net.IPAddress? from = null)
     {
         var client = new MqttClientFactory().CreateMqttClient();
         var options = new MqttClientOptionsBuilder()
@@ -34,6 +35,11 @@ public sealed class TestDevice : IAsyncDisposable
             .WithProtocolVersion(protocol)
             .WithTimeout(TimeSpan.FromSeconds(10))
             .Build();
+        if (from is not null)
+        {
+            ((MqttClientTcpOptions)options.ChannelOptions).LocalEndpoint = new System.Net.IPEndPoint(from, 0);
+        }
+
         try
         {
             var result = await client.ConnectAsync(options);
