@@ -55,7 +55,7 @@ public sealed class DefaultTlsTests
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(tls, "device-ca.key")));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(tls, "server.key")));
-        using var server = X509Certificate2.CreateFromPemFile(Path.Combine(tls, "server.pem"));
+        using var server = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(tls, "server.pem")));
         Assert.True(PemTls.ChainsTo(server, PemTls.LoadBundle(agent.DeviceCaPath)), "the server certificate must chain to the device CA");
         var names = server.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single();
         Assert.Contains("localhost", names.EnumerateDnsNames());
