@@ -62,9 +62,23 @@ internal sealed record ServerNames(IReadOnlySet<string> DnsNames, IReadOnlySet<I
     private static bool IsDnsName(string name) => name.Length <= 253 && Uri.CheckHostName(name) == UriHostNameType.Dns;
 
     // Unicast addresses of the interfaces that are up; IPv6 link-local ones are left out (they need a scope id).
-    private static IEnumerable<IPAddress> LanAddresses()
+    private static List<IPAddress> LanAddresses()
     {
-        foreach (var network in NetworkInterface.GetAllNetworkInterfaces())
+        try
+        {
+            return InterfaceAddresses(NetworkInterface.GetAllNetworkInterfaces()).ToList();
+        }
+        catch (Exception ex) when (ex is NetworkInformationException or IOException or UnauthorizedAccessException)
+        {
+            // A sandbox without netlink sockets: the address of the default route is the one most devices use;
+            // others go in Agent:Broker:Tls:ServerNames.
+            return RouteAddresses();
+        }
+    }
+
+    private static IEnumerable<IPAddress> InterfaceAddresses(NetworkInterface[] networks)
+    {
+        foreach (var network in networks)
         {
             if (network.OperationalStatus is not (OperationalStatus.Up or OperationalStatus.Unknown) || network.NetworkInterfaceType == NetworkInterfaceType.Loopback)
             {
@@ -81,5 +95,29 @@ internal sealed record ServerNames(IReadOnlySet<string> DnsNames, IReadOnlySet<I
                 }
             }
         }
+    }
+
+    // Connecting a UDP socket sends nothing; it only asks the kernel which local address routes to the destination.
+    private static List<IPAddress> RouteAddresses()
+    {
+        var found = new List<IPAddress>();
+        foreach (var destination in new[] { IPAddress.Parse("192.0.2.1"), IPAddress.Parse("2001:db8::1") }) // documentation ranges
+        {
+            try
+            {
+                using var socket = new Socket(destination.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+                socket.Connect(destination, 9);
+                if (socket.LocalEndPoint is IPEndPoint local && !IPAddress.IsLoopback(local.Address))
+                {
+                    found.Add(local.Address);
+                }
+            }
+            catch (SocketException)
+            {
+                // No route of that family.
+            }
+        }
+
+        return found;
     }
 }
