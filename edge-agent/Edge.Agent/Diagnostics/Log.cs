@@ -49,6 +49,9 @@ internal static partial class Log
     [LoggerMessage(2009, LogLevel.Warning, "Device listener could not accept a connection ({Error}); still listening")]
     public static partial void ListenerAcceptFailed(ILogger logger, string error);
 
+    [LoggerMessage(2010, LogLevel.Warning, "Device {ClientId} disconnected: {Count} refused publishes within {Seconds} s (Agent:Broker:MaxRefusals); it may reconnect")]
+    public static partial void DeviceRefusalLimit(ILogger logger, string clientId, int count, int seconds);
+
     // 2020-2029 device TLS
     [LoggerMessage(2020, LogLevel.Information, "Created the gateway's device CA {Path} (SHA-256 {Fingerprint}); devices must trust it to connect: edgectl agent device-ca")]
     public static partial void DeviceCaCreated(ILogger logger, string path, string fingerprint);
