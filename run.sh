@@ -15,7 +15,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 root="$PWD/.run"
 gateway=gw-local
-mqtt_port="${EDGE_LOCAL_MQTT_PORT:-1883}"          # devices → agent
+mqtt_port="${EDGE_LOCAL_MQTT_PORT:-8883}"          # devices → agent (TLS, the agent's own device CA)
 cloud_port="${EDGE_LOCAL_CLOUD_PORT:-18883}"       # agent → cloud broker's gateway listener (TLS)
 worker_port="${EDGE_LOCAL_WORKER_PORT:-18884}"     # ingest worker → cloud broker's worker listener (TLS)
 pg_port="${EDGE_LOCAL_PG_PORT:-55432}"
@@ -134,12 +134,12 @@ EDGE_API_URL="$api" EDGE_TOKEN="$token" "${edgectl[@]}" gateway register --clini
   --endpoint "localhost:$cloud_port" --config-dir "$root/gateway" >"$root/register.log" 2>&1 \
   || { echo "gateway registration failed; see $root/register.log:" >&2; cat "$root/register.log" >&2; exit 1; }
 
-echo "==> edge agent (devices on 127.0.0.1:$mqtt_port, state in $root/agent)"
+echo "==> edge agent (devices on mqtts://127.0.0.1:$mqtt_port, device CA in $root/agent/tls, state in $root/agent)"
 Agent__GatewayId="$gateway" \
 Agent__StateDirectory="$root/agent" \
 Agent__RuntimeDirectory="$root/agent" \
 Agent__Broker__BindAddress=127.0.0.1 \
-Agent__Broker__Port="$mqtt_port" \
+Agent__Broker__Tls__Port="$mqtt_port" \
 Agent__Reports__UploadEndpoint="http://127.0.0.1:$s3_port" \
 EDGE_AGENT_CONFIG="$root/gateway/agent.json" \
   dotnet "$(bin edge-agent/Edge.Agent edge-agent.dll)" >"$root/agent.log" 2>&1 &
@@ -151,7 +151,8 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
-echo "==> simulating $devices devices (CPAP, oxygen, ECG) at $rate readings/s each"
+# The simulated devices connect with TLS and check the agent's certificate against its device CA (read through the socket).
+echo "==> simulating $devices devices (CPAP, oxygen, ECG) at $rate readings/s each, over TLS"
 "${edgectl[@]}" simulate --host 127.0.0.1 --port "$mqtt_port" --devices "$devices" --rate "$rate" \
   --kinds cpap,oxy,ecg --socket "$socket" >"$root/simulate.log" 2>&1 &
 pids+=($!)

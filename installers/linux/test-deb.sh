@@ -244,7 +244,7 @@ install -d -m "$runtime_mode" -o "$svc_user" -g "$svc_group" "$runtime_dir"
   exec env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
     HOME="$agent_home" USER="$svc_user" LOGNAME="$svc_user" SHELL="$agent_shell" \
     STATE_DIRECTORY=/var/lib/edge-agent RUNTIME_DIRECTORY="$runtime_dir" CONFIGURATION_DIRECTORY=/etc/edge-agent \
-    Agent__Broker__BindAddress=127.0.0.1 Agent__Broker__Port="$mqtt_port" \
+    Agent__Broker__BindAddress=127.0.0.1 Agent__Broker__Tls__Port="$mqtt_port" \
     Agent__Uplink__Host=localhost Agent__Uplink__Port="$mqtt_port" \
     setpriv --reuid="$svc_user" --regid="$svc_group" --init-groups --no-new-privs --bounding-set=-all --inh-caps=-all \
     "${exec_start[@]}"
@@ -264,7 +264,7 @@ until edgectl agent status --socket "$socket" >/dev/null 2>&1; do
   fi
   sleep 0.5
 done
-ok "the agent answers on $socket (MQTT on 127.0.0.1:$mqtt_port)"
+ok "the agent answers on $socket (MQTT over TLS on 127.0.0.1:$mqtt_port)"
 expect_stat "$socket" "edge-agent:edge-agent 660"
 
 if getent passwd "$tech" >/dev/null; then userdel "$tech"; fi # left by an interrupted run
@@ -278,7 +278,22 @@ if runuser -u nobody -- edgectl agent status --socket "$socket" >"$work/nobody.t
 fi
 ok "edgectl agent status is refused to a user outside the group: $(head -n 1 "$work/nobody.txt")"
 
-# Real traffic: the simulator provisions two devices over the admin socket and publishes through the broker.
+# TLS by default: at its first start the agent created the gateway's device CA and server certificate, keys its own;
+# the plain listener is off (no Agent:Broker:Port in the shipped configuration) and nothing warns of it.
+expect_stat /var/lib/edge-agent/tls "edge-agent:edge-agent 700"
+expect_stat /var/lib/edge-agent/tls/device-ca.key "edge-agent:edge-agent 600"
+expect_stat /var/lib/edge-agent/tls/server.key "edge-agent:edge-agent 600"
+as_tech edgectl agent device-ca --socket "$socket" >"$work/device-ca.pem" || fail "edgectl agent device-ca as $tech failed"
+cmp -s "$work/device-ca.pem" /var/lib/edge-agent/tls/device-ca.pem || fail "edgectl agent device-ca did not print /var/lib/edge-agent/tls/device-ca.pem"
+if grep -q 'PRIVATE KEY' "$work/device-ca.pem"; then fail "edgectl agent device-ca printed a private key"; fi
+ok "the agent created its device CA and server certificate (keys edge-agent 0600); edgectl agent device-ca exports the CA"
+status_json=$(edgectl agent status --json --socket "$socket")
+grep -q '"plainEnabled":false' <<<"$status_json" || fail "the shipped configuration turned plain MQTT on: $status_json"
+if grep -q 'Plain MQTT listener' "$agent_log"; then fail "the agent warned of a plain listener with the shipped configuration"; fi
+ok "TLS only: no plain MQTT listener and no warning"
+
+# Real traffic: the simulator provisions two devices over the admin socket and publishes through the broker over
+# TLS, checking the agent's certificate against the device CA it reads through the socket.
 as_tech edgectl simulate --socket "$socket" --port "$mqtt_port" --devices 2 --count 5 --rate 0 --json \
   >"$work/simulate.json" 2>"$work/simulate.err" || {
   cat "$work/simulate.err" >&2
@@ -318,8 +333,8 @@ grep -qx 'edge_ingest_accepted_total 10' "$metrics_file" || fail "$metrics_file 
 expect_stat "$metrics_file" "root:root 644"
 ok "$metrics_file: $(grep -c '^# TYPE' "$metrics_file") metrics, edge_ingest_accepted_total 10"
 
-# The uplink points at the agent's own plain MQTT port: a TLS handshake there fails after the TCP connection, so
-# its error shows that name resolution and TCP work. The run under systemd below must end the same way.
+# The uplink points at the agent's own device listener: the TLS handshake there fails on the certificate (the agent's
+# device CA is not the cloud's), so its error shows that name resolution and TCP work. The run under systemd below must end the same way.
 deadline=$((SECONDS + 15))
 until uplink_error=$(grep -m 1 -o 'Uplink cannot connect to [^(]*([^)]*)' "$agent_log" | sed 's/^[^(]*//'); do
   [ $SECONDS -lt $deadline ] || fail "no uplink attempt logged within 15 s"
@@ -398,7 +413,7 @@ ConfigurationDirectory=
 ReadWritePaths=/var/lib/edge-agent
 ProtectKernelTunables=no
 ProtectControlGroups=no
-Environment=Agent__RuntimeDirectory=$rt/edge-agent Agent__Broker__BindAddress=127.0.0.1 Agent__Broker__Port=$port
+Environment=Agent__RuntimeDirectory=$rt/edge-agent Agent__Broker__BindAddress=127.0.0.1 Agent__Broker__Tls__Port=$port
 Environment=Agent__Uplink__Host=localhost Agent__Uplink__Port=$port
 StandardOutput=append:$log
 StandardError=inherit

@@ -14,7 +14,9 @@
   - Registers the service: delayed automatic start, virtual account NT SERVICE\edge-agent, restart on failure
     (including the agent's deliberate exit code 70 after a failed disk flush), EDGE_AGENT_CONFIG pointing at
     agent.json.
-  - Allows inbound MQTT (1883, 8883) to the agent's program on the Domain and Private firewall profiles.
+  - Allows inbound MQTT over TLS (8883) to the agent's program on the Domain and Private firewall profiles. Plain
+    MQTT (1883) is off in the agent by default; an operator who turns it on for devices that cannot do TLS adds
+    its own rule (docs/install.md).
   Does not start a newly installed service; an upgrade restarts it if it was running.
 
 .EXAMPLE
@@ -146,10 +148,15 @@ if ($EdgectlPath) {
     }
 }
 
-# Devices connect from the clinic LAN: MQTT and MQTT over TLS, for this program only, not on Public networks.
-if (-not (Get-NetFirewallRule -Name 'ClinicEdge-edge-agent-mqtt' -ErrorAction SilentlyContinue)) {
-    New-NetFirewallRule -Name 'ClinicEdge-edge-agent-mqtt' -DisplayName 'Clinic Edge agent (MQTT)' -Direction Inbound `
-        -Protocol TCP -LocalPort 1883, 8883 -Program $exe -Profile Domain, Private -Action Allow | Out-Null
+# Devices connect from the clinic LAN with MQTT over TLS, to this program only, not on Public networks. The agent
+# creates its device CA and server certificate in its state directory at first start (covered by the ACL above).
+$firewallRule = Get-NetFirewallRule -Name 'ClinicEdge-edge-agent-mqtt' -ErrorAction SilentlyContinue
+if (-not $firewallRule) {
+    New-NetFirewallRule -Name 'ClinicEdge-edge-agent-mqtt' -DisplayName 'Clinic Edge agent (MQTT over TLS)' -Direction Inbound `
+        -Protocol TCP -LocalPort 8883 -Program $exe -Profile Domain, Private -Action Allow | Out-Null
+} else {
+    # Earlier versions opened 1883 too; plain MQTT is now off unless configured, and then gets its own rule.
+    $firewallRule | Get-NetFirewallPortFilter | Set-NetFirewallPortFilter -LocalPort 8883
 }
 
 if ($wasRunning) {

@@ -76,6 +76,7 @@ internal static class DrainBenchmark
                 ["Agent__RuntimeDirectory"] = state,
                 ["Agent__Broker__BindAddress"] = "127.0.0.1",
                 ["Agent__Broker__Port"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
+                ["Agent__Broker__Tls__Port"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
                 ["Agent__Journal__QuotaBytes"] = long.MaxValue.ToString(CultureInfo.InvariantCulture),
                 ["Agent__Uplink__Host"] = "localhost",
                 ["Agent__Uplink__Port"] = broker.Port.ToString(CultureInfo.InvariantCulture),

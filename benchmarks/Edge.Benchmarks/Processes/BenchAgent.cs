@@ -84,7 +84,9 @@ internal sealed class BenchAgent : IAsyncDisposable
         ["Agent__StateDirectory"] = state,
         ["Agent__RuntimeDirectory"] = state,
         ["Agent__Broker__BindAddress"] = "127.0.0.1",
+        // The simulated devices use plain MQTT (measured against earlier runs); the TLS listener off 8883 so runs do not collide.
         ["Agent__Broker__Port"] = port.ToString(CultureInfo.InvariantCulture),
+        ["Agent__Broker__Tls__Port"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
         ["EDGE_AGENT_CONFIG"] = Path.Combine(state, "none.json"),
         ["Logging__LogLevel__Default"] = "Warning",
     };

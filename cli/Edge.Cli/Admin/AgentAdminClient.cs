@@ -35,6 +35,14 @@ internal sealed class AgentAdminClient : IDisposable
         SendAsync(HttpMethod.Get, "v1/status", content: null, AdminJsonContext.Default.AgentStatus, "report its status", cancellationToken);
 
     /// <summary>The agent's metrics in the Prometheus text format, as it sent them.</summary>
+    /// <summary>The gateway's device CA (PEM), which devices must trust to connect over TLS.</summary>
+    public async Task<string> GetDeviceCaAsync(CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "v1/device-ca");
+        using var response = await SendCoreAsync(request, "export its device CA", cancellationToken);
+        return await response.Content.ReadAsStringAsync(cancellationToken);
+    }
+
     public async Task<string> GetMetricsTextAsync(CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "v1/metrics");

@@ -17,6 +17,7 @@ internal static class AgentCommand
     {
         CreateStatus(socket),
         CreateMetrics(socket),
+        DeviceCaCommand.Create(socket),
         DeviceCommand.Create(socket),
     };
 

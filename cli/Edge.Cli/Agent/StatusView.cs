@@ -12,6 +12,17 @@ internal static class StatusView
         Line(output, "Gateway", $"{status.GatewayId} (edge-agent {status.Version})");
         Line(output, "Uptime", $"{DurationText.Age(TimeSpan.FromSeconds(status.UptimeSeconds))} (since {Units.Utc(status.StartedAt)})");
         Line(output, "Devices", $"{Units.Count(status.DevicesConnected)} connected");
+        if (status.Broker is { } broker)
+        {
+            Line(output, "Listening", string.Join(", ", broker.Endpoints));
+            Line(output, "Certificate", (broker.ManagedCertificate ? "the agent's own" : "configured") +
+                $", valid until {Units.Utc(broker.ServerCertificateNotAfter)}" +
+                (broker.DeviceCaFingerprint is { } fingerprint ? $"; device CA SHA-256 {fingerprint} (edgectl agent device-ca)" : ""));
+            if (broker.Warning is { } warning)
+            {
+                Line(output, "WARNING", warning);
+            }
+        }
         Line(output, "Journal", $"{journal.Path} (epoch {journal.Epoch}, last sequence {Units.Count(journal.LastSequence)}{(journal.Encrypted ? ", encrypted" : ", not encrypted")})");
         Line(output, "Quota", Quota(journal));
         if (journal.Commits is { } commits)

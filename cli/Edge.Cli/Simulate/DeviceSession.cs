@@ -38,6 +38,13 @@ internal sealed class DeviceSession : IDisposable
             builder.WithCredentials(device.Serial, device.Secret);
         }
 
+        if (options.DeviceCa is { } deviceCa)
+        {
+            // The broker's certificate must chain to the device CA and name the host dialled, as a real device checks.
+            builder.WithTlsOptions(tls => tls.UseTls().WithTargetHost(options.Host)
+                .WithCertificateValidationHandler(args => Contracts.Tls.PemTls.IsTrustedServer(args.Certificate, args.SslPolicyErrors, deviceCa)));
+        }
+
         ClientOptions = builder.Build();
         _message = new MqttApplicationMessage
         {

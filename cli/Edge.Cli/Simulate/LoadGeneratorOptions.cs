@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using MQTTnet.Formatter;
 
 namespace Edge.Cli.Simulate;
@@ -14,8 +15,14 @@ internal sealed record LoadGeneratorOptions
     /// <summary>Broker host name or address. Default: loopback, where the agent's broker listens on a gateway.</summary>
     public string Host { get; init; } = "127.0.0.1";
 
-    /// <summary>Broker TCP port. Default: 1883, plain MQTT (TLS is not offered by the simulator yet).</summary>
+    /// <summary>Broker TCP port. Default: 1883 (plain MQTT; with <see cref="DeviceCa"/> the agent's TLS port is 8883).</summary>
     public int Port { get; init; } = 1883;
+
+    /// <summary>
+    /// The CA the broker's certificate must chain to, and its name or address must match <see cref="Host"/>: set, the
+    /// devices connect with TLS and check the broker as real devices do (never without the check). Default: none, plain MQTT.
+    /// </summary>
+    public X509Certificate2Collection? DeviceCa { get; init; }
 
     /// <summary>The devices to simulate, one MQTT connection each.</summary>
     public required IReadOnlyList<SimulatedDevice> Devices { get; init; }

@@ -20,7 +20,17 @@ internal static class SimulateCommand
                 result.AddError("--host: give the broker's host name or address.");
             }
         });
-        var port = CliOptions.Int32("--port", "Broker TCP port.", defaultValue: 1883, min: 1, max: 65535);
+        var port = CliOptions.Int32("--port", "Broker port: the agent's TLS listener (1883 with --plain).", defaultValue: 8883, min: 1, max: 65535);
+        var ca = new Option<string>("--ca")
+        {
+            Description = "PEM file of the CA the broker's certificate must chain to (edgectl agent device-ca --output FILE). " +
+                "Default with --socket: the agent's device CA, read through the socket.",
+            HelpName = "file",
+        };
+        var plain = new Option<bool>("--plain")
+        {
+            Description = "Connect without TLS, to a plain MQTT listener (Agent:Broker:Port, for devices that cannot do TLS).",
+        };
         var devices = CliOptions.Int32("--devices", "Number of simulated devices, one connection each.", defaultValue: 1, min: 1, max: SerialPlan.MaxDevices);
         var rate = CliOptions.Double(
             "--rate",
@@ -76,7 +86,7 @@ internal static class SimulateCommand
             "Simulate CPAP/BiPAP, oxygen and ECG devices publishing telemetry (QoS 1, at-least-once) and report throughput and latency.\n" +
             "Example: edgectl simulate --devices 20 --rate 2 --duration 60s")
         {
-            host, port, devices, rate, kinds, duration, count, credentials, anonymous, serialBase, protocol, alarmRatio, seed, publishTimeout, json,
+            host, port, ca, plain, devices, rate, kinds, duration, count, credentials, anonymous, serialBase, protocol, alarmRatio, seed, publishTimeout, json,
         };
 
         // Runs before defaults are filled in: an option that was not typed has no result here.
@@ -95,6 +105,16 @@ internal static class SimulateCommand
             {
                 result.AddError($"{string.Join(" and ", credentialSources)} cannot be used together: choose one source of device credentials.");
             }
+
+            if (IsGiven(result, ca) && result.GetValue(plain))
+            {
+                result.AddError("--ca and --plain cannot be used together: --plain connects without TLS.");
+            }
+            else if (!IsGiven(result, ca) && !result.GetValue(plain) && (IsGiven(result, credentials) || result.GetValue(anonymous)))
+            {
+                result.AddError("--ca FILE is needed to check the broker's certificate when the credentials do not come from the agent's socket " +
+                    "(edgectl agent device-ca --output FILE), or --plain for a listener without TLS.");
+            }
         });
 
         command.SetGuardedAction(async (parseResult, cancellationToken) =>
@@ -107,10 +127,13 @@ internal static class SimulateCommand
             var simulated = await GetDevicesAsync(
                 serials, parseResult.GetValue(anonymous), parseResult.GetValue(credentials), parseResult.GetRequiredValue(socket), cancellationToken);
 
+            var usePlain = parseResult.GetValue(plain);
+            var deviceCa = usePlain ? null : await DeviceCaSource.GetAsync(parseResult.GetValue(ca), parseResult.GetRequiredValue(socket), cancellationToken);
             var options = new LoadGeneratorOptions
             {
                 Host = parseResult.GetRequiredValue(host),
-                Port = parseResult.GetValue(port),
+                Port = usePlain && parseResult.GetResult(port) is null or { Implicit: true } ? 1883 : parseResult.GetValue(port),
+                DeviceCa = deviceCa,
                 Devices = simulated,
                 RatePerDevice = parseResult.GetValue(rate),
                 Duration = parseResult.GetValue(duration),

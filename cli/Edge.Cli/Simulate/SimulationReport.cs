@@ -9,7 +9,7 @@ internal sealed class SimulationReport(LoadGeneratorOptions options, TextWriter 
 {
     static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
 
-    public string Broker { get; } = $"{options.Host}:{options.Port}";
+    public string Broker { get; } = $"{(options.DeviceCa is null ? "mqtt" : "mqtts")}://{options.Host}:{options.Port}";
 
     public void WriteStart()
     {

@@ -14,6 +14,7 @@ namespace Edge.Contracts.Admin;
 //                                           -> DeviceSecret (409 when ifOrigin is not the credential's origin)
 //   DELETE /v1/devices/{serial}             -> 204
 //   GET    /v1/deadletters?limit=N          -> DeadLetterInfo[] (newest first)
+//   GET    /v1/device-ca                    -> application/x-pem-file, the agent's device CA (404 when the certificate is configured)
 
 /// <summary>A snapshot of what the agent is doing, for <c>edgectl agent status</c>.</summary>
 public sealed record AgentStatus(
@@ -25,7 +26,21 @@ public sealed record AgentStatus(
     JournalStatus Journal,
     IngestCounters Ingest,
     long DeadLetters,
-    UplinkStatus Uplink);
+    UplinkStatus Uplink,
+    BrokerStatus? Broker = null);
+
+/// <summary>
+/// The device listeners: TLS always, plain MQTT only when the operator turned it on (then <see cref="Warning"/> says
+/// what that costs). The certificate is the agent's own (<see cref="ManagedCertificate"/>) or the operator's.
+/// </summary>
+public sealed record BrokerStatus(
+    IReadOnlyList<string> Endpoints,
+    bool PlainEnabled,
+    string? Warning,
+    bool ManagedCertificate,
+    IReadOnlyList<string> ServerNames,
+    DateTimeOffset ServerCertificateNotAfter,
+    string? DeviceCaFingerprint);
 
 /// <summary>Journal depth, size and quota, per lane.</summary>
 public sealed record JournalStatus(

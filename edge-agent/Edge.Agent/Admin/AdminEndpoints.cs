@@ -30,6 +30,7 @@ internal static class AdminEndpoints
         v1.MapPost("/devices/{serial}/rotate", RotateDevice);
         v1.MapDelete("/devices/{serial}", RemoveDevice);
         v1.MapGet("/deadletters", ListDeadLetters);
+        v1.MapGet("/device-ca", Broker.Tls.DeviceListenerStatus.DeviceCa);
         v1.MapGet("/devices/{serial}/config", GetConfig);
         v1.MapPost("/devices/{serial}/config", PushOnSiteConfigAsync);
     }
@@ -41,7 +42,9 @@ internal static class AdminEndpoints
         AgentClock clock,
         UplinkState uplink,
         IOptions<UplinkOptions> uplinkOptions,
-        IOptions<AgentOptions> agent)
+        IOptions<AgentOptions> agent,
+        IOptions<BrokerOptions> broker,
+        Broker.Tls.ServerCertificate serverCertificate)
     {
         var snapshot = journal.Snapshot;
         var commits = journal.Commits;
@@ -77,7 +80,8 @@ internal static class AdminEndpoints
                 new CommitStatus(commits.Count, commits.OperationsPerCommit, commits.SyncMillisecondsPerCommit, (int)journal.MinCommitInterval.TotalMilliseconds)),
             new Contracts.Admin.IngestCounters(counters.Accepted, counters.Duplicates, counters.Refused, counters.RefusedByReason),
             snapshot.DeadLetters,
-            uplinkStatus);
+            uplinkStatus,
+            Broker.Tls.DeviceListenerStatus.Describe(broker.Value, serverCertificate));
         return Results.Json(status, AdminJsonContext.Default.AgentStatus);
     }
 

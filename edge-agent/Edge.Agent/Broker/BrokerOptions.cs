@@ -11,11 +11,14 @@ public sealed class BrokerOptions
     [Required(ErrorMessage = "Agent:Broker:BindAddress is required.")]
     public string BindAddress { get; set; } = "0.0.0.0";
 
-    /// <summary>Plain MQTT port. Default 1883; 0 turns the plain listener off.</summary>
+    /// <summary>
+    /// Plain (unencrypted) MQTT port, for devices that cannot do TLS. Default 0: off. Setting it (1883 by convention)
+    /// sends those devices' secrets and readings in clear over the LAN; the agent warns of it at start and in its status.
+    /// </summary>
     [Range(0, 65535, ErrorMessage = "Agent:Broker:Port must be between 0 (off) and 65535.")]
-    public int Port { get; set; } = 1883;
+    public int Port { get; set; }
 
-    /// <summary>TLS listener; off unless a certificate is configured.</summary>
+    /// <summary>The TLS listener, always on; its certificate is the agent's own unless one is configured.</summary>
     public BrokerTlsOptions Tls { get; set; } = new();
 
     /// <summary>Most devices connected at once; more are refused with "server busy". Default 500.</summary>
@@ -88,7 +91,10 @@ public sealed class BrokerTlsOptions
     [Range(1, 65535, ErrorMessage = "Agent:Broker:Tls:Port must be between 1 and 65535.")]
     public int Port { get; set; } = 8883;
 
-    /// <summary>Server certificate (PEM). Setting it turns the TLS listener on.</summary>
+    /// <summary>
+    /// Server certificate (PEM) from the operator's own CA. Default unset: the agent creates its device CA and a server
+    /// certificate in its state directory (<c>tls/</c>) and renews that certificate before it expires.
+    /// </summary>
     public string? CertificatePath { get; set; }
 
     /// <summary>Server private key (PEM, mode 0600).</summary>
@@ -97,5 +103,12 @@ public sealed class BrokerTlsOptions
     /// <summary>CA (PEM) that signs device client certificates; unset means no certificate login.</summary>
     public string? ClientCaPath { get; set; }
 
-    public bool Enabled => !string.IsNullOrWhiteSpace(CertificatePath);
+    /// <summary>
+    /// Extra names (DNS names or IP addresses) for the agent's own server certificate, besides the ones it finds: its
+    /// host name, host name.local, its LAN addresses, localhost, 127.0.0.1 and ::1. Default none.
+    /// </summary>
+    public string[] ServerNames { get; set; } = [];
+
+    /// <summary>True when the operator configured the server certificate; false when the agent manages its own.</summary>
+    public bool Configured => !string.IsNullOrWhiteSpace(CertificatePath);
 }

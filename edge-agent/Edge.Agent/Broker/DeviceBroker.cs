@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using Edge.Agent.Broker.Listener;
 using Edge.Agent.Ingest;
 using Edge.Contracts.Devices;
@@ -12,7 +11,7 @@ using MQTTnet.Server;
 namespace Edge.Agent.Broker;
 
 /// <summary>
-/// The MQTTnet server devices connect to: plain listener, optional TLS listener (both <see cref="DeviceListener"/>,
+/// The MQTTnet server devices connect to: TLS listener, optional plain listener (both <see cref="DeviceListener"/>,
 /// which bounds what a client can cost before it authenticates), auth, ACL and ingest.
 /// </summary>
 public sealed class DeviceBroker(
@@ -23,6 +22,7 @@ public sealed class DeviceBroker(
     ConnectionLimits limits,
     ListenerMetrics listenerMetrics,
     RefusalLimiter refusals,
+    Tls.ServerCertificate serverCertificate,
     IOptions<BrokerOptions> options,
     IOptions<Reports.ReportOptions> reports,
     TimeProvider time,
@@ -53,22 +53,18 @@ public sealed class DeviceBroker(
             endpoints.Add($"mqtt://{address}:{_options.Port}");
         }
 
-        X509Certificate2? certificate = null;
+        // TLS is always on: with the operator's certificate, or with the agent's own (created at first start).
+        serverCertificate.Load();
         RemoteCertificateValidationCallback? validateClient = null;
-        if (_options.Tls.Enabled)
+        if (_options.Tls.ClientCaPath is { } caPath)
         {
-            var tls = _options.Tls;
-            certificate = TlsMaterial.LoadServerCertificate(tls.CertificatePath!, tls.KeyPath);
-            if (tls.ClientCaPath is { } caPath)
-            {
-                var ca = Edge.Contracts.Tls.PemTls.LoadBundle(caPath);
-                validateClient = (_, presented, _, _) => TlsMaterial.IsIssuedBy(presented, ca);
-            }
-
-            endpoints.Add($"mqtts://{address}:{tls.Port}");
+            var ca = Edge.Contracts.Tls.PemTls.LoadBundle(caPath);
+            validateClient = (_, presented, _, _) => TlsMaterial.IsIssuedBy(presented, ca);
         }
 
-        var listener = new DeviceListener(_options, _options.PacketLimit(reports.Value.MaxPdfPublishBytes), certificate, validateClient, limits, listenerMetrics, refusals, time, logger);
+        endpoints.Add($"mqtts://{address}:{_options.Tls.Port}");
+
+        var listener = new DeviceListener(_options, _options.PacketLimit(reports.Value.MaxPdfPublishBytes), () => serverCertificate.Current, validateClient, limits, listenerMetrics, refusals, time, logger);
         _server = new MqttServerFactory().CreateMqttServer(builder.Build(), [listener]);
         _server.ValidatingConnectionAsync += authenticator.ValidateAsync;
         _server.InterceptingSubscriptionAsync += acl.AuthorizeSubscriptionAsync;
@@ -77,6 +73,10 @@ public sealed class DeviceBroker(
         _server.ClientDisconnectedAsync += OnDisconnectedAsync;
         await _server.StartAsync().ConfigureAwait(false);
         Log.BrokerStarted(logger, string.Join(", ", endpoints));
+        if (_options.Port > 0)
+        {
+            Log.PlainListenerOn(logger, $"{address}:{_options.Port}", _options.Tls.Port);
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -52,6 +52,22 @@ internal static partial class Log
     [LoggerMessage(2010, LogLevel.Warning, "Device {ClientId} disconnected: {Count} refused publishes within {Seconds} s (Agent:Broker:MaxRefusals); it may reconnect")]
     public static partial void DeviceRefusalLimit(ILogger logger, string clientId, int count, int seconds);
 
+    // 2020-2029 device TLS
+    [LoggerMessage(2020, LogLevel.Information, "Created the gateway's device CA {Path} (SHA-256 {Fingerprint}); devices must trust it to connect: edgectl agent device-ca")]
+    public static partial void DeviceCaCreated(ILogger logger, string path, string fingerprint);
+
+    [LoggerMessage(2021, LogLevel.Information, "Issued the device listener's server certificate for {Names}, valid until {NotAfter:O}")]
+    public static partial void ServerCertificateIssued(ILogger logger, string names, DateTime notAfter);
+
+    [LoggerMessage(2022, LogLevel.Warning, "Plain MQTT listener on {Endpoint} is on (Agent:Broker:Port): device secrets and readings cross the network unencrypted. Set Agent:Broker:Port to 0 once every device uses TLS (port {TlsPort})")]
+    public static partial void PlainListenerOn(ILogger logger, string endpoint, int tlsPort);
+
+    [LoggerMessage(2023, LogLevel.Error, "Could not renew the device listener's server certificate (valid until {NotAfter:O}); next attempt in {RetryMinutes} min")]
+    public static partial void ServerCertificateRenewalFailed(ILogger logger, DateTime notAfter, double retryMinutes, Exception error);
+
+    [LoggerMessage(2024, LogLevel.Warning, "The device listener's certificate {Path} expires at {NotAfter:O}; it is configured (Agent:Broker:Tls:CertificatePath), so the agent does not renew it: replace it and restart")]
+    public static partial void ConfiguredCertificateExpiring(ILogger logger, string path, DateTime notAfter);
+
     // 3xxx ingest
     [LoggerMessage(3001, LogLevel.Warning, "Refused {Topic} from {ClientId}: {ReasonCode} {Reason}")]
     public static partial void PublishRefused(ILogger logger, string topic, string clientId, string reasonCode, string reason);

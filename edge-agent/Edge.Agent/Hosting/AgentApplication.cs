@@ -68,9 +68,11 @@ public static class AgentApplication
         builder.Services.AddOptions<JournalOptions>().BindConfiguration(JournalOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<BrokerOptions>().BindConfiguration(BrokerOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => System.Net.IPAddress.TryParse(o.BindAddress, out _), "Agent:Broker:BindAddress must be an IP address such as 0.0.0.0 or 127.0.0.1.")
-            .Validate(o => !o.Tls.Enabled || File.Exists(o.Tls.CertificatePath), "Agent:Broker:Tls:CertificatePath does not exist.")
+            .Validate(o => !o.Tls.Configured || File.Exists(o.Tls.CertificatePath), "Agent:Broker:Tls:CertificatePath does not exist.")
+            .Validate(o => o.Tls.Configured || string.IsNullOrWhiteSpace(o.Tls.KeyPath), "Agent:Broker:Tls:KeyPath is set without Agent:Broker:Tls:CertificatePath; set both, or neither for the agent's own certificate.")
             .Validate(o => o.Tls.ClientCaPath is null || File.Exists(o.Tls.ClientCaPath), "Agent:Broker:Tls:ClientCaPath does not exist.")
-            .Validate(o => o.Port > 0 || o.Tls.Enabled, "Agent:Broker:Port is 0 and no TLS certificate is set: devices could not connect at all.")
+            .Validate(o => o.Port != o.Tls.Port, "Agent:Broker:Port and Agent:Broker:Tls:Port must differ.")
+            .Validate(o => o.Tls.ServerNames.All(Broker.Tls.ServerNames.IsValid), "Agent:Broker:Tls:ServerNames must list DNS names or IP addresses, e.g. [\"gateway.clinic.lan\", \"192.168.10.5\"].")
             .ValidateOnStart();
         builder.Services.AddOptions<LaneOptions>().BindConfiguration(LaneOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => o.CpapRrLow < o.CpapRrHigh, "Agent:Lanes:CpapRrLow must be below Agent:Lanes:CpapRrHigh.")
@@ -123,6 +125,8 @@ public static class AgentApplication
         builder.Services.AddSingleton<LaneClassifier>();
         builder.Services.AddSingleton<IngestMetrics>();
         builder.Services.AddSingleton<IngestPipeline>();
+        builder.Services.AddSingleton<Broker.Tls.ServerCertificate>();
+        builder.Services.AddHostedService<Broker.Tls.ServerCertificateRenewal>();
         builder.Services.AddSingleton<DeviceBroker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeviceBroker>());
 

@@ -21,7 +21,7 @@ public sealed class SimulateCommandTests
     [InlineData("--alarm-ratio", "2")]
     public async Task A_bad_value_is_a_usage_error_that_names_the_option(string option, string value)
     {
-        var result = await InProcessCli.RunAsync("simulate", option, value, "--anonymous");
+        var result = await InProcessCli.RunAsync("simulate", option, value, "--anonymous", "--plain");
 
         Assert.Equal(ExitCodes.Usage, result.ExitCode);
         Assert.StartsWith($"edgectl: {option}", result.Error, StringComparison.Ordinal);
@@ -33,6 +33,7 @@ public sealed class SimulateCommandTests
     [InlineData("--duration", "10s", "--count", "5")]
     [InlineData("--anonymous", "--credentials", "secrets.json")]
     [InlineData("--socket", "/tmp/admin.sock", "--anonymous")]
+    [InlineData("--anonymous", "--ca", "device-ca.pem", "--plain")]
     public async Task Conflicting_options_are_a_usage_error(params string[] args)
     {
         var result = await InProcessCli.RunAsync(["simulate", .. args]);
@@ -56,7 +57,7 @@ public sealed class SimulateCommandTests
         await using var broker = await InProcessBroker.StartAsync();
 
         var result = await InProcessCli.RunAsync(
-            "simulate", "--port", $"{broker.Port}", "--devices", "3", "--rate", "0", "--count", "10", "--anonymous", "--json");
+            "simulate", "--plain", "--port", $"{broker.Port}", "--devices", "3", "--rate", "0", "--count", "10", "--anonymous", "--json");
 
         Assert.Equal(ExitCodes.Ok, result.ExitCode);
         var line = Assert.Single(result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -75,12 +76,12 @@ public sealed class SimulateCommandTests
         await using var agent = await InProcessAgent.StartAsync();
 
         var result = await InProcessCli.RunAsync(
-            "simulate", "--socket", agent.SocketPath, "--port", $"{agent.Port}", "--devices", "4", "--kinds", "cpap,bipap,oxy,ecg",
+            "simulate", "--socket", agent.SocketPath, "--port", $"{agent.TlsPort}", "--devices", "4", "--kinds", "cpap,bipap,oxy,ecg",
             "--rate", "0", "--count", "25", "--alarm-ratio", "0.2", "--json");
 
         Assert.True(result.ExitCode == ExitCodes.Ok, result.Error);
         Assert.StartsWith(
-            $"Simulating 4 devices (cpap 1, bipap 1, oxygen 1, ecg 1) against 127.0.0.1:{agent.Port} (MQTT 5), as fast as acknowledged, 25 readings per device.",
+            $"Simulating 4 devices (cpap 1, bipap 1, oxygen 1, ecg 1) against mqtts://127.0.0.1:{agent.TlsPort} (MQTT 5), as fast as acknowledged, 25 readings per device.",
             result.Error,
             StringComparison.Ordinal);
         using var summary = JsonDocument.Parse(Assert.Single(result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
@@ -103,7 +104,7 @@ public sealed class SimulateCommandTests
     public async Task Devices_are_provisioned_through_the_admin_socket_and_reprovisioned_on_the_next_run()
     {
         await using var agent = await InProcessAgent.StartAsync();
-        string[] args = ["simulate", "--socket", agent.SocketPath, "--port", $"{agent.Port}", "--devices", "2", "--rate", "0", "--count", "5"];
+        string[] args = ["simulate", "--socket", agent.SocketPath, "--port", $"{agent.TlsPort}", "--devices", "2", "--rate", "0", "--count", "5"];
 
         var first = await InProcessCli.RunAsync(args);
         var afterFirst = await AgentCommandTests.ListDevicesAsync(agent);
@@ -158,7 +159,7 @@ public sealed class SimulateCommandTests
         await File.WriteAllTextAsync(file, JsonSerializer.Serialize(secrets));
 
         var result = await InProcessCli.RunAsync(
-            "simulate", "--credentials", file, "--port", $"{agent.Port}", "--kinds", "ecg", "--serial-base", "42", "--devices", "2",
+            "simulate", "--credentials", file, "--ca", agent.DeviceCaPath, "--port", $"{agent.TlsPort}", "--kinds", "ecg", "--serial-base", "42", "--devices", "2",
             "--rate", "0", "--count", "3", "--protocol", "311");
 
         Assert.True(result.ExitCode == ExitCodes.Ok, result.Error);
@@ -180,7 +181,7 @@ public sealed class SimulateCommandTests
         await File.WriteAllTextAsync(file, JsonSerializer.Serialize(secrets));
 
         var result = await InProcessCli.RunAsync(
-            "simulate", "--credentials", file, "--port", $"{agent.Port}", "--devices", "2", "--rate", "0", "--count", "4", "--json");
+            "simulate", "--credentials", file, "--ca", agent.DeviceCaPath, "--port", $"{agent.TlsPort}", "--devices", "2", "--rate", "0", "--count", "4", "--json");
 
         Assert.Equal(ExitCodes.Refused, result.ExitCode);
         Assert.Contains("edgectl: the run finished in part: 1 device(s) refused at connect (BadUserNameOrPassword 1).", result.Error, StringComparison.Ordinal);
@@ -198,7 +199,7 @@ public sealed class SimulateCommandTests
         {
             await File.WriteAllTextAsync(file, """{ "CPAP-9000-0001": "x" }""");
 
-            var result = await InProcessCli.RunAsync("simulate", "--credentials", file, "--devices", "2", "--count", "1");
+            var result = await InProcessCli.RunAsync("simulate", "--credentials", file, "--plain", "--devices", "2", "--count", "1");
 
             Assert.Equal(ExitCodes.Usage, result.ExitCode);
             Assert.Contains("OXY-9000-0002", result.Error, StringComparison.Ordinal);
@@ -218,7 +219,7 @@ public sealed class SimulateCommandTests
             args.Response.ReasonCode = MqttPubAckReasonCode.TopicNameInvalid;
         });
 
-        var result = await InProcessCli.RunAsync("simulate", "--port", $"{broker.Port}", "--anonymous", "--rate", "0", "--count", "2");
+        var result = await InProcessCli.RunAsync("simulate", "--plain", "--port", $"{broker.Port}", "--anonymous", "--rate", "0", "--count", "2");
 
         Assert.Equal(ExitCodes.Refused, result.ExitCode);
         Assert.Contains("2 reading(s) refused (TopicNameInvalid 2)", result.Error, StringComparison.Ordinal);
@@ -232,5 +233,49 @@ public sealed class SimulateCommandTests
         Assert.Equal(ExitCodes.Unreachable, result.ExitCode);
         Assert.Contains("cannot reach the agent at /nonexistent/edge-agent/admin.sock", result.Error, StringComparison.Ordinal);
         Assert.Contains("--credentials FILE or --anonymous", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_run_over_plain_mqtt_reaches_a_plain_listener_the_operator_turned_on()
+    {
+        await using var agent = await InProcessAgent.StartAsync();
+        var secrets = new Dictionary<string, string> { ["CPAP-9000-0001"] = await AgentCommandTests.AddDeviceAsync(agent, "CPAP-9000-0001") };
+        using var directory = new TempDirectory();
+        var file = directory.File("secrets.json");
+        await File.WriteAllTextAsync(file, JsonSerializer.Serialize(secrets));
+
+        var result = await InProcessCli.RunAsync("simulate", "--credentials", file, "--plain", "--port", $"{agent.Port}", "--rate", "0", "--count", "3");
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.Error);
+        Assert.Contains($"mqtt://127.0.0.1:{agent.Port}", result.Error, StringComparison.Ordinal);
+        Assert.Equal(3, (await AgentCommandTests.StatusAsync(agent)).Ingest.Accepted);
+    }
+
+    [Fact]
+    public async Task The_simulator_refuses_a_broker_whose_certificate_does_not_chain_to_the_given_ca()
+    {
+        await using var agent = await InProcessAgent.StartAsync();
+        var secrets = new Dictionary<string, string> { ["CPAP-9000-0001"] = await AgentCommandTests.AddDeviceAsync(agent, "CPAP-9000-0001") };
+        using var directory = new TempDirectory();
+        var file = directory.File("secrets.json");
+        await File.WriteAllTextAsync(file, JsonSerializer.Serialize(secrets));
+        using var other = new DevelopmentCa(directory.File("other-ca"), "Someone else's CA");
+
+        var result = await InProcessCli.RunAsync(
+            "simulate", "--credentials", file, "--ca", other.CaPath, "--port", $"{agent.TlsPort}", "--rate", "0", "--count", "1", "--json");
+
+        Assert.NotEqual(ExitCodes.Ok, result.ExitCode);
+        Assert.Contains("cannot connect", result.Error, StringComparison.Ordinal);
+        Assert.Equal(0, (await AgentCommandTests.StatusAsync(agent)).Ingest.Accepted);
+        Assert.Equal(0, (await AgentCommandTests.StatusAsync(agent)).DevicesConnected);
+    }
+
+    [Fact]
+    public async Task Credentials_from_a_file_without_a_ca_or_plain_are_a_usage_error_naming_ca()
+    {
+        var result = await InProcessCli.RunAsync("simulate", "--anonymous", "--count", "1");
+
+        Assert.Equal(ExitCodes.Usage, result.ExitCode);
+        Assert.Contains("--ca FILE", result.Error, StringComparison.Ordinal);
     }
 }

@@ -58,6 +58,8 @@ public sealed class AgentChildProcess : IAsyncDisposable
         info.Environment["Agent__RuntimeDirectory"] = stateDirectory;
         info.Environment["Agent__Broker__BindAddress"] = "127.0.0.1";
         info.Environment["Agent__Broker__Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // The TLS listener is on by default; off 8883 so agents of tests running side by side do not collide.
+        info.Environment["Agent__Broker__Tls__Port"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
         info.Environment["EDGE_AGENT_CONFIG"] = Path.Combine(stateDirectory, "agent.json");
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (key, value) in settings)

@@ -14,11 +14,12 @@ public sealed class InProcessAgent : IAsyncDisposable
     private readonly WebApplication _app;
     private bool _restarted;
 
-    private InProcessAgent(WebApplication app, TempDirectory directory, int port, string socketPath)
+    private InProcessAgent(WebApplication app, TempDirectory directory, int port, int tlsPort, string socketPath)
     {
         _app = app;
         Directory = directory;
         Port = port;
+        TlsPort = tlsPort;
         SocketPath = socketPath;
         Admin = AdminHttp.Create(socketPath);
     }
@@ -28,7 +29,14 @@ public sealed class InProcessAgent : IAsyncDisposable
     /// <summary>Where the agent keeps its journal and device credentials.</summary>
     public string StateDirectory => Directory.Path;
 
+    /// <summary>The plain MQTT port, which the fixture turns on for tests that are not about TLS; 0 when off.</summary>
     public int Port { get; }
+
+    /// <summary>The TLS listener's port (on by default).</summary>
+    public int TlsPort { get; }
+
+    /// <summary>The device CA the agent created in its state directory (what <c>edgectl agent device-ca</c> exports).</summary>
+    public string DeviceCaPath => System.IO.Path.Combine(StateDirectory, "tls", "device-ca.pem");
 
     public string SocketPath { get; }
 
@@ -43,11 +51,18 @@ public sealed class InProcessAgent : IAsyncDisposable
     /// <summary>Ends when the agent begins to stop, whoever asked (a test, or the agent itself after a fault).</summary>
     public IHostApplicationLifetime Lifetime => _app.Services.GetRequiredService<IHostApplicationLifetime>();
 
-    public static Task<InProcessAgent> StartAsync(params string[] settings) => StartAsync(new TempDirectory(), FreePort.Next(), settings, _ => { });
+    public static Task<InProcessAgent> StartAsync(params string[] settings) => StartAsync(new TempDirectory(), FreePort.Next(), FreePort.Next(), settings, _ => { });
 
     /// <summary>Starts the agent with some of its services replaced before the host is built (fault injection).</summary>
     public static Task<InProcessAgent> StartAsync(Action<IServiceCollection> replaceServices, params string[] settings) =>
-        StartAsync(new TempDirectory(), FreePort.Next(), settings, replaceServices);
+        StartAsync(new TempDirectory(), FreePort.Next(), FreePort.Next(), settings, replaceServices);
+
+    /// <summary>
+    /// Starts the agent with the listeners as shipped: the plain port left at its default (the fixture does not turn it
+    /// on), only the TLS port moved to a free one so tests can run side by side.
+    /// </summary>
+    public static Task<InProcessAgent> StartWithShippedListenersAsync(Action<IServiceCollection> replaceServices, params string[] settings) =>
+        StartAsync(new TempDirectory(), port: 0, FreePort.Next(), settings, replaceServices);
 
     /// <summary>Stops this agent and starts a new one on the same state directory and port (a restart); this instance is done.</summary>
     public async Task<InProcessAgent> RestartAsync(params string[] settings)
@@ -56,10 +71,10 @@ public sealed class InProcessAgent : IAsyncDisposable
         Admin.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
-        return await StartAsync(Directory, Port, settings, _ => { });
+        return await StartAsync(Directory, Port, TlsPort, settings, _ => { });
     }
 
-    private static async Task<InProcessAgent> StartAsync(TempDirectory directory, int port, string[] settings, Action<IServiceCollection> replaceServices)
+    private static async Task<InProcessAgent> StartAsync(TempDirectory directory, int port, int tlsPort, string[] settings, Action<IServiceCollection> replaceServices)
     {
         var socketPath = directory.File("admin.sock");
         string[] args =
@@ -68,7 +83,8 @@ public sealed class InProcessAgent : IAsyncDisposable
             $"--Agent:StateDirectory={directory.Path}",
             $"--Agent:RuntimeDirectory={directory.Path}",
             "--Agent:Broker:BindAddress=127.0.0.1",
-            $"--Agent:Broker:Port={port}",
+            .. port > 0 ? [$"--Agent:Broker:Port={port}"] : Array.Empty<string>(),
+            $"--Agent:Broker:Tls:Port={tlsPort}",
             "--Logging:LogLevel:Default=Warning",
             .. settings,
         ];
@@ -76,7 +92,7 @@ public sealed class InProcessAgent : IAsyncDisposable
         {
             var app = AgentApplication.Build(args, replaceServices);
             await app.StartAsync();
-            return new InProcessAgent(app, directory, port, socketPath);
+            return new InProcessAgent(app, directory, port, tlsPort, socketPath);
         }
         catch
         {

@@ -23,7 +23,7 @@ namespace Edge.Agent.Broker.Listener;
 internal sealed class DeviceListener(
     BrokerOptions options,
     int packetLimit,
-    X509Certificate2? serverCertificate,
+    Func<X509Certificate2>? serverCertificate,
     RemoteCertificateValidationCallback? validateClient,
     ConnectionLimits limits,
     ListenerMetrics metrics,
@@ -150,7 +150,7 @@ internal sealed class DeviceListener(
                 {
                     await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
                     {
-                        ServerCertificate = serverCertificate,
+                        ServerCertificate = serverCertificate!(), // read per connection: a renewal applies without a restart
                         // Asks for a device certificate when a device CA is configured; the callback accepts none (secret login).
                         ClientCertificateRequired = validateClient is not null,
                         EncryptionPolicy = EncryptionPolicy.RequireEncryption,
