@@ -64,6 +64,7 @@ tech=edge-test-tech # a technician: a member of the edge-admin group, not of edg
 agent_pid=""
 tech_created=0
 legacy_created=0
+credentials_dir="" # the journal key as LoadCredentialEncrypted= would give it, for the run without systemd
 metrics_dir_created="" # node_exporter's textfile directory, when this test had to create it
 cleanup() {
   local rc=$?
@@ -84,6 +85,9 @@ cleanup() {
     rm -rf "$metrics_dir_created"
   fi
   rm -rf "$work"
+  if [ -n "$credentials_dir" ]; then
+    rm -rf "$credentials_dir"
+  fi
   if [ "$rc" -ne 0 ]; then
     echo "test-deb.sh: FAILED after $((SECONDS - started)) s" >&2
   fi
@@ -266,11 +270,13 @@ agent_log=$work/agent.log
 # capability bounding set as in the unit; the environment is what systemd gives a service, plus the port override.
 install -d -m "$runtime_mode" -o "$svc_user" -g "$svc_group" "$runtime_dir"
 # LoadCredentialEncrypted= as systemd does it: decrypted into a directory only the service's user can read.
-credentials_dir=$work/credentials
-install -d -m 0500 -o "$svc_user" -g "$svc_group" "$credentials_dir"
+# (Outside $work, which only root may enter; systemd uses /run/credentials/<unit>.)
+credentials_dir=$(mktemp -d /run/edge-agent-test-credentials.XXXXXX)
+chown "$svc_user:$svc_group" "$credentials_dir"
 systemd-creds decrypt --name=journal-key /etc/edge-agent/journal-key.cred "$credentials_dir/journal-key"
 chown "$svc_user:$svc_group" "$credentials_dir/journal-key"
 chmod 0400 "$credentials_dir/journal-key"
+chmod 0500 "$credentials_dir"
 (
   cd /
   umask "$svc_umask"
@@ -459,7 +465,17 @@ rt=/run/systemd/rt
 mount -n -t tmpfs -o mode=0755 tmpfs /run/systemd # this mount namespace only
 mkdir -p /run/systemd/system "$rt/systemd/user/edge-agent.service.d" "$rt/config"
 cp "$unit" "$rt/systemd/user/edge-agent.service"
+# The journal key's drop-in as installed, but a user manager running as root leaves the credentials it decrypts to
+# root, out of reach of User=edge-agent (systemd 252): here the agent gets the same key as a file 0600 instead. The
+# run without systemd above reads it from $CREDENTIALS_DIRECTORY as LoadCredentialEncrypted= gives it.
 cp /etc/systemd/system/edge-agent.service.d/journal-key.conf "$rt/systemd/user/edge-agent.service.d/journal-key.conf"
+(umask 077 && systemd-creds decrypt --name=journal-key /etc/edge-agent/journal-key.cred "$rt/journal.key")
+chown edge-agent:edge-agent "$rt/journal.key"
+cat >"$rt/systemd/user/edge-agent.service.d/zz-journal-key-file.conf" <<DROPIN
+[Service]
+LoadCredentialEncrypted=
+Environment=Agent__Journal__EncryptionKeyCredential= Agent__Journal__EncryptionKeyFile=$rt/journal.key
+DROPIN
 printf '[Unit]\nDescription=Nothing but what the test starts\n' >"$rt/systemd/user/sandbox.target"
 cat >"$rt/systemd/user/edge-agent.service.d/sandbox.conf" <<DROPIN
 [Service]

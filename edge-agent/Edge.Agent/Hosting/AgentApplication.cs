@@ -67,7 +67,7 @@ public static class AgentApplication
     {
         builder.Services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<JournalOptions>().BindConfiguration(JournalOptions.SectionName).ValidateDataAnnotations()
-            .Validate(o => o.EncryptionKeyCredential is null || o.EncryptionKeyFile is null,
+            .Validate(o => string.IsNullOrEmpty(o.EncryptionKeyCredential) || string.IsNullOrEmpty(o.EncryptionKeyFile),
                 "Agent:Journal:EncryptionKeyCredential and Agent:Journal:EncryptionKeyFile both give the journal's key; set one of them.")
             .ValidateOnStart();
         builder.Services.AddOptions<BrokerOptions>().BindConfiguration(BrokerOptions.SectionName).ValidateDataAnnotations()

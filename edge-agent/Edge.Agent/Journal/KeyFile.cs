@@ -18,7 +18,8 @@ internal static class KeyFile
 
     public static JournalKey? Read(JournalOptions options)
     {
-        if (options.EncryptionKeyCredential is { } name)
+        // Empty is unset, so that a drop-in can take a setting back (Environment=Agent__Journal__EncryptionKeyCredential=).
+        if (options.EncryptionKeyCredential is { Length: > 0 } name)
         {
             var directory = Environment.GetEnvironmentVariable(CredentialsDirectoryVariable);
             if (string.IsNullOrEmpty(directory))
@@ -31,7 +32,7 @@ internal static class KeyFile
             return new JournalKey(ReadSecret(path, "Agent:Journal:EncryptionKeyCredential"), $"systemd credential {name}");
         }
 
-        return options.EncryptionKeyFile is { } file ? new JournalKey(ReadSecret(file, "Agent:Journal:EncryptionKeyFile"), file) : null;
+        return options.EncryptionKeyFile is { Length: > 0 } file ? new JournalKey(ReadSecret(file, "Agent:Journal:EncryptionKeyFile"), file) : null;
     }
 
     public static OptionsValidationException Refused(string failure) => new(JournalOptions.SectionName, typeof(JournalOptions), [failure]);
