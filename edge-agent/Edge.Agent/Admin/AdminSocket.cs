@@ -20,7 +20,7 @@ internal sealed class AdminSocketPermissions(AdminSocket socket, IOptions<AdminO
         var admin = options.Value;
         if (!OperatingSystem.IsWindows())
         {
-            if (admin.SocketGroup is { } group)
+            if (admin.SocketGroup is { Length: > 0 } group) // empty is unset, as a drop-in's "Environment=…SocketGroup=" leaves it
             {
                 var gid = UnixAccounts.FindGroup(group) ?? throw Refused($"Agent:Admin:SocketGroup: there is no group '{group}' on this machine.");
                 if (UnixFiles.ChangeGroup(socket.Path, gid) is { } error)
@@ -35,7 +35,7 @@ internal sealed class AdminSocketPermissions(AdminSocket socket, IOptions<AdminO
                 File.SetUnixFileMode(socket.Path, mode);
             }
 
-            Log.AdminSocketAccess(logger, socket.Path, admin.SocketMode, admin.SocketGroup ?? "the agent's own");
+            Log.AdminSocketAccess(logger, socket.Path, admin.SocketMode, string.IsNullOrEmpty(admin.SocketGroup) ? "the agent's own" : admin.SocketGroup);
         }
 
         Log.AdminListening(logger, socket.Path);

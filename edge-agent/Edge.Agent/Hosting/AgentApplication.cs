@@ -83,7 +83,7 @@ public static class AgentApplication
             .Validate(o => AdminSocketMode.TryParse(o.SocketMode, out _), "Agent:Admin:SocketMode must be an octal file mode such as 0660.")
             .Validate(o => !AdminSocketMode.LetsOthersConnect(o.SocketMode),
                 "Agent:Admin:SocketMode lets every local user write to (connect to) the admin socket; use 0660 and put the people who may use it in Agent:Admin:SocketGroup.")
-            .Validate(o => o.SocketGroup is null || OperatingSystem.IsWindows() || Contracts.Security.UnixAccounts.FindGroup(o.SocketGroup) is not null,
+            .Validate(o => string.IsNullOrEmpty(o.SocketGroup) || OperatingSystem.IsWindows() || Contracts.Security.UnixAccounts.FindGroup(o.SocketGroup) is not null,
                 "Agent:Admin:SocketGroup names a group that does not exist on this machine (the .deb creates edge-admin).")
             .ValidateOnStart();
     }
