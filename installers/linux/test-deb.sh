@@ -345,7 +345,7 @@ for file in /var/lib/edge-agent/journal.db /var/lib/edge-agent/journal-log.db; d
 done
 ok "journal.db and its log hold no reading in clear"
 
-# The metrics unit's command, run as that unit runs it: root with no capability and the edge-agent group, into the
+# The metrics unit's command, run as that unit runs it: root with no capability and the edge-admin group, into the
 # directory prometheus-node-exporter creates (root:root 0755; made here the same way when it is not installed).
 metrics_unit=/lib/systemd/system/edge-agent-metrics.service
 read -r -a metrics_exec <<<"$(sed -n 's/^ExecStart=//p' "$metrics_unit" | tail -n 1)"
