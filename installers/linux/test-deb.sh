@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the edge-agent .deb and tests it on this machine:
-#   install -> files, owners, modes, user, conffile, enabled unit -> `systemd-analyze verify` ->
-#   the agent started as the unit starts it (without systemd) -> upgrade -> the real unit under a systemd manager ->
-#   remove (configuration and state kept) -> reinstall -> purge (everything gone).
+#   install -> files, owners, modes, user, groups, conffile, enabled unit, the journal key -> `systemd-analyze verify` ->
+#   the agent started as the unit starts it (without systemd): encrypted journal, admin socket for edge-admin only ->
+#   upgrade (a root-owned gateway key handed to the agent, technicians moved out of edge-agent) -> the real unit
+#   under a systemd manager -> remove (configuration and state kept) -> reinstall -> purge (everything gone).
 #
 #   installers/linux/test-deb.sh [version]      (as root; ./test.sh runs it)
 #
@@ -59,9 +60,11 @@ fi
 ensure_debian_packages systemd passwd procps init-system-helpers util-linux
 
 work=$(mktemp -d)
-tech=edge-test-tech # a technician: a member of the edge-agent group
+tech=edge-test-tech # a technician: a member of the edge-admin group, not of edge-agent
 agent_pid=""
 tech_created=0
+legacy_created=0
+credentials_dir="" # the journal key as LoadCredentialEncrypted= would give it, for the run without systemd
 metrics_dir_created="" # node_exporter's textfile directory, when this test had to create it
 cleanup() {
   local rc=$?
@@ -75,10 +78,16 @@ cleanup() {
   if [ "$tech_created" -eq 1 ]; then
     userdel "$tech" 2>/dev/null || true
   fi
+  if [ "$legacy_created" -eq 1 ]; then
+    userdel edge-test-legacy 2>/dev/null || true
+  fi
   if [ -n "$metrics_dir_created" ]; then
     rm -rf "$metrics_dir_created"
   fi
   rm -rf "$work"
+  if [ -n "$credentials_dir" ]; then
+    rm -rf "$credentials_dir"
+  fi
   if [ "$rc" -ne 0 ]; then
     echo "test-deb.sh: FAILED after $((SECONDS - started)) s" >&2
   fi
@@ -170,13 +179,28 @@ IFS=: read -r _ _ agent_uid agent_gid _ agent_home agent_shell <<<"$passwd_entry
 [ "$agent_home" = /var/lib/edge-agent ] || fail "edge-agent has home $agent_home, expected /var/lib/edge-agent"
 [ "$(getent group edge-agent | cut -d: -f3)" = "$agent_gid" ] || fail "edge-agent's primary group is not edge-agent"
 ok "system user edge-agent (uid $agent_uid, group edge-agent, no login shell)"
+getent group edge-admin >/dev/null || fail "postinst did not create the group edge-admin"
+[ -z "$(getent group edge-agent | cut -d: -f4)" ] || fail "the group edge-agent has members: $(getent group edge-agent)"
+ok "group edge-admin (the admin socket's) exists; edge-agent has no members"
 
-expect_stat /var/lib/edge-agent "edge-agent:edge-agent 750"
+expect_stat /var/lib/edge-agent "edge-agent:edge-agent 700"
 expect_stat /etc/edge-agent "root:edge-agent 750"
 expect_stat /etc/edge-agent/agent.json "root:edge-agent 640"
 dpkg-query -W -f='${Conffiles}' edge-agent | grep -q '^ /etc/edge-agent/agent.json ' ||
   fail "/etc/edge-agent/agent.json is not registered as a conffile"
 ok "/etc/edge-agent/agent.json is a conffile"
+# Encryption at rest on a new install: the key sealed by systemd-creds, given to the agent by a drop-in.
+key_dropin=/etc/systemd/system/edge-agent.service.d/journal-key.conf
+[ -f "$key_dropin" ] || fail "a new install has no $key_dropin: the journal would not be encrypted"
+grep -qx 'LoadCredentialEncrypted=journal-key:/etc/edge-agent/journal-key.cred' "$key_dropin" ||
+  fail "$key_dropin does not load the sealed credential: $(cat "$key_dropin")"
+grep -qx 'Environment=Agent__Journal__EncryptionKeyCredential=journal-key' "$key_dropin" ||
+  fail "$key_dropin does not tell the agent to read it"
+expect_stat /etc/edge-agent/journal-key.cred "root:root 600"
+journal_key=$(systemd-creds decrypt --name=journal-key /etc/edge-agent/journal-key.cred -) || fail "systemd-creds cannot decrypt the journal key"
+[ "${#journal_key}" -ge 32 ] || fail "the journal key has ${#journal_key} characters"
+if grep -qF "$journal_key" /etc/edge-agent/journal-key.cred; then fail "journal-key.cred holds the key in clear"; fi
+ok "journal key: a sealed systemd credential (the key is not in the file in clear)"
 expect_stat /usr/lib/edge-agent/edge-agent "root:root 755"
 expect_stat /usr/lib/edgectl/edgectl "root:root 755"
 expect_stat /lib/systemd/system/edge-agent.service "root:root 644"
@@ -215,6 +239,13 @@ unit_value() { sed -n "s/^$1=//p" "$unit" | tail -n 1; }
 read -r -a exec_start <<<"$(unit_value ExecStart | sed 's/^[-@:+!]*//')"
 svc_user=$(unit_value User)
 svc_group=$(unit_value Group)
+svc_groups=$(unit_value SupplementaryGroups)
+# Environment= of the unit and of its drop-ins (the journal key's), as systemd passes them.
+svc_env=()
+for file in "$unit" /etc/systemd/system/edge-agent.service.d/*.conf; do
+  [ -f "$file" ] || continue
+  while read -r assignment; do svc_env+=("$assignment"); done < <(sed -n 's/^Environment=//p' "$file" | tr ' ' '\n')
+done
 svc_umask=$(unit_value UMask)
 runtime_dir=/run/$(unit_value RuntimeDirectory)
 runtime_mode=$(unit_value RuntimeDirectoryMode)
@@ -222,7 +253,7 @@ stop_timeout=$(unit_value TimeoutStopSec)
 [[ $stop_timeout =~ ^[0-9]+s?$ ]] || fail "TimeoutStopSec=$stop_timeout: this test reads only seconds (45 or 45s)"
 stop_timeout=${stop_timeout%s}
 [ -x "${exec_start[0]}" ] || fail "ExecStart ${exec_start[0]} is not an executable file"
-ok "ExecStart=${exec_start[*]} User=$svc_user Group=$svc_group UMask=$svc_umask RuntimeDirectory=$runtime_dir ($runtime_mode)"
+ok "ExecStart=${exec_start[*]} User=$svc_user Group=$svc_group SupplementaryGroups=$svc_groups UMask=$svc_umask RuntimeDirectory=$runtime_dir ($runtime_mode) Environment=${svc_env[*]}"
 socket=$runtime_dir/admin.sock
 
 # --- the agent, started like the unit, without systemd --------------------------------------------------------
@@ -238,15 +269,24 @@ agent_log=$work/agent.log
 # agent itself: SIGTERM reaches it directly and `wait` returns its own exit code. --no-new-privs and an empty
 # capability bounding set as in the unit; the environment is what systemd gives a service, plus the port override.
 install -d -m "$runtime_mode" -o "$svc_user" -g "$svc_group" "$runtime_dir"
+# LoadCredentialEncrypted= as systemd does it: decrypted into a directory only the service's user can read.
+# (Outside $work, which only root may enter; systemd uses /run/credentials/<unit>.)
+credentials_dir=$(mktemp -d /run/edge-agent-test-credentials.XXXXXX)
+chown "$svc_user:$svc_group" "$credentials_dir"
+systemd-creds decrypt --name=journal-key /etc/edge-agent/journal-key.cred "$credentials_dir/journal-key"
+chown "$svc_user:$svc_group" "$credentials_dir/journal-key"
+chmod 0400 "$credentials_dir/journal-key"
+chmod 0500 "$credentials_dir"
 (
   cd /
   umask "$svc_umask"
   exec env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
     HOME="$agent_home" USER="$svc_user" LOGNAME="$svc_user" SHELL="$agent_shell" \
     STATE_DIRECTORY=/var/lib/edge-agent RUNTIME_DIRECTORY="$runtime_dir" CONFIGURATION_DIRECTORY=/etc/edge-agent \
+    CREDENTIALS_DIRECTORY="$credentials_dir" "${svc_env[@]}" \
     Agent__Broker__BindAddress=127.0.0.1 Agent__Broker__Tls__Port="$mqtt_port" \
     Agent__Uplink__Host=localhost Agent__Uplink__Port="$mqtt_port" \
-    setpriv --reuid="$svc_user" --regid="$svc_group" --init-groups --no-new-privs --bounding-set=-all --inh-caps=-all \
+    setpriv --reuid="$svc_user" --regid="$svc_group" --groups="$svc_groups" --no-new-privs --bounding-set=-all --inh-caps=-all \
     "${exec_start[@]}"
 ) >"$agent_log" 2>&1 &
 agent_pid=$!
@@ -265,18 +305,24 @@ until edgectl agent status --socket "$socket" >/dev/null 2>&1; do
   sleep 0.5
 done
 ok "the agent answers on $socket (MQTT over TLS on 127.0.0.1:$mqtt_port)"
-expect_stat "$socket" "edge-agent:edge-agent 660"
+expect_stat "$runtime_dir" "edge-agent:edge-agent ${runtime_mode#0}"
+expect_stat "$socket" "edge-agent:edge-admin 660"
 
 if getent passwd "$tech" >/dev/null; then userdel "$tech"; fi # left by an interrupted run
-useradd --system --no-create-home --shell /usr/sbin/nologin --groups edge-agent "$tech"
+useradd --system --no-create-home --shell /usr/sbin/nologin --groups edge-admin "$tech"
 tech_created=1
 as_tech edgectl agent status --socket "$socket" >"$work/tech-status.txt" 2>&1 ||
-  fail "edgectl agent status as $tech (group edge-agent) failed: $(cat "$work/tech-status.txt")"
-ok "edgectl agent status works for a member of the edge-agent group"
+  fail "edgectl agent status as $tech (group edge-admin) failed: $(cat "$work/tech-status.txt")"
+ok "edgectl agent status works for a member of the edge-admin group"
 if runuser -u nobody -- edgectl agent status --socket "$socket" >"$work/nobody.txt" 2>&1; then
-  fail "edgectl agent status worked for nobody, who is not in the edge-agent group"
+  fail "edgectl agent status worked for nobody, who is not in the edge-admin group"
 fi
 ok "edgectl agent status is refused to a user outside the group: $(head -n 1 "$work/nobody.txt")"
+if as_tech ls /var/lib/edge-agent >/dev/null 2>&1; then fail "$tech (edge-admin) can list /var/lib/edge-agent"; fi
+ok "$tech (edge-admin) cannot enter /var/lib/edge-agent: the journal and device credentials are the agent's alone"
+as_tech edgectl agent status --json --socket "$socket" | grep -q '"encrypted":true' ||
+  fail "the agent reports its journal as not encrypted on a new install"
+ok "edgectl agent status: the journal is encrypted"
 
 # TLS by default: at its first start the agent created the gateway's device CA and server certificate, keys its own;
 # the plain listener is off (no Agent:Broker:Port in the shipped configuration) and nothing warns of it.
@@ -308,8 +354,14 @@ ok "10 readings from 2 simulated devices accepted (journal epoch $journal_epoch,
 expect_stat /var/lib/edge-agent/journal.db "edge-agent:edge-agent 600"
 expect_stat /var/lib/edge-agent/devices.json "edge-agent:edge-agent 600"
 expect_stat /var/lib/edge-agent/devices.key "edge-agent:edge-agent 600"
+# The readings on disk: every one has a "timestamp" field, in clear in a plain journal; none in this one or its log.
+[ "$(head -c 1 /var/lib/edge-agent/journal.db | od -An -tu1 | tr -d ' ')" = 1 ] || fail "journal.db is not a LiteDB encrypted file"
+for file in /var/lib/edge-agent/journal.db /var/lib/edge-agent/journal-log.db; do
+  if [ -f "$file" ] && grep -qa '"timestamp"' "$file"; then fail "$file holds readings in clear"; fi
+done
+ok "journal.db and its log hold no reading in clear"
 
-# The metrics unit's command, run as that unit runs it: root with no capability and the edge-agent group, into the
+# The metrics unit's command, run as that unit runs it: root with no capability and the edge-admin group, into the
 # directory prometheus-node-exporter creates (root:root 0755; made here the same way when it is not installed).
 metrics_unit=/lib/systemd/system/edge-agent-metrics.service
 read -r -a metrics_exec <<<"$(sed -n 's/^ExecStart=//p' "$metrics_unit" | tail -n 1)"
@@ -325,10 +377,10 @@ as_metrics_unit() {
     setpriv --reuid=0 --regid=0 "$@" --no-new-privs --bounding-set=-all --inh-caps=-all "${metrics_exec[@]}")
 }
 if as_metrics_unit --clear-groups >"$work/metrics-nogroup.txt" 2>&1; then
-  fail "the metrics command reached the admin socket as root without capabilities and without the edge-agent group"
+  fail "the metrics command reached the admin socket as root without capabilities and without the edge-admin group"
 fi
-ok "without the edge-agent group the metrics command cannot reach the socket: $(head -n 1 "$work/metrics-nogroup.txt")"
-as_metrics_unit --groups=edge-agent >"$work/metrics.txt" 2>&1 || fail "${metrics_exec[*]} as the unit runs it: $(cat "$work/metrics.txt")"
+ok "without the edge-admin group the metrics command cannot reach the socket: $(head -n 1 "$work/metrics-nogroup.txt")"
+as_metrics_unit --groups=edge-admin >"$work/metrics.txt" 2>&1 || fail "${metrics_exec[*]} as the unit runs it: $(cat "$work/metrics.txt")"
 grep -qx 'edge_ingest_accepted_total 10' "$metrics_file" || fail "$metrics_file does not count the 10 readings: $(grep edge_ingest_accepted "$metrics_file")"
 expect_stat "$metrics_file" "root:root 644"
 ok "$metrics_file: $(grep -c '^# TYPE' "$metrics_file") metrics, edge_ingest_accepted_total 10"
@@ -369,6 +421,16 @@ rm -rf "$runtime_dir" # as systemd does when the unit stops
 
 step "upgrade to $upgrade_version"
 echo "written by test-deb.sh" >/var/lib/edge-agent/test-marker
+# What a gateway of an earlier release has: the gateway key root:root 0600 (the agent could not read it), and a
+# technician in edge-agent, the socket's group then; no edge-admin group.
+(umask 077 && openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl pkcs8 -topk8 -nocrypt >/etc/edge-agent/gateway.key)
+chown root:root /etc/edge-agent/gateway.key
+legacy_tech=edge-test-legacy
+if getent passwd "$legacy_tech" >/dev/null; then userdel "$legacy_tech"; fi
+useradd --system --no-create-home --shell /usr/sbin/nologin --groups edge-agent "$legacy_tech"
+legacy_created=1
+gpasswd -d "$tech" edge-admin >/dev/null
+groupdel edge-admin
 dpkg_run -i "$upgrade_deb"
 expect_package "install ok installed $upgrade_version"
 [ -f /var/lib/edge-agent/test-marker ] || fail "the upgrade removed /var/lib/edge-agent/test-marker"
@@ -377,9 +439,23 @@ grep -q '"GatewayId": "test-gw-1"' /etc/edge-agent/agent.json || fail "the upgra
 ok "the edit to /etc/edge-agent/agent.json survived"
 [ "$(id -u edge-agent)" = "$agent_uid" ] || fail "the upgrade changed edge-agent's uid"
 ok "edge-agent keeps uid $agent_uid"
-expect_stat /var/lib/edge-agent "edge-agent:edge-agent 750"
+expect_stat /var/lib/edge-agent "edge-agent:edge-agent 700"
 expect_stat /etc/edge-agent/agent.json "root:edge-agent 640"
 expect_stat /var/lib/edge-agent/journal.db "edge-agent:edge-agent 600"
+[ "$(stat -c %Y "$key_dropin")" -le "$(stat -c %Y /var/lib/edge-agent/test-marker)" ] || fail "the upgrade rewrote $key_dropin"
+ok "the upgrade kept the journal key (no re-key)"
+# The gateway key as the real users see it: the agent reads it, a technician does not.
+expect_stat /etc/edge-agent/gateway.key "edge-agent:edge-agent 600"
+runuser -u edge-agent -- cat /etc/edge-agent/gateway.key >/dev/null || fail "edge-agent cannot read the gateway key"
+ok "edge-agent reads the gateway key"
+getent group edge-admin | cut -d: -f4 | tr ',' '\n' | grep -qx "$legacy_tech" || fail "the upgrade did not move $legacy_tech to edge-admin"
+[ -z "$(getent group edge-agent | cut -d: -f4)" ] || fail "the upgrade left members in edge-agent: $(getent group edge-agent)"
+ok "the upgrade moved $legacy_tech from edge-agent to edge-admin"
+usermod -aG edge-admin "$tech"
+for user in "$tech" "$legacy_tech"; do
+  if runuser -u "$user" -- cat /etc/edge-agent/gateway.key >/dev/null 2>&1; then fail "$user (edge-admin) can read the gateway key"; fi
+done
+ok "technicians in edge-admin cannot read the gateway key"
 
 # --- the installed unit under systemd -------------------------------------------------------------------------
 
@@ -405,6 +481,24 @@ rt=/run/systemd/rt
 mount -n -t tmpfs -o mode=0755 tmpfs /run/systemd # this mount namespace only
 mkdir -p /run/systemd/system "$rt/systemd/user/edge-agent.service.d" "$rt/config"
 cp "$unit" "$rt/systemd/user/edge-agent.service"
+# The journal key's drop-in as installed, but a user manager running as root leaves the credentials it decrypts to
+# root, out of reach of User=edge-agent (systemd 252): here the agent gets the same key as a file 0600 instead. The
+# run without systemd above reads it from $CREDENTIALS_DIRECTORY as LoadCredentialEncrypted= gives it.
+cp /etc/systemd/system/edge-agent.service.d/journal-key.conf "$rt/systemd/user/edge-agent.service.d/journal-key.conf"
+(umask 077 && systemd-creds decrypt --name=journal-key /etc/edge-agent/journal-key.cred "$rt/journal.key")
+chown edge-agent:edge-agent "$rt/journal.key"
+cat >"$rt/systemd/user/edge-agent.service.d/zz-journal-key-file.conf" <<DROPIN
+[Service]
+LoadCredentialEncrypted=
+Environment=Agent__Journal__EncryptionKeyCredential= Agent__Journal__EncryptionKeyFile=$rt/journal.key
+DROPIN
+# Nor can a user manager's service join a group other than its own (the agent's chown of its socket to edge-admin
+# fails with EPERM under it): here the socket keeps the agent's group, and root and the metrics unit (given the
+# agent's group below) use it. The run without systemd above checked edge-admin as the real unit sets it.
+cat >"$rt/systemd/user/edge-agent.service.d/zz-socket-group.conf" <<DROPIN
+[Service]
+Environment=Agent__Admin__SocketGroup=
+DROPIN
 printf '[Unit]\nDescription=Nothing but what the test starts\n' >"$rt/systemd/user/sandbox.target"
 cat >"$rt/systemd/user/edge-agent.service.d/sandbox.conf" <<DROPIN
 [Service]
@@ -436,9 +530,11 @@ chmod 0666 "$rt/systemd/notify"
 # Type=notify: this returns only after the agent sent READY=1.
 systemctl --user start edge-agent.service || fail "systemctl start edge-agent failed"
 ok "systemctl start returned: the agent sent READY=1 through the sandbox"
-[ "$(stat -c '%U:%G %a' "$rt/edge-agent")" = "edge-agent:edge-agent 750" ] || fail "RuntimeDirectory is $(stat -c '%U:%G %a' "$rt/edge-agent")"
-ok "RuntimeDirectory created as edge-agent:edge-agent 750"
-status=$(runuser -u "$tech" -- edgectl agent status --json --socket "$rt/edge-agent/admin.sock") || fail "edgectl agent status as $tech failed"
+[ "$(stat -c '%U:%G %a' "$rt/edge-agent")" = "edge-agent:edge-agent 711" ] || fail "RuntimeDirectory is $(stat -c '%U:%G %a' "$rt/edge-agent")"
+ok "RuntimeDirectory created as edge-agent:edge-agent 711"
+status=$(edgectl agent status --json --socket "$rt/edge-agent/admin.sock") || fail "edgectl agent status failed"
+grep -q '"encrypted":true' <<<"$status" || fail "the journal under systemd is not encrypted: $status"
+ok "the agent under systemd opened the encrypted journal"
 if ! grep -q "\"epoch\":$epoch," <<<"$status" || ! grep -q "\"lastSequence\":$last," <<<"$status"; then
   fail "the journal after the upgrade is not the one before (epoch $epoch, last sequence $last): $status"
 fi
@@ -458,6 +554,8 @@ cat >"$rt/systemd/user/edge-agent-metrics.service.d/sandbox.conf" <<DROPIN
 [Service]
 ExecStart=
 ExecStart=/usr/bin/edgectl agent metrics --socket $rt/edge-agent/admin.sock --output $metrics_file
+SupplementaryGroups=
+SupplementaryGroups=edge-agent
 ProtectKernelTunables=no
 ProtectControlGroups=no
 StandardOutput=append:$log
@@ -497,10 +595,10 @@ for path in /usr/lib/edge-agent /usr/lib/edgectl /usr/bin/edgectl /lib/systemd/s
   /lib/systemd/system/edge-agent-metrics.service /lib/systemd/system/edge-agent-metrics.timer; do
   expect_gone "$path"
 done
-for path in /etc/edge-agent/agent.json /var/lib/edge-agent/test-marker /var/lib/edge-agent/journal.db /var/lib/edge-agent/devices.json; do
+for path in /etc/edge-agent/agent.json /etc/edge-agent/journal-key.cred "$key_dropin" /var/lib/edge-agent/test-marker /var/lib/edge-agent/journal.db /var/lib/edge-agent/devices.json; do
   [ -f "$path" ] || fail "dpkg -r removed $path"
 done
-ok "configuration, journal, device credentials and the marker are kept"
+ok "configuration, journal and its key, device credentials and the marker are kept"
 getent passwd edge-agent >/dev/null || fail "dpkg -r removed the user edge-agent"
 ok "the user edge-agent is kept"
 
@@ -523,9 +621,10 @@ step "purge (dpkg -P)"
 dpkg_run -P edge-agent
 expect_package "not installed"
 getent passwd edge-agent >/dev/null && fail "dpkg -P left the user edge-agent"
-getent group edge-agent >/dev/null && fail "dpkg -P left the group edge-agent (its member $tech must not keep it)"
-ok "user and group edge-agent are gone"
-for path in /etc/edge-agent /var/lib/edge-agent /run/edge-agent /usr/lib/edge-agent \
+getent group edge-agent >/dev/null && fail "dpkg -P left the group edge-agent"
+getent group edge-admin >/dev/null && fail "dpkg -P left the group edge-admin (its member $tech must not keep it)"
+ok "user edge-agent and groups edge-agent and edge-admin are gone"
+for path in /etc/edge-agent /var/lib/edge-agent /run/edge-agent /usr/lib/edge-agent "$key_dropin" \
   /etc/systemd/system/multi-user.target.wants/edge-agent.service "$metrics_file"; do
   expect_gone "$path"
 done

@@ -11,6 +11,11 @@
     holds patient readings, and the admin socket has no other authentication than its file's permissions.
   - Writes agent.json with Windows paths if there is none yet (the defaults /var/lib/edge-agent and
     /run/edge-agent are Linux paths). An existing agent.json is kept, so an upgrade keeps the configuration.
+  - On a new install, a random journal key (journal.key in the data folder) and Agent:Journal:EncryptionKeyFile,
+    so the journal is encrypted at rest; an existing journal is never re-keyed. Use BitLocker for the disk.
+  - The admin socket: Windows has no peer credentials on Unix sockets, so the agent records on-site config pushes as
+    "on-site" rather than by user; only SYSTEM, Administrators and the service may open the socket (the data folder's
+    ACL), which is this platform's edge-admin group.
   - Registers the service: delayed automatic start, virtual account NT SERVICE\edge-agent, restart on failure
     (including the agent's deliberate exit code 70 after a failed disk flush), EDGE_AGENT_CONFIG pointing at
     agent.json.
@@ -127,12 +132,27 @@ Invoke-Native 'icacls (program)' { icacls $agentDir /grant "${serviceAccount}:(O
 if (Test-Path $configFile) {
     Write-Host "Keeping the existing $configFile"
 } else {
+    # A new install encrypts its journal at rest. Windows has no systemd credentials: the key is a file in the data
+    # folder (SYSTEM, Administrators and the service only), on the same disk as the journal, so it protects a copied
+    # journal file, not a stolen disk: use BitLocker for that (docs/install.md). An existing journal is never re-keyed.
+    $journalKey = Join-Path $DataRoot 'journal.key'
+    if (-not (Test-Path (Join-Path $stateDir 'journal.db')) -and -not (Test-Path $journalKey)) {
+        $bytes = New-Object byte[] 32
+        $rng = [Security.Cryptography.RandomNumberGenerator]::Create()
+        $rng.GetBytes($bytes) # Windows PowerShell 5.1 runs on .NET Framework: no static Fill
+        $rng.Dispose()
+        [IO.File]::WriteAllText($journalKey, [Convert]::ToBase64String($bytes), (New-Object Text.UTF8Encoding $false))
+        Write-Host "Journal key written to $journalKey (the journal will be encrypted at rest)"
+    }
     Write-Host "Writing $configFile"
+    $journal = [ordered]@{}
+    if (Test-Path $journalKey) { $journal.EncryptionKeyFile = $journalKey }
     $config = [ordered]@{
         Agent = [ordered]@{
             GatewayId        = $GatewayId
             StateDirectory   = $stateDir
             RuntimeDirectory = $runtimeDir
+            Journal          = $journal
         }
     }
     # UTF-8 without a byte order mark, which every JSON reader takes.

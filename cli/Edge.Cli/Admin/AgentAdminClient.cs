@@ -85,13 +85,16 @@ internal sealed class AgentAdminClient : IDisposable
         using var response = await SendCoreAsync(request, $"remove device {serial}", cancellationToken);
     }
 
-    /// <summary>On-site config push: the agent versions it, publishes it to the device and reports it upstream.</summary>
-    public Task<DeviceConfigInfo> PushConfigAsync(string serial, byte[] message, string actor, CancellationToken cancellationToken)
+    /// <summary>
+    /// On-site config push: the agent versions it, publishes it to the device and reports it upstream, naming as its
+    /// author the user the kernel says is on this end of the socket (nothing edgectl could claim).
+    /// </summary>
+    public Task<DeviceConfigInfo> PushConfigAsync(string serial, byte[] message, CancellationToken cancellationToken)
     {
         var content = new ByteArrayContent(message);
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         return SendAsync(HttpMethod.Post, $"v1/devices/{Uri.EscapeDataString(serial)}/config", content, AdminJsonContext.Default.DeviceConfigInfo,
-            $"push a config to {serial}", cancellationToken, ("X-Edge-Actor", actor));
+            $"push a config to {serial}", cancellationToken);
     }
 
     /// <summary>The newest dead letters first.</summary>
@@ -116,14 +119,9 @@ internal sealed class AgentAdminClient : IDisposable
     }
 
     async Task<T> SendAsync<T>(
-        HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> typeInfo, string action, CancellationToken cancellationToken,
-        (string Name, string Value)? header = null)
+        HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> typeInfo, string action, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path) { Content = content };
-        if (header is { } h)
-        {
-            request.Headers.Add(h.Name, h.Value);
-        }
 
         using var response = await SendCoreAsync(request, action, cancellationToken);
         try

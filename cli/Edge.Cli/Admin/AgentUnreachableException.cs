@@ -10,6 +10,6 @@ internal sealed class AgentUnreachableException(string socketPath, string reason
     public const string DefaultHint = $"Is edge-agent running? Set --socket or {AgentSocketOption.EnvironmentVariable}.";
 
     /// <summary>For a socket this user may not open: the agent runs, the user lacks the group (docs/security.md).</summary>
-    public const string PermissionHint = "The socket is only for root and the edge-agent group: run with sudo, or join the group " +
-        "(sudo usermod -aG edge-agent $USER, then log in again).";
+    public const string PermissionHint = "The socket is only for root and the edge-admin group: run with sudo, or join the group " +
+        "(sudo usermod -aG edge-admin $USER, then log in again).";
 }

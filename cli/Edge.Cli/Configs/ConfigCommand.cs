@@ -69,7 +69,7 @@ internal static class ConfigCommand
             if (parseResult.GetValue(local))
             {
                 using var agent = new AgentAdminClient(parseResult.GetRequiredValue(socket));
-                var pushed = await agent.PushConfigAsync(device.Value, ConfigMessages.Build(device.Value, null, config), Environment.UserName, cancellationToken);
+                var pushed = await agent.PushConfigAsync(device.Value, ConfigMessages.Build(device.Value, null, config), cancellationToken);
                 await output.WriteLineAsync(parseResult.GetValue(json)
                     ? JsonSerializer.Serialize(pushed, AdminJsonContext.Default.DeviceConfigInfo)
                     : $"Config version {pushed.Version} (on site) published to {pushed.Serial}; the gateway reports it to the cloud when it is connected.");

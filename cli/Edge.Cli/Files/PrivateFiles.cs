@@ -1,3 +1,5 @@
+using Edge.Contracts.Security;
+
 namespace Edge.Cli.Files;
 
 /// <summary>
@@ -27,8 +29,11 @@ internal static class PrivateFiles
         }
     }
 
-    /// <summary>Replaces <paramref name="path"/> with <paramref name="content"/> atomically, created with <paramref name="mode"/>.</summary>
-    public static void WriteAtomically(string path, ReadOnlySpan<byte> content, UnixFileMode mode)
+    /// <summary>
+    /// Replaces <paramref name="path"/> with <paramref name="content"/> atomically, created with <paramref name="mode"/>
+    /// and, when <paramref name="owner"/> is given, owned by it before the rename (never a moment with another owner).
+    /// </summary>
+    public static void WriteAtomically(string path, ReadOnlySpan<byte> content, UnixFileMode mode, UnixOwner? owner = null)
     {
         var temporary = TemporaryPathFor(path);
         try
@@ -42,6 +47,11 @@ internal static class PrivateFiles
             using (var stream = new FileStream(temporary, options))
             {
                 stream.Write(content);
+                if (owner is { } given && !OperatingSystem.IsWindows())
+                {
+                    FileOwner.Set(stream.SafeFileHandle, given, path);
+                }
+
                 stream.Flush(flushToDisk: true);
             }
 

@@ -182,7 +182,7 @@ internal static class GatewayCommand
             {
                 await output.WriteLineAsync($"Gateway {gatewayId} registered in clinic {issued.ClinicId}.");
                 await output.WriteLineAsync($"Certificate   {issued.Fingerprint} (valid until {Units.Utc(issued.NotAfter)}){(changed ? "" : ", unchanged")}");
-                await output.WriteLineAsync($"Key           {files.KeyPath} ({(keyCreated ? "new" : "kept")}, mode 0600, never sent)");
+                await output.WriteLineAsync($"Key           {files.KeyPath} ({(keyCreated ? "new" : "kept")}, mode 0600, {files.KeyOwnerDescription}, never sent)");
                 await output.WriteLineAsync($"Agent config  {files.ConfigPath} (uplink {host}:{port})");
                 await output.WriteLineAsync("Restart the agent to connect: sudo systemctl restart edge-agent");
             }

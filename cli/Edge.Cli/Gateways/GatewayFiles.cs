@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Edge.Cli.Files;
+using Edge.Contracts.Security;
 
 namespace Edge.Cli.Gateways;
 
@@ -8,11 +9,19 @@ namespace Edge.Cli.Gateways;
 /// The gateway's identity files in the agent's configuration directory: its key (generated here, mode 0600, never sent
 /// anywhere), its certificate, the CA bundle the broker's certificate chains to, and the agent's config file.
 /// </summary>
-internal sealed class GatewayFiles(string directory)
+internal sealed class GatewayFiles(string directory, Func<UnixOwner?> keyOwner)
 {
+    public GatewayFiles(string directory)
+        : this(directory, AgentKeyOwner.Lookup)
+    {
+    }
+
     public string Directory { get; } = Path.GetFullPath(directory);
 
     public string KeyPath => Path.Combine(Directory, "gateway.key");
+
+    /// <summary>Who may read the key, for the registration's summary.</summary>
+    public string KeyOwnerDescription => keyOwner() is null ? "owned by you" : $"owned by {AgentKeyOwner.AgentUser}";
 
     public string CertificatePath => Path.Combine(Directory, "gateway.crt");
 
@@ -44,11 +53,22 @@ internal sealed class GatewayFiles(string directory)
         }
     }
 
-    /// <summary>The existing key (the same key on every re-run), or a new EC P-256 key; <c>Created</c> says which.</summary>
+    /// <summary>
+    /// The existing key (the same key on every re-run), or a new EC P-256 key; <c>Created</c> says which. Either way the
+    /// key file ends mode 0600, owned by the agent's user when there is one to give it to (<see cref="AgentKeyOwner"/>):
+    /// a key an earlier release left to root is handed over on the next run.
+    /// </summary>
     public (ECDsa Key, bool Created) LoadOrCreateKey()
     {
+        var owner = keyOwner();
         if (File.Exists(KeyPath))
         {
+            if (owner is { } agent && !OperatingSystem.IsWindows())
+            {
+                FileOwner.Set(KeyPath, agent);
+                File.SetUnixFileMode(KeyPath, PrivateFiles.OwnerReadWrite);
+            }
+
             var key = ECDsa.Create();
             try
             {
@@ -70,7 +90,7 @@ internal sealed class GatewayFiles(string directory)
         }
 
         var created = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        PrivateFiles.WriteAtomically(KeyPath, System.Text.Encoding.ASCII.GetBytes(created.ExportPkcs8PrivateKeyPem()), PrivateFiles.OwnerReadWrite);
+        PrivateFiles.WriteAtomically(KeyPath, System.Text.Encoding.ASCII.GetBytes(created.ExportPkcs8PrivateKeyPem()), PrivateFiles.OwnerReadWrite, owner);
         return (created, true);
     }
 

@@ -200,8 +200,8 @@ internal static class AdminEndpoints
             return Problem(400, "Invalid config", validated.ErrorSummary());
         }
 
-        // The actor is what edgectl says (the OS user); the socket itself is limited to the edge-admin group.
-        var actor = request.Headers["X-Edge-Actor"].ToString() is { Length: > 0 and <= 100 } named ? named : "on-site";
+        // The actor is the socket peer's user as the kernel reports it (SO_PEERCRED); no header can name someone else.
+        var actor = AdminCaller.Of(request.HttpContext).Name;
         var config = await state.AcceptOnSiteConfigAsync(parsed.Value, version => WithVersion(body, version), actor).ConfigureAwait(false);
         thresholds.Apply(validated.Value!);
         await publisher.PublishConfigAsync(parsed.Value, config.Message, CancellationToken.None).ConfigureAwait(false);

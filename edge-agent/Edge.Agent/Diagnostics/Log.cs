@@ -18,6 +18,15 @@ internal static partial class Log
     [LoggerMessage(1005, LogLevel.Warning, "Journal checkpoint failed with {LogPages} log pages; retried after the next commit (the log keeps every committed change)")]
     public static partial void JournalCheckpointFailed(ILogger logger, long logPages, Exception error);
 
+    [LoggerMessage(1010, LogLevel.Warning, "Journal {Path} is not encrypted at rest: whoever has this disk can read its readings (docs/security.md, \"At rest\")")]
+    public static partial void JournalNotEncrypted(ILogger logger, string path);
+
+    [LoggerMessage(1011, LogLevel.Warning, "Journal {Path} was created without encryption and stays unencrypted: LiteDB cannot encrypt an existing file, so the key from {KeySource} is not used (docs/operations.md, \"Encrypting an existing journal\")")]
+    public static partial void JournalKeyNotUsed(ILogger logger, string path, string keySource);
+
+    [LoggerMessage(1012, LogLevel.Information, "Journal {Path} is encrypted at rest with the key from {KeySource}")]
+    public static partial void JournalEncrypted(ILogger logger, string path, string keySource);
+
     [LoggerMessage(1003, LogLevel.Information, "Journal closed cleanly")]
     public static partial void JournalClosed(ILogger logger);
 
@@ -115,6 +124,12 @@ internal static partial class Log
 
     [LoggerMessage(4002, LogLevel.Information, "Admin interface listening on unix:{SocketPath}")]
     public static partial void AdminListening(ILogger logger, string socketPath);
+
+    [LoggerMessage(4030, LogLevel.Information, "Admin {Method} {Path} by {Caller} (uid {Uid}, pid {Pid}): {StatusCode}")]
+    public static partial void AdminRequest(ILogger logger, string method, string path, string caller, int? uid, int? pid, int statusCode);
+
+    [LoggerMessage(4031, LogLevel.Information, "Admin socket {SocketPath} is mode {Mode}, group {Group}")]
+    public static partial void AdminSocketAccess(ILogger logger, string socketPath, string mode, string group);
 
     [LoggerMessage(6201, LogLevel.Warning, "Refused a {What} message from the cloud for {Serial}: {Reason}")]
     public static partial void DownlinkRefused(ILogger logger, string what, string serial, string reason);

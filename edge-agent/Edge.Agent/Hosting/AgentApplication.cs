@@ -1,4 +1,3 @@
-using System.Globalization;
 using Edge.Agent.Admin;
 using Edge.Agent.Broker;
 using Edge.Agent.Broker.Listener;
@@ -58,6 +57,8 @@ public static class AgentApplication
 
         replaceServices(builder.Services);
         var app = builder.Build();
+        app.UseAdminRequestLimits();
+        app.UseAdminAudit();
         app.MapAdmin();
         return app;
     }
@@ -65,7 +66,10 @@ public static class AgentApplication
     private static void AddAgentOptions(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<JournalOptions>().BindConfiguration(JournalOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<JournalOptions>().BindConfiguration(JournalOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => string.IsNullOrEmpty(o.EncryptionKeyCredential) || string.IsNullOrEmpty(o.EncryptionKeyFile),
+                "Agent:Journal:EncryptionKeyCredential and Agent:Journal:EncryptionKeyFile both give the journal's key; set one of them.")
+            .ValidateOnStart();
         builder.Services.AddOptions<BrokerOptions>().BindConfiguration(BrokerOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => System.Net.IPAddress.TryParse(o.BindAddress, out _), "Agent:Broker:BindAddress must be an IP address such as 0.0.0.0 or 127.0.0.1.")
             .Validate(o => !o.Tls.Configured || File.Exists(o.Tls.CertificatePath), "Agent:Broker:Tls:CertificatePath does not exist.")
@@ -77,8 +81,12 @@ public static class AgentApplication
         builder.Services.AddOptions<LaneOptions>().BindConfiguration(LaneOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => o.CpapRrLow < o.CpapRrHigh, "Agent:Lanes:CpapRrLow must be below Agent:Lanes:CpapRrHigh.")
             .ValidateOnStart();
-        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName)
-            .Validate(o => TryParseMode(o.SocketMode, out _), "Agent:Admin:SocketMode must be an octal file mode such as 0660.")
+        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => AdminSocketMode.TryParse(o.SocketMode, out _), "Agent:Admin:SocketMode must be an octal file mode such as 0660.")
+            .Validate(o => !AdminSocketMode.LetsOthersConnect(o.SocketMode),
+                "Agent:Admin:SocketMode lets every local user write to (connect to) the admin socket; use 0660 and put the people who may use it in Agent:Admin:SocketGroup.")
+            .Validate(o => string.IsNullOrEmpty(o.SocketGroup) || OperatingSystem.IsWindows() || Contracts.Security.UnixAccounts.FindGroup(o.SocketGroup) is not null,
+                "Agent:Admin:SocketGroup names a group that does not exist on this machine (the .deb creates edge-admin).")
             .ValidateOnStart();
     }
 
@@ -199,15 +207,13 @@ public static class AgentApplication
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(socketPath))!);
             File.Delete(socketPath); // a stale socket from a crash would make the bind fail
             kestrel.ListenUnixSocket(socketPath);
+
+            // The socket's only listener: bounded so that one caller cannot make the agent buffer without end.
+            kestrel.Limits.MaxRequestBodySize = admin.MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            kestrel.Limits.MaxRequestHeaderCount = 32;
+            kestrel.Limits.MaxRequestLineSize = 4096;
         });
         builder.Services.AddHostedService<AdminSocketPermissions>();
-    }
-
-    internal static bool TryParseMode(string text, out UnixFileMode mode)
-    {
-        var ok = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out _) &&
-                 text.All(c => c is >= '0' and <= '7') && text.Length is 3 or 4;
-        mode = ok ? (UnixFileMode)Convert.ToInt32(text, 8) : default;
-        return ok;
     }
 }

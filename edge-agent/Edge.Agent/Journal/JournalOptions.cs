@@ -35,10 +35,20 @@ public sealed class JournalOptions
     public int DuplicateWindow { get; set; } = 10_000;
 
     /// <summary>
-    /// Optional key file for encryption at rest (AES, LiteDB's password). The file must be mode 0600 or stricter.
-    /// Off by default: see docs/operations.md for the measured cost.
+    /// Key file for encryption at rest (AES, LiteDB's password), when the key cannot come from a systemd credential.
+    /// The file must be mode 0600 or stricter. Unset by default; the .deb encrypts new installs with
+    /// <see cref="EncryptionKeyCredential"/> instead (docs/security.md, "At rest"; cost in docs/performance.md).
     /// </summary>
     public string? EncryptionKeyFile { get; set; }
+
+    /// <summary>
+    /// Name of the systemd credential that holds the journal key: the agent reads <c>$CREDENTIALS_DIRECTORY/{name}</c>,
+    /// which systemd decrypts at start from <c>LoadCredentialEncrypted=</c> (sealed with the TPM2 when there is one).
+    /// Unset by default; a new .deb install sets <c>journal-key</c>. Only for a journal created with that key: an
+    /// existing unencrypted journal stays unencrypted (LiteDB cannot encrypt a file in place).
+    /// </summary>
+    [RegularExpression("^[A-Za-z0-9_.-]{1,64}$", ErrorMessage = "Agent:Journal:EncryptionKeyCredential must be a credential name: 1-64 of A-Z a-z 0-9 _ . -")]
+    public string? EncryptionKeyCredential { get; set; }
 
     /// <summary>
     /// Least time, in milliseconds, from the start of one group commit to the start of the next. 0 (the default)

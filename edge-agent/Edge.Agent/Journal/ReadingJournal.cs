@@ -124,8 +124,8 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     /// <summary>Chosen once when the journal file is created; part of every entry's identity.</summary>
     public long Epoch { get; }
 
-    /// <summary>Whether the file is encrypted at rest.</summary>
-    public bool Encrypted => _options.EncryptionKeyFile is not null;
+    /// <summary>Whether the file is encrypted at rest (a journal created without a key stays unencrypted).</summary>
+    public bool Encrypted { get; private init; }
 
     /// <summary>The System.Diagnostics.Metrics meter of the journal's group commits.</summary>
     public const string MeterName = "ClinicEdge.Agent.Journal";
@@ -170,8 +170,9 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         var fullPath = System.IO.Path.GetFullPath(path);
         var directory = System.IO.Path.GetDirectoryName(fullPath)!;
         Directory.CreateDirectory(directory);
-        var password = options.EncryptionKeyFile is null ? null : KeyFile.Read(options.EncryptionKeyFile);
+        var key = KeyFile.Read(options);
         var created = !File.Exists(fullPath);
+        key = KeyForExistingFile(fullPath, created, key, logger);
 
         // LiteDB gets our streams rather than file names: their Flush() is a real fsync, which LiteDB's own encrypted
         // stream never issues (strace shows its checkpoint truncating the log without syncing the data file).
@@ -188,8 +189,25 @@ public sealed partial class ReadingJournal : IAsyncDisposable
                 FileSync.SyncDirectory(directory);
             }
 
-            db = new LiteDatabase(new LiteEngine(new EngineSettings { DataStream = data, LogStream = log, Password = password }));
-            return new ReadingJournal(db, data, log, fullPath, gatewayId, options, dataSync, time, logger);
+            db = new LiteDatabase(new LiteEngine(new EngineSettings { DataStream = data, LogStream = log, Password = key?.Password }));
+            var journal = new ReadingJournal(db, data, log, fullPath, gatewayId, options, dataSync, time, logger) { Encrypted = key is not null };
+            if (key is null)
+            {
+                Log.JournalNotEncrypted(logger, fullPath);
+            }
+            else
+            {
+                Log.JournalEncrypted(logger, fullPath, key.Source);
+            }
+
+            return journal;
+        }
+        catch (LiteException ex) when (ex.ErrorCode == LiteException.INVALID_PASSWORD)
+        {
+            db?.Dispose();
+            log?.Dispose();
+            data?.Dispose();
+            throw KeyFile.Refused($"Agent:Journal: the key from {key!.Source} does not open {fullPath} (it was created with another key).");
         }
         catch
         {
@@ -198,6 +216,40 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             data?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The key to open an existing file with. LiteDB marks an encrypted file with a first byte of 1 (its plain header
+    /// page starts with page id 0). A key for a file created without one is not used: LiteDB cannot encrypt a file in
+    /// place, and an upgrade must not stop a gateway collecting readings. A file that is encrypted needs its key.
+    /// </summary>
+    private static JournalKey? KeyForExistingFile(string path, bool created, JournalKey? key, ILogger logger)
+    {
+        if (created || new FileInfo(path).Length == 0)
+        {
+            return key;
+        }
+
+        int first;
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+        {
+            first = file.ReadByte();
+        }
+
+        var encrypted = first == 1;
+        if (encrypted && key is null)
+        {
+            throw KeyFile.Refused($"Agent:Journal: {path} is encrypted and no key is configured; give its key with " +
+                "Agent:Journal:EncryptionKeyCredential (a systemd credential) or Agent:Journal:EncryptionKeyFile.");
+        }
+
+        if (!encrypted && key is not null)
+        {
+            Log.JournalKeyNotUsed(logger, path, key.Source);
+            return null;
+        }
+
+        return key;
     }
 
     internal static string LogPathFor(string path) => System.IO.Path.Combine(

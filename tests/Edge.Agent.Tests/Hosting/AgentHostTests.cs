@@ -89,9 +89,9 @@ public sealed class AgentHostTests
     [Fact]
     public void Octal_socket_modes_are_parsed_strictly()
     {
-        Assert.True(AgentApplication.TryParseMode("0660", out var mode));
+        Assert.True(Edge.Agent.Admin.AdminSocketMode.TryParse("0660", out var mode));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, mode);
-        Assert.False(AgentApplication.TryParseMode("0668", out _));
-        Assert.False(AgentApplication.TryParseMode("66", out _));
+        Assert.False(Edge.Agent.Admin.AdminSocketMode.TryParse("0668", out _));
+        Assert.False(Edge.Agent.Admin.AdminSocketMode.TryParse("66", out _));
     }
 }

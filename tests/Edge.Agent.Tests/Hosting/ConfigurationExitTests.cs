@@ -13,6 +13,9 @@ public sealed class ConfigurationExitTests
     [InlineData("Agent__Broker__Port", "70000", "Agent:Broker:Port")]
     [InlineData("Agent__GatewayId", "has spaces", "Agent:GatewayId")]
     [InlineData("Agent__Journal__MinCommitIntervalMs", "5000", "Agent:Journal:MinCommitIntervalMs")]
+    [InlineData("Agent__Admin__SocketMode", "0666", "Agent:Admin:SocketMode")]
+    [InlineData("Agent__Admin__SocketGroup", "no-such-group-here", "Agent:Admin:SocketGroup")]
+    [InlineData("Agent__Journal__EncryptionKeyCredential", "journal-key", "Agent:Journal:EncryptionKeyCredential")]
     public async Task A_misconfigured_agent_process_exits_78_and_names_the_setting_on_stderr(string variable, string value, string setting)
     {
         using var state = new TempDirectory();

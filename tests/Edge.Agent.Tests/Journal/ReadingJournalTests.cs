@@ -648,7 +648,7 @@ public sealed class ReadingJournalTests : IDisposable
 
         Assert.ThrowsAny<Exception>(() => Open());
         File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
-        var error = Assert.Throws<InvalidOperationException>(() => Open(encryptionKeyFile: key));
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => Open(encryptionKeyFile: key));
         Assert.Contains("chmod 600", error.Message);
     }
 

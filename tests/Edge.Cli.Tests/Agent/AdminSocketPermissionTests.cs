@@ -29,8 +29,8 @@ public sealed class AdminSocketPermissionTests
 
             Assert.Equal(ExitCodes.Unreachable, result.ExitCode);
             Assert.Equal(
-                $"edgectl: cannot reach the agent at {agent.SocketPath} (Permission denied). The socket is only for root and the edge-agent group: " +
-                "run with sudo, or join the group (sudo usermod -aG edge-agent $USER, then log in again).\n",
+                $"edgectl: cannot reach the agent at {agent.SocketPath} (Permission denied). The socket is only for root and the edge-admin group: " +
+                "run with sudo, or join the group (sudo usermod -aG edge-admin $USER, then log in again).\n",
                 result.Error);
         }
         finally

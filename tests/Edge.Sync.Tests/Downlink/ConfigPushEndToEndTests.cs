@@ -146,7 +146,7 @@ public sealed class ConfigPushEndToEndTests(PostgresServer postgres)
 
         var body = JsonSerializer.Serialize(new { serial = Cpap, config = CpapConfig(9) });
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/devices/{Cpap}/config") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        request.Headers.Add("X-Edge-Actor", "tech-anna");
+        request.Headers.Add("X-Edge-Actor", "tech-anna"); // a claim the agent ignores: the socket's peer is who pushed
         var pushed = await agent.Admin.SendAsync(request);
         Assert.Equal(HttpStatusCode.Created, pushed.StatusCode);
 
@@ -155,7 +155,8 @@ public sealed class ConfigPushEndToEndTests(PostgresServer postgres)
         await Eventually.TrueAsync(async () => await setup.TryStateAsync(Cpap) is { } s && s.GetProperty("state").GetString() == "applied", Wait, "the on-site version is recorded and applied");
         var state = await setup.StateAsync(Cpap);
         Assert.Equal("on-site", state.GetProperty("source").GetString());
-        Assert.Contains("tech-anna", state.GetProperty("created_by").GetString());
+        Assert.Contains($"{Environment.UserName} (on site, gateway {Gateway})", state.GetProperty("created_by").GetString());
+        Assert.DoesNotContain("tech-anna", state.GetProperty("created_by").GetString());
 
         // An invalid on-site config is refused by the agent with the field named.
         var invalid = await agent.Admin.PostAsync($"/v1/devices/{Cpap}/config",
