@@ -47,7 +47,7 @@ status=0
 for target in $targets; do
   echo "==> fuzz $target for ${seconds}s" >&2
   # -t: the first inputs include the runtime's start-up and JIT; a real hang still times out.
-  afl-fuzz -i "fuzz/corpus/$target" -o "$out/$target" -V "$seconds" -t 5000 -- dotnet "$out/bin/Edge.Fuzz.dll" run "$target" \
+  afl-fuzz -i "fuzz/corpus/$target" -o "$out/$target" -x fuzz/json.dict -V "$seconds" -t 5000 -- dotnet "$out/bin/Edge.Fuzz.dll" run "$target" \
     >"$out/$target.log" 2>&1 || { echo "afl-fuzz failed for $target (log: $out/$target.log):" >&2; tail -n 20 "$out/$target.log" >&2; status=1; continue; }
   stats="$out/$target/default/fuzzer_stats"
   crashes=$(stat "$stats" saved_crashes)
