@@ -1,3 +1,7 @@
+using Edge.Contracts.Devices;
+using Edge.Contracts.Reports;
+using Edge.Contracts.Uplink;
+using Edge.Contracts.Validation;
 using Edge.Fuzz;
 
 namespace Edge.Contracts.Tests.Fuzz;
@@ -31,6 +35,38 @@ public sealed class FuzzRegressionTests
         var thrown = Record.Exception(() => harness(input));
 
         Assert.Null(thrown);
+    }
+
+    [Fact]
+    public void A_payload_property_name_with_an_unpaired_surrogate_escape_is_refused_with_the_reason()
+    {
+        var input = File.ReadAllBytes(RepositoryPaths.File("fuzz", "regressions", "telemetry", "property-name-lone-high-surrogate"));
+
+        var result = PayloadValidator.ValidateTelemetry(input, SerialNumber.Parse("BIPAP-1000-0001"));
+
+        Assert.False(result.IsValid);
+        Assert.Contains(result.Errors, e => e.Field == FieldError.Document && e.Reason.Contains("unpaired UTF-16 surrogate", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_batch_property_name_with_an_unpaired_surrogate_escape_is_a_batch_format_exception_naming_where()
+    {
+        var input = File.ReadAllBytes(RepositoryPaths.File("fuzz", "regressions", "batch", "reading-name-lone-low-surrogate"));
+
+        var refusal = Assert.Throws<BatchFormatException>(() => BatchCodec.Decode(input));
+
+        Assert.StartsWith("readings[0] has a property name that is not valid text", refusal.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_record_request_with_invalid_utf8_is_refused_before_it_is_read()
+    {
+        var input = File.ReadAllBytes(RepositoryPaths.File("fuzz", "regressions", "record-request", "report-invalid-utf8"));
+
+        var result = ReportUplink.ReadRecordRequest(input, 10 * 1024 * 1024);
+
+        Assert.Null(result.Value);
+        Assert.Equal("message is not valid UTF-8", Assert.Single(result.Errors).Reason);
     }
 
     [Fact]
