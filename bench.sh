@@ -7,12 +7,20 @@
 #   ./bench.sh drain       [--readings 1000000] [--unpaced]
 #   ./bench.sh worker      [--readings 400000] [--consumers 1,4]
 #   ./bench.sh connect     [--devices 100] [--rounds 5]
+#   ./bench.sh fuzz        [--seconds 60] [--target NAME]   (AFL++ per fuzz target; not part of "all")
 #   ./bench.sh all         every benchmark with its defaults
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/lib.sh
 require_dotnet
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+if [ "${1:-}" = "fuzz" ]; then
+  shift
+  # fuzz/run.sh's default is test.sh's short budget; a benchmark run gets a minute per target unless told otherwise.
+  case " $* " in *" --seconds "*) ;; *) set -- --seconds 60 "$@" ;; esac
+  exec bash fuzz/run.sh "$@"
+fi
 
 ensure_debian_packages mosquitto postgresql-15 openssl
 stop_packaged_service mosquitto

@@ -27,6 +27,14 @@ status=0
 # two cores shared by five test processes turn timeouts into flakes.
 dotnet test Edge.sln -c Release --no-build -nologo -m:1 --logger "console;verbosity=normal" 2>&1 | tee "$log" || status=$?
 
+# Coverage-guided fuzzing (docs/fuzzing.md): every parser of untrusted input under AFL++ for a fixed budget (about a
+# minute in all); a crash fails the run and prints the crashing input's path and base64.
+echo "==> fuzz"
+fuzz=passed
+bash fuzz/run.sh --seconds "${FUZZ_SECONDS:-4}" || fuzz=failed
+[ "$fuzz" = passed ] || status=1
+echo "fuzz: $fuzz"
+
 # The Debian package, end to end: build, install, run the agent as its systemd unit would, upgrade, remove, purge.
 # It installs a real package and creates users, so it runs as root (CI is root; elsewhere through sudo).
 echo "==> installer"

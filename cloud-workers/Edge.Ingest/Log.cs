@@ -88,6 +88,10 @@ internal static partial class Log
     [LoggerMessage(5702, LogLevel.Warning, "Gateway {GatewayId} asked about report {ReportId}, but it is not an active gateway of a clinic in the registry; the report waits in its journal")]
     public static partial void ReportGatewayUnregistered(ILogger logger, string gatewayId, string reportId);
 
+    // 5710-5719: what the batch path did not expect (fuzzing, docs/fuzzing.md).
+    [LoggerMessage(5710, LogLevel.Error, "Batch from gateway {GatewayId} made the decoder fail unexpectedly; dead-lettered as a bad batch")]
+    public static partial void BatchDecodeFailed(ILogger logger, string gatewayId, Exception error);
+
     // 560x ownership and quarantine
     [LoggerMessage(5600, LogLevel.Information, "Ownership: listening for registry changes on channel {Channel}; registry answers are cached")]
     public static partial void OwnershipListening(ILogger logger, string channel);

@@ -55,6 +55,14 @@ public sealed class BatchProcessor(
                 ? Ack(header, CommitAck.StatusDeadLettered, 0, 0, 0)
                 : null;
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The decoder's only refusal is BatchFormatException; anything else is a decoder bug, and the batch still
+            // takes the bad-batch path (kept, logged, MQTT-acknowledged) instead of failing the message handler.
+            Log.BatchDecodeFailed(logger, topicGateway, ex);
+            await DeadLetterAsync(topicGateway, topic, $"the decoder failed ({ex.GetType().Name}: {ex.Message})", wire, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
 
         var h = batch.Header;
         if (!string.Equals(h.GatewayId, topicGateway, StringComparison.Ordinal))

@@ -171,6 +171,14 @@ public static class ReportUplink
             return null;
         }
 
+        // The reader checks UTF-8 only in the values it converts to text; an embedded document (a record's report) is
+        // kept as raw bytes and would throw when read later.
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            errors.Add(new FieldError(FieldError.Document, "message is not valid UTF-8"));
+            return null;
+        }
+
         try
         {
             var value = JsonSerializer.Deserialize(json, type);

@@ -576,6 +576,7 @@ public static class BatchCodec
 
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
+                    RequireReadableName(ref reader, "the body");
                     if (reader.ValueTextEquals("v"u8))
                     {
                         Once(version.HasValue, "v");
@@ -684,6 +685,7 @@ public static class BatchCodec
                 ReadOnlyMemory<byte>? payload = null;
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
+                    RequireReadableName(ref reader, $"readings[{index}]");
                     if (reader.ValueTextEquals("q"u8))
                     {
                         Once(sequence.HasValue, $"readings[{index}].q");
@@ -821,6 +823,27 @@ public static class BatchCodec
             reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value)
                 ? value
                 : throw new BatchFormatException($"'{name}' must be a 64-bit integer");
+
+        /// <summary>
+        /// An escaped property name is unescaped to be compared, and ValueTextEquals throws InvalidOperationException on
+        /// an unpaired surrogate escape such as <c>"\ud800"</c>: refuse the batch before any comparison.
+        /// </summary>
+        private static void RequireReadableName(ref Utf8JsonReader reader, string where)
+        {
+            if (!reader.ValueIsEscaped)
+            {
+                return;
+            }
+
+            try
+            {
+                _ = reader.GetString();
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new BatchFormatException($"{where} has a property name that is not valid text (an unpaired UTF-16 surrogate escape)", ex);
+            }
+        }
 
         private static string ReadString(ref Utf8JsonReader reader, string name)
         {

@@ -145,6 +145,13 @@ internal static class ShapeDiagnosis
 
     private static void CheckObject(JsonElement obj, JsonTypeInfo typeInfo, string? path, ref ErrorList errors)
     {
+        if (!HasReadableNames(obj))
+        {
+            // Comparing such a name throws; the serializer skipped it as unknown, so this is the first to see it.
+            errors.Add(path ?? FieldError.Document, "a property name is not valid text (an unpaired UTF-16 surrogate escape)");
+            return;
+        }
+
         foreach (var property in typeInfo.Properties)
         {
             var field = path is null ? property.Name : $"{path}.{property.Name}";
@@ -176,6 +183,22 @@ internal static class ShapeDiagnosis
             var allowsNull = property.AssociatedParameter?.IsNullable ?? property.IsSetNullable;
             CheckValue(value, property.PropertyType, allowsNull, typeInfo.Options, field, ref errors);
         }
+    }
+
+    private static bool HasReadableNames(JsonElement obj)
+    {
+        foreach (var member in obj.EnumerateObject())
+        {
+            try
+            {
+                _ = member.Name;
+            }
+            catch (InvalidOperationException)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void CheckValue(JsonElement value, Type type, bool allowsNull, JsonSerializerOptions options, string field, ref ErrorList errors)

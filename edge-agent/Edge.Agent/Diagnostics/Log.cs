@@ -84,6 +84,10 @@ internal static partial class Log
     [LoggerMessage(3002, LogLevel.Error, "Journal append failed for {Topic}; the device was not acknowledged and will re-send")]
     public static partial void AppendFailed(ILogger logger, string topic, Exception error);
 
+    // 3010-3019: what the ingest path did not expect (fuzzing, docs/fuzzing.md).
+    [LoggerMessage(3010, LogLevel.Error, "Processing {Topic} from {ClientId} failed unexpectedly; refused and dead-lettered, the connection stays up")]
+    public static partial void PublishFailed(ILogger logger, string topic, string clientId, Exception error);
+
     // 6xxx uplink
     [LoggerMessage(6001, LogLevel.Information, "Uplink connected to {Endpoint}")]
     public static partial void UplinkConnected(ILogger logger, string endpoint);

@@ -34,6 +34,26 @@ public sealed class IngestPipeline(
 
     public async Task HandleAsync(InterceptingPublishEventArgs args)
     {
+        try
+        {
+            await HandlePublishAsync(args).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            throw; // the connection (or the agent) is going away; MQTTnet sends nothing, the device re-sends
+        }
+        catch (Exception ex)
+        {
+            // A bug such as a parser that throws must not end the connection with no reason code: a device that
+            // re-sends the message after reconnecting would be stuck on it. Refuse it for good and keep it for a look.
+            Log.PublishFailed(logger, args.ApplicationMessage.Topic ?? "", args.ClientId, ex);
+            Refuse(args, MqttPubAckReasonCode.PayloadFormatInvalid,
+                $"the gateway failed to process this message ({ex.GetType().Name}); it was kept as a dead letter", deadLetter: true);
+        }
+    }
+
+    private async Task HandlePublishAsync(InterceptingPublishEventArgs args)
+    {
         // Messages the agent itself injects (retained config for devices) have no client and pass through.
         if (string.IsNullOrEmpty(args.ClientId))
         {
