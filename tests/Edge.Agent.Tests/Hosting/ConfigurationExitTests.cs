@@ -13,6 +13,8 @@ public sealed class ConfigurationExitTests
     [InlineData("Agent__Broker__Port", "70000", "Agent:Broker:Port")]
     [InlineData("Agent__GatewayId", "has spaces", "Agent:GatewayId")]
     [InlineData("Agent__Journal__MinCommitIntervalMs", "5000", "Agent:Journal:MinCommitIntervalMs")]
+    [InlineData("Agent__Broker__MaxPayloadBytes", "200000", "Agent:Broker:MaxPayloadBytes does not fit in Agent:Uplink:MaxBatchBytes")]
+    [InlineData("Agent__Uplink__BytesPerSecond", "100000", "Agent:Uplink:MaxBatchBytes is above Agent:Uplink:BytesPerSecond")]
     public async Task A_misconfigured_agent_process_exits_78_and_names_the_setting_on_stderr(string variable, string value, string setting)
     {
         using var state = new TempDirectory();
