@@ -57,6 +57,25 @@ public sealed class BrokerOptions
     [Range(1, 100_000, ErrorMessage = "Agent:Broker:MaxConnectionsPerAddress must be between 1 and 100000.")]
     public int MaxConnectionsPerAddress { get; set; } = 32;
 
+    /// <summary>
+    /// Most MQTT 5 topic aliases a device may use on one connection (advertised in the CONNACK); an alias above it closes
+    /// the connection. Default 16: a device publishes on a handful of topics. 0 means no aliases.
+    /// </summary>
+    [Range(0, 1024, ErrorMessage = "Agent:Broker:MaxTopicAliases must be between 0 (no aliases) and 1024.")]
+    public int MaxTopicAliases { get; set; } = 16;
+
+    /// <summary>
+    /// Most publishes of one device refused for their content (bad topic, payload, or authorization; not back-pressure)
+    /// within <see cref="RefusalWindowSeconds"/>; the next one closes its connection. Default 60: a healthy device has none.
+    /// The agent keeps this many timestamps per device that has had a refusal (8 bytes each), hence the upper bound.
+    /// </summary>
+    [Range(1, 10_000, ErrorMessage = "Agent:Broker:MaxRefusals must be between 1 and 10000.")]
+    public int MaxRefusals { get; set; } = 60;
+
+    /// <summary>The sliding window of <see cref="MaxRefusals"/>, in seconds. Default 60.</summary>
+    [Range(1, 86_400, ErrorMessage = "Agent:Broker:RefusalWindowSeconds must be between 1 and 86400.")]
+    public int RefusalWindowSeconds { get; set; } = 60;
+
     /// <summary>Longest keep-alive a device may ask for, in seconds; 0 (never) and longer are refused. Default 600.</summary>
     [Range(10, 65535, ErrorMessage = "Agent:Broker:MaxKeepAliveSeconds must be between 10 and 65535.")]
     public int MaxKeepAliveSeconds { get; set; } = 600;

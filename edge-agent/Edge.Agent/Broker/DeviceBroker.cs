@@ -22,11 +22,18 @@ public sealed class DeviceBroker(
     ConnectedDevices connected,
     ConnectionLimits limits,
     ListenerMetrics listenerMetrics,
+    RefusalLimiter refusals,
     IOptions<BrokerOptions> options,
     IOptions<Reports.ReportOptions> reports,
     TimeProvider time,
     ILogger<DeviceBroker> logger) : IHostedService, IDisposable
 {
+    /// <summary>
+    /// Messages queued for one device (configs, firmware offers, retained ones at subscribe), the oldest dropped past it.
+    /// Only the agent publishes to devices, one config and one firmware offer each, so a handful is the most ever queued.
+    /// </summary>
+    public const int MaxPendingMessagesPerClient = 100;
+
     private readonly BrokerOptions _options = options.Value;
     private MqttServer? _server;
 
@@ -38,7 +45,7 @@ public sealed class DeviceBroker(
         var address = IPAddress.Parse(_options.BindAddress);
         var builder = new MqttServerOptionsBuilder()
             .WithPersistentSessions()
-            .WithMaxPendingMessagesPerClient(1000)
+            .WithMaxPendingMessagesPerClient(MaxPendingMessagesPerClient)
             .WithoutDefaultEndpoint();
         var endpoints = new List<string>();
         if (_options.Port > 0)
@@ -61,7 +68,7 @@ public sealed class DeviceBroker(
             endpoints.Add($"mqtts://{address}:{tls.Port}");
         }
 
-        var listener = new DeviceListener(_options, _options.PacketLimit(reports.Value.MaxPdfPublishBytes), certificate, validateClient, limits, listenerMetrics, time, logger);
+        var listener = new DeviceListener(_options, _options.PacketLimit(reports.Value.MaxPdfPublishBytes), certificate, validateClient, limits, listenerMetrics, refusals, time, logger);
         _server = new MqttServerFactory().CreateMqttServer(builder.Build(), [listener]);
         _server.ValidatingConnectionAsync += authenticator.ValidateAsync;
         _server.InterceptingSubscriptionAsync += acl.AuthorizeSubscriptionAsync;

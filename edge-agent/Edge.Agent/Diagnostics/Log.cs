@@ -49,6 +49,9 @@ internal static partial class Log
     [LoggerMessage(2009, LogLevel.Warning, "Device listener could not accept a connection ({Error}); still listening")]
     public static partial void ListenerAcceptFailed(ILogger logger, string error);
 
+    [LoggerMessage(2010, LogLevel.Warning, "Device {ClientId} disconnected: {Count} refused publishes within {Seconds} s (Agent:Broker:MaxRefusals); it may reconnect")]
+    public static partial void DeviceRefusalLimit(ILogger logger, string clientId, int count, int seconds);
+
     // 3xxx ingest
     [LoggerMessage(3001, LogLevel.Warning, "Refused {Topic} from {ClientId}: {ReasonCode} {Reason}")]
     public static partial void PublishRefused(ILogger logger, string topic, string clientId, string reasonCode, string reason);

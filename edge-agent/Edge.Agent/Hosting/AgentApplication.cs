@@ -118,6 +118,7 @@ public static class AgentApplication
         });
         builder.Services.AddSingleton(sp => new ListenerMetrics(() => sp.GetRequiredService<ConnectionLimits>().Pending));
         builder.Services.AddSingleton<DeviceAuthenticator>();
+        builder.Services.AddSingleton<RefusalLimiter>();
         builder.Services.AddSingleton<TopicAcl>();
         builder.Services.AddSingleton<LaneClassifier>();
         builder.Services.AddSingleton<IngestMetrics>();

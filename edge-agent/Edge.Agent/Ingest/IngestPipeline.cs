@@ -25,6 +25,7 @@ public sealed class IngestPipeline(
     LaneClassifier lanes,
     IngestMetrics counters,
     ReportIngest reports,
+    RefusalLimiter refusals,
     IOptions<BrokerOptions> brokerOptions,
     TimeProvider time,
     ILogger<IngestPipeline> logger)
@@ -211,7 +212,16 @@ public sealed class IngestPipeline(
 
         if (deadLetter)
         {
-            journal.AddDeadLetter(new DeadLetter(time.GetUtcNow(), args.ClientId, topic, codeName, reason, args.ApplicationMessage.Payload.ToArray()));
+            // Only the preview is copied: a refused 20 MiB publish must not cost 20 MiB more while it waits for the writer.
+            var payload = args.ApplicationMessage.Payload;
+            var preview = payload.Slice(0, Math.Min(payload.Length, ReadingJournal.DeadLetterPreviewBytes)).ToArray();
+            journal.AddDeadLetter(new DeadLetter(time.GetUtcNow(), args.ClientId, topic, codeName, reason, preview), payloadBytes: (int)payload.Length);
+        }
+
+        // Refusals of what the device sent (not back-pressure) are counted; past the limit its connection is closed.
+        if (!transient && refusals.Refused(args.ClientId))
+        {
+            args.CloseConnection = true;
         }
     }
 }

@@ -18,9 +18,17 @@ public sealed class JournalOptions
     [Range(1, 100_000, ErrorMessage = "Agent:Journal:MaxGroupCommit must be between 1 and 100000.")]
     public int MaxGroupCommit { get; set; } = 1000;
 
-    /// <summary>Dead letters kept; the oldest are dropped past this. Default 10,000.</summary>
+    /// <summary>Dead letters kept; the oldest are evicted past this. Default 10,000.</summary>
     [Range(10, 1_000_000, ErrorMessage = "Agent:Journal:DeadLetterCapacity must be between 10 and 1000000.")]
     public int DeadLetterCapacity { get; set; } = 10_000;
+
+    /// <summary>
+    /// Bytes of dead letters kept (each at most a 256-character topic and reason and a 4 KiB payload preview, ~5 KiB);
+    /// the oldest are evicted past this. A budget of its own, outside <see cref="QuotaBytes"/>: refused messages never
+    /// push out readings. Default 16777216 (16 MiB).
+    /// </summary>
+    [Range(65_536, 1L << 30, ErrorMessage = "Agent:Journal:DeadLetterMaxBytes must be between 65536 and 1073741824.")]
+    public long DeadLetterMaxBytes { get; set; } = 16L * 1024 * 1024;
 
     /// <summary>Recent journal entries read at start to recognise a device re-sending a reading. Default 10,000.</summary>
     [Range(0, 1_000_000, ErrorMessage = "Agent:Journal:DuplicateWindow must be between 0 and 1000000.")]

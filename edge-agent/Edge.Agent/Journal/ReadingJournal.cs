@@ -25,7 +25,6 @@ public sealed partial class ReadingJournal : IAsyncDisposable
 {
     // Per-entry bytes counted against the quota on top of the payload: identity, times, BSON framing, index node.
     internal const int EntryOverheadBytes = 96;
-    private const int PreviewBytes = 4096;
 
     // A segment is closed at 64 KiB of payload (~300 seed-sized readings): a live group commit fits in one, and a
     // sender reading 2,000 readings or an ack deleting them touches a few small documents. At 1 MiB, every read
@@ -108,6 +107,8 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         _reports = db.GetCollection(ReportsCollection);
         db.CheckpointSize = 0; // no automatic checkpoints; see CheckpointIfDue
         _state = LoadOrCreateMeta(gatewayId);
+        LoadDeadLetterBytes();
+        LoadReportBytesBySerial();
         Epoch = _state.Epoch;
         LoadDuplicateWindow(options.DuplicateWindow);
         _snapshot = _state.ToSnapshot(options.QuotaBytes);
@@ -263,9 +264,6 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         }
     }
 
-    /// <summary>Keeps a refused message (bounded; the oldest are dropped). Written with the next group commit.</summary>
-    public void AddDeadLetter(DeadLetter letter) => _ops.TryAdd(new DeadLetterOp(letter));
-
     /// <summary>Reads a lane in sequence order, starting after <paramref name="afterSequence"/>.</summary>
     public IReadOnlyList<JournalEntry> Read(Lane lane, long afterSequence, int maxCount)
     {
@@ -307,6 +305,9 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         _meter.CreateObservableGauge("edge.journal.quota", () => _snapshot.QuotaBytes, unit: "By", description: "The journal quota (Agent:Journal:QuotaBytes)");
         _meter.CreateObservableCounter("edge.journal.shed", () => CountsByTag.Measure(_snapshot.ShedByReason, [QuotaShedReason], "reason"), description: "Routine readings shed to stay within the quota, by reason");
         _meter.CreateObservableGauge("edge.journal.dead_letters", () => _snapshot.DeadLetters, description: "Refused messages kept for edgectl deadletters list");
+        _meter.CreateObservableGauge("edge.journal.dead_letters_size", () => _snapshot.DeadLetterBytes, unit: "By", description: "Bytes of the dead letters kept (Agent:Journal:DeadLetterMaxBytes)");
+        _meter.CreateObservableCounter("edge.journal.dead_letters_evicted", () => _snapshot.DeadLettersEvicted, description: "Oldest dead letters removed to stay within Agent:Journal:DeadLetterCapacity and DeadLetterMaxBytes");
+        _meter.CreateObservableCounter("edge.journal.dead_letters_dropped", () => DeadLettersDropped, description: "Refused messages not kept as dead letters because the writer was behind");
     }
 
     private IEnumerable<Measurement<long>> PerLane(Func<JournalSnapshot, long[]> values)
@@ -354,30 +355,6 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         }
 
         return first is null ? null : _time.GetUtcNow() - new DateTimeOffset(Segment.FirstReceivedTicks(first), TimeSpan.Zero);
-    }
-
-    /// <summary>The newest dead letters first.</summary>
-    public IReadOnlyList<(long Id, DeadLetter Letter, int PayloadBytes)> ListDeadLetters(int limit)
-    {
-        var list = new List<(long, DeadLetter, int)>();
-        List<BsonDocument> docs;
-        lock (_dbGate)
-        {
-            docs = _deadLetters.Find(Query.All(Query.Descending), 0, limit).ToList();
-        }
-
-        foreach (var doc in docs)
-        {
-            list.Add((doc["_id"].AsInt64, new DeadLetter(
-                new DateTimeOffset(doc["t"].AsInt64, TimeSpan.Zero),
-                doc["c"].AsString,
-                doc["tp"].AsString,
-                doc["rc"].AsString,
-                doc["r"].AsString,
-                doc["p"].AsBinary), doc["n"].AsInt32));
-        }
-
-        return list;
     }
 
     /// <summary>Stops taking writes, finishes the group in progress and closes the file cleanly.</summary>
@@ -569,7 +546,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
                         delete.Result = DeleteRange(delete.Lane, delete.First, delete.Last);
                         break;
                     case DeadLetterOp letter:
-                        InsertDeadLetter(letter.Letter);
+                        InsertDeadLetter(letter);
                         break;
                     case StateOp state:
                         state.Result = state.Change(_db);
@@ -796,32 +773,6 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         }
     }
 
-    private void InsertDeadLetter(DeadLetter letter)
-    {
-        var preview = letter.Payload.Length > PreviewBytes ? letter.Payload[..PreviewBytes] : letter.Payload;
-        _deadLetters.Insert(new BsonDocument
-        {
-            ["_id"] = ++_state.DeadLetterLastId,
-            ["t"] = letter.ReceivedAt.UtcTicks,
-            ["c"] = letter.ClientId,
-            ["tp"] = letter.Topic,
-            ["rc"] = letter.ReasonCode,
-            ["r"] = letter.Reason,
-            ["n"] = letter.Payload.Length,
-            ["p"] = preview.ToArray(),
-        });
-        _state.DeadLetterCount++;
-        if (_state.DeadLetterCount > _options.DeadLetterCapacity)
-        {
-            var excess = (int)(_state.DeadLetterCount - _options.DeadLetterCapacity);
-            foreach (var old in _deadLetters.Find(Query.All(), 0, excess).ToList())
-            {
-                _deadLetters.Delete(old["_id"]);
-                _state.DeadLetterCount--;
-            }
-        }
-    }
-
     private void Sync()
     {
         if (_options.SyncOnCommit)
@@ -972,19 +923,6 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         public override void Fail(Exception error) => Completion.TrySetException(error);
     }
 
-    private sealed class DeadLetterOp(DeadLetter letter) : WriteOp
-    {
-        public DeadLetter Letter { get; } = letter;
-
-        public override void Complete()
-        {
-        }
-
-        public override void Fail(Exception error)
-        {
-        }
-    }
-
     // Counters kept in one meta document, updated in the same transaction as the entries they count,
     // so they are exact after a crash without scanning the journal.
     private sealed class State
@@ -1006,6 +944,15 @@ public sealed partial class ReadingJournal : IAsyncDisposable
 
         public long DeadLetterLastId { get; set; }
 
+        /// <summary>Bytes of the dead letters kept, against <see cref="JournalOptions.DeadLetterMaxBytes"/>; -1 until counted.</summary>
+        public long DeadLetterBytes { get; set; }
+
+        /// <summary>Dead letters evicted past their budget since the journal was opened (not stored).</summary>
+        public long DeadLettersEvicted { get; set; }
+
+        /// <summary>Per ECG recorder, its report bytes (as <see cref="ReportBytes"/>); rebuilt from the reports at open.</summary>
+        public Dictionary<string, long> ReportBytesBySerial { get; init; } = new(StringComparer.Ordinal);
+
         /// <summary>Report JSON and PDF bytes (with per-item overhead): counted against the quota, never shed.</summary>
         public long ReportBytes { get; set; }
 
@@ -1026,6 +973,9 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             Shed = new Dictionary<string, long>(Shed, StringComparer.Ordinal),
             DeadLetterCount = DeadLetterCount,
             DeadLetterLastId = DeadLetterLastId,
+            DeadLetterBytes = DeadLetterBytes,
+            DeadLettersEvicted = DeadLettersEvicted,
+            ReportBytesBySerial = new Dictionary<string, long>(ReportBytesBySerial, StringComparer.Ordinal),
             ReportBytes = ReportBytes,
             ReportCount = ReportCount,
             Published = (long[])Published.Clone(),
@@ -1059,6 +1009,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
                 ["shed"] = shed,
                 ["dlc"] = DeadLetterCount,
                 ["dlid"] = DeadLetterLastId,
+                ["dlb"] = DeadLetterBytes,
                 ["pb"] = ReportBytes,
                 ["pc"] = ReportCount,
                 ["pub"] = Published[0],
@@ -1079,6 +1030,9 @@ public sealed partial class ReadingJournal : IAsyncDisposable
                 Counts = [doc["uc"].AsInt64, doc["rc"].AsInt64],
                 DeadLetterCount = doc["dlc"].AsInt64,
                 DeadLetterLastId = doc["dlid"].AsInt64,
+
+                // Journals written before dead letters had a byte budget: counted once at open (LoadDeadLetterBytes).
+                DeadLetterBytes = doc.TryGetValue("dlb", out var deadLetterBytes) ? deadLetterBytes.AsInt64 : -1,
 
                 // Journals written before reports existed have no report counters.
                 ReportBytes = doc.TryGetValue("pb", out var reportBytes) ? reportBytes.AsInt64 : 0,
@@ -1113,6 +1067,8 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             ReportBytes)
         {
             PublishedPerLane = [Published[0], Published[1]],
+            DeadLetterBytes = DeadLetterBytes,
+            DeadLettersEvicted = DeadLettersEvicted,
         };
     }
 }
@@ -1140,4 +1096,10 @@ public sealed record JournalSnapshot(
 {
     /// <summary>Per lane, the highest sequence the uplink has published in this epoch (durable; see <see cref="ReadingJournal.MarkPublishedAsync"/>).</summary>
     public IReadOnlyList<long> PublishedPerLane { get; init; } = [0, 0];
+
+    /// <summary>Bytes of the dead letters kept (their own budget, <see cref="JournalOptions.DeadLetterMaxBytes"/>).</summary>
+    public long DeadLetterBytes { get; init; }
+
+    /// <summary>Dead letters evicted past their count or byte budget since the journal was opened.</summary>
+    public long DeadLettersEvicted { get; init; }
 }

@@ -43,13 +43,19 @@ public sealed partial class ReadingJournal
 
     private readonly ILiteCollection<BsonDocument> _reports;
 
-    /// <summary>Journals a report's JSON (validated by the caller); completes once committed and synced.</summary>
-    public Task<ReportAppendResult> AppendReportJsonAsync(string serial, string reportId, ReadOnlyMemory<byte> json) =>
-        Enqueue(new ReportOp(ReportOpKind.Json, serial, reportId) { Data = json.ToArray() });
+    /// <summary>
+    /// Journals a report's JSON (validated by the caller); completes once committed and synced. QuotaExceeded when the
+    /// recorder's reports would pass <paramref name="maxDeviceBytes"/> (its share of the quota).
+    /// </summary>
+    public Task<ReportAppendResult> AppendReportJsonAsync(string serial, string reportId, ReadOnlyMemory<byte> json, long maxDeviceBytes = long.MaxValue) =>
+        Enqueue(new ReportOp(ReportOpKind.Json, serial, reportId) { Data = json.ToArray(), MaxDeviceBytes = maxDeviceBytes });
 
-    /// <summary>Journals part <paramref name="part"/> of <paramref name="parts"/> of a report's PDF; refused past <paramref name="maxPdfBytes"/> in all.</summary>
-    public Task<ReportAppendResult> AppendReportPdfPartAsync(string serial, string reportId, int part, int parts, ReadOnlyMemory<byte> data, long maxPdfBytes) =>
-        Enqueue(new ReportOp(ReportOpKind.Part, serial, reportId) { Data = data.ToArray(), Part = part, Parts = parts, MaxPdfBytes = maxPdfBytes });
+    /// <summary>
+    /// Journals part <paramref name="part"/> of <paramref name="parts"/> of a report's PDF; refused past <paramref name="maxPdfBytes"/>
+    /// in all, QuotaExceeded when the recorder's reports would pass <paramref name="maxDeviceBytes"/>.
+    /// </summary>
+    public Task<ReportAppendResult> AppendReportPdfPartAsync(string serial, string reportId, int part, int parts, ReadOnlyMemory<byte> data, long maxPdfBytes, long maxDeviceBytes = long.MaxValue) =>
+        Enqueue(new ReportOp(ReportOpKind.Part, serial, reportId) { Data = data.ToArray(), Part = part, Parts = parts, MaxPdfBytes = maxPdfBytes, MaxDeviceBytes = maxDeviceBytes });
 
     /// <summary>
     /// Remembers that the PDF is in S3 under <paramref name="key"/> (so a restart sends only the record request, naming
@@ -137,6 +143,11 @@ public sealed partial class ReadingJournal
                 }
 
                 var size = (long)op.Data.Length + EntryOverheadBytes;
+                if (OverShare(op, size) is { } overShare)
+                {
+                    return overShare;
+                }
+
                 if (!MakeRoomForReport(size))
                 {
                     return new ReportAppendResult(ReportAppendOutcome.QuotaExceeded);
@@ -174,6 +185,11 @@ public sealed partial class ReadingJournal
                 }
 
                 var size = (long)op.Data.Length + EntryOverheadBytes;
+                if (OverShare(op, size) is { } overShare)
+                {
+                    return overShare;
+                }
+
                 if (!MakeRoomForReport(size))
                 {
                     return new ReportAppendResult(ReportAppendOutcome.QuotaExceeded);
@@ -214,6 +230,7 @@ public sealed partial class ReadingJournal
                     _reports.Delete(id);
                     _state.ReportBytes -= doc["z"].AsInt64;
                     _state.ReportCount--;
+                    AccountDevice(op.Serial, -doc["z"].AsInt64);
                 }
 
                 return new ReportAppendResult(ReportAppendOutcome.Committed);
@@ -245,6 +262,40 @@ public sealed partial class ReadingJournal
     {
         doc["z"] = doc["z"].AsInt64 + size;
         _state.ReportBytes += size;
+        AccountDevice(doc["s"].AsString, size);
+    }
+
+    private void AccountDevice(string serial, long size)
+    {
+        var bytes = _state.ReportBytesBySerial.GetValueOrDefault(serial) + size;
+        if (bytes > 0)
+        {
+            _state.ReportBytesBySerial[serial] = bytes;
+        }
+        else
+        {
+            _state.ReportBytesBySerial.Remove(serial);
+        }
+    }
+
+    // One recorder's reports are never shed, so they are held to its share of the quota: readings from other devices,
+    // urgent ones above all, always have the rest. Back-pressure like a full quota: the device retries later.
+    private ReportAppendResult? OverShare(ReportOp op, long size)
+    {
+        var used = _state.ReportBytesBySerial.GetValueOrDefault(op.Serial);
+        return used + size <= op.MaxDeviceBytes
+            ? null
+            : new ReportAppendResult(ReportAppendOutcome.QuotaExceeded,
+                $"{op.Serial}'s reports in the gateway journal would take {used + size} bytes, more than its share of {op.MaxDeviceBytes} (Agent:Reports:MaxJournalSharePercent); back off and retry once earlier reports are uploaded");
+    }
+
+    // The per-recorder counts are not stored: rebuilt at open from the reports (a few documents; PDFs are elsewhere).
+    private void LoadReportBytesBySerial()
+    {
+        foreach (var doc in _reports.FindAll())
+        {
+            AccountDevice(doc["s"].AsString, doc["z"].AsInt64);
+        }
     }
 
     // Reports are never shed; like urgent readings they may only push routine readings out.
@@ -287,6 +338,8 @@ public sealed partial class ReadingJournal
         public int Parts { get; init; }
 
         public long MaxPdfBytes { get; init; }
+
+        public long MaxDeviceBytes { get; init; } = long.MaxValue;
 
         public bool Uploaded { get; init; }
 

@@ -30,7 +30,7 @@ public sealed class ReportIngest(ReadingJournal journal, ReportSignal signal, IO
             return new ReportRefusal(MqttPubAckReasonCode.PayloadFormatInvalid, validated.ErrorSummary(), DeadLetter: true);
         }
 
-        var result = await journal.AppendReportJsonAsync(serial.Value, validated.Value!.Report.ReportId, payload).ConfigureAwait(false);
+        var result = await journal.AppendReportJsonAsync(serial.Value, validated.Value!.Report.ReportId, payload, DeviceShareBytes()).ConfigureAwait(false);
         return Outcome(result);
     }
 
@@ -68,7 +68,7 @@ public sealed class ReportIngest(ReadingJournal journal, ReportSignal signal, IO
             return Invalid("pdf: the first bytes are not '%PDF-'; this is not a PDF");
         }
 
-        var result = await journal.AppendReportPdfPartAsync(serial.Value, reportId, part, parts, payload, _options.MaxPdfBytes).ConfigureAwait(false);
+        var result = await journal.AppendReportPdfPartAsync(serial.Value, reportId, part, parts, payload, _options.MaxPdfBytes, DeviceShareBytes()).ConfigureAwait(false);
         return Outcome(result);
     }
 
@@ -83,11 +83,14 @@ public sealed class ReportIngest(ReadingJournal journal, ReportSignal signal, IO
                 return null;
             case ReportAppendOutcome.QuotaExceeded:
                 // Back-pressure, not bad data: the device keeps the report and sends it again later.
-                return new ReportRefusal(MqttPubAckReasonCode.QuotaExceeded, "the gateway journal is full of reports and urgent readings; back off and retry", DeadLetter: false);
+                return new ReportRefusal(MqttPubAckReasonCode.QuotaExceeded, result.Reason ?? "the gateway journal is full of reports and urgent readings; back off and retry", DeadLetter: false);
             default:
                 return Invalid(result.Reason ?? "refused");
         }
     }
+
+    // One recorder's share of the journal quota (Agent:Reports:MaxJournalSharePercent).
+    private long DeviceShareBytes() => journal.Snapshot.QuotaBytes / 100 * _options.MaxJournalSharePercent;
 
     private static ReportRefusal Invalid(string reason) => new(MqttPubAckReasonCode.PayloadFormatInvalid, reason, DeadLetter: true);
 }

@@ -19,6 +19,14 @@ public sealed class ReportOptions
     public long MaxPdfBytes { get; set; } = 100L * 1024 * 1024;
 
     /// <summary>
+    /// Most of the journal quota (<c>Agent:Journal:QuotaBytes</c>) one ECG recorder's reports may hold, in percent; past it
+    /// its report publishes get QuotaExceeded (back-pressure, not dead-lettered) until earlier reports are uploaded.
+    /// Reports are never shed, so this keeps room for other devices' readings. Default 25.
+    /// </summary>
+    [Range(1, 100, ErrorMessage = "Agent:Reports:MaxJournalSharePercent must be between 1 and 100.")]
+    public int MaxJournalSharePercent { get; set; } = 25;
+
+    /// <summary>
     /// The S3 endpoint report PDFs go to, as <c>scheme://host[:port]</c> (e.g. <c>https://ecg-reports.s3.eu-west-1.amazonaws.com</c>
     /// or <c>http://127.0.0.1:4568</c>). The agent PUTs only to URLs with exactly this scheme, host and port; an upload
     /// answer naming anything else is refused and counted, so whoever can publish on the gateway's uploads/response

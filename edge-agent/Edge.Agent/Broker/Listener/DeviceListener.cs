@@ -17,7 +17,8 @@ namespace Edge.Agent.Broker.Listener;
 /// is bounded before it authenticates: sockets are admitted under <see cref="ConnectionLimits"/>, a TLS handshake and
 /// the CONNECT packet must arrive within <see cref="BrokerOptions.ConnectTimeoutSeconds"/>, and every packet's
 /// announced length is checked before MQTTnet allocates for it (<see cref="PacketLimitStream"/>). Everything after the
-/// bytes is MQTTnet's: the listener hands each connection to the server as its own TCP listener would.
+/// bytes is MQTTnet's: the listener hands each connection to the server as its own TCP listener would, through a
+/// <see cref="DeviceChannelAdapter"/> that bounds topic aliases and unanswered packets.
 /// </summary>
 internal sealed class DeviceListener(
     BrokerOptions options,
@@ -26,6 +27,7 @@ internal sealed class DeviceListener(
     RemoteCertificateValidationCallback? validateClient,
     ConnectionLimits limits,
     ListenerMetrics metrics,
+    RefusalLimiter refusals,
     TimeProvider time,
     ILogger logger) : IMqttServerAdapter
 {
@@ -172,8 +174,13 @@ internal sealed class DeviceListener(
             {
                 var channel = new MqttTcpChannel(limited, socket.LocalEndPoint!, remote!, clientCertificate);
                 var formatter = new MqttPacketFormatterAdapter(new MqttBufferWriter(serverOptions.WriterBufferSize, serverOptions.WriterBufferSizeMax));
-                using var adapter = new MqttChannelAdapter(channel, formatter, _mqttLogger);
+                using var adapter = new DeviceChannelAdapter(new MqttChannelAdapter(channel, formatter, _mqttLogger), options.MaxTopicAliases, refusals);
                 await handler(adapter).ConfigureAwait(false);
+                if (adapter.Closed is { } closed)
+                {
+                    metrics.RecordClosed(closed.Code);
+                    Log.ListenerClosed(logger, remote?.ToString() ?? "?", closed.Code, closed.Reason);
+                }
             }
 
             await ended.CancelAsync().ConfigureAwait(false);

@@ -4,7 +4,10 @@ using Edge.Hosting.Metrics;
 
 namespace Edge.Agent.Broker.Listener;
 
-/// <summary>Sockets the device listeners closed before or instead of MQTT, by reason, and those waiting for CONNECT.</summary>
+/// <summary>
+/// Sockets the device listeners closed before or instead of MQTT, or because a device broke a per-connection bound (topic
+/// aliases, unread answers, refused publishes), by reason; and the sockets waiting for CONNECT.
+/// </summary>
 public sealed class ListenerMetrics : IDisposable
 {
     public const string TooManyConnections = "too_many_connections";
@@ -14,15 +17,18 @@ public sealed class ListenerMetrics : IDisposable
     public const string NotConnect = "not_connect";
     public const string ConnectTimeout = "connect_timeout";
     public const string TlsFailed = "tls_failed";
+    public const string TopicAlias = "topic_alias";
+    public const string NotReading = "not_reading";
+    public const string TooManyRefusals = "too_many_refusals";
 
-    private static readonly string[] Reasons = [TooManyConnections, TooManyPending, TooManyFromAddress, PacketTooLarge, NotConnect, ConnectTimeout, TlsFailed];
+    private static readonly string[] Reasons = [TooManyConnections, TooManyPending, TooManyFromAddress, PacketTooLarge, NotConnect, ConnectTimeout, TlsFailed, TopicAlias, NotReading, TooManyRefusals];
 
     private readonly ConcurrentDictionary<string, long> _closed = new(StringComparer.Ordinal);
 
     public ListenerMetrics(Func<int> pending)
     {
         Meter.CreateObservableCounter("edge.broker.connections_closed", () => CountsByTag.Measure(Closed, Reasons, "reason"),
-            description: "Device sockets the agent closed before or instead of MQTT (limits, oversized packets, no CONNECT in time), by reason");
+            description: "Device sockets the agent closed (limits, oversized packets, no CONNECT in time, topic aliases, unread answers, refused publishes), by reason");
         Meter.CreateObservableGauge("edge.broker.connections_pending", pending, description: "Device sockets open and waiting for their CONNECT");
     }
 
