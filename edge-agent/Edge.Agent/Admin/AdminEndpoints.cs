@@ -77,7 +77,15 @@ internal static class AdminEndpoints
                 new CommitStatus(commits.Count, commits.OperationsPerCommit, commits.SyncMillisecondsPerCommit, (int)journal.MinCommitInterval.TotalMilliseconds)),
             new Contracts.Admin.IngestCounters(counters.Accepted, counters.Duplicates, counters.Refused, counters.RefusedByReason),
             snapshot.DeadLetters,
-            uplinkStatus);
+            uplinkStatus,
+            new Dictionary<string, long>
+            {
+                [NotStoredReasons.Shed] = snapshot.ShedByReason.Values.Sum(),
+                [NotStoredReasons.TooLargeForUplink] = uplink.Dropped(DropReasons.TooLargeForUplink),
+                [NotStoredReasons.DeadLetteredInCloud] = uplink.Dropped(DropReasons.DeadLetteredInCloud),
+                [NotStoredReasons.DeadLettersEvicted] = snapshot.DeadLettersEvicted,
+                [NotStoredReasons.DeadLettersDropped] = journal.DeadLettersDropped,
+            });
         return Results.Json(status, AdminJsonContext.Default.AgentStatus);
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Edge.Agent.Journal;
 using Edge.Cli.Simulate;
+using Edge.Contracts.Admin;
 using Edge.Contracts.Devices;
 using Edge.Contracts.Topics;
 using Edge.Sync.Tests.Infrastructure;
@@ -70,6 +71,14 @@ public sealed class OversizedReadingTests
             var metrics = await agent.Admin.GetStringAsync("v1/metrics");
             Assert.Equal(1, MetricsEndpoint.Value(metrics, "edge_uplink_readings_dead_lettered_total", "reason=\"too_large_for_uplink\""));
             Assert.Equal(0, MetricsEndpoint.Value(metrics, "edge_uplink_readings_dead_lettered_total", "reason=\"dead_lettered_in_cloud\""));
+
+            // edgectl agent status says the same, with every other way of not storing a reading at 0.
+            var notStored = (await agent.Admin.StatusAsync()).NotStored!;
+            Assert.Equal(1, notStored[NotStoredReasons.TooLargeForUplink]);
+            Assert.Equal(1, notStored.Values.Sum());
+            using var text = new StringWriter();
+            Edge.Cli.Agent.StatusView.Write(await agent.Admin.StatusAsync(), text);
+            Assert.Matches(@"Not stored\s+1 too large for uplink\r?\n", text.ToString());
         }
         finally
         {
