@@ -32,6 +32,15 @@ internal static partial class Log
     [LoggerMessage(7008, LogLevel.Information, "Store {Store} migrated")]
     public static partial void StoreMigrated(ILogger logger, string store);
 
+    [LoggerMessage(7011, LogLevel.Error, "{Count} readings from gateway {GatewayId} were refused by their store for good (first: {Reason}); recorded as rejected, the rest stored")]
+    public static partial void ReadingsRefusedByStore(ILogger logger, string gatewayId, int count, string reason);
+
+    [LoggerMessage(7012, LogLevel.Error, "Storing a batch failed in a way retrying cannot fix ({Reason}); storing its readings one by one")]
+    public static partial void StoreFailedForGood(ILogger logger, string reason);
+
+    [LoggerMessage(7013, LogLevel.Error, "A {Topic} message could not be handled ({Reason}); it is dead-lettered and acknowledged")]
+    public static partial void MessageDeadLettered(ILogger logger, string topic, string reason);
+
     // 71xx alerts and webhooks
     [LoggerMessage(7010, LogLevel.Warning, "Gateway {GatewayId}: could not notify live viewers or mark the gateway seen; the batch is stored and acknowledged anyway")]
     public static partial void AfterStoreFailed(ILogger logger, string gatewayId, Exception error);

@@ -2,6 +2,7 @@ using Edge.Cli.Simulate;
 using Edge.Sync.Tests.Infrastructure;
 using Edge.Testing;
 using Edge.Testing.Agent;
+using Edge.Testing.Metrics;
 using Edge.Testing.Postgres;
 using Xunit.Abstractions;
 
@@ -33,8 +34,10 @@ public sealed class EndToEndTests(PostgresServer postgres, ITestOutputHelper out
     public async Task Two_worker_replicas_share_the_load_without_duplicates()
     {
         await using var cloud = await LocalCloud.StartAsync(postgres);
-        await cloud.StartWorkerAsync("ingest-a");
-        await cloud.StartWorkerAsync("ingest-b");
+        using var metricsA = new MetricsEndpoint();
+        using var metricsB = new MetricsEndpoint();
+        await cloud.StartWorkerAsync("ingest-a", settings: metricsA.Settings);
+        await cloud.StartWorkerAsync("ingest-b", settings: metricsB.Settings);
         await using var agent = await InProcessAgent.StartAsync([.. cloud.UplinkSettings(InProcessAgent.DefaultGatewayId), "--Agent:Uplink:MaxReadingsPerBatch=20"]);
         var devices = await ProvisionAsync(cloud, agent, 6);
 
@@ -42,6 +45,12 @@ public sealed class EndToEndTests(PostgresServer postgres, ITestOutputHelper out
 
         await WaitForDrainAsync(agent);
         await AssertStoredExactlyOnceInOrderAsync(cloud, result, agent.Journal.Epoch);
+        // Shared, not one replica doing everything while the other idles.
+        var storedA = MetricsEndpoint.Value(await metricsA.ScrapeAsync(), "edge_worker_readings_total", "result=\"stored\"") ?? 0;
+        var storedB = MetricsEndpoint.Value(await metricsB.ScrapeAsync(), "edge_worker_readings_total", "result=\"stored\"") ?? 0;
+        output.WriteLine($"replica a stored {storedA}, replica b {storedB}");
+        Assert.True(storedA > 0 && storedB > 0, $"replica a stored {storedA}, replica b {storedB}");
+        Assert.Equal(600, storedA + storedB);
     }
 
     /// <summary>Adds the devices to the agent and registers them to its gateway in the cloud (whose workers store nothing else).</summary>

@@ -2,6 +2,7 @@ using Edge.Cli.Simulate;
 using Edge.Sync.Tests.Infrastructure;
 using Edge.Testing;
 using Edge.Testing.Agent;
+using Edge.Testing.Metrics;
 using Edge.Testing.Postgres;
 using Xunit.Abstractions;
 
@@ -90,6 +91,41 @@ public sealed class FaultTests(PostgresServer postgres, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task Two_worker_processes_both_store_and_one_killed_with_sigkill_mid_stream_loses_and_duplicates_nothing()
+    {
+        await using var cloud = await LocalCloud.StartAsync(postgres);
+        // Small batches, so the shared subscription has many to spread over the two processes' connections.
+        await using var agent = await InProcessAgent.StartAsync([.. cloud.UplinkSettings(InProcessAgent.DefaultGatewayId), "--Agent:Uplink:MaxReadingsPerBatch=10"]);
+        var devices = await EndToEndTests.ProvisionAsync(cloud, agent, 6);
+        using var metricsA = new MetricsEndpoint();
+        using var metricsB = new MetricsEndpoint();
+        // A's session expires 10 s after it dies (60 s by default), so the broker stops handing it batches sooner.
+        var workerA = WorkerChildProcess.Start(cloud, "ingest-proc-a", new Dictionary<string, string?>(metricsA.Settings) { ["Ingest:Broker:SessionExpirySeconds"] = "10" });
+        var workerB = WorkerChildProcess.Start(cloud, "ingest-proc-b", metricsB.Settings);
+        try
+        {
+            var result = await RunWhileAsync(agent.Port, devices, async generator =>
+            {
+                // Both processes take part: each has stored readings before one of them dies.
+                await Eventually.TrueAsync(
+                    async () => await StoredAsync(metricsA) > 0 && await StoredAsync(metricsB) > 0,
+                    TimeSpan.FromSeconds(90), "both worker processes to store readings");
+                await workerA.KillAsync();
+                await MoreAcknowledgedAsync(generator, 500);
+            });
+
+            await EndToEndTests.WaitForDrainAsync(agent);
+            await _check.AssertStoredExactlyOnceInOrderAsync(cloud, result, agent.Journal.Epoch);
+            output.WriteLine($"worker B stored {await StoredAsync(metricsB)} readings; A was killed");
+        }
+        finally
+        {
+            await workerA.DisposeAsync();
+            await workerB.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task The_agent_killed_with_sigkill_mid_sync_re_sends_and_the_stores_keep_one_copy()
     {
         await using var cloud = await LocalCloud.StartAsync(postgres);
@@ -162,6 +198,18 @@ public sealed class FaultTests(PostgresServer postgres, ITestOutputHelper output
         }
 
         return await run;
+    }
+
+    private static async Task<double> StoredAsync(MetricsEndpoint metrics)
+    {
+        try
+        {
+            return MetricsEndpoint.Value(await metrics.ScrapeAsync(), "edge_worker_readings_total", "result=\"stored\"") ?? 0;
+        }
+        catch (HttpRequestException)
+        {
+            return 0; // not listening yet
+        }
     }
 
     private static Task MoreAcknowledgedAsync(LoadGenerator generator, long more)

@@ -63,6 +63,11 @@ internal static class StatusView
             $"{Units.Count(ingest.Accepted)} accepted, {Units.Count(ingest.Duplicates)} duplicates, {Units.Count(ingest.Refused)} refused" +
             (ingest.RefusedByReason.Count > 0 ? $" ({ByReason(ingest.RefusedByReason, "")})" : ""));
         Line(output, "Dead letters", status.DeadLetters == 0 ? "0" : $"{Units.Count(status.DeadLetters)} (edgectl deadletters list)");
+        if (status.NotStored is { } notStored)
+        {
+            // Everything that left the gateway without reaching a store: each one is data a clinician will not see.
+            Line(output, "Not stored", notStored.Values.Sum() == 0 ? "none" : string.Join(", ", notStored.Where(r => r.Value > 0).Select(r => $"{Units.Count(r.Value)} {r.Key.Replace('_', ' ')}")));
+        }
 
         output.WriteLine();
         var uplink = status.Uplink;

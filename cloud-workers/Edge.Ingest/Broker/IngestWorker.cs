@@ -5,6 +5,7 @@ using Edge.Contracts.Tls;
 using Edge.Contracts.Uplink;
 using Edge.Ingest.Ingest;
 using Edge.Ingest.Metrics;
+using Edge.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -37,7 +38,14 @@ public sealed class IngestWorker(
     private readonly ResiliencePipeline<CommitAck?> _storeRetry = new ResiliencePipelineBuilder<CommitAck?> { TimeProvider = time }
         .AddRetry(new RetryStrategyOptions<CommitAck?>
         {
-            ShouldHandle = new PredicateBuilder<CommitAck?>().Handle<Exception>(ex => ex is not OperationCanceledException),
+            // Outages are waited out however long they last (the batch stays unacknowledged, safe on the gateway); an
+            // error of unknown kind gets a few attempts; a permanent one none (HandleAsync isolates or dead-letters it).
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } ex && ex is not OperationCanceledException && StoreFailures.Classify(ex) switch
+            {
+                StoreFailureKind.Transient => true,
+                StoreFailureKind.Unknown => args.AttemptNumber < workerOptions.Value.UnknownFailureAttempts - 1,
+                _ => false,
+            }),
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = TimeSpan.FromMilliseconds(200),
@@ -152,7 +160,7 @@ public sealed class IngestWorker(
         try
         {
             // Storage outages (a PostgreSQL restart or failover) are waited out here; the batch is not acknowledged meanwhile.
-            var ack = await _storeRetry.ExecuteAsync(async ct => await processor.ProcessAsync(message.Topic, wire, ct).ConfigureAwait(false), stoppingToken).ConfigureAwait(false);
+            var ack = await StoreAsync(message.Topic, wire, stoppingToken).ConfigureAwait(false);
             if (ack is not null)
             {
                 Log.BatchStored(logger, ack.GatewayId, ack.Lane, ack.FirstSequence, ack.LastSequence, ack.Stored, ack.Duplicates, ack.Rejected);
@@ -182,6 +190,39 @@ public sealed class IngestWorker(
         }
     }
 
+    // A batch that fails for good is not retried forever, holding the gateway's lane and this connection: when a store
+    // refuses some of its data, its readings are written one by one and the refused ones recorded as rejected; when an
+    // error of unknown kind keeps failing, the whole batch is dead-lettered (kept, requeueable) and acknowledged as such.
+    private async Task<CommitAck?> StoreAsync(string topic, ReadOnlyMemory<byte> wire, CancellationToken stoppingToken)
+    {
+        Exception failure;
+        try
+        {
+            return await _storeRetry.ExecuteAsync(async ct => await processor.ProcessAsync(topic, wire, ct).ConfigureAwait(false), stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is not OperationCanceledException && StoreFailures.Classify(error) != StoreFailureKind.Transient)
+        {
+            failure = error;
+        }
+
+        if (StoreFailures.Classify(failure) == StoreFailureKind.Permanent)
+        {
+            Log.StoreFailedForGood(logger, StoreFailures.Describe(failure));
+            metrics.StoreFailed();
+            try
+            {
+                return await _storeRetry.ExecuteAsync(async ct => await processor.ProcessAsync(topic, wire, isolateRefusals: true, ct).ConfigureAwait(false), stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception error) when (error is not OperationCanceledException && StoreFailures.Classify(error) != StoreFailureKind.Transient)
+            {
+                failure = error;
+            }
+        }
+
+        var reason = $"storing failed {workerOptions.Value.UnknownFailureAttempts} times or for good: {StoreFailures.Describe(failure)}";
+        return await _storeRetry.ExecuteAsync(async ct => await processor.DeadLetterBatchAsync(topic, wire, reason, ct).ConfigureAwait(false), stoppingToken).ConfigureAwait(false);
+    }
+
     private async Task HandleOtherAsync(
         IGatewayMessageHandler handler,
         string gatewayId,
@@ -205,6 +246,19 @@ public sealed class IngestWorker(
         catch (Exception ex) when (ex is OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationException)
         {
             // Stopping or the link dropped: unacknowledged, so the broker (or the gateway's own re-send) delivers it again.
+        }
+        catch (Exception ex) when (StoreFailures.Classify(ex) != StoreFailureKind.Transient)
+        {
+            // Retrying cannot help: keep the message where an operator looks, and let the next one through.
+            Log.MessageDeadLettered(logger, args.ApplicationMessage.Topic, StoreFailures.Describe(ex));
+            await _storeRetry.ExecuteAsync(
+                async ct =>
+                {
+                    await processor.DeadLetterMessageAsync(gatewayId, args.ApplicationMessage.Topic, StoreFailures.Describe(ex), payload, ct).ConfigureAwait(false);
+                    return (CommitAck?)null;
+                },
+                stoppingToken).ConfigureAwait(false);
+            await args.AcknowledgeAsync(stoppingToken).ConfigureAwait(false);
         }
     }
 
@@ -233,4 +287,11 @@ public sealed class IngestWorkerOptions
     /// <summary>MQTT connections in the shared group (each handles one batch at a time). Default 2.</summary>
     [System.ComponentModel.DataAnnotations.Range(1, 64, ErrorMessage = "Ingest:Connections must be between 1 and 64.")]
     public int Connections { get; set; } = 2;
+
+    /// <summary>
+    /// Attempts for a batch whose store error is neither a known outage nor a known data refusal; after them the batch
+    /// is dead-lettered and acknowledged as such. Default 5 (about 3 s of backoff).
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 100, ErrorMessage = "Ingest:UnknownFailureAttempts must be between 1 and 100.")]
+    public int UnknownFailureAttempts { get; set; } = 5;
 }

@@ -33,7 +33,16 @@ public sealed class BatchProcessor(
     ILogger<BatchProcessor> logger)
 {
     /// <summary>Returns the ack to publish, or null when the batch is unreadable down to its header (dead-lettered, nothing to ack).</summary>
-    public async Task<CommitAck?> ProcessAsync(string topic, ReadOnlyMemory<byte> wire, CancellationToken cancellationToken)
+    public Task<CommitAck?> ProcessAsync(string topic, ReadOnlyMemory<byte> wire, CancellationToken cancellationToken) =>
+        ProcessAsync(topic, wire, isolateRefusals: false, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="ProcessAsync(string, ReadOnlyMemory{byte}, CancellationToken)"/>; with <paramref name="isolateRefusals"/>
+    /// each reading is written on its own, and one a store refuses for good (<see cref="StoreFailureKind.Permanent"/>)
+    /// is recorded as rejected with the store's reason while the rest of the batch is stored. For a batch whose
+    /// all-at-once write failed permanently: one bad row must not hold the gateway's lane.
+    /// </summary>
+    public async Task<CommitAck?> ProcessAsync(string topic, ReadOnlyMemory<byte> wire, bool isolateRefusals, CancellationToken cancellationToken)
     {
         if (!UplinkTopics.TryParseGatewayId(topic, out var topicGateway))
         {
@@ -129,7 +138,17 @@ public sealed class BatchProcessor(
             }
         }
 
-        var accepted = await AcceptAsync(owned, cancellationToken).ConfigureAwait(false);
+        List<RejectedReading>? refused = null;
+        Accepted accepted;
+        if (isolateRefusals)
+        {
+            refused = [];
+            (accepted, owned) = await AcceptEachAsync(owned, refused, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            accepted = await AcceptAsync(owned, cancellationToken).ConfigureAwait(false);
+        }
 
         if (held is not null)
         {
@@ -145,17 +164,23 @@ public sealed class BatchProcessor(
             await ledger.RecordRejectedAsync(rejected, cancellationToken).ConfigureAwait(false);
         }
 
+        if (refused is { Count: > 0 })
+        {
+            Log.ReadingsRefusedByStore(logger, h.GatewayId, refused.Count, refused[0].Reason);
+            await ledger.RecordRejectedAsync(refused, cancellationToken).ConfigureAwait(false);
+        }
+
         if (accepted.Mismatches > 0)
         {
             Log.LaneMismatch(logger, h.GatewayId, accepted.Mismatches, h.Lane, accepted.FirstMismatch!);
         }
 
         // Counted when the whole batch is done: an attempt that fails part way and is retried counts nothing itself.
-        CountReadings(h.Lane, accepted, rejected, held, owned);
+        CountReadings(h.Lane, accepted, rejected, held, owned, refused);
         // Quarantined readings are acknowledged with the rejected ones: the cloud holds them safely (the quarantine),
         // sending them again cannot change the answer, and a gateway that kept them would block its lane.
         var quarantined = held?.Count ?? 0;
-        return Ack(h, CommitAck.StatusStored, accepted.Stored, owned.Count - accepted.Stored, rejected.Count + quarantined);
+        return Ack(h, CommitAck.StatusStored, accepted.Stored, owned.Count - accepted.Stored, rejected.Count + (refused?.Count ?? 0) + quarantined);
     }
 
     /// <summary>What <see cref="AcceptAsync"/> did: new rows per store kind, and readings whose gateway lane was not the worker's.</summary>
@@ -233,21 +258,90 @@ public sealed class BatchProcessor(
         }
     }
 
+    // Each reading written alone: the ones a store refuses for good are set aside with its reason, the others stored.
+    private async Task<(Accepted Accepted, List<StoredReading> Stored)> AcceptEachAsync(List<StoredReading> readings, List<RejectedReading> refused, CancellationToken cancellationToken)
+    {
+        var stored = 0;
+        var mismatches = 0;
+        string? firstMismatch = null;
+        var perKind = new Dictionary<string, (int Stored, int Duplicates)>();
+        var kept = new List<StoredReading>(readings.Count);
+        foreach (var reading in readings)
+        {
+            List<StoredReading> one = [reading];
+            Accepted accepted;
+            try
+            {
+                accepted = await AcceptAsync(one, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception error) when (error is not OperationCanceledException && StoreFailures.Classify(error) == StoreFailureKind.Permanent)
+            {
+                refused.Add(new RejectedReading(reading.Id, reading.GatewayId, reading.Epoch, reading.Sequence, reading.Serial.Value,
+                    $"the {stores.For(reading.Serial.Kind).Name} store refused it: {StoreFailures.Describe(error)}", reading.RawJson, reading.GatewayReceivedAt));
+                continue;
+            }
+
+            kept.Add(one[0]); // with the lane AcceptAsync classified
+            stored += accepted.Stored;
+            mismatches += accepted.Mismatches;
+            firstMismatch ??= accepted.FirstMismatch;
+            foreach (var (kind, written, duplicates) in accepted.PerKind)
+            {
+                var sum = perKind.GetValueOrDefault(kind);
+                perKind[kind] = (sum.Stored + written, sum.Duplicates + duplicates);
+            }
+        }
+
+        return (new Accepted(stored, [.. perKind.Select(k => (k.Key, k.Value.Stored, k.Value.Duplicates))], mismatches, firstMismatch), kept);
+    }
+
+    /// <summary>
+    /// The last resort for a batch no retry could store (an unknown error that kept failing): the whole message goes to
+    /// <c>ingest_dead_letters</c> with the reason, where it can be requeued after a fix, and the gateway is told it is
+    /// dead-lettered so its lane moves on. Returns the ack, or null when the message names no range of this gateway.
+    /// </summary>
+    public async Task<CommitAck?> DeadLetterBatchAsync(string topic, ReadOnlyMemory<byte> wire, string reason, CancellationToken cancellationToken)
+    {
+        var gatewayId = UplinkTopics.TryParseGatewayId(topic, out var parsed) ? parsed : "";
+        Log.BatchDeadLettered(logger, gatewayId, reason);
+        await DeadLetterAsync(gatewayId, topic, reason, wire, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var header = BatchCodec.Decode(wire).Header;
+            return string.Equals(header.GatewayId, gatewayId, StringComparison.Ordinal) ? Ack(header, CommitAck.StatusDeadLettered, 0, 0, 0) : null;
+        }
+        catch (BatchFormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Keeps a gateway message other than a batch (events, report records) that no retry could handle.</summary>
+    public Task DeadLetterMessageAsync(string gatewayId, string topic, string reason, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
+        DeadLetterAsync(gatewayId, topic, reason, payload, cancellationToken);
+
+    private static string KindOf(string serial) => SerialNumber.TryParse(serial, out var parsed, out _) ? WorkerMetrics.KindName(parsed.Kind) : "unknown";
+
     private async Task DeadLetterAsync(string gatewayId, string topic, string reason, ReadOnlyMemory<byte> wire, CancellationToken cancellationToken)
     {
         await ledger.RecordDeadLetterAsync(new DeadLetter(time.GetUtcNow(), gatewayId, topic, reason, wire), cancellationToken).ConfigureAwait(false);
         metrics.DeadLettered();
     }
 
-    private void CountReadings(string lane, Accepted accepted, List<RejectedReading> rejected, List<QuarantinedReading>? held, List<StoredReading> owned)
+    private void CountReadings(string lane, Accepted accepted, List<RejectedReading> rejected, List<QuarantinedReading>? held, List<StoredReading> owned, List<RejectedReading>? refused)
     {
+        foreach (var reading in refused ?? [])
+        {
+            metrics.Readings(KindOf(reading.Serial), WorkerMetrics.StoreRefused, 1);
+        }
+
         foreach (var (kind, written, duplicates) in accepted.PerKind)
         {
             metrics.Readings(kind, WorkerMetrics.Stored, written);
             metrics.Readings(kind, WorkerMetrics.Duplicate, duplicates);
         }
 
-        foreach (var group in rejected.GroupBy(r => SerialNumber.TryParse(r.Serial, out var serial, out _) ? WorkerMetrics.KindName(serial.Kind) : "unknown"))
+        foreach (var group in rejected.GroupBy(r => KindOf(r.Serial)))
         {
             metrics.Readings(group.Key, WorkerMetrics.Rejected, group.Count());
         }

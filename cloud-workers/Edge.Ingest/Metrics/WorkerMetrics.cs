@@ -19,6 +19,7 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
     public const string Stored = "stored";
     public const string Duplicate = "duplicate";
     public const string Rejected = "rejected";
+    public const string StoreRefused = "store_refused";
     public const string Delivered = "delivered";
     public const string Failed = "failed";
     public const string Dead = "dead";
@@ -55,7 +56,7 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
         ProcessInfoMetrics.Add(Meter, "edge.worker", ProcessInfoMetrics.VersionOf(typeof(WorkerMetrics).Assembly), time);
         _batches = Meter.CreateCounter<long>("edge.worker.batches", "{batch}", "Gateway batches stored and acknowledged, by lane");
         _deadLetters = Meter.CreateCounter<long>("edge.worker.dead_letters", "{message}", "Gateway messages that could not be read and were dead-lettered (ingest_dead_letters)");
-        _readings = Meter.CreateCounter<long>("edge.worker.readings", "{reading}", "Readings in stored batches, by device kind and result (stored, duplicate, rejected)");
+        _readings = Meter.CreateCounter<long>("edge.worker.readings", "{reading}", "Readings in stored batches, by device kind and result (stored, duplicate, rejected, store_refused)");
         _batchDuration = Meter.CreateHistogram("edge.worker.batch.duration", "ms", "From a batch's arrival to its acknowledgement, store retries included",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = MillisecondBuckets });
         _readingDelay = Meter.CreateHistogram("edge.worker.reading.delay", "s", "From the gateway receiving a reading to its store committing it, by lane",

@@ -17,6 +17,20 @@ namespace Edge.Contracts.Admin;
 //   GET    /v1/device-ca                    -> application/x-pem-file, the agent's device CA (404 when the certificate is configured)
 
 /// <summary>A snapshot of what the agent is doing, for <c>edgectl agent status</c>.</summary>
+/// <param name="GatewayId">The gateway's id.</param>
+/// <param name="Version">The agent's version.</param>
+/// <param name="StartedAt">When the agent started.</param>
+/// <param name="UptimeSeconds">Seconds since the start.</param>
+/// <param name="DevicesConnected">Devices connected now.</param>
+/// <param name="Journal">Journal depth, size, quota and commits.</param>
+/// <param name="Ingest">What devices sent since the start.</param>
+/// <param name="DeadLetters">Dead letters kept now.</param>
+/// <param name="Uplink">The link to the cloud.</param>
+/// <param name="Broker">The device listeners and the server certificate. Absent from older agents.</param>
+/// <param name="NotStored">
+/// Since the start, everything that left the gateway without reaching a store, by reason (<see cref="NotStoredReasons"/>;
+/// every reason present, 0 included). Absent from older agents.
+/// </param>
 public sealed record AgentStatus(
     string GatewayId,
     string Version,
@@ -27,7 +41,8 @@ public sealed record AgentStatus(
     IngestCounters Ingest,
     long DeadLetters,
     UplinkStatus Uplink,
-    BrokerStatus? Broker = null);
+    BrokerStatus? Broker = null,
+    IReadOnlyDictionary<string, long>? NotStored = null);
 
 /// <summary>
 /// The device listeners: TLS always, plain MQTT only when the operator turned it on (then <see cref="Warning"/> says
@@ -41,6 +56,25 @@ public sealed record BrokerStatus(
     IReadOnlyList<string> ServerNames,
     DateTimeOffset ServerCertificateNotAfter,
     string? DeviceCaFingerprint);
+
+/// <summary>The reasons of <see cref="AgentStatus.NotStored"/>; each is also a metric (docs/operations.md).</summary>
+public static class NotStoredReasons
+{
+    /// <summary>Routine readings shed to make room under the journal quota (<c>edge_journal_shed_total</c>).</summary>
+    public const string Shed = "shed";
+
+    /// <summary>Readings no batch can carry, kept as gateway dead letters (<c>edge_uplink_readings_dead_lettered_total{reason="too_large_for_uplink"}</c>).</summary>
+    public const string TooLargeForUplink = "too_large_for_uplink";
+
+    /// <summary>Readings a worker acknowledged as dead-lettered; the cloud keeps them (<c>…{reason="dead_lettered_in_cloud"}</c>).</summary>
+    public const string DeadLetteredInCloud = "dead_lettered_in_cloud";
+
+    /// <summary>Dead letters removed past their count or byte budget (<c>edge_journal_dead_letters_evicted_total</c>).</summary>
+    public const string DeadLettersEvicted = "dead_letters_evicted";
+
+    /// <summary>Refused messages not kept as dead letters because the journal writer was behind (<c>edge_journal_dead_letters_dropped_total</c>).</summary>
+    public const string DeadLettersDropped = "dead_letters_dropped";
+}
 
 /// <summary>Journal depth, size and quota, per lane.</summary>
 public sealed record JournalStatus(

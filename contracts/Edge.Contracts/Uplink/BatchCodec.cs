@@ -32,6 +32,13 @@ public static class BatchCodec
     /// </summary>
     public const int DefaultMaxWireBytes = 124 * 1024;
 
+    /// <summary>
+    /// The most one reading adds to its payload in a batch of its own: envelope, header with the longest gateway id and
+    /// sequences, the reading's wrapper, and compression's worst case on incompressible data. A payload of P bytes
+    /// always fits a wire limit of P + this.
+    /// </summary>
+    public const int MaxOneReadingOverheadBytes = 1024;
+
     /// <summary>The decoded body size a worker accepts by default; the encoder never writes a larger body.</summary>
     public const int DefaultMaxDecompressedBytes = 16 * 1024 * 1024;
 

@@ -81,7 +81,15 @@ internal static class AdminEndpoints
             new Contracts.Admin.IngestCounters(counters.Accepted, counters.Duplicates, counters.Refused, counters.RefusedByReason),
             snapshot.DeadLetters,
             uplinkStatus,
-            Broker.Tls.DeviceListenerStatus.Describe(broker.Value, serverCertificate));
+            Broker.Tls.DeviceListenerStatus.Describe(broker.Value, serverCertificate),
+            new Dictionary<string, long>
+            {
+                [NotStoredReasons.Shed] = snapshot.ShedByReason.Values.Sum(),
+                [NotStoredReasons.TooLargeForUplink] = uplink.Dropped(DropReasons.TooLargeForUplink),
+                [NotStoredReasons.DeadLetteredInCloud] = uplink.Dropped(DropReasons.DeadLetteredInCloud),
+                [NotStoredReasons.DeadLettersEvicted] = snapshot.DeadLettersEvicted,
+                [NotStoredReasons.DeadLettersDropped] = journal.DeadLettersDropped,
+            });
         return Results.Json(status, AdminJsonContext.Default.AgentStatus);
     }
 

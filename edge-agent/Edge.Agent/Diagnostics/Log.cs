@@ -119,6 +119,12 @@ internal static partial class Log
     [LoggerMessage(6011, LogLevel.Critical, "Uplink worker {Worker} stopped with an error; telemetry keeps syncing, restart the agent to restore it")]
     public static partial void UplinkWorkerFailed(ILogger logger, string worker, Exception exception);
 
+    [LoggerMessage(6012, LogLevel.Error, "Uplink set aside {Lane} reading {Sequence} of {Serial} as a dead letter: {Reason}")]
+    public static partial void UplinkReadingTooLarge(ILogger logger, string lane, long sequence, string serial, string reason);
+
+    [LoggerMessage(6013, LogLevel.Error, "Uplink could not send {What}: {Reason}; it is kept as a dead letter")]
+    public static partial void UplinkMessageTooLarge(ILogger logger, string what, string reason);
+
     [LoggerMessage(6008, LogLevel.Warning, "No uplink configured (Agent:Uplink:Host); readings are journaled but not sent")]
     public static partial void UplinkDisabled(ILogger logger);
 

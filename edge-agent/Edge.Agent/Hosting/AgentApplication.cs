@@ -9,6 +9,7 @@ using Edge.Agent.Metrics;
 using Edge.Hosting.Metrics;
 using Edge.Agent.Reports;
 using Edge.Agent.Uplink;
+using Edge.Contracts.Uplink;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -153,6 +154,10 @@ public static class AgentApplication
             .Validate(o => o.CertificatePath is null || File.Exists(o.CertificatePath), "Agent:Uplink:CertificatePath does not exist.")
             .Validate(o => o.KeyPath is null || File.Exists(o.KeyPath), "Agent:Uplink:KeyPath does not exist.")
             .Validate(o => o.CaPath is null || File.Exists(o.CaPath), "Agent:Uplink:CaPath does not exist.")
+            .Validate(o => o.MaxBatchBytes <= o.BytesPerSecond,
+                "Agent:Uplink:MaxBatchBytes is above Agent:Uplink:BytesPerSecond: a full batch would never fit one second's budget. Lower the first or raise the second.")
+            .Validate<IOptions<BrokerOptions>>((o, broker) => broker.Value.MaxPayloadBytes + BatchCodec.MaxOneReadingOverheadBytes <= o.MaxBatchBytes,
+                $"Agent:Broker:MaxPayloadBytes does not fit in Agent:Uplink:MaxBatchBytes: a reading needs up to its size + {BatchCodec.MaxOneReadingOverheadBytes} bytes in a batch, so readings of the largest size would be journaled and never sent. Lower Agent:Broker:MaxPayloadBytes or raise Agent:Uplink:MaxBatchBytes.")
             .ValidateOnStart();
         builder.Services.AddSingleton<UplinkState>();
         builder.Services.AddSingleton<IDownlinkHandler, ConfigDownlink>();

@@ -144,7 +144,19 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
         }
 
         var record = new ReportRecordRequest(report.Serial, report.ReportId, report.ReceivedAt, report.SizeBytes, md5, sha256, ParseJson(report.Json), key);
-        var recorded = await AskAsync(channel, UplinkTopics.Reports(channel.GatewayId), ReportUplink.Write(record), report, cancellationToken).ConfigureAwait(false);
+        ReportUploadResponse recorded;
+        try
+        {
+            recorded = await AskAsync(channel, UplinkTopics.Reports(channel.GatewayId), ReportUplink.Write(record), report, cancellationToken).ConfigureAwait(false);
+        }
+        catch (UplinkMessageTooLargeException tooLarge)
+        {
+            // The report's JSON makes a record the broker cannot take; no retry can change that.
+            Log.UplinkMessageTooLarge(_logger, $"the record of report {report.ReportId}", tooLarge.Message);
+            await SetAsideAsync(report, UplinkMessageTooLargeException.DeadLetterCode, tooLarge.Message).ConfigureAwait(false);
+            return;
+        }
+
         if (await SettledAsync(recorded, report).ConfigureAwait(false))
         {
             return;
@@ -168,13 +180,18 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
             case ReportUploadResponse.TypeRejected:
                 // Sending it again can never succeed: keep the reason and the JSON where a technician looks, free the quota.
                 Log.ReportRejected(_logger, report.ReportId, report.Serial, answer.Reason ?? "");
-                _journal.AddDeadLetter(new DeadLetter(_time.GetUtcNow(), report.Serial, Contracts.Topics.DeviceTopics.Report(report.Serial),
-                    "CloudRejected", answer.Reason ?? "rejected by the cloud", report.Json));
-                await _journal.RemoveReportAsync(report.Serial, report.ReportId).ConfigureAwait(false);
+                await SetAsideAsync(report, "CloudRejected", answer.Reason ?? "rejected by the cloud").ConfigureAwait(false);
                 return true;
             default:
                 return false;
         }
+    }
+
+    // Keeps the reason and the JSON where a technician looks, and frees the quota.
+    private async Task SetAsideAsync(JournaledReport report, string code, string reason)
+    {
+        _journal.AddDeadLetter(new DeadLetter(_time.GetUtcNow(), report.Serial, Contracts.Topics.DeviceTopics.Report(report.Serial), code, reason, report.Json));
+        await _journal.RemoveReportAsync(report.Serial, report.ReportId).ConfigureAwait(false);
     }
 
     private async Task<ReportUploadResponse> AskAsync(IUplinkChannel channel, string topic, byte[] message, JournaledReport report, CancellationToken cancellationToken)
@@ -184,7 +201,7 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
         _waiting[key] = waiter;
         try
         {
-            await channel.PublishAsync(topic, message, cancellationToken).ConfigureAwait(false);
+            await channel.PublishAsync(topic, message, UplinkPriority.Normal, cancellationToken).ConfigureAwait(false);
             return await waiter.Task.WaitAsync(TimeSpan.FromSeconds(_options.ResponseTimeoutSeconds), _time, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)

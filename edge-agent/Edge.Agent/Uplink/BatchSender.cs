@@ -7,7 +7,8 @@ namespace Edge.Agent.Uplink;
 
 /// <summary>
 /// Moves the journal to the cloud: reads each lane in sequence order (urgent first, routine guaranteed a share),
-/// packs compressed batches under the broker's size limit, paces them with a token bucket, keeps at most
+/// packs compressed batches under the broker's size limit, publishes them through the connection's pacing budget (urgent
+/// first), keeps at most
 /// <see cref="UplinkOptions.MaxInFlightBatches"/> unacknowledged, and deletes a batch's readings from the journal
 /// only when a worker's commit ack arrives. A broker PUBACK deletes nothing. Unacknowledged batches are re-sent
 /// after a timeout that doubles per attempt, and after every reconnect. An ack is honoured only for readings this
@@ -26,7 +27,6 @@ public sealed class BatchSender(
     private static readonly TimeSpan MaxAckTimeout = TimeSpan.FromMinutes(2);
 
     private readonly UplinkOptions _options = options.Value;
-    private readonly TokenBucket _bucket = new(options.Value.PublishesPerSecond, options.Value.BytesPerSecond, time);
     private readonly List<InFlightBatch> _inFlight = [];
     private readonly long[] _cursor = new long[2];
     private int _urgentStreak;
@@ -80,7 +80,7 @@ public sealed class BatchSender(
                 }
 
                 await ResendTimedOutAsync(stoppingToken).ConfigureAwait(false);
-                while (_inFlight.Count < _options.MaxInFlightBatches && NextBatch() is { } batch)
+                while (_inFlight.Count < _options.MaxInFlightBatches && await NextBatchAsync().ConfigureAwait(false) is { } batch)
                 {
                     _inFlight.Add(batch);
                     await PublishAsync(batch, resend: false, stoppingToken).ConfigureAwait(false);
@@ -100,7 +100,7 @@ public sealed class BatchSender(
     }
 
     // Urgent first; after UrgentBurst urgent batches in a row, routine goes next if it has anything waiting.
-    private InFlightBatch? NextBatch()
+    private async Task<InFlightBatch?> NextBatchAsync()
     {
         var preferRoutine = _urgentStreak >= _options.UrgentBurst;
         Lane[] order = preferRoutine ? [Lane.Routine, Lane.Urgent] : [Lane.Urgent, Lane.Routine];
@@ -130,7 +130,18 @@ public sealed class BatchSender(
                 readings[i] = new BatchReading(e.Sequence, e.Serial, e.ReceivedAt, e.Payload);
             }
 
-            var encoded = BatchCodec.Encode(journal.GatewayId, journal.Epoch, Lanes.Name(lane), readings, _options.MaxBatchBytes);
+            EncodedBatch encoded;
+            try
+            {
+                encoded = BatchCodec.Encode(journal.GatewayId, journal.Epoch, Lanes.Name(lane), readings, _options.MaxBatchBytes);
+            }
+            catch (ReadingTooLargeException tooLarge)
+            {
+                // Sending it again can never succeed: set it aside where a technician looks, and let the lane move on.
+                await SetAsideAsync(lane, entries[0], tooLarge).ConfigureAwait(false);
+                return await NextBatchAsync().ConfigureAwait(false);
+            }
+
             var header = encoded.Header;
             _cursor[(int)lane] = header.LastSequence;
             _urgentStreak = lane == Lane.Urgent ? _urgentStreak + 1 : 0;
@@ -141,6 +152,18 @@ public sealed class BatchSender(
         return null;
     }
 
+    // A reading journaled under settings that let it through (a larger Agent:Broker:MaxPayloadBytes before a restart)
+    // that no batch can carry now. The start-up check keeps new readings from getting here.
+    private async Task SetAsideAsync(Lane lane, JournalEntry entry, ReadingTooLargeException tooLarge)
+    {
+        var reason = $"the reading needs {tooLarge.WireBytes} bytes in a batch, above Agent:Uplink:MaxBatchBytes ({tooLarge.MaxWireBytes})";
+        journal.AddDeadLetter(new DeadLetter(time.GetUtcNow(), entry.Serial, Contracts.Topics.DeviceTopics.Telemetry(entry.Serial), UplinkMessageTooLargeException.DeadLetterCode, reason, entry.Payload));
+        await journal.DeleteRangeAsync(lane, entry.Sequence, entry.Sequence).ConfigureAwait(false);
+        _cursor[(int)lane] = Math.Max(_cursor[(int)lane], entry.Sequence);
+        state.RecordDropped(DropReasons.TooLargeForUplink, 1);
+        Log.UplinkReadingTooLarge(logger, Lanes.Name(lane), entry.Sequence, entry.Serial, reason);
+    }
+
     private async Task PublishAsync(InFlightBatch batch, bool resend, CancellationToken cancellationToken)
     {
         if (batch.Last > journal.PublishedThrough(batch.Lane))
@@ -149,10 +172,10 @@ public sealed class BatchSender(
             await journal.MarkPublishedAsync(batch.Lane, batch.Last).ConfigureAwait(false);
         }
 
-        await _bucket.TakeAsync(batch.Wire.Length, cancellationToken).ConfigureAwait(false);
-        batch.SentAt = time.GetUtcNow();
         batch.BrokerAcknowledged = false;
-        await connection.PublishAsync(UplinkTopics.Telemetry(journal.GatewayId), batch.Wire, cancellationToken).ConfigureAwait(false);
+        var priority = batch.Lane == Lane.Urgent ? UplinkPriority.Urgent : UplinkPriority.Normal;
+        await connection.PublishAsync(UplinkTopics.Telemetry(journal.GatewayId), batch.Wire, priority, cancellationToken).ConfigureAwait(false);
+        batch.SentAt = time.GetUtcNow();
         batch.BrokerAcknowledged = true;
         state.RecordSent(resend);
     }
@@ -195,6 +218,7 @@ public sealed class BatchSender(
             state.RecordAck(removed, ack.Status == CommitAck.StatusDeadLettered);
             if (ack.Status == CommitAck.StatusDeadLettered)
             {
+                state.RecordDropped(DropReasons.DeadLetteredInCloud, removed);
                 Log.UplinkBatchDeadLettered(logger, ack.Lane, ack.FirstSequence, ack.LastSequence);
             }
         }

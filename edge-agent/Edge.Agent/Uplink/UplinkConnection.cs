@@ -27,6 +27,7 @@ public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly IMqttClient _client;
     private readonly ResiliencePipeline _connectPipeline;
+    private readonly UplinkPacer _pacer;
     private readonly ConcurrentQueue<CommitAck> _acks = new();
     private readonly Dictionary<UplinkTopicKind, IDownlinkHandler> _downlinks;
     private readonly SemaphoreSlim _activity = new(0);
@@ -46,6 +47,7 @@ public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
         _downlinks = downlinks.ToDictionary(h => h.Kind);
         _time = time;
         _logger = logger;
+        _pacer = new UplinkPacer(_options.PublishesPerSecond, _options.BytesPerSecond, time);
         _client = new MqttClientFactory().CreateMqttClient();
         _client.DisconnectedAsync += _ =>
         {
@@ -99,9 +101,18 @@ public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
         _ = await _activity.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Publishes QoS 1 and returns once the broker has acknowledged it (not yet stored: that is the commit ack).</summary>
-    public async Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken)
+    /// <summary>
+    /// Paces, publishes QoS 1 and returns once the broker has acknowledged it (not yet stored: that is the commit ack).
+    /// Every message the agent sends goes through here, so the pacing budget and the size limit hold for all of them.
+    /// </summary>
+    public async Task PublishAsync(string topic, byte[] payload, UplinkPriority priority, CancellationToken cancellationToken)
     {
+        if (payload.Length > _options.MaxBatchBytes)
+        {
+            throw new UplinkMessageTooLargeException(topic, payload.Length, _options.MaxBatchBytes);
+        }
+
+        await _pacer.TakeAsync(payload.Length, priority, cancellationToken).ConfigureAwait(false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(30)); // MQTTnet has no publish timeout of its own
         var result = await _client.PublishAsync(

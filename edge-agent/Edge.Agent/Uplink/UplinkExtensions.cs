@@ -14,8 +14,12 @@ public interface IUplinkChannel
 
     Task WaitConnectedAsync(CancellationToken cancellationToken);
 
-    /// <summary>Publishes QoS 1 and returns once the broker has it; throws when the link is down or the broker refuses.</summary>
-    Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken);
+    /// <summary>
+    /// Waits for room in the connection's pacing budget (<paramref name="priority"/> decides who goes first), publishes
+    /// QoS 1 and returns once the broker has it. Throws <see cref="UplinkMessageTooLargeException"/> for a message above
+    /// <see cref="UplinkOptions.MaxBatchBytes"/>, and another exception when the link is down or the broker refuses.
+    /// </summary>
+    Task PublishAsync(string topic, byte[] payload, UplinkPriority priority, CancellationToken cancellationToken);
 }
 
 /// <summary>

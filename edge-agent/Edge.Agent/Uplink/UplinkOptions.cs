@@ -4,7 +4,7 @@ namespace Edge.Agent.Uplink;
 
 /// <summary>
 /// The link to the cloud broker (AWS IoT Core in production; mosquitto or EMQX on-prem). Defaults follow AWS IoT
-/// Core's per-connection limits: 128 KB per message, 100 publishes/s, 512 KiB/s.
+/// Core's per-connection limits (128 KB per message, 100 publishes/s, 512 KiB/s) with 20 % headroom on the rates.
 /// </summary>
 public sealed class UplinkOptions
 {
@@ -33,9 +33,13 @@ public sealed class UplinkOptions
     [Range(60, 2_592_000, ErrorMessage = "Agent:Uplink:SessionExpirySeconds must be between 60 and 2592000.")]
     public int SessionExpirySeconds { get; set; } = 7 * 24 * 3600;
 
-    /// <summary>Largest batch on the wire in bytes. Default 130048 (AWS IoT Core's 128 KiB minus room for the topic).</summary>
+    /// <summary>
+    /// Largest message the agent publishes (a batch, an event batch, a report record), in bytes. Default 126976
+    /// (<see cref="Edge.Contracts.Uplink.BatchCodec.DefaultMaxWireBytes"/>): under AWS IoT Core's 128 KB whether KB means
+    /// 1,000 or 1,024 bytes, with room for the topic and MQTT 5 properties.
+    /// </summary>
     [Range(4096, 268_435_455, ErrorMessage = "Agent:Uplink:MaxBatchBytes must be between 4096 and 268435455.")]
-    public int MaxBatchBytes { get; set; } = 127 * 1024;
+    public int MaxBatchBytes { get; set; } = Edge.Contracts.Uplink.BatchCodec.DefaultMaxWireBytes;
 
     /// <summary>Most readings read from the journal for one batch. Default 2000.</summary>
     [Range(1, 100_000, ErrorMessage = "Agent:Uplink:MaxReadingsPerBatch must be between 1 and 100000.")]
@@ -45,13 +49,16 @@ public sealed class UplinkOptions
     [Range(1, 1000, ErrorMessage = "Agent:Uplink:MaxInFlightBatches must be between 1 and 1000.")]
     public int MaxInFlightBatches { get; set; } = 8;
 
-    /// <summary>Publishes per second (token bucket). Default 100 (AWS IoT Core per connection).</summary>
+    /// <summary>
+    /// Most publishes in any one second, every kind of message together. Default 80: AWS IoT Core allows 100 per
+    /// connection; the rest is headroom for PUBACKs of re-sends and for the broker's own accounting.
+    /// </summary>
     [Range(1, 100_000, ErrorMessage = "Agent:Uplink:PublishesPerSecond must be between 1 and 100000.")]
-    public int PublishesPerSecond { get; set; } = 100;
+    public int PublishesPerSecond { get; set; } = 80;
 
-    /// <summary>Bytes per second (token bucket). Default 524288 (AWS IoT Core per connection).</summary>
+    /// <summary>Most bytes published in any one second, every kind of message together. Default 409600 (80 % of AWS IoT Core's 512 KiB/s).</summary>
     [Range(1024, int.MaxValue, ErrorMessage = "Agent:Uplink:BytesPerSecond must be at least 1024.")]
-    public int BytesPerSecond { get; set; } = 512 * 1024;
+    public int BytesPerSecond { get; set; } = 400 * 1024;
 
     /// <summary>Seconds to wait for a worker's commit ack before re-sending a batch; doubles per attempt up to 2 minutes, and drops back to this when any ack arrives. Default 30.</summary>
     [Range(1, 3600, ErrorMessage = "Agent:Uplink:AckTimeoutSeconds must be between 1 and 3600.")]

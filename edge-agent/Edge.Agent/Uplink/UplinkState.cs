@@ -12,6 +12,7 @@ public sealed class UplinkState(TimeProvider time) : IDisposable
     private long _resentBatches;
     private long _deadLetteredBatches;
     private readonly long[] _refusedAcks = new long[AckRefusals.All.Length];
+    private readonly long[] _dropped = new long[DropReasons.All.Length];
     private long _refusedUploadUrls;
     private double _ackRate;
     private DateTimeOffset? _lastAckAt;
@@ -85,6 +86,11 @@ public sealed class UplinkState(TimeProvider time) : IDisposable
 
     internal void RecordUploadUrlRefused() => Interlocked.Increment(ref _refusedUploadUrls);
 
+    /// <summary>Readings that left the journal without being stored in the cloud, by <see cref="DropReasons"/>.</summary>
+    public long Dropped(string reason) => Interlocked.Read(ref _dropped[Array.IndexOf(DropReasons.All, reason)]);
+
+    internal void RecordDropped(string reason, long readings) => Interlocked.Add(ref _dropped[Array.IndexOf(DropReasons.All, reason)], readings);
+
     internal void RecordAckRefused(string reason) => Interlocked.Increment(ref _refusedAcks[Array.IndexOf(AckRefusals.All, reason)]);
 
     internal void RecordAck(int readings, bool deadLettered)
@@ -121,6 +127,9 @@ public sealed class UplinkState(TimeProvider time) : IDisposable
         _meter.CreateObservableCounter("edge.uplink.acks_refused", () => AckRefusals.All.Select((reason, i) =>
             new Measurement<long>(Interlocked.Read(ref _refusedAcks[i]), new KeyValuePair<string, object?>("reason", reason))),
             description: "Commit acks refused (nothing deleted): for another epoch, an unknown lane, or readings the gateway never published");
+        _meter.CreateObservableCounter("edge.uplink.readings_dead_lettered", () => DropReasons.All.Select((reason, i) =>
+            new Measurement<long>(Interlocked.Read(ref _dropped[i]), new KeyValuePair<string, object?>("reason", reason))),
+            description: "Readings removed from the journal without being stored: set aside on the gateway (too_large_for_uplink) or dead-lettered by a worker (dead_lettered_in_cloud)");
         _meter.CreateObservableCounter("edge.uplink.upload_urls_refused", () => RefusedUploadUrls,
             description: "Report upload answers refused because their URL is not Agent:Reports:UploadEndpoint (nothing was sent)");
         _meter.CreateObservableGauge("edge.uplink.backlog", backlog, description: "Readings in the journal not yet acknowledged by the cloud");
@@ -140,4 +149,16 @@ internal static class AckRefusals
     public const string Unpublished = "unpublished";
 
     public static readonly string[] All = [Epoch, Lane, Unpublished];
+}
+
+/// <summary>Why a reading left the journal without being stored: the <c>reason</c> label of <c>edge_uplink_readings_dead_lettered_total</c>.</summary>
+internal static class DropReasons
+{
+    /// <summary>No batch can carry it under Agent:Uplink:MaxBatchBytes; kept in the gateway's dead letters.</summary>
+    public const string TooLargeForUplink = "too_large_for_uplink";
+
+    /// <summary>A worker could not store it and acknowledged it as dead-lettered; the cloud keeps it.</summary>
+    public const string DeadLetteredInCloud = "dead_lettered_in_cloud";
+
+    public static readonly string[] All = [TooLargeForUplink, DeadLetteredInCloud];
 }

@@ -16,6 +16,8 @@ public sealed class ConfigurationExitTests
     [InlineData("Agent__Admin__SocketMode", "0666", "Agent:Admin:SocketMode")]
     [InlineData("Agent__Admin__SocketGroup", "no-such-group-here", "Agent:Admin:SocketGroup")]
     [InlineData("Agent__Journal__EncryptionKeyCredential", "journal-key", "Agent:Journal:EncryptionKeyCredential")]
+    [InlineData("Agent__Broker__MaxPayloadBytes", "200000", "Agent:Broker:MaxPayloadBytes does not fit in Agent:Uplink:MaxBatchBytes")]
+    [InlineData("Agent__Uplink__BytesPerSecond", "100000", "Agent:Uplink:MaxBatchBytes is above Agent:Uplink:BytesPerSecond")]
     public async Task A_misconfigured_agent_process_exits_78_and_names_the_setting_on_stderr(string variable, string value, string setting)
     {
         using var state = new TempDirectory();

@@ -54,6 +54,7 @@ public sealed class AgentCommandTests
         Assert.Matches(@"urgent\s+0\s+0 B\s+-", result.Output);
         Assert.Contains("3 accepted, 0 duplicates, 1 refused (PayloadFormatInvalid 1)", result.Output, StringComparison.Ordinal);
         Assert.Matches(@"Dead letters\s+1 \(edgectl deadletters list\)", result.Output);
+        Assert.Matches(@"Not stored\s+none", result.Output);
     }
 
     [Fact]

@@ -24,7 +24,8 @@ internal sealed class WorkerChildProcess : IAsyncDisposable
         }
     }
 
-    public static WorkerChildProcess Start(LocalCloud cloud, string clientId)
+    /// <param name="settings">More settings (configuration keys with ':'), e.g. a <c>MetricsEndpoint</c>'s.</param>
+    public static WorkerChildProcess Start(LocalCloud cloud, string clientId, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var (certificate, key) = cloud.Broker.IssueWorker();
         var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-ingest.dll")])
@@ -44,6 +45,11 @@ internal sealed class WorkerChildProcess : IAsyncDisposable
         info.Environment["Stores__Ecg"] = cloud.ConnectionString;
         info.Environment["EDGE_INGEST_CONFIG"] = "/nonexistent/ingest.json";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
+        {
+            info.Environment[name.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
         var worker = new WorkerChildProcess(Process.Start(info)!);
         worker._process.OutputDataReceived += (_, e) => worker.Append(e.Data);
         worker._process.ErrorDataReceived += (_, e) => worker.Append(e.Data);

@@ -34,7 +34,7 @@ public sealed class AckTrustTests
     {
         await using var broker = await MosquittoServer.StartNewAsync();
         await using var peer = await CloudPeer.ConnectAsync(broker);
-        await using var agent = await InProcessAgent.StartAsync([.. UplinkSettings(broker), "--Agent:Uplink:MaxInFlightBatches=1", "--Agent:Uplink:MaxReadingsPerBatch=10"]);
+        await using var agent = await InProcessAgent.StartAsync([.. CloudPeer.UplinkSettings(broker), "--Agent:Uplink:MaxInFlightBatches=1", "--Agent:Uplink:MaxReadingsPerBatch=10"]);
         await JournalReadingsAsync(agent, 30);
 
         // One batch goes out and waits for its ack (one in flight); the other readings have never left the gateway.
@@ -64,12 +64,12 @@ public sealed class AckTrustTests
         try
         {
             await JournalReadingsAsync(agent, 30);
-            agent = await agent.RestartAsync([.. UplinkSettings(broker), "--Agent:Uplink:MaxInFlightBatches=1", "--Agent:Uplink:MaxReadingsPerBatch=20"]);
+            agent = await agent.RestartAsync([.. CloudPeer.UplinkSettings(broker), "--Agent:Uplink:MaxInFlightBatches=1", "--Agent:Uplink:MaxReadingsPerBatch=20"]);
             var beforeRestart = await peer.NextBatchAsync();
             Assert.Equal(20, beforeRestart.Count);
 
             // After the restart the agent sends batches of 5: in this run it has published only the first 5 readings.
-            agent = await agent.RestartAsync([.. UplinkSettings(broker), "--Agent:Uplink:MaxInFlightBatches=1", "--Agent:Uplink:MaxReadingsPerBatch=5"]);
+            agent = await agent.RestartAsync([.. CloudPeer.UplinkSettings(broker), "--Agent:Uplink:MaxInFlightBatches=1", "--Agent:Uplink:MaxReadingsPerBatch=5"]);
             var afterRestart = await peer.NextBatchAsync();
             Assert.Equal(5, afterRestart.Count);
             Assert.Equal(beforeRestart.Epoch, afterRestart.Epoch);
@@ -89,21 +89,6 @@ public sealed class AckTrustTests
         }
     }
 
-    private static string[] UplinkSettings(MosquittoServer broker)
-    {
-        var (certificate, key) = broker.IssueGateway(InProcessAgent.DefaultGatewayId);
-        return
-        [
-            "--Agent:Uplink:Host=localhost",
-            $"--Agent:Uplink:Port={broker.Port}",
-            $"--Agent:Uplink:CaPath={broker.Ca.CaPath}",
-            $"--Agent:Uplink:CertificatePath={certificate}",
-            $"--Agent:Uplink:KeyPath={key}",
-            // No re-send during a test: what the peer sees is what the agent published once.
-            "--Agent:Uplink:AckTimeoutSeconds=3600",
-        ];
-    }
-
     private static async Task JournalReadingsAsync(InProcessAgent agent, int count)
     {
         await using var device = await TestDevice.ConnectAsync(agent.Port, Serial, await agent.Admin.AddDeviceAsync(Serial));
@@ -118,53 +103,4 @@ public sealed class AckTrustTests
     }
 
     private static async Task<string> MetricsAsync(InProcessAgent agent) => await agent.Admin.GetStringAsync("v1/metrics");
-
-    /// <summary>A client with a worker's identity: it sees every gateway's batches and may publish on any ack topic.</summary>
-    private sealed class CloudPeer : IAsyncDisposable
-    {
-        private readonly IMqttClient _client;
-        private readonly ConcurrentQueue<BatchHeader> _batches = new();
-
-        private CloudPeer(IMqttClient client) => _client = client;
-
-        public static async Task<CloudPeer> ConnectAsync(MosquittoServer broker)
-        {
-            var client = new MqttClientFactory().CreateMqttClient();
-            var peer = new CloudPeer(client);
-            client.ApplicationMessageReceivedAsync += args =>
-            {
-                peer._batches.Enqueue(BatchCodec.Decode(System.Buffers.BuffersExtensions.ToArray(args.ApplicationMessage.Payload)).Header);
-                return Task.CompletedTask;
-            };
-            await client.ConnectAsync(broker.WorkerClient("forging-peer").Build());
-            await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
-                .WithTopicFilter(UplinkTopics.Telemetry(InProcessAgent.DefaultGatewayId), MqttQualityOfServiceLevel.AtLeastOnce)
-                .Build());
-            return peer;
-        }
-
-        public async Task<BatchHeader> NextBatchAsync()
-        {
-            BatchHeader? header = null;
-            await Eventually.TrueAsync(() => _batches.TryDequeue(out header), TimeSpan.FromSeconds(30), "a batch from the agent");
-            return header!;
-        }
-
-        public async Task AckAsync(BatchHeader batch)
-        {
-            var ack = new CommitAck(batch.GatewayId, batch.Epoch, batch.Lane, batch.FirstSequence, batch.LastSequence, CommitAck.StatusStored, batch.Count, 0, 0);
-            var result = await _client.PublishAsync(new MqttApplicationMessageBuilder()
-                .WithTopic(UplinkTopics.Ack(batch.GatewayId))
-                .WithPayload(JsonSerializer.SerializeToUtf8Bytes(ack, UplinkJsonContext.Default.CommitAck))
-                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-                .Build());
-            Assert.True(result.IsSuccess, $"the broker refused the ack: {result.ReasonCode}");
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _client.DisconnectAsync();
-            _client.Dispose();
-        }
-    }
 }

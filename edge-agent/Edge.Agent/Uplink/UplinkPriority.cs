@@ -1,0 +1,11 @@
+namespace Edge.Agent.Uplink;
+
+/// <summary>Which publish goes first when the uplink's pacing budget is spent.</summary>
+public enum UplinkPriority
+{
+    /// <summary>Urgent readings (alarms): served before anything else that waits for the budget.</summary>
+    Urgent,
+
+    /// <summary>Routine readings, events and report messages.</summary>
+    Normal,
+}
