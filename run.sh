@@ -151,6 +151,12 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
+# A .run/ from before credentials carried their origin: its simulated devices' credentials read as an operator's, and
+# simulate (rightly) will not touch those. Everything in .run/ is simulated, so they go; the simulator makes new ones.
+"${edgectl[@]}" agent device list --json --socket "$socket" 2>/dev/null \
+  | grep -o '"serial": *"[A-Z]*-9000-[0-9]*"[^}]*"origin": *"operator"' | grep -o '[A-Z]*-9000-[0-9]*' \
+  | while read -r serial; do "${edgectl[@]}" agent device remove --serial "$serial" --socket "$socket" >/dev/null; done
+
 # The simulated devices connect with TLS and check the agent's certificate against its device CA (read through the socket).
 echo "==> simulating $devices devices (CPAP, oxygen, ECG) at $rate readings/s each, over TLS"
 "${edgectl[@]}" simulate --host 127.0.0.1 --port "$mqtt_port" --devices "$devices" --rate "$rate" \
