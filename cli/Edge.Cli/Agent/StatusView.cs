@@ -63,6 +63,22 @@ internal static class StatusView
             $"{Units.Count(ingest.Accepted)} accepted, {Units.Count(ingest.Duplicates)} duplicates, {Units.Count(ingest.Refused)} refused" +
             (ingest.RefusedByReason.Count > 0 ? $" ({ByReason(ingest.RefusedByReason, "")})" : ""));
         Line(output, "Dead letters", status.DeadLetters == 0 ? "0" : $"{Units.Count(status.DeadLetters)} (edgectl deadletters list)");
+        if (status.Clocks is { } clocks)
+        {
+            Line(output, "Gateway clock", clocks.GatewaySynchronized switch
+            {
+                true => "synchronized (NTP)",
+                false => "NOT synchronized: device clocks are compared with a clock that may be wrong; readings far ahead are flagged, not refused",
+                null => "synchronization unknown (readings far ahead are flagged, not refused unless Agent:Clock:TrustGatewayClock is always)",
+            });
+            Line(output, "Device clocks", clocks.SkewedDevices.Count == 0
+                ? $"all within {DurationText.Age(TimeSpan.FromSeconds(clocks.MaxSkewSeconds))} of the gateway's"
+                : $"{clocks.SkewedDevices.Count} off by more than {DurationText.Age(TimeSpan.FromSeconds(clocks.MaxSkewSeconds))}: " +
+                  string.Join(", ", clocks.SkewedDevices.Take(5).Select(d =>
+                      $"{d.Serial} {(d.LastSkewSeconds > 0 ? "+" : "-")}{DurationText.Age(TimeSpan.FromSeconds(Math.Abs(d.LastSkewSeconds)))}")) +
+                  (clocks.SkewedDevices.Count > 5 ? ", …" : ""));
+        }
+
         if (status.NotStored is { } notStored)
         {
             // Everything that left the gateway without reaching a store: each one is data a clinician will not see.

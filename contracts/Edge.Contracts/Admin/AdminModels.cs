@@ -27,6 +27,7 @@ namespace Edge.Contracts.Admin;
 /// <param name="DeadLetters">Dead letters kept now.</param>
 /// <param name="Uplink">The link to the cloud.</param>
 /// <param name="Broker">The device listeners and the server certificate. Absent from older agents.</param>
+/// <param name="Clocks">The gateway's clock and the devices' clocks compared with it. Absent from older agents.</param>
 /// <param name="NotStored">
 /// Since the start, everything that left the gateway without reaching a store, by reason (<see cref="NotStoredReasons"/>;
 /// every reason present, 0 included). Absent from older agents.
@@ -42,7 +43,17 @@ public sealed record AgentStatus(
     long DeadLetters,
     UplinkStatus Uplink,
     BrokerStatus? Broker = null,
-    IReadOnlyDictionary<string, long>? NotStored = null);
+    IReadOnlyDictionary<string, long>? NotStored = null,
+    ClockStatus? Clocks = null);
+
+/// <summary>
+/// Clocks: whether the gateway's is synchronized (null: the agent cannot tell), whether readings are refused by it, the
+/// skew beyond which a reading is flagged, and the devices whose last reading was beyond it (largest first).
+/// </summary>
+public sealed record ClockStatus(bool? GatewaySynchronized, bool GatewayTrusted, double MaxSkewSeconds, IReadOnlyList<DeviceClockSkew> SkewedDevices);
+
+/// <summary>A device whose last reading was off from the gateway's clock: by how much (positive: ahead), and how many readings were.</summary>
+public sealed record DeviceClockSkew(string Serial, double LastSkewSeconds, long SkewedReadings);
 
 /// <summary>
 /// The device listeners: TLS always, plain MQTT only when the operator turned it on (then <see cref="Warning"/> says

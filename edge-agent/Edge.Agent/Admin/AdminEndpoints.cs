@@ -44,7 +44,8 @@ internal static class AdminEndpoints
         IOptions<UplinkOptions> uplinkOptions,
         IOptions<AgentOptions> agent,
         IOptions<BrokerOptions> broker,
-        Broker.Tls.ServerCertificate serverCertificate)
+        Broker.Tls.ServerCertificate serverCertificate,
+        Clock.DeviceClocks clocks)
     {
         var snapshot = journal.Snapshot;
         var commits = journal.Commits;
@@ -89,7 +90,9 @@ internal static class AdminEndpoints
                 [NotStoredReasons.DeadLetteredInCloud] = uplink.Dropped(DropReasons.DeadLetteredInCloud),
                 [NotStoredReasons.DeadLettersEvicted] = snapshot.DeadLettersEvicted,
                 [NotStoredReasons.DeadLettersDropped] = journal.DeadLettersDropped,
-            });
+            },
+            new ClockStatus(clocks.GatewaySynchronized, clocks.GatewayTrusted, clocks.MaxSkew.TotalSeconds,
+                [.. clocks.Skewed().Select(d => new DeviceClockSkew(d.Serial, d.LastSkew.TotalSeconds, d.SkewedReadings))]));
         return Results.Json(status, AdminJsonContext.Default.AgentStatus);
     }
 

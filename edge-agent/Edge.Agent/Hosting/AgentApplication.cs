@@ -133,6 +133,9 @@ public static class AgentApplication
         builder.Services.AddSingleton<TopicAcl>();
         builder.Services.AddSingleton<LaneClassifier>();
         builder.Services.AddSingleton<IngestMetrics>();
+        builder.Services.AddOptions<Clock.ClockOptions>().BindConfiguration(Clock.ClockOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<Clock.GatewaySyncState>();
+        builder.Services.AddSingleton<Clock.DeviceClocks>();
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddSingleton<Broker.Tls.ServerCertificate>();
         builder.Services.AddHostedService<Broker.Tls.ServerCertificateRenewal>();
@@ -192,6 +195,7 @@ public static class AgentApplication
         [
             sp.GetRequiredService<HostMetrics>().Meter,
             sp.GetRequiredService<IngestMetrics>().Meter,
+            sp.GetRequiredService<Clock.DeviceClocks>().Meter,
             sp.GetRequiredService<ReadingJournal>().Meter,
             sp.GetRequiredService<ConnectedDevices>().Meter,
             sp.GetRequiredService<ListenerMetrics>().Meter,

@@ -26,6 +26,7 @@ public sealed class IngestPipeline(
     IngestMetrics counters,
     ReportIngest reports,
     RefusalLimiter refusals,
+    Clock.DeviceClocks clocks,
     IOptions<BrokerOptions> brokerOptions,
     TimeProvider time,
     ILogger<IngestPipeline> logger)
@@ -146,6 +147,12 @@ public sealed class IngestPipeline(
         }
 
         var reading = validated.Value!;
+        if (clocks.Check(serial.Value, reading.Timestamp, time.GetUtcNow()) is { } tooFarAhead)
+        {
+            Refuse(args, MqttPubAckReasonCode.PayloadFormatInvalid, tooFarAhead, deadLetter: true);
+            return;
+        }
+
         var entry = new NewEntry(serial.Value, serial.Kind, lanes.Classify(reading), reading.Timestamp, payload);
         AppendResult result;
         try
