@@ -10,7 +10,7 @@ public sealed class AlertRulesTests
 {
     [Theory]
     [InlineData("linux", "edge-agent-alerts.yml", 9)]
-    [InlineData("cloud", "edge-cloud-alerts.yml", 10)]
+    [InlineData("cloud", "edge-cloud-alerts.yml", 11)]
     public async Task The_rules_load_in_prometheus(string folder, string file, int rules)
     {
         var output = await PromtoolAsync("check", "rules", RepositoryPaths.File("installers", folder, "prometheus", file));
