@@ -17,7 +17,8 @@ namespace Edge.Agent.Broker.Listener;
 /// is bounded before it authenticates: sockets are admitted under <see cref="ConnectionLimits"/>, a TLS handshake and
 /// the CONNECT packet must arrive within <see cref="BrokerOptions.ConnectTimeoutSeconds"/>, and every packet's
 /// announced length is checked before MQTTnet allocates for it (<see cref="PacketLimitStream"/>). Everything after the
-/// bytes is MQTTnet's: the listener hands each connection to the server as its own TCP listener would.
+/// bytes is MQTTnet's: the listener hands each connection to the server as its own TCP listener would, through a
+/// <see cref="ReceiveMaximumAdapter"/> that advertises the receive maximum the journal can honour.
 /// </summary>
 internal sealed class DeviceListener(
     BrokerOptions options,
@@ -172,7 +173,7 @@ internal sealed class DeviceListener(
             {
                 var channel = new MqttTcpChannel(limited, socket.LocalEndPoint!, remote!, clientCertificate);
                 var formatter = new MqttPacketFormatterAdapter(new MqttBufferWriter(serverOptions.WriterBufferSize, serverOptions.WriterBufferSizeMax));
-                using var adapter = new MqttChannelAdapter(channel, formatter, _mqttLogger);
+                using var adapter = new ReceiveMaximumAdapter(new MqttChannelAdapter(channel, formatter, _mqttLogger), options.ReceiveMaximum);
                 await handler(adapter).ConfigureAwait(false);
             }
 
