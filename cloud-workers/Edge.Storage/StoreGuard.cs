@@ -7,9 +7,10 @@ namespace Edge.Storage;
 internal static class StoreGuard
 {
     /// <summary>
-    /// Every reading must be a <typeparamref name="T"/>, carry a parsed serial and a gateway id, and have the id its
-    /// journal identity gives. A caller that made up ids (a random GUID, say) would turn every re-send into a duplicate;
-    /// checking costs one SHA-1 per reading, about a microsecond.
+    /// Every reading must be a <typeparamref name="T"/>, carry a parsed serial and a gateway id, have the id its
+    /// journal identity gives and the content id its serial and payload give. A caller that made up either (a random
+    /// GUID, say) would turn every re-send into a duplicate; checking costs one SHA-1 and one SHA-256 per reading, a
+    /// few microseconds.
     /// </summary>
     public static void RequireAll<T>(IReadOnlyList<StoredReading> readings, string store) where T : Telemetry
     {
@@ -32,6 +33,13 @@ internal static class StoreGuard
                 throw new ArgumentException(
                     $"readings[{i}] has id {reading.Id}, but gateway {reading.GatewayId}, epoch {reading.Epoch}, sequence {reading.Sequence} " +
                     "give another: ids must come from ReadingId.From, or re-sends would be stored twice",
+                    nameof(readings));
+            }
+            if (reading.ContentId != ContentId.From(reading.Serial.Value, reading.RawJson.Span))
+            {
+                throw new ArgumentException(
+                    $"readings[{i}] ({reading.Serial}, sequence {reading.Sequence}) has content id {reading.ContentId}, but its serial and payload " +
+                    "give another: content ids must come from ContentId.From, or a device's re-sends would be stored twice",
                     nameof(readings));
             }
         }

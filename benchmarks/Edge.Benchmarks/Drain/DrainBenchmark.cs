@@ -375,7 +375,7 @@ internal static class DrainBenchmark
             for (var i = 0; i < StoreWriteReadings; i++)
             {
                 var (entry, reading) = fleet.Next();
-                stored.Add(new StoredReading(ReadingId.From("gw-store-bench", 1, i + 1), "gw-store-bench", 1, i + 1, SerialNumber.Parse(entry.Serial),
+                stored.Add(new StoredReading(ReadingId.From("gw-store-bench", 1, i + 1), ContentId.From(entry.Serial, entry.Payload.Span), "gw-store-bench", 1, i + 1, SerialNumber.Parse(entry.Serial),
                     reading.Timestamp, DateTimeOffset.UtcNow, entry.Lane == Lane.Urgent, entry.Payload, reading));
             }
         }

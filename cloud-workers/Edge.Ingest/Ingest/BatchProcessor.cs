@@ -102,7 +102,9 @@ public sealed class BatchProcessor(
             }
 
             // The gateway's lane for now; AcceptAsync classifies again from the payload and its classification is stored.
-            candidates.Add(new StoredReading(id, h.GatewayId, h.Epoch, reading.Sequence, serial, validated.Value!.Timestamp, reading.ReceivedAt, h.Lane == BatchLanes.Urgent, reading.Payload, validated.Value));
+            // The content id is the reading's own: a device's re-send journaled again under another sequence (its PUBACK
+            // lost, the agent restarted) has the same one, and the stores keep it once.
+            candidates.Add(new StoredReading(id, ContentId.From(serial.Value, reading.Payload.Span), h.GatewayId, h.Epoch, reading.Sequence, serial, validated.Value!.Timestamp, reading.ReceivedAt, h.Lane == BatchLanes.Urgent, reading.Payload, validated.Value));
         }
 
         // Only an active device registered to this (active) gateway is stored; anything else waits in the quarantine,

@@ -1,4 +1,5 @@
 using Edge.Contracts.Devices;
+using Edge.Contracts.Identity;
 using Edge.Contracts.Validation;
 using Edge.Ingest.Ingest;
 using Edge.Ingest.Metrics;
@@ -89,7 +90,7 @@ public sealed class QuarantineReleaser(
                 var payload = System.Text.Encoding.UTF8.GetBytes(row.Payload);
                 if (SerialNumber.TryParse(row.Serial, out var serial, out _) && PayloadValidator.ValidateTelemetry(payload, serial) is { IsValid: true } validated)
                 {
-                    readings.Add(new StoredReading(row.Id, row.GatewayId, row.Epoch, row.Sequence, serial, validated.Value!.Timestamp, row.ReceivedAt, false, payload, validated.Value));
+                    readings.Add(new StoredReading(row.Id, ContentId.From(serial.Value, payload), row.GatewayId, row.Epoch, row.Sequence, serial, validated.Value!.Timestamp, row.ReceivedAt, false, payload, validated.Value));
                 }
             }
 

@@ -17,6 +17,12 @@ public static class CpapMongoSchema
     /// <summary>TTL index: the server deletes a reading once its device time is older than the retention.</summary>
     public const string RetentionIndex = "timestamp_ttl";
 
+    /// <summary>
+    /// A reading's content once: a device's re-send journaled again under another sequence has another <c>_id</c> but
+    /// the same content id. Partial: documents stored before content ids have none, and any number of them may lack it.
+    /// </summary>
+    public const string ContentIdIndex = "contentId_unique";
+
     public static IReadOnlyList<string> Collections { get; } = [DeviceDataCollection, DeviceConfigCollection];
 
     /// <summary>The index specifications of <c>device_data</c>, as <c>createIndexes</c> takes them.</summary>
@@ -32,6 +38,13 @@ public static class CpapMongoSchema
             { "key", new BsonDocument { { DeviceDataDocument.Fields.Timestamp, 1 } } },
             { "name", RetentionIndex },
             { "expireAfterSeconds", ExpireAfterSeconds(retentionDays) },
+        },
+        new BsonDocument
+        {
+            { "key", new BsonDocument { { DeviceDataDocument.Fields.ContentId, 1 } } },
+            { "name", ContentIdIndex },
+            { "unique", true },
+            { "partialFilterExpression", new BsonDocument { { DeviceDataDocument.Fields.ContentId, new BsonDocument { { "$exists", true } } } } },
         },
     ];
 

@@ -7,8 +7,9 @@ using MongoDB.Driver;
 namespace Edge.Storage.Cpap;
 
 /// <summary>
-/// CPAP/BiPAP readings in MongoDB (<c>device_data</c>, the existing backend's collection): <c>_id</c> is the reading id,
-/// so a re-sent reading is a duplicate-key no-op; a TTL index on the device time does the retention.
+/// CPAP/BiPAP readings in MongoDB (<c>device_data</c>, the existing backend's collection): <c>_id</c> is the reading id
+/// and <c>contentId</c> (unique) the content id, so a re-sent reading, under its own journal identity or another one,
+/// is a duplicate-key no-op; a TTL index on the device time does the retention.
 /// </summary>
 /// <remarks>
 /// A batch is one unordered <c>insertMany</c> with majority, journaled write concern, not a transaction (that would
@@ -90,7 +91,8 @@ public sealed class CpapMongoStore : IReadingStore
         }
         catch (MongoBulkWriteException<BsonDocument> error) when (error.WriteConcernError is null && OnlyDuplicates(error.WriteErrors))
         {
-            // E11000: already stored by an earlier send (or twice in this batch). Every other document was inserted.
+            // E11000 on _id or contentId: already stored by an earlier send, under this journal identity or another (or
+            // twice in this batch). Every other document was inserted.
             var stored = documents.Count - error.WriteErrors.Count;
             Log.BatchWritten(_logger, Name, documents.Count, stored);
             return stored;

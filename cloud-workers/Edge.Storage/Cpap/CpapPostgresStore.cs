@@ -46,6 +46,9 @@ public sealed class CpapPostgresStore : IReadingStore
         new(3, "drop the unused index cpap_device_data (serial, device_time, seq)", $"""
             DROP INDEX IF EXISTS {Table}_serial_time;
             """),
+        // A device's re-send journaled again under another sequence (its PUBACK lost, the agent restarted after the
+        // reading was synced) is the same content: stored once (docs/stores.md).
+        ReadingHeader.ContentIdMigration(4, Table),
     ];
 
     // No raw copy of the payload is kept: the device's fields of the DeviceData document stand in for it (the gateway

@@ -13,7 +13,7 @@ namespace Edge.Storage.Cpap;
 /// </summary>
 /// <remarks>
 /// <code>
-/// { _id: UUID("…"), serial: "CPAP-2301-9912", timestamp: ISODate("2025-11-24T10:15:32Z"),
+/// { _id: UUID("…"), contentId: UUID("…"), serial: "CPAP-2301-9912", timestamp: ISODate("2025-11-24T10:15:32Z"),
 ///   metrics: { pressure_cm_h2o: 12.4, respiratory_rate: 18, leak_rate_lpm: 24.1, patient_mode: "AutoCPAP" },
 ///   firmware: "v4.2.1", gateway: { id: "gw-0001", epoch: 7, receivedAt: ISODate("…") }, seq: 1042,
 ///   urgent: false, storedAt: ISODate("…") }
@@ -27,6 +27,7 @@ public static class DeviceDataDocument
     public static class Fields
     {
         public const string Id = "_id";
+        public const string ContentId = "contentId";
         public const string Serial = "serial";
         public const string Timestamp = "timestamp";
         public const string Metrics = "metrics";
@@ -44,7 +45,7 @@ public static class DeviceDataDocument
         public const string StoredAt = "storedAt";
     }
 
-    /// <summary>The MongoDB document; <c>_id</c> is the reading id as a standard (subtype 4) BSON UUID.</summary>
+    /// <summary>The MongoDB document; <c>_id</c> is the reading id, <c>contentId</c> the content id, both standard (subtype 4) BSON UUIDs.</summary>
     public static BsonDocument ToBson(StoredReading reading, DateTimeOffset storedAt)
     {
         var cpap = Cpap(reading);
@@ -62,6 +63,7 @@ public static class DeviceDataDocument
         var document = new BsonDocument
         {
             { Fields.Id, new BsonBinaryData(reading.Id, GuidRepresentation.Standard) },
+            { Fields.ContentId, new BsonBinaryData(reading.ContentId, GuidRepresentation.Standard) },
             { Fields.Serial, reading.Serial.Value },
             { Fields.Timestamp, new BsonDateTime(reading.DeviceTime.UtcDateTime) },
             { Fields.Metrics, metrics },
@@ -83,8 +85,8 @@ public static class DeviceDataDocument
     }
 
     /// <summary>
-    /// The same document as JSON for PostgreSQL's <c>cpap_device_data.data</c>, without <c>_id</c> and <c>storedAt</c>
-    /// (they are the <c>id</c> and <c>stored_at</c> columns). Times are RFC 3339 UTC strings, e.g. 2025-11-24T10:15:32.5Z.
+    /// The same document as JSON for PostgreSQL's <c>cpap_device_data.data</c>, without <c>_id</c>, <c>contentId</c> and
+    /// <c>storedAt</c> (they are the <c>id</c>, <c>content_id</c> and <c>stored_at</c> columns). Times are RFC 3339 UTC strings, e.g. 2025-11-24T10:15:32.5Z.
     /// </summary>
     public static void WriteJson(Utf8JsonWriter writer, StoredReading reading)
     {

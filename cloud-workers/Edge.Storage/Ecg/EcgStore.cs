@@ -115,6 +115,9 @@ public sealed class EcgStore : IReadingStore
         new(3, "drop the unused index ecg_readings (serial, device_time, seq)", $"""
             DROP INDEX IF EXISTS {Table}_serial_time;
             """),
+        // A device's re-send journaled again under another sequence (its PUBACK lost, the agent restarted after the
+        // reading was synced) is the same content: stored once (docs/stores.md). The same on a hypertable.
+        ReadingHeader.ContentIdMigration(4, Table),
     ];
 
     public async Task MigrateAsync(CancellationToken cancellationToken)

@@ -49,6 +49,9 @@ public sealed class OxygenStore : IReadingStore
         new(3, "drop the unused index oxygen_readings (serial, device_time, seq)", $"""
             DROP INDEX IF EXISTS {Table}_serial_time;
             """),
+        // A device's re-send journaled again under another sequence (its PUBACK lost, the agent restarted after the
+        // reading was synced) is the same content: stored once (docs/stores.md).
+        ReadingHeader.ContentIdMigration(4, Table),
     ];
 
     // Alarms: the gateway's urgent lane, or an alarm code the device reported (also from a gateway that did not flag it).

@@ -23,10 +23,13 @@ internal delegate Task RowWriter(NpgsqlBinaryImporter importer, StoredReading re
 /// </summary>
 /// <remarks>
 /// <para>
-/// A batch is written with one binary COPY straight into the table. The primary key on the reading's deterministic id
-/// makes that all or nothing: when any reading of the batch is stored already (a re-sent batch, another replica with
-/// the same batch), the COPY fails with a unique violation and stores nothing, and the batch is written again through a
-/// staging table with <c>INSERT … ON CONFLICT DO NOTHING</c>, which stores exactly the readings that are missing.
+/// A batch is written with one binary COPY straight into the table. Two unique keys make that all or nothing: the
+/// primary key on the reading's journal id, and the content id (the device serial and payload bytes, see
+/// <see cref="Edge.Contracts.Identity.ContentId"/>). When any reading of the batch is stored already (a re-sent batch,
+/// another replica with the same batch, or the device's re-send of a reading journaled again under another epoch or
+/// sequence), or the batch holds the same content twice, the COPY fails with a unique violation and stores nothing, and
+/// the batch is written again through a staging table with <c>INSERT … ON CONFLICT DO NOTHING</c> (any unique key),
+/// which stores exactly the readings that are missing, each content once; the rest count as duplicates.
 /// Re-sends are rare, so almost every batch costs one statement; staging every batch cost a temporary table, a second
 /// copy of every row and an <c>INSERT … SELECT</c> (measured in docs/performance.md).
 /// </para>
@@ -202,14 +205,27 @@ internal sealed class PostgresReadingTable(
 }
 
 /// <summary>Writes the columns every reading table starts with, in this order:
-/// id, serial, gateway_id, epoch, seq, device_time, gateway_received_at, stored_at, urgent.</summary>
+/// id, content_id, serial, gateway_id, epoch, seq, device_time, gateway_received_at, stored_at, urgent.</summary>
 internal static class ReadingHeader
 {
-    public const string Columns = "id, serial, gateway_id, epoch, seq, device_time, gateway_received_at, stored_at, urgent";
+    public const string Columns = "id, content_id, serial, gateway_id, epoch, seq, device_time, gateway_received_at, stored_at, urgent";
+
+    /// <summary>
+    /// The migration every reading table gets to keep a reading once however the gateway journaled it: the content id
+    /// (<see cref="StoredReading.ContentId"/>) as a column, unique with the device time (a unique index of a partitioned
+    /// table or a hypertable must hold the partitioning column; a reading's device time is in its payload, so the same
+    /// content always has the same one). Rows stored before it have no content id: NULL, which a unique index allows
+    /// any number of times.
+    /// </summary>
+    public static Migration ContentIdMigration(int version, string table) => new(version, $"{table}.content_id, unique with device_time", $"""
+        ALTER TABLE {table} ADD COLUMN IF NOT EXISTS content_id uuid;
+        CREATE UNIQUE INDEX IF NOT EXISTS {table}_content_id ON {table} (content_id, device_time);
+        """);
 
     public static async Task WriteAsync(NpgsqlBinaryImporter importer, StoredReading reading, DateTime storedAt, CancellationToken cancellationToken)
     {
         await importer.WriteAsync(reading.Id, NpgsqlDbType.Uuid, cancellationToken);
+        await importer.WriteAsync(reading.ContentId, NpgsqlDbType.Uuid, cancellationToken);
         await importer.WriteAsync(reading.Serial.Value, NpgsqlDbType.Text, cancellationToken);
         await importer.WriteAsync(PgText.Clean(reading.GatewayId), NpgsqlDbType.Text, cancellationToken);
         await importer.WriteAsync(reading.Epoch, NpgsqlDbType.Bigint, cancellationToken);

@@ -79,6 +79,16 @@ public sealed class BrokerOptions
     [Range(1, 86_400, ErrorMessage = "Agent:Broker:RefusalWindowSeconds must be between 1 and 86400.")]
     public int RefusalWindowSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Most QoS 1 publishes one MQTT 5 device may have unacknowledged at once (advertised in the CONNACK as Receive
+    /// Maximum; advertised, not enforced: a device that sends more is served, and the stores' content id keeps one row of
+    /// each reading). The journal remembers at least this many
+    /// recent readings per device, so a device that re-sends everything in flight after losing its PUBACKs is recognised
+    /// however its re-sends arrive. Default 100; the upper bound keeps that memory small (~40 bytes a reading).
+    /// </summary>
+    [Range(1, 1000, ErrorMessage = "Agent:Broker:ReceiveMaximum must be between 1 and 1000.")]
+    public int ReceiveMaximum { get; set; } = 100;
+
     /// <summary>Longest keep-alive a device may ask for, in seconds; 0 (never) and longer are refused. Default 600.</summary>
     [Range(10, 65535, ErrorMessage = "Agent:Broker:MaxKeepAliveSeconds must be between 10 and 65535.")]
     public int MaxKeepAliveSeconds { get; set; } = 600;

@@ -101,7 +101,9 @@ public static class AgentApplication
             var logger = sp.GetRequiredService<ILogger<ReadingJournal>>();
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var dataSync = sp.GetService<JournalDataSync>()?.Sync ?? FileSync.DataSync;
-            var journal = ReadingJournal.Open(path, agent.GatewayId, options, sp.GetRequiredService<TimeProvider>(), logger, dataSync);
+            // A device may have ReceiveMaximum readings in flight; all of them must be recognised when it re-sends them.
+            var inFlight = sp.GetRequiredService<IOptions<BrokerOptions>>().Value.ReceiveMaximum;
+            var journal = ReadingJournal.Open(path, agent.GatewayId, options, sp.GetRequiredService<TimeProvider>(), logger, dataSync, inFlight);
             var s = journal.Snapshot;
             Log.JournalOpened(logger, path, s.Epoch, s.LastSequence, s.EntriesPerLane.Sum(), s.UsedBytes, s.QuotaBytes,
                 (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);

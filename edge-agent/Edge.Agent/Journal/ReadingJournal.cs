@@ -68,7 +68,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     private readonly Action<SafeFileHandle> _dataSync;
     private readonly TaskCompletionSource _faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
-    private readonly DuplicateFilter _duplicates = new();
+    private readonly DuplicateFilter _duplicates;
     private readonly List<SegmentEntry>[] _staged = [[], []];
     private readonly long[] _stagedBytes = new long[2];
     private readonly Task _writer;
@@ -84,9 +84,10 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     private long _committedOperations;
     private long _syncTicks;
 
-    private ReadingJournal(LiteDatabase db, DataFileStream data, DurableFileStream log, string path, string gatewayId, JournalOptions options, Action<SafeFileHandle> dataSync, TimeProvider time, ILogger logger)
+    private ReadingJournal(LiteDatabase db, DataFileStream data, DurableFileStream log, string path, string gatewayId, JournalOptions options, Action<SafeFileHandle> dataSync, int rememberedPerDevice, TimeProvider time, ILogger logger)
     {
         _db = db;
+        _duplicates = new DuplicateFilter(rememberedPerDevice);
         _dataSync = dataSync;
         _groupSize = _meter.CreateHistogram("edge.journal.group_size", unit: "{operation}", description: "Operations (mostly readings) per group commit",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
@@ -164,8 +165,11 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     /// <summary>
     /// Opens the journal with another data-sync call. Tests pass an fdatasync that fails: nothing on this machine makes a
     /// real one fail (no device-mapper to inject I/O errors), and the failure path is the one that must not lose data.
+    /// <paramref name="rememberedPerDevice"/> is how many recent readings of each device are recognised when re-sent: the
+    /// agent passes its broker's receive maximum (<c>Agent:Broker:ReceiveMaximum</c>), the most a device may have in flight.
     /// </summary>
-    internal static ReadingJournal Open(string path, string gatewayId, JournalOptions options, TimeProvider time, ILogger logger, Action<SafeFileHandle> dataSync)
+    internal static ReadingJournal Open(string path, string gatewayId, JournalOptions options, TimeProvider time, ILogger logger, Action<SafeFileHandle> dataSync,
+        int rememberedPerDevice = DuplicateFilter.DefaultPerDevice)
     {
         var fullPath = System.IO.Path.GetFullPath(path);
         var directory = System.IO.Path.GetDirectoryName(fullPath)!;
@@ -190,7 +194,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             }
 
             db = new LiteDatabase(new LiteEngine(new EngineSettings { DataStream = data, LogStream = log, Password = key?.Password }));
-            var journal = new ReadingJournal(db, data, log, fullPath, gatewayId, options, dataSync, time, logger) { Encrypted = key is not null };
+            var journal = new ReadingJournal(db, data, log, fullPath, gatewayId, options, dataSync, rememberedPerDevice, time, logger) { Encrypted = key is not null };
             if (key is null)
             {
                 Log.JournalNotEncrypted(logger, fullPath);

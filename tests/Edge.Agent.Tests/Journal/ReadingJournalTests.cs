@@ -301,6 +301,28 @@ public sealed class ReadingJournalTests : IDisposable
         Assert.Equal(2, journal.Read(Lane.Routine, 0, 10).Count);
     }
 
+    [Theory]
+    [InlineData(17, 100)]
+    [InlineData(100, 100)]
+    [InlineData(250, 250)]
+    public async Task Every_reading_of_a_window_within_the_receive_maximum_re_sent_oldest_first_is_recognised(int inFlight, int receiveMaximum)
+    {
+        // The device's PUBACKs were lost: it re-sends all it had in flight, oldest first; none may push a newer one out.
+        await using var journal = ReadingJournal.Open(_dir.File("journal.db"), "gw-test", Options(sync: false), _time, NullLogger.Instance, FileSync.DataSync, receiveMaximum);
+        var readings = Enumerable.Range(0, inFlight).Select(i => Entry("OXY-8844-5521", i)).ToList();
+        foreach (var reading in readings)
+        {
+            Assert.Equal(AppendOutcome.Committed, (await journal.AppendAsync(reading)).Outcome);
+        }
+
+        foreach (var reading in readings)
+        {
+            Assert.Equal(AppendOutcome.Duplicate, (await journal.AppendAsync(reading)).Outcome);
+        }
+
+        Assert.Equal(inFlight, journal.Read(Lane.Routine, 0, 1000).Count);
+    }
+
     [Fact]
     public async Task A_duplicate_is_still_recognised_after_a_restart()
     {

@@ -250,7 +250,7 @@ public sealed class WebhookDispatcherTests(PostgresServer postgres) : IAsyncLife
         for (var i = 1; i <= count; i++)
         {
             var telemetry = new OxygenTelemetry("OXY-8844-0001", Start.AddSeconds(i), new OxygenMetrics(94, 2, 37, null, "E07"));
-            readings.Add(new StoredReading(ReadingId.From("gw-test", 1, i), "gw-test", 1, i, SerialNumber.Parse(telemetry.Serial),
+            readings.Add(new StoredReading(ReadingId.From("gw-test", 1, i), ContentId.From(telemetry.Serial, []), "gw-test", 1, i, SerialNumber.Parse(telemetry.Serial),
                 telemetry.Timestamp, telemetry.Timestamp, true, Array.Empty<byte>(), telemetry));
         }
         Assert.Equal(count, await recorder.RecordAsync(readings, CancellationToken.None));

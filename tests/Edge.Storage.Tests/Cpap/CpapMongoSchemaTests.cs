@@ -6,7 +6,7 @@ namespace Edge.Storage.Tests.Cpap;
 public sealed class CpapMongoSchemaTests
 {
     [Fact]
-    public void Device_data_has_a_serial_timestamp_index_and_a_ttl_index_on_the_device_time()
+    public void Device_data_has_a_serial_timestamp_index_a_ttl_index_on_the_device_time_and_a_unique_content_id()
     {
         var indexes = CpapMongoSchema.DeviceDataIndexes(365);
 
@@ -14,6 +14,11 @@ public sealed class CpapMongoSchemaTests
             [
                 new BsonDocument { { "key", new BsonDocument { { "serial", 1 }, { "timestamp", 1 } } }, { "name", "serial_1_timestamp_1" } },
                 new BsonDocument { { "key", new BsonDocument { { "timestamp", 1 } } }, { "name", "timestamp_ttl" }, { "expireAfterSeconds", 31_536_000 } },
+                new BsonDocument
+                {
+                    { "key", new BsonDocument { { "contentId", 1 } } }, { "name", "contentId_unique" }, { "unique", true },
+                    { "partialFilterExpression", new BsonDocument("contentId", new BsonDocument("$exists", true)) },
+                },
             ],
             indexes);
     }
@@ -35,7 +40,7 @@ public sealed class CpapMongoSchemaTests
     }
 
     [Fact]
-    public void A_new_collection_gets_both_indexes_in_one_createIndexes()
+    public void A_new_collection_gets_all_indexes_in_one_createIndexes()
     {
         var commands = CpapMongoSchema.PlanIndexCommands([IdIndex()], 30);
 
@@ -75,11 +80,21 @@ public sealed class CpapMongoSchemaTests
         // The server may list expireAfterSeconds as a double; the value is what counts.
         ttlOnly["expireAfterSeconds"] = new BsonDouble(30 * 86_400);
 
-        Assert.Empty(CpapMongoSchema.PlanIndexCommands([IdIndex(), ttlOnly, Listed(CpapMongoSchema.DeviceDataIndexes(30)[0])], 30));
+        Assert.Empty(CpapMongoSchema.PlanIndexCommands([IdIndex(), ttlOnly, Listed(CpapMongoSchema.DeviceDataIndexes(30)[0]), Listed(CpapMongoSchema.DeviceDataIndexes(30)[2])], 30));
 
         var commands = CpapMongoSchema.PlanIndexCommands([IdIndex(), ttlOnly], 7);
         Assert.Equal(["createIndexes", "collMod"], commands.Select(c => c.GetElement(0).Name));
         Assert.Equal("serial_1_timestamp_1", commands[0]["indexes"][0]["name"].AsString);
+    }
+
+    [Fact]
+    public void A_collection_from_before_content_ids_gets_the_content_id_index_alone()
+    {
+        var before = CpapMongoSchema.DeviceDataIndexes(30).Take(2).Select(i => Listed(i)).Prepend(IdIndex());
+
+        var command = Assert.Single(CpapMongoSchema.PlanIndexCommands(before, 30));
+
+        Assert.Equal("contentId_unique", Assert.Single(command["indexes"].AsBsonArray)["name"].AsString);
     }
 
     [Fact]

@@ -92,6 +92,26 @@ public sealed class CpapMongoStoreTests : IAsyncLifetime
         Assert.Equal(301L, await _database.GetCollection<BsonDocument>("device_data").CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
     }
 
+    [MongoFact]
+    public async Task The_same_reading_under_two_journal_identities_is_stored_once()
+    {
+        var store = NewStore(365);
+        await store.MigrateAsync(CancellationToken.None);
+        var first = Readings.Cpap(7, _clock.GetUtcNow().AddSeconds(-5));
+        // The device's re-send, journaled again by a gateway that had synced and deleted the first copy.
+        var again = first with { Id = Edge.Contracts.Identity.ReadingId.From(first.GatewayId, 2, 913), Epoch = 2, Sequence = 913 };
+        var other = Readings.Cpap(8, _clock.GetUtcNow().AddSeconds(-4));
+
+        Assert.Equal(1, await store.WriteAsync([first], CancellationToken.None));
+        Assert.Equal(1, await store.WriteAsync([again, other, again with { Id = Edge.Contracts.Identity.ReadingId.From(first.GatewayId, 2, 914), Sequence = 914 }], CancellationToken.None));
+
+        var indexes = await ListIndexesAsync();
+        Assert.True(indexes["contentId_unique"]["unique"].ToBoolean());
+        Assert.Equal(2L, await _database.GetCollection<BsonDocument>("device_data").CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
+        Assert.Equal(1L, await _database.GetCollection<BsonDocument>("device_data")
+            .CountDocumentsAsync(new BsonDocument("contentId", new BsonBinaryData(first.ContentId, GuidRepresentation.Standard))));
+    }
+
     private CpapMongoStore NewStore(int retentionDays) => new(_database, retentionDays, _clock, NullLogger<CpapMongoStore>.Instance);
 
     private async Task<Dictionary<string, BsonDocument>> ListIndexesAsync()

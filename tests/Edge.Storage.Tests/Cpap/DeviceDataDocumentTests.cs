@@ -22,8 +22,11 @@ public sealed class DeviceDataDocumentTests
         var id = document["_id"].AsBsonBinaryData;
         Assert.Equal(BsonBinarySubType.UuidStandard, id.SubType);
         Assert.Equal(reading.Id, id.ToGuid(GuidRepresentation.Standard));
+        var contentId = document["contentId"].AsBsonBinaryData;
+        Assert.Equal(BsonBinarySubType.UuidStandard, contentId.SubType);
+        Assert.Equal(reading.ContentId, contentId.ToGuid(GuidRepresentation.Standard));
         Assert.Equal(
-            ["_id", "serial", "timestamp", "metrics", "firmware", "gateway", "seq", "urgent", "storedAt"],
+            ["_id", "contentId", "serial", "timestamp", "metrics", "firmware", "gateway", "seq", "urgent", "storedAt"],
             document.Names);
         Assert.Equal("CPAP-2301-9912", document["serial"].AsString);
         Assert.Equal(new DateTime(2025, 11, 24, 10, 15, 32, 487, DateTimeKind.Utc), document["timestamp"].ToUniversalTime());

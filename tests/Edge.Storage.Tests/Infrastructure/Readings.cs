@@ -54,6 +54,6 @@ internal static class Readings
     }
 
     private static StoredReading Stored(Telemetry telemetry, byte[] raw, string gateway, long epoch, long sequence, bool urgent) =>
-        new(ReadingId.From(gateway, epoch, sequence), gateway, epoch, sequence, SerialNumber.Parse(telemetry.Serial),
+        new(ReadingId.From(gateway, epoch, sequence), ContentId.From(telemetry.Serial, raw), gateway, epoch, sequence, SerialNumber.Parse(telemetry.Serial),
             telemetry.Timestamp, telemetry.Timestamp.AddMilliseconds(250), urgent, raw, telemetry);
 }

@@ -81,7 +81,7 @@ public sealed class OxygenStoreTests(PostgresServer server, ITestOutputHelper ou
     {
         var reading = Readings.Oxygen(5, Readings.January15);
 
-        Assert.Equal(2, await _store.WriteAsync([reading, Readings.Oxygen(6, Readings.January15), reading], CancellationToken.None));
+        Assert.Equal(2, await _store.WriteAsync([reading, Readings.Oxygen(6, Readings.January15.AddSeconds(1)), reading], CancellationToken.None));
         Assert.Equal(2L, await ScalarAsync<long>("SELECT count(*) FROM oxygen_readings"));
     }
 
@@ -102,7 +102,7 @@ public sealed class OxygenStoreTests(PostgresServer server, ITestOutputHelper ou
         var replicaB = NewStore(NewDataSource());
         for (var round = 0; round < 5; round++)
         {
-            var batch = Readings.OxygenBatch(300, Readings.January15.AddHours(-6), firstSequence: 1 + (round * 300));
+            var batch = Readings.OxygenBatch(300, Readings.January15.AddHours(-6).AddMinutes(round * 10), firstSequence: 1 + (round * 300));
             var results = await Task.WhenAll(
                 Task.Run(() => replicaA.WriteAsync(batch, CancellationToken.None)),
                 Task.Run(() => replicaB.WriteAsync(batch, CancellationToken.None)));
@@ -207,20 +207,21 @@ public sealed class OxygenStoreTests(PostgresServer server, ITestOutputHelper ou
     [Fact]
     public async Task Ten_thousand_readings_in_one_call_are_all_stored()
     {
-        static List<StoredReading> Batch(string gateway)
+        static List<StoredReading> Batch(string gateway, int offsetSeconds)
         {
             var batch = new List<StoredReading>(10_000);
             for (var i = 0; i < 10_000; i++)
             {
-                // 50 devices, readings spread over the nine days before 15 January (one monthly partition).
-                batch.Add(Readings.Oxygen(i + 1, Readings.January15.AddSeconds(-i * 80), serial: $"OXY-8844-{i % 50:D4}", gateway: gateway));
+                // 50 devices, readings spread over the nine days before 15 January (one monthly partition); the offset
+                // makes the second batch other readings, not the same ones journaled by another gateway.
+                batch.Add(Readings.Oxygen(i + 1, Readings.January15.AddSeconds(-(i * 80) - offsetSeconds), serial: $"OXY-8844-{i % 50:D4}", gateway: gateway));
             }
             return batch;
         }
 
         // The first large batch pays for JIT compilation; the second is what a running worker sees.
-        var first = Batch("gw-first");
-        var second = Batch("gw-second");
+        var first = Batch("gw-first", 0);
+        var second = Batch("gw-second", 40);
         var cold = Stopwatch.StartNew();
         Assert.Equal(10_000, await _store.WriteAsync(first, CancellationToken.None));
         cold.Stop();

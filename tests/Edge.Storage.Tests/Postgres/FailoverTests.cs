@@ -35,7 +35,7 @@ public sealed class FailoverTests(PostgresServer server) : PostgresTest(server)
     {
         // Several writes at once leave several idle connections in the pool, all of which the restart kills.
         var before = await Task.WhenAll(Enumerable.Range(0, 4).Select(i =>
-            Task.Run(() => _store.WriteAsync(Readings.OxygenBatch(50, Readings.January15.AddHours(-2), firstSequence: 1 + (i * 50)), CancellationToken.None))));
+            Task.Run(() => _store.WriteAsync(Readings.OxygenBatch(50, Readings.January15.AddHours(-2).AddMinutes(i * 5), firstSequence: 1 + (i * 50)), CancellationToken.None))));
         Assert.Equal(200, before.Sum());
 
         await Server.StopAsync(immediate: crash);

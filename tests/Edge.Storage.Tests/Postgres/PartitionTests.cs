@@ -130,7 +130,7 @@ public sealed class PartitionTests(PostgresServer server) : PostgresTest(server)
         var stores = Enumerable.Range(0, 3).Select(_ => new OxygenStore(NewDataSource(), RetentionDays, Clock, Logger<OxygenStore>())).ToList();
 
         var results = await Task.WhenAll(stores.Select((store, i) =>
-            Task.Run(() => store.WriteAsync([Readings.Oxygen(i + 1, Clock.GetUtcNow())], CancellationToken.None))));
+            Task.Run(() => store.WriteAsync([Readings.Oxygen(i + 1, Clock.GetUtcNow().AddSeconds(i))], CancellationToken.None))));
 
         Assert.Equal(3, results.Sum());
         Assert.Contains("oxygen_readings_2026_09", await PartitionsAsync("oxygen_readings"));

@@ -140,9 +140,10 @@ public abstract class ReadingQueriesTests(PostgresServer server) : PostgresTest(
             if (cursor is not null)
             {
                 // Between pages: one reading behind the cursor, one ahead of it, one at the cursor's own time.
-                var late = Reading(sequenceOfTest++, cursor.DeviceTime.AddMinutes(-3), 62);
-                var early = Reading(sequenceOfTest++, cursor.DeviceTime.AddMinutes(3), 63);
-                var tie = Reading(sequenceOfTest++, cursor.DeviceTime, 64);
+                // Values unique to each: the same device, time and value would be the same reading, stored once.
+                var late = Reading(sequenceOfTest, cursor.DeviceTime.AddMinutes(-3), 62 + ((sequenceOfTest++ - 10_000) / 1000.0));
+                var early = Reading(sequenceOfTest, cursor.DeviceTime.AddMinutes(3), 62 + ((sequenceOfTest++ - 10_000) / 1000.0));
+                var tie = Reading(sequenceOfTest, cursor.DeviceTime, 62 + ((sequenceOfTest++ - 10_000) / 1000.0));
                 await Store.WriteAsync([late, early, tie], CancellationToken.None);
                 behind.Add(late);
                 ahead.Add(early);
@@ -390,12 +391,17 @@ public abstract class ReadingQueriesTests(PostgresServer server) : PostgresTest(
             await drop.ExecuteNonQueryAsync();
         }
         await SchemaMigrator.ApplyAsync(DataSource, Store.Name, [Migrations[0]], Logger<ReadingQueriesTests>(), CancellationToken.None);
+        // Release 1's rows are written by today's code, which also writes the content id (migration 4 adds it if absent).
+        await using (var column = Probe.CreateCommand($"ALTER TABLE {Table} ADD COLUMN content_id uuid"))
+        {
+            await column.ExecuteNonQueryAsync();
+        }
         var release1 = NewStore(NewDataSource());
         await release1.WriteAsync([Reading(1, Start, 60), Reading(2, Start.AddDays(1), 61), Reading(3, DateTimeOffset.UnixEpoch, 62)], CancellationToken.None);
 
         await Store.MigrateAsync(CancellationToken.None);
 
-        Assert.Equal([$"{Store.Name}:1", $"{Store.Name}:2", $"{Store.Name}:3"], await ColumnAsync($"SELECT store || ':' || version FROM schema_migrations WHERE store = '{Store.Name}' ORDER BY version"));
+        Assert.Equal([$"{Store.Name}:1", $"{Store.Name}:2", $"{Store.Name}:3", $"{Store.Name}:4"], await ColumnAsync($"SELECT store || ':' || version FROM schema_migrations WHERE store = '{Store.Name}' ORDER BY version"));
         var partitions = await PartitionsAsync(Table);
         Assert.Contains($"{Table}_default", partitions);
         Assert.Contains($"{Table}_2025_12", partitions);
