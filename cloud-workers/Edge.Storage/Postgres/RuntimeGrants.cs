@@ -37,8 +37,10 @@ internal static class RuntimeGrants
         ("oxygen_readings_default", "", "SELECT, DELETE"),
         ("ecg_readings", "SELECT", "SELECT, INSERT"),
         ("ecg_readings_default", "", "SELECT, DELETE"),
-        ("ingest_dead_letters", "SELECT", "SELECT, INSERT, DELETE"),
-        ("rejected_readings", "SELECT", "SELECT, INSERT, DELETE"),
+        // Admins list them and ask for a requeue (UPDATE of the requeue columns); the workers record, requeue (a row lock,
+        // then DELETE when stored or UPDATE of the reason and outcome) and apply retention.
+        ("ingest_dead_letters", "SELECT, UPDATE", Dml + ", DELETE"),
+        ("rejected_readings", "SELECT, UPDATE", Dml + ", DELETE"),
         // Which clinic held a device when: the API opens and closes the periods and filters every history read by them.
         ("device_ownership", Dml, ""),
         // Readings no clinic may see yet: the workers hold, release (delete) and expire them; admins list them.
