@@ -84,7 +84,7 @@ public static class DeadLetterEndpoints
     }
 
     private static async Task<IResult> RequeueAsync(
-        long id, Caller caller, IngestLedger ledger, AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
+        long id, Caller caller, IngestLedger ledger, AuditTrail audit, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (await ledger.GetDeadLetterAsync(id, cancellationToken) is not { } row)
         {
@@ -103,6 +103,7 @@ public static class DeadLetterEndpoints
         var item = DeadLetterItem.From(row with { Requeue = state });
         await audit.RecordAsync(caller, new AuditRecord("dead_letter.requeue", "dead_letter", id.ToString(CultureInfo.InvariantCulture), null,
             AuditTrail.Json(RequeueInfo.From(row.Requeue), ApiJsonContext.Default.RequeueInfo), AuditTrail.Json(item.Requeue, ApiJsonContext.Default.RequeueInfo)), cancellationToken);
+        Log.RequeueRequested(loggers.CreateLogger("Edge.Api.DeadLetters"), "dead letter", id.ToString(CultureInfo.InvariantCulture), caller.Subject);
         return TypedResults.Json(item, ApiJsonContext.Default.DeadLetterItem, statusCode: StatusCodes.Status202Accepted);
     }
 

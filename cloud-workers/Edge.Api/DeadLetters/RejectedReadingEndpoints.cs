@@ -78,7 +78,7 @@ public static class RejectedReadingEndpoints
     }
 
     private static async Task<IResult> RequeueAsync(
-        Guid id, Caller caller, IngestLedger ledger, AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
+        Guid id, Caller caller, IngestLedger ledger, AuditTrail audit, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (await ledger.GetRejectedAsync(id, cancellationToken) is not { } row
             || await ledger.RequestRejectedRequeueAsync(id, time.GetUtcNow(), cancellationToken) is not { } state)
@@ -89,6 +89,7 @@ public static class RejectedReadingEndpoints
         var item = RejectedReadingItem.From(row with { Requeue = state });
         await audit.RecordAsync(caller, new AuditRecord("rejected_reading.requeue", "rejected_reading", id.ToString(), null,
             AuditTrail.Json(RequeueInfo.From(row.Requeue), ApiJsonContext.Default.RequeueInfo), AuditTrail.Json(item.Requeue, ApiJsonContext.Default.RequeueInfo)), cancellationToken);
+        Log.RequeueRequested(loggers.CreateLogger("Edge.Api.DeadLetters"), "rejected reading", id.ToString(), caller.Subject);
         return TypedResults.Json(item, ApiJsonContext.Default.RejectedReadingItem, statusCode: StatusCodes.Status202Accepted);
     }
 
