@@ -117,9 +117,9 @@ public sealed class DatabaseRolesTests(PostgresServer postgres)
             var refused = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(api, "DELETE FROM rejected_readings"));
             Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
         }
-        await using (var worker = NpgsqlDataSource.Create(As(cloud, workerRole) + ";Pooling=false"))
+        await using (var runtimeWorker = NpgsqlDataSource.Create(As(cloud, workerRole) + ";Pooling=false"))
         {
-            await ExecuteAsync(worker, """
+            await ExecuteAsync(runtimeWorker, """
                 BEGIN;
                 SELECT id FROM ingest_dead_letters WHERE requeue_requested_at IS NOT NULL AND requeue_attempted_at IS NULL LIMIT 1 FOR UPDATE SKIP LOCKED;
                 UPDATE ingest_dead_letters SET reason = 'again', requeue_attempted_at = now(), requeue_outcome = 'failed again' WHERE id = 1;
