@@ -2,6 +2,7 @@ using System.CommandLine;
 using Edge.Cli.Admin;
 using Edge.Cli.Agent;
 using Edge.Cli.Cloud;
+using Edge.Cli.CloudLedger;
 using Edge.Cli.Completion;
 using Edge.Cli.Configs;
 using Edge.Cli.DeadLetters;
@@ -37,6 +38,7 @@ internal static class Edgectl
             ConfigCommand.Create(api, socket),
             FirmwareCommand.Create(api),
             QuarantineCommand.Create(api),
+            CloudCommand.Create(api),
             AgentCommand.Create(socket),
             DeadLettersCommand.Create(socket),
             SimulateCommand.Create(socket),

@@ -47,4 +47,7 @@ internal static partial class Log
 
     [LoggerMessage(8473, LogLevel.Information, "Rate limits: Redis answers again; counts are shared by every replica")]
     public static partial void RateLimitRedisRecovered(ILogger logger);
+
+    [LoggerMessage(8480, LogLevel.Information, "Requeue of {What} {Id} requested by {Subject}; a worker tries it within seconds")]
+    public static partial void RequeueRequested(ILogger logger, string what, string id, string subject);
 }

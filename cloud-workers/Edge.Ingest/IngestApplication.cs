@@ -45,6 +45,8 @@ public static class IngestApplication
         // After the migrations (the triggers that notify exist), before the first batch (so the cache is kept honest from the start).
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RegistryOwnership>());
         builder.Services.AddHostedService<QuarantineReleaser>();
+        // Dead letters and rejected readings an admin asked to requeue (the API marks them, this tries them).
+        builder.Services.AddHostedService<LedgerRequeuer>();
         builder.Services.AddIngestAlerts();
         builder.AddIngestReports();
         // Every migration has run: the owner's connections (Stores:MigrationUsername) close before the first batch.

@@ -41,6 +41,19 @@ internal static partial class Log
     [LoggerMessage(7013, LogLevel.Error, "A {Topic} message could not be handled ({Reason}); it is dead-lettered and acknowledged")]
     public static partial void MessageDeadLettered(ILogger logger, string topic, string reason);
 
+    // 702x requeues of dead letters and rejected readings an admin asked for (LedgerRequeuer)
+    [LoggerMessage(7020, LogLevel.Information, "Requeued {What} {Id} from gateway {GatewayId}: stored; removed from the ledger")]
+    public static partial void RequeueStored(ILogger logger, string what, string id, string gatewayId);
+
+    [LoggerMessage(7021, LogLevel.Warning, "Requeued {What} {Id} from gateway {GatewayId} failed again ({Reason}); it stays in the ledger with that reason")]
+    public static partial void RequeueFailedAgain(ILogger logger, string what, string id, string gatewayId, string reason);
+
+    [LoggerMessage(7022, LogLevel.Information, "Requeued rejected reading {Id} of {Serial} from gateway {GatewayId} is not that gateway's device ({Reason}); moved to the quarantine")]
+    public static partial void RequeueQuarantined(ILogger logger, Guid id, string serial, string gatewayId, string reason);
+
+    [LoggerMessage(7023, LogLevel.Warning, "Requeue pass failed ({Reason}); requested rows stay pending and are tried again in {DelaySeconds:0} s")]
+    public static partial void RequeuePassFailed(ILogger logger, string reason, double delaySeconds);
+
     // 71xx alerts and webhooks
     [LoggerMessage(7010, LogLevel.Warning, "Gateway {GatewayId}: could not notify live viewers or mark the gateway seen; the batch is stored and acknowledged anyway")]
     public static partial void AfterStoreFailed(ILogger logger, string gatewayId, Exception error);

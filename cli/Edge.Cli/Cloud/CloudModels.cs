@@ -40,6 +40,25 @@ internal sealed record LiveReading(Guid Id, string Serial, DateTimeOffset Device
 internal sealed record CloudQuarantined(
     Guid Id, string GatewayId, string Serial, string Reason, long Epoch, long Seq, DateTimeOffset ReceivedAt, DateTimeOffset QuarantinedAt, JsonElement Payload);
 
+/// <summary>Where a cloud dead letter's or rejected reading's requeue stands: none, pending or failed (with when and why).</summary>
+internal sealed record CloudRequeue(string State, DateTimeOffset? RequestedAt, DateTimeOffset? AttemptedAt, string? Outcome);
+
+/// <summary>A gateway message the ingest workers could not read or store (GET /v1/dead-letters).</summary>
+internal sealed record CloudDeadLetter(long Id, DateTimeOffset ReceivedAt, string GatewayId, string Topic, string Reason, int PayloadBytes, CloudRequeue Requeue);
+
+/// <summary>GET /v1/dead-letters/{id}: the message decoded as a batch (header and readings), or its bytes as base64.</summary>
+internal sealed record CloudDeadLetterDetail(
+    long Id, DateTimeOffset ReceivedAt, string GatewayId, string Topic, string Reason, int PayloadBytes, CloudRequeue Requeue, JsonElement? Batch, string? PayloadBase64);
+
+/// <summary>A reading the cloud did not store (GET /v1/rejected-readings).</summary>
+internal sealed record CloudRejected(
+    Guid Id, string GatewayId, long Epoch, long Seq, string Serial, string Reason, DateTimeOffset ReceivedAt, int PayloadBytes, CloudRequeue Requeue);
+
+/// <summary>GET /v1/rejected-readings/{id}: with the device's payload (JSON, or base64 when it is not JSON).</summary>
+internal sealed record CloudRejectedDetail(
+    Guid Id, string GatewayId, long Epoch, long Seq, string Serial, string Reason, DateTimeOffset ReceivedAt, int PayloadBytes, CloudRequeue Requeue,
+    JsonElement? Payload, string? PayloadBase64);
+
 /// <summary>What <c>edgectl login</c> keeps in the user's config directory (mode 0600).</summary>
 internal sealed record StoredCredentials(string ApiUrl, string Token, DateTimeOffset SavedAt);
 
@@ -56,5 +75,13 @@ internal sealed record StoredCredentials(string ApiUrl, string Token, DateTimeOf
 [JsonSerializable(typeof(LiveFrame))]
 [JsonSerializable(typeof(CloudQuarantined[]))]
 [JsonSerializable(typeof(CloudPage<CloudQuarantined>))]
+[JsonSerializable(typeof(CloudDeadLetter))]
+[JsonSerializable(typeof(CloudDeadLetter[]))]
+[JsonSerializable(typeof(CloudPage<CloudDeadLetter>))]
+[JsonSerializable(typeof(CloudDeadLetterDetail))]
+[JsonSerializable(typeof(CloudRejected))]
+[JsonSerializable(typeof(CloudRejected[]))]
+[JsonSerializable(typeof(CloudPage<CloudRejected>))]
+[JsonSerializable(typeof(CloudRejectedDetail))]
 [JsonSerializable(typeof(StoredCredentials))]
 internal sealed partial class CloudJsonContext : JsonSerializerContext;

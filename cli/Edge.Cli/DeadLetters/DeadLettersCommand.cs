@@ -11,7 +11,8 @@ internal static class DeadLettersCommand
 {
     public static Command Create(Option<string> socket) => new(
         "deadletters",
-        "Inspect messages the agent refused (invalid payloads, wrong topics, unknown devices).\nExample: edgectl deadletters list --limit 50")
+        "Inspect messages THIS GATEWAY's agent refused (invalid payloads, wrong topics, unknown devices).\n" +
+        "What the cloud could not store is 'edgectl cloud dead-letters' and 'edgectl cloud rejected'.\nExample: edgectl deadletters list --limit 50")
     {
         CreateList(socket),
     };

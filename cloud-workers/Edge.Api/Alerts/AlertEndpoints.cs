@@ -59,8 +59,8 @@ public static class AlertEndpoints
         {
             errors.Add("rule", $"unknown rule; one of {string.Join(", ", AlertRuleNames.All)}");
         }
-        var from = OptionalTime(since, "since", errors);
-        var to = OptionalTime(until, "until", errors);
+        var from = TimeParameter.Optional(since, "since", errors);
+        var to = TimeParameter.Optional(until, "until", errors);
         if (errors.Any)
         {
             return errors.ToResult();
@@ -175,19 +175,5 @@ public static class AlertEndpoints
         }
         await audit.RecordAsync(caller, new AuditRecord("webhook.requeue", "webhook_delivery", id.ToString(CultureInfo.InvariantCulture), null, null, null), cancellationToken);
         return TypedResults.NoContent();
-    }
-
-    private static DateTimeOffset? OptionalTime(string? text, string parameter, RequestErrors errors)
-    {
-        if (text is null)
-        {
-            return null;
-        }
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var value) && (text.EndsWith('Z') || text.Length > 6 && text[^6] is '+' or '-'))
-        {
-            return value;
-        }
-        errors.Add(parameter, "must be an RFC 3339 time with an offset, e.g. 2026-01-15T08:00:00Z");
-        return null;
     }
 }

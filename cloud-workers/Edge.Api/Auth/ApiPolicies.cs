@@ -23,6 +23,7 @@ public static class ApiPolicies
     public const string ReportsRead = "reports.read";
     public const string ReportsWrite = "reports.write";
     public const string QuarantineRead = "quarantine.read";
+    public const string IngestLedgerManage = "ingest-ledger.manage";
 
     /// <summary>The roles each policy admits; docs/api.md prints the same table.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> Roles = new Dictionary<string, string[]>
@@ -42,6 +43,7 @@ public static class ApiPolicies
         [ReportsRead] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],
         [ReportsWrite] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],
         [QuarantineRead] = [ApiRoles.Admin],
+        [IngestLedgerManage] = [ApiRoles.Admin],
     };
 
     public static void Add(AuthorizationOptions options)

@@ -1,5 +1,6 @@
 using Edge.Api.Alerts;
 using Edge.Api.Audit;
+using Edge.Api.DeadLetters;
 using Edge.Api.Downlink;
 using Edge.Api.Auth;
 using Edge.Api.GatewayCa;
@@ -99,6 +100,8 @@ public static class ApiApplication
         app.MapFirmwareEndpoints();
         app.MapReportEndpoints();
         app.MapQuarantineEndpoints();
+        app.MapDeadLetterEndpoints();
+        app.MapRejectedReadingEndpoints();
         return app;
     }
 

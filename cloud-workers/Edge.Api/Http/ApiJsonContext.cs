@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Edge.Api.Alerts;
 using Edge.Api.Audit;
+using Edge.Api.DeadLetters;
 using Edge.Api.Downlink;
 using Edge.Api.GatewayCa;
 using Edge.Api.Live;
@@ -50,4 +51,11 @@ namespace Edge.Api.Http;
 [JsonSerializable(typeof(Page<ReportItem>))]
 [JsonSerializable(typeof(QuarantineItem))]
 [JsonSerializable(typeof(Page<QuarantineItem>))]
+[JsonSerializable(typeof(RequeueInfo))]
+[JsonSerializable(typeof(DeadLetterItem))]
+[JsonSerializable(typeof(Page<DeadLetterItem>))]
+[JsonSerializable(typeof(DeadLetterDetail))]
+[JsonSerializable(typeof(RejectedReadingItem))]
+[JsonSerializable(typeof(Page<RejectedReadingItem>))]
+[JsonSerializable(typeof(RejectedReadingDetail))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

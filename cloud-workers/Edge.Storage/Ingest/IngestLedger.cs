@@ -26,7 +26,7 @@ public sealed record RejectedReading(
     Guid Id, string GatewayId, long Epoch, long Sequence, string Serial, string Reason, ReadOnlyMemory<byte> Raw, DateTimeOffset ReceivedAt);
 
 /// <summary>The ingest worker's bookkeeping in PostgreSQL: dead-lettered uploads and rejected readings, bounded by retention.</summary>
-public sealed class IngestLedger(NpgsqlDataSource dataSource, int retentionDays, ILogger<IngestLedger> logger)
+public sealed partial class IngestLedger(NpgsqlDataSource dataSource, int retentionDays, ILogger<IngestLedger> logger)
 {
     public const string DeadLettersTable = "ingest_dead_letters";
     public const string RejectedTable = "rejected_readings";
@@ -60,6 +60,22 @@ public sealed class IngestLedger(NpgsqlDataSource dataSource, int retentionDays,
             );
             CREATE INDEX {RejectedTable}_received_at ON {RejectedTable} (received_at);
             CREATE INDEX {RejectedTable}_serial ON {RejectedTable} (serial, received_at);
+            """),
+        // An admin asks (API) for a row to be tried again after a fix; a worker tries it and deletes it once stored, or
+        // records when it tried and why it failed again. Pending = requested and not attempted since.
+        new(2, "requeue state of dead letters and rejected readings", $"""
+            ALTER TABLE {DeadLettersTable}
+                ADD COLUMN requeue_requested_at timestamptz,
+                ADD COLUMN requeue_attempted_at timestamptz,
+                ADD COLUMN requeue_outcome      text;
+            ALTER TABLE {RejectedTable}
+                ADD COLUMN requeue_requested_at timestamptz,
+                ADD COLUMN requeue_attempted_at timestamptz,
+                ADD COLUMN requeue_outcome      text;
+            CREATE INDEX {DeadLettersTable}_requeue ON {DeadLettersTable} (requeue_requested_at)
+                WHERE requeue_requested_at IS NOT NULL AND requeue_attempted_at IS NULL;
+            CREATE INDEX {RejectedTable}_requeue ON {RejectedTable} (requeue_requested_at)
+                WHERE requeue_requested_at IS NOT NULL AND requeue_attempted_at IS NULL;
             """),
     ];
 

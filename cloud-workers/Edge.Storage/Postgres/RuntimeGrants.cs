@@ -12,6 +12,8 @@ namespace Edge.Storage.Postgres;
 internal static class RuntimeGrants
 {
     private const string Dml = "SELECT, INSERT, UPDATE";
+    private const string ApiRequeueColumns = "requeue_requested_at, requeue_attempted_at, requeue_outcome";
+    private const string WorkerRequeueColumns = "reason, requeue_attempted_at, requeue_outcome";
 
     // (table, the API's privileges, the worker's). UPDATE also covers SELECT … FOR UPDATE. Whole-row DELETE only where
     // code deletes: retention (ledger, the default partitions), a subscription's pending deliveries, released readings.
@@ -37,8 +39,11 @@ internal static class RuntimeGrants
         ("oxygen_readings_default", "", "SELECT, DELETE"),
         ("ecg_readings", "SELECT", "SELECT, INSERT"),
         ("ecg_readings_default", "", "SELECT, DELETE"),
-        ("ingest_dead_letters", "SELECT", "SELECT, INSERT, DELETE"),
-        ("rejected_readings", "SELECT", "SELECT, INSERT, DELETE"),
+        // Admins list them and ask for a requeue: the API may set the requeue columns, never a payload or a reason. The
+        // workers record, requeue (a row lock, then DELETE when stored or UPDATE of the reason and outcome) and apply
+        // retention. Column lists are granted only once the columns exist (ledger migration 2).
+        ("ingest_dead_letters", $"SELECT, UPDATE ({ApiRequeueColumns})", $"SELECT, INSERT, DELETE, UPDATE ({WorkerRequeueColumns})"),
+        ("rejected_readings", $"SELECT, UPDATE ({ApiRequeueColumns})", $"SELECT, INSERT, DELETE, UPDATE ({WorkerRequeueColumns})"),
         // Which clinic held a device when: the API opens and closes the periods and filters every history read by them.
         ("device_ownership", Dml, ""),
         // Readings no clinic may see yet: the workers hold, release (delete) and expire them; admins list them.
@@ -69,11 +74,12 @@ internal static class RuntimeGrants
             batch.BatchCommands.Add(new NpgsqlBatchCommand($"GRANT USAGE ON SCHEMA public TO {role}"));
             foreach (var (table, api, worker) in Matrix)
             {
-                if (!await ExistsAsync(connection, transaction, table, cancellationToken))
+                var privileges = grantee.Role == DatabaseRole.Api ? api : worker;
+                if (!await ExistsAsync(connection, transaction, table, cancellationToken)
+                    || !await ColumnsExistAsync(connection, transaction, table, privileges, cancellationToken))
                 {
                     continue;
                 }
-                var privileges = grantee.Role == DatabaseRole.Api ? api : worker;
                 // Exactly the list: a privilege granted by an earlier build and no longer needed is taken back.
                 batch.BatchCommands.Add(new NpgsqlBatchCommand($"REVOKE ALL ON {table} FROM {role}"));
                 if (privileges.Length > 0)
@@ -98,6 +104,22 @@ internal static class RuntimeGrants
         await using var command = new NpgsqlCommand(function ? "SELECT to_regprocedure($1) IS NOT NULL" : "SELECT to_regclass($1) IS NOT NULL", connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
         return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    // A column list names columns a later migration of the table's own store adds; until it ran, the table keeps its grants.
+    private static async Task<bool> ColumnsExistAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string table, string privileges, CancellationToken cancellationToken)
+    {
+        var open = privileges.IndexOf('(', StringComparison.Ordinal);
+        if (open < 0)
+        {
+            return true;
+        }
+        var columns = privileges[(open + 1)..privileges.IndexOf(')', open)].Split(',', StringSplitOptions.TrimEntries);
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = ANY ($2) AND NOT attisdropped", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = columns });
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))! == columns.Length;
     }
 
     private static async Task<string?> SerialSequenceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string table, CancellationToken cancellationToken)

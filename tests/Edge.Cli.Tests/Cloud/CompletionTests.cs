@@ -22,4 +22,19 @@ public sealed class CompletionTests
         Assert.Contains("'fish'", fish.Error, StringComparison.Ordinal);
         Assert.Equal(["list", "register", "retire", "show"], suggestions.Output.Split('\n').Where(s => s.Length > 0 && char.IsLetter(s[0])));
     }
+
+    [Fact]
+    public async Task The_cloud_ledger_commands_complete_and_are_told_apart_from_the_gateways_dead_letters()
+    {
+        using var home = new TempDirectory();
+        var edgectl = new EdgectlProcess(home.Path);
+
+        var cloud = await edgectl.RunAsync("[suggest:14]", "edgectl cloud ");
+        var rejected = await edgectl.RunAsync("[suggest:23]", "edgectl cloud rejected ");
+        var help = await edgectl.RunAsync("deadletters", "--help");
+
+        Assert.Equal(["dead-letters", "rejected"], cloud.Output.Split('\n').Where(s => s.Length > 0 && char.IsLetter(s[0])));
+        Assert.Equal(["list", "requeue", "show"], rejected.Output.Split('\n').Where(s => s.Length > 0 && char.IsLetter(s[0])));
+        Assert.Contains("edgectl cloud dead-letters", help.Output, StringComparison.Ordinal);
+    }
 }

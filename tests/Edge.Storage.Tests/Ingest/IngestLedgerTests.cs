@@ -64,6 +64,50 @@ public sealed class IngestLedgerTests(PostgresServer server) : PostgresTest(serv
         Assert.Equal(["new"], await ColumnAsync("SELECT reason FROM rejected_readings"));
     }
 
+    [Fact]
+    public async Task A_requested_row_is_tried_by_one_caller_at_a_time_kept_with_its_new_reason_when_it_fails_and_deleted_when_stored()
+    {
+        var id = await _ledger.RecordDeadLetterAsync(new DeadLetter(Readings.January15, "gw-0007", "edge/v1/gw-0007/telemetry", "first", new byte[] { 1 }), CancellationToken.None);
+        Assert.False(await _ledger.RequeueNextDeadLetterAsync((_, _) => Task.FromResult<string?>(null), Readings.January15, CancellationToken.None)); // not requested
+        Assert.Equal(RequeueState.Pending, (await _ledger.RequestDeadLetterRequeueAsync(id, Readings.January15, CancellationToken.None))!.State);
+
+        // While one caller holds the row, a second (another replica) finds nothing to do: it never tries the same row.
+        var holding = new TaskCompletionSource();
+        var release = new TaskCompletionSource<string?>();
+        var first = _ledger.RequeueNextDeadLetterAsync((_, _) => { holding.SetResult(); return release.Task; }, Readings.January15.AddMinutes(1), CancellationToken.None);
+        await holding.Task;
+        var secondTried = 0;
+        Assert.False(await _ledger.RequeueNextDeadLetterAsync((_, _) => { secondTried++; return Task.FromResult<string?>(null); }, Readings.January15, CancellationToken.None));
+        release.SetResult("still refused");
+        Assert.True(await first);
+
+        Assert.Equal(0, secondTried);
+        var failed = (await _ledger.GetDeadLetterAsync(id, CancellationToken.None))!;
+        Assert.Equal(("still refused", RequeueState.Failed, "failed again: still refused"), (failed.Reason, failed.Requeue.State, failed.Requeue.Outcome));
+        Assert.Equal(Readings.January15.AddMinutes(1), failed.Requeue.AttemptedAt);
+
+        // Requested again after another fix: pending, then stored and gone.
+        await _ledger.RequestDeadLetterRequeueAsync(id, Readings.January15.AddMinutes(2), CancellationToken.None);
+        Assert.Null((await _ledger.GetDeadLetterAsync(id, CancellationToken.None))!.Requeue.Outcome);
+        Assert.True(await _ledger.RequeueNextDeadLetterAsync((_, _) => Task.FromResult<string?>(null), Readings.January15, CancellationToken.None));
+        Assert.Null(await _ledger.GetDeadLetterAsync(id, CancellationToken.None));
+        Assert.Null(await _ledger.RequestDeadLetterRequeueAsync(id, Readings.January15, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task An_attempt_that_throws_leaves_the_rejected_reading_pending()
+    {
+        var reading = Rejected(1, "refused");
+        await _ledger.RecordRejectedAsync([reading], CancellationToken.None);
+        await _ledger.RequestRejectedRequeueAsync(reading.Id, Readings.January15, CancellationToken.None);
+
+        await Assert.ThrowsAsync<TimeoutException>(() => _ledger.RequeueNextRejectedAsync((_, _) => throw new TimeoutException("store away"), Readings.January15, CancellationToken.None));
+
+        Assert.Equal(RequeueState.Pending, (await _ledger.GetRejectedAsync(reading.Id, CancellationToken.None))!.Requeue.State);
+        Assert.True(await _ledger.RequeueNextRejectedAsync((row, _) => Task.FromResult<string?>(row.Raw!.Length > 0 ? null : "empty"), Readings.January15, CancellationToken.None));
+        Assert.Null(await _ledger.GetRejectedAsync(reading.Id, CancellationToken.None));
+    }
+
     private static RejectedReading Rejected(long sequence, string reason, DateTimeOffset? receivedAt = null) =>
         new(ReadingId.From("gw-0007", 3, sequence), "gw-0007", 3, sequence, "OXY-8844-5521", reason,
             Encoding.UTF8.GetBytes("{\"flow\": 20.5}"), receivedAt ?? Readings.January15);

@@ -79,7 +79,7 @@ public sealed class MigrationTests(PostgresServer server) : PostgresTest(server)
 
         await Task.WhenAll(Task.Run(ReplicaAsync), Task.Run(ReplicaAsync), Task.Run(ReplicaAsync));
 
-        Assert.Equal(["cpap:1", "cpap:2", "cpap:3", "cpap:4", "ecg:1", "ecg:2", "ecg:3", "ecg:4", "ledger:1", "oxygen:1", "oxygen:2", "oxygen:3", "oxygen:4", "partition_functions:1"],
+        Assert.Equal(["cpap:1", "cpap:2", "cpap:3", "cpap:4", "ecg:1", "ecg:2", "ecg:3", "ecg:4", "ledger:1", "ledger:2", "oxygen:1", "oxygen:2", "oxygen:3", "oxygen:4", "partition_functions:1"],
             await ColumnAsync("SELECT store || ':' || version FROM schema_migrations ORDER BY store, version"));
         foreach (var table in (string[])["oxygen_readings", "ecg_readings", "cpap_device_data"])
         {

@@ -74,7 +74,7 @@ public sealed class PoisonBatchTests(PostgresServer postgres)
     }
 
     // The worker migrates the stores when it starts; wait for the table, then change it.
-    private static async Task RefuseAsync(LocalCloud cloud, string sql)
+    internal static async Task RefuseAsync(LocalCloud cloud, string sql)
     {
         await using var connection = new NpgsqlConnection(cloud.ConnectionString);
         await connection.OpenAsync();

@@ -98,11 +98,34 @@ public sealed class DatabaseRolesTests(PostgresServer postgres)
                 "SELECT edge_create_month_partition('audit_log', date '2026-01-01')",
                 "SELECT edge_drop_month_partition('oxygen_readings', 'oxygen_readings_default')",
                 "SELECT edge_drop_month_partition('audit_log', 'audit_log')",
+                // Neither rewrites what the ingest ledger kept: only the requeue columns (the API) or the reason and outcome
+                // of a failed requeue (the worker) may change.
+                "UPDATE ingest_dead_letters SET payload = ''::bytea",
+                "UPDATE rejected_readings SET raw = ''::bytea, serial = 'OXY-0000-0000'",
             })
             {
                 var refused = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(runtime, attack));
                 Assert.True(refused.SqlState is PostgresErrorCodes.InsufficientPrivilege, $"{role}: {attack} failed with {refused.SqlState} {refused.MessageText}, not a privilege refusal");
             }
+        }
+
+        // What a requeue needs, and no more: the API marks a row, the worker locks, updates and deletes it.
+        await using (var api = NpgsqlDataSource.Create(As(cloud, apiRole) + ";Pooling=false"))
+        {
+            await ExecuteAsync(api, "UPDATE ingest_dead_letters SET requeue_requested_at = now(), requeue_attempted_at = NULL, requeue_outcome = NULL WHERE id = 1");
+            await ExecuteAsync(api, "UPDATE rejected_readings SET requeue_requested_at = now() WHERE id = gen_random_uuid() RETURNING requeue_requested_at");
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(api, "DELETE FROM rejected_readings"));
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+        }
+        await using (var runtimeWorker = NpgsqlDataSource.Create(As(cloud, workerRole) + ";Pooling=false"))
+        {
+            await ExecuteAsync(runtimeWorker, """
+                BEGIN;
+                SELECT id FROM ingest_dead_letters WHERE requeue_requested_at IS NOT NULL AND requeue_attempted_at IS NULL LIMIT 1 FOR UPDATE SKIP LOCKED;
+                UPDATE ingest_dead_letters SET reason = 'again', requeue_attempted_at = now(), requeue_outcome = 'failed again' WHERE id = 1;
+                DELETE FROM rejected_readings WHERE id = gen_random_uuid();
+                COMMIT;
+                """);
         }
 
         // The API may read and append to the log; the worker may append (gateway events).
