@@ -3,13 +3,14 @@ using Edge.Agent.Broker;
 using Edge.Agent.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using Edge.Testing.Logging;
 
 namespace Edge.Agent.Tests.Broker;
 
 public sealed class FailedConnectLimiterTests
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-12-07T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-    private readonly RecordingLogger<FailedConnectLimiter> _log = new();
+    private readonly RecordedLogs _log = new();
 
     [Fact]
     public void An_address_over_the_limit_is_refused_until_its_window_ends_and_logged_once_per_window()
@@ -78,5 +79,5 @@ public sealed class FailedConnectLimiterTests
     }
 
     private FailedConnectLimiter Limiter(int maxPerAddress, int windowSeconds) =>
-        new(Options.Create(new FailedConnectOptions { MaxPerAddress = maxPerAddress, WindowSeconds = windowSeconds }), _time, _log);
+        new(Options.Create(new FailedConnectOptions { MaxPerAddress = maxPerAddress, WindowSeconds = windowSeconds }), _time, _log.For<FailedConnectLimiter>());
 }

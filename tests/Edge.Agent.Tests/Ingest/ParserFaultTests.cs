@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Formatter;
+using Edge.Testing.Logging;
 
 namespace Edge.Agent.Tests.Ingest;
 
@@ -30,7 +31,7 @@ public sealed class ParserFaultTests
     [InlineData(MqttProtocolVersion.V311)]
     public async Task A_payload_that_made_the_validator_throw_is_refused_dead_lettered_and_logged_and_the_connection_stays_usable(MqttProtocolVersion protocol)
     {
-        var logs = new RecordingLoggerProvider();
+        var logs = new RecordedLogs();
         await using var agent = await InProcessAgent.StartAsync(services => services.AddSingleton<ILoggerProvider>(logs));
         await using var device = await TestDevice.ConnectAsync(agent.Port, Oxy, await agent.Admin.AddDeviceAsync(Oxy), protocol);
         var topic = DeviceTopics.Telemetry(Oxy);

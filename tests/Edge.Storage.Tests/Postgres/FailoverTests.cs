@@ -2,6 +2,7 @@ using Edge.Storage.Oxygen;
 using Edge.Storage.Tests.Infrastructure;
 using Edge.Testing.Postgres;
 using Npgsql;
+using Edge.Testing.Logging;
 
 namespace Edge.Storage.Tests.Postgres;
 
@@ -9,13 +10,13 @@ namespace Edge.Storage.Tests.Postgres;
 [Collection(PostgresServer.Collection)]
 public sealed class FailoverTests(PostgresServer server) : PostgresTest(server)
 {
-    private readonly RecordingLogger<OxygenStore> _log = new();
+    private readonly RecordedLogs _log = new();
     private OxygenStore _store = null!;
 
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        _store = new OxygenStore(DataSource, 365, Clock, _log);
+        _store = new OxygenStore(DataSource, 365, Clock, _log.For<OxygenStore>());
         await _store.MigrateAsync(CancellationToken.None);
         // Every test database so far is in the WAL since the last checkpoint; a checkpoint keeps crash recovery short.
         // What these tests check is the store's reconnection, not PostgreSQL's recovery.

@@ -14,6 +14,10 @@ namespace Edge.Agent.Broker.Listener;
 /// <item>Topic aliases: MQTTnet's CONNACK always advertises 65,535 and its server keeps every alias a client defines
 /// (each with a topic of up to 64 KiB). The CONNACK is rewritten to <see cref="BrokerOptions.MaxTopicAliases"/>, and a
 /// PUBLISH with a larger alias ends the connection (MQTT 5: DISCONNECT "topic alias invalid") before MQTTnet stores it.</item>
+/// <item>Receive maximum: MQTTnet's CONNACK advertises none, which tells an MQTT 5 device it may have 65,535 QoS 1
+/// publishes unacknowledged; a device whose PUBACKs are lost re-sends them all, and the journal recognises re-sends only
+/// within the readings it remembers per device. The CONNACK is rewritten to <see cref="BrokerOptions.ReceiveMaximum"/>
+/// (MQTT 3.1.1 has no such field).</item>
 /// <item>Unanswered packets: MQTTnet queues a PUBACK (or SUBACK, PINGRESP, …) per request without a bound; a client
 /// that sends and never reads would grow that queue until memory ran out. Past <see cref="MaxUnanswered"/> requests
 /// whose answers have not been written, the connection ends.</item>
@@ -21,7 +25,7 @@ namespace Edge.Agent.Broker.Listener;
 /// "unspecified error".</item>
 /// </list>
 /// </summary>
-internal sealed class DeviceChannelAdapter(IMqttChannelAdapter inner, int maxTopicAliases, RefusalLimiter refusals) : IMqttChannelAdapter
+internal sealed class DeviceChannelAdapter(IMqttChannelAdapter inner, int maxTopicAliases, int receiveMaximum, RefusalLimiter refusals) : IMqttChannelAdapter
 {
     /// <summary>
     /// Requests (QoS 1/2 publishes, PUBREL, SUBSCRIBE, UNSUBSCRIBE, PINGREQ) whose answer is still queued. A device waits for
@@ -99,6 +103,7 @@ internal sealed class DeviceChannelAdapter(IMqttChannelAdapter inner, int maxTop
         {
             case MqttConnAckPacket connAck:
                 connAck.TopicAliasMaximum = (ushort)maxTopicAliases;
+                connAck.ReceiveMaximum = (ushort)receiveMaximum;
                 break;
             case MqttDisconnectPacket { ReasonCode: MqttDisconnectReasonCode.UnspecifiedError } disconnect when _clientId is not null && refusals.TakeDisconnect(_clientId):
                 disconnect.ReasonCode = MqttDisconnectReasonCode.MessageRateTooHigh;

@@ -18,8 +18,8 @@ namespace Edge.Agent.Broker.Listener;
 /// the CONNECT packet must arrive within <see cref="BrokerOptions.ConnectTimeoutSeconds"/>, and every packet's
 /// announced length is checked before MQTTnet allocates for it (<see cref="PacketLimitStream"/>). Everything after the
 /// bytes is MQTTnet's: the listener hands each connection to the server as its own TCP listener would, through a
-/// <see cref="DeviceChannelAdapter"/> that bounds topic aliases and unanswered packets, around a
-/// <see cref="ReceiveMaximumAdapter"/> that advertises the receive maximum the journal can honour.
+/// <see cref="DeviceChannelAdapter"/> that bounds topic aliases and unanswered packets and advertises the receive maximum
+/// the journal can honour.
 /// </summary>
 internal sealed class DeviceListener(
     BrokerOptions options,
@@ -176,7 +176,7 @@ internal sealed class DeviceListener(
                 var channel = new MqttTcpChannel(limited, socket.LocalEndPoint!, remote!, clientCertificate);
                 var formatter = new MqttPacketFormatterAdapter(new MqttBufferWriter(serverOptions.WriterBufferSize, serverOptions.WriterBufferSizeMax));
                 using var adapter = new DeviceChannelAdapter(
-                    new ReceiveMaximumAdapter(new MqttChannelAdapter(channel, formatter, _mqttLogger), options.ReceiveMaximum), options.MaxTopicAliases, refusals);
+                    new MqttChannelAdapter(channel, formatter, _mqttLogger), options.MaxTopicAliases, options.ReceiveMaximum, refusals);
                 await handler(adapter).ConfigureAwait(false);
                 if (adapter.Closed is { } closed)
                 {

@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Protocol;
+using Edge.Testing.Logging;
 
 namespace Edge.Agent.Tests.Broker.Tls;
 
