@@ -123,7 +123,8 @@ public sealed class CrossClinicTests(PostgresServer server) : ApiTest(server)
             .EnsureSuccessStatusCode();
         var southReadings = Readings.OxygenBatch(2, DateTimeOffset.UtcNow, firstSequence: 1, gateway: "gw-south");
         // A reading the device stamped with a time before the transfer (its clock set back), received by south's gateway after it.
-        var backdated = Readings.Oxygen(3, northReadings[0].DeviceTime, gateway: "gw-south") with { GatewayReceivedAt = DateTimeOffset.UtcNow };
+        // Its values differ from north's reading at that time: the same bytes again would be the same reading (content id).
+        var backdated = Readings.Oxygen(3, northReadings[0].DeviceTime, purity: 61.5, gateway: "gw-south") with { GatewayReceivedAt = DateTimeOffset.UtcNow };
         await Stores.Oxygen.WriteAsync([.. southReadings, backdated], CancellationToken.None);
 
         var north = await ReadAsync(await Api.As("clinician", "north").GetAsync(TelemetryUrl()), HttpStatusCode.OK);
