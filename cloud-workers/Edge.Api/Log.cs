@@ -47,4 +47,10 @@ internal static partial class Log
 
     [LoggerMessage(8473, LogLevel.Information, "Rate limits: Redis answers again; counts are shared by every replica")]
     public static partial void RateLimitRedisRecovered(ILogger logger);
+
+    [LoggerMessage(8490, LogLevel.Information, "Gateway {GatewayId} renewed its certificate: {Fingerprint}, valid until {NotAfter:O}")]
+    public static partial void GatewayCertificateRenewed(ILogger logger, string gatewayId, string fingerprint, DateTimeOffset notAfter);
+
+    [LoggerMessage(8491, LogLevel.Warning, "Certificate renewal for gateway {GatewayId} refused: {Reason}")]
+    public static partial void GatewayCertificateRenewalRefused(ILogger logger, string gatewayId, string reason);
 }
