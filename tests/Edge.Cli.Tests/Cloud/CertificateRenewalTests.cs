@@ -87,7 +87,9 @@ public sealed class CertificateRenewalTests(PostgresServer server) : CloudTest(s
         Assert.Equal(HttpStatusCode.Forbidden, other.StatusCode);
         var renamed = await RenewAsync(cloud, mine, GatewayId, OtherGatewayId);
         Assert.Equal(HttpStatusCode.BadRequest, renamed.StatusCode);
-        Assert.Contains("CN=gw-renew-1", await renamed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var problem = await renamed.Content.ReadAsStringAsync();
+        Assert.Contains("\"csr\"", problem, StringComparison.Ordinal);
+        Assert.Contains("it must be the gateway id 'gw-renew-1'", problem, StringComparison.Ordinal);
         var gateway = await cloud.Http.As("admin").GetFromJsonAsync<JsonElement>($"/v1/gateways/{OtherGatewayId}");
         using var registered = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(Home.File($"etc-{OtherGatewayId}"), "gateway.crt")));
         Assert.Equal(Fingerprint(registered), gateway.GetProperty("certificate_fingerprint").GetString());
