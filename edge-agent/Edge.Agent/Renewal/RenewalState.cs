@@ -22,8 +22,8 @@ public sealed class RenewalState : IDisposable
     public RenewalState(TimeProvider time)
     {
         _time = time;
-        _meter.CreateObservableGauge("edge.uplink.certificate.expiry", () => ExpirySeconds ?? double.NaN, unit: "s",
-            description: "Seconds until the uplink client certificate expires (NaN without one)");
+        _meter.CreateObservableGauge("edge.uplink.certificate.expiry", Expiry, unit: "s",
+            description: "Seconds until the uplink client certificate expires (absent without one)");
         _meter.CreateObservableGauge("edge.uplink.certificate.renewal_failing", () => State == Failing ? 1 : 0,
             description: "1 while the last renewal attempt failed");
         _meter.CreateObservableCounter("edge.uplink.certificate.renewals", () => Renewals, description: "Certificates renewed since start");
@@ -47,6 +47,9 @@ public sealed class RenewalState : IDisposable
     public long Failures => Interlocked.Read(ref _failures);
 
     public double? ExpirySeconds => NotAfter is { } notAfter ? (notAfter - _time.GetUtcNow()).TotalSeconds : null;
+
+    // Absent rather than a made-up number when the uplink has no client certificate.
+    private IEnumerable<Measurement<double>> Expiry() => ExpirySeconds is { } seconds ? [new Measurement<double>(seconds)] : [];
 
     public void Observe(DateTimeOffset notAfter, DateTimeOffset renewAt, bool renewing)
     {
