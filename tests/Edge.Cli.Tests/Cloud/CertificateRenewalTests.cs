@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Edge.Agent.Journal;
+using Edge.Cli.Tests.Infrastructure;
 using Edge.Agent.Renewal;
 using Edge.Contracts.Tls;
 using Edge.Testing.Agent;
@@ -72,6 +73,12 @@ public sealed class CertificateRenewalTests(PostgresServer server) : CloudTest(s
         await agent.Journal.AppendAsync(new NewEntry("OXY-8844-5521", Edge.Contracts.Devices.DeviceKind.Oxygen, Lane.Routine, DateTimeOffset.UtcNow, "{\"spo2\":97}"u8.ToArray()));
         await telemetry.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Contains(renewal.State, new[] { RenewalState.Waiting, RenewalState.Renewing });
+
+        // The technician's view: expiry and renewal state on one status line.
+        var status = await InProcessCli.RunAsync("agent", "status", "--socket", agent.SocketPath);
+        Assert.True(status.ExitCode == ExitCodes.Ok, status.Error);
+        var line = status.Output.Split('\n').Single(l => l.StartsWith("Certificate", StringComparison.Ordinal));
+        Assert.Matches(@"^Certificate\s+expires \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in .+\), (renews from|renewing now)", line);
     }
 
     [Fact]
