@@ -20,6 +20,8 @@ internal sealed class CertificateRenewer(
     TimeProvider time,
     ILogger<CertificateRenewer> logger) : IUplinkWorker
 {
+    private static readonly TimeSpan MaxWait = TimeSpan.FromDays(1);
+
     public async Task RunAsync(IUplinkChannel channel, CancellationToken stoppingToken)
     {
         if (!identity.Configured)
@@ -50,7 +52,8 @@ internal sealed class CertificateRenewer(
             if (wait > TimeSpan.Zero)
             {
                 Log.CertificateRenewalScheduled(logger, renewAt);
-                await Task.Delay(wait, time, stoppingToken).ConfigureAwait(false);
+                // At most a day at a time: Task.Delay refuses waits over ~49 days, and certificates may last 397.
+                await Task.Delay(wait < MaxWait ? wait : MaxWait, time, stoppingToken).ConfigureAwait(false);
                 continue; // read again: a re-registration may have replaced the certificate meanwhile
             }
 
