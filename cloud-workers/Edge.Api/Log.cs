@@ -50,4 +50,10 @@ internal static partial class Log
 
     [LoggerMessage(8480, LogLevel.Information, "Requeue of {What} {Id} requested by {Subject}; a worker tries it within seconds")]
     public static partial void RequeueRequested(ILogger logger, string what, string id, string subject);
+
+    [LoggerMessage(8490, LogLevel.Information, "Gateway {GatewayId} renewed its certificate: {Fingerprint}, valid until {NotAfter:O}")]
+    public static partial void GatewayCertificateRenewed(ILogger logger, string gatewayId, string fingerprint, DateTimeOffset notAfter);
+
+    [LoggerMessage(8491, LogLevel.Warning, "Certificate renewal for gateway {GatewayId} refused: {Reason}")]
+    public static partial void GatewayCertificateRenewalRefused(ILogger logger, string gatewayId, string reason);
 }

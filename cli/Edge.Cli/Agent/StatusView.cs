@@ -94,6 +94,10 @@ internal static class StatusView
         }
 
         Line(output, "Uplink", $"{uplink.Endpoint} {(uplink.Connected ? "connected" : "DISCONNECTED")}");
+        if (uplink.Certificate is { } certificate)
+        {
+            Line(output, "Certificate", CertificateLine(certificate));
+        }
         Line(output, "Synced", $"{Units.Count(uplink.AckedReadings)} readings stored in the cloud, {uplink.InFlightBatches} batches awaiting ack, {Units.Count(uplink.ResentBatches)} re-sent" +
             (uplink.DeadLetteredBatches > 0 ? $", {Units.Count(uplink.DeadLetteredBatches)} dead-lettered by the cloud" : ""));
         Line(output, "Backlog", Backlog(uplink));
@@ -112,6 +116,22 @@ internal static class StatusView
             ? $", {uplink.AckedReadingsPerSecond:0} readings/s, done in about {DurationText.Age(TimeSpan.FromSeconds(seconds))}"
             : (uplink.Connected ? ", waiting for the first acks" : ", draining when the link is back");
         return $"{Units.Count(uplink.BacklogReadings)} readings{oldest}{eta}";
+    }
+
+    // Expiry first, then what the renewal does about it; a failing renewal names its last error and the command to look further.
+    static string CertificateLine(UplinkCertificateStatus certificate)
+    {
+        var expiry = certificate.ExpiresInSeconds <= 0
+            ? $"EXPIRED {certificate.NotAfter:yyyy-MM-dd HH:mm} UTC"
+            : $"expires {certificate.NotAfter:yyyy-MM-dd HH:mm} UTC (in {DurationText.Age(TimeSpan.FromSeconds(certificate.ExpiresInSeconds))})";
+        var renewal = certificate.Renewal switch
+        {
+            "failing" => $"renewal FAILING ({Units.Count(certificate.Failures)} attempts): {certificate.LastError} (docs/runbooks/gateway.md)",
+            "renewing" => "renewing now",
+            "waiting" => certificate.RenewAt is { } at ? $"renews from {at:yyyy-MM-dd HH:mm} UTC" : "renewal waiting",
+            _ => "automatic renewal off (Agent:CertificateRenewal:ApiUrl): re-run edgectl gateway register before it expires",
+        };
+        return $"{expiry}, {renewal}";
     }
 
     static string Quota(JournalStatus journal) => journal.QuotaBytes <= 0

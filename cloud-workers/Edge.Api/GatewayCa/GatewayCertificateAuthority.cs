@@ -18,7 +18,7 @@ public sealed class GatewayCertificateAuthority : IDisposable
     public GatewayCertificateAuthority(IOptions<GatewayCaOptions> options, TimeProvider time)
     {
         var settings = options.Value;
-        Validity = TimeSpan.FromDays(settings.ValidityDays);
+        Validity = settings.ValidityMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : TimeSpan.FromDays(settings.ValidityDays);
         Time = time;
         if (string.IsNullOrWhiteSpace(settings.CertificatePath) && string.IsNullOrWhiteSpace(settings.KeyPath))
         {
@@ -140,6 +140,33 @@ public sealed class GatewayCertificateAuthority : IDisposable
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F;
         return certificateRequest.Create(ca, notBefore, notAfter, serial);
+    }
+
+    /// <summary>
+    /// Checks a client certificate presented over TLS for a renewal: it must chain to this CA, be valid now and be for
+    /// client authentication. Returns its CN (the gateway id) or the reason it is refused.
+    /// </summary>
+    public (string? GatewayId, string? Problem) CheckGatewayCertificate(X509Certificate2? presented)
+    {
+        var ca = _ca ?? throw new InvalidOperationException("No gateway CA is configured.");
+        if (presented is null)
+        {
+            return (null, "no client certificate: a renewal is authenticated by the gateway's current certificate (TLS client certificate)");
+        }
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = Time.GetUtcNow().UtcDateTime;
+        chain.ChainPolicy.VerificationTimeIgnored = false;
+        chain.ChainPolicy.ApplicationPolicy.Add(new Oid(ClientAuthentication));
+        if (!chain.Build(presented))
+        {
+            var status = string.Join(", ", chain.ChainStatus.Select(s => s.Status));
+            return (null, $"the client certificate is not a valid gateway certificate of this deployment ({status})");
+        }
+        var commonName = presented.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+        return string.IsNullOrEmpty(commonName) ? (null, "the client certificate names no gateway (empty CN)") : (commonName, null);
     }
 
     private static string ReadBrokerCa(GatewayCaOptions settings, X509Certificate2 gatewayCa)

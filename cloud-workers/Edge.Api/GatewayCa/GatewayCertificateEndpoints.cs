@@ -101,14 +101,17 @@ public static class GatewayCertificateEndpoints
             if (before.CertificateFingerprint is { } registered)
             {
                 var current = await GatewayCertificateStore.FindAsync(connection, transaction, id, registered, cancellationToken);
-                if (current is null || current.PublicKeySha256 != keyFingerprint)
+                // After an automatic renewal the registry names the renewed key; the key edgectl made on this gateway was
+                // certified to it before, so re-running the registration there is the same gateway, not another machine.
+                if ((current is null || current.PublicKeySha256 != keyFingerprint)
+                    && !await GatewayCertificateStore.KeyWasCertifiedAsync(connection, transaction, id, keyFingerprint, cancellationToken))
                 {
                     // A gateway's key never leaves it: a second key for the same id is another machine, or a lost key.
                     return Problems.Conflict(
                         $"Gateway {id} already has a certificate (fingerprint {registered}) for another key. Run the registration on the " +
                         "gateway that holds its key, or retire this gateway and register the new one under a new id.");
                 }
-                if (current.NotAfter - now > ca.Validity / 3)
+                if (current is not null && current.PublicKeySha256 == keyFingerprint && current.NotAfter - now > ca.Validity / 3)
                 {
                     return TypedResults.Ok(new GatewayCertificate(gateway, current.Fingerprint, current.CertificatePem, ca.BrokerCaCertificatePem, current.NotBefore, current.NotAfter));
                 }

@@ -23,6 +23,17 @@ internal static class GatewayCertificateStore
             : null;
     }
 
+    /// <summary>True when <paramref name="publicKeySha256"/> was ever certified for this gateway (its key before a renewal).</summary>
+    public static async Task<bool> KeyWasCertifiedAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string gatewayId, string publicKeySha256, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT EXISTS (SELECT 1 FROM gateway_certificates WHERE gateway_id = $1 AND public_key_sha256 = $2)", connection, transaction);
+        command.Parameters.Add(RegistryStore.Text(gatewayId));
+        command.Parameters.Add(RegistryStore.Text(publicKeySha256));
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     public static async Task InsertAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string gatewayId, IssuedCertificate certificate, DateTimeOffset issuedAt, string issuedBy,
         CancellationToken cancellationToken)

@@ -50,6 +50,13 @@ public static class ApiApplication
         builder.Configuration.AddCommandLine(args);
 
         builder.WebHost.UseKestrelHttpsConfiguration();
+        // Gateways renew their certificate by presenting it (GatewayCertificateRenewalEndpoints, which checks it against
+        // the gateway CA); every other caller sends none and authenticates with a token.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https =>
+        {
+            https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
+            https.AllowAnyClientCertificate();
+        }));
         builder.Services.AddSystemd();
         builder.Services.AddEdgeStorage(DatabaseRole.Api);
         builder.Services.AddEdgeAlerts();
@@ -92,6 +99,7 @@ public static class ApiApplication
         app.MapGet("/healthz", () => TypedResults.Ok("ok")).AllowAnonymous().ExcludeFromDescription();
         app.MapRegistryEndpoints();
         app.MapGatewayCertificateEndpoints();
+        app.MapGatewayCertificateRenewalEndpoints();
         app.MapTelemetryEndpoints();
         app.MapLiveEndpoints();
         app.MapAlertEndpoints();

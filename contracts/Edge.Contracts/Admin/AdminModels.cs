@@ -126,7 +126,15 @@ public sealed record UplinkStatus(
     double AckedReadingsPerSecond,
     long BacklogReadings,
     double? OldestUnsyncedAgeSeconds,
-    double? DrainEtaSeconds);
+    double? DrainEtaSeconds,
+    UplinkCertificateStatus? Certificate = null);
+
+/// <summary>
+/// The uplink client certificate and its renewal: when it expires, what the renewal is doing (see the agent's
+/// <c>RenewalState</c>: not configured, waiting, renewing, failing) and the last failure. Null from agents older than it.
+/// </summary>
+public sealed record UplinkCertificateStatus(
+    DateTimeOffset NotAfter, double ExpiresInSeconds, string Renewal, DateTimeOffset? RenewAt, string? LastError, long Renewals, long Failures);
 
 /// <summary>Counters since the agent started.</summary>
 public sealed record IngestCounters(long Accepted, long Duplicates, long Refused, IReadOnlyDictionary<string, long> RefusedByReason);

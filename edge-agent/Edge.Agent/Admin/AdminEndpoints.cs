@@ -41,6 +41,7 @@ internal static class AdminEndpoints
         ConnectedDevices connected,
         AgentClock clock,
         UplinkState uplink,
+        Renewal.RenewalState renewal,
         IOptions<UplinkOptions> uplinkOptions,
         IOptions<AgentOptions> agent,
         IOptions<BrokerOptions> broker,
@@ -70,7 +71,10 @@ internal static class AdminEndpoints
             rate,
             backlog,
             oldest,
-            rate > 0 ? backlog / rate : null);
+            rate > 0 ? backlog / rate : null,
+            renewal.NotAfter is { } notAfter
+                ? new UplinkCertificateStatus(notAfter, renewal.ExpirySeconds ?? 0, renewal.State, renewal.RenewAt, renewal.LastError, renewal.Renewals, renewal.Failures)
+                : null);
         var status = new AgentStatus(
             agent.Value.GatewayId,
             AgentVersion.Current,

@@ -192,4 +192,16 @@ internal static partial class Log
 
     [LoggerMessage(7301, LogLevel.Warning, "Refused to upload report {ReportId} to {Url}: {Reason}; nothing was sent, the report stays in the journal")]
     public static partial void ReportUploadUrlRefused(ILogger logger, string reportId, string url, string reason);
+
+    [LoggerMessage(6020, LogLevel.Information, "Uplink certificate renewed: valid until {NotAfter:O} (thumbprint {Thumbprint}); reconnecting with it")]
+    public static partial void CertificateRenewed(ILogger logger, DateTime notAfter, string thumbprint);
+
+    [LoggerMessage(6021, LogLevel.Error, "Uplink certificate renewal failed (attempt {Attempt}); retrying in {RetrySeconds} s; the current certificate expires {NotAfter:O}: {Reason}")]
+    public static partial void CertificateRenewalFailed(ILogger logger, int attempt, double retrySeconds, DateTimeOffset? notAfter, string reason);
+
+    [LoggerMessage(6022, LogLevel.Information, "Uplink certificate renewal scheduled for {RenewAt:O}")]
+    public static partial void CertificateRenewalScheduled(ILogger logger, DateTimeOffset renewAt);
+
+    [LoggerMessage(6023, LogLevel.Warning, "Uplink certificate renewal is off (Agent:CertificateRenewal:ApiUrl); the certificate expires {NotAfter:O} and must be renewed by re-running edgectl gateway register")]
+    public static partial void CertificateRenewalOff(ILogger logger, DateTime notAfter);
 }

@@ -8,6 +8,7 @@ using Edge.Agent.Journal;
 using Edge.Agent.Metrics;
 using Edge.Hosting.Metrics;
 using Edge.Agent.Reports;
+using Edge.Agent.Renewal;
 using Edge.Agent.Uplink;
 using Edge.Contracts.Uplink;
 using Microsoft.AspNetCore.Builder;
@@ -169,6 +170,15 @@ public static class AgentApplication
         builder.Services.AddSingleton<IDownlinkHandler, FirmwareDownlink>();
         builder.Services.AddSingleton<IDownlinkHandler, EventsAckDownlink>();
         builder.Services.AddSingleton<IUplinkWorker, EventSender>();
+        builder.Services.AddOptions<RenewalOptions>().BindConfiguration(RenewalOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => o.ApiUrl is null || (Uri.TryCreate(o.ApiUrl, UriKind.Absolute, out var u) && u.Scheme == "https" && string.IsNullOrEmpty(u.UserInfo)),
+                "Agent:CertificateRenewal:ApiUrl must be an https URL (the renewal is authenticated by the gateway's certificate over TLS), e.g. https://api.example.org.")
+            .Validate(o => o.ApiCaPath is null || File.Exists(o.ApiCaPath), "Agent:CertificateRenewal:ApiCaPath does not exist.")
+            .Validate(o => o.RetryMinSeconds <= o.RetryMaxSeconds, "Agent:CertificateRenewal:RetryMinSeconds must not exceed RetryMaxSeconds.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<UplinkIdentity>();
+        builder.Services.AddSingleton<RenewalState>();
+        builder.Services.AddSingleton<IUplinkWorker, CertificateRenewer>();
         builder.Services.AddHostedService<UplinkHost>();
     }
 
@@ -203,6 +213,7 @@ public static class AgentApplication
             sp.GetRequiredService<ListenerMetrics>().Meter,
             sp.GetRequiredService<DeviceAuthMetrics>().Meter,
             sp.GetRequiredService<UplinkState>().Meter,
+            sp.GetRequiredService<RenewalState>().Meter,
         ]));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MetricsCollector>());
     }

@@ -35,14 +35,18 @@ public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
     private long _connections;
     private volatile TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private readonly Renewal.UplinkIdentity _identity;
+
     public UplinkConnection(
         IOptions<UplinkOptions> options,
+        Renewal.UplinkIdentity identity,
         string gatewayId,
         IEnumerable<IDownlinkHandler> downlinks,
         TimeProvider time,
         ILogger<UplinkConnection> logger)
     {
         _options = options.Value;
+        _identity = identity;
         _gatewayId = gatewayId;
         _downlinks = downlinks.ToDictionary(h => h.Kind);
         _time = time;
@@ -128,6 +132,16 @@ public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
         }
     }
 
+    public async Task ReconnectAsync(CancellationToken cancellationToken)
+    {
+        if (_client.IsConnected)
+        {
+            // A normal disconnect keeps the session (clean start is off), so queued commit acks wait for the new link.
+            await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), cancellationToken)
+                .ConfigureAwait(false);
+        }
+    }
+
     /// <summary>The supervising loop: connect (with backoff), wait for a disconnect, repeat until stopped.</summary>
     public async Task RunAsync(CancellationToken stoppingToken)
     {
@@ -201,9 +215,10 @@ public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
         builder.WithTlsOptions(tls =>
         {
             tls.UseTls().WithTargetHost(_options.Host);
-            if (_options.CertificatePath is not null && _options.KeyPath is not null)
+            // Read on every connect: after a renewal the next connection presents the new certificate.
+            if (_identity.Load() is { } certificate)
             {
-                tls.WithClientCertificates(new X509Certificate2Collection(PemTls.LoadCertificateWithKey(_options.CertificatePath, _options.KeyPath)));
+                tls.WithClientCertificates(new X509Certificate2Collection(certificate));
             }
 
             if (trusted is not null)

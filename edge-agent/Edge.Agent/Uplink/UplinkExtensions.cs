@@ -20,6 +20,9 @@ public interface IUplinkChannel
     /// <see cref="UplinkOptions.MaxBatchBytes"/>, and another exception when the link is down or the broker refuses.
     /// </summary>
     Task PublishAsync(string topic, byte[] payload, UplinkPriority priority, CancellationToken cancellationToken);
+
+    /// <summary>Drops the connection so the supervisor reconnects at once, presenting the client certificate as it is now.</summary>
+    Task ReconnectAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>

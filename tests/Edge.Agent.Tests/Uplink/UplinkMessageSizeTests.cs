@@ -32,7 +32,7 @@ public sealed class UplinkMessageSizeTests
     public async Task A_message_above_the_limit_is_refused_before_it_is_paced_or_sent()
     {
         var options = Options.Create(new UplinkOptions { Host = "cloud.invalid" });
-        await using var connection = new UplinkConnection(options, "gw-1", [], TimeProvider.System, NullLogger<UplinkConnection>.Instance);
+        await using var connection = new UplinkConnection(options, new Edge.Agent.Renewal.UplinkIdentity(options, Options.Create(new Edge.Agent.Hosting.AgentOptions())), "gw-1", [], TimeProvider.System, NullLogger<UplinkConnection>.Instance);
 
         var refused = await Assert.ThrowsAsync<UplinkMessageTooLargeException>(() =>
             connection.PublishAsync(UplinkTopics.Events("gw-1"), new byte[options.Value.MaxBatchBytes + 1], UplinkPriority.Urgent, CancellationToken.None));

@@ -77,7 +77,8 @@ public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(se
     ];
 
     /// <summary>Endpoints open without a token, and why: probes and the public contract.</summary>
-    private static readonly string[] Anonymous = ["GET /healthz", "GET /openapi/{documentName}.json"];
+    // The renewal takes no token: the gateway's TLS client certificate authenticates it (CertificateRenewalTests in Edge.Cli.Tests).
+    private static readonly string[] Anonymous = ["GET /healthz", "GET /openapi/{documentName}.json", "POST /v1/gateways/{id}/certificate/renewal"];
 
     public override async Task InitializeAsync()
     {

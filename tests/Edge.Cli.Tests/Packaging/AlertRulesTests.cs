@@ -9,7 +9,7 @@ namespace Edge.Cli.Tests.Packaging;
 public sealed class AlertRulesTests
 {
     [Theory]
-    [InlineData("linux", "edge-agent-alerts.yml", 9)]
+    [InlineData("linux", "edge-agent-alerts.yml", 11)]
     [InlineData("cloud", "edge-cloud-alerts.yml", 11)]
     public async Task The_rules_load_in_prometheus(string folder, string file, int rules)
     {

@@ -28,13 +28,24 @@ public sealed class InProcessApi : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Starts the API on <paramref name="registryConnectionString"/> (every store in that one database unless settings say otherwise).</summary>
-    public static async Task<InProcessApi> StartAsync(string registryConnectionString, params string[] settings)
+    public static Task<InProcessApi> StartAsync(string registryConnectionString, params string[] settings) =>
+        StartAsync(registryConnectionString, "http", [], settings);
+
+    /// <summary>
+    /// Starts the API on HTTPS with the given server certificate, as gateways reach it to renew their certificate (they
+    /// present their client certificate in the TLS handshake).
+    /// </summary>
+    public static Task<InProcessApi> StartHttpsAsync(string registryConnectionString, string certificatePath, string keyPath, params string[] settings) =>
+        StartAsync(registryConnectionString, "https", [$"--Kestrel:Certificates:Default:Path={certificatePath}", $"--Kestrel:Certificates:Default:KeyPath={keyPath}"], settings);
+
+    private static async Task<InProcessApi> StartAsync(string registryConnectionString, string scheme, string[] tls, string[] settings)
     {
         var port = FreePort.Next();
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         string[] args =
         [
-            $"--Urls=http://127.0.0.1:{port}",
+            $"--Urls={scheme}://127.0.0.1:{port}",
+            .. tls,
             $"--Stores:Cpap={registryConnectionString}",
             $"--Stores:Oxygen={registryConnectionString}",
             $"--Stores:Ecg={registryConnectionString}",
@@ -48,7 +59,7 @@ public sealed class InProcessApi : IAsyncDisposable
         ];
         var app = ApiApplication.Build(args);
         await app.StartAsync();
-        return new InProcessApi(app, new Uri($"http://127.0.0.1:{port}/"));
+        return new InProcessApi(app, new Uri($"{scheme}://127.0.0.1:{port}/"));
     }
 
     /// <summary>A token as the identity provider would issue it.</summary>
