@@ -128,42 +128,16 @@ internal static class CloudDeadLettersCommand
         return command;
     }
 
-    static Command CreateRequeue(Option<string?> api)
-    {
-        var ids = new Argument<long[]>("id") { Description = "The dead letters' ids (from 'list').", Arity = ArgumentArity.OneOrMore };
-        var json = new Option<bool>("--json") { Description = "Print the API's answers (each with its requeue state) as a JSON array." };
-        var command = new Command(
-            "requeue",
-            "Ask the cloud's workers to process dead-lettered batches again, after the cause is fixed. A stored batch\n" +
-            "disappears from 'list'; one that fails again stays with the new reason ('requeue: failed').\n" +
-            "Example: edgectl cloud dead-letters requeue 42 43")
-        {
-            ids,
-            json,
-        };
-
-        command.SetGuardedAction(async (parseResult, cancellationToken) =>
-        {
-            using var client = new ApiClient(CloudSession.Resolve(parseResult, api));
-            var answers = new List<CloudDeadLetter>();
-            foreach (var value in parseResult.GetRequiredValue(ids))
-            {
-                answers.Add(await client.PostAsync($"v1/dead-letters/{value}/requeue", CloudJsonContext.Default.CloudDeadLetter, $"requeue dead letter {value}", cancellationToken));
-            }
-
-            var output = parseResult.InvocationConfiguration.Output;
-            if (parseResult.GetValue(json))
-            {
-                await output.WriteLineAsync(JsonSerializer.Serialize(answers.ToArray(), CloudJsonContext.Default.CloudDeadLetterArray));
-                return ExitCodes.Ok;
-            }
-            foreach (var answer in answers)
-            {
-                await output.WriteLineAsync($"Dead letter {answer.Id}: requeue {LedgerText.Requeue(answer.Requeue)}.");
-            }
-            await output.WriteLineAsync("A worker tries each within seconds; stored ones leave 'edgectl cloud dead-letters list'.");
-            return ExitCodes.Ok;
-        });
-        return command;
-    }
+    static Command CreateRequeue(Option<string?> api) => LedgerRequeueCommand.Create<long, CloudDeadLetter>(
+        api,
+        "Ask the cloud's workers to process dead-lettered batches again, after the cause is fixed. A stored batch\n" +
+        "disappears from 'list'; one that fails again stays with the new reason ('requeue: failed').\n" +
+        "Example: edgectl cloud dead-letters requeue 42 43",
+        "The dead letters' ids (from 'list').",
+        "dead letter",
+        id => $"v1/dead-letters/{id}/requeue",
+        CloudJsonContext.Default.CloudDeadLetter,
+        CloudJsonContext.Default.CloudDeadLetterArray,
+        answer => $"Dead letter {answer.Id}: requeue {LedgerText.Requeue(answer.Requeue)}.",
+        "edgectl cloud dead-letters list");
 }

@@ -113,42 +113,16 @@ internal static class CloudRejectedCommand
         return command;
     }
 
-    static Command CreateRequeue(Option<string?> api)
-    {
-        var ids = new Argument<Guid[]>("id") { Description = "The readings' ids (from 'list').", Arity = ArgumentArity.OneOrMore };
-        var json = new Option<bool>("--json") { Description = "Print the API's answers (each with its requeue state) as a JSON array." };
-        var command = new Command(
-            "requeue",
-            "Ask the cloud's workers to validate and store rejected readings again, after the cause is fixed. A stored\n" +
-            "reading disappears from 'list' (one whose device is not the gateway's moves to the quarantine); one that\n" +
-            "fails again stays with the new reason ('requeue: failed').\nExample: edgectl cloud rejected requeue 2d81edc5-51da-539d-94f4-82600029029a")
-        {
-            ids,
-            json,
-        };
-
-        command.SetGuardedAction(async (parseResult, cancellationToken) =>
-        {
-            using var client = new ApiClient(CloudSession.Resolve(parseResult, api));
-            var answers = new List<CloudRejected>();
-            foreach (var value in parseResult.GetRequiredValue(ids))
-            {
-                answers.Add(await client.PostAsync($"v1/rejected-readings/{value}/requeue", CloudJsonContext.Default.CloudRejected, $"requeue rejected reading {value}", cancellationToken));
-            }
-
-            var output = parseResult.InvocationConfiguration.Output;
-            if (parseResult.GetValue(json))
-            {
-                await output.WriteLineAsync(JsonSerializer.Serialize(answers.ToArray(), CloudJsonContext.Default.CloudRejectedArray));
-                return ExitCodes.Ok;
-            }
-            foreach (var answer in answers)
-            {
-                await output.WriteLineAsync($"Rejected reading {answer.Id} ({answer.Serial}): requeue {LedgerText.Requeue(answer.Requeue)}.");
-            }
-            await output.WriteLineAsync("A worker tries each within seconds; stored ones leave 'edgectl cloud rejected list'.");
-            return ExitCodes.Ok;
-        });
-        return command;
-    }
+    static Command CreateRequeue(Option<string?> api) => LedgerRequeueCommand.Create<Guid, CloudRejected>(
+        api,
+        "Ask the cloud's workers to validate and store rejected readings again, after the cause is fixed. A stored\n" +
+        "reading disappears from 'list' (one whose device is not the gateway's moves to the quarantine); one that\n" +
+        "fails again stays with the new reason ('requeue: failed').\nExample: edgectl cloud rejected requeue 2d81edc5-51da-539d-94f4-82600029029a",
+        "The readings' ids (from 'list').",
+        "rejected reading",
+        id => $"v1/rejected-readings/{id}/requeue",
+        CloudJsonContext.Default.CloudRejected,
+        CloudJsonContext.Default.CloudRejectedArray,
+        answer => $"Rejected reading {answer.Id} ({answer.Serial}): requeue {LedgerText.Requeue(answer.Requeue)}.",
+        "edgectl cloud rejected list");
 }
