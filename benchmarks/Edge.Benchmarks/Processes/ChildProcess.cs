@@ -3,7 +3,7 @@ using System.Globalization;
 
 namespace Edge.Benchmarks.Processes;
 
-/// <summary>A server started for a benchmark (the agent or mosquitto), with its resident memory sampled from /proc.</summary>
+/// <summary>A server started for a benchmark (the agent, a worker or mosquitto), with its resident memory sampled from /proc.</summary>
 internal sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -55,6 +55,17 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
 
         return 0;
+    }
+
+    /// <summary>SIGKILL, as a crash or an out-of-memory kill would end it: no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        await _process.WaitForExitAsync();
     }
 
     public async ValueTask DisposeAsync()
