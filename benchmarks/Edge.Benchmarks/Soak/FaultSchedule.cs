@@ -6,6 +6,9 @@ internal enum SoakFault
     /// <summary>A firmware offer, then the agent's kill -9 while it travels (cloud → gateway → device), and a restart.</summary>
     FirmwareOfferThenAgentKill,
 
+    /// <summary>The uplink cut (the cloud broker down for a while) and a config push made while it is down.</summary>
+    ConfigPushThenUplinkCut,
+
     /// <summary>One of the two worker processes killed with SIGKILL mid-stream, and started again.</summary>
     WorkerKill,
 
@@ -14,9 +17,6 @@ internal enum SoakFault
 
     /// <summary>PostgreSQL stopped with pg_ctl stop -m immediate (a crash) and started.</summary>
     PostgresRestart,
-
-    /// <summary>A config push, then the uplink cut (the cloud broker down for a while) while it is on its way.</summary>
-    ConfigPushThenUplinkCut,
 
     /// <summary>Every device drops its connection and reconnects, all at once.</summary>
     ReconnectStorm,

@@ -41,6 +41,7 @@ internal sealed class SoakAgent : IAsyncDisposable
 
     public static async Task<SoakAgent> StartAsync(string state, string gatewayId, MosquittoServer broker)
     {
+        Directory.CreateDirectory(state);
         var (certificate, key) = broker.IssueGateway(gatewayId);
         var tlsPort = FreePort.Next();
         var environment = new Dictionary<string, string>

@@ -56,10 +56,12 @@ internal static class SoakBenchmark
             await sampling.CancelAsync();
             await sampler;
 
+            // The devices stay connected until the pushed configs and firmware offers have been answered: a device that
+            // is gone cannot apply them, and that would say nothing about the system.
+            var downlink = await run.WaitForDownlinkAsync(DownlinkDeadline);
             Progress($"stopping the devices ({fleet.Acknowledged} readings acknowledged)");
             await fleet.StopAsync();
             var drained = await WaitForDrainAsync(agent);
-            var downlink = await run.WaitForDownlinkAsync(DownlinkDeadline);
             var rssEnd = agent.Process.ResidentMegabytes();
             var status = await agent.StatusAsync();
             var tally = await SoakTally.CountAsync(cloud.Database, fleet.Devices.ToDictionary(d => d.Device.Serial, d => d.Acknowledged, StringComparer.Ordinal));

@@ -52,7 +52,7 @@ internal sealed class SoakCloud : IAsyncDisposable
         var broker = await MosquittoServer.StartNewAsync();
         var cloud = new SoakCloud(logs, postgres, database, broker);
         // The API migrates the registry; errors only, and those go to stderr (see SoakBenchmark).
-        cloud._api = await InProcessApi.StartAsync(database, "--Logging:LogLevel:Default=Error");
+        cloud._api = await InProcessApi.StartAsync(database, "--Logging:LogLevel:Default=Error", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Error");
         cloud._admin = cloud._api.As("admin");
         for (var i = 0; i < cloud._workers.Length; i++)
         {
