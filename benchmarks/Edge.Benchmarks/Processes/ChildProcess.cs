@@ -8,9 +8,14 @@ internal sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private ChildProcess(Process process) => _process = process;
+    private ChildProcess(Process process)
+    {
+        _process = process;
+        // Kept: a sampler may still ask for the memory of a process that was killed and disposed meanwhile.
+        Id = process.Id;
+    }
 
-    public int Id => _process.Id;
+    public int Id { get; }
 
     public bool HasExited => _process.HasExited;
 
@@ -41,7 +46,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     {
         try
         {
-            foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+            foreach (var line in File.ReadLines($"/proc/{Id}/status"))
             {
                 if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
                 {

@@ -51,15 +51,24 @@ internal sealed class SoakCloud : IAsyncDisposable
         var database = await postgres.CreateDatabaseAsync("soak");
         var broker = await MosquittoServer.StartNewAsync();
         var cloud = new SoakCloud(logs, postgres, database, broker);
-        // The API migrates the registry; errors only, and those go to stderr (see SoakBenchmark).
-        cloud._api = await InProcessApi.StartAsync(database, "--Logging:LogLevel:Default=Error", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Error");
-        cloud._admin = cloud._api.As("admin");
-        for (var i = 0; i < cloud._workers.Length; i++)
+        try
         {
-            cloud.StartWorker(i);
-        }
+            // The API migrates the registry; errors only, and those go to stderr (see SoakBenchmark).
+            cloud._api = await InProcessApi.StartAsync(database, "--Logging:LogLevel:Default=Error", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Error");
+            cloud._admin = cloud._api.As("admin");
+            for (var i = 0; i < cloud._workers.Length; i++)
+            {
+                cloud.StartWorker(i);
+            }
 
-        return cloud;
+            return cloud;
+        }
+        catch
+        {
+            // Nothing started for a run that cannot begin is left behind.
+            await cloud.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>The clinic, its gateway and every device attached to it, through the API (workers store nothing else).</summary>
@@ -141,6 +150,20 @@ internal sealed class SoakCloud : IAsyncDisposable
         catch (HttpRequestException)
         {
             return null;
+        }
+    }
+
+    /// <summary>Per device of the job, its state as the API reports it ("serial state", …), for a diagnosis.</summary>
+    public async Task<string> FirmwareStatesAsync(string jobId)
+    {
+        try
+        {
+            var job = await Admin.GetFromJsonAsync<JsonElement>($"/v1/firmware/jobs/{jobId}");
+            return string.Join(", ", job.GetProperty("devices").EnumerateArray().Select(d => $"{d.GetProperty("serial").GetString()} {d.GetProperty("state").GetString()}"));
+        }
+        catch (HttpRequestException ex)
+        {
+            return ex.Message;
         }
     }
 

@@ -104,6 +104,22 @@ internal sealed class SoakRun(SoakCloud cloud, SoakAgent agent, SoakFleet fleet,
             await Task.Delay(1000);
         }
 
+        if (!firmwareDone)
+        {
+            foreach (var (job, _) in _firmwareJobs)
+            {
+                SoakBenchmark.Progress($"firmware job {job}: {await cloud.FirmwareStatesAsync(job)}");
+            }
+        }
+
+        if (!configApplied)
+        {
+            foreach (var serial in _configs.Select(c => c.Serial).Distinct())
+            {
+                SoakBenchmark.Progress($"config of {serial}: {await cloud.ConfigStateAsync(serial)}");
+            }
+        }
+
         SoakBenchmark.Progress($"config pushes {_configs.Count}: {(configApplied ? "all applied" : "NOT all applied")}; firmware jobs {_firmwareJobs.Count}: {(firmwareDone ? "all done" : "NOT all done")}");
         return (configApplied, firmwareDone);
     }
