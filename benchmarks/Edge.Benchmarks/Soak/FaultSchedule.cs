@@ -23,7 +23,7 @@ internal enum SoakFault
 }
 
 /// <summary>
-/// When each fault happens. The run is cut into cycles of about ten minutes (one for a run of ten minutes or less); each
+/// When each fault happens. The run is cut into cycles of about ten minutes (one for a run under 15 minutes); each
 /// cycle spreads the six kinds of <see cref="SoakFault"/> evenly, so a three-minute run does every fault once, quickly,
 /// and a thirty-minute run does each three times.
 /// </summary>
