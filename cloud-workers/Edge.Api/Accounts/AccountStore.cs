@@ -41,8 +41,9 @@ public sealed class AccountStore(NpgsqlDataSource registry)
         return (await FindByIdAsync(connection, null, id, cancellationToken))?.User;
     }
 
-    /// <summary>Users ordered by username after <paramref name="afterUsername"/>, filtered by clinic, role and disabled.</summary>
-    public async Task<List<User>> ListAsync(string? clinic, string? role, bool? disabled, string? afterUsername, int take, CancellationToken cancellationToken)
+    /// <summary>Users ordered by username after <paramref name="afterUsername"/>, filtered by clinic, role, disabled and username.</summary>
+    public async Task<List<User>> ListAsync(
+        string? clinic, string? role, bool? disabled, string? username, string? afterUsername, int take, CancellationToken cancellationToken)
     {
         await using var command = registry.CreateCommand($"""
             SELECT {UserColumns} FROM users u
@@ -50,6 +51,7 @@ public sealed class AccountStore(NpgsqlDataSource registry)
               AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM user_clinics c WHERE c.user_id = u.id AND c.clinic_id = $2))
               AND ($3::text IS NULL OR $3 = ANY (u.roles))
               AND ($4::boolean IS NULL OR u.disabled = $4)
+              AND ($6::text IS NULL OR lower(u.username) = $6)
             ORDER BY u.username
             LIMIT $5
             """);
@@ -58,6 +60,7 @@ public sealed class AccountStore(NpgsqlDataSource registry)
         command.Parameters.Add(RegistryStore.Text(role));
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)disabled ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Boolean });
         command.Parameters.Add(RegistryStore.Int(take));
+        command.Parameters.Add(RegistryStore.Text(username));
         var users = new List<User>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

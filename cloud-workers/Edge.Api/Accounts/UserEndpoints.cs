@@ -17,7 +17,7 @@ public static class UserEndpoints
     {
         var app = routes.MapGroup("").WithTags("Accounts").AddEndpointFilter(SignInEndpoints.AccountsOnly);
         app.MapGet("/v1/users", ListUsersAsync).RequireAuthorization(ApiPolicies.UsersManage)
-            .WithName("ListUsers").WithSummary("Local accounts, filtered by clinic, role and disabled.").Produces<Page<User>>().ProducesValidationProblem();
+            .WithName("ListUsers").WithSummary("Local accounts by username, filtered by clinic, role, disabled and username.").Produces<Page<User>>().ProducesValidationProblem();
         app.MapPost("/v1/users", CreateUserAsync).RequireAuthorization(ApiPolicies.UsersManage)
             .WithName("CreateUser").WithSummary("Creates a local account.")
             .Produces<User>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
@@ -34,7 +34,7 @@ public static class UserEndpoints
     }
 
     private static async Task<IResult> ListUsersAsync(
-        AccountStore store, string? clinic, string? role, bool? disabled, int? limit, string? cursor, CancellationToken cancellationToken)
+        AccountStore store, string? clinic, string? role, bool? disabled, string? username, int? limit, string? cursor, CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
         if (role is not null && !UserRules.Roles.Contains(role))
@@ -47,11 +47,22 @@ public static class UserEndpoints
         {
             return errors.ToResult();
         }
-        var rows = await store.ListAsync(clinic, role, disabled, after, take + 1, cancellationToken);
+        var rows = await store.ListAsync(clinic, role, disabled, username?.Trim().ToLowerInvariant(), after, take + 1, cancellationToken);
         return TypedResults.Ok(PageRequest.From(rows, take, u => u.Username));
     }
 
     private static async Task<IResult> CreateUserAsync(
+        CreateUserRequest request, Caller caller, AccountStore store, Passwords passwords, AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (user, refusal) = await CreateAsync(request, caller, store, passwords, audit, time, cancellationToken);
+        return refusal ?? TypedResults.Created($"/v1/users/{user!.Id}", user);
+    }
+
+    /// <summary>
+    /// Checks and creates an account, audited as <paramref name="caller"/>'s: the user, or the refusal to answer with
+    /// (400 naming the field, 409 for a taken username). <c>edge-api user add</c> creates the first admin through here too.
+    /// </summary>
+    internal static async Task<(User? User, IResult? Refusal)> CreateAsync(
         CreateUserRequest request, Caller caller, AccountStore store, Passwords passwords, AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
@@ -65,25 +76,25 @@ public static class UserEndpoints
         var clinics = UserRules.ClinicList(request.Clinics, roles, errors);
         if (errors.Any)
         {
-            return errors.ToResult();
+            return (null, errors.ToResult());
         }
 
         await using var connection = await store.DataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (await MissingClinicsAsync(connection, transaction, clinics, cancellationToken) is { } missing)
         {
-            return missing;
+            return (null, missing);
         }
         var now = time.GetUtcNow();
         var user = new User(Guid.CreateVersion7(), username!, displayName!, roles, clinics, false, 0, null, now, caller.Subject, now, caller.Subject);
         if (!await AccountStore.InsertAsync(connection, transaction, user, passwords.Hash(request.Password!), cancellationToken))
         {
-            return Problems.Conflict($"The username {username} is taken.");
+            return (null, Problems.Conflict($"The username {username} is taken."));
         }
         await audit.RecordAsync(connection, transaction, caller,
             new AuditRecord("user.create", "user", user.Id.ToString(), null, null, AuditTrail.Json(user, ApiJsonContext.Default.User)), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return TypedResults.Created($"/v1/users/{user.Id}", user);
+        return (user, null);
     }
 
     private static async Task<IResult> GetUserAsync(Guid id, AccountStore store, CancellationToken cancellationToken) =>
