@@ -10,7 +10,7 @@ namespace Edge.Api.Accounts;
 /// Starts and continues local accounts' sessions: an access token signed with the API's local key (the same key and
 /// claims as <c>edge-api token</c>'s) and a refresh token whose hash is stored. Off with an OIDC authority.
 /// </summary>
-public sealed class AccountSessions(IOptions<AuthOptions> auth, IOptions<AccountOptions> accounts, TimeProvider time)
+public sealed class AccountSessions(IOptions<AuthOptions> auth, IOptions<AccountOptions> accounts)
 {
     private SymmetricSecurityKey? _key;
 
@@ -24,10 +24,11 @@ public sealed class AccountSessions(IOptions<AuthOptions> auth, IOptions<Account
     /// and issues an access token carrying the user's roles, clinics and username.
     /// </summary>
     internal async Task<TokenResponse> IssueAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, User user, Guid familyId, DateTimeOffset refreshExpiresAt, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, User user, Guid familyId, DateTimeOffset issuedAt, DateTimeOffset refreshExpiresAt,
+        CancellationToken cancellationToken)
     {
         // Whole seconds, as the token's exp claim has them: expires_at is exactly when the API stops accepting it.
-        var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
+        var now = WholeSeconds(issuedAt);
         var refresh = RefreshTokenValue.Create();
         await AccountStore.InsertRefreshTokenAsync(connection, transaction, familyId, user.Id, RefreshTokenValue.Sha256(refresh), now, refreshExpiresAt, cancellationToken);
         // Loaded once: the same key the bearer handler checks with (AuthSetup), read from the same settings.
@@ -37,6 +38,9 @@ public sealed class AccountSessions(IOptions<AuthOptions> auth, IOptions<Account
         return new TokenResponse(access, "Bearer", now + accounts.Value.AccessTokenLifetime, refresh, refreshExpiresAt,
             new TokenUser(user.Id, user.Username, user.DisplayName, user.Roles, user.Clinics));
     }
+
+    /// <summary>A time cut to whole seconds, as JWT times are.</summary>
+    internal static DateTimeOffset WholeSeconds(DateTimeOffset value) => DateTimeOffset.FromUnixTimeSeconds(value.ToUnixTimeSeconds());
 
     /// <summary>The audit log's actor for a request about <paramref name="user"/> made without a token (a sign-in, a refresh).</summary>
     internal Caller ActorOf(User? user)

@@ -117,8 +117,8 @@ public static partial class SignInEndpoints
             await AccountStore.SetPasswordAsync(connection, transaction, user.Id, passwords.Hash(password), user.UpdatedAt, user.UpdatedBy, cancellationToken);
         }
         // Whole seconds, like the access token's expiry, so the time a client is told is exactly the one stored.
-        var signInEnds = DateTimeOffset.FromUnixTimeSeconds((now + options.RefreshTokenLifetime).ToUnixTimeSeconds());
-        var tokens = await sessions.IssueAsync(connection, transaction, user, Guid.CreateVersion7(), signInEnds, cancellationToken);
+        var signInEnds = AccountSessions.WholeSeconds(now) + options.RefreshTokenLifetime;
+        var tokens = await sessions.IssueAsync(connection, transaction, user, Guid.CreateVersion7(), now, signInEnds, cancellationToken);
         await audit.RecordAsync(connection, transaction, sessions.ActorOf(user),
             new AuditRecord("auth.sign_in", "user", user.Id.ToString(), null, null,
                 AuditTrail.Json(new SignInAudit(user.Username, "ok", address), ApiJsonContext.Default.SignInAudit)), cancellationToken);
@@ -174,7 +174,7 @@ public static partial class SignInEndpoints
         }
         await AccountStore.MarkRotatedAsync(connection, transaction, stored.Id, now, cancellationToken);
         // The new token ends when the sign-in does: rotating never makes a sign-in last longer.
-        var tokens = await sessions.IssueAsync(connection, transaction, account.User, stored.FamilyId, stored.ExpiresAt, cancellationToken);
+        var tokens = await sessions.IssueAsync(connection, transaction, account.User, stored.FamilyId, now, stored.ExpiresAt, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TypedResults.Ok(tokens);
     }
