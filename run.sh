@@ -3,7 +3,8 @@
 # (TLS, client certificates; gateways and workers on separate listeners), PostgreSQL 15 for the stores and the registry,
 # Redis for the API's rate limits, s3rver for ECG report PDFs, the ingest worker, the
 # cloud API, the edge agent,
-# and simulated CPAP, oxygen and ECG devices (registered in the API). It prints the API's URL and an admin token,
+# and simulated CPAP, oxygen and ECG devices (registered in the API). It prints the API's URL, an admin token and
+# the console accounts (admin, technician, clinician; random passwords in .run/accounts, mode 0600),
 # then shows readings flowing (acknowledged, in the journal, synced, rows per store) until Ctrl-C, then stops
 # everything it started. State lives in .run/ and survives restarts; delete .run/ to start fresh.
 set -euo pipefail
@@ -128,6 +129,29 @@ token=$(dotnet "$(bin cloud-workers/Edge.Api edge-api.dll)" token --role admin -
 call() { curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
 call -X POST "$api/v1/clinics" -d '{"id":"local","name":"Local clinic"}' >/dev/null
 
+echo "==> console accounts: admin, and a technician and a clinician of clinic local (passwords in $root/accounts, mode 0600)"
+(umask 077 && mkdir -p "$root/accounts")
+# A new random password the first time; a re-run keeps it. A user whose file went missing gets a new one through the API.
+add_account() { # username display-name role [clinic]
+  local file="$root/accounts/$1.password"
+  [ -s "$file" ] && return 0
+  (umask 077 && openssl rand -base64 18 >"$file")
+  local out
+  if ! out=$(Stores__Cpap="$api_connection" Stores__Oxygen="$api_connection" Stores__Ecg="$api_connection" EDGE_API_CONFIG="$root/api.json" \
+      dotnet "$(bin cloud-workers/Edge.Api edge-api.dll)" user add --username "$1" --display-name "$2" --role "$3" ${4:+--clinic "$4"} \
+      --password-file "$file" 2>&1); then
+    echo "$out" >>"$root/accounts.log"
+    [[ "$out" == *"is taken"* ]] \
+      && EDGE_API_URL="$api" EDGE_TOKEN="$token" "${edgectl[@]}" cloud user password "$1" --password-file "$file" >>"$root/accounts.log" 2>&1 \
+      || { rm -f "$file"; echo "creating account $1 failed; see $root/accounts.log:" >&2; tail -5 "$root/accounts.log" >&2; exit 1; }
+  else
+    echo "$out" >>"$root/accounts.log"
+  fi
+}
+add_account admin "Local admin" admin
+add_account technician "Local technician" technician local
+add_account clinician "Local clinician" clinician local
+
 echo "==> registering gateway $gateway: its key stays in $root/gateway, the API's gateway CA signs its CSR"
 # What a technician runs on a gateway (docs/cli.md); a re-run keeps the key and the certificate.
 EDGE_API_URL="$api" EDGE_TOKEN="$token" "${edgectl[@]}" gateway register --clinic local --name "Local gateway" --id "$gateway" \
@@ -200,6 +224,8 @@ banner() {
   echo "  curl -H \"Authorization: Bearer \$EDGE_TOKEN\" $api/v1/devices"
   [ -n "$first" ] && echo "  curl -H \"Authorization: Bearer \$EDGE_TOKEN\" '$api/v1/devices/$first/telemetry?limit=3'"
   [ -n "$ecg" ] && echo "  curl -H \"Authorization: Bearer \$EDGE_TOKEN\" $api/v1/devices/$ecg/reports   (ECG reports, with download links)"
+  echo "Console accounts (sign in: POST $api/v1/auth/token; passwords also in $root/accounts/):"
+  for user in admin technician clinician; do echo "  $user / $(cat "$root/accounts/$user.password")"; done
   echo "Gateway metrics (Prometheus text): ${edgectl[*]} agent metrics --socket $socket"
   echo "Cloud metrics: curl -H \"Authorization: Bearer \$(cat $root/metrics.token)\" http://127.0.0.1:$worker_metrics_port/metrics   (API: port $api_metrics_port)"
   return 0

@@ -61,6 +61,23 @@ internal sealed class ApiClient : IDisposable
         return await SendAsync(request, type, action, cancellationToken);
     }
 
+    public async Task<T> PatchAsync<TBody, T>(string path, TBody body, JsonTypeInfo<TBody> bodyType, JsonTypeInfo<T> type, string action, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Patch, path) { Content = JsonContent.Create(body, bodyType) };
+        return await SendAsync(request, type, action, cancellationToken);
+    }
+
+    /// <summary>A POST whose success has no body (204).</summary>
+    public async Task PostNoContentAsync<TBody>(string path, TBody body, JsonTypeInfo<TBody> bodyType, string action, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, bodyType) };
+        using var response = await SendRawAsync(request, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw Failure(Session.ApiUrl, response.StatusCode, await AdminProblem.ReadAsync(response, cancellationToken), action);
+        }
+    }
+
     /// <summary>PUT of a JSON document the caller already has as bytes (a config file, sent as written).</summary>
     public async Task<T> PutJsonAsync<T>(string path, byte[] json, JsonTypeInfo<T> type, string action, CancellationToken cancellationToken)
     {
@@ -99,12 +116,11 @@ internal sealed class ApiClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    async Task<T> SendAsync<T>(HttpRequestMessage request, JsonTypeInfo<T> type, string action, CancellationToken cancellationToken)
+    async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        HttpResponseMessage response;
         try
         {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+            return await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
         }
         catch (HttpRequestException ex)
         {
@@ -114,7 +130,11 @@ internal sealed class ApiClient : IDisposable
         {
             throw new EdgectlException($"the API at {Session.ApiUrl} did not answer within {DefaultTimeout.TotalSeconds:0} s.", ExitCodes.Unreachable, ex);
         }
+    }
 
+    async Task<T> SendAsync<T>(HttpRequestMessage request, JsonTypeInfo<T> type, string action, CancellationToken cancellationToken)
+    {
+        var response = await SendRawAsync(request, cancellationToken);
         using (response)
         {
             if (!response.IsSuccessStatusCode)

@@ -59,6 +59,22 @@ internal sealed record CloudRejectedDetail(
     Guid Id, string GatewayId, long Epoch, long Seq, string Serial, string Reason, DateTimeOffset ReceivedAt, int PayloadBytes, CloudRequeue Requeue,
     JsonElement? Payload, string? PayloadBase64);
 
+/// <summary>A local user account (GET /v1/users/{id}); the API never sends a password or its hash.</summary>
+internal sealed record CloudUser(
+    Guid Id, string Username, string DisplayName, string[] Roles, string[] Clinics, bool Disabled, int FailedAttempts, DateTimeOffset? LockedUntil,
+    DateTimeOffset CreatedAt, string CreatedBy, DateTimeOffset UpdatedAt, string UpdatedBy);
+
+internal sealed record CreateUserBody(string Username, string DisplayName, string Password, string[] Roles, string[] Clinics);
+
+/// <summary>PATCH /v1/users/{id}: null fields are left out of the request and stay as they are.</summary>
+internal sealed record UpdateUserBody(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DisplayName,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string[]? Roles,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string[]? Clinics,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Disabled);
+
+internal sealed record SetPasswordBody(string Password);
+
 /// <summary>What <c>edgectl login</c> keeps in the user's config directory (mode 0600).</summary>
 internal sealed record StoredCredentials(string ApiUrl, string Token, DateTimeOffset SavedAt);
 
@@ -84,4 +100,10 @@ internal sealed record StoredCredentials(string ApiUrl, string Token, DateTimeOf
 [JsonSerializable(typeof(CloudPage<CloudRejected>))]
 [JsonSerializable(typeof(CloudRejectedDetail))]
 [JsonSerializable(typeof(StoredCredentials))]
+[JsonSerializable(typeof(CloudUser))]
+[JsonSerializable(typeof(CloudUser[]))]
+[JsonSerializable(typeof(CloudPage<CloudUser>))]
+[JsonSerializable(typeof(CreateUserBody))]
+[JsonSerializable(typeof(UpdateUserBody))]
+[JsonSerializable(typeof(SetPasswordBody))]
 internal sealed partial class CloudJsonContext : JsonSerializerContext;

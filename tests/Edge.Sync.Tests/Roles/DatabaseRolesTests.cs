@@ -36,6 +36,18 @@ public sealed class DatabaseRolesTests(PostgresServer postgres)
         (await admin.PostAsJsonAsync("/v1/devices", new { serial = Serial, clinic_id = "ward", gateway_id = InProcessAgent.DefaultGatewayId })).EnsureSuccessStatusCode();
         Assert.Equal(3, (await admin.GetFromJsonAsync<JsonElement>("/v1/audit")).GetProperty("items").GetArrayLength());
 
+        // Local accounts as the API's role (users, user_clinics, refresh_tokens); the worker's role cannot read a password hash.
+        (await admin.PostAsJsonAsync("/v1/users", new { username = "ward.nurse", display_name = "Nurse", password = "ward nurse password", roles = new[] { "clinician" }, clinics = new[] { "ward" } }))
+            .EnsureSuccessStatusCode();
+        var signIn = await api.Client(null).PostAsJsonAsync("/v1/auth/token", new { username = "ward.nurse", password = "ward nurse password" });
+        var tokens = await signIn.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
+        (await api.Client(null).PostAsJsonAsync("/v1/auth/refresh", new { refresh_token = tokens.GetProperty("refresh_token").GetString() })).EnsureSuccessStatusCode();
+        await using (var worker = NpgsqlDataSource.Create(As(cloud, workerRole)))
+        {
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => ScalarAsync(worker, "SELECT password_hash FROM users"));
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+        }
+
         await cloud.StartWorkerAsync("ingest-roles", settings: WorkerSettings(As(cloud, workerRole)));
         await using var agent = await InProcessAgent.StartAsync(cloud.UplinkSettings(InProcessAgent.DefaultGatewayId));
         using var viewer = new ClientWebSocket();
