@@ -97,17 +97,21 @@ public sealed class AlertRecorder(NpgsqlDataSource registry, IOptions<AlertOptio
 
         // In id order, so two replicas recording overlapping batches wait for each other instead of deadlocking.
         alerts.Sort(static (a, b) => a.Id.CompareTo(b.Id));
-        var (recorded, queued, _) = await InsertAsync(alerts, now, cancellationToken);
+        var (recorded, queued, ids) = await InsertAsync(alerts, now, cancellationToken);
         if (recorded > 0)
         {
+            Raised?.Invoke([.. alerts.Where(a => ids.Contains(a.Id))]);
             Log.AlertsRaised(logger, recorded, queued, readings[0].GatewayId, alerts[0].Rule, alerts[0].Serial ?? alerts[0].GatewayId ?? "");
         }
         return recorded;
     }
 
+    /// <summary>The alerts each call recorded for the first time (never empty); the worker counts them per rule.</summary>
+    public event Action<IReadOnlyList<Alert>>? Raised;
+
     /// <summary>
     /// Records alerts raised by something other than a batch (the worker's sweep), with their webhook deliveries, in
-    /// one statement; those recorded before (the same deterministic id) are skipped. Returns how many are new.
+    /// one statement; those recorded before (the same deterministic id) are skipped. Returns the ones that are new.
     /// </summary>
     public async Task<IReadOnlyList<Alert>> RecordRaisedAsync(IReadOnlyList<Alert> raised, CancellationToken cancellationToken)
     {
@@ -120,11 +124,14 @@ public sealed class AlertRecorder(NpgsqlDataSource registry, IOptions<AlertOptio
         alerts.Sort(static (a, b) => a.Id.CompareTo(b.Id));
         var now = time.GetUtcNow();
         var (recorded, queued, ids) = await InsertAsync(alerts, now, cancellationToken);
-        if (recorded > 0)
+        if (recorded == 0)
         {
-            Log.AlertsRaised(logger, recorded, queued, "(sweep)", alerts[0].Rule, alerts[0].Serial ?? alerts[0].GatewayId ?? "");
+            return [];
         }
-        return [.. alerts.Where(a => ids.Contains(a.Id))];
+        List<Alert> fresh = [.. alerts.Where(a => ids.Contains(a.Id))];
+        Log.AlertsRaised(logger, recorded, queued, "(sweep)", fresh[0].Rule, fresh[0].Serial ?? fresh[0].GatewayId ?? "");
+        Raised?.Invoke(fresh);
+        return fresh;
     }
 
     /// <summary>The thresholds of each reading's device, by position (the worker also classifies lanes by them).</summary>
