@@ -33,7 +33,7 @@ public sealed class CompletionTests
         var rejected = await edgectl.RunAsync("[suggest:23]", "edgectl cloud rejected ");
         var help = await edgectl.RunAsync("deadletters", "--help");
 
-        Assert.Equal(["dead-letters", "rejected"], cloud.Output.Split('\n').Where(s => s.Length > 0 && char.IsLetter(s[0])));
+        Assert.Equal(["alerts", "dead-letters", "rejected"], cloud.Output.Split('\n').Where(s => s.Length > 0 && char.IsLetter(s[0])));
         Assert.Equal(["list", "requeue", "show"], rejected.Output.Split('\n').Where(s => s.Length > 0 && char.IsLetter(s[0])));
         Assert.Contains("edgectl cloud dead-letters", help.Output, StringComparison.Ordinal);
     }
