@@ -65,7 +65,7 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
         _storeFailures = Meter.CreateCounter<long>("edge.worker.store.failures", "{attempt}", "Attempts to store a batch that failed and will be retried (a store unavailable)");
         Meter.CreateObservableGauge("edge.worker.broker.connections", () => Volatile.Read(ref _brokerConnections), "{connection}", "MQTT connections to the cloud broker that are up");
         _webhookAttempts = Meter.CreateCounter<long>("edge.worker.webhook.attempts", "{attempt}", "Webhook delivery attempts, by outcome (delivered, failed, dead)");
-        _alertsRaised = Meter.CreateCounter<long>("edge.worker.alerts.raised", "{alert}", "Alerts raised for the first time, by rule and severity (batches and the sweep; re-sends and other replicas count nothing)");
+        _alertsRaised = Meter.CreateCounter<long>("edge.worker.alerts.raised", "{alert}", "Alerts raised for the first time, by rule (batches and the sweep; re-sends and other replicas count nothing)");
         _reportsRefused = Meter.CreateCounter<long>("edge.worker.reports.refused", "{report}",
             "Gateway reports not recorded because of what S3 holds or the key named, by reason (not_pdf, checksum, size, missing, key)");
         _downlinkMessages = Meter.CreateCounter<long>("edge.worker.downlink.messages", "{message}", "Configs and firmware offers sent to gateways, by type and outcome (sent, failed)");
