@@ -17,6 +17,20 @@ public sealed record CreateWebhookRequest(string? Url, string? ClinicId, IReadOn
 /// <param name="Note">What was done or why, at most 1000 characters; kept with the step and shown with the alert.</param>
 public sealed record AlertStepRequest(string? Note);
 
+/// <summary>
+/// What the audit log keeps of an alert before and after a lifecycle step: what it is about and its lifecycle, not its
+/// measurement (message, value, threshold, detail), which is telemetry that auditors must not read. The notes are
+/// redacted for non-admin readers (<see cref="Audit.AuditRedaction.PatientFields"/>): people write about patients in them.
+/// </summary>
+public sealed record AlertAuditSnapshot(
+    Guid Id, string? Serial, string Kind, string? ClinicId, string? GatewayId, string Rule, string Severity, string State,
+    string? AcknowledgedBy, DateTimeOffset? AcknowledgedAt, string? AcknowledgedNote, string? ResolvedBy, DateTimeOffset? ResolvedAt, string? ResolvedNote)
+{
+    public static AlertAuditSnapshot Of(Alert alert) => new(
+        alert.Id, alert.Serial, alert.Kind, alert.ClinicId, alert.GatewayId, alert.Rule, alert.Severity, alert.State,
+        alert.AcknowledgedBy, alert.AcknowledgedAt, alert.AcknowledgedNote, alert.ResolvedBy, alert.ResolvedAt, alert.ResolvedNote);
+}
+
 /// <summary>A dead delivery page with an opaque cursor, like every other list.</summary>
 public sealed record DeadDeliveryList(IReadOnlyList<DeadDelivery> Items, string? NextCursor);
 
@@ -143,7 +157,8 @@ public static class AlertEndpoints
         var result = await step(id, caller.ClinicScope, caller.Subject, string.IsNullOrWhiteSpace(note) ? null : note,
             (connection, transaction, before, after, ct) => audit.RecordAsync(connection, transaction, caller,
                 new AuditRecord(action, "alert", id.ToString(), after.ClinicId,
-                    AuditTrail.Json(before, ApiJsonContext.Default.Alert), AuditTrail.Json(after, ApiJsonContext.Default.Alert)), ct),
+                    AuditTrail.Json(AlertAuditSnapshot.Of(before), ApiJsonContext.Default.AlertAuditSnapshot),
+                    AuditTrail.Json(AlertAuditSnapshot.Of(after), ApiJsonContext.Default.AlertAuditSnapshot)), ct),
             cancellationToken);
         return result.Outcome switch
         {

@@ -136,6 +136,11 @@ public sealed class AlertEndpointTests(PostgresServer server) : ApiTest(server)
         Assert.All(rows, r => Assert.Equal("dr-ada", r.GetProperty("actor").GetString()));
         Assert.Equal("open", rows[1].GetProperty("before").GetProperty("state").GetString());
         Assert.Equal("acknowledged", rows[1].GetProperty("after").GetProperty("state").GetString());
+        Assert.Equal("calling the patient", rows[1].GetProperty("after").GetProperty("acknowledged_note").GetString());
+        // The measurement is telemetry, not part of the change: it is not in the audit log.
+        Assert.False(rows[1].GetProperty("after").TryGetProperty("value", out _));
+        var auditor = await ReadAsync(await Api.As("auditor", "north").GetAsync($"/v1/audit?target_type=alert&target_id={id}"), HttpStatusCode.OK);
+        Assert.All(auditor.GetProperty("items").EnumerateArray(), r => Assert.False(r.GetProperty("after").TryGetProperty("acknowledged_note", out _)));
 
         var open = await ReadAsync(await Admin.GetAsync("/v1/alerts?state=open"), HttpStatusCode.OK);
         Assert.Equal(0, open.GetProperty("items").GetArrayLength());
