@@ -7,6 +7,7 @@
 #   ./bench.sh drain       [--readings 1000000] [--unpaced]
 #   ./bench.sh worker      [--readings 400000] [--consumers 1,4]
 #   ./bench.sh connect     [--devices 100] [--rounds 5]
+#   ./bench.sh soak        [--minutes 30] [--devices 200] [--rate 1]   (whole system under faults; not part of "all": it is long)
 #   ./bench.sh fuzz        [--seconds 60] [--target NAME]   (AFL++ per fuzz target; not part of "all")
 #   ./bench.sh all         every benchmark with its defaults
 set -euo pipefail

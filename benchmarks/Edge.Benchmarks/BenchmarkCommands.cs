@@ -3,11 +3,12 @@ using Edge.Benchmarks.Connect;
 using Edge.Benchmarks.Drain;
 using Edge.Benchmarks.Ingest;
 using Edge.Benchmarks.Journal;
+using Edge.Benchmarks.Soak;
 using Edge.Benchmarks.Worker;
 
 namespace Edge.Benchmarks;
 
-/// <summary>Parses <c>ingest|writes|startup|encryption|drain|worker|connect</c> and their few options.</summary>
+/// <summary>Parses <c>ingest|writes|startup|encryption|drain|worker|connect|soak</c> and their few options.</summary>
 internal static class BenchmarkCommands
 {
     private const string Usage = """
@@ -19,6 +20,7 @@ internal static class BenchmarkCommands
           drain       [--readings 1000000] [--unpaced]
           worker      [--readings 400000] [--consumers 1,4]
           connect     [--devices 100] [--rounds 5]
+          soak        [--minutes 30] [--devices 200] [--rate 1]
         """;
 
     private static readonly HashSet<string> Switches = new(["unpaced"], StringComparer.Ordinal);
@@ -69,6 +71,17 @@ internal static class BenchmarkCommands
             case "connect":
                 await ConnectBenchmark.RunAsync((int)Number(options, "devices", 100), (int)Number(options, "rounds", 5));
                 return 0;
+            case "soak":
+                var minutes = Number(options, "minutes", 30);
+                var devices = (int)Number(options, "devices", 200);
+                var rate = Number(options, "rate", 1);
+                if (minutes <= 0 || devices is < 1 or > 9999 || rate is <= 0 or > 100)
+                {
+                    await Console.Error.WriteLineAsync($"soak: --minutes must be above 0, --devices 1-9999, --rate above 0 and at most 100\n{Usage}");
+                    return 2;
+                }
+
+                return await SoakBenchmark.RunAsync(TimeSpan.FromMinutes(minutes), devices, rate);
             default:
                 await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'\n{Usage}");
                 return 2;

@@ -17,29 +17,21 @@ namespace Edge.Sync.Tests;
 /// <summary>Every setting an operator can set is in docs/configuration.md, under its full name.</summary>
 public sealed class ConfigurationReferenceTests
 {
+    // The product's assemblies: every options class in them (a type with a public const SectionName) is found, so a new
+    // one cannot be left out of this test by forgetting to list it.
+    private static readonly Assembly[] ProductAssemblies =
+    [
+        typeof(AgentOptions).Assembly,
+        typeof(IngestWorkerOptions).Assembly,
+        typeof(StorageOptions).Assembly,
+        typeof(AuthOptions).Assembly,
+        typeof(Edge.Hosting.Metrics.MetricsListenerOptions).Assembly,
+    ];
+
     public static TheoryData<string> Settings()
     {
         var data = new TheoryData<string>();
-        foreach (var (section, type) in new (string, Type)[]
-        {
-            (AgentOptions.SectionName, typeof(AgentOptions)),
-            (BrokerOptions.SectionName, typeof(BrokerOptions)),
-            (FailedConnectOptions.SectionName, typeof(FailedConnectOptions)),
-            (JournalOptions.SectionName, typeof(JournalOptions)),
-            (LaneOptions.SectionName, typeof(LaneOptions)),
-            (AdminOptions.SectionName, typeof(AdminOptions)),
-            (UplinkOptions.SectionName, typeof(UplinkOptions)),
-            (IngestBrokerOptions.SectionName, typeof(IngestBrokerOptions)),
-            (IngestWorkerOptions.SectionName, typeof(IngestWorkerOptions)),
-            (Edge.Ingest.Ownership.OwnershipOptions.SectionName, typeof(Edge.Ingest.Ownership.OwnershipOptions)),
-            (StorageOptions.SectionName, typeof(StorageOptions)),
-            (AuthOptions.SectionName, typeof(AuthOptions)),
-            (Edge.Api.GatewayCa.GatewayCaOptions.SectionName, typeof(Edge.Api.GatewayCa.GatewayCaOptions)),
-            (Edge.Api.RateLimit.RateLimitOptions.SectionName, typeof(Edge.Api.RateLimit.RateLimitOptions)),
-            (ReportOptions.SectionName, typeof(ReportOptions)),
-            (CloudReportOptions.SectionName, typeof(CloudReportOptions)),
-            (Edge.Hosting.Metrics.MetricsListenerOptions.SectionName, typeof(Edge.Hosting.Metrics.MetricsListenerOptions)),
-        })
+        foreach (var (section, type) in OptionsClasses())
         {
             foreach (var name in SettingNames(section, type))
             {
@@ -49,6 +41,24 @@ public sealed class ConfigurationReferenceTests
 
         return data;
     }
+
+    [Fact]
+    public void The_options_classes_include_those_added_last()
+    {
+        var found = OptionsClasses().Select(o => o.Type).ToHashSet();
+        Assert.Contains(typeof(Edge.Agent.Clock.ClockOptions), found);
+        Assert.Contains(typeof(Edge.Agent.Renewal.RenewalOptions), found);
+        Assert.Contains(typeof(Edge.Storage.Alerts.AlertOptions), found);
+    }
+
+    private static IEnumerable<(string Section, Type Type)> OptionsClasses() =>
+        ProductAssemblies
+            .SelectMany(assembly => assembly.GetTypes())
+            .Where(type => type.IsClass && !type.IsAbstract)
+            .Select(type => (Type: type, Field: type.GetField("SectionName", BindingFlags.Public | BindingFlags.Static)))
+            .Where(t => t.Field is { IsLiteral: true } && t.Field.FieldType == typeof(string))
+            .Select(t => ((string)t.Field!.GetRawConstantValue()!, t.Type))
+            .OrderBy(t => t.Item1, StringComparer.Ordinal);
 
     [Theory]
     [MemberData(nameof(Settings))]

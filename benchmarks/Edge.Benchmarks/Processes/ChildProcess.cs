@@ -3,14 +3,19 @@ using System.Globalization;
 
 namespace Edge.Benchmarks.Processes;
 
-/// <summary>A server started for a benchmark (the agent or mosquitto), with its resident memory sampled from /proc.</summary>
+/// <summary>A server started for a benchmark (the agent, a worker or mosquitto), with its resident memory sampled from /proc.</summary>
 internal sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private ChildProcess(Process process) => _process = process;
+    private ChildProcess(Process process)
+    {
+        _process = process;
+        // Kept: a sampler may still ask for the memory of a process that was killed and disposed meanwhile.
+        Id = process.Id;
+    }
 
-    public int Id => _process.Id;
+    public int Id { get; }
 
     public bool HasExited => _process.HasExited;
 
@@ -41,7 +46,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     {
         try
         {
-            foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+            foreach (var line in File.ReadLines($"/proc/{Id}/status"))
             {
                 if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
                 {
@@ -55,6 +60,17 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
 
         return 0;
+    }
+
+    /// <summary>SIGKILL, as a crash or an out-of-memory kill would end it: no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        await _process.WaitForExitAsync();
     }
 
     public async ValueTask DisposeAsync()

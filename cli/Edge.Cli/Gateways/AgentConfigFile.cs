@@ -71,6 +71,21 @@ internal sealed class AgentConfigFile
         }
     }
 
+    /// <summary>Sets <c>Agent:CertificateRenewal:ApiUrl</c> and <c>ApiCaPath</c> (removed when null: the system trust store).</summary>
+    public void SetRenewal(RenewalSettings renewal)
+    {
+        var section = Section(Section(_root, "Agent"), "CertificateRenewal");
+        section["ApiUrl"] = renewal.ApiUrl;
+        if (renewal.ApiCaPath is null)
+        {
+            section.Remove("ApiCaPath");
+        }
+        else
+        {
+            section["ApiCaPath"] = renewal.ApiCaPath;
+        }
+    }
+
     public byte[] ToUtf8() => System.Text.Encoding.UTF8.GetBytes(_root.ToJsonString(Indented) + "\n");
 
     static JsonObject Section(JsonObject parent, string name)

@@ -65,6 +65,19 @@ internal static class GatewayCommand
                 result.AddError($"--template: '{value}' is not a template name (1-36 letters, digits, '-' or '_').");
             }
         });
+        var renewalApi = new Option<string?>("--renewal-api")
+        {
+            Description = "The API's https URL the agent renews its certificate at (default: the API this command talks to, when it is https).",
+            HelpName = "url",
+        };
+        renewalApi.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } value && RenewalSettings.ParseHttpsUrl(value) is null)
+            {
+                result.AddError($"--renewal-api: '{value}' is not an https:// URL (renewal authenticates the gateway by its certificate, over TLS only).");
+            }
+        });
+        var renewalApiCa = ExistingFile("--renewal-api-ca", "CA bundle (PEM) the API's server certificate chains to, for the agent's renewals (default: the system trust store).");
         var json = new Option<bool>("--json") { Description = "Print the result as JSON: gateway id, fingerprint, validity, files written, whether anything changed." };
         var command = new Command(
             "register",
@@ -85,6 +98,8 @@ internal static class GatewayCommand
             claimCertificate,
             claimKey,
             template,
+            renewalApi,
+            renewalApiCa,
             json,
         };
         command.Validators.Add(result =>
@@ -100,6 +115,14 @@ internal static class GatewayCommand
                 else if (!aws && given)
                 {
                     result.AddError($"{option.Name} is only used with --aws-fleet-provisioning.");
+                }
+            }
+
+            foreach (var option in new Option[] { renewalApi, renewalApiCa })
+            {
+                if (aws && result.GetResult(option) is { Implicit: false })
+                {
+                    result.AddError($"{option.Name} is not used with --aws-fleet-provisioning (AWS IoT certificates are renewed by AWS IoT jobs, not by the API's CA).");
                 }
             }
         });
@@ -147,6 +170,15 @@ internal static class GatewayCommand
                 throw;
             }
 
+            // Where the agent renews: only certificates of the API's CA, and only over https (the API authenticates the renewal by mutual TLS).
+            var renewal = parseResult.GetValue(awsFleetProvisioning)
+                ? null
+                : RenewalSettings.Choose(parseResult.GetValue(renewalApi), parseResult.GetValue(renewalApiCa)?.FullName, session.ApiUrl);
+            if (renewal is null && parseResult.GetValue(renewalApiCa) is not null)
+            {
+                throw new EdgectlException($"--renewal-api-ca needs an https API: give --renewal-api https://… ({session.ApiUrl} is not https). Nothing was registered.", ExitCodes.Usage);
+            }
+
             // 3. The files, each replaced atomically. A failure here leaves the registration, which a re-run completes.
             var caPath = brokerCaPath ?? (issued.CaPem is null ? null : files.CaPath);
             try
@@ -158,6 +190,10 @@ internal static class GatewayCommand
                 }
 
                 config.SetUplink(gatewayId, new UplinkSettings(host, port, caPath, files.CertificatePath, files.KeyPath, issued.ClientId));
+                if (renewal is not null)
+                {
+                    config.SetRenewal(renewal);
+                }
                 PrivateFiles.WriteAtomically(files.ConfigPath, config.ToUtf8(), PrivateFiles.Readable);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -175,7 +211,7 @@ internal static class GatewayCommand
             {
                 await output.WriteLineAsync(JsonSerializer.Serialize(
                     new GatewayRegistration(gatewayId, issued.ClinicId, issued.Fingerprint, issued.NotAfter, changed, keyCreated,
-                        files.KeyPath, files.CertificatePath, caPath, files.ConfigPath, issued.ClientId ?? gatewayId),
+                        files.KeyPath, files.CertificatePath, caPath, files.ConfigPath, issued.ClientId ?? gatewayId, renewal?.ApiUrl),
                     GatewaysJsonContext.Default.GatewayRegistration));
             }
             else
@@ -184,6 +220,12 @@ internal static class GatewayCommand
                 await output.WriteLineAsync($"Certificate   {issued.Fingerprint} (valid until {Units.Utc(issued.NotAfter)}){(changed ? "" : ", unchanged")}");
                 await output.WriteLineAsync($"Key           {files.KeyPath} ({(keyCreated ? "new" : "kept")}, mode 0600, {files.KeyOwnerDescription}, never sent)");
                 await output.WriteLineAsync($"Agent config  {files.ConfigPath} (uplink {host}:{port})");
+                if (!parseResult.GetValue(awsFleetProvisioning))
+                {
+                    await output.WriteLineAsync(renewal is null
+                        ? $"Renewal       off: {session.ApiUrl} is not https. Re-run with --renewal-api https://… or re-run this command before {Units.Utc(issued.NotAfter)}."
+                        : $"Renewal       automatic, at {renewal.ApiUrl} when a third of the validity is left");
+                }
                 await output.WriteLineAsync("Restart the agent to connect: sudo systemctl restart edge-agent");
             }
 
@@ -286,7 +328,7 @@ internal static class GatewayCommand
 /// <summary>What <c>gateway register --json</c> prints.</summary>
 internal sealed record GatewayRegistration(
     string GatewayId, string ClinicId, string Fingerprint, DateTimeOffset NotAfter, bool Changed, bool KeyCreated,
-    string KeyPath, string CertificatePath, string? CaPath, string ConfigPath, string ClientId);
+    string KeyPath, string CertificatePath, string? CaPath, string ConfigPath, string ClientId, string? RenewalApiUrl);
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(GatewayRegistration))]

@@ -9,7 +9,7 @@ namespace Edge.Agent.Downlink;
 /// <summary>
 /// What the gateway knows about its devices' desired state, in the journal database (same transactions and disk
 /// syncs as readings): the desired config per device, the firmware offer per device, and the outbox of state-change
-/// events waiting for the cloud's acknowledgement. A few documents per device, so they are not counted against the
+/// events waiting for the cloud's acknowledgement (with the last event id given, so an id is never reused). A few documents per device, so they are not counted against the
 /// journal quota and are never shed.
 /// </summary>
 public sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time) : IDisposable
@@ -17,6 +17,8 @@ public sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time) 
     private const string Configs = "desired_configs";
     private const string Offers = "firmware_offers";
     private const string Outbox = "event_outbox";
+    private const string OutboxIds = "event_outbox_ids";
+    private const string LastId = "last";
 
     private readonly SemaphoreSlim _eventAdded = new(0);
 
@@ -170,9 +172,26 @@ public sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time) 
         return result;
     }
 
-    private static void AddEvent(LiteDatabase db, GatewayEvent e) =>
-        db.GetCollection(Outbox, BsonAutoId.Int64).Insert(new BsonDocument
+    /// <summary>
+    /// Queues an event under an id never given before, restarts included. The cloud acknowledges events by id, and an
+    /// acknowledgement the agent had not taken when it died is delivered after the restart (the broker keeps it in the
+    /// gateway's persistent session). LiteDB's own auto id starts again after the largest id present, which is none
+    /// when the outbox was empty, so a late acknowledgement would remove a newer event before it was ever sent. The last
+    /// id given is therefore kept in the same transaction as the event.
+    /// </summary>
+    private static void AddEvent(LiteDatabase db, GatewayEvent e)
+    {
+        var outbox = db.GetCollection(Outbox, BsonAutoId.Int64);
+        var ids = db.GetCollection(OutboxIds);
+        // An outbox from before the kept id (an upgraded agent) continues after its largest pending id.
+        var last = ids.FindById(LastId) is { } kept
+            ? kept["v"].AsInt64
+            : outbox.Query().OrderByDescending("_id").FirstOrDefault() is { } newest ? newest["_id"].AsInt64 : 0;
+        var id = last + 1;
+        ids.Upsert(new BsonDocument { ["_id"] = LastId, ["v"] = id });
+        outbox.Insert(new BsonDocument
         {
+            ["_id"] = id,
             // Indexed-looking fields only for coalescing firmware progress; the event itself is the JSON.
             ["type"] = e.Type,
             ["serial"] = e.Serial,
@@ -180,6 +199,7 @@ public sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time) 
             ["status"] = e.Status,
             ["e"] = JsonSerializer.SerializeToUtf8Bytes(e, GatewayEventsJsonContext.Default.GatewayEvent),
         });
+    }
 
     private static BsonDocument ConfigDocument(string serial, int version, byte[] message, string source, int? baseVersion) => new()
     {

@@ -41,8 +41,9 @@ public sealed class CertificateRenewalTests(PostgresServer server) : CloudTest(s
             $"--Agent:Uplink:CaPath={Path.Combine(configDir, "uplink-ca.crt")}",
             $"--Agent:Uplink:CertificatePath={Path.Combine(configDir, "gateway.crt")}",
             $"--Agent:Uplink:KeyPath={Path.Combine(configDir, "gateway.key")}",
-            $"--Agent:CertificateRenewal:ApiUrl={cloud.Https.BaseAddress}",
-            $"--Agent:CertificateRenewal:ApiCaPath={broker.Ca.CaPath}",
+            // Where to renew comes from what registration wrote into agent.json, as on a gateway.
+            $"--Agent:CertificateRenewal:ApiUrl={RenewalSetting(configDir, "ApiUrl")}",
+            $"--Agent:CertificateRenewal:ApiCaPath={RenewalSetting(configDir, "ApiCaPath")}",
             "--Agent:CertificateRenewal:RetryMinSeconds=1");
         var renewal = agent.Service<RenewalState>();
 
@@ -129,10 +130,15 @@ public sealed class CertificateRenewalTests(PostgresServer server) : CloudTest(s
         var configDir = Home.File($"etc-{gatewayId}");
         var edgectl = Edgectl.With("EDGE_API_URL", cloud.Http.BaseAddress.ToString()).With("EDGE_TOKEN", cloud.Http.Token("technician", "north"));
         var result = await edgectl.RunAsync("gateway", "register", "--clinic", "north", "--name", gatewayId, "--id", gatewayId,
-            "--endpoint", $"localhost:{cloud.BrokerPort}", "--config-dir", configDir, "--json");
+            "--endpoint", $"localhost:{cloud.BrokerPort}", "--config-dir", configDir, "--json",
+            "--renewal-api", cloud.Https.BaseAddress.ToString(), "--renewal-api-ca", cloud.ServerCaPath);
         Assert.True(result.ExitCode == ExitCodes.Ok, result.Error);
         return configDir;
     }
+
+    static string RenewalSetting(string configDir, string name) =>
+        (string?)System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(configDir, "agent.json")))!["Agent"]!["CertificateRenewal"]![name]
+            ?? throw new InvalidOperationException($"agent.json has no Agent:CertificateRenewal:{name}");
 
     // A renewal request as the agent makes it, presenting configDir's certificate (none when null), with a CSR of a new key for csrName.
     static async Task<HttpResponseMessage> RenewAsync(ShortLivedCloud cloud, string? configDir, string pathId, string csrName)

@@ -145,4 +145,32 @@ public sealed class GatewayRegisterTests(PostgresServer server) : CloudTest(serv
         Assert.Equal(["agent.json"], Directory.GetFiles(ConfigDir).Select(Path.GetFileName));
         Assert.Equal(HttpStatusCode.NotFound, (await Api.As("admin").GetAsync($"/v1/gateways/{GatewayId}")).StatusCode);
     }
+
+    [Fact]
+    public async Task Registration_tells_the_agent_where_to_renew_only_over_https()
+    {
+        // This API is http: the agent is not told to renew there, and the technician is told renewal is off.
+        var plain = await Technician.RunAsync("gateway", "register", "--clinic", "north", "--name", "North", "--id", GatewayId,
+            "--endpoint", "mqtt.example:8883", "--config-dir", ConfigDir);
+        Assert.True(plain.ExitCode == ExitCodes.Ok, plain.Error);
+        Assert.Contains("Renewal       off:", plain.Output, StringComparison.Ordinal);
+        Assert.Null(JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(ConfigDir, "agent.json")))!["Agent"]!["CertificateRenewal"]);
+
+        // Named explicitly (the API behind its https load balancer), with the CA its certificate chains to.
+        var ca = Home.File("api-ca.pem");
+        await File.WriteAllTextAsync(ca, "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n");
+        var https = await Technician.RunAsync("gateway", "register", "--clinic", "north", "--name", "North", "--id", GatewayId,
+            "--endpoint", "mqtt.example:8883", "--config-dir", ConfigDir, "--json", "--renewal-api", "https://api.example.org/", "--renewal-api-ca", ca);
+        Assert.True(https.ExitCode == ExitCodes.Ok, https.Error);
+        Assert.Equal("https://api.example.org", JsonDocument.Parse(https.Output).RootElement.GetProperty("renewal_api_url").GetString());
+        var renewal = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(ConfigDir, "agent.json")))!["Agent"]!["CertificateRenewal"]!;
+        Assert.Equal("https://api.example.org", (string?)renewal["ApiUrl"]);
+        Assert.Equal(ca, (string?)renewal["ApiCaPath"]);
+
+        // An http renewal URL would send the gateway's certificate-authenticated request in clear: refused before anything happens.
+        var http = await Technician.RunAsync("gateway", "register", "--clinic", "north", "--name", "North", "--id", GatewayId,
+            "--endpoint", "mqtt.example:8883", "--config-dir", ConfigDir, "--renewal-api", "http://api.example.org");
+        Assert.Equal(ExitCodes.Usage, http.ExitCode);
+        Assert.Contains("--renewal-api: 'http://api.example.org' is not an https:// URL", http.Error, StringComparison.Ordinal);
+    }
 }
