@@ -74,6 +74,15 @@ internal sealed record UpdateUserBody(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Disabled);
 
 internal sealed record SetPasswordBody(string Password);
+/// <summary>An alert and its lifecycle (GET /v1/alerts[/{id}], POST /v1/alerts/{id}/acknowledge, /resolve).</summary>
+internal sealed record CloudAlert(
+    Guid Id, string? Serial, string Kind, string? ClinicId, string? GatewayId, Guid? ReadingId, string Rule, string Severity, string Message,
+    double? Value, double? Threshold, string? Detail, int? ConfigVersion, DateTimeOffset DeviceTime, DateTimeOffset CreatedAt,
+    string State, string? AcknowledgedBy, DateTimeOffset? AcknowledgedAt, string? AcknowledgedNote,
+    string? ResolvedBy, DateTimeOffset? ResolvedAt, string? ResolvedNote);
+
+/// <summary>The body of an acknowledgement or resolution.</summary>
+internal sealed record AlertStepBody(string? Note);
 
 /// <summary>What <c>edgectl login</c> keeps in the user's config directory (mode 0600).</summary>
 internal sealed record StoredCredentials(string ApiUrl, string Token, DateTimeOffset SavedAt);
@@ -99,6 +108,10 @@ internal sealed record StoredCredentials(string ApiUrl, string Token, DateTimeOf
 [JsonSerializable(typeof(CloudRejected[]))]
 [JsonSerializable(typeof(CloudPage<CloudRejected>))]
 [JsonSerializable(typeof(CloudRejectedDetail))]
+[JsonSerializable(typeof(CloudAlert))]
+[JsonSerializable(typeof(CloudAlert[]))]
+[JsonSerializable(typeof(CloudPage<CloudAlert>))]
+[JsonSerializable(typeof(AlertStepBody))]
 [JsonSerializable(typeof(StoredCredentials))]
 [JsonSerializable(typeof(CloudUser))]
 [JsonSerializable(typeof(CloudUser[]))]

@@ -4,18 +4,19 @@ using Edge.Cli.Users;
 namespace Edge.Cli.CloudLedger;
 
 /// <summary>
-/// <c>edgectl cloud</c>: what the cloud's ingest workers set aside (admins), as opposed to the gateway's own
+/// <c>edgectl cloud</c>: the cloud's alerts, what its ingest workers set aside (admins), as opposed to the gateway's own
 /// <c>deadletters</c>, and the API's local user accounts.
 /// </summary>
 internal static class CloudCommand
 {
     public static Command Create(Option<string?> api) => new(
         "cloud",
-        "Inspect and requeue what the CLOUD's ingest workers could not store (admins only): whole gateway messages\n" +
-        "(dead-letters) and single readings (rejected). The gateway's own dead letters are 'edgectl deadletters'.\n" +
-        "Manage the API's local user accounts (user).\n" +
-        "Example: edgectl cloud rejected list --reason \"store refused\"")
+        "Work with the CLOUD: its alerts (acknowledge, resolve); what its ingest workers could not store (admins only):\n" +
+        "whole gateway messages (dead-letters) and single readings (rejected), the gateway's own dead letters being\n" +
+        "'edgectl deadletters'; and the API's local user accounts (user).\n" +
+        "Example: edgectl cloud alerts list --state open")
     {
+        Alerts.CloudAlertsCommand.Create(api),
         CloudDeadLettersCommand.Create(api),
         CloudRejectedCommand.Create(api),
         CloudUserCommand.Create(api),

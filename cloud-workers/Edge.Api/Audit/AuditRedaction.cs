@@ -10,8 +10,8 @@ namespace Edge.Api.Audit;
 /// </summary>
 public static class AuditRedaction
 {
-    /// <summary>Fields holding patient identifiers or clinical content: a device's owner, an ECG report's JSON.</summary>
-    public static readonly IReadOnlySet<string> PatientFields = new HashSet<string>(StringComparer.Ordinal) { "owner", "report" };
+    /// <summary>Fields holding patient identifiers or clinical content: a device's owner, an ECG report's JSON, the notes people write on alerts.</summary>
+    public static readonly IReadOnlySet<string> PatientFields = new HashSet<string>(StringComparer.Ordinal) { "owner", "report", "acknowledged_note", "resolved_note" };
 
     public static AuditEntry ForReader(AuditEntry entry, Caller caller) =>
         caller.IsAdmin ? entry : entry with { Before = Redact(entry.Before, caller), After = Redact(entry.After, caller) };

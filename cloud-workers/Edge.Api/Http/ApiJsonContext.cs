@@ -37,6 +37,8 @@ namespace Edge.Api.Http;
 [JsonSerializable(typeof(LiveMessage))]
 [JsonSerializable(typeof(Alert))]
 [JsonSerializable(typeof(AlertPage))]
+[JsonSerializable(typeof(AlertStepRequest))]
+[JsonSerializable(typeof(AlertAuditSnapshot))]
 [JsonSerializable(typeof(CreateWebhookRequest))]
 [JsonSerializable(typeof(CreatedWebhookSubscription))]
 [JsonSerializable(typeof(WebhookSubscription))]

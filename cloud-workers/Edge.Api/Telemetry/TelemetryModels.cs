@@ -12,7 +12,7 @@ public sealed record TelemetryItem(
     Guid Id, string Serial, DateTimeOffset DeviceTime, DateTimeOffset GatewayReceivedAt, DateTimeOffset StoredAt,
     string GatewayId, long Epoch, long Seq, bool Urgent, JsonElement Payload);
 
-/// <summary>A page of readings in (device time, id) order and the cursor of the next page (null on the last).</summary>
+/// <summary>A page of readings by device time, equal device times in arrival order, and the cursor of the next page (null on the last).</summary>
 public sealed record TelemetryPageResponse(string Serial, string Kind, IReadOnlyList<TelemetryItem> Items, string? NextCursor);
 
 /// <summary>One bucket of a summary: how many readings, and the metric's min, mean and max.</summary>

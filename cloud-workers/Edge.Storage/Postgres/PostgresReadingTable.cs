@@ -63,6 +63,9 @@ internal sealed class PostgresReadingTable(
 
     public string Table => table;
 
+    /// <summary>The migration store of the arrival-order page index: <c>{store}-arrival-order</c>.</summary>
+    public string ArrivalOrderStore => $"{store}-arrival-order";
+
     public MonthlyPartitions Partitions => _partitions;
 
     /// <summary>Applies the migrations, learns the layout they made, and creates the partitions ahead of now.</summary>
@@ -70,6 +73,9 @@ internal sealed class PostgresReadingTable(
     {
         await SchemaMigrator.ApplyAsync(dataSource, PartitionFunctions.Store, PartitionFunctions.Migrations, logger, cancellationToken);
         await SchemaMigrator.ApplyAsync(dataSource, store, migrations, logger, cancellationToken);
+        // A store of its own (e.g. "oxygen-arrival-order"), so the reading stores' own version numbers stay free for
+        // their columns: the page index with equal device times in arrival order (PostgresTelemetryQueries).
+        await SchemaMigrator.ApplyAsync(dataSource, ArrivalOrderStore, [Queries.PostgresTelemetryQueries.ArrivalOrderIndex(1, table)], logger, cancellationToken);
         var layout = await DetectLayoutAsync(cancellationToken);
         if (layout == TableLayout.NativePartitions)
         {

@@ -13,13 +13,21 @@ namespace Edge.Storage.Queries;
 /// summary, and the index they use, as plain functions so their shape is checked without a server.
 /// </summary>
 /// <remarks>
-/// Keyset order is (<c>timestamp</c>, <c>_id</c>); <c>_id</c> is a subtype-4 UUID, which MongoDB compares byte by byte, in
-/// the same order PostgreSQL compares uuids. <c>$dateTrunc</c> needs MongoDB 5.0 or later.
+/// Keyset order is (<c>timestamp</c>, <c>gateway.receivedAt</c>, <c>gateway.epoch</c>, <c>seq</c>, <c>_id</c>): equal device
+/// times in the order the gateway received them, as in PostgreSQL (<see cref="TelemetryCursor"/>). <c>_id</c> is a
+/// subtype-4 UUID, which MongoDB compares byte by byte, in the same order PostgreSQL compares uuids. <c>$dateTrunc</c>
+/// needs MongoDB 5.0 or later.
 /// </remarks>
 internal static class CpapMongoQueries
 {
     /// <summary>The index a page is one range scan of, with the sort taken from the index (no in-memory sort).</summary>
-    public const string KeysetIndex = "serial_1_timestamp_1__id_1";
+    public const string KeysetIndex = "serial_1_timestamp_1_arrival_1";
+
+    /// <summary>The keyset index before arrival order, (serial, timestamp, _id): dropped once the new one exists.</summary>
+    public const string FormerKeysetIndex = "serial_1_timestamp_1__id_1";
+
+    private const string ReceivedAtField = DeviceDataDocument.Fields.Gateway + "." + DeviceDataDocument.Fields.GatewayReceivedAt;
+    private const string EpochField = DeviceDataDocument.Fields.Gateway + "." + DeviceDataDocument.Fields.GatewayEpoch;
 
     private const string Fields = DeviceDataDocument.Fields.Metrics + ".";
 
@@ -41,23 +49,39 @@ internal static class CpapMongoQueries
             {
                 { DeviceDataDocument.Fields.Serial, 1 },
                 { DeviceDataDocument.Fields.Timestamp, 1 },
+                { ReceivedAtField, 1 },
+                { EpochField, 1 },
+                { DeviceDataDocument.Fields.Sequence, 1 },
                 { DeviceDataDocument.Fields.Id, 1 },
             }
         },
         { "name", KeysetIndex },
     };
 
-    /// <summary>A <c>createIndexes</c> for the keyset index when <paramref name="existing"/> (what listIndexes returned) lacks it; else nothing.</summary>
+    /// <summary>
+    /// A <c>createIndexes</c> for the keyset index when <paramref name="existing"/> (what listIndexes returned) lacks it,
+    /// then a <c>dropIndexes</c> of the former one when it is there; else nothing.
+    /// </summary>
     public static IReadOnlyList<BsonDocument> PlanIndexCommands(IEnumerable<BsonDocument> existing)
     {
+        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var index in existing)
         {
-            if (index.TryGetValue("name", out var name) && name.IsString && name.AsString == KeysetIndex)
+            if (index.TryGetValue("name", out var name) && name.IsString)
             {
-                return [];
+                names.Add(name.AsString);
             }
         }
-        return [new BsonDocument { { "createIndexes", CpapMongoSchema.DeviceDataCollection }, { "indexes", new BsonArray { KeysetIndexSpec() } } }];
+        var commands = new List<BsonDocument>();
+        if (!names.Contains(KeysetIndex))
+        {
+            commands.Add(new BsonDocument { { "createIndexes", CpapMongoSchema.DeviceDataCollection }, { "indexes", new BsonArray { KeysetIndexSpec() } } });
+        }
+        if (names.Contains(FormerKeysetIndex))
+        {
+            commands.Add(new BsonDocument { { "dropIndexes", CpapMongoSchema.DeviceDataCollection }, { "index", FormerKeysetIndex } });
+        }
+        return commands;
     }
 
     /// <summary>The <c>find</c> filter of a page (validated query).</summary>
@@ -76,11 +100,26 @@ internal static class CpapMongoQueries
         };
         if (query.After is { } cursor)
         {
-            // With timestamp >= the cursor's above: a later time, or the same time and a greater id.
+            // With timestamp >= the cursor's above: the key (timestamp, receivedAt, epoch, seq, _id) compared in order,
+            // written out as "a later time, or the same time and a later receive time, or …".
+            var time = Date(cursor.DeviceTime);
+            var received = Date(cursor.ReceivedAt);
             filter.Add("$or", new BsonArray
             {
-                new BsonDocument(DeviceDataDocument.Fields.Timestamp, new BsonDocument("$gt", Date(cursor.DeviceTime))),
-                new BsonDocument(DeviceDataDocument.Fields.Id, new BsonDocument("$gt", new BsonBinaryData(cursor.Id, GuidRepresentation.Standard))),
+                new BsonDocument(DeviceDataDocument.Fields.Timestamp, new BsonDocument("$gt", time)),
+                new BsonDocument { { DeviceDataDocument.Fields.Timestamp, time }, { ReceivedAtField, new BsonDocument("$gt", received) } },
+                new BsonDocument { { DeviceDataDocument.Fields.Timestamp, time }, { ReceivedAtField, received }, { EpochField, new BsonDocument("$gt", cursor.Epoch) } },
+                new BsonDocument
+                {
+                    { DeviceDataDocument.Fields.Timestamp, time }, { ReceivedAtField, received }, { EpochField, cursor.Epoch },
+                    { DeviceDataDocument.Fields.Sequence, new BsonDocument("$gt", cursor.Sequence) },
+                },
+                new BsonDocument
+                {
+                    { DeviceDataDocument.Fields.Timestamp, time }, { ReceivedAtField, received }, { EpochField, cursor.Epoch },
+                    { DeviceDataDocument.Fields.Sequence, cursor.Sequence },
+                    { DeviceDataDocument.Fields.Id, new BsonDocument("$gt", new BsonBinaryData(cursor.Id, GuidRepresentation.Standard)) },
+                },
             });
         }
         if (query.AlarmsOnly)
@@ -133,7 +172,10 @@ internal static class CpapMongoQueries
     }
 
     /// <summary>The sort of a page: the keyset order.</summary>
-    public static BsonDocument TelemetrySort() => new() { { DeviceDataDocument.Fields.Timestamp, 1 }, { DeviceDataDocument.Fields.Id, 1 } };
+    public static BsonDocument TelemetrySort() => new()
+    {
+        { DeviceDataDocument.Fields.Timestamp, 1 }, { ReceivedAtField, 1 }, { EpochField, 1 }, { DeviceDataDocument.Fields.Sequence, 1 }, { DeviceDataDocument.Fields.Id, 1 },
+    };
 
     /// <summary>The aggregation pipeline of a summary (validated query): match, group by truncated UTC time, sort.</summary>
     public static IReadOnlyList<BsonDocument> SummaryPipeline(SummaryQuery query)

@@ -9,7 +9,7 @@ namespace Edge.Storage.Queries;
 public interface IReadingQueries
 {
     /// <summary>
-    /// One page of a device's readings in (device time, id) order. Paging is stable while readings are stored: no reading
+    /// One page of a device's readings by device time, equal device times in arrival order (<see cref="TelemetryCursor"/>). Paging is stable while readings are stored: no reading
     /// is returned twice, and every reading stored before the first page is returned once. A reading stored later with a
     /// device time behind the cursor (a gateway catching up) is not returned by the pages still to come.
     /// </summary>

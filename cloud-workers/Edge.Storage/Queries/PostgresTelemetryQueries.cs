@@ -3,6 +3,7 @@ using System.Text;
 using Edge.Contracts.Devices;
 using Npgsql;
 using NpgsqlTypes;
+using Edge.Storage.Postgres;
 
 namespace Edge.Storage.Queries;
 
@@ -17,14 +18,25 @@ internal sealed record TelemetryTableSql(string Table, string Payload, string Al
 /// Keyset pages and hourly/daily summaries over one PostgreSQL reading table, for the stores' <see cref="IReadingQueries"/>.
 /// </summary>
 /// <remarks>
-/// A page is one statement, <c>WHERE serial = $1 AND device_time &gt;= $2 AND device_time &lt; $3 AND (device_time, id) &gt;
-/// ($4, $5) ORDER BY device_time, id LIMIT n + 1</c>, served by the <c>(serial, device_time, id)</c> index as one range scan
-/// in the partitions the time range touches. The key is unique (the primary key is (id, device_time)), so a row is never
-/// returned twice; a row committed before paging began is either behind the cursor (already returned) or ahead of it.
+/// A page is one statement, <c>WHERE serial = $1 AND device_time &gt;= $2 AND device_time &lt; $3 AND (device_time,
+/// gateway_received_at, epoch, seq, id) &gt; (…) ORDER BY device_time, gateway_received_at, epoch, seq, id LIMIT n + 1</c>,
+/// served by the <c>(serial, device_time, gateway_received_at, epoch, seq, id)</c> index as one range scan in the
+/// partitions the time range touches: equal device times come back in the order the gateway received them. The key is
+/// unique (it ends with the primary key's id), so a row is never returned twice; a row committed before paging began is
+/// either behind the cursor (already returned) or ahead of it.
 /// Commands are not prepared, so PostgreSQL plans each one with its values and prunes partitions at plan time.
 /// </remarks>
 internal sealed class PostgresTelemetryQueries(NpgsqlDataSource dataSource, string store, TelemetryTableSql sql, params DeviceKind[] kinds)
 {
+    /// <summary>The page order: device time, ties in arrival order, the id to make it unique.</summary>
+    internal const string KeysetOrder = "device_time, gateway_received_at, epoch, seq, id";
+
+    /// <summary>The migration that gives a reading table the index a page is one range scan of, replacing (serial, device_time, id).</summary>
+    internal static Migration ArrivalOrderIndex(int version, string table) => new(version, $"index {table} (serial, {KeysetOrder}): equal device times in arrival order", $"""
+        CREATE INDEX IF NOT EXISTS {table}_serial_time_arrival ON {table} (serial, {KeysetOrder});
+        DROP INDEX IF EXISTS {table}_serial_time_id;
+        """);
+
     private readonly string _select = $"""
         SELECT id, serial, device_time, gateway_received_at, stored_at, gateway_id, epoch, seq, urgent, {sql.Payload}
         FROM {sql.Table}
@@ -96,7 +108,8 @@ internal sealed class PostgresTelemetryQueries(NpgsqlDataSource dataSource, stri
         if (query.After is { } after)
         {
             // A row comparison on consecutive index columns: PostgreSQL uses it as an index bound, not a filter.
-            text.Append(CultureInfo.InvariantCulture, $" AND (device_time, id) > (${Add(command, after.DeviceTime.UtcDateTime)}, ${Add(command, after.Id)})");
+            text.Append(CultureInfo.InvariantCulture,
+                $" AND (device_time, gateway_received_at, epoch, seq, id) > (${Add(command, after.DeviceTime.UtcDateTime)}, ${Add(command, after.ReceivedAt.UtcDateTime)}, ${Add(command, after.Epoch)}, ${Add(command, after.Sequence)}, ${Add(command, after.Id)})");
         }
         text.Append(ReceivedWithin(command, query.ReceivedWithin));
         if (query.AlarmsOnly)
@@ -116,7 +129,7 @@ internal sealed class PostgresTelemetryQueries(NpgsqlDataSource dataSource, stri
                 text.Append(CultureInfo.InvariantCulture, $" AND {expression} <= ${Add(command, max)}");
             }
         }
-        text.Append(CultureInfo.InvariantCulture, $" ORDER BY device_time, id LIMIT ${Add(command, query.EffectiveLimit + 1)}");
+        text.Append(CultureInfo.InvariantCulture, $" ORDER BY {KeysetOrder} LIMIT ${Add(command, query.EffectiveLimit + 1)}");
         command.CommandText = text.ToString();
         return command;
     }

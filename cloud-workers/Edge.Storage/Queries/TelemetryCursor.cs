@@ -7,19 +7,28 @@ using System.Security.Cryptography;
 namespace Edge.Storage.Queries;
 
 /// <summary>
-/// A keyset position in a device's readings: the last row's (device time, id). Travels through the API as an opaque,
-/// URL-safe token (<see cref="Encode"/>, <see cref="TryParse"/>).
+/// A keyset position in a device's readings: the last row's (device time, gateway received time, journal epoch, journal
+/// sequence, id), the order pages come in. Travels through the API as an opaque, URL-safe token (<see cref="Encode"/>,
+/// <see cref="TryParse"/>).
 /// </summary>
 /// <remarks>
-/// The token is base64url, without padding, of 29 bytes: version 1, the device time in UTC ticks (int64 big-endian), the
-/// id (16 bytes, RFC 9562 byte order) and the first 4 bytes of the SHA-256 of those 25. The check catches a token that was
-/// cut short or mistyped; it is not a signature, and need not be: a cursor only says where to start, the serial and the
-/// time range still come from the request.
+/// <para>
+/// Readings with the same device time come back in the order their gateway received them (its receive time, then its
+/// journal's epoch and sequence, which count up as it journals), not in the order of their ids, which are hashes. The id
+/// comes last only to make the key unique (two gateways receiving at the same microsecond).
+/// </para>
+/// <para>
+/// The token is base64url, without padding, of 53 bytes: version 2, the device time and the received time in UTC ticks,
+/// the epoch and the sequence (each int64 big-endian), the id (16 bytes, RFC 9562 byte order) and the first 4 bytes of the
+/// SHA-256 of those 49. The check catches a token that was cut short or mistyped; it is not a signature, and need not
+/// be: a cursor only says where to start, the serial and the time range still come from the request. Version 1 tokens
+/// (device time, id) from before arrival order are refused with a reason: the client starts its listing again.
+/// </para>
 /// </remarks>
-public sealed record TelemetryCursor(DateTimeOffset DeviceTime, Guid Id)
+public sealed record TelemetryCursor(DateTimeOffset DeviceTime, DateTimeOffset ReceivedAt, long Epoch, long Sequence, Guid Id)
 {
-    private const byte Version = 1;
-    private const int PayloadLength = 1 + 8 + 16;
+    private const byte Version = 2;
+    private const int PayloadLength = 1 + 8 + 8 + 8 + 8 + 16;
     private const int CheckLength = 4;
     private const int ByteLength = PayloadLength + CheckLength;
 
@@ -32,7 +41,10 @@ public sealed record TelemetryCursor(DateTimeOffset DeviceTime, Guid Id)
         Span<byte> bytes = stackalloc byte[ByteLength];
         bytes[0] = Version;
         BinaryPrimitives.WriteInt64BigEndian(bytes[1..], DeviceTime.UtcTicks);
-        Id.TryWriteBytes(bytes[9..], bigEndian: true, out _);
+        BinaryPrimitives.WriteInt64BigEndian(bytes[9..], ReceivedAt.UtcTicks);
+        BinaryPrimitives.WriteInt64BigEndian(bytes[17..], Epoch);
+        BinaryPrimitives.WriteInt64BigEndian(bytes[25..], Sequence);
+        Id.TryWriteBytes(bytes[33..], bigEndian: true, out _);
         Check(bytes[..PayloadLength], bytes[PayloadLength..]);
         return Base64Url.EncodeToString(bytes);
     }
@@ -79,7 +91,7 @@ public sealed record TelemetryCursor(DateTimeOffset DeviceTime, Guid Id)
         }
         if (bytes[0] != Version)
         {
-            reason = $"cursor version {bytes[0]} is not one this server reads (version {Version})";
+            reason = $"cursor version {bytes[0]} is not one this server reads (version {Version}); start the listing again without a cursor";
             return false;
         }
         Span<byte> check = stackalloc byte[CheckLength];
@@ -90,16 +102,22 @@ public sealed record TelemetryCursor(DateTimeOffset DeviceTime, Guid Id)
             return false;
         }
         var ticks = BinaryPrimitives.ReadInt64BigEndian(bytes[1..]);
-        if (ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks)
+        var received = BinaryPrimitives.ReadInt64BigEndian(bytes[9..]);
+        if (!InRange(ticks) || !InRange(received))
         {
             reason = "cursor holds a time out of range";
             return false;
         }
 
-        cursor = new TelemetryCursor(new DateTimeOffset(ticks, TimeSpan.Zero), new Guid(bytes.Slice(9, 16), bigEndian: true));
+        cursor = new TelemetryCursor(
+            new DateTimeOffset(ticks, TimeSpan.Zero), new DateTimeOffset(received, TimeSpan.Zero),
+            BinaryPrimitives.ReadInt64BigEndian(bytes[17..]), BinaryPrimitives.ReadInt64BigEndian(bytes[25..]),
+            new Guid(bytes.Slice(33, 16), bigEndian: true));
         reason = string.Empty;
         return true;
     }
+
+    private static bool InRange(long ticks) => ticks >= DateTimeOffset.MinValue.UtcTicks && ticks <= DateTimeOffset.MaxValue.UtcTicks;
 
     private static void Check(ReadOnlySpan<byte> payload, Span<byte> check)
     {

@@ -2,7 +2,7 @@ using Edge.Contracts.Devices;
 
 namespace Edge.Storage.Queries;
 
-/// <summary>One page of a device's readings: <c>From &lt;= device time &lt; To</c>, in (device time, id) order, after a cursor.</summary>
+/// <summary>One page of a device's readings: <c>From &lt;= device time &lt; To</c>, in device time order with ties in arrival order (<see cref="TelemetryCursor"/>), after a cursor.</summary>
 /// <param name="Serial">The device; its kind picks the store (<see cref="StoreFactory.For"/>).</param>
 /// <param name="From">Inclusive lower bound on the device time.</param>
 /// <param name="To">Exclusive upper bound on the device time.</param>
@@ -38,7 +38,7 @@ public sealed record TelemetryQuery(
 public sealed record MetricFilter(string Metric, double? Min, double? Max);
 
 /// <summary>One page of readings and the cursor of the next one.</summary>
-/// <param name="Items">The readings, in (device time, id) order.</param>
+/// <param name="Items">The readings, by device time, equal device times in arrival order (see <see cref="TelemetryCursor"/>).</param>
 /// <param name="Next">Where the next page starts; null when this page is the last.</param>
 public sealed record TelemetryPage(IReadOnlyList<TelemetryRow> Items, TelemetryCursor? Next)
 {
@@ -86,5 +86,5 @@ public sealed record TelemetryRow(
     string PayloadJson)
 {
     /// <summary>The cursor that continues after this row.</summary>
-    public TelemetryCursor Cursor => new(DeviceTime, Id);
+    public TelemetryCursor Cursor => new(DeviceTime, GatewayReceivedAt, Epoch, Sequence, Id);
 }

@@ -32,7 +32,7 @@ public sealed class PartitionTests(PostgresServer server) : PostgresTest(server)
     public async Task Partitions_carry_the_parent_indexes_and_checks()
     {
         Assert.Equal(1L, await ScalarAsync<long>(
-            "SELECT count(*) FROM pg_indexes WHERE tablename = 'oxygen_readings_2026_02' AND indexdef LIKE '%(serial, device_time, id)%'"));
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'oxygen_readings_2026_02' AND indexdef LIKE '%(serial, device_time, gateway_received_at, epoch, seq, id)%'"));
         Assert.Equal(0L, await ScalarAsync<long>(
             "SELECT count(*) FROM pg_indexes WHERE tablename = 'oxygen_readings_2026_02' AND indexdef LIKE '%(serial, device_time, seq)%'"));
         Assert.Equal(1L, await ScalarAsync<long>(

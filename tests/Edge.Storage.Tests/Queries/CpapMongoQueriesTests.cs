@@ -28,16 +28,20 @@ public sealed class CpapMongoQueriesTests
                 { "timestamp", new BsonDocument { { "$gte", new BsonDateTime(From.UtcDateTime) }, { "$lt", new BsonDateTime(To.UtcDateTime) } } },
             },
             filter);
-        Assert.Equal(new BsonDocument { { "timestamp", 1 }, { "_id", 1 } }, CpapMongoQueries.TelemetrySort());
+        Assert.Equal(
+            new BsonDocument { { "timestamp", 1 }, { "gateway.receivedAt", 1 }, { "gateway.epoch", 1 }, { "seq", 1 }, { "_id", 1 } },
+            CpapMongoQueries.TelemetrySort());
     }
 
     [Fact]
-    public void A_later_page_starts_at_the_cursor_and_breaks_ties_on_the_id()
+    public void A_later_page_starts_at_the_cursor_and_breaks_ties_in_arrival_order_then_on_the_id()
     {
         var id = Guid.Parse("0b9e4f3c-5d2a-5e8b-9c41-7f1a2b3c4d5e");
         var at = From.AddHours(3).AddMilliseconds(250);
+        var received = at.AddMilliseconds(40);
+        var (time, rx, binary) = (new BsonDateTime(at.UtcDateTime), new BsonDateTime(received.UtcDateTime), new BsonBinaryData(id, GuidRepresentation.Standard));
 
-        var filter = CpapMongoQueries.TelemetryFilter(Query() with { After = new TelemetryCursor(at, id) });
+        var filter = CpapMongoQueries.TelemetryFilter(Query() with { After = new TelemetryCursor(at, received, 7, 42, id) });
 
         Assert.Equal(
             new BsonDocument
@@ -47,8 +51,11 @@ public sealed class CpapMongoQueriesTests
                 {
                     "$or", new BsonArray
                     {
-                        new BsonDocument("timestamp", new BsonDocument("$gt", new BsonDateTime(at.UtcDateTime))),
-                        new BsonDocument("_id", new BsonDocument("$gt", new BsonBinaryData(id, GuidRepresentation.Standard))),
+                        new BsonDocument("timestamp", new BsonDocument("$gt", time)),
+                        new BsonDocument { { "timestamp", time }, { "gateway.receivedAt", new BsonDocument("$gt", rx) } },
+                        new BsonDocument { { "timestamp", time }, { "gateway.receivedAt", rx }, { "gateway.epoch", new BsonDocument("$gt", 7L) } },
+                        new BsonDocument { { "timestamp", time }, { "gateway.receivedAt", rx }, { "gateway.epoch", 7L }, { "seq", new BsonDocument("$gt", 42L) } },
+                        new BsonDocument { { "timestamp", time }, { "gateway.receivedAt", rx }, { "gateway.epoch", 7L }, { "seq", 42L }, { "_id", new BsonDocument("$gt", binary) } },
                     }
                 },
             },
@@ -58,7 +65,7 @@ public sealed class CpapMongoQueriesTests
     [Fact]
     public void A_cursor_before_the_range_leaves_the_range_start_in_place()
     {
-        var filter = CpapMongoQueries.TelemetryFilter(Query() with { After = new TelemetryCursor(From.AddDays(-1), Guid.Empty) });
+        var filter = CpapMongoQueries.TelemetryFilter(Query() with { After = new TelemetryCursor(From.AddDays(-1), From.AddDays(-1), 1, 1, Guid.Empty) });
 
         Assert.Equal(new BsonDateTime(From.UtcDateTime), filter["timestamp"]["$gte"]);
     }
@@ -139,7 +146,7 @@ public sealed class CpapMongoQueriesTests
     }
 
     [Fact]
-    public void The_keyset_index_is_created_when_missing_and_left_alone_when_present()
+    public void The_keyset_index_is_created_when_missing_the_former_one_dropped_and_both_left_alone_when_done()
     {
         BsonDocument idIndex = new() { { "v", 2 }, { "key", new BsonDocument("_id", 1) }, { "name", "_id_" } };
 
@@ -154,14 +161,19 @@ public sealed class CpapMongoQueriesTests
                     {
                         new BsonDocument
                         {
-                            { "key", new BsonDocument { { "serial", 1 }, { "timestamp", 1 }, { "_id", 1 } } },
-                            { "name", "serial_1_timestamp_1__id_1" },
+                            { "key", new BsonDocument { { "serial", 1 }, { "timestamp", 1 }, { "gateway.receivedAt", 1 }, { "gateway.epoch", 1 }, { "seq", 1 }, { "_id", 1 } } },
+                            { "name", "serial_1_timestamp_1_arrival_1" },
                         },
                     }
                 },
             },
             command);
         Assert.Empty(CpapMongoQueries.PlanIndexCommands([idIndex, new BsonDocument("v", 2).AddRange(CpapMongoQueries.KeysetIndexSpec())]));
+
+        BsonDocument former = new() { { "v", 2 }, { "key", new BsonDocument { { "serial", 1 }, { "timestamp", 1 }, { "_id", 1 } } }, { "name", "serial_1_timestamp_1__id_1" } };
+        var upgrade = CpapMongoQueries.PlanIndexCommands([idIndex, former]);
+        Assert.Equal(["createIndexes", "dropIndexes"], upgrade.Select(c => c.GetElement(0).Name));
+        Assert.Equal(new BsonDocument { { "dropIndexes", "device_data" }, { "index", "serial_1_timestamp_1__id_1" } }, upgrade[1]);
     }
 
     [Theory]

@@ -57,8 +57,10 @@ public sealed class CpapMongoStoreQueriesTests : IAsyncLifetime
     {
         var indexes = await (await _database.GetCollection<BsonDocument>("device_data").Indexes.ListAsync()).ToListAsync();
 
-        var keyset = Assert.Single(indexes, i => i["name"] == "serial_1_timestamp_1__id_1");
-        Assert.Equal(new BsonDocument { { "serial", 1 }, { "timestamp", 1 }, { "_id", 1 } }, keyset["key"].AsBsonDocument);
+        var keyset = Assert.Single(indexes, i => i["name"] == "serial_1_timestamp_1_arrival_1");
+        Assert.Equal(
+            new BsonDocument { { "serial", 1 }, { "timestamp", 1 }, { "gateway.receivedAt", 1 }, { "gateway.epoch", 1 }, { "seq", 1 }, { "_id", 1 } },
+            keyset["key"].AsBsonDocument);
     }
 
     [MongoFact]
@@ -104,6 +106,26 @@ public sealed class CpapMongoStoreQueriesTests : IAsyncLifetime
         Assert.Equal(ids.Count, ids.Distinct().Count());
         Assert.All(existing.Concat(ahead), r => Assert.Contains(r.Id, ids));
         Assert.All(behind, r => Assert.DoesNotContain(r.Id, ids));
+    }
+
+    [MongoFact]
+    public async Task Equal_device_times_come_back_in_arrival_order_across_a_page_boundary()
+    {
+        var at = Start.AddHours(3);
+        var received = at.AddMilliseconds(100);
+        StoredReading Arrived(long epoch, long sequence, DateTimeOffset receivedAt) =>
+            Readings.Cpap(sequence, at, pressure: 5 + sequence % 10, serial: Serial, epoch: epoch) with { GatewayReceivedAt = receivedAt };
+        List<StoredReading> arrival =
+        [
+            Arrived(7, 40, received), Arrived(7, 41, received), Arrived(7, 39, received.AddMilliseconds(1)),
+            Arrived(7, 42, received.AddMilliseconds(2)), Arrived(7, 43, received.AddMilliseconds(3)), Arrived(8, 1, received.AddMilliseconds(4)),
+        ];
+        Assert.NotEqual(arrival.Select(r => r.Id), arrival.OrderBy(r => Convert.ToHexString(r.Id.ToByteArray(bigEndian: true)), StringComparer.Ordinal).Select(r => r.Id));
+        await _store.WriteAsync([.. arrival.AsEnumerable().Reverse()], CancellationToken.None);
+
+        var rows = await PageAllAsync(Query(2));
+
+        Assert.Equal(arrival.Select(r => r.Id), rows.Where(r => r.DeviceTime == at).Select(r => r.Id));
     }
 
     [MongoFact]
@@ -194,5 +216,6 @@ public sealed class CpapMongoStoreQueriesTests : IAsyncLifetime
 
     private static List<StoredReading> Ordered(IEnumerable<StoredReading> readings) =>
         [.. readings.OrderBy(r => r.DeviceTime.UtcTicks / TimeSpan.TicksPerMillisecond)
+            .ThenBy(r => r.GatewayReceivedAt.UtcTicks / TimeSpan.TicksPerMillisecond).ThenBy(r => r.Epoch).ThenBy(r => r.Sequence)
             .ThenBy(r => Convert.ToHexString(r.Id.ToByteArray(bigEndian: true)), StringComparer.Ordinal)];
 }

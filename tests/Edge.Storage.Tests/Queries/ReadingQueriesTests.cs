@@ -408,7 +408,7 @@ public abstract class ReadingQueriesTests(PostgresServer server) : PostgresTest(
         Assert.Empty(await ColumnAsync($"""
             SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
             WHERE i.inhparent = '{Table}'::regclass
-              AND NOT EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND pg_get_indexdef(x.indexrelid) LIKE '%(serial, device_time, id)')
+              AND NOT EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND pg_get_indexdef(x.indexrelid) LIKE '%(serial, device_time, gateway_received_at, epoch, seq, id)')
             """));
         var page = await Store.QueryAsync(Query(limit: 2, from: DateTimeOffset.MinValue, to: DateTimeOffset.MaxValue), CancellationToken.None);
         Assert.Equal([3L, 1], page.Items.Select(r => r.Sequence));
@@ -437,7 +437,7 @@ public abstract class ReadingQueriesTests(PostgresServer server) : PostgresTest(
         var query = Query(limit: 100, from: new DateTimeOffset(2026, 1, 1, 6, 0, 0, TimeSpan.Zero), to: new DateTimeOffset(2026, 1, 2, 0, 0, 0, TimeSpan.Zero)) with
         {
             Serial = serialOfOne,
-            After = new TelemetryCursor(new DateTimeOffset(2026, 1, 1, 8, 0, 0, TimeSpan.Zero), Guid.Empty),
+            After = new TelemetryCursor(new DateTimeOffset(2026, 1, 1, 8, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 1, 8, 0, 0, TimeSpan.Zero), 1, 1, Guid.Empty),
         };
 
         var plan = await ExplainAsync(QueriesOf(Store).BuildQuery(query));
@@ -448,20 +448,52 @@ public abstract class ReadingQueriesTests(PostgresServer server) : PostgresTest(
         Assert.StartsWith("Limit", plan[0], StringComparison.Ordinal);
         Assert.DoesNotContain(plan, line => line.Contains("Sort", StringComparison.Ordinal) || line.Contains("Seq Scan", StringComparison.Ordinal));
         var scan = Assert.Single(plan, line => line.Contains("Scan", StringComparison.Ordinal));
-        Assert.Contains($"Index Scan using {Table}_2026_01_serial_device_time_id_idx on {Table}_2026_01 ", scan, StringComparison.Ordinal);
+        Assert.Matches($"Index Scan using {Table}_2026_01_serial_device_time_gateway_\\w+ on {Table}_2026_01 ", scan);
         var bounds = Assert.Single(plan, line => line.Contains("Index Cond:", StringComparison.Ordinal));
         Assert.Contains("(serial = ", bounds, StringComparison.Ordinal);
         Assert.Contains("(device_time >= ", bounds, StringComparison.Ordinal);
         Assert.Contains("(device_time < ", bounds, StringComparison.Ordinal);
-        Assert.Contains("(ROW(device_time, id) > ROW(", bounds, StringComparison.Ordinal);
+        Assert.Contains("(ROW(device_time, gateway_received_at, epoch, seq, id) > ROW(", bounds, StringComparison.Ordinal);
 
         // From December into January: both partitions' index scans appended in partition order, still no sort.
         Assert.DoesNotContain(acrossMonths, line => line.Contains("Sort", StringComparison.Ordinal) || line.Contains("Seq Scan", StringComparison.Ordinal));
-        Assert.Equal(
-            [$"{Table}_2025_12_serial_device_time_id_idx on {Table}_2025_12 ", $"{Table}_2026_01_serial_device_time_id_idx on {Table}_2026_01 "],
-            acrossMonths.Where(line => line.Contains("Scan", StringComparison.Ordinal))
-                .Select(line => line[(line.IndexOf("Index Scan using ", StringComparison.Ordinal) + "Index Scan using ".Length)..])
-                .Select(line => line[..(line.IndexOf(' ', line.IndexOf(" on ", StringComparison.Ordinal) + 4) + 1)]));
+        var scans = acrossMonths.Where(line => line.Contains("Scan", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, scans.Count);
+        Assert.Matches($"Index Scan using {Table}_2025_12_serial_device_time_gateway_\\w+ on {Table}_2025_12 ", scans[0]);
+        Assert.Matches($"Index Scan using {Table}_2026_01_serial_device_time_gateway_\\w+ on {Table}_2026_01 ", scans[1]);
+    }
+
+    [Fact]
+    public async Task Equal_device_times_come_back_in_arrival_order_across_a_page_boundary()
+    {
+        // A device with a one-second clock sends six readings within one second: the same device time. The gateway
+        // received them in this order: two journal sequences within one receive tick, then later ticks, and the last
+        // after an agent restart (a new journal epoch, sequences starting again).
+        var at = Start.AddHours(3);
+        var received = at.AddMilliseconds(100);
+        StoredReading Arrived(long epoch, long sequence, DateTimeOffset receivedAt, double value) =>
+            Reading(sequence, at, value) is var r
+                ? r with { Id = Edge.Contracts.Identity.ReadingId.From(r.GatewayId, epoch, sequence), Epoch = epoch, GatewayReceivedAt = receivedAt }
+                : throw new InvalidOperationException();
+        List<StoredReading> arrival =
+        [
+            Arrived(7, 40, received, 61),
+            Arrived(7, 41, received, 62),
+            Arrived(7, 39, received.AddMilliseconds(1), 63),
+            Arrived(7, 42, received.AddMilliseconds(2), 64),
+            Arrived(7, 43, received.AddMilliseconds(3), 65),
+            Arrived(8, 1, received.AddMilliseconds(4), 66),
+        ];
+        // The ids (hashes) alone would give another order: otherwise this test could pass by chance.
+        Assert.NotEqual(arrival.Select(r => r.Id), arrival.OrderBy(r => Convert.ToHexString(r.Id.ToByteArray(bigEndian: true)), StringComparer.Ordinal).Select(r => r.Id));
+        await Store.WriteAsync([.. arrival.AsEnumerable().Reverse()], CancellationToken.None);
+        var (before, after) = (Reading(100, at.AddSeconds(-1), 60), Reading(101, at.AddSeconds(1), 67));
+        await Store.WriteAsync([after, before], CancellationToken.None);
+
+        var pages = await PageAllAsync(Query(limit: 2));
+
+        Assert.Equal([before.Id, .. arrival.Select(r => r.Id), after.Id], pages.SelectMany(p => p.Items).Select(r => r.Id));
+        Assert.Equal(4, pages.Count);
     }
 
     // ---- helpers ----
@@ -514,20 +546,28 @@ public abstract class ReadingQueriesTests(PostgresServer server) : PostgresTest(
 
     protected abstract double Value(StoredReading reading);
 
-    /// <summary>The keyset order: device time at PostgreSQL's microsecond resolution, then the id's bytes as PostgreSQL compares uuids.</summary>
+    /// <summary>
+    /// The keyset order: device time, then arrival (gateway received time, epoch, sequence), times at PostgreSQL's
+    /// microsecond resolution, then the id's bytes as PostgreSQL compares uuids.
+    /// </summary>
     protected static List<StoredReading> Ordered(IEnumerable<StoredReading> readings) =>
-        [.. readings.OrderBy(r => r.DeviceTime.UtcTicks / 10).ThenBy(r => Convert.ToHexString(r.Id.ToByteArray(bigEndian: true)), StringComparer.Ordinal)];
+        [.. readings.OrderBy(r => r.DeviceTime.UtcTicks / 10).ThenBy(r => r.GatewayReceivedAt.UtcTicks / 10).ThenBy(r => r.Epoch).ThenBy(r => r.Sequence)
+            .ThenBy(r => Convert.ToHexString(r.Id.ToByteArray(bigEndian: true)), StringComparer.Ordinal)];
 
-    private static int Compare(TelemetryRow a, TelemetryRow b) => Compare(a.DeviceTime, a.Id, b.DeviceTime, b.Id);
+    private static int Compare(TelemetryRow a, TelemetryRow b) => Compare(a.Cursor, b.Cursor);
 
-    private static int Compare(StoredReading a, TelemetryCursor b) => Compare(a.DeviceTime, a.Id, b.DeviceTime, b.Id);
+    private static int Compare(StoredReading a, TelemetryCursor b) =>
+        Compare(new TelemetryCursor(a.DeviceTime, a.GatewayReceivedAt, a.Epoch, a.Sequence, a.Id), b);
 
-    private static int Compare(DateTimeOffset timeA, Guid idA, DateTimeOffset timeB, Guid idB)
+    private static int Compare(TelemetryCursor a, TelemetryCursor b)
     {
-        var byTime = (timeA.UtcTicks / 10).CompareTo(timeB.UtcTicks / 10);
-        return byTime != 0
-            ? byTime
-            : string.CompareOrdinal(Convert.ToHexString(idA.ToByteArray(bigEndian: true)), Convert.ToHexString(idB.ToByteArray(bigEndian: true)));
+        var order = (a.DeviceTime.UtcTicks / 10).CompareTo(b.DeviceTime.UtcTicks / 10);
+        order = order != 0 ? order : (a.ReceivedAt.UtcTicks / 10).CompareTo(b.ReceivedAt.UtcTicks / 10);
+        order = order != 0 ? order : a.Epoch.CompareTo(b.Epoch);
+        order = order != 0 ? order : a.Sequence.CompareTo(b.Sequence);
+        return order != 0
+            ? order
+            : string.CompareOrdinal(Convert.ToHexString(a.Id.ToByteArray(bigEndian: true)), Convert.ToHexString(b.Id.ToByteArray(bigEndian: true)));
     }
 
     private static DateTimeOffset BucketOf(DateTimeOffset time, SummaryBucket bucket)

@@ -14,6 +14,7 @@ public sealed class AlertConfigurationReferenceTests
         {
             (AlertOptions.SectionName, typeof(AlertOptions)),
             (WebhookOptions.SectionName, typeof(WebhookOptions)),
+            (AlertSweepOptions.SectionName, typeof(AlertSweepOptions)),
         })
         {
             foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
