@@ -48,6 +48,10 @@ internal static class RuntimeGrants
         ("device_ownership", Dml, ""),
         // Readings no clinic may see yet: the workers hold, release (delete) and expire them; admins list them.
         ("quarantined_readings", "SELECT", "SELECT, INSERT, DELETE"),
+        // Fleet health: the workers record heartbeats, presence and the gateways' recent events (and expire those); the API reads.
+        ("gateway_health", "SELECT", Dml),
+        ("device_presence", "SELECT", Dml),
+        ("gateway_events", "SELECT", "SELECT, INSERT, DELETE"),
     ];
 
     // The owner's data sources that grant, and to whom: set up by StoreFactory.Migrations, read by SchemaMigrator.
