@@ -6,7 +6,7 @@ namespace Edge.Storage.Fleet;
 
 /// <summary>
 /// The fleet's health in the registry database (store name <c>fleet</c>): each gateway's latest heartbeat, each device's
-/// presence, and the recent gateway events (presence, config, firmware) for <c>GET /v1/gateways/{id}/events</c>. A store
+/// presence and newest stored reading time, and the recent gateway events (presence, config, firmware) for <c>GET /v1/gateways/{id}/events</c>. A store
 /// of its own, so its migrations never collide with the registry's version numbers.
 /// </summary>
 public static class FleetSchema
@@ -15,7 +15,7 @@ public static class FleetSchema
 
     internal static readonly Migration[] Migrations =
     [
-        new(1, "gateway_health, device_presence, gateway_events", """
+        new(1, "gateway_health, device_presence, device_last_reading, gateway_events", """
             -- One row per gateway: the heartbeat with the newest gateway time wins; received_at is the worker's clock.
             CREATE TABLE gateway_health (
                 gateway_id              text             PRIMARY KEY REFERENCES gateways (id),
@@ -44,6 +44,12 @@ public static class FleetSchema
                 last_change_id bigint      NOT NULL,
                 reason         text,
                 recorded_at    timestamptz NOT NULL
+            );
+
+            -- The newest device time stored per device, kept by the workers with one statement per stored batch.
+            CREATE TABLE device_last_reading (
+                serial          text        PRIMARY KEY,
+                last_reading_at timestamptz NOT NULL
             );
 
             -- A gateway's recent events as applied; a re-sent event (same id and time) is kept once.

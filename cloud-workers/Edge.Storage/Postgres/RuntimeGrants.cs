@@ -51,6 +51,7 @@ internal static class RuntimeGrants
         // Fleet health: the workers record heartbeats, presence and the gateways' recent events (and expire those); the API reads.
         ("gateway_health", "SELECT", Dml),
         ("device_presence", "SELECT", Dml),
+        ("device_last_reading", "SELECT", Dml),
         ("gateway_events", "SELECT", "SELECT, INSERT, DELETE"),
     ];
 
