@@ -83,7 +83,7 @@ public sealed class FleetEndToEndTests(PostgresServer postgres)
 
         // No worker yet: what the device sends waits in the journal, and the heartbeat says so.
         var uplink = cloud.UplinkSettings(Gateway);
-        var certificate = X509Certificate2.CreateFromPemFile(uplink.Single(s => s.StartsWith("--Agent:Uplink:CertificatePath=", StringComparison.Ordinal)).Split('=', 2)[1]);
+        using var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(uplink.Single(s => s.StartsWith("--Agent:Uplink:CertificatePath=", StringComparison.Ordinal)).Split('=', 2)[1]));
         await using var peer = await HeartbeatPeer.ConnectAsync(cloud.Broker, "fleet-peer-1");
         await using var agent = await InProcessAgent.StartAsync([.. uplink, "--Agent:Heartbeat:IntervalSeconds=1"]);
         await using (var device = await TestDevice.ConnectAsync(agent.Port, Cpap, await agent.Admin.AddDeviceAsync(Cpap)))
@@ -135,7 +135,7 @@ public sealed class FleetEndToEndTests(PostgresServer postgres)
 
         // gw-liar's certificate may publish only under edge/v1/gw-liar/: it claims gw-victim's id in the body there.
         using var liar = await cloud.ConnectGatewayAsync("gw-liar");
-        var forged = Heartbeat("gw-victim", DateTimeOffset.UtcNow) ;
+        var forged = Heartbeat("gw-victim", DateTimeOffset.UtcNow);
         Assert.True((await liar.PublishAsync(Message(UplinkTopics.Heartbeat("gw-liar"), forged))).IsSuccess);
         await Eventually.TrueAsync(async () => MetricsEndpoint.Value(await metrics.ScrapeAsync(), "edge_worker_heartbeats_total", "outcome=\"refused\"") == 1,
             Wait, "the forged heartbeat to be refused");
