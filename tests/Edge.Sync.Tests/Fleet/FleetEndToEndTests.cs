@@ -132,6 +132,9 @@ public sealed class FleetEndToEndTests(PostgresServer postgres)
         await using var api = await Testing.Api.InProcessApi.StartAsync(cloud.ConnectionString);
         using var admin = api.As("admin");
         await cloud.StartWorkerAsync("ingest-fleet-refusal", settings: metrics.Settings);
+        // Subscribed (the gauge counts connections once their subscriptions are made): a heartbeat is not re-sent.
+        await Eventually.TrueAsync(async () => MetricsEndpoint.Value(await metrics.ScrapeAsync(), "edge_worker_broker_connections") == 2,
+            Wait, "both worker connections to be subscribed");
 
         // gw-liar's certificate may publish only under edge/v1/gw-liar/: it claims gw-victim's id in the body there.
         using var liar = await cloud.ConnectGatewayAsync("gw-liar");
