@@ -38,7 +38,7 @@ public sealed record GatewayHeartbeat(
     double? MaxDeviceSkewSeconds,
     int DevicesConnected)
 {
-    /// <summary>The largest heartbeat the cloud accepts; a real one is about 600 bytes.</summary>
+    /// <summary>The largest heartbeat the cloud accepts; a real one is under 1 KiB (GatewayHeartbeatTests).</summary>
     public const int MaxBytes = 4096;
 
     /// <summary>Longest agent version string kept.</summary>
