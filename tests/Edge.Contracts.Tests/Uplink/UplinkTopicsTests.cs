@@ -17,6 +17,7 @@ public sealed class UplinkTopicsTests
         { UplinkTopics.EventsAck(Gateway), UplinkTopicKind.EventsAck },
         { UplinkTopics.UploadRequest(Gateway), UplinkTopicKind.UploadRequest },
         { UplinkTopics.UploadResponse(Gateway), UplinkTopicKind.UploadResponse },
+        { UplinkTopics.Heartbeat(Gateway), UplinkTopicKind.Heartbeat },
     };
 
     [Fact]
@@ -27,6 +28,7 @@ public sealed class UplinkTopicsTests
         Assert.Equal("edge/v1/gw-clinic_042/events", UplinkTopics.Events(Gateway));
         Assert.Equal("edge/v1/gw-clinic_042/ack", UplinkTopics.Ack(Gateway));
         Assert.Equal("edge/v1/gw-clinic_042/config", UplinkTopics.Config(Gateway));
+        Assert.Equal("edge/v1/gw-clinic_042/heartbeat", UplinkTopics.Heartbeat(Gateway));
         Assert.Equal("$share/ingest-workers/edge/v1/+/telemetry", UplinkTopics.SharedTelemetrySubscription("ingest-workers"));
     }
 

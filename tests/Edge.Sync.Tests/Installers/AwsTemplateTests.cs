@@ -132,7 +132,7 @@ public sealed partial class AwsTemplateTests
         // The topic builders with a placeholder id, so a topic added to UplinkTopics must be added to the policy too.
         const string Id = "GATEWAY";
         string Mine(string topic) => topic.Replace(Id, Thing, StringComparison.Ordinal);
-        string[] up = [.. new[] { UplinkTopics.Telemetry(Id), UplinkTopics.Events(Id), UplinkTopics.Reports(Id), UplinkTopics.UploadRequest(Id) }.Select(Mine).Order(StringComparer.Ordinal)];
+        string[] up = [.. new[] { UplinkTopics.Telemetry(Id), UplinkTopics.Events(Id), UplinkTopics.Reports(Id), UplinkTopics.UploadRequest(Id), UplinkTopics.Heartbeat(Id) }.Select(Mine).Order(StringComparer.Ordinal)];
         string[] down = [.. new[] { UplinkTopics.Ack(Id), UplinkTopics.Config(Id), UplinkTopics.Firmware(Id), UplinkTopics.EventsAck(Id), UplinkTopics.UploadResponse(Id) }.Select(Mine).Order(StringComparer.Ordinal)];
 
         Assert.Equal(up, Topics("iot:Publish", "topic"));
