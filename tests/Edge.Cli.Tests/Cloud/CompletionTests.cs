@@ -34,8 +34,7 @@ public sealed class CompletionTests
         var user = await edgectl.RunAsync("[suggest:19]", "edgectl cloud user ");
         var help = await edgectl.RunAsync("deadletters", "--help");
 
-        Assert.Equal(["alerts", "dead-letters", "rejected", "user"], cloud.Output.Split('
-').Where(s => s.Length > 0 && char.IsLetter(s[0])));
+        Assert.Equal(["alerts", "dead-letters", "rejected", "user"], cloud.Output.Split('\n').Where(s => s.Length > 0 && char.IsLetter(s[0])));
         Assert.Equal(["list", "requeue", "show"], rejected.Output.Split('\n').Where(s => s.Length > 0 && char.IsLetter(s[0])));
         Assert.Equal(["add", "disable", "enable", "list", "password", "show", "unlock", "update"], user.Output.Split('\n').Where(s => s.Length > 0 && char.IsLetter(s[0])));
         Assert.Contains("edgectl cloud dead-letters", help.Output, StringComparison.Ordinal);
