@@ -1,4 +1,5 @@
 using Edge.Api.Alerts;
+using Edge.Api.Analytics;
 using Edge.Api.Audit;
 using Edge.Api.DeadLetters;
 using Edge.Api.Downlink;
@@ -101,6 +102,7 @@ public static class ApiApplication
         app.MapGatewayCertificateEndpoints();
         app.MapGatewayCertificateRenewalEndpoints();
         app.MapTelemetryEndpoints();
+        app.MapAnalyticsEndpoints();
         app.MapLiveEndpoints();
         app.MapAlertEndpoints();
         app.MapAuditEndpoints();

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Edge.Api.Alerts;
+using Edge.Api.Analytics;
 using Edge.Api.Audit;
 using Edge.Api.DeadLetters;
 using Edge.Api.Downlink;
@@ -33,6 +34,8 @@ namespace Edge.Api.Http;
 [JsonSerializable(typeof(Page<Device>))]
 [JsonSerializable(typeof(TelemetryPageResponse))]
 [JsonSerializable(typeof(SummaryResponse))]
+[JsonSerializable(typeof(DeviceAnalyticsResponse))]
+[JsonSerializable(typeof(ClinicAnalyticsResponse))]
 [JsonSerializable(typeof(LiveMessage))]
 [JsonSerializable(typeof(Alert))]
 [JsonSerializable(typeof(AlertPage))]
