@@ -47,7 +47,8 @@ public sealed record CpapNight(
 /// <param name="LargeLeakShare">Minutes in use with a large leak / minutes in use (0 without use).</param>
 /// <param name="LargeLeakThresholdLpm">The leak above which a minute counts as large leak.</param>
 public sealed record CpapSummary(
-    int Nights, int AdherentNights, double AdherenceShare, double MeanUsageHours, AdherenceWindow? Last30Days, AdherenceWindow? Best30Days,
+    int Nights, int AdherentNights, double AdherenceShare, double MeanUsageHours,
+    [property: JsonPropertyName("last_30_days")] AdherenceWindow? Last30Days, [property: JsonPropertyName("best_30_days")] AdherenceWindow? Best30Days,
     bool? MeetsAdherenceRule, [property: JsonPropertyName("mean_pressure_cm_h2o")] double? MeanPressureCmH2O, double? MeanLeakLpm,
     double LargeLeakShare, double LargeLeakThresholdLpm);
 

@@ -73,8 +73,9 @@ public sealed class AnalyticsScopingTests(PostgresServer server) : ApiTest(serve
 
         Assert.Equal([8, 8, 8, 4.5, 0, 0], UsageByNight(north));
         var table = await ReadAsync(await Api.As("clinician", "north").GetAsync(ClinicUrl("north")), HttpStatusCode.OK);
-        var moved = table.GetProperty("items").EnumerateArray().Single(r => r.GetProperty("serial").GetString() == Moved);
-        Assert.Equal(4, moved.GetProperty("cpap").GetProperty("adherent_nights").GetInt32());
+        var rows = table.GetProperty("items").EnumerateArray().ToDictionary(r => r.GetProperty("serial").GetString()!, r => r.GetProperty("cpap"));
+        Assert.Equal(4, rows[Moved].GetProperty("adherent_nights").GetInt32());
+        Assert.Equal(6, rows[NorthOnly].GetProperty("adherent_nights").GetInt32());
         // An admin reads every hour of the device.
         var admin = await ReadAsync(await Admin.GetAsync(DeviceUrl(Moved)), HttpStatusCode.OK);
         Assert.Equal([8, 8, 8, 8, 8, 8], UsageByNight(admin));
@@ -103,7 +104,7 @@ public sealed class AnalyticsScopingTests(PostgresServer server) : ApiTest(serve
             for (var minute = 0; minute < 8 * 60; minute++)
             {
                 readings.Add(Readings.Cpap(++sequence, start.AddMinutes(minute), pressure: 9, leak: 10, serial: serial,
-                    gateway: night < 3 ? "gw-north" : "gw-south"));
+                    gateway: night < 3 ? "gw-north" : "gw-south", epoch: serial == Moved ? 1 : 2));
             }
         }
         return readings;

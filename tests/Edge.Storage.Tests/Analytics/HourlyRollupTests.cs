@@ -70,7 +70,7 @@ public sealed class HourlyRollupTests(PostgresServer server) : PostgresTest(serv
     {
         var store = new EcgStore(DataSource, 365, Clock, Logger<EcgStore>());
         await store.MigrateAsync(CancellationToken.None);
-        await store.WriteAsync(EcgHourOfReadings(Hour), CancellationToken.None);
+        await store.WriteAsync(Readings.EcgHour(Hour), CancellationToken.None);
 
         var hours = await store.Hours.HoursAsync([new RollupScope("ECG-7711-0045", null)], Hour, Hour.AddHours(1), CancellationToken.None);
 
@@ -95,7 +95,7 @@ public sealed class HourlyRollupTests(PostgresServer server) : PostgresTest(serv
     {
         var store = new OxygenStore(DataSource, 365, Clock, Logger<OxygenStore>());
         await store.MigrateAsync(CancellationToken.None);
-        await store.WriteAsync(OxygenHourOfReadings(Hour), CancellationToken.None);
+        await store.WriteAsync(Readings.OxygenHour(Hour), CancellationToken.None);
 
         var hours = await store.Hours.HoursAsync([new RollupScope("OXY-8844-5521", null)], Hour, Hour.AddHours(1), CancellationToken.None);
 
@@ -113,8 +113,8 @@ public sealed class HourlyRollupTests(PostgresServer server) : PostgresTest(serv
     {
         var store = new OxygenStore(DataSource, 365, Clock, Logger<OxygenStore>());
         await store.MigrateAsync(CancellationToken.None);
-        await store.WriteAsync(OxygenHourOfReadings(Hour), CancellationToken.None);
-        await store.WriteAsync(OxygenHourOfReadings(Hour.AddHours(5)), CancellationToken.None);
+        await store.WriteAsync(Readings.OxygenHour(Hour), CancellationToken.None);
+        await store.WriteAsync(Readings.OxygenHour(Hour.AddHours(5)), CancellationToken.None);
         var live = await OxygenHoursAsync(store);
         // A database from before the rollups: the table and its migration record gone, the readings still there.
         await ScalarAsync<int>("DROP TABLE oxygen_hourly; DELETE FROM schema_migrations WHERE store = 'oxygen_rollups'; SELECT 1");
@@ -158,25 +158,6 @@ public sealed class HourlyRollupTests(PostgresServer server) : PostgresTest(serv
 
         Assert.Equal(1, await ScalarAsync<long>("SELECT count(*) FROM cpap_hourly"));
     }
-
-    internal static List<StoredReading> EcgHourOfReadings(DateTimeOffset hour) =>
-        [.. Enumerable.Range(0, 60).Select(i =>
-        {
-            var afib = i < 6;
-            var pvc = i is >= 6 and < 9;
-            return Readings.Ecg(i + 1, hour.AddMinutes(i).AddSeconds(30), heartRate: afib ? 120 : 60, qt: afib ? 360 : 400,
-                arrhythmia: afib ? "AFib" : pvc ? "PVC" : "none", quality: i < 45 ? "good" : "fair", hrv: i < 50 ? 30 : 150);
-        })];
-
-    internal static List<StoredReading> OxygenHourOfReadings(DateTimeOffset hour) =>
-        [.. Enumerable.Range(0, 60).Select(i =>
-        {
-            // In use (2 L/min) for minutes 0-49; purity below 85 % in minutes 0-6 and in minute 55 (not in use).
-            var inUse = i < 50;
-            var lowPurity = i < 7 || i == 55;
-            var alarm = i < 3 ? "LOW_PURITY" : i == 30 ? "E07" : null;
-            return Readings.Oxygen(i + 1, hour.AddMinutes(i).AddSeconds(10), purity: lowPurity ? 80 : 93, flow: inUse ? 2 : 0, alarm: alarm);
-        })];
 
     private async Task<CpapPostgresStore> CpapStoreAsync()
     {
