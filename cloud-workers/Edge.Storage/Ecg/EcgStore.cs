@@ -128,7 +128,7 @@ public sealed class EcgStore : IReadingStore
         // Optional heart-rate variability (RMSSD); NULL for readings of firmware that does not send it, and for rows
         // stored before it. The range is PayloadRules.EcgTelemetry's.
         new(5, "ecg_readings.hrv_rmssd_ms", $"""
-            ALTER TABLE {Table} ADD COLUMN hrv_rmssd_ms double precision
+            ALTER TABLE {Table} ADD COLUMN IF NOT EXISTS hrv_rmssd_ms double precision
                 CONSTRAINT hrv_rmssd_ms_range CHECK (hrv_rmssd_ms BETWEEN 0 AND 300);
             """),
     ];
