@@ -252,6 +252,30 @@ public sealed class PayloadValidatorTests
     }
 
     [Theory]
+    [InlineData(",\"hrv_rmssd_ms\":42.5", null)]
+    [InlineData(",\"hrv_rmssd_ms\":0", null)]
+    [InlineData(",\"hrv_rmssd_ms\":300", null)]
+    [InlineData("", null)]
+    [InlineData(",\"hrv_rmssd_ms\":300.5", "must be between 0 and 300 (was 300.5)")]
+    [InlineData(",\"hrv_rmssd_ms\":-1", "must be between 0 and 300 (was -1)")]
+    public void ECG_HRV_is_optional_and_held_to_0_to_300_ms(string field, string? error)
+    {
+        var json = Seeds.EcgTelemetry.Replace("\"signal_quality\":\"good\"", "\"signal_quality\":\"good\"" + field, StringComparison.Ordinal);
+        Assert.Contains(field, json, StringComparison.Ordinal);
+
+        var result = Telemetry(json, Ecg);
+
+        if (error is null)
+        {
+            Assert.Empty(result.Errors);
+        }
+        else
+        {
+            Assert.Equal(new FieldError("metrics.hrv_rmssd_ms", error), Assert.Single(result.Errors));
+        }
+    }
+
+    [Theory]
     [InlineData("1999-12-31T23:59:59Z", 1999)]
     [InlineData("2200-01-01T00:00:00Z", 2200)]
     [InlineData("0001-01-01T00:00:00Z", 1)]

@@ -53,6 +53,9 @@ public sealed class ReadingGeneratorTests
                     AssertNumberIn(metrics, "qt_ms", 0, 1000);
                     Assert.Contains(metrics.GetProperty("arrhythmia").GetString(), new[] { "none", "AFib", "PVC" });
                     Assert.Contains(metrics.GetProperty("signal_quality").GetString(), new[] { "good", "fair", "poor" });
+                    // RMSSD: a resting adult's 10-100 ms, or the high values of an irregular rhythm (120-250 ms with AFib).
+                    var rmssd = metrics.GetProperty("hrv_rmssd_ms").GetDouble();
+                    Assert.InRange(rmssd, metrics.GetProperty("arrhythmia").GetString() == "AFib" ? 120 : 10, metrics.GetProperty("arrhythmia").GetString() == "AFib" ? 250 : 100);
                     Assert.Contains(root.GetProperty("lead").GetString(), Leads);
                     break;
             }

@@ -25,9 +25,9 @@ internal static class Readings
     public static StoredReading Ecg(
         long sequence, DateTimeOffset deviceTime, double heartRate = 78, double qrs = 92, double qt = 380,
         string arrhythmia = "none", string quality = "good", string lead = "II", string serial = "ECG-7711-0045",
-        string gateway = Gateway, long epoch = 1)
+        string gateway = Gateway, long epoch = 1, double? hrv = null)
     {
-        var telemetry = new EcgTelemetry(serial, deviceTime, new EcgMetrics(heartRate, qrs, qt, arrhythmia, quality), lead);
+        var telemetry = new EcgTelemetry(serial, deviceTime, new EcgMetrics(heartRate, qrs, qt, arrhythmia, quality, hrv), lead);
         return Stored(telemetry, JsonSerializer.SerializeToUtf8Bytes(telemetry, ContractsJsonContext.Default.EcgTelemetry),
             gateway, epoch, sequence, urgent: arrhythmia != "none");
     }
@@ -52,6 +52,34 @@ internal static class Readings
         }
         return batch;
     }
+
+    /// <summary>
+    /// One hour of ECG readings, one a minute, with hand-computable analytics: 6 AFib at 120 bpm and QT 360 ms (QTc 509.1
+    /// ms), 3 PVC and 51 none at 60 bpm and QT 400 ms (QTc 400 ms); RMSSD 30 ms on the first 50, 150 ms on the last 10;
+    /// the first 45 with a good signal.
+    /// </summary>
+    public static List<StoredReading> EcgHour(DateTimeOffset hour) =>
+        [.. Enumerable.Range(0, 60).Select(i =>
+        {
+            var afib = i < 6;
+            var pvc = i is >= 6 and < 9;
+            return Ecg(i + 1, hour.AddMinutes(i).AddSeconds(30), heartRate: afib ? 120 : 60, qt: afib ? 360 : 400,
+                arrhythmia: afib ? "AFib" : pvc ? "PVC" : "none", quality: i < 45 ? "good" : "fair", hrv: i < 50 ? 30 : 150);
+        })];
+
+    /// <summary>
+    /// One hour of oxygen readings, one a minute: in use (2 L/min) in minutes 0-49, purity below 85 % in minutes 0-6
+    /// and 55 (not in use); alarms LOW_PURITY in minutes 0-2 and E07 in minute 30.
+    /// </summary>
+    public static List<StoredReading> OxygenHour(DateTimeOffset hour) =>
+        [.. Enumerable.Range(0, 60).Select(i =>
+        {
+            // In use (2 L/min) for minutes 0-49; purity below 85 % in minutes 0-6 and in minute 55 (not in use).
+            var inUse = i < 50;
+            var lowPurity = i < 7 || i == 55;
+            var alarm = i < 3 ? "LOW_PURITY" : i == 30 ? "E07" : null;
+            return Oxygen(i + 1, hour.AddMinutes(i).AddSeconds(10), purity: lowPurity ? 80 : 93, flow: inUse ? 2 : 0, alarm: alarm);
+        })];
 
     private static StoredReading Stored(Telemetry telemetry, byte[] raw, string gateway, long epoch, long sequence, bool urgent) =>
         new(ReadingId.From(gateway, epoch, sequence), ContentId.From(telemetry.Serial, raw), gateway, epoch, sequence, SerialNumber.Parse(telemetry.Serial),

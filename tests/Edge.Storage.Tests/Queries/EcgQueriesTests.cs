@@ -33,7 +33,7 @@ public sealed class EcgQueriesTests(PostgresServer server) : ReadingQueriesTests
     private protected override PostgresTelemetryQueries QueriesOf(IReadingStore store) => ((EcgStore)store).Queries;
 
     protected override StoredReading Reading(long sequence, DateTimeOffset time, double value, string? serial = null, string gateway = Readings.Gateway) =>
-        Readings.Ecg(sequence, time, heartRate: value, serial: serial ?? Serial, gateway: gateway);
+        Readings.Ecg(sequence, time, heartRate: value, serial: serial ?? Serial, gateway: gateway, hrv: 42);
 
     protected override double Value(StoredReading reading) => ((EcgTelemetry)reading.Reading).Metrics.HeartRateBpm;
 

@@ -11,7 +11,7 @@ public sealed class ReadingMetricsTests
         Assert.Equal(["pressure_cm_h2o", "respiratory_rate", "leak_rate_lpm"], ReadingMetrics.For(DeviceKind.Cpap));
         Assert.Equal(["pressure_cm_h2o", "respiratory_rate", "leak_rate_lpm"], ReadingMetrics.For(DeviceKind.Bipap));
         Assert.Equal(["oxygen_purity_pct", "flow_rate_lpm", "temperature_c", "battery_pct"], ReadingMetrics.For(DeviceKind.Oxygen));
-        Assert.Equal(["heart_rate_bpm", "qrs_ms", "qt_ms"], ReadingMetrics.For(DeviceKind.Ecg));
+        Assert.Equal(["heart_rate_bpm", "qrs_ms", "qt_ms", "hrv_rmssd_ms"], ReadingMetrics.For(DeviceKind.Ecg));
     }
 
     [Theory]
@@ -27,11 +27,11 @@ public sealed class ReadingMetricsTests
 
     [Theory]
     [InlineData(DeviceKind.Oxygen, "heart_rate_bpm", "unknown metric 'heart_rate_bpm' for oxygen readings; expected one of oxygen_purity_pct, flow_rate_lpm, temperature_c, battery_pct")]
-    [InlineData(DeviceKind.Ecg, "Heart_Rate_Bpm", "unknown metric 'Heart_Rate_Bpm' for ECG readings; expected one of heart_rate_bpm, qrs_ms, qt_ms")]
+    [InlineData(DeviceKind.Ecg, "Heart_Rate_Bpm", "unknown metric 'Heart_Rate_Bpm' for ECG readings; expected one of heart_rate_bpm, qrs_ms, qt_ms, hrv_rmssd_ms")]
     [InlineData(DeviceKind.Bipap, "pressure", "unknown metric 'pressure' for BiPAP readings; expected one of pressure_cm_h2o, respiratory_rate, leak_rate_lpm")]
     [InlineData(DeviceKind.Cpap, "", "no metric given; CPAP readings have pressure_cm_h2o, respiratory_rate, leak_rate_lpm")]
     [InlineData(DeviceKind.Cpap, null, "no metric given; CPAP readings have pressure_cm_h2o, respiratory_rate, leak_rate_lpm")]
-    [InlineData(DeviceKind.Ecg, "qt_ms' OR '1'='1' -- and then a good deal more text", "unknown metric 'qt_ms' OR '1'='1' -- and then a good dea…' for ECG readings; expected one of heart_rate_bpm, qrs_ms, qt_ms")]
+    [InlineData(DeviceKind.Ecg, "qt_ms' OR '1'='1' -- and then a good deal more text", "unknown metric 'qt_ms' OR '1'='1' -- and then a good dea…' for ECG readings; expected one of heart_rate_bpm, qrs_ms, qt_ms, hrv_rmssd_ms")]
     public void An_unknown_metric_is_named_with_the_allowed_ones(DeviceKind kind, string? metric, string expected)
     {
         Assert.False(ReadingMetrics.TryValidate(kind, metric, out var error));

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Edge.Contracts.Devices;
+using Edge.Storage.Ecg;
 using Edge.Storage.Postgres;
 using Edge.Storage.Queries;
 using Edge.Storage.Tests.Infrastructure;
@@ -391,17 +392,24 @@ public abstract class ReadingQueriesTests(PostgresServer server) : PostgresTest(
             await drop.ExecuteNonQueryAsync();
         }
         await SchemaMigrator.ApplyAsync(DataSource, Store.Name, [Migrations[0]], Logger<ReadingQueriesTests>(), CancellationToken.None);
-        // Release 1's rows are written by today's code, which also writes the content id (migration 4 adds it if absent).
-        await using (var column = Probe.CreateCommand($"ALTER TABLE {Table} ADD COLUMN content_id uuid"))
+        // Release 1's rows are written by today's code, which also writes the content id (migration 4 adds it if absent),
+        // ECG's heart-rate variability (migration 5) and the hourly rollups (their table is dropped again below: release 1
+        // had none, and the upgrade creates and backfills it).
+        var columns = Table == EcgStore.Table ? "ADD COLUMN content_id uuid, ADD COLUMN hrv_rmssd_ms double precision" : "ADD COLUMN content_id uuid";
+        await using (var column = Probe.CreateCommand($"ALTER TABLE {Table} {columns}"))
         {
             await column.ExecuteNonQueryAsync();
         }
         var release1 = NewStore(NewDataSource());
         await release1.WriteAsync([Reading(1, Start, 60), Reading(2, Start.AddDays(1), 61), Reading(3, DateTimeOffset.UnixEpoch, 62)], CancellationToken.None);
+        await using (var rollups = Probe.CreateCommand("DROP TABLE IF EXISTS cpap_hourly, oxygen_hourly, ecg_hourly"))
+        {
+            await rollups.ExecuteNonQueryAsync();
+        }
 
         await Store.MigrateAsync(CancellationToken.None);
 
-        Assert.Equal([$"{Store.Name}:1", $"{Store.Name}:2", $"{Store.Name}:3", $"{Store.Name}:4"], await ColumnAsync($"SELECT store || ':' || version FROM schema_migrations WHERE store = '{Store.Name}' ORDER BY version"));
+        Assert.Equal(Migrations.Select(m => $"{Store.Name}:{m.Version}"), await ColumnAsync($"SELECT store || ':' || version FROM schema_migrations WHERE store = '{Store.Name}' ORDER BY version"));
         var partitions = await PartitionsAsync(Table);
         Assert.Contains($"{Table}_default", partitions);
         Assert.Contains($"{Table}_2025_12", partitions);
