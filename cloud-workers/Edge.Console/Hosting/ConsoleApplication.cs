@@ -27,6 +27,9 @@ public static class ConsoleApplication
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = args,
+            // The assembly's name, not the entry point's: the static assets manifests are named after it, also when a
+            // test host runs the console in its own process.
+            ApplicationName = typeof(ConsoleApplication).Assembly.GetName().Name,
             ContentRootPath = AppContext.BaseDirectory,
             WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
         });
