@@ -36,6 +36,7 @@ public sealed class ConfigurationReferenceTests
             (AuthOptions.SectionName, typeof(AuthOptions)),
             (Edge.Api.GatewayCa.GatewayCaOptions.SectionName, typeof(Edge.Api.GatewayCa.GatewayCaOptions)),
             (Edge.Api.RateLimit.RateLimitOptions.SectionName, typeof(Edge.Api.RateLimit.RateLimitOptions)),
+            (Edge.Api.Accounts.AccountOptions.SectionName, typeof(Edge.Api.Accounts.AccountOptions)),
             (ReportOptions.SectionName, typeof(ReportOptions)),
             (CloudReportOptions.SectionName, typeof(CloudReportOptions)),
             (Edge.Hosting.Metrics.MetricsListenerOptions.SectionName, typeof(Edge.Hosting.Metrics.MetricsListenerOptions)),

@@ -24,6 +24,10 @@ public static class ApiPolicies
     public const string ReportsWrite = "reports.write";
     public const string QuarantineRead = "quarantine.read";
     public const string IngestLedgerManage = "ingest-ledger.manage";
+    public const string UsersManage = "users.manage";
+
+    /// <summary>Any signed-in caller, about themselves: <c>GET /v1/me</c>, their password, signing out.</summary>
+    public const string Self = "self";
 
     /// <summary>The roles each policy admits; docs/api.md prints the same table.</summary>
     public static readonly IReadOnlyDictionary<string, string[]> Roles = new Dictionary<string, string[]>
@@ -44,6 +48,8 @@ public static class ApiPolicies
         [ReportsWrite] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],
         [QuarantineRead] = [ApiRoles.Admin],
         [IngestLedgerManage] = [ApiRoles.Admin],
+        [UsersManage] = [ApiRoles.Admin],
+        [Self] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician, ApiRoles.Auditor, ApiRoles.Gateway],
     };
 
     public static void Add(AuthorizationOptions options)

@@ -41,6 +41,12 @@ public sealed class Caller
     /// <summary>When the token expires (<c>exp</c>); a long-lived connection such as the live stream ends then.</summary>
     public DateTimeOffset? ExpiresAt { get; }
 
+    /// <summary>Every role the token holds, in <see cref="ApiRoles.All"/> order.</summary>
+    public IReadOnlyList<string> Roles => [.. ApiRoles.All.Where(_roles.Contains)];
+
+    /// <summary>The clinics the token lists, sorted (an admin's token may list none and still sees every clinic).</summary>
+    public IReadOnlyList<string> Clinics => [.. _clinics.Order(StringComparer.Ordinal)];
+
     public bool IsAdmin => _roles.Contains(ApiRoles.Admin);
 
     /// <summary>True for a caller whose only role is the gateway identity: it sees its own gateway's entries only.</summary>

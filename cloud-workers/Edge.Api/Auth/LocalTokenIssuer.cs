@@ -10,10 +10,17 @@ namespace Edge.Api.Auth;
 /// </summary>
 public sealed class LocalTokenIssuer(AuthOptions options, SymmetricSecurityKey key, TimeProvider time)
 {
-    /// <summary>A token for <paramref name="subject"/> holding <paramref name="roles"/>, scoped to <paramref name="clinics"/>.</summary>
-    public string Issue(string subject, IEnumerable<string> roles, IEnumerable<string> clinics, TimeSpan lifetime, string? gatewayId = null)
+    /// <summary>
+    /// A token for <paramref name="subject"/> holding <paramref name="roles"/>, scoped to <paramref name="clinics"/>; a local
+    /// account's token also carries its username as <c>name</c>.
+    /// </summary>
+    public string Issue(string subject, IEnumerable<string> roles, IEnumerable<string> clinics, TimeSpan lifetime, string? gatewayId = null, string? name = null)
     {
         var claims = new List<Claim> { new(JwtRegisteredClaimNames.Sub, subject) };
+        if (name is not null)
+        {
+            claims.Add(new Claim(JwtRegisteredClaimNames.Name, name));
+        }
         claims.AddRange(roles.Select(role => new Claim(options.RoleClaim, role)));
         claims.AddRange(clinics.Select(clinic => new Claim(options.ClinicClaim, clinic)));
         if (gatewayId is not null)

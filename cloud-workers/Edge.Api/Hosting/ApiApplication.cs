@@ -1,3 +1,4 @@
+using Edge.Api.Accounts;
 using Edge.Api.Alerts;
 using Edge.Api.Audit;
 using Edge.Api.DeadLetters;
@@ -83,6 +84,7 @@ public static class ApiApplication
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddProblemDetails();
         builder.AddApiAuth();
+        builder.AddAccounts();
         builder.AddApiRateLimits();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiDocumentTransformer>());
 
@@ -110,6 +112,9 @@ public static class ApiApplication
         app.MapQuarantineEndpoints();
         app.MapDeadLetterEndpoints();
         app.MapRejectedReadingEndpoints();
+        app.MapSignInEndpoints();
+        app.MapMeEndpoints();
+        app.MapUserEndpoints();
         return app;
     }
 

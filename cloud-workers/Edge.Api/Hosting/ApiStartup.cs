@@ -33,6 +33,7 @@ internal sealed class ApiStartup(StoreFactory stores, GatewayCertificateAuthorit
         await AlertSchema.MigrateAsync(owner.Registry, logger, cancellationToken);
         await ReportSchema.MigrateAsync(owner.Registry, logger, cancellationToken);
         await GatewayCertificateSchema.MigrateAsync(owner.Registry, logger, cancellationToken);
+        await AccountSchema.MigrateAsync(owner.Registry, logger, cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Edge.Api.Accounts;
 using Edge.Api.Alerts;
 using Edge.Api.Audit;
 using Edge.Api.DeadLetters;
@@ -58,4 +59,16 @@ namespace Edge.Api.Http;
 [JsonSerializable(typeof(RejectedReadingItem))]
 [JsonSerializable(typeof(Page<RejectedReadingItem>))]
 [JsonSerializable(typeof(RejectedReadingDetail))]
+[JsonSerializable(typeof(User))]
+[JsonSerializable(typeof(Page<User>))]
+[JsonSerializable(typeof(CreateUserRequest))]
+[JsonSerializable(typeof(UpdateUserRequest))]
+[JsonSerializable(typeof(SetPasswordRequest))]
+[JsonSerializable(typeof(ChangeOwnPasswordRequest))]
+[JsonSerializable(typeof(SignInRequest))]
+[JsonSerializable(typeof(RefreshRequest))]
+[JsonSerializable(typeof(TokenResponse))]
+[JsonSerializable(typeof(Me))]
+[JsonSerializable(typeof(SignInAudit))]
+[JsonSerializable(typeof(PasswordAudit))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

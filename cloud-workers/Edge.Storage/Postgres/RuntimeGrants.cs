@@ -48,6 +48,11 @@ internal static class RuntimeGrants
         ("device_ownership", Dml, ""),
         // Readings no clinic may see yet: the workers hold, release (delete) and expire them; admins list them.
         ("quarantined_readings", "SELECT", "SELECT, INSERT, DELETE"),
+        // Local accounts: only the API signs users in and manages them; the workers never read a password hash. A user's
+        // clinics are replaced whole (DELETE then INSERT); refresh tokens are revoked, never deleted by the API.
+        ("users", Dml, ""),
+        ("user_clinics", "SELECT, INSERT, DELETE", ""),
+        ("refresh_tokens", Dml, ""),
     ];
 
     // The owner's data sources that grant, and to whom: set up by StoreFactory.Migrations, read by SchemaMigrator.

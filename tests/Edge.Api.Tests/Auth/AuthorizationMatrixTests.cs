@@ -72,13 +72,26 @@ public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(se
         ("GET", "/v1/devices/{serial}/reports", "/v1/devices/OXY-1000-0001/reports", null, [Admin_, Tech, Clin]),
         ("POST", "/v1/devices/{serial}/reports", "/v1/devices/OXY-1000-0001/reports", new { }, [Admin_, Tech, Clin]),
         ("GET", "/v1/devices/{serial}/reports/{reportId}/pdf", "/v1/devices/OXY-1000-0001/reports/rpt_matrix/pdf", null, [Admin_, Tech, Clin]),
+        ("GET", "/v1/me", "/v1/me", null, Everyone),
+        // None of these tokens is a local account's: the change is refused (404) after authorization, for every role.
+        ("POST", "/v1/me/password", "/v1/me/password", new { current_password = "matrix password 1", new_password = "matrix password 2" }, Everyone),
+        ("POST", "/v1/auth/sign-out", "/v1/auth/sign-out", new { refresh_token = "not-a-refresh-token" }, Everyone),
+        ("GET", "/v1/users", "/v1/users", null, [Admin_]),
+        ("POST", "/v1/users", "/v1/users", new { username = "matrix.user", display_name = "Matrix", password = "matrix password 1", roles = new[] { "clinician" }, clinics = new[] { "c1" } }, [Admin_]),
+        ("GET", "/v1/users/{id:guid}", $"/v1/users/{Guid.Empty}", null, [Admin_]),
+        ("PATCH", "/v1/users/{id:guid}", $"/v1/users/{Guid.Empty}", new { display_name = "Renamed" }, [Admin_]),
+        ("POST", "/v1/users/{id:guid}/password", $"/v1/users/{Guid.Empty}/password", new { password = "matrix password 3" }, [Admin_]),
+        ("POST", "/v1/users/{id:guid}/unlock", $"/v1/users/{Guid.Empty}/unlock", null, [Admin_]),
         ("POST", "/v1/devices/{serial}/retire", "/v1/devices/ECG-1000-0002/retire", null, [Admin_, Tech]),
         ("POST", "/v1/gateways/{id}/retire", "/v1/gateways/gw-2/retire", null, [Admin_, Tech]),
     ];
 
     /// <summary>Endpoints open without a token, and why: probes and the public contract.</summary>
     // The renewal takes no token: the gateway's TLS client certificate authenticates it (CertificateRenewalTests in Edge.Cli.Tests).
-    private static readonly string[] Anonymous = ["GET /healthz", "GET /openapi/{documentName}.json", "POST /v1/gateways/{id}/certificate/renewal"];
+    // Signing in and refreshing take no token either: a password or a refresh token is the credential (AccountAttackTests),
+    // and the per-address rate limit counts them.
+    private static readonly string[] Anonymous =
+        ["GET /healthz", "GET /openapi/{documentName}.json", "POST /v1/gateways/{id}/certificate/renewal", "POST /v1/auth/token", "POST /v1/auth/refresh"];
 
     public override async Task InitializeAsync()
     {
