@@ -49,6 +49,7 @@ public static class IngestApplication
         builder.Services.AddHostedService<LedgerRequeuer>();
         builder.Services.AddIngestAlerts();
         builder.AddIngestReports();
+        builder.Services.AddHostedService<Fleet.FleetMigration>();
         // Every migration has run: the owner's connections (Stores:MigrationUsername) close before the first batch.
         builder.Services.AddHostedService<MigrationsDone>();
         builder.Services.AddHostedService<IngestWorker>();
@@ -57,6 +58,10 @@ public static class IngestApplication
         builder.Services.AddSingleton(sp => new DownlinkOutbox(sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new GatewayEventRecorder(sp.GetRequiredService<StoreFactory>().Registry));
         builder.Services.AddSingleton<IGatewayMessageHandler, GatewayEventsHandler>();
+
+        // Gateway health: the heartbeats (latest state per gateway).
+        builder.Services.AddSingleton(sp => new Edge.Storage.Fleet.HeartbeatRecorder(sp.GetRequiredService<StoreFactory>().Registry));
+        builder.Services.AddSingleton<IGatewayMessageHandler, Fleet.HeartbeatHandler>();
         builder.Services.AddHostedService<DownlinkDispatcher>();
         return builder;
     }

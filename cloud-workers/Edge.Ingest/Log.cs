@@ -138,4 +138,11 @@ internal static partial class Log
 
     [LoggerMessage(5607, LogLevel.Warning, "Gateway {GatewayId}: {What} for {Serial} refused: {Reason}")]
     public static partial void NotOwnedRefused(ILogger logger, string gatewayId, string what, string serial, string reason);
+
+    // 7400-7449: fleet health (gateway heartbeats).
+    [LoggerMessage(7400, LogLevel.Warning, "Gateway {GatewayId}: heartbeat refused: {Reason}")]
+    public static partial void HeartbeatRefused(ILogger logger, string gatewayId, string reason);
+
+    [LoggerMessage(7401, LogLevel.Debug, "Gateway {GatewayId}: heartbeat of {At:o} recorded ({Outcome})")]
+    public static partial void HeartbeatRecorded(ILogger logger, string gatewayId, DateTimeOffset at, string outcome);
 }

@@ -101,6 +101,19 @@ internal static class StatusView
         Line(output, "Synced", $"{Units.Count(uplink.AckedReadings)} readings stored in the cloud, {uplink.InFlightBatches} batches awaiting ack, {Units.Count(uplink.ResentBatches)} re-sent" +
             (uplink.DeadLetteredBatches > 0 ? $", {Units.Count(uplink.DeadLetteredBatches)} dead-lettered by the cloud" : ""));
         Line(output, "Backlog", Backlog(uplink));
+        if (status.Heartbeat is { } heartbeat)
+        {
+            Line(output, "Heartbeat", Heartbeat(heartbeat, status.StartedAt + TimeSpan.FromSeconds(status.UptimeSeconds)));
+        }
+    }
+
+    // When the cloud last heard from the gateway, against how often it should: the line that explains "offline" in the console.
+    static string Heartbeat(HeartbeatStatus heartbeat, DateTimeOffset now)
+    {
+        var every = $"every {DurationText.Age(TimeSpan.FromSeconds(heartbeat.IntervalSeconds))}";
+        return heartbeat.LastSentAt is { } last
+            ? $"last sent {DurationText.Age(now - last)} ago ({Units.Utc(last)}), {every}, {Units.Count(heartbeat.Sent)} since start"
+            : $"none sent yet, {every} while the uplink is up";
     }
 
     // While catching up, a progress line a technician can watch: what waits, how old, how fast it goes, when it is done.

@@ -63,6 +63,8 @@ public static class ApiApplication
         builder.Services.AddEdgeAlerts();
         builder.Services.AddEdgeReports();
         builder.Services.AddSingleton(sp => new RegistryStore(sp.GetRequiredService<StoreFactory>().Registry));
+        builder.Services.AddOptions<Fleet.FleetOptions>().BindConfiguration(Fleet.FleetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<Fleet.FleetStore>(sp, sp.GetRequiredService<StoreFactory>().Registry));
         builder.Services.AddSingleton(sp => new QuarantineStore(sp.GetRequiredService<StoreFactory>().Registry));
         builder.Services.AddSingleton(sp => new AuditTrail(sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddOptions<GatewayCaOptions>().BindConfiguration(GatewayCaOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

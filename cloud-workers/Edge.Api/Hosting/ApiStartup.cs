@@ -34,6 +34,7 @@ internal sealed class ApiStartup(StoreFactory stores, GatewayCertificateAuthorit
         await ReportSchema.MigrateAsync(owner.Registry, logger, cancellationToken);
         await GatewayCertificateSchema.MigrateAsync(owner.Registry, logger, cancellationToken);
         await AccountSchema.MigrateAsync(owner.Registry, logger, cancellationToken);
+        await Edge.Storage.Fleet.FleetSchema.MigrateAsync(owner.Registry, logger, cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

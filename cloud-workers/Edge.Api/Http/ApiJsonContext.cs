@@ -32,6 +32,8 @@ namespace Edge.Api.Http;
 [JsonSerializable(typeof(RegisterDeviceRequest))]
 [JsonSerializable(typeof(TransferDeviceRequest))]
 [JsonSerializable(typeof(Page<Device>))]
+[JsonSerializable(typeof(Edge.Api.Fleet.GatewayEventItem))]
+[JsonSerializable(typeof(Page<Edge.Api.Fleet.GatewayEventItem>))]
 [JsonSerializable(typeof(TelemetryPageResponse))]
 [JsonSerializable(typeof(SummaryResponse))]
 [JsonSerializable(typeof(LiveMessage))]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Edge.Api.Audit;
 using Edge.Api.Auth;
@@ -32,9 +33,12 @@ public static partial class RegistryEndpoints
             .WithName("RegisterGateway").WithSummary("Registers a clinic gateway (idempotent).")
             .Produces<Gateway>(StatusCodes.Status201Created).Produces<Gateway>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
         app.MapGet("/v1/gateways", ListGatewaysAsync).RequireAuthorization(ApiPolicies.RegistryRead)
-            .WithName("ListGateways").WithSummary("Gateways, filtered by clinic and status.").Produces<Page<Gateway>>().ProducesValidationProblem();
+            .WithName("ListGateways").WithSummary("Gateways with their health, filtered by clinic and status.").Produces<Page<Gateway>>().ProducesValidationProblem();
         app.MapGet("/v1/gateways/{id}", GetGatewayAsync).RequireAuthorization(ApiPolicies.RegistryRead)
-            .WithName("GetGateway").WithSummary("One gateway.").Produces<Gateway>().ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("GetGateway").WithSummary("One gateway, with its health.").Produces<Gateway>().ProducesProblem(StatusCodes.Status404NotFound);
+        app.MapGet("/v1/gateways/{id}/events", ListGatewayEventsAsync).RequireAuthorization(ApiPolicies.RegistryRead)
+            .WithName("ListGatewayEvents").WithSummary("The gateway's recent events (device presence, config, firmware), newest first.")
+            .Produces<Page<Fleet.GatewayEventItem>>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
         app.MapPost("/v1/gateways/{id}/retire", RetireGatewayAsync).RequireAuthorization(ApiPolicies.RegistryWrite)
             .WithName("RetireGateway").WithSummary("Retires a gateway; its devices keep their history.").Produces<Gateway>().ProducesProblem(StatusCodes.Status404NotFound);
 
@@ -42,9 +46,9 @@ public static partial class RegistryEndpoints
             .WithName("RegisterDevice").WithSummary("Registers a device by serial (idempotent).")
             .Produces<Device>(StatusCodes.Status201Created).Produces<Device>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
         app.MapGet("/v1/devices", ListDevicesAsync).RequireAuthorization(ApiPolicies.RegistryRead)
-            .WithName("ListDevices").WithSummary("Devices, filtered by clinic, kind, status and gateway.").Produces<Page<Device>>().ProducesValidationProblem();
+            .WithName("ListDevices").WithSummary("Devices with their presence, filtered by clinic, kind, status, gateway and presence.").Produces<Page<Device>>().ProducesValidationProblem();
         app.MapGet("/v1/devices/{serial}", GetDeviceAsync).RequireAuthorization(ApiPolicies.RegistryRead)
-            .WithName("GetDevice").WithSummary("One device.").Produces<Device>().ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("GetDevice").WithSummary("One device, with its presence.").Produces<Device>().ProducesProblem(StatusCodes.Status404NotFound);
         app.MapPost("/v1/devices/{serial}/transfer", TransferDeviceAsync).RequireAuthorization(ApiPolicies.RegistryWrite)
             .WithName("TransferDevice").WithSummary("Moves a device to another clinic, gateway or owner.")
             .Produces<Device>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
@@ -165,7 +169,7 @@ public static partial class RegistryEndpoints
     }
 
     private static async Task<IResult> ListGatewaysAsync(
-        Caller caller, RegistryStore registry, string? clinic, string? status, int? limit, string? cursor, CancellationToken cancellationToken)
+        Caller caller, RegistryStore registry, Fleet.FleetStore fleet, string? clinic, string? status, int? limit, string? cursor, CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
         CheckStatus(status, errors);
@@ -178,13 +182,52 @@ public static partial class RegistryEndpoints
         var scope = caller.IsGatewayOnly ? null : caller.ClinicScope;
         var only = caller.IsGatewayOnly ? caller.GatewayId ?? "" : null;
         var rows = await registry.ListGatewaysAsync(scope, only, clinic, status, after, take + 1, cancellationToken);
-        return TypedResults.Ok(PageRequest.From(rows, take, g => g.Id));
+        return TypedResults.Ok(PageRequest.From(await fleet.WithHealthAsync(rows, cancellationToken), take, g => g.Id));
     }
 
-    private static async Task<IResult> GetGatewayAsync(string id, Caller caller, RegistryStore registry, CancellationToken cancellationToken)
+    private static async Task<IResult> GetGatewayAsync(string id, Caller caller, RegistryStore registry, Fleet.FleetStore fleet, CancellationToken cancellationToken)
     {
         var gateway = await registry.GetGatewayAsync(id, cancellationToken);
-        return gateway is not null && caller.CanSee(gateway.ClinicId, gateway.Id) ? TypedResults.Ok(gateway) : Problems.NotFound($"No gateway {id}.");
+        return gateway is not null && caller.CanSee(gateway.ClinicId, gateway.Id)
+            ? TypedResults.Ok((await fleet.WithHealthAsync([gateway], cancellationToken))[0])
+            : Problems.NotFound($"No gateway {id}.");
+    }
+
+    private static async Task<IResult> ListGatewayEventsAsync(
+        string id, Caller caller, RegistryStore registry, Fleet.FleetStore fleet, int? limit, string? cursor, CancellationToken cancellationToken)
+    {
+        var errors = new RequestErrors();
+        var take = PageRequest.Limit(limit, errors);
+        var after = EventCursor(PageRequest.After(cursor, errors), errors);
+        if (errors.Any)
+        {
+            return errors.ToResult();
+        }
+        var gateway = await registry.GetGatewayAsync(id, cancellationToken);
+        if (gateway is null || !caller.CanSee(gateway.ClinicId, gateway.Id))
+        {
+            return Problems.NotFound($"No gateway {id}.");
+        }
+        var rows = await fleet.EventsAsync(id, after, take + 1, cancellationToken);
+        var page = PageRequest.From(rows, take, r => string.Create(CultureInfo.InvariantCulture, $"{r.Item.At.UtcTicks}:{r.Seq}"));
+        return TypedResults.Ok(new Page<Fleet.GatewayEventItem>([.. page.Items.Select(r => r.Item)], page.NextCursor));
+    }
+
+    // The events' cursor is "{gateway time in UTC ticks}:{arrival sequence}" of the last event of the previous page.
+    private static (DateTimeOffset At, long Seq)? EventCursor(string? key, RequestErrors errors)
+    {
+        if (key is null)
+        {
+            return null;
+        }
+        var parts = key.Split(':');
+        if (parts.Length == 2 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+            && ticks <= DateTimeOffset.MaxValue.UtcTicks && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var seq))
+        {
+            return (new DateTimeOffset(ticks, TimeSpan.Zero), seq);
+        }
+        errors.Add("cursor", "is not a cursor this API returned");
+        return null;
     }
 
     private static async Task<IResult> RetireGatewayAsync(
@@ -291,8 +334,8 @@ public static partial class RegistryEndpoints
     }
 
     private static async Task<IResult> ListDevicesAsync(
-        Caller caller, RegistryStore registry, string? clinic, string? kind, string? status, string? gateway, int? limit, string? cursor,
-        CancellationToken cancellationToken)
+        Caller caller, RegistryStore registry, Fleet.FleetStore fleet, string? clinic, string? kind, string? status, string? gateway, string? presence,
+        int? limit, string? cursor, CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
         string? kindName = null;
@@ -308,6 +351,10 @@ public static partial class RegistryEndpoints
             }
         }
         CheckStatus(status, errors);
+        if (presence is not null and not (Fleet.DevicePresence.Online or Fleet.DevicePresence.Offline or Fleet.DevicePresence.Unknown))
+        {
+            errors.Add("presence", "must be online, offline or unknown");
+        }
         var take = PageRequest.Limit(limit, errors);
         var after = PageRequest.After(cursor, errors);
         if (errors.Any)
@@ -316,14 +363,16 @@ public static partial class RegistryEndpoints
         }
         var scope = caller.IsGatewayOnly ? null : caller.ClinicScope;
         var only = caller.IsGatewayOnly ? caller.GatewayId ?? "" : null;
-        var rows = await registry.ListDevicesAsync(scope, only, clinic, kindName, status, gateway, after, take + 1, cancellationToken);
-        return TypedResults.Ok(PageRequest.From(rows, take, d => d.Serial));
+        var rows = await registry.ListDevicesAsync(scope, only, clinic, kindName, status, gateway, presence, after, take + 1, cancellationToken);
+        return TypedResults.Ok(PageRequest.From(await fleet.WithPresenceAsync(rows, cancellationToken), take, d => d.Serial));
     }
 
-    private static async Task<IResult> GetDeviceAsync(string serial, Caller caller, RegistryStore registry, CancellationToken cancellationToken)
+    private static async Task<IResult> GetDeviceAsync(string serial, Caller caller, RegistryStore registry, Fleet.FleetStore fleet, CancellationToken cancellationToken)
     {
         var device = await registry.GetDeviceAsync(serial, cancellationToken);
-        return device is not null && caller.CanSee(device.ClinicId, device.GatewayId) ? TypedResults.Ok(device) : Problems.NotFound($"No device {serial}.");
+        return device is not null && caller.CanSee(device.ClinicId, device.GatewayId)
+            ? TypedResults.Ok((await fleet.WithPresenceAsync([device], cancellationToken))[0])
+            : Problems.NotFound($"No device {serial}.");
     }
 
     private static async Task<IResult> TransferDeviceAsync(

@@ -9,10 +9,11 @@ public sealed record CreateClinicRequest(string? Id, string? Name);
 /// <summary>A clinic gateway: the edge agent's identity in the cloud.</summary>
 /// <param name="CertificateFingerprint">SHA-256 of the gateway's client certificate (DER), lower-case hex.</param>
 /// <param name="Status">active or retired.</param>
-/// <param name="LastSeenAt">When a worker last stored a batch from it.</param>
+/// <param name="LastSeenAt">When a worker last stored a batch or a heartbeat from it.</param>
+/// <param name="Health">Its latest heartbeat (<c>GET</c> answers only; null before the first one).</param>
 public sealed record Gateway(
     string Id, string ClinicId, string Name, string? CertificateFingerprint, string Status,
-    DateTimeOffset RegisteredAt, DateTimeOffset? LastSeenAt, DateTimeOffset? RetiredAt);
+    DateTimeOffset RegisteredAt, DateTimeOffset? LastSeenAt, DateTimeOffset? RetiredAt, Fleet.GatewayHealth? Health = null);
 
 /// <summary>Body of <c>POST /v1/gateways</c>. Registering the same gateway again with the same values is a no-op.</summary>
 public sealed record RegisterGatewayRequest(string? Id, string? ClinicId, string? Name, string? CertificateFingerprint);
@@ -21,9 +22,10 @@ public sealed record RegisterGatewayRequest(string? Id, string? ClinicId, string
 /// <param name="Owner">Who the device is issued to (a patient reference or a ward), opaque to the system.</param>
 /// <param name="Status">active or retired.</param>
 /// <param name="ConfigVersion">The current desired configuration's version, when one was set.</param>
+/// <param name="Presence">Whether it is connected to its gateway (<c>GET</c> answers only).</param>
 public sealed record Device(
     string Serial, string Kind, string ClinicId, string? GatewayId, string? Owner, string? Firmware, string Status,
-    DateTimeOffset RegisteredAt, DateTimeOffset? RetiredAt, int? ConfigVersion);
+    DateTimeOffset RegisteredAt, DateTimeOffset? RetiredAt, int? ConfigVersion, Fleet.DevicePresence? Presence = null);
 
 /// <summary>Body of <c>POST /v1/devices</c>. Registering the same device again with the same values is a no-op.</summary>
 /// <param name="Kind">Optional; the serial's prefix decides, and only cpap and bipap may stand for each other (they share a store).</param>

@@ -91,8 +91,8 @@ public sealed class RegistryStore(NpgsqlDataSource registry)
     }
 
     public Task<List<Device>> ListDevicesAsync(
-        IReadOnlyCollection<string>? scope, string? onlyGateway, string? clinic, string? kind, string? status, string? gateway, string? after, int take,
-        CancellationToken cancellationToken) =>
+        IReadOnlyCollection<string>? scope, string? onlyGateway, string? clinic, string? kind, string? status, string? gateway, string? presence, string? after,
+        int take, CancellationToken cancellationToken) =>
         QueryAsync($"""
             SELECT {DeviceColumns} FROM devices
             WHERE ($1::text[] IS NULL OR clinic_id = ANY($1))
@@ -102,8 +102,10 @@ public sealed class RegistryStore(NpgsqlDataSource registry)
               AND ($5::text IS NULL OR status = $5)
               AND ($6::text IS NULL OR gateway_id = $6)
               AND ($7::text IS NULL OR serial > $7)
+              AND ($9::text IS NULL OR COALESCE((SELECT p.state FROM device_presence p WHERE p.serial = devices.serial), 'unknown') = $9)
             ORDER BY serial LIMIT $8
-            """, [TextArray(scope), Text(onlyGateway), Text(clinic), Text(kind), Text(status), Text(gateway), Text(after), Int(take)], ReadDevice, cancellationToken);
+            """, [TextArray(scope), Text(onlyGateway), Text(clinic), Text(kind), Text(status), Text(gateway), Text(after), Int(take), Text(presence)], ReadDevice,
+            cancellationToken);
 
     /// <summary>Inserts the device, or rewrites a retired one (a device back from repair keeps its serial and its history).</summary>
     public static async Task UpsertDeviceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Device device, CancellationToken cancellationToken)

@@ -242,7 +242,7 @@ public sealed class BatchProcessor(
 
     /// <summary>
     /// Best effort, never a reason to withhold the ack: tells live viewers what was stored (one NOTIFY per batch with new
-    /// readings) and marks the gateway seen. Both are conveniences; the readings are safe either way.
+    /// readings), keeps each device's newest reading time for its presence, and marks the gateway seen. All are conveniences; the readings are safe either way.
     /// </summary>
     private async Task AfterStoredAsync(string gatewayId, List<StoredReading>? newlyStored, CancellationToken cancellationToken)
     {
@@ -250,7 +250,9 @@ public sealed class BatchProcessor(
         {
             if (newlyStored is not null)
             {
-                await StoredReadingsNotice.NotifyAsync(stores.Registry, StoredReadingsNotice.RangesOf(newlyStored), cancellationToken).ConfigureAwait(false);
+                var ranges = StoredReadingsNotice.RangesOf(newlyStored);
+                await StoredReadingsNotice.NotifyAsync(stores.Registry, ranges, cancellationToken).ConfigureAwait(false);
+                await Edge.Storage.Fleet.LastReadings.TouchAsync(stores.Registry, ranges, cancellationToken).ConfigureAwait(false);
             }
             await presence.TouchAsync(gatewayId, cancellationToken).ConfigureAwait(false);
         }

@@ -49,6 +49,7 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
     private readonly Counter<long> _expired;
     private readonly Counter<long> _laneMismatches;
     private readonly Counter<long> _notOwned;
+    private readonly Counter<long> _heartbeats;
     private int _brokerConnections;
 
     public WorkerMetrics(TimeProvider time)
@@ -71,6 +72,8 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
         _released = Meter.CreateCounter<long>("edge.worker.quarantine.released", "{reading}", "Quarantined readings released into their store once their device was registered to the gateway that sent them");
         _expired = Meter.CreateCounter<long>("edge.worker.quarantine.expired", "{reading}", "Quarantined readings deleted unclaimed after the quarantine window");
         _laneMismatches = Meter.CreateCounter<long>("edge.worker.lane.mismatches", "{reading}", "Readings whose gateway lane differs from the worker's classification, by the lane the gateway claimed");
+        _heartbeats = Meter.CreateCounter<long>("edge.worker.heartbeats", "{heartbeat}",
+            "Gateway heartbeats by outcome: recorded, stale (a newer one is recorded), or refused (invalid, another gateway's id, unregistered gateway)");
         _notOwned = Meter.CreateCounter<long>("edge.worker.not_owned.refusals", "{message}", "Report records and upload requests refused because the serial is not the sending gateway's, by message");
     }
 
@@ -126,6 +129,11 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
     /// <summary>A report record (<c>report</c>) or upload request (<c>upload</c>) refused for a serial the gateway does not own.</summary>
     public void NotOwned(string message) => _notOwned.Add(1, new KeyValuePair<string, object?>("message", message));
 
+    /// <summary>The <c>outcome</c> labels of <c>edge_worker_heartbeats_total</c>.</summary>
+    public static readonly string[] HeartbeatOutcomes = ["recorded", "stale", "refused"];
+
+    public void Heartbeat(string outcome) => _heartbeats.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
     public void BrokerConnected() => Interlocked.Increment(ref _brokerConnections);
 
     public void BrokerDisconnected() => Interlocked.Decrement(ref _brokerConnections);
@@ -172,6 +180,11 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
         }
 
         _released.Add(0);
+        foreach (var outcome in HeartbeatOutcomes)
+        {
+            _heartbeats.Add(0, new KeyValuePair<string, object?>("outcome", outcome));
+        }
+
         _expired.Add(0);
         foreach (var lane in Lanes)
         {

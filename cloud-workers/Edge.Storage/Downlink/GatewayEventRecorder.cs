@@ -14,10 +14,14 @@ public sealed record EventOutcome(long Id, string Type, string Serial, string? I
 /// <summary>
 /// Applies a gateway's device-state events to the registry, idempotently and only forwards: a re-sent event, or one
 /// older than what is recorded, changes nothing. A gateway may report only on devices registered to it (never trust a
-/// gateway). One transaction per batch.
+/// gateway). One transaction per batch. Each applied event is also kept in <c>gateway_events</c> (the gateway's recent
+/// events, <see cref="Fleet.FleetSchema"/>) for <see cref="HistoryDays"/> days.
 /// </summary>
 public sealed class GatewayEventRecorder(NpgsqlDataSource registry)
 {
+    /// <summary>How long a gateway's applied events are kept for <c>GET /v1/gateways/{id}/events</c>.</summary>
+    public const int HistoryDays = 30;
+
     public async Task<IReadOnlyList<EventOutcome>> RecordAsync(string gatewayId, IReadOnlyList<GatewayEvent> events, CancellationToken cancellationToken)
     {
         var outcomes = new List<EventOutcome>(events.Count);
@@ -27,7 +31,14 @@ public sealed class GatewayEventRecorder(NpgsqlDataSource registry)
         {
             var ignored = await ApplyAsync(connection, transaction, gatewayId, e, cancellationToken);
             outcomes.Add(new EventOutcome(e.Id, e.Type, e.Serial, ignored));
+            if (ignored is null)
+            {
+                await KeepAsync(connection, transaction, gatewayId, e, cancellationToken);
+            }
         }
+
+        await Execute(connection, transaction, $"DELETE FROM gateway_events WHERE gateway_id = $1 AND received_at < now() - interval '{HistoryDays} days'",
+            cancellationToken, Text(gatewayId));
 
         await transaction.CommitAsync(cancellationToken);
         return outcomes;
@@ -88,6 +99,22 @@ public sealed class GatewayEventRecorder(NpgsqlDataSource registry)
                     """, ct, serial, job, at, Text(status), Text(Truncate(e.Reason)),
                     new NpgsqlParameter { Value = (object?)(e.Percent is >= 0 and <= 100 ? e.Percent : null) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer }),
                     "stale, finished or unknown firmware job");
+            case GatewayEvent.DevicePresence when e.Status is GatewayEvent.Online or GatewayEvent.Offline:
+                // Only forwards: a change is newer by the gateway's time (then, from the same gateway, by its event id).
+                // A re-sent or late event finds a newer one recorded and changes nothing.
+                return await Changed(Execute(c, t, """
+                    INSERT INTO device_presence (serial, state, since, gateway_id, last_change_id, reason, recorded_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, now())
+                    ON CONFLICT (serial) DO UPDATE SET
+                        state = EXCLUDED.state, since = EXCLUDED.since, gateway_id = EXCLUDED.gateway_id,
+                        last_change_id = EXCLUDED.last_change_id, reason = EXCLUDED.reason, recorded_at = EXCLUDED.recorded_at
+                    WHERE device_presence.since < EXCLUDED.since
+                       OR (device_presence.since = EXCLUDED.since AND device_presence.gateway_id = EXCLUDED.gateway_id
+                           AND device_presence.last_change_id < EXCLUDED.last_change_id)
+                    """, ct, serial, Text(e.Status), at, Text(gatewayId), new NpgsqlParameter<long> { TypedValue = e.Id }, Text(Truncate(e.Reason))),
+                    "stale or repeated presence: a newer change is recorded");
+            case GatewayEvent.DevicePresence:
+                return "a presence event needs status online or offline";
             default:
                 return $"unknown event type '{e.Type}'";
         }
@@ -163,6 +190,16 @@ public sealed class GatewayEventRecorder(NpgsqlDataSource registry)
             INSERT INTO audit_log (at, actor, role, action, target_type, target_id, clinic_id, before, after)
             SELECT $1, $2, 'technician', $3, 'device_config', $4, clinic_id, NULL, $5::jsonb FROM devices WHERE serial = $4
             """, ct, Time(e.At), Text(actor), Text(action), Text(e.Serial), Text(after));
+
+    private static Task<int> KeepAsync(NpgsqlConnection c, NpgsqlTransaction t, string gatewayId, GatewayEvent e, CancellationToken ct) =>
+        Execute(c, t, """
+            INSERT INTO gateway_events (gateway_id, event_id, type, serial, at, status, version, job_id, reason, received_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
+            ON CONFLICT ON CONSTRAINT gateway_events_once DO NOTHING
+            """, ct, Text(gatewayId), new NpgsqlParameter<long> { TypedValue = e.Id }, Text(e.Type), Text(e.Serial), Time(e.At), Text(Truncate(e.Status)),
+            new NpgsqlParameter { Value = (object?)e.Version ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer },
+            new NpgsqlParameter { Value = (object?)e.JobId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid },
+            Text(Truncate(e.Reason)));
 
     private static async Task<string?> Changed(Task<int> update, string reasonWhenNothing) => await update > 0 ? null : reasonWhenNothing;
 

@@ -53,6 +53,11 @@ internal static class RuntimeGrants
         ("users", Dml, ""),
         ("user_clinics", "SELECT, INSERT, DELETE", ""),
         ("refresh_tokens", Dml, ""),
+        // Fleet health: the workers record heartbeats, presence and the gateways' recent events (and expire those); the API reads.
+        ("gateway_health", "SELECT", Dml),
+        ("device_presence", "SELECT", Dml),
+        ("device_last_reading", "SELECT", Dml),
+        ("gateway_events", "SELECT", "SELECT, INSERT, DELETE"),
     ];
 
     // The owner's data sources that grant, and to whom: set up by StoreFactory.Migrations, read by SchemaMigrator.

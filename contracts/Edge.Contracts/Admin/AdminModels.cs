@@ -28,6 +28,7 @@ namespace Edge.Contracts.Admin;
 /// <param name="Uplink">The link to the cloud.</param>
 /// <param name="Broker">The device listeners and the server certificate. Absent from older agents.</param>
 /// <param name="Clocks">The gateway's clock and the devices' clocks compared with it. Absent from older agents.</param>
+/// <param name="Heartbeat">The gateway's heartbeat to the cloud. Absent from older agents.</param>
 /// <param name="NotStored">
 /// Since the start, everything that left the gateway without reaching a store, by reason (<see cref="NotStoredReasons"/>;
 /// every reason present, 0 included). Absent from older agents.
@@ -44,7 +45,11 @@ public sealed record AgentStatus(
     UplinkStatus Uplink,
     BrokerStatus? Broker = null,
     IReadOnlyDictionary<string, long>? NotStored = null,
-    ClockStatus? Clocks = null);
+    ClockStatus? Clocks = null,
+    HeartbeatStatus? Heartbeat = null);
+
+/// <summary>The heartbeat: how often it is sent, when it last reached the cloud broker, and how many since the start.</summary>
+public sealed record HeartbeatStatus(int IntervalSeconds, DateTimeOffset? LastSentAt, long Sent);
 
 /// <summary>
 /// Clocks: whether the gateway's is synchronized (null: the agent cannot tell), whether readings are refused by it, the

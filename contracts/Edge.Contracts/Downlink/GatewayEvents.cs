@@ -18,7 +18,7 @@ namespace Edge.Contracts.Downlink;
 /// <param name="Config">The on-site config message (<see cref="ConfigOnSite"/>).</param>
 /// <param name="Actor">Who pushed an on-site config (the admin socket's caller).</param>
 /// <param name="JobId">Firmware job (firmware events).</param>
-/// <param name="Status">Firmware progress status.</param>
+/// <param name="Status">Firmware progress status, or a device's presence (<see cref="Online"/> or <see cref="Offline"/>).</param>
 /// <param name="Percent">Firmware download progress, when the device reports one.</param>
 public sealed record GatewayEvent(
     long Id,
@@ -51,6 +51,36 @@ public sealed record GatewayEvent(
 
     /// <summary>The device reported progress; <see cref="Status"/> is downloading, installing, done or failed.</summary>
     public const string FirmwareProgressed = "firmware_progress";
+
+    /// <summary>
+    /// The device came online or went offline (<see cref="Status"/>); <see cref="At"/> is when it happened and
+    /// <see cref="Reason"/> how the gateway knows (one of <see cref="PresenceReasons"/>).
+    /// </summary>
+    public const string DevicePresence = "device_presence";
+
+    /// <summary>Presence status: connected to the gateway's broker.</summary>
+    public const string Online = "online";
+
+    /// <summary>Presence status: not connected (disconnected, its last will, or not back after the agent restarted).</summary>
+    public const string Offline = "offline";
+}
+
+/// <summary>How the gateway learned of a presence change (the <c>reason</c> of a <see cref="GatewayEvent.DevicePresence"/> event).</summary>
+public static class PresenceReasons
+{
+    /// <summary>The device connected.</summary>
+    public const string Connected = "connected";
+
+    /// <summary>The device sent DISCONNECT.</summary>
+    public const string Disconnected = "disconnected";
+
+    /// <summary>The connection dropped without DISCONNECT (keep-alive timeout, socket closed): the broker published its last will.</summary>
+    public const string ConnectionLost = "connection_lost";
+
+    /// <summary>The agent restarted and the device had not reconnected within the debounce time.</summary>
+    public const string AgentRestarted = "agent_restarted";
+
+    public static readonly string[] All = [Connected, Disconnected, ConnectionLost, AgentRestarted];
 }
 
 /// <summary>The payload of <c>edge/v1/{gatewayId}/events</c>: the oldest unacknowledged events, in id order.</summary>

@@ -9,7 +9,7 @@ public enum UplinkTopicKind
     /// <summary><c>edge/v1/{gatewayId}/reports</c>: ECG reports, gateway to cloud.</summary>
     Reports,
 
-    /// <summary><c>edge/v1/{gatewayId}/events</c>: device state changes (config delivered/applied/rejected, firmware progress), gateway to cloud.</summary>
+    /// <summary><c>edge/v1/{gatewayId}/events</c>: device state changes (config delivered/applied/rejected, firmware progress, device presence), gateway to cloud.</summary>
     Events,
 
     /// <summary><c>edge/v1/{gatewayId}/ack</c>: commit acknowledgements (<see cref="CommitAck"/>), cloud to gateway.</summary>
@@ -29,4 +29,7 @@ public enum UplinkTopicKind
 
     /// <summary><c>edge/v1/{gatewayId}/uploads/response</c>: the presigned upload URL, cloud to gateway.</summary>
     UploadResponse,
+
+    /// <summary><c>edge/v1/{gatewayId}/heartbeat</c>: the gateway's health, latest state only (<see cref="GatewayHeartbeat"/>), gateway to cloud.</summary>
+    Heartbeat,
 }

@@ -33,6 +33,9 @@ public static class UplinkTopics
     /// <summary>The gateway asks for a presigned upload URL (gateway to cloud).</summary>
     public static string UploadRequest(string gatewayId) => Build(gatewayId, "/uploads/request");
 
+    /// <summary>The gateway's heartbeat (gateway to cloud): latest state, never journaled.</summary>
+    public static string Heartbeat(string gatewayId) => Build(gatewayId, "/heartbeat");
+
     /// <summary>The cloud answers an upload request with a presigned URL (cloud to gateway).</summary>
     public static string UploadResponse(string gatewayId) => Build(gatewayId, "/uploads/response");
 
@@ -70,6 +73,7 @@ public static class UplinkTopics
         UplinkTopicKind.EventsAck => "events/ack",
         UplinkTopicKind.UploadRequest => "uploads/request",
         UplinkTopicKind.UploadResponse => "uploads/response",
+        UplinkTopicKind.Heartbeat => "heartbeat",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not an uplink topic"),
     };
 

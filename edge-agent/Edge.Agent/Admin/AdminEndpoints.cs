@@ -46,7 +46,8 @@ internal static class AdminEndpoints
         IOptions<AgentOptions> agent,
         IOptions<BrokerOptions> broker,
         Broker.Tls.ServerCertificate serverCertificate,
-        Clock.DeviceClocks clocks)
+        Clock.DeviceClocks clocks,
+        IOptions<Heartbeat.HeartbeatOptions> heartbeat)
     {
         var snapshot = journal.Snapshot;
         var commits = journal.Commits;
@@ -87,16 +88,10 @@ internal static class AdminEndpoints
             snapshot.DeadLetters,
             uplinkStatus,
             Broker.Tls.DeviceListenerStatus.Describe(broker.Value, serverCertificate),
-            new Dictionary<string, long>
-            {
-                [NotStoredReasons.Shed] = snapshot.ShedByReason.Values.Sum(),
-                [NotStoredReasons.TooLargeForUplink] = uplink.Dropped(DropReasons.TooLargeForUplink),
-                [NotStoredReasons.DeadLetteredInCloud] = uplink.Dropped(DropReasons.DeadLetteredInCloud),
-                [NotStoredReasons.DeadLettersEvicted] = snapshot.DeadLettersEvicted,
-                [NotStoredReasons.DeadLettersDropped] = journal.DeadLettersDropped,
-            },
+            NotStoredCounts.Now(journal, uplink),
             new ClockStatus(clocks.GatewaySynchronized, clocks.GatewayTrusted, clocks.MaxSkew.TotalSeconds,
-                [.. clocks.Skewed().Select(d => new DeviceClockSkew(d.Serial, d.LastSkew.TotalSeconds, d.SkewedReadings))]));
+                [.. clocks.Skewed().Select(d => new DeviceClockSkew(d.Serial, d.LastSkew.TotalSeconds, d.SkewedReadings))]),
+            new HeartbeatStatus(heartbeat.Value.IntervalSeconds, uplink.LastHeartbeatAt, uplink.HeartbeatsSent));
         return Results.Json(status, AdminJsonContext.Default.AgentStatus);
     }
 

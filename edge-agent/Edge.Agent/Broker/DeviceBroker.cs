@@ -19,6 +19,7 @@ public sealed class DeviceBroker(
     TopicAcl acl,
     IngestPipeline ingest,
     ConnectedDevices connected,
+    Presence.DevicePresence presence,
     ConnectionLimits limits,
     ListenerMetrics listenerMetrics,
     RefusalLimiter refusals,
@@ -71,6 +72,7 @@ public sealed class DeviceBroker(
         _server.InterceptingPublishAsync += ingest.HandleAsync;
         _server.ClientConnectedAsync += OnConnectedAsync;
         _server.ClientDisconnectedAsync += OnDisconnectedAsync;
+        presence.Restore();
         await _server.StartAsync().ConfigureAwait(false);
         Log.BrokerStarted(logger, string.Join(", ", endpoints));
         if (_options.Port > 0)
@@ -88,6 +90,7 @@ public sealed class DeviceBroker(
 
         // Stop accepting first: a publish in flight finishes its journal commit and gets its PUBACK.
         _server.AcceptNewConnections = false;
+        presence.Stop();
         await _server.StopAsync(new MqttServerStopOptions()).ConfigureAwait(false);
         Log.BrokerStopped(logger);
     }
@@ -99,6 +102,7 @@ public sealed class DeviceBroker(
         if (args.SessionItems[SessionKeys.Serial] is SerialNumber serial)
         {
             connected.Connected(serial.Value, time.GetUtcNow());
+            presence.Connected(serial.Value);
             Log.DeviceConnected(logger, serial.Value, args.RemoteEndPoint?.ToString() ?? "?", args.ProtocolVersion.ToString());
         }
 
@@ -107,7 +111,19 @@ public sealed class DeviceBroker(
 
     private Task OnDisconnectedAsync(ClientDisconnectedEventArgs args)
     {
+        // A takeover is the same device connecting again: its new connection is already (or about to be) connected.
+        if (args.DisconnectType == MqttClientDisconnectType.Takeover)
+        {
+            Log.DeviceDisconnected(logger, args.ClientId, args.DisconnectType.ToString());
+            return Task.CompletedTask;
+        }
+
         connected.Disconnected(args.ClientId);
+        if (args.SessionItems[SessionKeys.Serial] is SerialNumber serial)
+        {
+            presence.Disconnected(serial.Value, clean: args.DisconnectType == MqttClientDisconnectType.Clean);
+        }
+
         Log.DeviceDisconnected(logger, args.ClientId, args.DisconnectType.ToString());
         return Task.CompletedTask;
     }

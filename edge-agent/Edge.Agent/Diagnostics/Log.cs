@@ -204,4 +204,20 @@ internal static partial class Log
 
     [LoggerMessage(6023, LogLevel.Warning, "Uplink certificate renewal is off (Agent:CertificateRenewal:ApiUrl); the certificate expires {NotAfter:O} and must be renewed by re-running edgectl gateway register")]
     public static partial void CertificateRenewalOff(ILogger logger, DateTime notAfter);
+
+    // 6300-6349: device presence and the gateway heartbeat.
+    [LoggerMessage(6300, LogLevel.Information, "Device {Serial} is {Status} ({Reason}); reported to the cloud")]
+    public static partial void DevicePresenceChanged(ILogger logger, string serial, string status, string reason);
+
+    [LoggerMessage(6301, LogLevel.Error, "Could not record that device {Serial} is {Status}: {Reason}")]
+    public static partial void DevicePresenceNotRecorded(ILogger logger, string serial, string status, string reason);
+
+    [LoggerMessage(6302, LogLevel.Information, "Presence restored: {Online} device(s) were reported online before the restart; each not back within {DebounceSeconds} s is reported offline")]
+    public static partial void DevicePresenceRestored(ILogger logger, int online, int debounceSeconds);
+
+    [LoggerMessage(6310, LogLevel.Warning, "Heartbeat not sent ({Reason}); the next one goes in {IntervalSeconds} s (heartbeats are latest state and never queued)")]
+    public static partial void HeartbeatFailed(ILogger logger, string reason, int intervalSeconds);
+
+    [LoggerMessage(6311, LogLevel.Information, "Heartbeat every {IntervalSeconds} s on {Topic}")]
+    public static partial void HeartbeatStarted(ILogger logger, int intervalSeconds, string topic);
 }

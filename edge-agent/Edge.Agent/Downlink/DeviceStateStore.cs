@@ -17,6 +17,7 @@ public sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time) 
     private const string Configs = "desired_configs";
     private const string Offers = "firmware_offers";
     private const string Outbox = "event_outbox";
+    private const string Presence = "device_presence";
 
     private readonly SemaphoreSlim _eventAdded = new(0);
 
@@ -126,6 +127,24 @@ public sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time) 
                 Reason: progress.Reason, Percent: progress.Percent));
             return true;
         });
+
+    /// <summary>
+    /// Records a device's presence change (what the cloud is told from now on) and queues its event. An unsent presence
+    /// event of the same device is replaced: the cloud needs the newest state, and a device flapping while the
+    /// gateway is offline adds one event, not one per flap.
+    /// </summary>
+    public Task RecordPresenceAsync(string serial, string status, DateTimeOffset at, string reason) =>
+        CommitAsync(db =>
+        {
+            db.GetCollection(Presence).Upsert(new BsonDocument { ["_id"] = serial, ["s"] = status, ["at"] = at.UtcTicks });
+            db.GetCollection(Outbox, BsonAutoId.Int64).DeleteMany(BsonExpression.Create("type = @0 AND serial = @1", GatewayEvent.DevicePresence, serial));
+            AddEvent(db, new GatewayEvent(0, GatewayEvent.DevicePresence, serial, at, Status: status, Reason: reason));
+            return true;
+        });
+
+    /// <summary>Each device's last reported presence (online or offline).</summary>
+    public IReadOnlyList<(string Serial, string Status)> ReportedPresence() =>
+        journal.ReadState(db => db.GetCollection(Presence).FindAll().Select(d => (d["_id"].AsString, d["s"].AsString)).ToList());
 
     public DesiredConfig? GetConfig(string serial) =>
         journal.ReadState(db => db.GetCollection(Configs).FindById(serial) is { } doc ? ToConfig(doc) : null);

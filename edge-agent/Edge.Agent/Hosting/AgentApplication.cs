@@ -142,6 +142,8 @@ public static class AgentApplication
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddSingleton<Broker.Tls.ServerCertificate>();
         builder.Services.AddHostedService<Broker.Tls.ServerCertificateRenewal>();
+        builder.Services.AddOptions<Presence.PresenceOptions>().BindConfiguration(Presence.PresenceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<Presence.DevicePresence>();
         builder.Services.AddSingleton<DeviceBroker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeviceBroker>());
 
@@ -170,6 +172,9 @@ public static class AgentApplication
         builder.Services.AddSingleton<IDownlinkHandler, FirmwareDownlink>();
         builder.Services.AddSingleton<IDownlinkHandler, EventsAckDownlink>();
         builder.Services.AddSingleton<IUplinkWorker, EventSender>();
+        builder.Services.AddOptions<Heartbeat.HeartbeatOptions>().BindConfiguration(Heartbeat.HeartbeatOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<Heartbeat.HeartbeatReport>();
+        builder.Services.AddSingleton<IUplinkWorker, Heartbeat.HeartbeatSender>();
         builder.Services.AddOptions<RenewalOptions>().BindConfiguration(RenewalOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => o.ApiUrl is null || (Uri.TryCreate(o.ApiUrl, UriKind.Absolute, out var u) && u.Scheme == "https" && string.IsNullOrEmpty(u.UserInfo)),
                 "Agent:CertificateRenewal:ApiUrl must be an https URL (the renewal is authenticated by the gateway's certificate over TLS), e.g. https://api.example.org.")

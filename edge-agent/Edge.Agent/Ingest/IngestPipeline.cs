@@ -94,7 +94,8 @@ public sealed class IngestPipeline(
                 await IngestReportAsync(args, reports.IngestPdfAsync(serial, topic, kind, reportId!, Payload(args))).ConfigureAwait(false);
                 break;
             case DeviceTopicKind.Status:
-                // Online/offline presence (including the last will); the broker's connection events are the source of truth.
+                // Online/offline (and the last will) say what the broker's connection events already told Presence.DevicePresence,
+                // which reports it to the cloud; acknowledged and not stored.
                 break;
             case DeviceTopicKind.ConfigAck:
                 await ReplyAsync(args, replies.ConfigAckAsync).ConfigureAwait(false);

@@ -5,7 +5,7 @@ namespace Edge.Agent.Uplink;
 /// per-connection limits: in any window of one second, at most <see cref="UplinkOptions.PublishesPerSecond"/> messages
 /// and <see cref="UplinkOptions.BytesPerSecond"/> bytes. A sliding window of the last second's publishes, not a token
 /// bucket: a full bucket lets a burst of one second's budget through on top of the refill, twice the quota in the worst
-/// second, and AWS IoT Core throttles by the second. Urgent publishes waiting for room go before any other.
+/// second, and AWS IoT Core throttles by the second. Urgent publishes waiting for room go before any other, and low ones (the heartbeat) after every other.
 /// </summary>
 public sealed class UplinkPacer
 {
@@ -18,6 +18,7 @@ public sealed class UplinkPacer
     private readonly Queue<(long At, int Bytes)> _sent = new();
     private long _bytesInWindow;
     private int _urgentWaiting;
+    private int _normalWaiting;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public UplinkPacer(int publishesPerSecond, long bytesPerSecond, TimeProvider time)
@@ -36,13 +37,9 @@ public sealed class UplinkPacer
     /// </summary>
     public async Task TakeAsync(int bytes, UplinkPriority priority, CancellationToken cancellationToken)
     {
-        var urgent = priority == UplinkPriority.Urgent;
-        if (urgent)
+        lock (_gate)
         {
-            lock (_gate)
-            {
-                _urgentWaiting++;
-            }
+            Waiting(priority, +1);
         }
 
         try
@@ -68,20 +65,17 @@ public sealed class UplinkPacer
         }
         finally
         {
-            if (urgent)
+            lock (_gate)
             {
-                lock (_gate)
-                {
-                    _urgentWaiting--;
-                    Signal();
-                }
+                Waiting(priority, -1);
+                Signal();
             }
         }
     }
 
     /// <summary>
-    /// Counts a publish of <paramref name="bytes"/> now if it fits the last second's budget (and, unless urgent, no urgent
-    /// publish is waiting); otherwise says how long until the oldest publish leaves the window.
+    /// Counts a publish of <paramref name="bytes"/> now if it fits the last second's budget and no publish of a higher
+    /// priority is waiting; otherwise says how long until the oldest publish leaves the window.
     /// </summary>
     public bool TryTake(int bytes, UplinkPriority priority, out TimeSpan retryAfter)
     {
@@ -89,7 +83,7 @@ public sealed class UplinkPacer
         {
             var now = _time.GetTimestamp();
             Expire(now);
-            if ((priority == UplinkPriority.Urgent || _urgentWaiting == 0) && Fits(bytes))
+            if (NoneWaitingBefore(priority) && Fits(bytes))
             {
                 _sent.Enqueue((now, bytes));
                 _bytesInWindow += bytes;
@@ -101,6 +95,25 @@ public sealed class UplinkPacer
             var untilRoom = _sent.Count == 0 ? Window : Window - _time.GetElapsedTime(_sent.Peek().At, now);
             retryAfter = untilRoom > TimeSpan.Zero ? untilRoom : TimeSpan.FromMilliseconds(1);
             return false;
+        }
+    }
+
+    private bool NoneWaitingBefore(UplinkPriority priority) => priority switch
+    {
+        UplinkPriority.Urgent => true,
+        UplinkPriority.Normal => _urgentWaiting == 0,
+        _ => _urgentWaiting == 0 && _normalWaiting == 0,
+    };
+
+    private void Waiting(UplinkPriority priority, int change)
+    {
+        if (priority == UplinkPriority.Urgent)
+        {
+            _urgentWaiting += change;
+        }
+        else if (priority == UplinkPriority.Normal)
+        {
+            _normalWaiting += change;
         }
     }
 

@@ -8,4 +8,7 @@ public enum UplinkPriority
 
     /// <summary>Routine readings, events and report messages.</summary>
     Normal,
+
+    /// <summary>The heartbeat: goes only when no urgent or normal publish is waiting for the budget.</summary>
+    Low,
 }

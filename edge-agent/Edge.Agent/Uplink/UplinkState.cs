@@ -14,6 +14,8 @@ public sealed class UplinkState(TimeProvider time) : IDisposable
     private readonly long[] _refusedAcks = new long[AckRefusals.All.Length];
     private readonly long[] _dropped = new long[DropReasons.All.Length];
     private long _refusedUploadUrls;
+    private long _heartbeatsSent;
+    private DateTimeOffset? _lastHeartbeatAt;
     private double _ackRate;
     private DateTimeOffset? _lastAckAt;
     private bool _connected;
@@ -84,6 +86,30 @@ public sealed class UplinkState(TimeProvider time) : IDisposable
     /// <summary>Upload answers refused because their URL is not the configured S3 endpoint.</summary>
     public long RefusedUploadUrls => Interlocked.Read(ref _refusedUploadUrls);
 
+    /// <summary>Heartbeats the cloud broker accepted since the start.</summary>
+    public long HeartbeatsSent => Interlocked.Read(ref _heartbeatsSent);
+
+    /// <summary>When the last heartbeat the broker accepted was built.</summary>
+    public DateTimeOffset? LastHeartbeatAt
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lastHeartbeatAt;
+            }
+        }
+    }
+
+    internal void RecordHeartbeat(DateTimeOffset at)
+    {
+        Interlocked.Increment(ref _heartbeatsSent);
+        lock (_gate)
+        {
+            _lastHeartbeatAt = at;
+        }
+    }
+
     internal void RecordUploadUrlRefused() => Interlocked.Increment(ref _refusedUploadUrls);
 
     /// <summary>Readings that left the journal without being stored in the cloud, by <see cref="DropReasons"/>.</summary>
@@ -132,6 +158,8 @@ public sealed class UplinkState(TimeProvider time) : IDisposable
             description: "Readings removed from the journal without being stored: set aside on the gateway (too_large_for_uplink) or dead-lettered by a worker (dead_lettered_in_cloud)");
         _meter.CreateObservableCounter("edge.uplink.upload_urls_refused", () => RefusedUploadUrls,
             description: "Report upload answers refused because their URL is not Agent:Reports:UploadEndpoint (nothing was sent)");
+        _meter.CreateObservableCounter("edge.uplink.heartbeats_sent", () => HeartbeatsSent,
+            description: "Heartbeats the cloud broker accepted (edge/v1/{gatewayId}/heartbeat)");
         _meter.CreateObservableGauge("edge.uplink.backlog", backlog, description: "Readings in the journal not yet acknowledged by the cloud");
     }
 }

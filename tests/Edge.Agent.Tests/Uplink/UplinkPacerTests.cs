@@ -80,6 +80,27 @@ public sealed class UplinkPacerTests
     }
 
     [Fact]
+    public async Task The_heartbeat_waits_behind_every_other_publish_waiting_for_room()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero));
+        var pacer = new UplinkPacer(publishesPerSecond: 1, bytesPerSecond: 1_000_000, time);
+        Assert.True(pacer.TryTake(100, UplinkPriority.Normal, out _));
+
+        var heartbeat = pacer.TakeAsync(100, UplinkPriority.Low, CancellationToken.None);
+        var events = pacer.TakeAsync(100, UplinkPriority.Normal, CancellationToken.None);
+
+        // One second later there is room for one publish: the events take it although the heartbeat waited longer.
+        time.Advance(TimeSpan.FromSeconds(1));
+        await events.WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.Delay(200);
+        Assert.False(heartbeat.IsCompleted);
+        Assert.False(pacer.TryTake(100, UplinkPriority.Low, out _));
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        await heartbeat.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task A_waiting_publish_stops_waiting_when_cancelled()
     {
         var time = new FakeTimeProvider();

@@ -38,6 +38,7 @@ public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(se
         ("POST", "/v1/clinics", "/v1/clinics", new { id = "c2", name = "Second" }, [Admin_]),
         ("GET", "/v1/gateways", "/v1/gateways", null, Everyone),
         ("GET", "/v1/gateways/{id}", "/v1/gateways/gw-1", null, Everyone),
+        ("GET", "/v1/gateways/{id}/events", "/v1/gateways/gw-1/events", null, Everyone),
         ("POST", "/v1/gateways", "/v1/gateways", new { id = "gw-2", clinic_id = "c1", name = "Second" }, [Admin_, Tech]),
         ("POST", "/v1/gateways/{id}/certificate", "/v1/gateways/gw-3/certificate", new { csr = "not a csr", clinic_id = "c1", name = "Third" }, [Admin_, Tech]),
         ("GET", "/v1/devices", "/v1/devices", null, Everyone),

@@ -25,6 +25,7 @@ public sealed class GatewayEventRecorderTests(PostgresServer server) : PostgresT
     {
         await base.InitializeAsync();
         await RegistrySchema.MigrateAsync(DataSource, Logger<GatewayEventRecorderTests>(), CancellationToken.None);
+        await Fleet.FleetSchema.MigrateAsync(DataSource, Logger<GatewayEventRecorderTests>(), CancellationToken.None);
         await ExecuteAsync($"""
             INSERT INTO clinics (id, name, created_at) VALUES ('ward', 'Ward', now());
             INSERT INTO gateways (id, clinic_id, name, status, registered_at) VALUES ('{Gateway}', 'ward', 'A', 'active', now()), ('gw-b', 'ward', 'B', 'active', now());
@@ -47,6 +48,31 @@ public sealed class GatewayEventRecorderTests(PostgresServer server) : PostgresT
         // A late re-send of "delivered", or an ack for the superseded version, moves nothing backwards.
         await Recorder.RecordAsync(Gateway, [Event(1, GatewayEvent.ConfigDelivered, version: 2), Event(3, GatewayEvent.ConfigApplied, version: 1)], default);
         Assert.Equal(["1|superseded", "2|applied"], await StatesAsync());
+    }
+
+    [Fact]
+    public async Task Presence_moves_only_forwards_a_stale_or_replayed_event_changes_nothing_and_is_kept_once()
+    {
+        var t0 = Clock.GetUtcNow();
+        var online = Presence(1, GatewayEvent.Online, t0);
+        var offline = Presence(2, GatewayEvent.Offline, t0.AddMinutes(5));
+        Assert.All(await Recorder.RecordAsync(Gateway, [online, offline], default), o => Assert.Null(o.Ignored));
+        Assert.Equal($"offline|{t0.AddMinutes(5).ToUniversalTime():O}|2", await PresenceStateAsync());
+
+        // The online event again (a lost ack), and a late one from before the offline: both ignored, the state stays.
+        var replayed = await Recorder.RecordAsync(Gateway, [online, Presence(7, GatewayEvent.Online, t0.AddMinutes(4))], default);
+        Assert.All(replayed, o => Assert.Equal("stale or repeated presence: a newer change is recorded", o.Ignored));
+        Assert.Equal($"offline|{t0.AddMinutes(5).ToUniversalTime():O}|2", await PresenceStateAsync());
+
+        // The same change re-sent is one entry of the gateway's events; a newer one moves the state.
+        await Recorder.RecordAsync(Gateway, [offline, Presence(3, GatewayEvent.Online, t0.AddMinutes(6))], default);
+        Assert.Equal($"online|{t0.AddMinutes(6).ToUniversalTime():O}|3", await PresenceStateAsync());
+        Assert.Equal(3, await ScalarAsync<long>("SELECT count(*) FROM gateway_events WHERE type = 'device_presence'"));
+
+        // Another gateway may not report on the device at all, and a presence without a state is refused.
+        Assert.Equal("the device is registered to another gateway", (await Recorder.RecordAsync("gw-b", [Presence(9, GatewayEvent.Offline, t0.AddHours(1))], default)).Single().Ignored);
+        Assert.NotNull((await Recorder.RecordAsync(Gateway, [Presence(10, "asleep", t0.AddHours(1))], default)).Single().Ignored);
+        Assert.Equal($"online|{t0.AddMinutes(6).ToUniversalTime():O}|3", await PresenceStateAsync());
     }
 
     [Fact]
@@ -171,6 +197,17 @@ public sealed class GatewayEventRecorderTests(PostgresServer server) : PostgresT
         using var message = JsonDocument.Parse($$"""{"serial":"{{Serial}}","version":{{version}},"config":{{Config}}}""");
         return new GatewayEvent(id, GatewayEvent.ConfigOnSite, Serial, Clock.GetUtcNow(), Version: version, BaseVersion: baseVersion,
             Config: message.RootElement.Clone(), Actor: "anna");
+    }
+
+    private static GatewayEvent Presence(long id, string status, DateTimeOffset at) =>
+        new(id, GatewayEvent.DevicePresence, Serial, at, Status: status, Reason: PresenceReasons.Connected);
+
+    private async Task<string> PresenceStateAsync()
+    {
+        await using var command = DataSource.CreateCommand($"SELECT state, since, last_change_id FROM device_presence WHERE serial = '{Serial}'");
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return $"{reader.GetString(0)}|{reader.GetFieldValue<DateTimeOffset>(1):O}|{reader.GetInt64(2)}";
     }
 
     private Task<List<string>> StatesAsync() =>
