@@ -70,6 +70,16 @@ internal static partial class Log
     [LoggerMessage(7104, LogLevel.Warning, "The webhook queue is unavailable; trying again in {DelaySeconds:0.0} s")]
     public static partial void WebhookQueueFailed(ILogger logger, double delaySeconds, Exception error);
 
+    // 745x alert sweep (maintenance due, silent gateways)
+    [LoggerMessage(7450, LogLevel.Warning, "Gateway {GatewayId} is silent: last heard {LastSeenAt:o}; alert raised")]
+    public static partial void GatewaySilent(ILogger logger, string gatewayId, DateTimeOffset lastSeenAt);
+
+    [LoggerMessage(7451, LogLevel.Information, "Gateway {GatewayId} heard again; silence alert {AlertId} resolved")]
+    public static partial void GatewayHeardAgain(ILogger logger, string gatewayId, Guid alertId);
+
+    [LoggerMessage(7452, LogLevel.Warning, "The alert sweep could not reach the registry; trying again in {DelaySeconds:0} s")]
+    public static partial void AlertSweepFailed(ILogger logger, double delaySeconds, Exception exception);
+
     [LoggerMessage(7201, LogLevel.Warning, "Downlink pass failed ({Reason}); queued configs and firmware offers stay queued")]
     public static partial void DownlinkPassFailed(ILogger logger, string reason);
 

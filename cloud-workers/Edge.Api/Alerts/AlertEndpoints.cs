@@ -13,6 +13,10 @@ namespace Edge.Api.Alerts;
 /// <param name="Secret">The HMAC secret (32-256 characters); omitted = generated and returned once.</param>
 public sealed record CreateWebhookRequest(string? Url, string? ClinicId, IReadOnlyList<string>? Rules, string? Secret);
 
+/// <summary>Body of <c>POST /v1/alerts/{id}/acknowledge</c> and <c>/resolve</c>; the body itself may be omitted.</summary>
+/// <param name="Note">What was done or why, at most 1000 characters; kept with the step and shown with the alert.</param>
+public sealed record AlertStepRequest(string? Note);
+
 /// <summary>A dead delivery page with an opaque cursor, like every other list.</summary>
 public sealed record DeadDeliveryList(IReadOnlyList<DeadDelivery> Items, string? NextCursor);
 
@@ -27,10 +31,16 @@ public static class AlertEndpoints
     {
         var alerts = routes.MapGroup("").WithTags("Alerts");
         alerts.MapGet("/v1/alerts", ListAlertsAsync).RequireAuthorization(ApiPolicies.AlertsRead)
-            .WithName("ListAlerts").WithSummary("Alerts, newest first, by serial, rule and time raised.")
+            .WithName("ListAlerts").WithSummary("Alerts, newest first, by serial, rule, state, kind, severity and time raised.")
             .Produces<AlertPage>().ProducesValidationProblem();
         alerts.MapGet("/v1/alerts/{id:guid}", GetAlertAsync).RequireAuthorization(ApiPolicies.AlertsRead)
             .WithName("GetAlert").WithSummary("One alert.").Produces<Alert>().ProducesProblem(StatusCodes.Status404NotFound);
+        alerts.MapPost("/v1/alerts/{id:guid}/acknowledge", AcknowledgeAsync).RequireAuthorization(ApiPolicies.AlertsManage)
+            .WithName("AcknowledgeAlert").WithSummary("Says someone is on it: who, when and a note. Repeating it answers with the first acknowledgement.")
+            .Produces<Alert>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        alerts.MapPost("/v1/alerts/{id:guid}/resolve", ResolveAsync).RequireAuthorization(ApiPolicies.AlertsManage)
+            .WithName("ResolveAlert").WithSummary("Closes an open or acknowledged alert: who, when and a note. Repeating it answers with the first resolution.")
+            .Produces<Alert>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         var hooks = routes.MapGroup("").WithTags("Webhooks");
         hooks.MapPost("/v1/webhooks", CreateWebhookAsync).RequireAuthorization(ApiPolicies.WebhooksManage)
@@ -50,8 +60,8 @@ public static class AlertEndpoints
     }
 
     private static async Task<IResult> ListAlertsAsync(
-        Caller caller, AlertQueries queries, string? clinic, string? serial, string? rule, string? since, string? until, int? limit, string? cursor,
-        CancellationToken cancellationToken)
+        Caller caller, AlertQueries queries, string? clinic, string? serial, string? rule, string? state, string? kind, string? severity,
+        string? since, string? until, int? limit, string? cursor, CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
         var take = PageRequest.Limit(limit, errors, AlertQueries.MaxLimit);
@@ -59,6 +69,9 @@ public static class AlertEndpoints
         {
             errors.Add("rule", $"unknown rule; one of {string.Join(", ", AlertRuleNames.All)}");
         }
+        OneOf(state, "state", AlertStates.All, errors);
+        OneOf(kind, "kind", AlertKinds.All, errors);
+        OneOf(severity, "severity", [AlertSeverity.Critical, AlertSeverity.Warning], errors);
         var from = TimeParameter.Optional(since, "since", errors);
         var to = TimeParameter.Optional(until, "until", errors);
         if (errors.Any)
@@ -77,7 +90,7 @@ public static class AlertEndpoints
 
         try
         {
-            return TypedResults.Ok(await queries.ListAsync(new AlertFilter(scope, serial, rule, from, to), cursor, take, cancellationToken));
+            return TypedResults.Ok(await queries.ListAsync(new AlertFilter(scope, serial, rule, from, to, state, kind, severity), cursor, take, cancellationToken));
         }
         catch (FormatException)
         {
@@ -89,6 +102,55 @@ public static class AlertEndpoints
     {
         var alert = await queries.GetAsync(id, caller.ClinicScope, cancellationToken);
         return alert is null ? Problems.NotFound($"No alert {id}.") : TypedResults.Ok(alert);
+    }
+
+    private static void OneOf(string? value, string parameter, IReadOnlyList<string> allowed, RequestErrors errors)
+    {
+        if (value is not null && !allowed.Contains(value, StringComparer.Ordinal))
+        {
+            errors.Add(parameter, $"unknown {parameter}; one of {string.Join(", ", allowed)}");
+        }
+    }
+
+    private static Task<IResult> AcknowledgeAsync(
+        Guid id, AlertStepRequest? request, Caller caller, AlertLifecycle lifecycle, AuditTrail audit, CancellationToken cancellationToken) =>
+        StepAsync(id, request, caller, audit, "alert.acknowledge", lifecycle.AcknowledgeAsync, cancellationToken);
+
+    private static Task<IResult> ResolveAsync(
+        Guid id, AlertStepRequest? request, Caller caller, AlertLifecycle lifecycle, AuditTrail audit, CancellationToken cancellationToken) =>
+        StepAsync(id, request, caller, audit, "alert.resolve", lifecycle.ResolveAsync, cancellationToken);
+
+    private delegate Task<AlertTransition> Step(
+        Guid id, IReadOnlyCollection<string>? clinicIds, string actor, string? note, AlertLifecycle.AuditWriter? audit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// One lifecycle step within the caller's clinics: another clinic's alert is as absent as one that does not exist
+    /// (404, never 403, so ids cannot be probed). The audit row is written in the step's transaction.
+    /// </summary>
+    private static async Task<IResult> StepAsync(
+        Guid id, AlertStepRequest? request, Caller caller, AuditTrail audit, string action, Step step, CancellationToken cancellationToken)
+    {
+        var note = request?.Note;
+        if (note is { Length: > AlertStates.MaxNoteLength })
+        {
+            return Problems.BadParameter("note", $"at most {AlertStates.MaxNoteLength} characters (was {note.Length})");
+        }
+        if (note is not null && note.Contains('\0', StringComparison.Ordinal))
+        {
+            return Problems.BadParameter("note", "must not contain NUL characters");
+        }
+
+        var result = await step(id, caller.ClinicScope, caller.Subject, string.IsNullOrWhiteSpace(note) ? null : note,
+            (connection, transaction, before, after, ct) => audit.RecordAsync(connection, transaction, caller,
+                new AuditRecord(action, "alert", id.ToString(), after.ClinicId,
+                    AuditTrail.Json(before, ApiJsonContext.Default.Alert), AuditTrail.Json(after, ApiJsonContext.Default.Alert)), ct),
+            cancellationToken);
+        return result.Outcome switch
+        {
+            AlertTransitionOutcome.NotFound => Problems.NotFound($"No alert {id}."),
+            AlertTransitionOutcome.Conflict => Problems.Conflict($"Alert {id} is resolved; a resolved alert cannot be acknowledged."),
+            _ => TypedResults.Ok(result.After),
+        };
     }
 
     private static async Task<IResult> CreateWebhookAsync(

@@ -18,6 +18,7 @@ public static class ApiPolicies
     public const string FirmwareManage = "firmware.manage";
     public const string FirmwareRead = "firmware.read";
     public const string AlertsRead = "alerts.read";
+    public const string AlertsManage = "alerts.manage";
     public const string WebhooksManage = "webhooks.manage";
     public const string AuditRead = "audit.read";
     public const string ReportsRead = "reports.read";
@@ -42,6 +43,7 @@ public static class ApiPolicies
         [FirmwareManage] = [ApiRoles.Admin, ApiRoles.Technician],
         [FirmwareRead] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Auditor],
         [AlertsRead] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],
+        [AlertsManage] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],
         [WebhooksManage] = [ApiRoles.Admin],
         [AuditRead] = [ApiRoles.Admin, ApiRoles.Auditor],
         [ReportsRead] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],

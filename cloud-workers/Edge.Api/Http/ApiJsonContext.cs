@@ -39,6 +39,7 @@ namespace Edge.Api.Http;
 [JsonSerializable(typeof(LiveMessage))]
 [JsonSerializable(typeof(Alert))]
 [JsonSerializable(typeof(AlertPage))]
+[JsonSerializable(typeof(AlertStepRequest))]
 [JsonSerializable(typeof(CreateWebhookRequest))]
 [JsonSerializable(typeof(CreatedWebhookSubscription))]
 [JsonSerializable(typeof(WebhookSubscription))]

@@ -1,5 +1,8 @@
 using Edge.Storage.Alerts;
+using Edge.Ingest.Metrics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Edge.Ingest.Alerts;
 
@@ -9,11 +12,21 @@ public static class WebhookServiceCollectionExtensions
     /// <summary>
     /// Adds the alert classes (<see cref="AlertServiceCollectionExtensions.AddEdgeAlerts"/>), validated
     /// <see cref="WebhookOptions"/> from <c>Alerts:Webhooks</c>, the webhook HttpClient, and two hosted services: the
-    /// alert migration, then the dispatcher. Call it after the store migrations and before the MQTT consumer.
+    /// alert migration, the dispatcher, and the <see cref="AlertSweep"/> (validated <see cref="AlertSweepOptions"/> from <c>Ingest:Alerts</c>). Call it after the store migrations and before the MQTT consumer.
     /// </summary>
     public static IServiceCollection AddIngestAlerts(this IServiceCollection services)
     {
+        // Before AddEdgeAlerts (which only adds what is missing): the worker's recorder counts what it raises, per rule.
+        services.TryAddSingleton(sp =>
+        {
+            var recorder = new AlertRecorder(sp.GetRequiredService<Edge.Storage.StoreFactory>().Registry, sp.GetRequiredService<IOptions<AlertOptions>>(),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AlertRecorder>>());
+            recorder.Raised += sp.GetRequiredService<WorkerMetrics>().AlertsRaised;
+            return recorder;
+        });
         services.AddEdgeAlerts();
+        services.TryAddSingleton(sp => new SubjectAlerts(sp.GetRequiredService<Edge.Storage.StoreFactory>().Registry));
+        services.AddOptions<AlertSweepOptions>().BindConfiguration(AlertSweepOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<WebhookOptions>()
             .BindConfiguration(WebhookOptions.SectionName)
             .ValidateDataAnnotations()
@@ -22,6 +35,7 @@ public static class WebhookServiceCollectionExtensions
         services.AddWebhookHttpClient();
         services.AddHostedService<AlertMigration>();
         services.AddHostedService<WebhookDispatcher>();
+        services.AddHostedService<AlertSweep>();
         return services;
     }
 

@@ -41,6 +41,7 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
     private readonly Histogram<double> _readingDelay;
     private readonly Counter<long> _storeFailures;
     private readonly Counter<long> _webhookAttempts;
+    private readonly Counter<long> _alertsRaised;
     private readonly Counter<long> _downlinkMessages;
     private readonly Counter<long> _reportsRefused;
 
@@ -65,6 +66,7 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
         _storeFailures = Meter.CreateCounter<long>("edge.worker.store.failures", "{attempt}", "Attempts to store a batch that failed and will be retried (a store unavailable)");
         Meter.CreateObservableGauge("edge.worker.broker.connections", () => Volatile.Read(ref _brokerConnections), "{connection}", "MQTT connections to the cloud broker that are up");
         _webhookAttempts = Meter.CreateCounter<long>("edge.worker.webhook.attempts", "{attempt}", "Webhook delivery attempts, by outcome (delivered, failed, dead)");
+        _alertsRaised = Meter.CreateCounter<long>("edge.worker.alerts.raised", "{alert}", "Alerts raised for the first time, by rule and severity (batches and the sweep; re-sends and other replicas count nothing)");
         _reportsRefused = Meter.CreateCounter<long>("edge.worker.reports.refused", "{report}",
             "Gateway reports not recorded because of what S3 holds or the key named, by reason (not_pdf, checksum, size, missing, key)");
         _downlinkMessages = Meter.CreateCounter<long>("edge.worker.downlink.messages", "{message}", "Configs and firmware offers sent to gateways, by type and outcome (sent, failed)");
@@ -138,6 +140,15 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
 
     public void BrokerDisconnected() => Interlocked.Decrement(ref _brokerConnections);
 
+    /// <summary>Counts alerts recorded for the first time (subscribed to <see cref="Edge.Storage.Alerts.AlertRecorder.Raised"/>).</summary>
+    public void AlertsRaised(IReadOnlyList<Edge.Storage.Alerts.Alert> alerts)
+    {
+        foreach (var alert in alerts)
+        {
+            _alertsRaised.Add(1, new KeyValuePair<string, object?>("rule", alert.Rule));
+        }
+    }
+
     public void WebhookAttempt(string outcome) => _webhookAttempts.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     public void DownlinkMessage(bool firmware, string outcome) =>
@@ -172,6 +183,11 @@ public sealed class WorkerMetrics : IHostedService, IDisposable
         foreach (var outcome in new[] { Delivered, Failed, Dead })
         {
             _webhookAttempts.Add(0, new KeyValuePair<string, object?>("outcome", outcome));
+        }
+
+        foreach (var rule in Edge.Storage.Alerts.AlertRuleNames.All)
+        {
+            _alertsRaised.Add(0, new KeyValuePair<string, object?>("rule", rule));
         }
 
         foreach (var reason in QuarantineReasons.All)

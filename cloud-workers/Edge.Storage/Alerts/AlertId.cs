@@ -20,6 +20,31 @@ public static class AlertId
     /// </summary>
     public static readonly Guid Namespace = new("ddaabfb8-7441-5df8-ab8c-f9ef8a7acd22");
 
+    /// <summary>
+    /// The id of an alert not raised by one reading: <paramref name="rule"/> about <paramref name="subject"/> (a serial or
+    /// a gateway id) for <paramref name="period"/> (a due date, a UTC day, a silence episode's start), with the name
+    /// <c>subject/{rule}/{subject}/{period}</c>. Every replica and every re-run of a sweep derives the same id, so the
+    /// alert is raised once per period. The <c>subject/</c> prefix keeps these names apart from reading names, which
+    /// start with a UUID.
+    /// </summary>
+    [SuppressMessage("Security", "CA5350:Do Not Use Weak Cryptographic Algorithms",
+        Justification = "RFC 9562 defines version 5 UUIDs with SHA-1 as a name hash; nothing here depends on collision resistance against an attacker.")]
+    public static Guid ForSubject(string rule, string subject, string period)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(rule);
+        ArgumentException.ThrowIfNullOrEmpty(subject);
+        ArgumentException.ThrowIfNullOrEmpty(period);
+        var name = Encoding.UTF8.GetBytes($"subject/{rule}/{subject}/{period}");
+        var buffer = new byte[16 + name.Length];
+        Namespace.TryWriteBytes(buffer, bigEndian: true, out _);
+        name.CopyTo(buffer, 16);
+        Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
+        SHA1.HashData(buffer, hash);
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x50); // version 5
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80); // variant 10xx (RFC 9562)
+        return new Guid(hash[..16], bigEndian: true);
+    }
+
     /// <summary>The id of the alert <paramref name="rule"/> raised by reading <paramref name="readingId"/>.</summary>
     [SuppressMessage("Security", "CA5350:Do Not Use Weak Cryptographic Algorithms",
         Justification = "RFC 9562 defines version 5 UUIDs with SHA-1 as a name hash; nothing here depends on collision resistance against an attacker.")]

@@ -44,6 +44,14 @@ public sealed class AlertOptions
     public double EcgHrHighBpm { get; set; } = 150;
 
     /// <summary>
+    /// A reading whose device time differs from its gateway's receive time by more than this (seconds, either way)
+    /// raises <c>device_clock_skew</c>, once per device per UTC day. Default 300, the agent's
+    /// <c>Agent:Clock:MaxSkewSeconds</c>, so the readings the gateway counts as skewed are the ones the cloud alerts on.
+    /// </summary>
+    [Range(1, 86_400, ErrorMessage = "Alerts:DeviceClockSkewSeconds must be between 1 and 86400.")]
+    public double DeviceClockSkewSeconds { get; set; } = 300;
+
+    /// <summary>
     /// How long a device's thresholds are reused before the registry is asked again (seconds). Default 30: a config
     /// pushed by the API applies to alerts within this time, and a busy worker asks the registry about a device at most
     /// this often instead of once per batch.

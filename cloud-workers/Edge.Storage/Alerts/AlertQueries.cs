@@ -10,12 +10,18 @@ namespace Edge.Storage.Alerts;
 /// <param name="Rule">One rule, e.g. <c>ecg.arrhythmia</c>.</param>
 /// <param name="Since">Raised at or after this time (the cloud's time, <see cref="Alert.CreatedAt"/>).</param>
 /// <param name="Until">Raised before this time.</param>
+/// <param name="State">One lifecycle state (<see cref="AlertStates"/>).</param>
+/// <param name="Kind">One subject kind (<see cref="AlertKinds"/>).</param>
+/// <param name="Severity">One severity (<see cref="AlertSeverity"/>).</param>
 public sealed record AlertFilter(
     IReadOnlyCollection<string>? ClinicIds = null,
     string? Serial = null,
     string? Rule = null,
     DateTimeOffset? Since = null,
-    DateTimeOffset? Until = null);
+    DateTimeOffset? Until = null,
+    string? State = null,
+    string? Kind = null,
+    string? Severity = null);
 
 /// <summary>One page of alerts, newest first, and the cursor of the next page (null on the last one).</summary>
 public sealed record AlertPage(IReadOnlyList<Alert> Items, string? NextCursor);
@@ -38,9 +44,10 @@ public sealed class AlertQueries(NpgsqlDataSource dataSource)
     public const int MaxLimit = 500;
 
     internal const string Columns =
-        "a.id, a.serial, a.kind, a.clinic_id, a.gateway_id, a.reading_id, a.rule, a.severity, a.message, a.value, a.threshold, a.detail, a.config_version, a.device_time, a.created_at";
+        "a.id, a.serial, a.kind, a.clinic_id, a.gateway_id, a.reading_id, a.rule, a.severity, a.message, a.value, a.threshold, a.detail, a.config_version, a.device_time, a.created_at, "
+        + "a.state, a.acknowledged_by, a.acknowledged_at, a.acknowledged_note, a.resolved_by, a.resolved_at, a.resolved_note";
 
-    internal const int ColumnCount = 15;
+    internal const int ColumnCount = 22;
 
     private const string ListSql = $"""
         SELECT {Columns}
@@ -51,6 +58,9 @@ public sealed class AlertQueries(NpgsqlDataSource dataSource)
           AND ($4::timestamptz IS NULL OR a.created_at >= $4)
           AND ($5::timestamptz IS NULL OR a.created_at < $5)
           AND ($6::timestamptz IS NULL OR (a.created_at, a.id) < ($6, $7::uuid))
+          AND ($9::text IS NULL OR a.state = $9)
+          AND ($10::text IS NULL OR a.kind = $10)
+          AND ($11::text IS NULL OR a.severity = $11)
         ORDER BY a.created_at DESC, a.id DESC
         LIMIT $8
         """;
@@ -82,6 +92,9 @@ public sealed class AlertQueries(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = after?.Item2 ?? Guid.Empty });
         // One more than asked: whether it exists says whether there is a next page.
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit + 1 });
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = filter.State, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = filter.Kind, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = filter.Severity, NpgsqlDbType = NpgsqlDbType.Text });
 
         var items = new List<Alert>(Math.Min(limit + 1, 64));
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
@@ -114,11 +127,11 @@ public sealed class AlertQueries(NpgsqlDataSource dataSource)
     /// <summary>Reads the <see cref="Columns"/> starting at <paramref name="first"/>.</summary>
     internal static Alert Read(NpgsqlDataReader reader, int first) => new(
         reader.GetGuid(first),
-        reader.GetString(first + 1),
+        reader.IsDBNull(first + 1) ? null : reader.GetString(first + 1),
         reader.GetString(first + 2),
         reader.IsDBNull(first + 3) ? null : reader.GetString(first + 3),
-        reader.GetString(first + 4),
-        reader.GetGuid(first + 5),
+        reader.IsDBNull(first + 4) ? null : reader.GetString(first + 4),
+        reader.IsDBNull(first + 5) ? null : reader.GetGuid(first + 5),
         reader.GetString(first + 6),
         reader.GetString(first + 7),
         reader.GetString(first + 8),
@@ -127,7 +140,14 @@ public sealed class AlertQueries(NpgsqlDataSource dataSource)
         reader.IsDBNull(first + 11) ? null : reader.GetString(first + 11),
         reader.IsDBNull(first + 12) ? null : reader.GetInt32(first + 12),
         reader.GetFieldValue<DateTimeOffset>(first + 13),
-        reader.GetFieldValue<DateTimeOffset>(first + 14));
+        reader.GetFieldValue<DateTimeOffset>(first + 14),
+        reader.GetString(first + 15),
+        reader.IsDBNull(first + 16) ? null : reader.GetString(first + 16),
+        reader.IsDBNull(first + 17) ? null : reader.GetFieldValue<DateTimeOffset>(first + 17),
+        reader.IsDBNull(first + 18) ? null : reader.GetString(first + 18),
+        reader.IsDBNull(first + 19) ? null : reader.GetString(first + 19),
+        reader.IsDBNull(first + 20) ? null : reader.GetFieldValue<DateTimeOffset>(first + 20),
+        reader.IsDBNull(first + 21) ? null : reader.GetString(first + 21));
 
     // The cursor is opaque to callers: base64url of the last item's created_at (PostgreSQL microseconds since the Unix
     // epoch) and id. Keyset, not offset, so a page is as cheap at the millionth alert as at the first, and new alerts

@@ -51,7 +51,7 @@ public sealed class AlertRecorder(NpgsqlDataSource registry, IOptions<AlertOptio
             ON CONFLICT (subscription_id, alert_id) DO NOTHING
             RETURNING 1
         )
-        SELECT (SELECT count(*) FROM new_alerts)::int, (SELECT count(*) FROM queued)::int
+        SELECT (SELECT count(*) FROM new_alerts)::int, (SELECT count(*) FROM queued)::int, ARRAY(SELECT id FROM new_alerts)
         """;
 
     private readonly AlertOptions _options = options.Value;
@@ -97,12 +97,41 @@ public sealed class AlertRecorder(NpgsqlDataSource registry, IOptions<AlertOptio
 
         // In id order, so two replicas recording overlapping batches wait for each other instead of deadlocking.
         alerts.Sort(static (a, b) => a.Id.CompareTo(b.Id));
-        var (recorded, queued) = await InsertAsync(alerts, now, cancellationToken);
+        var (recorded, queued, ids) = await InsertAsync(alerts, now, cancellationToken);
         if (recorded > 0)
         {
-            Log.AlertsRaised(logger, recorded, queued, readings[0].GatewayId, alerts[0].Rule, alerts[0].Serial);
+            Raised?.Invoke([.. alerts.Where(a => ids.Contains(a.Id))]);
+            Log.AlertsRaised(logger, recorded, queued, readings[0].GatewayId, alerts[0].Rule, alerts[0].Serial ?? alerts[0].GatewayId ?? "");
         }
         return recorded;
+    }
+
+    /// <summary>The alerts each call recorded for the first time (never empty); the worker counts them per rule.</summary>
+    public event Action<IReadOnlyList<Alert>>? Raised;
+
+    /// <summary>
+    /// Records alerts raised by something other than a batch (the worker's sweep), with their webhook deliveries, in
+    /// one statement; those recorded before (the same deterministic id) are skipped. Returns the ones that are new.
+    /// </summary>
+    public async Task<IReadOnlyList<Alert>> RecordRaisedAsync(IReadOnlyList<Alert> raised, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(raised);
+        if (raised.Count == 0)
+        {
+            return [];
+        }
+        var alerts = raised.ToList();
+        alerts.Sort(static (a, b) => a.Id.CompareTo(b.Id));
+        var now = time.GetUtcNow();
+        var (recorded, queued, ids) = await InsertAsync(alerts, now, cancellationToken);
+        if (recorded == 0)
+        {
+            return [];
+        }
+        List<Alert> fresh = [.. alerts.Where(a => ids.Contains(a.Id))];
+        Log.AlertsRaised(logger, recorded, queued, "(sweep)", fresh[0].Rule, fresh[0].Serial ?? fresh[0].GatewayId ?? "");
+        Raised?.Invoke(fresh);
+        return fresh;
     }
 
     /// <summary>The thresholds of each reading's device, by position (the worker also classifies lanes by them).</summary>
@@ -220,15 +249,15 @@ public sealed class AlertRecorder(NpgsqlDataSource registry, IOptions<AlertOptio
         return loaded;
     }
 
-    private async Task<(int Recorded, int Queued)> InsertAsync(List<Alert> alerts, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<(int Recorded, int Queued, HashSet<Guid> Ids)> InsertAsync(List<Alert> alerts, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var count = alerts.Count;
         var ids = new Guid[count];
-        var serials = new string[count];
+        var serials = new string?[count];
         var kinds = new string[count];
         var clinics = new string?[count];
-        var gateways = new string[count];
-        var readingIds = new Guid[count];
+        var gateways = new string?[count];
+        var readingIds = new Guid?[count];
         var rules = new string[count];
         var severities = new string[count];
         var messages = new string[count];
@@ -244,7 +273,7 @@ public sealed class AlertRecorder(NpgsqlDataSource registry, IOptions<AlertOptio
             serials[i] = a.Serial;
             kinds[i] = a.Kind;
             clinics[i] = a.ClinicId;
-            gateways[i] = PgText.Clean(a.GatewayId);
+            gateways[i] = PgText.CleanOrNull(a.GatewayId);
             readingIds[i] = a.ReadingId;
             rules[i] = a.Rule;
             severities[i] = a.Severity;
@@ -259,11 +288,11 @@ public sealed class AlertRecorder(NpgsqlDataSource registry, IOptions<AlertOptio
 
         await using var command = registry.CreateCommand(InsertSql);
         command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = serials });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = serials });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = kinds });
         command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = clinics });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = gateways });
-        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = readingIds });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = gateways });
+        command.Parameters.Add(new NpgsqlParameter<Guid?[]> { TypedValue = readingIds });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = rules });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = severities });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = messages });
@@ -275,7 +304,7 @@ public sealed class AlertRecorder(NpgsqlDataSource registry, IOptions<AlertOptio
         command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = now.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return (reader.GetInt32(0), reader.GetInt32(1));
+        return (reader.GetInt32(0), reader.GetInt32(1), [.. reader.GetFieldValue<Guid[]>(2)]);
     }
 
     private readonly record struct CachedThresholds(DeviceThresholds Thresholds, DateTimeOffset ExpiresAt);

@@ -15,6 +15,7 @@ namespace Edge.Storage.Alerts;
 /// <param name="OxygenPurityFloorPct">Purity below this (%) raises <c>oxygen.purity_low</c>; always the default (configs have no floor).</param>
 /// <param name="EcgHrLowBpm">Heart rate below this raises <c>ecg.hr_low</c>.</param>
 /// <param name="EcgHrHighBpm">Heart rate above this raises <c>ecg.hr_high</c>.</param>
+/// <param name="ClockSkewSeconds">A device time further than this from the gateway's receive time raises <c>device_clock_skew</c>; always the default.</param>
 public sealed record DeviceThresholds(
     string? ClinicId,
     int? CpapConfigVersion,
@@ -24,7 +25,8 @@ public sealed record DeviceThresholds(
     double CpapRrHigh,
     double OxygenPurityFloorPct,
     double EcgHrLowBpm,
-    double EcgHrHighBpm);
+    double EcgHrHighBpm,
+    double ClockSkewSeconds = 300);
 
 /// <summary>
 /// The alert rules: pure functions from a stored reading and its device's thresholds to the alerts it raises. Most
@@ -37,7 +39,7 @@ public static class AlertRules
     {
         ArgumentNullException.ThrowIfNull(options);
         return new(clinicId, null, null, options.CpapLeakThreshold, options.CpapRrLow, options.CpapRrHigh,
-            options.OxygenPurityFloorPct, options.EcgHrLowBpm, options.EcgHrHighBpm);
+            options.OxygenPurityFloorPct, options.EcgHrLowBpm, options.EcgHrHighBpm, options.DeviceClockSkewSeconds);
     }
 
     /// <summary>
@@ -103,6 +105,7 @@ public static class AlertRules
         ArgumentNullException.ThrowIfNull(thresholds);
         var before = alerts?.Count ?? 0;
         var t = thresholds;
+        EvaluateClock(reading, t, createdAt, ref alerts);
         switch (reading.Reading)
         {
             case CpapTelemetry { Metrics: var m }:
@@ -162,6 +165,40 @@ public static class AlertRules
                 break;
         }
         return (alerts?.Count ?? 0) - before;
+    }
+
+    /// <summary>
+    /// <c>device_clock_skew</c>: the device's time is further from the moment its gateway received the reading than the
+    /// threshold, either way. One alert per device per UTC day of the gateway's receive time (the device's own date is
+    /// the thing in doubt): the id is derived from (rule, serial, day), so the day's later skewed readings, their
+    /// re-sends and other replicas raise nothing more.
+    /// </summary>
+    private static void EvaluateClock(StoredReading reading, DeviceThresholds t, DateTimeOffset createdAt, ref List<Alert>? alerts)
+    {
+        var skew = (reading.DeviceTime - reading.GatewayReceivedAt).TotalSeconds;
+        if (Math.Abs(skew) <= t.ClockSkewSeconds)
+        {
+            return;
+        }
+        var day = reading.GatewayReceivedAt.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var id = AlertId.ForSubject(AlertRuleNames.DeviceClockSkew, reading.Serial.Value, day);
+        if (alerts is not null)
+        {
+            foreach (var raised in alerts)
+            {
+                if (raised.Id == id)
+                {
+                    return; // an earlier reading of the batch raised the day's alert already
+                }
+            }
+        }
+        alerts ??= [];
+        alerts.Add(new Alert(
+            id, reading.Serial.Value, DeviceKinds.Name(reading.Serial.Kind), t.ClinicId, reading.GatewayId, reading.Id,
+            AlertRuleNames.DeviceClockSkew, AlertSeverity.Warning,
+            string.Create(CultureInfo.InvariantCulture,
+                $"Device clock {Math.Abs(skew):0} s {(skew > 0 ? "ahead of" : "behind")} its gateway's, more than {t.ClockSkewSeconds:0} s"),
+            Math.Round(skew, 3), t.ClockSkewSeconds, null, null, reading.DeviceTime, createdAt));
     }
 
     private static void Add(

@@ -72,6 +72,27 @@ public static class AlertSchema
             CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, id) WHERE status = 'pending';
             CREATE INDEX webhook_deliveries_dead ON webhook_deliveries (id) WHERE status = 'dead';
             """),
+        // Alerts about a device or a gateway rather than one reading (maintenance due, gateway silent): no reading, and
+        //   for a gateway no serial; the subject check keeps every alert about something. The lifecycle (who and when
+        //   acknowledged and resolved, with a note) lives on the row; existing alerts start open. alerts_unresolved_silent
+        //   finds a gateway's silence to resolve when it is heard again; alerts_state serves the inbox's state filter.
+        new(2, "alerts without a reading; lifecycle (acknowledged, resolved)", """
+            ALTER TABLE alerts
+                ALTER COLUMN serial DROP NOT NULL,
+                ALTER COLUMN gateway_id DROP NOT NULL,
+                ALTER COLUMN reading_id DROP NOT NULL,
+                ADD CONSTRAINT alert_subject CHECK (serial IS NOT NULL OR gateway_id IS NOT NULL),
+                ADD COLUMN state             text NOT NULL DEFAULT 'open'
+                    CONSTRAINT alert_state CHECK (state IN ('open', 'acknowledged', 'resolved')),
+                ADD COLUMN acknowledged_by   text,
+                ADD COLUMN acknowledged_at   timestamptz,
+                ADD COLUMN acknowledged_note text CONSTRAINT alert_ack_note_length CHECK (char_length(acknowledged_note) <= 1000),
+                ADD COLUMN resolved_by       text,
+                ADD COLUMN resolved_at       timestamptz,
+                ADD COLUMN resolved_note     text CONSTRAINT alert_resolve_note_length CHECK (char_length(resolved_note) <= 1000);
+            CREATE INDEX alerts_state ON alerts (state, created_at, id);
+            CREATE INDEX alerts_unresolved_silent ON alerts (gateway_id) WHERE rule = 'gateway_silent' AND state <> 'resolved';
+            """),
     ];
 
     /// <summary>

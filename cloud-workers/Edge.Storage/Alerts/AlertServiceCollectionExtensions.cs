@@ -8,7 +8,7 @@ namespace Edge.Storage.Alerts;
 /// <summary>
 /// Registers the alert classes on the registry database of <see cref="StoreFactory"/> (so call
 /// <see cref="StorageServiceCollectionExtensions.AddEdgeStorage"/> too): validated <see cref="AlertOptions"/> from
-/// <c>Alerts</c>, <see cref="AlertRecorder"/>, <see cref="AlertQueries"/>, <see cref="WebhookSubscriptions"/> and
+/// <c>Alerts</c>, <see cref="AlertRecorder"/>, <see cref="AlertQueries"/>, <see cref="AlertLifecycle"/>, <see cref="WebhookSubscriptions"/> and
 /// <see cref="WebhookDeliveries"/>.
 /// </summary>
 public static class AlertServiceCollectionExtensions
@@ -26,6 +26,7 @@ public static class AlertServiceCollectionExtensions
             sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<IOptions<AlertOptions>>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AlertRecorder>>()));
         services.TryAddSingleton(sp => new AlertQueries(sp.GetRequiredService<StoreFactory>().Registry));
+        services.TryAddSingleton(sp => new AlertLifecycle(sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => new WebhookSubscriptions(
             sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<WebhookSubscriptions>>()));
         services.TryAddSingleton(sp => new WebhookDeliveries(sp.GetRequiredService<StoreFactory>().Registry));

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Edge.Api.Tests.Infrastructure;
 using Edge.Storage.Alerts;
 using Edge.Storage.Tests.Infrastructure;
@@ -80,5 +81,85 @@ public sealed class AlertEndpointTests(PostgresServer server) : ApiTest(server)
         await AssertBadParameterAsync(await Admin.PostAsJsonAsync("/v1/webhooks", new { url = "https://alerts.example.org", rules = new[] { "nope" } }), "rules");
         await AssertBadParameterAsync(await Admin.PostAsJsonAsync("/v1/webhooks", new { url = "https://alerts.example.org", secret = "short" }), "secret");
         await AssertBadParameterAsync(await Admin.PostAsJsonAsync("/v1/webhooks", new { url = "https://alerts.example.org", clinic_id = "nowhere" }), "clinic_id");
+    }
+
+    [Fact]
+    public async Task A_clinician_of_another_clinic_cannot_acknowledge_or_resolve_an_alert()
+    {
+        // Attack: a clinician of south, who may manage alerts in general, acts on north's alert by its id.
+        var id = await RaiseNorthAlertAsync();
+        var south = Api.As("clinician", "south");
+
+        var ack = await south.PostAsJsonAsync($"/v1/alerts/{id}/acknowledge", new { note = "not mine" });
+        Assert.Equal(HttpStatusCode.NotFound, ack.StatusCode);
+        var resolve = await south.PostAsJsonAsync($"/v1/alerts/{id}/resolve", new { note = "not mine" });
+        Assert.Equal(HttpStatusCode.NotFound, resolve.StatusCode);
+
+        var alert = await ReadAsync(await Admin.GetAsync($"/v1/alerts/{id}"), HttpStatusCode.OK);
+        Assert.Equal("open", alert.GetProperty("state").GetString());
+        Assert.Equal(JsonValueKind.Null, alert.GetProperty("acknowledged_by").ValueKind);
+        var audit = await ReadAsync(await Admin.GetAsync($"/v1/audit?target_type=alert&target_id={id}"), HttpStatusCode.OK);
+        Assert.Equal(0, audit.GetProperty("items").GetArrayLength());
+
+        // Control: north's own clinician can, so the 404 above is the clinic scope, not a missing endpoint.
+        Assert.Equal(HttpStatusCode.OK, (await Api.As("clinician", "north").PostAsJsonAsync($"/v1/alerts/{id}/acknowledge", new { note = "mine" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task Acknowledge_then_resolve_keeps_who_when_and_note_and_is_audited()
+    {
+        var id = await RaiseNorthAlertAsync();
+        var north = Api.Client(Api.Token("clinician", ["north"], "dr-ada"));
+
+        var acked = await ReadAsync(await north.PostAsJsonAsync($"/v1/alerts/{id}/acknowledge", new { note = "calling the patient" }), HttpStatusCode.OK);
+        Assert.Equal("acknowledged", acked.GetProperty("state").GetString());
+        Assert.Equal("dr-ada", acked.GetProperty("acknowledged_by").GetString());
+        Assert.Equal("calling the patient", acked.GetProperty("acknowledged_note").GetString());
+        var ackedAt = acked.GetProperty("acknowledged_at").GetDateTimeOffset();
+
+        // Idempotent: a second acknowledgement (another person, a retried request) answers with the first one.
+        var again = await ReadAsync(await Admin.PostAsJsonAsync($"/v1/alerts/{id}/acknowledge", new { note = "me too" }), HttpStatusCode.OK);
+        Assert.Equal(("dr-ada", ackedAt, "calling the patient"),
+            (again.GetProperty("acknowledged_by").GetString(), again.GetProperty("acknowledged_at").GetDateTimeOffset(), again.GetProperty("acknowledged_note").GetString()));
+
+        var resolved = await ReadAsync(await north.PostAsync($"/v1/alerts/{id}/resolve", null), HttpStatusCode.OK);
+        Assert.Equal("resolved", resolved.GetProperty("state").GetString());
+        Assert.Equal("dr-ada", resolved.GetProperty("resolved_by").GetString());
+        Assert.Equal(JsonValueKind.Null, resolved.GetProperty("resolved_note").ValueKind);
+        Assert.Equal("calling the patient", resolved.GetProperty("acknowledged_note").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await north.PostAsJsonAsync($"/v1/alerts/{id}/resolve", new { note = "again" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await north.PostAsJsonAsync($"/v1/alerts/{id}/acknowledge", new { })).StatusCode);
+
+        var audit = await ReadAsync(await Admin.GetAsync($"/v1/audit?target_type=alert&target_id={id}"), HttpStatusCode.OK);
+        var rows = audit.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal<string>(["alert.resolve", "alert.acknowledge"], rows.Select(r => r.GetProperty("action").GetString()!).ToList());
+        Assert.All(rows, r => Assert.Equal("dr-ada", r.GetProperty("actor").GetString()));
+        Assert.Equal("open", rows[1].GetProperty("before").GetProperty("state").GetString());
+        Assert.Equal("acknowledged", rows[1].GetProperty("after").GetProperty("state").GetString());
+
+        var open = await ReadAsync(await Admin.GetAsync("/v1/alerts?state=open"), HttpStatusCode.OK);
+        Assert.Equal(0, open.GetProperty("items").GetArrayLength());
+        var closed = await ReadAsync(await Admin.GetAsync("/v1/alerts?state=resolved&kind=oxygen&severity=critical"), HttpStatusCode.OK);
+        Assert.Equal(id, Assert.Single(closed.GetProperty("items").EnumerateArray()).GetProperty("id").GetGuid());
+        Assert.Equal(0, (await ReadAsync(await Admin.GetAsync("/v1/alerts?severity=warning"), HttpStatusCode.OK)).GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Bad_lifecycle_requests_are_refused_naming_the_field()
+    {
+        var id = await RaiseNorthAlertAsync();
+        await AssertBadParameterAsync(await Admin.PostAsJsonAsync($"/v1/alerts/{id}/acknowledge", new { note = new string('x', 1001) }), "note");
+        await AssertBadParameterAsync(await Admin.GetAsync("/v1/alerts?state=closed"), "state");
+        await AssertBadParameterAsync(await Admin.GetAsync("/v1/alerts?kind=toaster"), "kind");
+        await AssertBadParameterAsync(await Admin.GetAsync("/v1/alerts?severity=fatal"), "severity");
+        Assert.Equal(HttpStatusCode.NotFound, (await Admin.PostAsJsonAsync($"/v1/alerts/{Guid.NewGuid()}/resolve", new { })).StatusCode);
+    }
+
+    private async Task<Guid> RaiseNorthAlertAsync()
+    {
+        var recorder = Api.Services.GetRequiredService<AlertRecorder>();
+        await recorder.RecordAsync([Readings.Oxygen(1, Readings.January15, purity: 80)], CancellationToken.None);
+        var listed = await ReadAsync(await Admin.GetAsync("/v1/alerts?clinic=north"), HttpStatusCode.OK);
+        return Assert.Single(listed.GetProperty("items").EnumerateArray()).GetProperty("id").GetGuid();
     }
 }

@@ -50,6 +50,8 @@ public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(se
         ("GET", "/v1/devices/{serial}/live", "/v1/devices/OXY-1000-0001/live", null, [Admin_, Tech, Clin]),
         ("GET", "/v1/alerts", "/v1/alerts", null, [Admin_, Tech, Clin]),
         ("GET", "/v1/alerts/{id:guid}", $"/v1/alerts/{Guid.Empty}", null, [Admin_, Tech, Clin]),
+        ("POST", "/v1/alerts/{id:guid}/acknowledge", $"/v1/alerts/{Guid.Empty}/acknowledge", new { note = "seen" }, [Admin_, Tech, Clin]),
+        ("POST", "/v1/alerts/{id:guid}/resolve", $"/v1/alerts/{Guid.Empty}/resolve", new { note = "done" }, [Admin_, Tech, Clin]),
         ("POST", "/v1/webhooks", "/v1/webhooks", new { url = "http://127.0.0.1:9/hook" }, [Admin_]),
         ("GET", "/v1/webhooks", "/v1/webhooks", null, [Admin_]),
         ("DELETE", "/v1/webhooks/{id:guid}", $"/v1/webhooks/{Guid.Empty}", null, [Admin_]),

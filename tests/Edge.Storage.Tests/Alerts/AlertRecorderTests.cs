@@ -172,4 +172,30 @@ public sealed class AlertRecorderTests(PostgresServer server) : AlertTest(server
 
         Assert.Equal(["af\uFFFDib"], await ColumnAsync("SELECT detail FROM alerts"));
     }
+
+    [Fact]
+    public async Task A_skewed_device_clock_raises_one_alert_per_device_per_day()
+    {
+        await ClinicAsync("clinic-a");
+        await DeviceAsync("OXY-8844-5521", "clinic-a");
+        // The device's clock is 10 minutes behind its gateway's; the gateway received each reading at day + hours.
+        StoredReading Skewed(long sequence, DateTimeOffset receivedAt, double skewSeconds = -600, string serial = "OXY-8844-5521") =>
+            Readings.Oxygen(sequence, receivedAt.AddSeconds(skewSeconds), serial: serial) with { GatewayReceivedAt = receivedAt };
+        var day1 = new DateTimeOffset(2026, 1, 15, 0, 0, 0, TimeSpan.Zero);
+
+        Assert.Equal(1, await Recorder.RecordAsync([Skewed(1, day1.AddHours(8)), Skewed(2, day1.AddHours(9))], CancellationToken.None));
+        Assert.Equal(0, await Recorder.RecordAsync([Skewed(3, day1.AddHours(23.9)), Skewed(4, day1.AddHours(1), skewSeconds: 299)], CancellationToken.None));
+        Assert.Equal(1, await Recorder.RecordAsync([Skewed(5, day1.AddDays(1).AddHours(1), skewSeconds: 400)], CancellationToken.None));
+        Assert.Equal(1, await Recorder.RecordAsync([Skewed(6, day1.AddHours(8), serial: "OXY-8844-5522")], CancellationToken.None));
+
+        var first = Skewed(1, day1.AddHours(8));
+        var nextDay = Skewed(5, day1.AddDays(1).AddHours(1), skewSeconds: 400);
+        var other = Skewed(6, day1.AddHours(8), serial: "OXY-8844-5522");
+        Assert.Equal(
+            [$"OXY-8844-5521|{first.Id}|-600|300|warning", $"OXY-8844-5521|{nextDay.Id}|400|300|warning", $"OXY-8844-5522|{other.Id}|-600|300|warning"],
+            await ColumnAsync("""
+                SELECT concat_ws('|', serial, reading_id, value, threshold, severity) FROM alerts
+                WHERE rule = 'device_clock_skew' ORDER BY serial, device_time
+                """));
+    }
 }
