@@ -1,4 +1,5 @@
 using Edge.Contracts.Devices;
+using Edge.Storage.Analytics;
 using Edge.Storage.Cpap;
 using Edge.Storage.Ecg;
 using Edge.Storage.Ingest;
@@ -48,6 +49,14 @@ public sealed class StoreFactory : IAsyncDisposable
         Ledger = new IngestLedger(DataSource(settings.LedgerConnectionString), settings.LedgerRetentionDays, loggerFactory.CreateLogger<IngestLedger>());
         Registry = DataSource(settings.RegistryConnectionString);
         Stores = [Cpap, Oxygen, Ecg];
+        CpapHours = Cpap switch
+        {
+            CpapPostgresStore postgres => postgres.Hours,
+            CpapMongoStore mongo => mongo.Hours,
+            _ => throw new InvalidOperationException("unknown CPAP store"),
+        };
+        OxygenHours = ((OxygenStore)Oxygen).Hours;
+        EcgHours = ((EcgStore)Ecg).Hours;
         _logger = loggerFactory.CreateLogger<StoreFactory>();
     }
 
@@ -56,6 +65,13 @@ public sealed class StoreFactory : IAsyncDisposable
     public IReadingStore Oxygen { get; }
 
     public IReadingStore Ecg { get; }
+
+    /// <summary>The hourly rollups of CPAP/BiPAP readings (in MongoDB or PostgreSQL, with the readings), for the analytics.</summary>
+    public IHourlyRollups<CpapHour> CpapHours { get; }
+
+    public IHourlyRollups<OxygenHour> OxygenHours { get; }
+
+    public IHourlyRollups<EcgHour> EcgHours { get; }
 
     /// <summary>The three reading stores, for migrations and retention at start and on schedule.</summary>
     public IReadOnlyList<IReadingStore> Stores { get; }

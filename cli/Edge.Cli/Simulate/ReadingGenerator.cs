@@ -46,6 +46,8 @@ internal sealed class ReadingGenerator : IDisposable
     double _heartRateTarget;
     double _qrs;
     double _qt;
+    double _hrv;
+    double _hrvTarget;
 
     /// <summary>A device's readings; its serial's prefix picks the payload shape.</summary>
     public ReadingGenerator(SerialNumber serial, int seed, double alarmRatio)
@@ -80,6 +82,9 @@ internal sealed class ReadingGenerator : IDisposable
         _heartRate = _heartRateTarget;
         _qrs = Between(84, 100);
         _qt = Between(370, 410);
+        // RMSSD of a resting adult: about 19-75 ms (docs/payloads.md); each recorder's patient has their own level.
+        _hrvTarget = Between(25, 60);
+        _hrv = _hrvTarget;
     }
 
     public string Serial { get; }
@@ -210,13 +215,17 @@ internal sealed class ReadingGenerator : IDisposable
         _qt = Drift(_qt, 390, pull: 0.05, noise: 4, min: 340, max: 440);
         var heartRate = (int)Math.Round(_heartRate);
         var qrs = (int)Math.Round(_qrs);
+        _hrv = Drift(_hrv, _hrvTarget, pull: 0.1, noise: 3, min: 10, max: 100);
+        var hrv = _hrv;
         var arrhythmia = "none";
         if (alarm)
         {
             if (_random.Next(2) == 0)
             {
+                // An irregular rhythm: successive RR intervals differ a lot, so RMSSD is high.
                 arrhythmia = "AFib";
                 heartRate = _random.Next(100, 161);
+                hrv = Between(120, 250);
             }
             else
             {
@@ -237,6 +246,7 @@ internal sealed class ReadingGenerator : IDisposable
         _writer.WriteNumber("qt_ms"u8, (int)Math.Round(_qt));
         _writer.WriteString("arrhythmia"u8, arrhythmia);
         _writer.WriteString("signal_quality"u8, quality);
+        _writer.WriteNumber("hrv_rmssd_ms"u8, Math.Round(hrv, 1));
     }
 
     /// <summary>One step of a walk that is pulled back towards its target, so values wander but stay plausible.</summary>

@@ -1,5 +1,6 @@
 using Edge.Api.Accounts;
 using Edge.Api.Alerts;
+using Edge.Api.Analytics;
 using Edge.Api.Audit;
 using Edge.Api.DeadLetters;
 using Edge.Api.Downlink;
@@ -105,6 +106,7 @@ public static class ApiApplication
         app.MapGatewayCertificateEndpoints();
         app.MapGatewayCertificateRenewalEndpoints();
         app.MapTelemetryEndpoints();
+        app.MapAnalyticsEndpoints();
         app.MapLiveEndpoints();
         app.MapAlertEndpoints();
         app.MapAuditEndpoints();

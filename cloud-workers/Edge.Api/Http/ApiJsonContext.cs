@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Edge.Api.Accounts;
 using Edge.Api.Alerts;
+using Edge.Api.Analytics;
 using Edge.Api.Audit;
 using Edge.Api.DeadLetters;
 using Edge.Api.Downlink;
@@ -36,6 +37,8 @@ namespace Edge.Api.Http;
 [JsonSerializable(typeof(Page<Edge.Api.Fleet.GatewayEventItem>))]
 [JsonSerializable(typeof(TelemetryPageResponse))]
 [JsonSerializable(typeof(SummaryResponse))]
+[JsonSerializable(typeof(DeviceAnalyticsResponse))]
+[JsonSerializable(typeof(ClinicAnalyticsResponse))]
 [JsonSerializable(typeof(LiveMessage))]
 [JsonSerializable(typeof(Alert))]
 [JsonSerializable(typeof(AlertPage))]

@@ -1,4 +1,5 @@
 using Edge.Contracts.Payloads;
+using Edge.Storage.Analytics;
 using Edge.Storage.Queries;
 using Microsoft.Extensions.Logging;
 using MongoDB.Bson;
@@ -14,7 +15,8 @@ namespace Edge.Storage.Cpap;
 /// <remarks>
 /// A batch is one unordered <c>insertMany</c> with majority, journaled write concern, not a transaction (that would
 /// need a replica set). If it fails half way, the documents already inserted stay, the call throws, the batch is not
-/// acknowledged, and its re-send inserts the rest: the result is the same as all-or-nothing.
+/// acknowledged, and its re-send inserts the rest: the result is the same as all-or-nothing. The hourly rollups are
+/// updated after the insert (<see cref="CpapMongoRollups"/>).
 /// </remarks>
 public sealed class CpapMongoStore : IReadingStore
 {
@@ -25,6 +27,7 @@ public sealed class CpapMongoStore : IReadingStore
     private readonly int _retentionDays;
     private readonly TimeProvider _time;
     private readonly ILogger<CpapMongoStore> _logger;
+    private readonly CpapMongoRollups _rollups;
 
     public CpapMongoStore(IMongoDatabase database, int retentionDays, TimeProvider time, ILogger<CpapMongoStore> logger)
     {
@@ -34,7 +37,11 @@ public sealed class CpapMongoStore : IReadingStore
         _retentionDays = retentionDays;
         _time = time;
         _logger = logger;
+        _rollups = new CpapMongoRollups(database);
     }
+
+    /// <summary>The hourly rollups kept with every write, for the analytics.</summary>
+    public IHourlyRollups<CpapHour> Hours => _rollups;
 
     public string Name => "cpap";
 
@@ -66,6 +73,7 @@ public sealed class CpapMongoStore : IReadingStore
             }
         }
         await EnsureIndexesAsync(cancellationToken);
+        await _rollups.MigrateAsync(cancellationToken);
     }
 
     public async Task<int> WriteAsync(IReadOnlyList<StoredReading> readings, CancellationToken cancellationToken)
@@ -86,6 +94,7 @@ public sealed class CpapMongoStore : IReadingStore
         try
         {
             await _deviceData.InsertManyAsync(documents, new InsertManyOptions { IsOrdered = false }, cancellationToken);
+            await _rollups.AddAsync(readings, cancellationToken);
             Log.BatchWritten(_logger, Name, documents.Count, documents.Count);
             return documents.Count;
         }
@@ -94,6 +103,7 @@ public sealed class CpapMongoStore : IReadingStore
             // E11000 on _id or contentId: already stored by an earlier send, under this journal identity or another (or
             // twice in this batch). Every other document was inserted.
             var stored = documents.Count - error.WriteErrors.Count;
+            await _rollups.RecomputeAsync(readings, cancellationToken);
             Log.BatchWritten(_logger, Name, documents.Count, stored);
             return stored;
         }

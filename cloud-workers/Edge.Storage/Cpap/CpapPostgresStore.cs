@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Edge.Contracts.Devices;
 using Edge.Contracts.Payloads;
+using Edge.Storage.Analytics;
 using Edge.Storage.Postgres;
 using Edge.Storage.Queries;
 using Microsoft.Extensions.Logging;
@@ -75,11 +76,16 @@ public sealed class CpapPostgresStore : IReadingStore
 
     public CpapPostgresStore(NpgsqlDataSource dataSource, int retentionDays, TimeProvider time, ILogger<CpapPostgresStore> logger)
     {
-        _table = new PostgresReadingTable(dataSource, "cpap", Table, StoreColumns, WriteRowAsync, retentionDays, time, logger);
+        var rollups = new PostgresHourlyRollups<CpapHour>(dataSource, new CpapRollup(), logger);
+        Hours = rollups;
+        _table = new PostgresReadingTable(dataSource, "cpap", Table, StoreColumns, WriteRowAsync, retentionDays, time, logger, rollups);
         _queries = new PostgresTelemetryQueries(dataSource, "cpap", QuerySql, DeviceKind.Cpap, DeviceKind.Bipap);
     }
 
     public string Name => "cpap";
+
+    /// <summary>The hourly rollups kept with every write, for the analytics.</summary>
+    public IHourlyRollups<CpapHour> Hours { get; }
 
     internal PostgresReadingTable Storage => _table;
 

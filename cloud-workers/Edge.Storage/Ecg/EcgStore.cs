@@ -1,5 +1,6 @@
 using Edge.Contracts.Devices;
 using Edge.Contracts.Payloads;
+using Edge.Storage.Analytics;
 using Edge.Storage.Postgres;
 using Edge.Storage.Queries;
 using Microsoft.Extensions.Logging;
@@ -49,7 +50,7 @@ public sealed class EcgStore : IReadingStore
         """;
 
     // The columns after ReadingHeader.Columns, in the order WriteRowAsync writes them.
-    private const string StoreColumns = "heart_rate_bpm, qrs_ms, qt_ms, arrhythmia, signal_quality, lead, raw";
+    private const string StoreColumns = "heart_rate_bpm, qrs_ms, qt_ms, arrhythmia, signal_quality, lead, raw, hrv_rmssd_ms";
 
     // Alarms: the gateway's urgent lane, or an arrhythmia other than "none" (compared as the gateway does, any case).
     private static readonly TelemetryTableSql QuerySql = new(
@@ -61,6 +62,7 @@ public sealed class EcgStore : IReadingStore
             [ReadingMetrics.HeartRateBpm] = "heart_rate_bpm",
             [ReadingMetrics.QrsMs] = "qrs_ms",
             [ReadingMetrics.QtMs] = "qt_ms",
+            [ReadingMetrics.HrvRmssdMs] = "hrv_rmssd_ms",
         });
 
     private readonly NpgsqlDataSource _dataSource;
@@ -71,11 +73,16 @@ public sealed class EcgStore : IReadingStore
     {
         _dataSource = dataSource;
         Logger = logger;
-        _table = new PostgresReadingTable(dataSource, "ecg", Table, StoreColumns, WriteRowAsync, retentionDays, time, logger);
+        var rollups = new PostgresHourlyRollups<EcgHour>(dataSource, new EcgRollup(), logger);
+        Hours = rollups;
+        _table = new PostgresReadingTable(dataSource, "ecg", Table, StoreColumns, WriteRowAsync, retentionDays, time, logger, rollups);
         _queries = new PostgresTelemetryQueries(dataSource, "ecg", QuerySql, DeviceKind.Ecg);
     }
 
     public string Name => "ecg";
+
+    /// <summary>The hourly rollups kept with every write, for the analytics.</summary>
+    public IHourlyRollups<EcgHour> Hours { get; }
 
     internal PostgresReadingTable Storage => _table;
 
@@ -118,6 +125,12 @@ public sealed class EcgStore : IReadingStore
         // A device's re-send journaled again under another sequence (its PUBACK lost, the agent restarted after the
         // reading was synced) is the same content: stored once (docs/stores.md). The same on a hypertable.
         ReadingHeader.ContentIdMigration(4, Table),
+        // Optional heart-rate variability (RMSSD); NULL for readings of firmware that does not send it, and for rows
+        // stored before it. The range is PayloadRules.EcgTelemetry's.
+        new(5, "ecg_readings.hrv_rmssd_ms", $"""
+            ALTER TABLE {Table} ADD COLUMN hrv_rmssd_ms double precision
+                CONSTRAINT hrv_rmssd_ms_range CHECK (hrv_rmssd_ms BETWEEN 0 AND 300);
+            """),
     ];
 
     public async Task MigrateAsync(CancellationToken cancellationToken)
@@ -157,5 +170,6 @@ public sealed class EcgStore : IReadingStore
         await ReadingHeader.WriteTextAsync(importer, metrics.SignalQuality, cancellationToken);
         await ReadingHeader.WriteTextAsync(importer, ecg.Lead, cancellationToken);
         await ReadingHeader.WriteJsonAsync(importer, reading.RawJson, cancellationToken);
+        await ReadingHeader.WriteDoubleAsync(importer, metrics.HrvRmssdMs, cancellationToken);
     }
 }

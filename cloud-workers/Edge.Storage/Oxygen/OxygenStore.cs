@@ -1,5 +1,6 @@
 using Edge.Contracts.Devices;
 using Edge.Contracts.Payloads;
+using Edge.Storage.Analytics;
 using Edge.Storage.Postgres;
 using Edge.Storage.Queries;
 using Microsoft.Extensions.Logging;
@@ -75,11 +76,16 @@ public sealed class OxygenStore : IReadingStore
 
     public OxygenStore(NpgsqlDataSource dataSource, int retentionDays, TimeProvider time, ILogger<OxygenStore> logger)
     {
-        _table = new PostgresReadingTable(dataSource, "oxygen", Table, StoreColumns, WriteRowAsync, retentionDays, time, logger);
+        var rollups = new PostgresHourlyRollups<OxygenHour>(dataSource, new OxygenRollup(), logger);
+        Hours = rollups;
+        _table = new PostgresReadingTable(dataSource, "oxygen", Table, StoreColumns, WriteRowAsync, retentionDays, time, logger, rollups);
         _queries = new PostgresTelemetryQueries(dataSource, "oxygen", QuerySql, DeviceKind.Oxygen);
     }
 
     public string Name => "oxygen";
+
+    /// <summary>The hourly rollups kept with every write, for the analytics.</summary>
+    public IHourlyRollups<OxygenHour> Hours { get; }
 
     internal PostgresReadingTable Storage => _table;
 

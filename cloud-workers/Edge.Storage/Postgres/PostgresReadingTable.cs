@@ -42,9 +42,14 @@ internal delegate Task RowWriter(NpgsqlBinaryImporter importer, StoredReading re
 /// restart costs at most the one retried attempt (after which the pool's idle connections, all dead, are cleared).
 /// </para>
 /// </remarks>
+/// <para>
+/// The table's hourly rollups (<see cref="Analytics.IRollupWriter"/>) are added to in the same transaction, from exactly
+/// the readings it inserted: all of them after the COPY, those <c>RETURNING id</c> names on the staging path. A batch
+/// stored twice counts once, and a failed write leaves neither readings nor rollups behind.
+/// </para>
 internal sealed class PostgresReadingTable(
     NpgsqlDataSource dataSource, string store, string table, string columns, RowWriter writeRow,
-    int retentionDays, TimeProvider time, ILogger logger)
+    int retentionDays, TimeProvider time, ILogger logger, Analytics.IRollupWriter rollups)
 {
     private const string LayoutSql = "SELECT relkind FROM pg_class WHERE oid = to_regclass($1)";
     private const string DropChunksSql = "SELECT count(*)::int FROM drop_chunks($1::regclass, older_than => $2::timestamptz)";
@@ -58,6 +63,7 @@ internal sealed class PostgresReadingTable(
         SELECT {ReadingHeader.Columns}, {columns} FROM {table}_staging
         ORDER BY id
         ON CONFLICT DO NOTHING
+        RETURNING id
         """;
     private TableLayout? _layout;
 
@@ -70,6 +76,7 @@ internal sealed class PostgresReadingTable(
     {
         await SchemaMigrator.ApplyAsync(dataSource, PartitionFunctions.Store, PartitionFunctions.Migrations, logger, cancellationToken);
         await SchemaMigrator.ApplyAsync(dataSource, store, migrations, logger, cancellationToken);
+        await rollups.MigrateAsync(cancellationToken);
         var layout = await DetectLayoutAsync(cancellationToken);
         if (layout == TableLayout.NativePartitions)
         {
@@ -117,12 +124,14 @@ internal sealed class PostgresReadingTable(
     public async Task<int> ApplyRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         var layout = _layout ??= await DetectLayoutAsync(cancellationToken);
+        var cutoff = now.AddDays(-retentionDays);
+        // Hours wholly before the cutoff: the rollups keep no more history than the readings do.
+        await rollups.ApplyRetentionAsync(cutoff, cancellationToken);
         if (layout == TableLayout.NativePartitions)
         {
             return await _partitions.ApplyRetentionAsync(now, retentionDays, cancellationToken);
         }
 
-        var cutoff = now.AddDays(-retentionDays);
         await using var command = dataSource.CreateCommand(DropChunksSql);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table });
         command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = cutoff.UtcDateTime });
@@ -141,19 +150,26 @@ internal sealed class PostgresReadingTable(
         var storedAt = time.GetUtcNow().UtcDateTime;
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        try
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
-            // Autocommit: the COPY is its own transaction, and stores every reading or none.
-            await CopyAsync(connection, _copySql, ordered, storedAt, cancellationToken);
-            Log.BatchWritten(logger, store, ordered.Length, ordered.Length);
-            return ordered.Length;
+            try
+            {
+                // The COPY stores every reading or none, so on success the whole batch is what the rollups add.
+                await CopyAsync(connection, _copySql, ordered, storedAt, cancellationToken);
+                await rollups.AddAsync(connection, transaction, ordered, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                Log.BatchWritten(logger, store, ordered.Length, ordered.Length);
+                return ordered.Length;
+            }
+            catch (PostgresException error) when (error.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+            }
         }
-        catch (PostgresException error) when (error.SqlState == PostgresErrorCodes.UniqueViolation)
-        {
-            var stored = await InsertMissingAsync(connection, ordered, storedAt, cancellationToken);
-            Log.BatchWritten(logger, store, ordered.Length, stored);
-            return stored;
-        }
+
+        var stored = await InsertMissingAsync(connection, ordered, storedAt, cancellationToken);
+        Log.BatchWritten(logger, store, ordered.Length, stored);
+        return stored;
     }
 
     /// <summary>The slow path for a batch some of whose readings are stored: staging table, then insert-if-absent.</summary>
@@ -166,13 +182,26 @@ internal sealed class PostgresReadingTable(
         }
 
         await CopyAsync(connection, _stagingCopySql, ordered, storedAt, cancellationToken);
-        int stored;
+        var inserted = new HashSet<Guid>();
         await using (var command = new NpgsqlCommand(_insertMissingSql, connection, transaction))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            stored = await command.ExecuteNonQueryAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                inserted.Add(reader.GetGuid(0));
+            }
         }
+        var added = new List<StoredReading>(inserted.Count);
+        foreach (var reading in ordered)
+        {
+            if (inserted.Contains(reading.Id))
+            {
+                added.Add(reading);
+            }
+        }
+        await rollups.AddAsync(connection, transaction, added, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return stored;
+        return inserted.Count;
     }
 
     private async Task CopyAsync(NpgsqlConnection connection, string copySql, StoredReading[] ordered, DateTime storedAt, CancellationToken cancellationToken)

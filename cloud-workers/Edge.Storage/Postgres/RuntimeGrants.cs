@@ -39,6 +39,10 @@ internal static class RuntimeGrants
         ("oxygen_readings_default", "", "SELECT, DELETE"),
         ("ecg_readings", "SELECT", "SELECT, INSERT"),
         ("ecg_readings_default", "", "SELECT, DELETE"),
+        // Hourly rollups: the workers add to them as they store readings and apply retention; the API reads them.
+        ("cpap_hourly", "SELECT", "SELECT, INSERT, UPDATE, DELETE"),
+        ("oxygen_hourly", "SELECT", "SELECT, INSERT, UPDATE, DELETE"),
+        ("ecg_hourly", "SELECT", "SELECT, INSERT, UPDATE, DELETE"),
         // Admins list them and ask for a requeue: the API may set the requeue columns, never a payload or a reason. The
         // workers record, requeue (a row lock, then DELETE when stored or UPDATE of the reason and outcome) and apply
         // retention. Column lists are granted only once the columns exist (ledger migration 2).

@@ -18,10 +18,11 @@ public static class ReadingMetrics
     public const string HeartRateBpm = "heart_rate_bpm";
     public const string QrsMs = "qrs_ms";
     public const string QtMs = "qt_ms";
+    public const string HrvRmssdMs = "hrv_rmssd_ms";
 
     private static readonly string[] Cpap = [PressureCmH2O, RespiratoryRate, LeakRateLpm];
     private static readonly string[] Oxygen = [OxygenPurityPct, FlowRateLpm, TemperatureC, BatteryPct];
-    private static readonly string[] Ecg = [HeartRateBpm, QrsMs, QtMs];
+    private static readonly string[] Ecg = [HeartRateBpm, QrsMs, QtMs, HrvRmssdMs];
 
     /// <summary>The metric names of <paramref name="kind"/>, in payload order.</summary>
     public static IReadOnlyList<string> For(DeviceKind kind) => kind switch

@@ -44,10 +44,14 @@ public sealed record EcgTelemetry(
     [property: JsonPropertyName("metrics")] EcgMetrics Metrics,
     [property: JsonPropertyName("lead")] string Lead) : Telemetry(Serial, Timestamp);
 
-/// <summary>ECG readings: heart rate in beats per minute, QRS and QT intervals in milliseconds.</summary>
+/// <summary>
+/// ECG readings: heart rate in beats per minute, QRS and QT intervals in milliseconds, and optionally the heart-rate
+/// variability as RMSSD in milliseconds (firmware that does not compute it leaves it out).
+/// </summary>
 public sealed record EcgMetrics(
     [property: JsonPropertyName("heart_rate_bpm")] double HeartRateBpm,
     [property: JsonPropertyName("qrs_ms")] double QrsMs,
     [property: JsonPropertyName("qt_ms")] double QtMs,
     [property: JsonPropertyName("arrhythmia")] string Arrhythmia,
-    [property: JsonPropertyName("signal_quality")] string SignalQuality);
+    [property: JsonPropertyName("signal_quality")] string SignalQuality,
+    [property: JsonPropertyName("hrv_rmssd_ms")] double? HrvRmssdMs = null);

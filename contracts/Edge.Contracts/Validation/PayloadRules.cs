@@ -52,6 +52,10 @@ internal static class PayloadRules
         Range(ref e, "metrics.heart_rate_bpm", m.HeartRateBpm, 0, 400);
         Range(ref e, "metrics.qrs_ms", m.QrsMs, 0, 400);
         Range(ref e, "metrics.qt_ms", m.QtMs, 0, 1000);
+        if (m.HrvRmssdMs is { } rmssd)
+        {
+            Range(ref e, "metrics.hrv_rmssd_ms", rmssd, 0, 300);
+        }
         Text(ref e, "metrics.arrhythmia", m.Arrhythmia, 1, 64);
         OneOf(ref e, "metrics.signal_quality", m.SignalQuality, SignalQualities);
         OneOf(ref e, "lead", t.Lead, EcgLeads);

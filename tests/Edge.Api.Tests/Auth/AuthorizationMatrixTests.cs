@@ -47,6 +47,8 @@ public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(se
         ("POST", "/v1/devices/{serial}/transfer", "/v1/devices/OXY-1000-0001/transfer", new { clinic_id = "c1", gateway_id = "gw-1" }, [Admin_, Tech]),
         ("GET", "/v1/devices/{serial}/telemetry", "/v1/devices/OXY-1000-0001/telemetry", null, [Admin_, Tech, Clin]),
         ("GET", "/v1/devices/{serial}/summary", "/v1/devices/OXY-1000-0001/summary?metric=flow_rate_lpm", null, [Admin_, Tech, Clin]),
+        ("GET", "/v1/devices/{serial}/analytics", "/v1/devices/OXY-1000-0001/analytics", null, [Admin_, Tech, Clin]),
+        ("GET", "/v1/clinics/{id}/analytics", "/v1/clinics/c1/analytics?kind=oxygen", null, [Admin_, Tech, Clin]),
         ("GET", "/v1/devices/{serial}/live", "/v1/devices/OXY-1000-0001/live", null, [Admin_, Tech, Clin]),
         ("GET", "/v1/alerts", "/v1/alerts", null, [Admin_, Tech, Clin]),
         ("GET", "/v1/alerts/{id:guid}", $"/v1/alerts/{Guid.Empty}", null, [Admin_, Tech, Clin]),

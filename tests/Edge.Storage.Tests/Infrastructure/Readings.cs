@@ -25,9 +25,9 @@ internal static class Readings
     public static StoredReading Ecg(
         long sequence, DateTimeOffset deviceTime, double heartRate = 78, double qrs = 92, double qt = 380,
         string arrhythmia = "none", string quality = "good", string lead = "II", string serial = "ECG-7711-0045",
-        string gateway = Gateway, long epoch = 1)
+        string gateway = Gateway, long epoch = 1, double? hrv = null)
     {
-        var telemetry = new EcgTelemetry(serial, deviceTime, new EcgMetrics(heartRate, qrs, qt, arrhythmia, quality), lead);
+        var telemetry = new EcgTelemetry(serial, deviceTime, new EcgMetrics(heartRate, qrs, qt, arrhythmia, quality, hrv), lead);
         return Stored(telemetry, JsonSerializer.SerializeToUtf8Bytes(telemetry, ContractsJsonContext.Default.EcgTelemetry),
             gateway, epoch, sequence, urgent: arrhythmia != "none");
     }
