@@ -128,6 +128,9 @@ public sealed class ApiClient(HttpClient http, UserSession session)
     public Task<UserAccount> UpdateUserAsync(string id, UserChange change, CancellationToken cancellationToken) =>
         SendAsync<UserAccount>(HttpMethod.Patch, $"v1/users/{Uri.EscapeDataString(id)}", change, cancellationToken);
 
+    public Task UnlockUserAsync(string id, CancellationToken cancellationToken) =>
+        SendAsync<JsonElement?>(HttpMethod.Post, $"v1/users/{Uri.EscapeDataString(id)}/unlock", new { }, cancellationToken);
+
     public Task ResetPasswordAsync(string id, string password, CancellationToken cancellationToken) =>
         SendAsync<JsonElement?>(HttpMethod.Post, $"v1/users/{Uri.EscapeDataString(id)}/password", new { password }, cancellationToken);
 

@@ -12,13 +12,13 @@ public sealed record Clinic(string Id, string Name, DateTimeOffset CreatedAt);
 
 public sealed record GatewayHealth(
     DateTimeOffset? LastHeartbeatAt, bool? Online, long? Backlog, DateTimeOffset? OldestUnsyncedAt, long? Shed,
-    DateTimeOffset? CertificateNotAfter, string? AgentVersion, bool? ClockSynchronized);
+    DateTimeOffset? CertificateNotAfter, string? AgentVersion, bool? ClockSynchronized, int? DevicesConnected);
 
 public sealed record Gateway(
     string Id, string ClinicId, string Name, string? CertificateFingerprint, string Status, DateTimeOffset RegisteredAt,
     DateTimeOffset? LastSeenAt, DateTimeOffset? RetiredAt, GatewayHealth? Health);
 
-public sealed record GatewayEvent(string? Kind, DateTimeOffset? At, string? Serial, JsonElement? Detail);
+public sealed record GatewayEvent(long Id, string Type, string Serial, DateTimeOffset At, string? Status, int? Version, Guid? JobId, string? Reason, DateTimeOffset ReceivedAt);
 
 public sealed record DevicePresence(string State, DateTimeOffset? Since, DateTimeOffset? LastReadingAt);
 

@@ -126,6 +126,35 @@ public sealed class ConsoleStack : IAsyncLifetime
         });
     }
 
+    /// <summary>The password every test account gets.</summary>
+    public const string Password = "correct horse battery staple";
+
+    /// <summary>A local account, created by an admin through the API; returns its id (the subject of its tokens).</summary>
+    public async Task<string> CreateUserAsync(string username, string role, params string[] clinics)
+    {
+        using var response = await Admin.PostAsJsonAsync("/v1/users", new { username, display_name = $"{username} (test)", password = Password, roles = new[] { role }, clinics });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"create user {username}: {(int)response.StatusCode} {body}");
+        using var document = JsonDocument.Parse(body);
+        return document.RootElement.GetProperty("id").GetString()!;
+    }
+
+    /// <summary>Signs in through the sign-in form, as a person would.</summary>
+    public static async Task SignInThroughFormAsync(IPage page, string username, string password = Password)
+    {
+        await page.GetByLabel("Username").FillAsync(username);
+        await page.GetByLabel("Password").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+    }
+
+    /// <summary>The server-side session behind a browser's cookie.</summary>
+    public StoredSession? SessionOf(InProcessConsole console, string cookieValue)
+    {
+        var options = console.Services.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>().Get(CookieAuthenticationDefaults.AuthenticationScheme);
+        var ticket = options.TicketDataFormat.Unprotect(cookieValue);
+        return console.Services.GetRequiredService<SessionStore>().Find(ticket?.Principal.FindFirst(SessionClaims.SessionId)?.Value);
+    }
+
     private async Task PostAsync(string path, object body)
     {
         using var response = await Admin.PostAsJsonAsync(path, body);
