@@ -2,8 +2,9 @@
 # Runs Clinic Edge locally, all on 127.0.0.1: a development PKI (cloud CA, gateway CA), mosquitto as the cloud broker
 # (TLS, client certificates; gateways and workers on separate listeners), PostgreSQL 15 for the stores and the registry,
 # Redis for the API's rate limits, s3rver for ECG report PDFs, the ingest worker, the
-# cloud API, the edge agent,
-# and simulated CPAP, oxygen and ECG devices (registered in the API). It prints the API's URL and an admin token,
+# cloud API, the clinic console, the edge agent,
+# and simulated CPAP, oxygen and ECG devices (registered in the API). It prints the API's and the console's URLs, the
+# console's demo sign-ins and an admin token,
 # then shows readings flowing (acknowledged, in the journal, synced, rows per store) until Ctrl-C, then stops
 # everything it started. State lives in .run/ and survives restarts; delete .run/ to start fresh.
 set -euo pipefail
@@ -20,6 +21,7 @@ cloud_port="${EDGE_LOCAL_CLOUD_PORT:-18883}"       # agent → cloud broker's ga
 worker_port="${EDGE_LOCAL_WORKER_PORT:-18884}"     # ingest worker → cloud broker's worker listener (TLS)
 pg_port="${EDGE_LOCAL_PG_PORT:-55432}"
 api_port="${EDGE_LOCAL_API_PORT:-8080}"
+console_port="${EDGE_LOCAL_CONSOLE_PORT:-8090}"   # the clinic console (browser)
 s3_port="${EDGE_LOCAL_S3_PORT:-4568}"              # s3rver: report PDFs
 redis_port="${EDGE_LOCAL_REDIS_PORT:-56379}"       # Redis: the API's rate-limit counters
 worker_metrics_port="${EDGE_LOCAL_WORKER_METRICS_PORT:-9464}"   # the worker's Prometheus listener (bearer token)
@@ -128,6 +130,32 @@ token=$(dotnet "$(bin cloud-workers/Edge.Api edge-api.dll)" token --role admin -
 call() { curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
 call -X POST "$api/v1/clinics" -d '{"id":"local","name":"Local clinic"}' >/dev/null
 
+# The console's demo sign-ins, one per role, created by the admin through the API; passwords (random, made once) in
+# .run/console-users (0600). A re-run keeps the accounts and their passwords.
+users_file="$root/console-users"
+if [ ! -s "$users_file" ]; then
+  (umask 077 && for role in admin technician clinician auditor; do echo "$role $(openssl rand -hex 12)"; done >"$users_file")
+fi
+while read -r role password; do
+  clinics='["local"]'
+  [ "$role" = admin ] && clinics='[]'
+  call -X POST "$api/v1/users" -d "{\"username\":\"demo-$role\",\"display_name\":\"Demo $role\",\"password\":\"$password\",\"roles\":[\"$role\"],\"clinics\":$clinics}" >/dev/null
+done <"$users_file"
+
+echo "==> clinic console on http://127.0.0.1:$console_port (sessions and keys in $root/console)"
+Urls="http://127.0.0.1:$console_port" \
+Console__ApiUrl="$api" \
+Console__StateDirectory="$root/console" \
+EDGE_CONSOLE_CONFIG="$root/console.json" \
+  dotnet "$(bin cloud-workers/Edge.Console edge-console.dll)" >"$root/console.log" 2>&1 &
+pids+=($!)
+console="http://127.0.0.1:$console_port"
+for _ in $(seq 1 120); do
+  curl -sf "$console/healthz" >/dev/null && break
+  if ! kill -0 "${pids[-1]}" 2>/dev/null; then echo "edge-console exited; see $root/console.log:" >&2; tail -20 "$root/console.log" >&2; exit 1; fi
+  sleep 0.5
+done
+
 echo "==> registering gateway $gateway: its key stays in $root/gateway, the API's gateway CA signs its CSR"
 # What a technician runs on a gateway (docs/cli.md); a re-run keeps the key and the certificate.
 EDGE_API_URL="$api" EDGE_TOKEN="$token" "${edgectl[@]}" gateway register --clinic local --name "Local gateway" --id "$gateway" \
@@ -194,6 +222,8 @@ EOF_TOKEN
 chmod 600 "$root/api-token"
 
 banner() {
+  echo "Console: $console   sign in as (username / password, also in $root/console-users):"
+  while read -r role password; do echo "  demo-$role / $password"; done <"$users_file"
   echo "Cloud API: $api   (OpenAPI: $api/openapi/v1.json)"
   echo "Admin token (12 h, also in $root/api-token):"
   echo "  export EDGE_TOKEN=\$(cat $root/api-token)"

@@ -27,6 +27,9 @@ internal static partial class Log
     [LoggerMessage(8807, LogLevel.Warning, "A stored session could not be read and was removed")]
     public static partial void SessionUnreadable(ILogger logger, Exception error);
 
+    [LoggerMessage(8809, LogLevel.Error, "Request {Method} {Path} failed")]
+    public static partial void RequestFailed(ILogger logger, string method, string path, Exception? error);
+
     [LoggerMessage(8808, LogLevel.Information, "Single sign-on of {Subject} through {Authority}")]
     public static partial void SignedInOidc(ILogger logger, string subject, string authority);
 }

@@ -70,13 +70,8 @@ public static class ConsoleApplication
 
         var app = builder.Build();
         app.UseSecurityHeaders();
-        app.UseExceptionHandler(new ExceptionHandlerOptions
-        {
-            ExceptionHandlingPath = "/error",
-            CreateScopeForErrors = true,
-            // A refused request (a form without its antiforgery token, a malformed form) stays a 400, not a 500.
-            StatusCodeSelector = error => error is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
-        });
+        // Plain answers, not a re-executed page: a re-executed POST would be a form post without its token again.
+        app.UseExceptionHandler(handler => handler.Run(WriteErrorAsync));
         app.UseStatusCodePagesWithReExecute("/not-found");
         app.UseAuthentication();
         app.UseAuthorization();
@@ -88,6 +83,21 @@ public static class ConsoleApplication
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         Log.Started(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Edge.Console"), options.ApiUrl ?? new Uri("http://unset"), options.StateDirectory);
         return app;
+    }
+
+    private static async Task WriteErrorAsync(HttpContext context)
+    {
+        var error = context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>()?.Error;
+        if (error is BadHttpRequestException bad)
+        {
+            // A form without its antiforgery token, or a malformed one: refused, not a failure of the console.
+            context.Response.StatusCode = bad.StatusCode;
+            await context.Response.WriteAsync("The request was refused: " + bad.Message, context.RequestAborted);
+            return;
+        }
+        Log.RequestFailed(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Edge.Console"), context.Request.Method, context.Request.Path, error);
+        context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        await context.Response.WriteAsync("The console could not answer this request; its log has the details (event 8809).", context.RequestAborted);
     }
 
     private static void ConfigureApi(IServiceProvider services, HttpClient http)

@@ -26,7 +26,7 @@ public sealed class AlertInboxTests(ConsoleStack stack)
         await ConsoleStack.SignInThroughFormAsync(page, "nurse-a");
 
         await page.GetByTestId($"acknowledge-{id}").ClickAsync();
-        await page.GetByTestId("alert-note").Locator("input").FillAsync("calling the patient");
+        await page.GetByTestId("alert-note").FillAsync("calling the patient");
         await page.GetByTestId("alert-confirm").ClickAsync();
 
         // The inbox shows open alerts by default; the acknowledged one is under "acknowledged".

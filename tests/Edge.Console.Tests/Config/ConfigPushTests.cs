@@ -21,11 +21,11 @@ public sealed class ConfigPushTests(ConsoleStack stack)
         await ConsoleStack.SignInThroughFormAsync(page, "therapist-a");
         await Expect(page.GetByTestId("config-state")).ToHaveTextAsync("No config pushed yet.");
 
-        await page.GetByTestId("config-draft").Locator("textarea").FillAsync("""{"target_pressure": 99, "humidity_level": 2}""");
+        await page.GetByTestId("config-draft").FillAsync("""{"target_pressure": 99, "humidity_level": 2}""");
         await page.GetByTestId("config-push").ClickAsync();
         await Expect(page.GetByTestId("config-error")).ToContainTextAsync("target_pressure");
 
-        await page.GetByTestId("config-draft").Locator("textarea").FillAsync("""{"target_pressure":11,"humidity_level":2,"alerts":{"leak_threshold":30,"rr_low":10,"rr_high":26}}""");
+        await page.GetByTestId("config-draft").FillAsync("""{"target_pressure":11,"humidity_level":2,"alerts":{"leak_threshold":30,"rr_low":10,"rr_high":26}}""");
         await page.GetByTestId("config-push").ClickAsync();
 
         await Expect(page.GetByTestId("config-state")).ToContainTextAsync("Version 1: queued");

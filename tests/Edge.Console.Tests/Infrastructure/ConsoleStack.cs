@@ -83,8 +83,22 @@ public sealed class ConsoleStack : IAsyncLifetime
     }
 
     /// <summary>Publishes readings as the gateway does (through the cloud broker to the worker), returning when they are stored.</summary>
-    public Task<CommitAck> PublishAsync(string gateway, params (string Serial, string Payload)[] readings) =>
-        Cloud.PublishBatchAsync(gateway, 1, BatchLanes.Routine, Interlocked.Add(ref _sequence, readings.Length) - readings.Length + 1, readings);
+    public async Task<CommitAck> PublishAsync(string gateway, params (string Serial, string Payload)[] readings)
+    {
+        var first = Interlocked.Add(ref _sequence, readings.Length) - readings.Length + 1;
+        // The broker may still be opening its listener on a busy machine: connect again, as a gateway would.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await Cloud.PublishBatchAsync(gateway, 1, BatchLanes.Routine, first, readings);
+            }
+            catch (MQTTnet.Exceptions.MqttCommunicationException) when (attempt < 20)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500));
+            }
+        }
+    }
 
     public static string Cpap(string serial, DateTimeOffset at, double pressure) => JsonSerializer.Serialize(
         new CpapTelemetry(serial, at, new CpapMetrics(pressure, 16, 12.0, "AutoCPAP"), "v4.2.1"), ContractsJsonContext.Default.CpapTelemetry);
