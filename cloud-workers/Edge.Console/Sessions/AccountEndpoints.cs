@@ -2,7 +2,7 @@ using Edge.Console.Api;
 using Edge.Console.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
-using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Antiforgery;
 
 namespace Edge.Console.Sessions;
 
@@ -14,8 +14,9 @@ public static class AccountEndpoints
 {
     public static void MapAccountEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/account/sign-in", SignInAsync).AllowAnonymous();
-        app.MapPost("/account/sign-out", SignOutAsync).RequireAuthorization();
+        // Both forms carry an antiforgery token; the middleware checks it and the handlers refuse before reading the form.
+        app.MapPost("/account/sign-in", SignInAsync).AllowAnonymous().WithMetadata(new RequireAntiforgeryTokenAttribute());
+        app.MapPost("/account/sign-out", SignOutAsync).RequireAuthorization().WithMetadata(new RequireAntiforgeryTokenAttribute());
         app.MapGet("/account/sign-in-oidc", (string? returnUrl, ConsoleOptions options) =>
             SignInSetup.OidcEnabled(options)
                 ? Results.Challenge(new AuthenticationProperties { RedirectUri = LocalOrHome(returnUrl) }, [OidcRefresher.Scheme])
@@ -23,10 +24,15 @@ public static class AccountEndpoints
     }
 
     private static async Task<IResult> SignInAsync(
-        [FromForm] string? username, [FromForm] string? password, [FromForm] string? returnUrl, HttpContext context,
-        AuthApi auth, SessionStore store, ConsoleOptions options, ILogger<SessionStore> logger, CancellationToken cancellationToken)
+        HttpContext context, AuthApi auth, SessionStore store, ConsoleOptions options, ILogger<SessionStore> logger, CancellationToken cancellationToken)
     {
-        var back = LocalOrHome(returnUrl);
+        if (Forged(context))
+        {
+            return Refused();
+        }
+        var form = await context.Request.ReadFormAsync(cancellationToken);
+        var (username, password) = (form["username"].ToString(), form["password"].ToString());
+        var back = LocalOrHome(form["returnUrl"].ToString());
         if (string.IsNullOrWhiteSpace(username) || string.IsNullOrEmpty(password))
         {
             return Results.Redirect($"/sign-in?error=missing&returnUrl={Uri.EscapeDataString(back)}");
@@ -59,6 +65,10 @@ public static class AccountEndpoints
 
     private static async Task<IResult> SignOutAsync(HttpContext context, SessionStore store, AuthApi auth, ILogger<SessionStore> logger, CancellationToken cancellationToken)
     {
+        if (Forged(context))
+        {
+            return Refused();
+        }
         if (store.Find(SignInSetup.SessionIdOf(context.User)) is { } session)
         {
             store.Remove(session.Id);
@@ -78,6 +88,11 @@ public static class AccountEndpoints
         await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
         return Results.Redirect("/sign-in?signedOut=1");
     }
+
+    /// <summary>A post without a valid antiforgery token (another site's form, or a replayed one).</summary>
+    private static bool Forged(HttpContext context) => context.Features.Get<IAntiforgeryValidationFeature>() is not { IsValid: true };
+
+    private static IResult Refused() => Results.Text("The form was refused: it did not carry this console's antiforgery token.", statusCode: StatusCodes.Status400BadRequest);
 
     /// <summary>Only a path of this site: a sign-in link must not send the user elsewhere afterwards.</summary>
     private static string LocalOrHome(string? returnUrl) =>

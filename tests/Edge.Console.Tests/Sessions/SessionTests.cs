@@ -58,6 +58,20 @@ public sealed class SessionTests(ConsoleStack stack)
     }
 
     [Fact]
+    public async Task A_sign_out_posted_by_another_site_without_the_antiforgery_token_is_refused_and_the_session_lives_on()
+    {
+        var cookie = await stack.SessionCookieAsync("clinician", [ConsoleStack.ClinicA], subject: "csrf-target");
+        using var http = Client();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/account/sign-out") { Content = new FormUrlEncodedContent([]) };
+        request.Headers.Add("Cookie", $"{cookie.Name}={cookie.Value}");
+
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.NotNull(stack.SessionOf(stack.Console, cookie.Value));
+    }
+
+    [Fact]
     public async Task Signing_out_ends_the_session_so_the_old_cookie_opens_nothing()
     {
         var page = await stack.SignedInPageAsync("technician", ConsoleStack.ClinicA);
