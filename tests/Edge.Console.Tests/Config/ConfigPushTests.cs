@@ -21,7 +21,7 @@ public sealed class ConfigPushTests(ConsoleStack stack)
         await ConsoleStack.SignInThroughFormAsync(page, "therapist-a");
         await Expect(page.GetByTestId("config-state")).ToHaveTextAsync("No config pushed yet.");
 
-        await page.GetByTestId("config-draft").FillAsync("""{"target_pressure": 99, "humidity_level": 2}""");
+        await page.GetByTestId("config-draft").FillAsync("""{"target_pressure":99,"humidity_level":2,"alerts":{"leak_threshold":30,"rr_low":10,"rr_high":26}}""");
         await page.GetByTestId("config-push").ClickAsync();
         await Expect(page.GetByTestId("config-error")).ToContainTextAsync("target_pressure");
 
