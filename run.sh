@@ -2,9 +2,10 @@
 # Runs Clinic Edge locally, all on 127.0.0.1: a development PKI (cloud CA, gateway CA), mosquitto as the cloud broker
 # (TLS, client certificates; gateways and workers on separate listeners), PostgreSQL 15 for the stores and the registry,
 # Redis for the API's rate limits, s3rver for ECG report PDFs, the ingest worker, the
-# cloud API, the edge agent,
-# and simulated CPAP, oxygen and ECG devices (registered in the API). It prints the API's URL, an admin token and
-# the console accounts (admin, technician, clinician; random passwords in .run/accounts, mode 0600),
+# cloud API, the clinic console, the edge agent,
+# and simulated CPAP, oxygen and ECG devices (registered in the API). It prints the API's and the console's URLs, the
+# console's accounts (admin, technician, clinician, auditor; random passwords in .run/accounts, mode 0600) and an
+# admin token,
 # then shows readings flowing (acknowledged, in the journal, synced, rows per store) until Ctrl-C, then stops
 # everything it started. State lives in .run/ and survives restarts; delete .run/ to start fresh.
 set -euo pipefail
@@ -21,6 +22,7 @@ cloud_port="${EDGE_LOCAL_CLOUD_PORT:-18883}"       # agent → cloud broker's ga
 worker_port="${EDGE_LOCAL_WORKER_PORT:-18884}"     # ingest worker → cloud broker's worker listener (TLS)
 pg_port="${EDGE_LOCAL_PG_PORT:-55432}"
 api_port="${EDGE_LOCAL_API_PORT:-8080}"
+console_port="${EDGE_LOCAL_CONSOLE_PORT:-8090}"   # the clinic console (browser)
 s3_port="${EDGE_LOCAL_S3_PORT:-4568}"              # s3rver: report PDFs
 redis_port="${EDGE_LOCAL_REDIS_PORT:-56379}"       # Redis: the API's rate-limit counters
 worker_metrics_port="${EDGE_LOCAL_WORKER_METRICS_PORT:-9464}"   # the worker's Prometheus listener (bearer token)
@@ -129,7 +131,7 @@ token=$(dotnet "$(bin cloud-workers/Edge.Api edge-api.dll)" token --role admin -
 call() { curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
 call -X POST "$api/v1/clinics" -d '{"id":"local","name":"Local clinic"}' >/dev/null
 
-echo "==> console accounts: admin, and a technician and a clinician of clinic local (passwords in $root/accounts, mode 0600)"
+echo "==> console accounts: admin, and a technician, a clinician and an auditor of clinic local (passwords in $root/accounts, mode 0600)"
 (umask 077 && mkdir -p "$root/accounts")
 # A new random password the first time; a re-run keeps it. A user whose file went missing gets a new one through the API.
 add_account() { # username display-name role [clinic]
@@ -151,6 +153,21 @@ add_account() { # username display-name role [clinic]
 add_account admin "Local admin" admin
 add_account technician "Local technician" technician local
 add_account clinician "Local clinician" clinician local
+add_account auditor "Local auditor" auditor local
+
+echo "==> clinic console on http://127.0.0.1:$console_port (sessions and keys in $root/console)"
+Urls="http://127.0.0.1:$console_port" \
+Console__ApiUrl="$api" \
+Console__StateDirectory="$root/console" \
+EDGE_CONSOLE_CONFIG="$root/console.json" \
+  dotnet "$(bin cloud-workers/Edge.Console edge-console.dll)" >"$root/console.log" 2>&1 &
+pids+=($!)
+console="http://127.0.0.1:$console_port"
+for _ in $(seq 1 120); do
+  curl -sf "$console/healthz" >/dev/null && break
+  if ! kill -0 "${pids[-1]}" 2>/dev/null; then echo "edge-console exited; see $root/console.log:" >&2; tail -20 "$root/console.log" >&2; exit 1; fi
+  sleep 0.5
+done
 
 echo "==> registering gateway $gateway: its key stays in $root/gateway, the API's gateway CA signs its CSR"
 # What a technician runs on a gateway (docs/cli.md); a re-run keeps the key and the certificate.
@@ -218,14 +235,14 @@ EOF_TOKEN
 chmod 600 "$root/api-token"
 
 banner() {
+  echo "Console: $console   sign in as (username / password, also in $root/accounts/):"
+  for user in admin technician clinician auditor; do echo "  $user / $(cat "$root/accounts/$user.password")"; done
   echo "Cloud API: $api   (OpenAPI: $api/openapi/v1.json)"
   echo "Admin token (12 h, also in $root/api-token):"
   echo "  export EDGE_TOKEN=\$(cat $root/api-token)"
   echo "  curl -H \"Authorization: Bearer \$EDGE_TOKEN\" $api/v1/devices"
   [ -n "$first" ] && echo "  curl -H \"Authorization: Bearer \$EDGE_TOKEN\" '$api/v1/devices/$first/telemetry?limit=3'"
   [ -n "$ecg" ] && echo "  curl -H \"Authorization: Bearer \$EDGE_TOKEN\" $api/v1/devices/$ecg/reports   (ECG reports, with download links)"
-  echo "Console accounts (sign in: POST $api/v1/auth/token; passwords also in $root/accounts/):"
-  for user in admin technician clinician; do echo "  $user / $(cat "$root/accounts/$user.password")"; done
   echo "Gateway metrics (Prometheus text): ${edgectl[*]} agent metrics --socket $socket"
   echo "Cloud metrics: curl -H \"Authorization: Bearer \$(cat $root/metrics.token)\" http://127.0.0.1:$worker_metrics_port/metrics   (API: port $api_metrics_port)"
   return 0

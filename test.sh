@@ -7,6 +7,9 @@ require_dotnet
 
 # Real servers the integration tests start themselves on free loopback ports (never the packaged services).
 ensure_debian_packages mosquitto postgresql-15 openssl redis-server
+# Debian's headless chromium for the console's browser tests (Playwright drives it; it never downloads a browser).
+ensure_debian_packages chromium
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 ensure_npm
 stop_packaged_service mosquitto
 stop_packaged_service redis-server

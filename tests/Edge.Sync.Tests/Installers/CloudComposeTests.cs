@@ -19,9 +19,9 @@ public sealed partial class CloudComposeTests
     public static TheoryData<string> Dockerfiles() => [.. DockerfileNames()];
 
     [Fact]
-    public void There_is_a_Dockerfile_for_the_ingest_worker_and_one_for_the_api()
+    public void There_is_a_Dockerfile_for_the_ingest_worker_one_for_the_api_and_one_for_the_console()
     {
-        Assert.Equal(["api.Dockerfile", "ingest.Dockerfile"], DockerfileNames());
+        Assert.Equal(["api.Dockerfile", "console.Dockerfile", "ingest.Dockerfile"], DockerfileNames());
     }
 
     [Theory]
