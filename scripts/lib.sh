@@ -40,10 +40,17 @@ ensure_promtool() {
   rm -rf "$tmp"
 }
 
-# Stops a packaged service that an earlier install may have started, so it cannot hold our ports.
+# Stops a packaged service that an earlier install may have started, so it cannot hold our ports: the systemd unit,
+# or (no systemd, e.g. a container) only the process started from the package's own configuration. Never every process
+# of that name: a ./run.sh, a benchmark or another test run elsewhere on this machine runs its own mosquitto and Redis,
+# and killing those would cut its uplink from under it.
 stop_packaged_service() {
   command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$1" 2>/dev/null && systemctl stop "$1" || true
-  pkill -x "$1" 2>/dev/null || true
+  case "$1" in
+    mosquitto) pkill -f '^/usr/sbin/mosquitto -c /etc/mosquitto/mosquitto\.conf' 2>/dev/null || true ;;
+    redis-server) pkill -f '^/usr/bin/redis-server [0-9.:*]*:6379( |$)' 2>/dev/null || true ;;
+    *) echo "stop_packaged_service: no packaged command line known for $1" >&2; return 1 ;;
+  esac
 }
 
 require_dotnet() {
