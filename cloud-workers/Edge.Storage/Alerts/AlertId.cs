@@ -45,7 +45,10 @@ public static class AlertId
         return new Guid(hash[..16], bigEndian: true);
     }
 
-    /// <summary>The id of the alert <paramref name="rule"/> raised by reading <paramref name="readingId"/>.</summary>
+    /// <summary>
+    /// The id of the alert <paramref name="rule"/> raised by a reading: callers pass its content id (<c>AlertRules</c>),
+    /// so a copy of the reading re-sent under another journal identity raises nothing twice, as the stores keep it once.
+    /// </summary>
     [SuppressMessage("Security", "CA5350:Do Not Use Weak Cryptographic Algorithms",
         Justification = "RFC 9562 defines version 5 UUIDs with SHA-1 as a name hash; nothing here depends on collision resistance against an attacker.")]
     public static Guid From(Guid readingId, string rule)

@@ -207,7 +207,9 @@ public static class AlertRules
     {
         alerts ??= [];
         alerts.Add(new Alert(
-            AlertId.From(reading.Id, rule), reading.Serial.Value, DeviceKinds.Name(reading.Serial.Kind), thresholds.ClinicId, reading.GatewayId,
+            // The content id, not the reading id: a device that re-sends a reading after a lost PUBACK gets a new
+            // journal identity for it (after an agent restart), and the stores keep it once; so must the alerts.
+            AlertId.From(reading.ContentId, rule), reading.Serial.Value, DeviceKinds.Name(reading.Serial.Kind), thresholds.ClinicId, reading.GatewayId,
             reading.Id, rule, severity, message, value, threshold, detail, configVersion, reading.DeviceTime, createdAt));
     }
 

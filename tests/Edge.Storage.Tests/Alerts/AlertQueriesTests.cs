@@ -26,7 +26,7 @@ public sealed class AlertQueriesTests(PostgresServer server) : AlertTest(server)
         for (var batch = 0; batch < 5; batch++)
         {
             await Recorder.RecordAsync(
-                [.. Enumerable.Range(0, 3).Select(i => Readings.Ecg((batch * 3) + i + 1, Readings.January15, arrhythmia: "afib", serial: "ECG-7711-0001"))],
+                [.. Enumerable.Range(0, 3).Select(i => Readings.Ecg((batch * 3) + i + 1, Readings.January15.AddSeconds((batch * 3) + i + 1), arrhythmia: "afib", serial: "ECG-7711-0001"))],
                 CancellationToken.None);
             Clock.Advance(TimeSpan.FromMinutes(1));
         }
@@ -80,7 +80,7 @@ public sealed class AlertQueriesTests(PostgresServer server) : AlertTest(server)
     {
         var reading = Readings.Ecg(1, Readings.January15, arrhythmia: "afib", serial: "ECG-7711-0001");
         await Recorder.RecordAsync([reading], CancellationToken.None);
-        var id = AlertId.From(reading.Id, AlertRuleNames.EcgArrhythmia);
+        var id = AlertId.From(reading.ContentId, AlertRuleNames.EcgArrhythmia);
 
         var alert = await _queries.GetAsync(id, null, CancellationToken.None);
 
@@ -94,7 +94,7 @@ public sealed class AlertQueriesTests(PostgresServer server) : AlertTest(server)
     [Fact]
     public async Task The_limit_is_bounded()
     {
-        await Recorder.RecordAsync([.. Enumerable.Range(1, 3).Select(i => Readings.Oxygen(i, Readings.January15, alarm: "E1"))], CancellationToken.None);
+        await Recorder.RecordAsync([.. Enumerable.Range(1, 3).Select(i => Readings.Oxygen(i, Readings.January15.AddSeconds(i), alarm: "E1"))], CancellationToken.None);
 
         Assert.Single((await _queries.ListAsync(new AlertFilter(), null, 0, CancellationToken.None)).Items);
         Assert.Equal(3, (await _queries.ListAsync(new AlertFilter(), null, 100_000, CancellationToken.None)).Items.Count);

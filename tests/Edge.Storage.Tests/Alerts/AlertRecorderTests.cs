@@ -32,7 +32,7 @@ public sealed class AlertRecorderTests(PostgresServer server) : AlertTest(server
         var reading = Readings.Cpap(1, Readings.January15, leak: 31.5);
         Assert.Equal(1, await Recorder.RecordAsync([reading], CancellationToken.None));
 
-        Assert.Equal([$"{AlertId.From(reading.Id, "cpap.leak_high")}|{reading.Id}|clinic-a|2|24|31.5|CPAP-2301-9912|cpap|{Readings.Gateway}"],
+        Assert.Equal([$"{AlertId.From(reading.ContentId, "cpap.leak_high")}|{reading.Id}|clinic-a|2|24|31.5|CPAP-2301-9912|cpap|{Readings.Gateway}"],
             await ColumnAsync("SELECT concat_ws('|', id, reading_id, clinic_id, config_version, threshold, value, serial, kind, gateway_id) FROM alerts"));
         Assert.True(await ScalarAsync<bool>("SELECT created_at = '2026-01-15T12:00:00Z' AND device_time = '2026-01-15T12:00:00Z' FROM alerts"));
     }
@@ -128,10 +128,10 @@ public sealed class AlertRecorderTests(PostgresServer server) : AlertTest(server
 
         await ConfigAsync("CPAP-2301-9912", 2, CpapConfig(leak: 30));
         Clock.Advance(TimeSpan.FromSeconds(29));
-        Assert.Equal(0, await Recorder.RecordAsync([Readings.Cpap(2, Readings.January15, leak: 40)], CancellationToken.None));
+        Assert.Equal(0, await Recorder.RecordAsync([Readings.Cpap(2, Readings.January15.AddSeconds(2), leak: 40)], CancellationToken.None));
 
         Clock.Advance(TimeSpan.FromSeconds(2));
-        Assert.Equal(1, await Recorder.RecordAsync([Readings.Cpap(3, Readings.January15, leak: 40)], CancellationToken.None));
+        Assert.Equal(1, await Recorder.RecordAsync([Readings.Cpap(3, Readings.January15.AddSeconds(3), leak: 40)], CancellationToken.None));
         Assert.Equal(["2"], await ColumnAsync("SELECT config_version FROM alerts"));
     }
 
@@ -143,7 +143,7 @@ public sealed class AlertRecorderTests(PostgresServer server) : AlertTest(server
         await DeviceAsync("OXY-8844-5521", "clinic-a");
         Clock.Advance(TimeSpan.FromSeconds(31));
 
-        Assert.Equal(1, await Recorder.RecordAsync([Readings.Oxygen(2, Readings.January15, alarm: "E1")], CancellationToken.None));
+        Assert.Equal(1, await Recorder.RecordAsync([Readings.Oxygen(2, Readings.January15.AddSeconds(2), alarm: "E1")], CancellationToken.None));
 
         Assert.Equal(["", "clinic-a"], await ColumnAsync("SELECT coalesce(clinic_id, '') FROM alerts ORDER BY created_at"));
     }

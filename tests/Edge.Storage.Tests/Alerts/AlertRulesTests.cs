@@ -99,7 +99,7 @@ public sealed class AlertRulesTests
         Assert.Equal((AlertSeverity.Warning, 31.5, 24.0, 3), (alert.Severity, alert.Value, alert.Threshold, alert.ConfigVersion));
         Assert.Equal(("CPAP-2301-9912", "cpap", "clinic-a", Readings.Gateway), (alert.Serial, alert.Kind, alert.ClinicId, alert.GatewayId));
         Assert.Equal((reading.Id, reading.DeviceTime, Now), (alert.ReadingId, alert.DeviceTime, alert.CreatedAt));
-        Assert.Equal(AlertId.From(reading.Id, AlertRuleNames.CpapLeakHigh), alert.Id);
+        Assert.Equal(AlertId.From(reading.ContentId, AlertRuleNames.CpapLeakHigh), alert.Id);
     }
 
     [Fact]
@@ -207,6 +207,22 @@ public sealed class AlertRulesTests
         Assert.Equal(new Guid("295c5268-d20b-546f-815a-10026713fbd0"), AlertId.From(reading, AlertRuleNames.CpapLeakHigh));
         Assert.NotEqual(AlertId.From(reading, AlertRuleNames.CpapLeakHigh), AlertId.From(reading, AlertRuleNames.CpapRrHigh));
         Assert.Equal(AlertId.From(reading, AlertRuleNames.CpapRrHigh), AlertId.From(reading, AlertRuleNames.CpapRrHigh));
+    }
+
+    [Fact]
+    public void A_reading_re_sent_under_another_journal_identity_raises_the_same_alert()
+    {
+        // A device whose PUBACK was lost re-sends the same bytes; after an agent restart the gateway journals them again
+        // under a new sequence, so a new reading id. The store keeps one row (the content id); the alert must be one too.
+        var first = Readings.Oxygen(1, Readings.January15, purity: 80);
+        var resent = Readings.Oxygen(1001, Readings.January15, purity: 80);
+
+        var alerts = Evaluate(first, AlertRules.FromConfig(new AlertOptions(), null, null, null));
+        var again = Evaluate(resent, AlertRules.FromConfig(new AlertOptions(), null, null, null));
+
+        Assert.NotEqual(first.Id, resent.Id);
+        Assert.Equal(AlertId.From(first.ContentId, AlertRuleNames.OxygenPurityLow), Assert.Single(alerts).Id);
+        Assert.Equal(alerts.Select(a => a.Id), again.Select(a => a.Id));
     }
 
     [Fact]

@@ -53,7 +53,7 @@ public sealed class WebhookDeliveriesTests(PostgresServer server) : AlertTest(se
     public async Task Replicas_claiming_at_the_same_time_take_different_deliveries()
     {
         await SubscribeAsync();
-        await Recorder.RecordAsync([.. Enumerable.Range(1, 300).Select(i => Readings.Oxygen(i, Readings.January15, alarm: "E1"))], CancellationToken.None);
+        await Recorder.RecordAsync([.. Enumerable.Range(1, 300).Select(i => Readings.Oxygen(i, Readings.January15.AddSeconds(i), alarm: "E1"))], CancellationToken.None);
         var queues = Enumerable.Range(0, 4).Select(_ => new WebhookDeliveries(NewDataSource())).ToList();
         var now = Clock.GetUtcNow();
 

@@ -122,7 +122,7 @@ public sealed class WebhookSubscriptionsTests(PostgresServer server) : AlertTest
         await DeviceAsync("OXY-8844-0001", "clinic-a");
         var subscription = await SubscribeAsync();
         await Recorder.RecordAsync(
-            [.. Enumerable.Range(1, 5).Select(i => Readings.Oxygen(i, Readings.January15, alarm: "E1", serial: i <= 3 ? "OXY-8844-0001" : "OXY-8844-0002"))],
+            [.. Enumerable.Range(1, 5).Select(i => Readings.Oxygen(i, Readings.January15.AddSeconds(i), alarm: "E1", serial: i <= 3 ? "OXY-8844-0001" : "OXY-8844-0002"))],
             CancellationToken.None);
         await ExecuteAsync("UPDATE webhook_deliveries SET status = 'dead', attempts = 8, last_error = 'HTTP 500 Internal Server Error', last_status_code = 500");
 
