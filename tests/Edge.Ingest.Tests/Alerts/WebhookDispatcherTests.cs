@@ -250,8 +250,10 @@ public sealed class WebhookDispatcherTests(PostgresServer postgres) : IAsyncLife
         for (var i = 1; i <= count; i++)
         {
             var telemetry = new OxygenTelemetry("OXY-8844-0001", Start.AddSeconds(i), new OxygenMetrics(94, 2, 37, null, "E07"));
-            readings.Add(new StoredReading(ReadingId.From("gw-test", 1, i), ContentId.From(telemetry.Serial, []), "gw-test", 1, i, SerialNumber.Parse(telemetry.Serial),
-                telemetry.Timestamp, telemetry.Timestamp, true, Array.Empty<byte>(), telemetry));
+            // The payload as sent: alerts are keyed on its content id, so each reading must be a different reading.
+            var raw = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(telemetry, Edge.Contracts.Payloads.ContractsJsonContext.Default.OxygenTelemetry);
+            readings.Add(new StoredReading(ReadingId.From("gw-test", 1, i), ContentId.From(telemetry.Serial, raw), "gw-test", 1, i, SerialNumber.Parse(telemetry.Serial),
+                telemetry.Timestamp, telemetry.Timestamp, true, raw, telemetry));
         }
         Assert.Equal(count, await recorder.RecordAsync(readings, CancellationToken.None));
     }
