@@ -48,6 +48,15 @@ $sudo bash installers/linux/test-deb.sh || installer=failed
 [ "$installer" = passed ] || status=1
 echo "installer: $installer"
 
+# The failed tests again at the end, where a reader of a long CI log looks first: the name, the message and the top
+# of the stack of each (dotnet test prints them once, far up, in the middle of the project's output).
+if grep -q '^  Failed ' "$log"; then
+  echo "==> failed tests"
+  awk '/^  Failed / { shown = 0; printing = 1 }
+       /^  (Passed|Skipped) / { printing = 0 }
+       printing && shown < 25 { print; shown++ }' "$log" | head -n 300
+fi
+
 # One closing line for the whole run, summed over the test projects.
 # dotnet test prints, per test project, "Total tests: N" followed by indented "Passed: N", "Failed: N", "Skipped: N".
 awk '/^Total tests:/ { counting = 1; next }
