@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace Edge.Api.Tests.Docs;
 
-/// <summary>Renders docs/api-reference.md from the committed OpenAPI document (docs/openapi/v1.json).</summary>
+/// <summary>Renders docs/reference/api.md from the committed OpenAPI document (docs/openapi/v1.json).</summary>
 /// <remarks>
 /// The OpenAPI document is itself kept equal to what the API serves (OpenApiDocumentTests), so the page follows the
 /// code in two checked steps. Operations are listed in the document's order within each tag, tags in the document's
@@ -31,9 +31,9 @@ internal static class ApiReference
 
             Every operation below needs `Authorization: Bearer <JWT>` ({SecuritySchemes(root)}), unless it says otherwise.
             Which role may call which operation is a policy per endpoint; the OpenAPI document does not carry it, so the
-            table is in [the API page](api.md#roles-and-what-they-may-do) (a test calls every endpoint as every role and
+            table is in [the API page](../api.md#roles-and-what-they-may-do) (a test calls every endpoint as every role and
             keeps that table true). A caller who may not see a clinic's entry gets `404`, not `403`. Errors are RFC 7807
-            problem documents. How to use all this from an application: [developer onboarding](developer-onboarding.md).
+            problem documents. How to use all this from an application: [developer onboarding](../developer-onboarding.md).
 
             ## Operations
 

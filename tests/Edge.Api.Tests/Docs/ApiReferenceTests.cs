@@ -2,7 +2,7 @@ using Edge.Testing;
 
 namespace Edge.Api.Tests.Docs;
 
-/// <summary>docs/api-reference.md is exactly what docs/openapi/v1.json renders to.</summary>
+/// <summary>docs/reference/api.md is exactly what docs/openapi/v1.json renders to.</summary>
 public sealed class ApiReferenceTests
 {
     /// <summary>Set to 1 to rewrite the generated pages after an intended change.</summary>
@@ -12,7 +12,7 @@ public sealed class ApiReferenceTests
     public void The_committed_api_reference_is_generated_from_the_openapi_document()
     {
         var rendered = ApiReference.Render(File.ReadAllText(RepositoryPaths.File("docs", "openapi", "v1.json")));
-        var path = RepositoryPaths.File("docs", "api-reference.md");
+        var path = RepositoryPaths.File("docs", "reference", "api.md");
 
         if (Environment.GetEnvironmentVariable(UpdateVariable) == "1")
         {
@@ -21,7 +21,7 @@ public sealed class ApiReferenceTests
 
         Assert.True(File.Exists(path), $"{path} is missing; run {UpdateVariable}=1 dotnet test tests/Edge.Api.Tests --filter ApiReferenceTests");
         Assert.True(File.ReadAllText(path) == rendered,
-            $"docs/api-reference.md differs from what docs/openapi/v1.json renders to; run {UpdateVariable}=1 dotnet test tests/Edge.Api.Tests --filter ApiReferenceTests and commit the file");
+            $"docs/reference/api.md differs from what docs/openapi/v1.json renders to; run {UpdateVariable}=1 dotnet test tests/Edge.Api.Tests --filter ApiReferenceTests and commit the file");
     }
 
     [Fact]

@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace Edge.Contracts.Tests.Docs;
 
-/// <summary>Renders docs/payload-reference.md from the JSON Schemas in docs/schemas/v1/, so the page cannot drift from them.</summary>
+/// <summary>Renders docs/reference/payloads.md from the JSON Schemas in docs/schemas/v1/, so the page cannot drift from them.</summary>
 /// <remarks>
 /// It reads only the keywords the schemas use (type, required, properties, items, enum, minimum/maximum,
 /// minLength/maxLength, minItems/maxItems, pattern, additionalProperties, description) and fails on any other, so a
@@ -29,9 +29,9 @@ internal static class PayloadReference
                  Do not edit: change the schema, then run
                  EDGE_UPDATE_DOCS=1 dotnet test tests/Edge.Contracts.Tests --filter PayloadReferenceTests -->
 
-            Every field of every device payload, as the JSON Schemas in [`schemas/v1/`](schemas/v1/) define it. The
+            Every field of every device payload, as the JSON Schemas in [`schemas/v1/`](../schemas/v1/) define it. The
             agent's `PayloadValidator` enforces the same rules (a test keeps the two in agreement) and a few the
-            schemas cannot express, such as a serial that must equal the one in the topic; [payloads](payloads.md)
+            schemas cannot express, such as a serial that must equal the one in the topic; [payloads](../payloads.md)
             explains them, with examples. A field is *required* when its object must have it; a field inside an
             optional object is required only when that object is present.
 
@@ -54,7 +54,7 @@ internal static class PayloadReference
             {
                 var root = document.RootElement;
                 page.Append(CultureInfo.InvariantCulture, $"\n## {root.GetProperty("title").GetString()}\n\n");
-                page.Append(CultureInfo.InvariantCulture, $"Schema: [`schemas/v1/{fileName}`](schemas/v1/{fileName}).\n\n");
+                page.Append(CultureInfo.InvariantCulture, $"Schema: [`schemas/v1/{fileName}`](../schemas/v1/{fileName}).\n\n");
                 page.Append(root.GetProperty("description").GetString()).Append("\n\n");
                 page.Append("| field | type | required | constraints | meaning |\n| --- | --- | --- | --- | --- |\n");
                 WriteProperties(page, fileName, root, prefix: "");

@@ -1,6 +1,6 @@
 namespace Edge.Contracts.Tests.Docs;
 
-/// <summary>docs/payload-reference.md is exactly what the JSON Schemas render to.</summary>
+/// <summary>docs/reference/payloads.md is exactly what the JSON Schemas render to.</summary>
 public sealed class PayloadReferenceTests
 {
     /// <summary>Set to 1 to rewrite the generated pages after an intended change.</summary>
@@ -12,7 +12,7 @@ public sealed class PayloadReferenceTests
         var schemas = Directory.GetFiles(RepositoryPaths.File("docs", "schemas", "v1"), "*.schema.json")
             .Select(path => (Path.GetFileName(path), File.ReadAllText(path)));
         var rendered = PayloadReference.Render(schemas);
-        var path = RepositoryPaths.File("docs", "payload-reference.md");
+        var path = RepositoryPaths.File("docs", "reference", "payloads.md");
 
         if (Environment.GetEnvironmentVariable(UpdateVariable) == "1")
         {
@@ -21,7 +21,7 @@ public sealed class PayloadReferenceTests
 
         Assert.True(File.Exists(path), $"{path} is missing; run {UpdateVariable}=1 dotnet test tests/Edge.Contracts.Tests --filter PayloadReferenceTests");
         Assert.True(File.ReadAllText(path) == rendered,
-            $"docs/payload-reference.md differs from what docs/schemas/v1/ renders to; after an intended schema change run {UpdateVariable}=1 dotnet test tests/Edge.Contracts.Tests --filter PayloadReferenceTests and commit the file");
+            $"docs/reference/payloads.md differs from what docs/schemas/v1/ renders to; after an intended schema change run {UpdateVariable}=1 dotnet test tests/Edge.Contracts.Tests --filter PayloadReferenceTests and commit the file");
     }
 
     [Fact]
