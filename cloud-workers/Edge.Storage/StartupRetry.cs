@@ -1,14 +1,17 @@
 using MongoDB.Driver;
 using Npgsql;
 using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
 
 namespace Edge.Storage;
 
 /// <summary>
 /// Runs a start-up step (the migrations) until the databases answer. A worker or an API started before its database
 /// (a host rebooting, a managed database failing over) waits for it, with a warning naming the error, instead of
-/// aborting with a stack trace into its supervisor's restart loop. A database that answers and refuses (a wrong
-/// password, a missing database) is a settings mistake, not an outage: that error stops the start as before.
+/// aborting with a stack trace into its supervisor's restart loop; the waits double from 1 s to 30 s (Polly's retry).
+/// A database that answers and refuses (a wrong password, a missing database) is a settings mistake, not an outage:
+/// that error stops the start as before.
 /// </summary>
 public static class StartupRetry
 {
@@ -17,25 +20,30 @@ public static class StartupRetry
 
     public static async Task UntilReachableAsync(Func<CancellationToken, Task> step, string what, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
     {
-        var delay = TimeSpan.FromSeconds(1);
-        for (var attempt = 1; ; attempt++)
-        {
-            try
+        var attempts = 1;
+        var pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
             {
-                await step(cancellationToken);
-                if (attempt > 1)
+                // Only an outage is waited out; a refusal (wrong password, missing database) stops the start.
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(error => IsUnreachable(error) && !cancellationToken.IsCancellationRequested),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = false,
+                Delay = TimeSpan.FromSeconds(1),
+                MaxDelay = MaxDelay,
+                MaxRetryAttempts = int.MaxValue,
+                OnRetry = args =>
                 {
-                    Log.ReachableAtStart(logger, what, attempt);
-                }
+                    Log.UnreachableAtStart(logger, what, args.AttemptNumber + 1, args.Outcome.Exception?.Message ?? "", args.RetryDelay.TotalSeconds);
+                    attempts = args.AttemptNumber + 2;
+                    return default;
+                },
+            })
+            .Build();
 
-                return;
-            }
-            catch (Exception error) when (IsUnreachable(error) && !cancellationToken.IsCancellationRequested)
-            {
-                Log.UnreachableAtStart(logger, what, attempt, error.Message, delay.TotalSeconds);
-                await Task.Delay(delay, time, cancellationToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxDelay.Ticks));
-            }
+        await pipeline.ExecuteAsync(async ct => await step(ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        if (attempts > 1)
+        {
+            Log.ReachableAtStart(logger, what, attempts);
         }
     }
 

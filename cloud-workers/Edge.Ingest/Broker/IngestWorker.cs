@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Edge.Contracts.Tls;
 using Edge.Contracts.Uplink;
+using Edge.Hosting.Resilience;
 using Edge.Ingest.Ingest;
 using Edge.Ingest.Metrics;
 using Edge.Storage;
@@ -32,6 +33,9 @@ public sealed class IngestWorker(
     TimeProvider time,
     ILogger<IngestWorker> logger) : BackgroundService
 {
+    /// <summary>A worker waits at most 30 s between attempts to reach its broker.</summary>
+    private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(30);
+
     private readonly IngestBrokerOptions _options = options.Value;
     private readonly Dictionary<UplinkTopicKind, IGatewayMessageHandler> _handlers = handlers.ToDictionary(h => h.Kind);
 
@@ -80,22 +84,8 @@ public sealed class IngestWorker(
             return Task.CompletedTask;
         };
         client.ApplicationMessageReceivedAsync += args => HandleAsync(client, args, stoppingToken);
-        var connect = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = TimeSpan.FromSeconds(1),
-                MaxDelay = TimeSpan.FromSeconds(30),
-                MaxRetryAttempts = int.MaxValue,
-                OnRetry = a =>
-                {
-                    Log.ConnectFailed(logger, clientId, a.RetryDelay.TotalSeconds, a.Outcome.Exception?.Message ?? "");
-                    return default;
-                },
-            })
-            .Build();
+        var connect = ReconnectPipeline.Create(time, MaxReconnectDelay, (delay, error) =>
+            Log.ConnectFailed(logger, clientId, delay.TotalSeconds, error?.Message ?? ""));
 
         var subscriptions = new[] { UplinkTopicKind.Telemetry }.Concat(_handlers.Keys)
             .Select(kind => UplinkTopics.SharedSubscription(_options.SharedGroup, kind)).ToList();

@@ -3,13 +3,13 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Edge.Contracts.Tls;
 using Edge.Contracts.Uplink;
+using Edge.Hosting.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 using Polly;
-using Polly.Retry;
 
 namespace Edge.Agent.Uplink;
 
@@ -21,6 +21,9 @@ namespace Edge.Agent.Uplink;
 /// </summary>
 public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
 {
+    /// <summary>A gateway waits at most a minute between attempts to reach the cloud broker.</summary>
+    private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(60);
+
     private readonly UplinkOptions _options;
     private readonly string _gatewayId;
     private readonly TimeProvider _time;
@@ -66,22 +69,8 @@ public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
             return Task.CompletedTask;
         };
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
-        _connectPipeline = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = TimeSpan.FromSeconds(1),
-                MaxDelay = TimeSpan.FromSeconds(60),
-                MaxRetryAttempts = int.MaxValue,
-                OnRetry = args =>
-                {
-                    Log.UplinkConnectFailed(_logger, Endpoint, args.RetryDelay.TotalSeconds, args.Outcome.Exception?.Message ?? "");
-                    return default;
-                },
-            })
-            .Build();
+        _connectPipeline = ReconnectPipeline.Create(time, MaxReconnectDelay, (delay, error) =>
+            Log.UplinkConnectFailed(_logger, Endpoint, delay.TotalSeconds, error?.Message ?? ""));
     }
 
     public string Endpoint => $"mqtts://{_options.Host}:{_options.Port}";
