@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Edge.Ingest.Alerts;
 using Edge.Ingest.Broker;
 using Edge.Ingest.Downlink;
@@ -25,18 +26,19 @@ public static class IngestApplication
         builder.Services.AddSystemd();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddEdgeStorage(DatabaseRole.Worker);
-        builder.Services.AddOptions<IngestBrokerOptions>().BindConfiguration(IngestBrokerOptions.SectionName).ValidateDataAnnotations()
-            .Validate(o => (o.CertificatePath is null) == (o.KeyPath is null), "Ingest:Broker:CertificatePath and Ingest:Broker:KeyPath go together.")
-            .Validate(o => o.CaPath is null || File.Exists(o.CaPath), "Ingest:Broker:CaPath does not exist.")
-            .ValidateOnStart();
-        builder.Services.AddOptions<IngestWorkerOptions>().BindConfiguration(IngestWorkerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<IngestBrokerOptions>().BindConfiguration(IngestBrokerOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<IngestBrokerOptions>, IngestBrokerOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<IngestBrokerOptions>, IngestBrokerOptionsRules>();
+        builder.Services.AddOptions<IngestWorkerOptions>().BindConfiguration(IngestWorkerOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<IngestWorkerOptions>, IngestWorkerOptionsValidator>();
         // Metrics first, so the collector listens before any other part measures anything.
         builder.Services.AddSingleton<WorkerMetrics>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerMetrics>());
         builder.Services.AddMetricsListener(sp => [sp.GetRequiredService<WorkerMetrics>().Meter]);
         builder.Services.AddSingleton(sp => new GatewayPresence(sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<BatchProcessor>();
-        builder.Services.AddOptions<OwnershipOptions>().BindConfiguration(OwnershipOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<OwnershipOptions>().BindConfiguration(OwnershipOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<OwnershipOptions>, OwnershipOptionsValidator>();
         builder.Services.AddSingleton(sp => new QuarantineStore(sp.GetRequiredService<StoreFactory>().Registry));
         builder.Services.AddSingleton<RegistryOwnership>();
 

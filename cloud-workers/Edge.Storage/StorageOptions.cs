@@ -1,3 +1,4 @@
+using Edge.Contracts.Settings;
 using System.ComponentModel.DataAnnotations;
 
 namespace Edge.Storage;
@@ -34,19 +35,19 @@ public sealed class StorageOptions
     public string? Registry { get; set; }
 
     /// <summary>Days CPAP/BiPAP readings are kept after their device time. Default 365.</summary>
-    [Range(1, 3650, ErrorMessage = "Stores:CpapRetentionDays must be between 1 and 3650.")]
+    [SettingRange(1, 3650, ErrorMessage = "Stores:CpapRetentionDays must be between 1 and 3650.")]
     public int CpapRetentionDays { get; set; } = 365;
 
     /// <summary>Days oxygen readings are kept after their device time. Default 365.</summary>
-    [Range(1, 3650, ErrorMessage = "Stores:OxygenRetentionDays must be between 1 and 3650.")]
+    [SettingRange(1, 3650, ErrorMessage = "Stores:OxygenRetentionDays must be between 1 and 3650.")]
     public int OxygenRetentionDays { get; set; } = 365;
 
     /// <summary>Days ECG readings are kept after their device time. Default 365.</summary>
-    [Range(1, 3650, ErrorMessage = "Stores:EcgRetentionDays must be between 1 and 3650.")]
+    [SettingRange(1, 3650, ErrorMessage = "Stores:EcgRetentionDays must be between 1 and 3650.")]
     public int EcgRetentionDays { get; set; } = 365;
 
     /// <summary>Days dead letters and rejected readings are kept after they were received. Default 365.</summary>
-    [Range(1, 3650, ErrorMessage = "Stores:LedgerRetentionDays must be between 1 and 3650.")]
+    [SettingRange(1, 3650, ErrorMessage = "Stores:LedgerRetentionDays must be between 1 and 3650.")]
     public int LedgerRetentionDays { get; set; } = 365;
 
     /// <summary>

@@ -36,13 +36,25 @@ public static partial class ConfigurationExit
         return found.Count > 0;
     }
 
-    // Data annotations wrap our messages ("DataAnnotation validation failed for 'AgentOptions' members: 'GatewayId'
-    // with the error: '…'."); the inner message already names the setting, in the form the documentation uses.
-    private static string Plain(string failure) =>
-        DataAnnotationFailure().Match(failure) is { Success: true } match ? match.Groups["error"].Value : failure;
+    // Validators wrap our messages: reflection-based data annotations as "DataAnnotation validation failed for
+    // 'AgentOptions' members: 'GatewayId' with the error: '…'.", the generated [OptionsValidator]s as "GatewayId: …" or
+    // "Tls.Port: …". The inner message already names the setting, in the form the documentation uses ("Agent:…", with
+    // no space after its colons, so the member prefix's pattern cannot eat it).
+    private static string Plain(string failure)
+    {
+        if (DataAnnotationFailure().Match(failure) is { Success: true } annotation)
+        {
+            return annotation.Groups["error"].Value;
+        }
+
+        return GeneratedValidatorFailure().Match(failure) is { Success: true } generated ? generated.Groups["error"].Value : failure;
+    }
 
     [GeneratedRegex("^DataAnnotation validation failed for '[^']*' members: '[^']*' with the error: '(?<error>.*)'\\.$", RegexOptions.Singleline)]
     private static partial Regex DataAnnotationFailure();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_.]*: (?<error>.*)$", RegexOptions.Singleline)]
+    private static partial Regex GeneratedValidatorFailure();
 
     /// <summary>Writes each failure on its own line, prefixed with the program name, so `journalctl -u …` shows the setting.</summary>
     public static int Report(string program, IReadOnlyList<string> failures, TextWriter error)

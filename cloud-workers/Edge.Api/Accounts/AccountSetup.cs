@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Edge.Storage;
 
 namespace Edge.Api.Accounts;
@@ -7,7 +8,8 @@ public static class AccountSetup
 {
     public static void AddAccounts(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AccountOptions>, AccountOptionsValidator>();
         builder.Services.AddSingleton(sp => new AccountStore(sp.GetRequiredService<StoreFactory>().Registry));
         builder.Services.AddSingleton<Passwords>();
         builder.Services.AddSingleton<AccountSessions>();

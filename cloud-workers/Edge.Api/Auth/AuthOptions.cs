@@ -1,3 +1,4 @@
+using Edge.Contracts.Settings;
 using System.ComponentModel.DataAnnotations;
 
 namespace Edge.Api.Auth;
@@ -45,6 +46,6 @@ public sealed class AuthOptions
     public bool RequireHttpsMetadata { get; set; } = true;
 
     /// <summary>Clock skew tolerated on token lifetimes, in seconds. Default 60.</summary>
-    [Range(0, 600, ErrorMessage = "Api:Auth:ClockSkewSeconds must be between 0 and 600.")]
+    [SettingRange(0, 600, ErrorMessage = "Api:Auth:ClockSkewSeconds must be between 0 and 600.")]
     public int ClockSkewSeconds { get; set; } = 60;
 }

@@ -9,12 +9,9 @@ public static class AuthSetup
 {
     public static void AddApiAuth(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateDataAnnotations()
-            .Validate(o => string.IsNullOrWhiteSpace(o.Authority) != (string.IsNullOrWhiteSpace(o.SigningKeyFile) && string.IsNullOrWhiteSpace(o.SigningKey)),
-                "Api:Auth needs exactly one of: Authority (an OpenID Connect issuer such as a Cognito user pool) or SigningKeyFile/SigningKey (a local HMAC key).")
-            .Validate(o => string.IsNullOrWhiteSpace(o.Authority) || Uri.TryCreate(o.Authority, UriKind.Absolute, out _),
-                "Api:Auth:Authority must be an absolute URL.")
-            .ValidateOnStart();
+        builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsRules>();
 
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)

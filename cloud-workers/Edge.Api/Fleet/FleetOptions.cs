@@ -1,3 +1,4 @@
+using Edge.Contracts.Settings;
 using System.ComponentModel.DataAnnotations;
 
 namespace Edge.Api.Fleet;
@@ -11,6 +12,6 @@ public sealed class FleetOptions
     /// A gateway whose last heartbeat reached the cloud more than this many seconds ago is shown offline
     /// (<c>health.online</c>). Default 180: three of the agent's default 60-second heartbeats missed.
     /// </summary>
-    [Range(10, 86_400, ErrorMessage = "Api:Fleet:OfflineAfterSeconds must be between 10 and 86400.")]
+    [SettingRange(10, 86_400, ErrorMessage = "Api:Fleet:OfflineAfterSeconds must be between 10 and 86400.")]
     public int OfflineAfterSeconds { get; set; } = 180;
 }

@@ -1,3 +1,4 @@
+using Edge.Contracts.Settings;
 using System.ComponentModel.DataAnnotations;
 
 namespace Edge.Api.GatewayCa;
@@ -25,13 +26,13 @@ public sealed class GatewayCaOptions
     public string? BrokerCaPath { get; set; }
 
     /// <summary>How long a gateway certificate is valid, in days. Default 30: short, because re-running registration renews it.</summary>
-    [Range(1, 397, ErrorMessage = "Api:GatewayCa:ValidityDays must be between 1 and 397.")]
+    [SettingRange(1, 397, ErrorMessage = "Api:GatewayCa:ValidityDays must be between 1 and 397.")]
     public int ValidityDays { get; set; } = 30;
 
     /// <summary>
     /// Validity in minutes instead of days, for renewal drills and tests (gateways renew when a third is left). Default
     /// unset: <see cref="ValidityDays"/> applies. Production leaves it unset.
     /// </summary>
-    [Range(2, 1440, ErrorMessage = "Api:GatewayCa:ValidityMinutes must be between 2 and 1440.")]
+    [SettingRange(2, 1440, ErrorMessage = "Api:GatewayCa:ValidityMinutes must be between 2 and 1440.")]
     public int? ValidityMinutes { get; set; }
 }

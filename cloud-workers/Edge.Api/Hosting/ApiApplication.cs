@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Edge.Api.Accounts;
 using Edge.Api.Alerts;
 using Edge.Api.Analytics;
@@ -64,11 +65,13 @@ public static class ApiApplication
         builder.Services.AddEdgeAlerts();
         builder.Services.AddEdgeReports();
         builder.Services.AddSingleton(sp => new RegistryStore(sp.GetRequiredService<StoreFactory>().Registry));
-        builder.Services.AddOptions<Fleet.FleetOptions>().BindConfiguration(Fleet.FleetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<Fleet.FleetOptions>().BindConfiguration(Fleet.FleetOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<Fleet.FleetOptions>, Fleet.FleetOptionsValidator>();
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<Fleet.FleetStore>(sp, sp.GetRequiredService<StoreFactory>().Registry));
         builder.Services.AddSingleton(sp => new QuarantineStore(sp.GetRequiredService<StoreFactory>().Registry));
         builder.Services.AddSingleton(sp => new AuditTrail(sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddOptions<GatewayCaOptions>().BindConfiguration(GatewayCaOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<GatewayCaOptions>().BindConfiguration(GatewayCaOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<GatewayCaOptions>, GatewayCaOptionsValidator>();
         builder.Services.AddSingleton<GatewayCertificateAuthority>();
         builder.Services.AddHostedService<ApiStartup>();
         builder.Services.AddSingleton<LiveHub>();

@@ -1,3 +1,4 @@
+using Edge.Contracts.Settings;
 using System.ComponentModel.DataAnnotations;
 
 namespace Edge.Api.RateLimit;
@@ -17,7 +18,7 @@ public sealed class RateLimitOptions
     /// tabs open about 220, and a mobile app coming back to the foreground fires a burst of 20–30; a script stuck in a
     /// loop goes past 600 within seconds and is stopped for the rest of the minute.
     /// </summary>
-    [Range(1, 1_000_000, ErrorMessage = "Api:RateLimit:TokenPermitLimit must be between 1 and 1000000.")]
+    [SettingRange(1, 1_000_000, ErrorMessage = "Api:RateLimit:TokenPermitLimit must be between 1 and 1000000.")]
     public int TokenPermitLimit { get; set; } = 600;
 
     /// <summary>
@@ -26,14 +27,14 @@ public sealed class RateLimitOptions
     /// minute; nothing legitimate needs more, and a client guessing tokens is held to 2 a second. IPv6 addresses count
     /// per /64, the block one host is usually given.
     /// </summary>
-    [Range(1, 1_000_000, ErrorMessage = "Api:RateLimit:AddressPermitLimit must be between 1 and 1000000.")]
+    [SettingRange(1, 1_000_000, ErrorMessage = "Api:RateLimit:AddressPermitLimit must be between 1 and 1000000.")]
     public int AddressPermitLimit { get; set; } = 120;
 
     /// <summary>
     /// The fixed window the permit limits count in, in seconds. Default 60: long enough that a dashboard's regular
     /// polling averages out, short enough that a client that went over waits at most a minute (Retry-After says how long).
     /// </summary>
-    [Range(1, 3600, ErrorMessage = "Api:RateLimit:WindowSeconds must be between 1 and 3600.")]
+    [SettingRange(1, 3600, ErrorMessage = "Api:RateLimit:WindowSeconds must be between 1 and 3600.")]
     public int WindowSeconds { get; set; } = 60;
 
     /// <summary>
@@ -41,7 +42,7 @@ public sealed class RateLimitOptions
     /// replica. Default 20: a ward's wall display follows one stream per bed; a tab that leaks sockets on every reload
     /// stops at 20 instead of holding a database query loop per socket.
     /// </summary>
-    [Range(1, 10_000, ErrorMessage = "Api:RateLimit:LiveViewersPerToken must be between 1 and 10000.")]
+    [SettingRange(1, 10_000, ErrorMessage = "Api:RateLimit:LiveViewersPerToken must be between 1 and 10000.")]
     public int LiveViewersPerToken { get; set; } = 20;
 
     /// <summary>

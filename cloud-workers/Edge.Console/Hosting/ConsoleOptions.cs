@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using Edge.Contracts.Settings;
 using System.ComponentModel.DataAnnotations;
 
 namespace Edge.Console.Hosting;
@@ -19,14 +21,15 @@ public sealed class ConsoleOptions
     public string StateDirectory { get; set; } = "/var/lib/edge-console";
 
     /// <summary>How long before the access token's expiry the console refreshes it, in seconds. Default 60.</summary>
-    [Range(5, 3600, ErrorMessage = "Console:RefreshBeforeExpirySeconds must be between 5 and 3600.")]
+    [SettingRange(5, 3600, ErrorMessage = "Console:RefreshBeforeExpirySeconds must be between 5 and 3600.")]
     public int RefreshBeforeExpirySeconds { get; set; } = 60;
 
     /// <summary>How often the alerts inbox asks the API for new alerts, in seconds. Default 10.</summary>
-    [Range(2, 300, ErrorMessage = "Console:AlertsPollSeconds must be between 2 and 300.")]
+    [SettingRange(2, 300, ErrorMessage = "Console:AlertsPollSeconds must be between 2 and 300.")]
     public int AlertsPollSeconds { get; set; } = 10;
 
     /// <summary>Single sign-on; off unless <see cref="OidcOptions.Authority"/> is set.</summary>
+    [ValidateObjectMembers]
     public OidcOptions Oidc { get; set; } = new();
 }
 

@@ -1,3 +1,4 @@
+using Edge.Contracts.Settings;
 using System.ComponentModel.DataAnnotations;
 
 namespace Edge.Ingest.Alerts;
@@ -14,14 +15,14 @@ public sealed class AlertSweepOptions
     /// Seconds between sweeps. Default 300: a silent gateway is noticed within five minutes of its threshold, and a due
     /// date within five minutes of midnight; each sweep is two indexed registry queries, whatever the fleet's size.
     /// </summary>
-    [Range(5, 86_400, ErrorMessage = "Ingest:Alerts:SweepIntervalSeconds must be between 5 and 86400.")]
+    [SettingRange(5, 86_400, ErrorMessage = "Ingest:Alerts:SweepIntervalSeconds must be between 5 and 86400.")]
     public int SweepIntervalSeconds { get; set; } = 300;
 
     /// <summary>
     /// An oxygen concentrator's <c>maintenance_due_date</c> this many days ahead or closer (or past) raises
     /// <c>maintenance_due</c>. Default 7: a week to book the visit. 0 = on the due date itself.
     /// </summary>
-    [Range(0, 365, ErrorMessage = "Ingest:Alerts:MaintenanceDueDays must be between 0 and 365.")]
+    [SettingRange(0, 365, ErrorMessage = "Ingest:Alerts:MaintenanceDueDays must be between 0 and 365.")]
     public int MaintenanceDueDays { get; set; } = 7;
 
     /// <summary>
@@ -30,6 +31,6 @@ public sealed class AlertSweepOptions
     /// <c>gateways.last_seen_at</c> every 30 s at most, so 15 minutes of nothing is an outage, not a quiet night; and a
     /// gateway restart or a short uplink cut stays below it. At least 120, four times the 30 s the workers touch at.
     /// </summary>
-    [Range(120, 604_800, ErrorMessage = "Ingest:Alerts:GatewaySilentAfterSeconds must be between 120 and 604800.")]
+    [SettingRange(120, 604_800, ErrorMessage = "Ingest:Alerts:GatewaySilentAfterSeconds must be between 120 and 604800.")]
     public int GatewaySilentAfterSeconds { get; set; } = 900;
 }

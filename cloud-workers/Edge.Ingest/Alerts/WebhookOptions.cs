@@ -1,3 +1,4 @@
+using Edge.Contracts.Settings;
 using System.ComponentModel.DataAnnotations;
 
 namespace Edge.Ingest.Alerts;
@@ -13,27 +14,27 @@ public sealed class WebhookOptions
     public const string SectionName = "Alerts:Webhooks";
 
     /// <summary>Attempts per delivery, the first included, before it is dead. Default 8.</summary>
-    [Range(1, 100, ErrorMessage = "Alerts:Webhooks:MaxAttempts must be between 1 and 100.")]
+    [SettingRange(1, 100, ErrorMessage = "Alerts:Webhooks:MaxAttempts must be between 1 and 100.")]
     public int MaxAttempts { get; set; } = 8;
 
     /// <summary>Seconds to wait for a receiver's answer (headers) before the attempt counts as failed. Default 10.</summary>
-    [Range(1, 300, ErrorMessage = "Alerts:Webhooks:TimeoutSeconds must be between 1 and 300.")]
+    [SettingRange(1, 300, ErrorMessage = "Alerts:Webhooks:TimeoutSeconds must be between 1 and 300.")]
     public int TimeoutSeconds { get; set; } = 10;
 
     /// <summary>Milliseconds between looks at the queue when nothing was due. Default 1000: an alert leaves within about a second.</summary>
-    [Range(10, 60_000, ErrorMessage = "Alerts:Webhooks:PollIntervalMilliseconds must be between 10 and 60000.")]
+    [SettingRange(10, 60_000, ErrorMessage = "Alerts:Webhooks:PollIntervalMilliseconds must be between 10 and 60000.")]
     public int PollIntervalMilliseconds { get; set; } = 1000;
 
     /// <summary>Delay after the first failed attempt (seconds); it doubles per attempt up to the cap, with jitter. Default 30.</summary>
-    [Range(1, 86_400, ErrorMessage = "Alerts:Webhooks:BackoffBaseSeconds must be between 1 and 86400.")]
+    [SettingRange(1, 86_400, ErrorMessage = "Alerts:Webhooks:BackoffBaseSeconds must be between 1 and 86400.")]
     public int BackoffBaseSeconds { get; set; } = 30;
 
     /// <summary>Longest delay between two attempts (seconds). Default 3600.</summary>
-    [Range(1, 86_400, ErrorMessage = "Alerts:Webhooks:BackoffCapSeconds must be between 1 and 86400.")]
+    [SettingRange(1, 86_400, ErrorMessage = "Alerts:Webhooks:BackoffCapSeconds must be between 1 and 86400.")]
     public int BackoffCapSeconds { get; set; } = 3600;
 
     /// <summary>Deliveries one worker process sends at once (and claims per look at the queue). Default 8.</summary>
-    [Range(1, 256, ErrorMessage = "Alerts:Webhooks:MaxConcurrency must be between 1 and 256.")]
+    [SettingRange(1, 256, ErrorMessage = "Alerts:Webhooks:MaxConcurrency must be between 1 and 256.")]
     public int MaxConcurrency { get; set; } = 8;
 
     /// <summary>

@@ -26,12 +26,11 @@ public static class WebhookServiceCollectionExtensions
         });
         services.AddEdgeAlerts();
         services.TryAddSingleton(sp => new SubjectAlerts(sp.GetRequiredService<Edge.Storage.StoreFactory>().Registry));
-        services.AddOptions<AlertSweepOptions>().BindConfiguration(AlertSweepOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<WebhookOptions>()
-            .BindConfiguration(WebhookOptions.SectionName)
-            .ValidateDataAnnotations()
-            .Validate(o => o.BackoffBaseSeconds <= o.BackoffCapSeconds, "Alerts:Webhooks:BackoffBaseSeconds must not be above Alerts:Webhooks:BackoffCapSeconds.")
-            .ValidateOnStart();
+        services.AddOptions<AlertSweepOptions>().BindConfiguration(AlertSweepOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AlertSweepOptions>, AlertSweepOptionsValidator>());
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>, WebhookOptionsRules>());
         services.AddWebhookHttpClient();
         services.AddHostedService<AlertMigration>();
         services.AddHostedService<WebhookDispatcher>();

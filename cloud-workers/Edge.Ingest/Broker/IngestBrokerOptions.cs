@@ -1,3 +1,4 @@
+using Edge.Contracts.Settings;
 using System.ComponentModel.DataAnnotations;
 
 namespace Edge.Ingest.Broker;
@@ -12,7 +13,7 @@ public sealed class IngestBrokerOptions
     public string Host { get; set; } = "";
 
     /// <summary>Broker TLS port. Default 8883.</summary>
-    [Range(1, 65535, ErrorMessage = "Ingest:Broker:Port must be between 1 and 65535.")]
+    [SettingRange(1, 65535, ErrorMessage = "Ingest:Broker:Port must be between 1 and 65535.")]
     public int Port { get; set; } = 8883;
 
     /// <summary>CA bundle (PEM) the broker's certificate must chain to; unset: the system trust store.</summary>
@@ -38,6 +39,6 @@ public sealed class IngestBrokerOptions
     /// timeout to be re-sent (measured: a SIGKILLed replica with a 1-hour session slowed a drain from 45 s to 3 minutes).
     /// Nothing is lost when a session expires; the gateways re-send.
     /// </summary>
-    [Range(0, 2_592_000, ErrorMessage = "Ingest:Broker:SessionExpirySeconds must be between 0 and 2592000.")]
+    [SettingRange(0, 2_592_000, ErrorMessage = "Ingest:Broker:SessionExpirySeconds must be between 0 and 2592000.")]
     public int SessionExpirySeconds { get; set; } = 60;
 }

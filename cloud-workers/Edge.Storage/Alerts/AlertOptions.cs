@@ -1,3 +1,4 @@
+using Edge.Contracts.Settings;
 using System.ComponentModel.DataAnnotations;
 
 namespace Edge.Storage.Alerts;
@@ -15,15 +16,15 @@ public sealed class AlertOptions
     public const string SectionName = "Alerts";
 
     /// <summary>CPAP/BiPAP leak above this (L/min) raises <c>cpap.leak_high</c>. Default 30 (the seed config's <c>alerts.leak_threshold</c>).</summary>
-    [Range(0, 200, ErrorMessage = "Alerts:CpapLeakThreshold must be between 0 and 200.")]
+    [SettingRange(0, 200, ErrorMessage = "Alerts:CpapLeakThreshold must be between 0 and 200.")]
     public double CpapLeakThreshold { get; set; } = 30;
 
     /// <summary>CPAP/BiPAP respiratory rate below this (breaths/min) raises <c>cpap.rr_low</c>. Default 10 (the seed config's <c>alerts.rr_low</c>).</summary>
-    [Range(0, 80, ErrorMessage = "Alerts:CpapRrLow must be between 0 and 80.")]
+    [SettingRange(0, 80, ErrorMessage = "Alerts:CpapRrLow must be between 0 and 80.")]
     public double CpapRrLow { get; set; } = 10;
 
     /// <summary>CPAP/BiPAP respiratory rate above this (breaths/min) raises <c>cpap.rr_high</c>. Default 26 (the seed config's <c>alerts.rr_high</c>).</summary>
-    [Range(0, 80, ErrorMessage = "Alerts:CpapRrHigh must be between 0 and 80.")]
+    [SettingRange(0, 80, ErrorMessage = "Alerts:CpapRrHigh must be between 0 and 80.")]
     public double CpapRrHigh { get; set; } = 26;
 
     /// <summary>
@@ -32,15 +33,15 @@ public sealed class AlertOptions
     /// common oxygen-sensing concentrators switch on their own low-purity indicator, so it is clearly out of
     /// specification without firing on normal variation.
     /// </summary>
-    [Range(0, 100, ErrorMessage = "Alerts:OxygenPurityFloorPct must be between 0 and 100.")]
+    [SettingRange(0, 100, ErrorMessage = "Alerts:OxygenPurityFloorPct must be between 0 and 100.")]
     public double OxygenPurityFloorPct { get; set; } = 85;
 
     /// <summary>ECG heart rate below this (bpm) raises <c>ecg.hr_low</c>. Default 40 (the seed config's <c>hr_low_bpm</c>).</summary>
-    [Range(0, 400, ErrorMessage = "Alerts:EcgHrLowBpm must be between 0 and 400.")]
+    [SettingRange(0, 400, ErrorMessage = "Alerts:EcgHrLowBpm must be between 0 and 400.")]
     public double EcgHrLowBpm { get; set; } = 40;
 
     /// <summary>ECG heart rate above this (bpm) raises <c>ecg.hr_high</c>. Default 150 (the seed config's <c>hr_high_bpm</c>).</summary>
-    [Range(0, 400, ErrorMessage = "Alerts:EcgHrHighBpm must be between 0 and 400.")]
+    [SettingRange(0, 400, ErrorMessage = "Alerts:EcgHrHighBpm must be between 0 and 400.")]
     public double EcgHrHighBpm { get; set; } = 150;
 
     /// <summary>
@@ -48,7 +49,7 @@ public sealed class AlertOptions
     /// raises <c>device_clock_skew</c>, once per device per UTC day. Default 300, the agent's
     /// <c>Agent:Clock:MaxSkewSeconds</c>, so the readings the gateway counts as skewed are the ones the cloud alerts on.
     /// </summary>
-    [Range(1, 86_400, ErrorMessage = "Alerts:DeviceClockSkewSeconds must be between 1 and 86400.")]
+    [SettingRange(1, 86_400, ErrorMessage = "Alerts:DeviceClockSkewSeconds must be between 1 and 86400.")]
     public double DeviceClockSkewSeconds { get; set; } = 300;
 
     /// <summary>
@@ -56,10 +57,10 @@ public sealed class AlertOptions
     /// pushed by the API applies to alerts within this time, and a busy worker asks the registry about a device at most
     /// this often instead of once per batch.
     /// </summary>
-    [Range(0, 3600, ErrorMessage = "Alerts:ThresholdCacheSeconds must be between 0 and 3600.")]
+    [SettingRange(0, 3600, ErrorMessage = "Alerts:ThresholdCacheSeconds must be between 0 and 3600.")]
     public int ThresholdCacheSeconds { get; set; } = 30;
 
     /// <summary>Devices whose thresholds one worker keeps in memory. Default 20000 (a few MB); when full the cache starts over.</summary>
-    [Range(1, 1_000_000, ErrorMessage = "Alerts:ThresholdCacheSize must be between 1 and 1000000.")]
+    [SettingRange(1, 1_000_000, ErrorMessage = "Alerts:ThresholdCacheSize must be between 1 and 1000000.")]
     public int ThresholdCacheSize { get; set; } = 20_000;
 }

@@ -15,12 +15,9 @@ public static class AlertServiceCollectionExtensions
 {
     public static IServiceCollection AddEdgeAlerts(this IServiceCollection services)
     {
-        services.AddOptions<AlertOptions>()
-            .BindConfiguration(AlertOptions.SectionName)
-            .ValidateDataAnnotations()
-            .Validate(o => o.CpapRrLow < o.CpapRrHigh, "Alerts:CpapRrLow must be below Alerts:CpapRrHigh.")
-            .Validate(o => o.EcgHrLowBpm < o.EcgHrHighBpm, "Alerts:EcgHrLowBpm must be below Alerts:EcgHrHighBpm.")
-            .ValidateOnStart();
+        services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AlertOptions>, AlertOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AlertOptions>, AlertOptionsRules>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new AlertRecorder(
             sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<IOptions<AlertOptions>>(),

@@ -1,3 +1,4 @@
+using Edge.Contracts.Settings;
 using System.ComponentModel.DataAnnotations;
 
 namespace Edge.Storage.Reports;
@@ -38,15 +39,15 @@ public sealed class ReportOptions
     public string? SecretAccessKey { get; set; }
 
     /// <summary>Minutes a presigned upload URL stays valid. Default 15.</summary>
-    [Range(1, 10080, ErrorMessage = "Reports:UploadUrlMinutes must be between 1 and 10080 (7 days, the S3 limit).")]
+    [SettingRange(1, 10080, ErrorMessage = "Reports:UploadUrlMinutes must be between 1 and 10080 (7 days, the S3 limit).")]
     public int UploadUrlMinutes { get; set; } = 15;
 
     /// <summary>Minutes a presigned download link in the API's report list stays valid. Default 15.</summary>
-    [Range(1, 10080, ErrorMessage = "Reports:DownloadUrlMinutes must be between 1 and 10080 (7 days, the S3 limit).")]
+    [SettingRange(1, 10080, ErrorMessage = "Reports:DownloadUrlMinutes must be between 1 and 10080 (7 days, the S3 limit).")]
     public int DownloadUrlMinutes { get; set; } = 15;
 
     /// <summary>Largest report PDF accepted from gateways and direct uploads, in bytes. Default 104857600 (100 MiB).</summary>
-    [Range(1024, 5L * 1024 * 1024 * 1024, ErrorMessage = "Reports:MaxPdfBytes must be between 1024 and 5368709120 (5 GiB, the S3 single-PUT limit).")]
+    [SettingRange(1024, 5L * 1024 * 1024 * 1024, ErrorMessage = "Reports:MaxPdfBytes must be between 1024 and 5368709120 (5 GiB, the S3 single-PUT limit).")]
     public long MaxPdfBytes { get; set; } = 100L * 1024 * 1024;
 
     public bool Enabled => !string.IsNullOrWhiteSpace(Bucket);

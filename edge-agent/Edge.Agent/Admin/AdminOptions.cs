@@ -1,3 +1,4 @@
+using Edge.Contracts.Settings;
 using System.ComponentModel.DataAnnotations;
 
 namespace Edge.Agent.Admin;
@@ -24,6 +25,6 @@ public sealed class AdminOptions
     public string? SocketGroup { get; set; }
 
     /// <summary>Largest request body the admin socket reads, in bytes. Default 64 KiB; a larger one is answered 413.</summary>
-    [Range(1024, 16 * 1024 * 1024, ErrorMessage = "Agent:Admin:MaxRequestBodyBytes must be between 1024 and 16777216.")]
+    [SettingRange(1024, 16 * 1024 * 1024, ErrorMessage = "Agent:Admin:MaxRequestBodyBytes must be between 1024 and 16777216.")]
     public int MaxRequestBodyBytes { get; set; } = 64 * 1024;
 }

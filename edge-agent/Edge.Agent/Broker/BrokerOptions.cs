@@ -1,3 +1,5 @@
+using Edge.Contracts.Settings;
+using Microsoft.Extensions.Options;
 using System.ComponentModel.DataAnnotations;
 
 namespace Edge.Agent.Broker;
@@ -15,18 +17,19 @@ public sealed class BrokerOptions
     /// Plain (unencrypted) MQTT port, for devices that cannot do TLS. Default 0: off. Setting it (1883 by convention)
     /// sends those devices' secrets and readings in clear over the LAN; the agent warns of it at start and in its status.
     /// </summary>
-    [Range(0, 65535, ErrorMessage = "Agent:Broker:Port must be between 0 (off) and 65535.")]
+    [SettingRange(0, 65535, ErrorMessage = "Agent:Broker:Port must be between 0 (off) and 65535.")]
     public int Port { get; set; }
 
     /// <summary>The TLS listener, always on; its certificate is the agent's own unless one is configured.</summary>
+    [ValidateObjectMembers]
     public BrokerTlsOptions Tls { get; set; } = new();
 
     /// <summary>Most devices connected at once; more are refused with "server busy". Default 500.</summary>
-    [Range(1, 100_000, ErrorMessage = "Agent:Broker:MaxClients must be between 1 and 100000.")]
+    [SettingRange(1, 100_000, ErrorMessage = "Agent:Broker:MaxClients must be between 1 and 100000.")]
     public int MaxClients { get; set; } = 500;
 
     /// <summary>Largest accepted message payload in bytes (telemetry). Default 65536.</summary>
-    [Range(1024, 16 * 1024 * 1024, ErrorMessage = "Agent:Broker:MaxPayloadBytes must be between 1024 and 16777216.")]
+    [SettingRange(1024, 16 * 1024 * 1024, ErrorMessage = "Agent:Broker:MaxPayloadBytes must be between 1024 and 16777216.")]
     public int MaxPayloadBytes { get; set; } = 64 * 1024;
 
     /// <summary>
@@ -35,7 +38,7 @@ public sealed class BrokerOptions
     /// or an ECG report PDF part, <c>Agent:Reports:MaxPdfPublishBytes</c>) + 4 KiB, and at least 256 KiB, so a payload
     /// somewhat over its limit is refused with a reason and the connection stays usable. Before CONNECT: 16 KiB.
     /// </summary>
-    [Range(2048, 256 * 1024 * 1024 + 4096, ErrorMessage = "Agent:Broker:MaxPacketBytes must be between 2048 and 268439552.")]
+    [SettingRange(2048, 256 * 1024 * 1024 + 4096, ErrorMessage = "Agent:Broker:MaxPacketBytes must be between 2048 and 268439552.")]
     public int? MaxPacketBytes { get; set; }
 
     /// <summary>The packet limit in force: <see cref="MaxPacketBytes"/>, or its default for <paramref name="largestPdfPublish"/>.</summary>
@@ -43,28 +46,28 @@ public sealed class BrokerOptions
         MaxPacketBytes ?? (int)Math.Min(int.MaxValue, Math.Max(256L * 1024, Math.Max(MaxPayloadBytes, largestPdfPublish) + 4096L));
 
     /// <summary>How long a new socket has for its TLS handshake, and then for its CONNECT, in seconds. Default 5.</summary>
-    [Range(1, 120, ErrorMessage = "Agent:Broker:ConnectTimeoutSeconds must be between 1 and 120.")]
+    [SettingRange(1, 120, ErrorMessage = "Agent:Broker:ConnectTimeoutSeconds must be between 1 and 120.")]
     public int ConnectTimeoutSeconds { get; set; } = 5;
 
     /// <summary>
     /// Most sockets open at once that have not sent their CONNECT yet; more are closed at once. Default 500: every device
     /// of a full gateway reconnecting at once after a restart (each costs at most 16 KiB until its CONNECT).
     /// </summary>
-    [Range(1, 10_000, ErrorMessage = "Agent:Broker:MaxPendingConnections must be between 1 and 10000.")]
+    [SettingRange(1, 10_000, ErrorMessage = "Agent:Broker:MaxPendingConnections must be between 1 and 10000.")]
     public int MaxPendingConnections { get; set; } = 500;
 
     /// <summary>
     /// Most sockets open at once from one IP address. Default 32: a device needs one; a hub or NAT in front of several
     /// devices needs one each.
     /// </summary>
-    [Range(1, 100_000, ErrorMessage = "Agent:Broker:MaxConnectionsPerAddress must be between 1 and 100000.")]
+    [SettingRange(1, 100_000, ErrorMessage = "Agent:Broker:MaxConnectionsPerAddress must be between 1 and 100000.")]
     public int MaxConnectionsPerAddress { get; set; } = 32;
 
     /// <summary>
     /// Most MQTT 5 topic aliases a device may use on one connection (advertised in the CONNACK); an alias above it closes
     /// the connection. Default 16: a device publishes on a handful of topics. 0 means no aliases.
     /// </summary>
-    [Range(0, 1024, ErrorMessage = "Agent:Broker:MaxTopicAliases must be between 0 (no aliases) and 1024.")]
+    [SettingRange(0, 1024, ErrorMessage = "Agent:Broker:MaxTopicAliases must be between 0 (no aliases) and 1024.")]
     public int MaxTopicAliases { get; set; } = 16;
 
     /// <summary>
@@ -72,11 +75,11 @@ public sealed class BrokerOptions
     /// within <see cref="RefusalWindowSeconds"/>; the next one closes its connection. Default 60: a healthy device has none.
     /// The agent keeps this many timestamps per device that has had a refusal (8 bytes each), hence the upper bound.
     /// </summary>
-    [Range(1, 10_000, ErrorMessage = "Agent:Broker:MaxRefusals must be between 1 and 10000.")]
+    [SettingRange(1, 10_000, ErrorMessage = "Agent:Broker:MaxRefusals must be between 1 and 10000.")]
     public int MaxRefusals { get; set; } = 60;
 
     /// <summary>The sliding window of <see cref="MaxRefusals"/>, in seconds. Default 60.</summary>
-    [Range(1, 86_400, ErrorMessage = "Agent:Broker:RefusalWindowSeconds must be between 1 and 86400.")]
+    [SettingRange(1, 86_400, ErrorMessage = "Agent:Broker:RefusalWindowSeconds must be between 1 and 86400.")]
     public int RefusalWindowSeconds { get; set; } = 60;
 
     /// <summary>
@@ -86,11 +89,11 @@ public sealed class BrokerOptions
     /// recent readings per device, so a device that re-sends everything in flight after losing its PUBACKs is recognised
     /// however its re-sends arrive. Default 100; the upper bound keeps that memory small (~40 bytes a reading).
     /// </summary>
-    [Range(1, 1000, ErrorMessage = "Agent:Broker:ReceiveMaximum must be between 1 and 1000.")]
+    [SettingRange(1, 1000, ErrorMessage = "Agent:Broker:ReceiveMaximum must be between 1 and 1000.")]
     public int ReceiveMaximum { get; set; } = 100;
 
     /// <summary>Longest keep-alive a device may ask for, in seconds; 0 (never) and longer are refused. Default 600.</summary>
-    [Range(10, 65535, ErrorMessage = "Agent:Broker:MaxKeepAliveSeconds must be between 10 and 65535.")]
+    [SettingRange(10, 65535, ErrorMessage = "Agent:Broker:MaxKeepAliveSeconds must be between 10 and 65535.")]
     public int MaxKeepAliveSeconds { get; set; } = 600;
 }
 
@@ -98,7 +101,7 @@ public sealed class BrokerOptions
 public sealed class BrokerTlsOptions
 {
     /// <summary>TLS port. Default 8883.</summary>
-    [Range(1, 65535, ErrorMessage = "Agent:Broker:Tls:Port must be between 1 and 65535.")]
+    [SettingRange(1, 65535, ErrorMessage = "Agent:Broker:Tls:Port must be between 1 and 65535.")]
     public int Port { get; set; } = 8883;
 
     /// <summary>

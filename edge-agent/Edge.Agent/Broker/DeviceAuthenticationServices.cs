@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Edge.Agent.Broker;
@@ -7,7 +8,8 @@ internal static class DeviceAuthenticationServices
 {
     public static IServiceCollection AddDeviceAuthentication(this IServiceCollection services)
     {
-        services.AddOptions<FailedConnectOptions>().BindConfiguration(FailedConnectOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<FailedConnectOptions>().BindConfiguration(FailedConnectOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<FailedConnectOptions>, FailedConnectOptionsValidator>();
         services.AddSingleton<FailedConnectLimiter>();
         services.AddSingleton<DeviceAuthMetrics>();
         return services;

@@ -1,3 +1,4 @@
+using Edge.Contracts.Settings;
 using System.ComponentModel.DataAnnotations;
 
 namespace Edge.Agent.Clock;
@@ -11,7 +12,7 @@ public sealed class ClockOptions
     /// A reading whose device time differs from the gateway's receive time by more than this is stored and flagged as
     /// skewed: counted per device, shown in <c>edgectl agent status</c>. Default 300 (5 minutes).
     /// </summary>
-    [Range(1, 86_400, ErrorMessage = "Agent:Clock:MaxSkewSeconds must be between 1 and 86400.")]
+    [SettingRange(1, 86_400, ErrorMessage = "Agent:Clock:MaxSkewSeconds must be between 1 and 86400.")]
     public int MaxSkewSeconds { get; set; } = 300;
 
     /// <summary>
@@ -19,7 +20,7 @@ public sealed class ClockOptions
     /// the gateway's own clock is trusted (<see cref="TrustGatewayClock"/>). Default 86400 (a day): a time zone or
     /// daylight-saving mistake is stored and flagged, a clock set to next year is not.
     /// </summary>
-    [Range(60, 31_536_000, ErrorMessage = "Agent:Clock:MaxAheadSeconds must be between 60 and 31536000.")]
+    [SettingRange(60, 31_536_000, ErrorMessage = "Agent:Clock:MaxAheadSeconds must be between 60 and 31536000.")]
     public int MaxAheadSeconds { get; set; } = 86_400;
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Edge.Contracts.Settings;
 using System.ComponentModel.DataAnnotations;
 
 namespace Edge.Agent.Heartbeat;
@@ -11,6 +12,6 @@ public sealed class HeartbeatOptions
     /// Seconds between heartbeats while the uplink is up (one is also sent right after each connect). Default 60: the
     /// cloud shows a gateway offline after <c>Api:Fleet:OfflineAfterSeconds</c> (180) without one, so keep it well under that.
     /// </summary>
-    [Range(1, 3600, ErrorMessage = "Agent:Heartbeat:IntervalSeconds must be between 1 and 3600.")]
+    [SettingRange(1, 3600, ErrorMessage = "Agent:Heartbeat:IntervalSeconds must be between 1 and 3600.")]
     public int IntervalSeconds { get; set; } = 60;
 }

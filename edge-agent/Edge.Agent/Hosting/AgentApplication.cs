@@ -67,29 +67,20 @@ public static class AgentApplication
 
     private static void AddAgentOptions(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<JournalOptions>().BindConfiguration(JournalOptions.SectionName).ValidateDataAnnotations()
-            .Validate(o => string.IsNullOrEmpty(o.EncryptionKeyCredential) || string.IsNullOrEmpty(o.EncryptionKeyFile),
-                "Agent:Journal:EncryptionKeyCredential and Agent:Journal:EncryptionKeyFile both give the journal's key; set one of them.")
-            .ValidateOnStart();
-        builder.Services.AddOptions<BrokerOptions>().BindConfiguration(BrokerOptions.SectionName).ValidateDataAnnotations()
-            .Validate(o => System.Net.IPAddress.TryParse(o.BindAddress, out _), "Agent:Broker:BindAddress must be an IP address such as 0.0.0.0 or 127.0.0.1.")
-            .Validate(o => !o.Tls.Configured || File.Exists(o.Tls.CertificatePath), "Agent:Broker:Tls:CertificatePath does not exist.")
-            .Validate(o => o.Tls.Configured || string.IsNullOrWhiteSpace(o.Tls.KeyPath), "Agent:Broker:Tls:KeyPath is set without Agent:Broker:Tls:CertificatePath; set both, or neither for the agent's own certificate.")
-            .Validate(o => o.Tls.ClientCaPath is null || File.Exists(o.Tls.ClientCaPath), "Agent:Broker:Tls:ClientCaPath does not exist.")
-            .Validate(o => o.Port != o.Tls.Port, "Agent:Broker:Port and Agent:Broker:Tls:Port must differ.")
-            .Validate(o => o.Tls.ServerNames.All(Broker.Tls.ServerNames.IsValid), "Agent:Broker:Tls:ServerNames must list DNS names or IP addresses, e.g. [\"gateway.clinic.lan\", \"192.168.10.5\"].")
-            .ValidateOnStart();
-        builder.Services.AddOptions<LaneOptions>().BindConfiguration(LaneOptions.SectionName).ValidateDataAnnotations()
-            .Validate(o => o.CpapRrLow < o.CpapRrHigh, "Agent:Lanes:CpapRrLow must be below Agent:Lanes:CpapRrHigh.")
-            .ValidateOnStart();
-        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateDataAnnotations()
-            .Validate(o => AdminSocketMode.TryParse(o.SocketMode, out _), "Agent:Admin:SocketMode must be an octal file mode such as 0660.")
-            .Validate(o => !AdminSocketMode.LetsOthersConnect(o.SocketMode),
-                "Agent:Admin:SocketMode lets every local user write to (connect to) the admin socket; use 0660 and put the people who may use it in Agent:Admin:SocketGroup.")
-            .Validate(o => string.IsNullOrEmpty(o.SocketGroup) || OperatingSystem.IsWindows() || Contracts.Security.UnixAccounts.FindGroup(o.SocketGroup) is not null,
-                "Agent:Admin:SocketGroup names a group that does not exist on this machine (the .deb creates edge-admin).")
-            .ValidateOnStart();
+        builder.Services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>();
+        builder.Services.AddOptions<JournalOptions>().BindConfiguration(JournalOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<JournalOptions>, JournalOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<JournalOptions>, JournalOptionsRules>();
+        builder.Services.AddOptions<BrokerOptions>().BindConfiguration(BrokerOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<BrokerOptions>, BrokerOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<BrokerOptions>, BrokerOptionsRules>();
+        builder.Services.AddOptions<LaneOptions>().BindConfiguration(LaneOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<LaneOptions>, LaneOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<LaneOptions>, LaneOptionsRules>();
+        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsRules>();
     }
 
     private static void AddJournal(this WebApplicationBuilder builder)
@@ -136,13 +127,15 @@ public static class AgentApplication
         builder.Services.AddSingleton<TopicAcl>();
         builder.Services.AddSingleton<LaneClassifier>();
         builder.Services.AddSingleton<IngestMetrics>();
-        builder.Services.AddOptions<Clock.ClockOptions>().BindConfiguration(Clock.ClockOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<Clock.ClockOptions>().BindConfiguration(Clock.ClockOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<Clock.ClockOptions>, Clock.ClockOptionsValidator>();
         builder.Services.AddSingleton<Clock.GatewaySyncState>();
         builder.Services.AddSingleton<Clock.DeviceClocks>();
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddSingleton<Broker.Tls.ServerCertificate>();
         builder.Services.AddHostedService<Broker.Tls.ServerCertificateRenewal>();
-        builder.Services.AddOptions<Presence.PresenceOptions>().BindConfiguration(Presence.PresenceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<Presence.PresenceOptions>().BindConfiguration(Presence.PresenceOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<Presence.PresenceOptions>, Presence.PresenceOptionsValidator>();
         builder.Services.AddSingleton<Presence.DevicePresence>();
         builder.Services.AddSingleton<DeviceBroker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeviceBroker>());
@@ -157,30 +150,21 @@ public static class AgentApplication
 
     private static void AddUplink(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<UplinkOptions>().BindConfiguration(UplinkOptions.SectionName).ValidateDataAnnotations()
-            .Validate(o => !o.Enabled || (o.CertificatePath is null) == (o.KeyPath is null), "Agent:Uplink:CertificatePath and Agent:Uplink:KeyPath go together.")
-            .Validate(o => o.CertificatePath is null || File.Exists(o.CertificatePath), "Agent:Uplink:CertificatePath does not exist.")
-            .Validate(o => o.KeyPath is null || File.Exists(o.KeyPath), "Agent:Uplink:KeyPath does not exist.")
-            .Validate(o => o.CaPath is null || File.Exists(o.CaPath), "Agent:Uplink:CaPath does not exist.")
-            .Validate(o => o.MaxBatchBytes <= o.BytesPerSecond,
-                "Agent:Uplink:MaxBatchBytes is above Agent:Uplink:BytesPerSecond: a full batch would never fit one second's budget. Lower the first or raise the second.")
-            .Validate<IOptions<BrokerOptions>>((o, broker) => broker.Value.MaxPayloadBytes + BatchCodec.MaxOneReadingOverheadBytes <= o.MaxBatchBytes,
-                $"Agent:Broker:MaxPayloadBytes does not fit in Agent:Uplink:MaxBatchBytes: a reading needs up to its size + {BatchCodec.MaxOneReadingOverheadBytes} bytes in a batch, so readings of the largest size would be journaled and never sent. Lower Agent:Broker:MaxPayloadBytes or raise Agent:Uplink:MaxBatchBytes.")
-            .ValidateOnStart();
+        builder.Services.AddOptions<UplinkOptions>().BindConfiguration(UplinkOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<UplinkOptions>, UplinkOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<UplinkOptions>, UplinkOptionsRules>();
         builder.Services.AddSingleton<UplinkState>();
         builder.Services.AddSingleton<IDownlinkHandler, ConfigDownlink>();
         builder.Services.AddSingleton<IDownlinkHandler, FirmwareDownlink>();
         builder.Services.AddSingleton<IDownlinkHandler, EventsAckDownlink>();
         builder.Services.AddSingleton<IUplinkWorker, EventSender>();
-        builder.Services.AddOptions<Heartbeat.HeartbeatOptions>().BindConfiguration(Heartbeat.HeartbeatOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<Heartbeat.HeartbeatOptions>().BindConfiguration(Heartbeat.HeartbeatOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<Heartbeat.HeartbeatOptions>, Heartbeat.HeartbeatOptionsValidator>();
         builder.Services.AddSingleton<Heartbeat.HeartbeatReport>();
         builder.Services.AddSingleton<IUplinkWorker, Heartbeat.HeartbeatSender>();
-        builder.Services.AddOptions<RenewalOptions>().BindConfiguration(RenewalOptions.SectionName).ValidateDataAnnotations()
-            .Validate(o => o.ApiUrl is null || (Uri.TryCreate(o.ApiUrl, UriKind.Absolute, out var u) && u.Scheme == "https" && string.IsNullOrEmpty(u.UserInfo)),
-                "Agent:CertificateRenewal:ApiUrl must be an https URL (the renewal is authenticated by the gateway's certificate over TLS), e.g. https://api.example.org.")
-            .Validate(o => o.ApiCaPath is null || File.Exists(o.ApiCaPath), "Agent:CertificateRenewal:ApiCaPath does not exist.")
-            .Validate(o => o.RetryMinSeconds <= o.RetryMaxSeconds, "Agent:CertificateRenewal:RetryMinSeconds must not exceed RetryMaxSeconds.")
-            .ValidateOnStart();
+        builder.Services.AddOptions<RenewalOptions>().BindConfiguration(RenewalOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<RenewalOptions>, RenewalOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<RenewalOptions>, RenewalOptionsRules>();
         builder.Services.AddSingleton<UplinkIdentity>();
         builder.Services.AddSingleton<RenewalState>();
         builder.Services.AddSingleton<IUplinkWorker, CertificateRenewer>();
@@ -190,12 +174,9 @@ public static class AgentApplication
     // Reports are always journaled; the uploader runs with the uplink (it is an uplink worker and downlink handler).
     private static void AddReports(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<ReportOptions>().BindConfiguration(ReportOptions.SectionName).ValidateDataAnnotations()
-            .Validate(o => o.MaxPdfPublishBytes <= o.MaxPdfBytes, "Agent:Reports:MaxPdfPublishBytes must not exceed Agent:Reports:MaxPdfBytes.")
-            .Validate(o => o.UploadEndpoint is null || (Uri.TryCreate(o.UploadEndpoint, UriKind.Absolute, out var u) && u.Scheme is "https" or "http"
-                && string.IsNullOrEmpty(u.UserInfo) && u.AbsolutePath == "/" && string.IsNullOrEmpty(u.Query) && string.IsNullOrEmpty(u.Fragment)),
-                "Agent:Reports:UploadEndpoint must be scheme://host[:port] with scheme https or http and nothing after the port, e.g. https://ecg-reports.s3.eu-west-1.amazonaws.com.")
-            .ValidateOnStart();
+        builder.Services.AddOptions<ReportOptions>().BindConfiguration(ReportOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ReportOptions>, ReportOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<ReportOptions>, ReportOptionsRules>();
         builder.Services.AddSingleton<ReportSignal>();
         builder.Services.AddSingleton<ReportIngest>();
         builder.Services.AddSingleton<ReportUploader>();

@@ -1,3 +1,4 @@
+using Edge.Contracts.Settings;
 using System.ComponentModel.DataAnnotations;
 
 namespace Edge.Agent.Journal;
@@ -11,15 +12,15 @@ public sealed class JournalOptions
     public string? Path { get; set; }
 
     /// <summary>Byte quota for journaled readings (payload plus per-entry overhead). Default 1 GiB.</summary>
-    [Range(1_048_576, long.MaxValue, ErrorMessage = "Agent:Journal:QuotaBytes must be at least 1048576 (1 MiB).")]
+    [SettingRange(1_048_576, long.MaxValue, ErrorMessage = "Agent:Journal:QuotaBytes must be at least 1048576 (1 MiB).")]
     public long QuotaBytes { get; set; } = 1L << 30;
 
     /// <summary>Most entries one group commit takes. Default 1000; bigger groups only add latency.</summary>
-    [Range(1, 100_000, ErrorMessage = "Agent:Journal:MaxGroupCommit must be between 1 and 100000.")]
+    [SettingRange(1, 100_000, ErrorMessage = "Agent:Journal:MaxGroupCommit must be between 1 and 100000.")]
     public int MaxGroupCommit { get; set; } = 1000;
 
     /// <summary>Dead letters kept; the oldest are evicted past this. Default 10,000.</summary>
-    [Range(10, 1_000_000, ErrorMessage = "Agent:Journal:DeadLetterCapacity must be between 10 and 1000000.")]
+    [SettingRange(10, 1_000_000, ErrorMessage = "Agent:Journal:DeadLetterCapacity must be between 10 and 1000000.")]
     public int DeadLetterCapacity { get; set; } = 10_000;
 
     /// <summary>
@@ -27,11 +28,11 @@ public sealed class JournalOptions
     /// the oldest are evicted past this. A budget of its own, outside <see cref="QuotaBytes"/>: refused messages never
     /// push out readings. Default 16777216 (16 MiB).
     /// </summary>
-    [Range(65_536, 1L << 30, ErrorMessage = "Agent:Journal:DeadLetterMaxBytes must be between 65536 and 1073741824.")]
+    [SettingRange(65_536, 1L << 30, ErrorMessage = "Agent:Journal:DeadLetterMaxBytes must be between 65536 and 1073741824.")]
     public long DeadLetterMaxBytes { get; set; } = 16L * 1024 * 1024;
 
     /// <summary>Recent journal entries read at start to recognise a device re-sending a reading. Default 10,000.</summary>
-    [Range(0, 1_000_000, ErrorMessage = "Agent:Journal:DuplicateWindow must be between 0 and 1000000.")]
+    [SettingRange(0, 1_000_000, ErrorMessage = "Agent:Journal:DuplicateWindow must be between 0 and 1000000.")]
     public int DuplicateWindow { get; set; } = 10_000;
 
     /// <summary>
@@ -57,7 +58,7 @@ public sealed class JournalOptions
     /// commit writes ~30 KB to the disk whatever it holds, which wears out flash (docs/install.md). Urgent readings and
     /// a shutdown end the wait at once. Every reading still waits for its commit and fdatasync before its PUBACK.
     /// </summary>
-    [Range(0, 1000, ErrorMessage = "Agent:Journal:MinCommitIntervalMs must be between 0 and 1000.")]
+    [SettingRange(0, 1000, ErrorMessage = "Agent:Journal:MinCommitIntervalMs must be between 0 and 1000.")]
     public int MinCommitIntervalMs { get; set; }
 
     /// <summary>fdatasync LiteDB's log after every group commit. Only tests and benchmarks turn this off.</summary>

@@ -1,3 +1,4 @@
+using Edge.Contracts.Settings;
 using System.ComponentModel.DataAnnotations;
 
 namespace Edge.Agent.Presence;
@@ -12,6 +13,6 @@ public sealed class PresenceOptions
     /// flapping link or a quick reconnect (and the agent's own restart) produces no offline/online pair. 0 reports every
     /// disconnect at once. Default 10.
     /// </summary>
-    [Range(0, 3600, ErrorMessage = "Agent:Presence:DebounceSeconds must be between 0 and 3600.")]
+    [SettingRange(0, 3600, ErrorMessage = "Agent:Presence:DebounceSeconds must be between 0 and 3600.")]
     public int DebounceSeconds { get; set; } = 10;
 }

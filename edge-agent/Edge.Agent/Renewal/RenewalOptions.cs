@@ -1,3 +1,4 @@
+using Edge.Contracts.Settings;
 using System.ComponentModel.DataAnnotations;
 
 namespace Edge.Agent.Renewal;
@@ -18,11 +19,11 @@ public sealed class RenewalOptions
     public string? ApiCaPath { get; set; }
 
     /// <summary>First wait after a failed renewal, in seconds; doubles per failure up to <see cref="RetryMaxSeconds"/>. Default 30.</summary>
-    [Range(1, 3600, ErrorMessage = "Agent:CertificateRenewal:RetryMinSeconds must be between 1 and 3600.")]
+    [SettingRange(1, 3600, ErrorMessage = "Agent:CertificateRenewal:RetryMinSeconds must be between 1 and 3600.")]
     public int RetryMinSeconds { get; set; } = 30;
 
     /// <summary>Longest wait between failed renewals, in seconds. Default 3600.</summary>
-    [Range(1, 86_400, ErrorMessage = "Agent:CertificateRenewal:RetryMaxSeconds must be between 1 and 86400.")]
+    [SettingRange(1, 86_400, ErrorMessage = "Agent:CertificateRenewal:RetryMaxSeconds must be between 1 and 86400.")]
     public int RetryMaxSeconds { get; set; } = 3600;
 
     public bool Enabled => !string.IsNullOrWhiteSpace(ApiUrl);

@@ -1,3 +1,4 @@
+using Edge.Contracts.Settings;
 using System.ComponentModel.DataAnnotations;
 
 namespace Edge.Agent.Uplink;
@@ -14,7 +15,7 @@ public sealed class UplinkOptions
     public string? Host { get; set; }
 
     /// <summary>Cloud broker TLS port. Default 8883.</summary>
-    [Range(1, 65535, ErrorMessage = "Agent:Uplink:Port must be between 1 and 65535.")]
+    [SettingRange(1, 65535, ErrorMessage = "Agent:Uplink:Port must be between 1 and 65535.")]
     public int Port { get; set; } = 8883;
 
     /// <summary>CA bundle (PEM) the broker's certificate must chain to. Unset: the system trust store (AWS IoT Core).</summary>
@@ -30,7 +31,7 @@ public sealed class UplinkOptions
     public string? ClientId { get; set; }
 
     /// <summary>How long the broker keeps the gateway's session (and queued commit acks) while it is offline. Default 7 days.</summary>
-    [Range(60, 2_592_000, ErrorMessage = "Agent:Uplink:SessionExpirySeconds must be between 60 and 2592000.")]
+    [SettingRange(60, 2_592_000, ErrorMessage = "Agent:Uplink:SessionExpirySeconds must be between 60 and 2592000.")]
     public int SessionExpirySeconds { get; set; } = 7 * 24 * 3600;
 
     /// <summary>
@@ -38,34 +39,34 @@ public sealed class UplinkOptions
     /// (<see cref="Edge.Contracts.Uplink.BatchCodec.DefaultMaxWireBytes"/>): under AWS IoT Core's 128 KB whether KB means
     /// 1,000 or 1,024 bytes, with room for the topic and MQTT 5 properties.
     /// </summary>
-    [Range(4096, 268_435_455, ErrorMessage = "Agent:Uplink:MaxBatchBytes must be between 4096 and 268435455.")]
+    [SettingRange(4096, 268_435_455, ErrorMessage = "Agent:Uplink:MaxBatchBytes must be between 4096 and 268435455.")]
     public int MaxBatchBytes { get; set; } = Edge.Contracts.Uplink.BatchCodec.DefaultMaxWireBytes;
 
     /// <summary>Most readings read from the journal for one batch. Default 2000.</summary>
-    [Range(1, 100_000, ErrorMessage = "Agent:Uplink:MaxReadingsPerBatch must be between 1 and 100000.")]
+    [SettingRange(1, 100_000, ErrorMessage = "Agent:Uplink:MaxReadingsPerBatch must be between 1 and 100000.")]
     public int MaxReadingsPerBatch { get; set; } = 2000;
 
     /// <summary>Batches sent but not yet acknowledged by a worker. Default 8; bounds re-sends after an outage.</summary>
-    [Range(1, 1000, ErrorMessage = "Agent:Uplink:MaxInFlightBatches must be between 1 and 1000.")]
+    [SettingRange(1, 1000, ErrorMessage = "Agent:Uplink:MaxInFlightBatches must be between 1 and 1000.")]
     public int MaxInFlightBatches { get; set; } = 8;
 
     /// <summary>
     /// Most publishes in any one second, every kind of message together. Default 80: AWS IoT Core allows 100 per
     /// connection; the rest is headroom for PUBACKs of re-sends and for the broker's own accounting.
     /// </summary>
-    [Range(1, 100_000, ErrorMessage = "Agent:Uplink:PublishesPerSecond must be between 1 and 100000.")]
+    [SettingRange(1, 100_000, ErrorMessage = "Agent:Uplink:PublishesPerSecond must be between 1 and 100000.")]
     public int PublishesPerSecond { get; set; } = 80;
 
     /// <summary>Most bytes published in any one second, every kind of message together. Default 409600 (80 % of AWS IoT Core's 512 KiB/s).</summary>
-    [Range(1024, int.MaxValue, ErrorMessage = "Agent:Uplink:BytesPerSecond must be at least 1024.")]
+    [SettingRange(1024, int.MaxValue, ErrorMessage = "Agent:Uplink:BytesPerSecond must be at least 1024.")]
     public int BytesPerSecond { get; set; } = 400 * 1024;
 
     /// <summary>Seconds to wait for a worker's commit ack before re-sending a batch; doubles per attempt up to 2 minutes, and drops back to this when any ack arrives. Default 30.</summary>
-    [Range(1, 3600, ErrorMessage = "Agent:Uplink:AckTimeoutSeconds must be between 1 and 3600.")]
+    [SettingRange(1, 3600, ErrorMessage = "Agent:Uplink:AckTimeoutSeconds must be between 1 and 3600.")]
     public int AckTimeoutSeconds { get; set; } = 30;
 
     /// <summary>After this many urgent batches in a row, one routine batch goes first if routine readings wait. Default 4 (routine gets ≥ 20%).</summary>
-    [Range(1, 1000, ErrorMessage = "Agent:Uplink:UrgentBurst must be between 1 and 1000.")]
+    [SettingRange(1, 1000, ErrorMessage = "Agent:Uplink:UrgentBurst must be between 1 and 1000.")]
     public int UrgentBurst { get; set; } = 4;
 
     public bool Enabled => !string.IsNullOrWhiteSpace(Host);

@@ -18,6 +18,7 @@ public sealed class ConfigurationExitTests
     [InlineData("Agent__Journal__EncryptionKeyCredential", "journal-key", "Agent:Journal:EncryptionKeyCredential")]
     [InlineData("Agent__Broker__MaxPayloadBytes", "200000", "Agent:Broker:MaxPayloadBytes does not fit in Agent:Uplink:MaxBatchBytes")]
     [InlineData("Agent__Uplink__BytesPerSecond", "100000", "Agent:Uplink:MaxBatchBytes is above Agent:Uplink:BytesPerSecond")]
+    [InlineData("Agent__Broker__Tls__Port", "70000", "Agent:Broker:Tls:Port must be between 1 and 65535")]
     public async Task A_misconfigured_agent_process_exits_78_and_names_the_setting_on_stderr(string variable, string value, string setting)
     {
         using var state = new TempDirectory();
@@ -70,6 +71,18 @@ public sealed class ConfigurationExitTests
 
         Assert.True(ConfigurationExit.TryGetFailures(error, out var failures));
         Assert.Equal("Agent:GatewayId is required.", Assert.Single(failures));
+    }
+
+    [Theory]
+    [InlineData("GatewayId: Agent:GatewayId is required.", "Agent:GatewayId is required.")]
+    [InlineData("Tls.Port: Agent:Broker:Tls:Port must be between 1 and 65535.", "Agent:Broker:Tls:Port must be between 1 and 65535.")]
+    [InlineData("Agent:Journal:MinCommitIntervalMs must be at most 1000.", "Agent:Journal:MinCommitIntervalMs must be at most 1000.")]
+    public void A_generated_validator_failure_loses_its_member_prefix_but_never_the_setting_name(string failure, string expected)
+    {
+        var error = new OptionsValidationException("Agent", typeof(object), [failure]);
+
+        Assert.True(ConfigurationExit.TryGetFailures(error, out var failures));
+        Assert.Equal(expected, Assert.Single(failures));
     }
 
     [Fact]

@@ -18,6 +18,7 @@ public sealed class SettingsTests
     [InlineData("--Console:ApiUrl=http://127.0.0.1:1|--Console:Oidc:Authority=https://idp.example", "Console:Oidc:ClientId is required")]
     [InlineData("--Console:ApiUrl=http://127.0.0.1:1|--Console:Oidc:Authority=http://idp.example|--Console:Oidc:ClientId=console", "Console:Oidc:Authority must be an absolute https URL")]
     [InlineData("--Console:ApiUrl=http://127.0.0.1:1|--Console:RefreshBeforeExpirySeconds=1", "Console:RefreshBeforeExpirySeconds must be between 5 and 3600")]
+    [InlineData("--Console:ApiUrl=http://127.0.0.1:1|--Console:Oidc:RoleClaim=", "Console:Oidc:RoleClaim is required")]
     public async Task A_bad_setting_stops_the_console_at_start_naming_it(string settings, string message)
     {
         using var state = new TempDirectory();

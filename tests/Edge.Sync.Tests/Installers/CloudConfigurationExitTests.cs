@@ -40,6 +40,18 @@ public sealed class CloudConfigurationExitTests
         Assert.Contains($"{program}: configuration error: Metrics:Url: the host 'metrics.example' must be an IP address, localhost or *", tokenless.Error);
     }
 
+    [Theory]
+    [InlineData("edge-ingest", "EDGE_INGEST_CONFIG", "Ingest__Connections", "0", "Ingest:Connections must be between 1 and 64.")]
+    [InlineData("edge-api", "EDGE_API_CONFIG", "Api__RateLimit__WindowSeconds", "0", "Api:RateLimit:WindowSeconds must be between 1 and 3600.")]
+    public async Task A_setting_out_of_its_range_exits_78_with_the_documented_message(string program, string configVariable, string variable, string value, string message)
+    {
+        // The generated options validators' own wording ("The field X.Y must be between …") must not replace ours.
+        var (exitCode, error) = await RunAsync(program, configVariable, withStores: true, (variable, value));
+
+        Assert.Equal(78, exitCode);
+        Assert.Contains($"{program}: configuration error: {message}", error);
+    }
+
     // The program as a supervisor starts it, with no configuration file; its stderr, after checking it has no stack trace.
     private static async Task<(int ExitCode, string Error)> RunAsync(string program, string configVariable, bool withStores, params (string Name, string Value)[] environment)
     {

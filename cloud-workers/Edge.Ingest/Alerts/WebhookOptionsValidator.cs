@@ -1,0 +1,7 @@
+using Microsoft.Extensions.Options;
+
+namespace Edge.Ingest.Alerts;
+
+/// <summary>The data annotations on <see cref="WebhookOptions"/>, checked by generated code rather than by reflection at start.</summary>
+[OptionsValidator]
+internal sealed partial class WebhookOptionsValidator : IValidateOptions<WebhookOptions>;
