@@ -20,8 +20,10 @@ namespace Edge.Cli;
 /// <summary>Builds the edgectl command tree and runs it; Program and the tests both go through here.</summary>
 internal static class Edgectl
 {
-    public static RootCommand CreateRootCommand()
+    public static RootCommand CreateRootCommand(TimeProvider? time = null)
     {
+        // The one clock of edgectl: tests pass a fake one; no command reads the static DateTime.UtcNow (banned).
+        time ??= TimeProvider.System;
         var socket = AgentSocketOption.Create();
         var api = ApiOption.Create();
         return new RootCommand(
@@ -30,15 +32,15 @@ internal static class Edgectl
         {
             socket,
             api,
-            LoginCommand.CreateLogin(api),
+            LoginCommand.CreateLogin(api, time),
             LoginCommand.CreateLogout(),
-            GatewayCommand.Create(api, socket),
+            GatewayCommand.Create(api, socket, time),
             DevicesCommand.Create(api, socket),
             TelemetryCommand.Create(api),
-            ConfigCommand.Create(api, socket),
+            ConfigCommand.Create(api, socket, time),
             FirmwareCommand.Create(api),
             QuarantineCommand.Create(api),
-            CloudCommand.Create(api),
+            CloudCommand.Create(api, time),
             AgentCommand.Create(socket),
             DeadLettersCommand.Create(socket),
             SimulateCommand.Create(socket),

@@ -9,7 +9,7 @@ namespace Edge.Cli.CloudLedger;
 /// </summary>
 internal static class CloudCommand
 {
-    public static Command Create(Option<string?> api) => new(
+    public static Command Create(Option<string?> api, TimeProvider time) => new(
         "cloud",
         "Work with the CLOUD: its alerts (acknowledge, resolve); what its ingest workers could not store (admins only):\n" +
         "whole gateway messages (dead-letters) and single readings (rejected), the gateway's own dead letters being\n" +
@@ -19,6 +19,6 @@ internal static class CloudCommand
         Alerts.CloudAlertsCommand.Create(api),
         CloudDeadLettersCommand.Create(api),
         CloudRejectedCommand.Create(api),
-        CloudUserCommand.Create(api),
+        CloudUserCommand.Create(api, time),
     };
 }

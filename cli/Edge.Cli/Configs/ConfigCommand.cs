@@ -18,16 +18,16 @@ namespace Edge.Cli.Configs;
 /// </summary>
 internal static class ConfigCommand
 {
-    public static Command Create(Option<string?> api, Option<string> socket) => new(
+    public static Command Create(Option<string?> api, Option<string> socket, TimeProvider time) => new(
         "config",
         "Push a device's desired config and follow its state (queued, delivered, applied, rejected, superseded).\n" +
         "Example: edgectl config push --serial CPAP-2301-9912 --file cfg.json --wait")
     {
-        CreatePush(api, socket),
+        CreatePush(api, socket, time),
         CreateStatus(api),
     };
 
-    static Command CreatePush(Option<string?> api, Option<string> socket)
+    static Command CreatePush(Option<string?> api, Option<string> socket, TimeProvider time)
     {
         var serial = DeviceSerialOption.Create();
         var file = new Option<FileInfo>("--file")
@@ -82,9 +82,9 @@ internal static class ConfigCommand
                 $"push a config to {device}", cancellationToken);
             if (parseResult.GetValue(wait))
             {
-                var deadline = DateTimeOffset.UtcNow.AddSeconds(parseResult.GetValue(timeout));
+                var deadline = time.GetUtcNow().AddSeconds(parseResult.GetValue(timeout));
                 var error = parseResult.InvocationConfiguration.Error;
-                while (!version.IsFinal && DateTimeOffset.UtcNow < deadline)
+                while (!version.IsFinal && time.GetUtcNow() < deadline)
                 {
                     await error.WriteLineAsync($"version {version.Version}: {version.State}…");
                     await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);

@@ -15,16 +15,16 @@ internal static class GatewayCommand
 {
     public const string DefaultConfigDirectory = "/etc/edge-agent";
 
-    public static Command Create(Option<string?> api, Option<string> socket) => new(
+    public static Command Create(Option<string?> api, Option<string> socket, TimeProvider time) => new(
         "gateway",
         "Register this gateway with the cloud and watch its agent.\n" +
         "Example: sudo edgectl gateway register --clinic north --name 'North front desk' --id gw-north-1 --endpoint mqtt.example:8883")
     {
-        CreateRegister(api),
-        GatewayStatusCommand.Create(socket),
+        CreateRegister(api, time),
+        GatewayStatusCommand.Create(socket, time),
     };
 
-    static Command CreateRegister(Option<string?> api)
+    static Command CreateRegister(Option<string?> api, TimeProvider time)
     {
         var clinic = DevicesCommand.IdOption("--clinic", "Clinic the gateway belongs to.");
         clinic.Required = true;
@@ -158,7 +158,7 @@ internal static class GatewayCommand
             try
             {
                 issued = parseResult.GetValue(awsFleetProvisioning)
-                    ? await FleetProvisionAsync(parseResult, client, files, key, existing, gatewayId, clinicId, gatewayName, host, port, brokerCaPath,
+                    ? await FleetProvisionAsync(parseResult, time.GetUtcNow(), client, files, key, existing, gatewayId, clinicId, gatewayName, host, port, brokerCaPath,
                         parseResult.GetRequiredValue(claimCertificate).FullName, parseResult.GetRequiredValue(claimKey).FullName,
                         parseResult.GetRequiredValue(template)!, config.ClientId, cancellationToken)
                     : await SignByApiAsync(client, key, gatewayId, clinicId, gatewayName, cancellationToken);
@@ -262,13 +262,13 @@ internal static class GatewayCommand
     /// leaves a certificate the re-run reuses instead of a second one in AWS IoT.
     /// </summary>
     static async Task<Issued> FleetProvisionAsync(
-        ParseResult parseResult, ApiClient client, GatewayFiles files, ECDsa key, System.Security.Cryptography.X509Certificates.X509Certificate2? existing,
+        ParseResult parseResult, DateTimeOffset now, ApiClient client, GatewayFiles files, ECDsa key, System.Security.Cryptography.X509Certificates.X509Certificate2? existing,
         string gatewayId, string clinicId, string gatewayName, string host, int port, string? brokerCaPath, string claimCertificate, string claimKey,
         string template, string? knownClientId, CancellationToken cancellationToken)
     {
         string certificatePem;
         var clientId = knownClientId;
-        if (existing is not null && existing.NotAfter.ToUniversalTime() > DateTime.UtcNow.AddDays(1))
+        if (existing is not null && existing.NotAfter.ToUniversalTime() > now.UtcDateTime.AddDays(1))
         {
             certificatePem = existing.ExportCertificatePem();
         }

@@ -16,7 +16,7 @@ internal static class GatewayStatusCommand
 {
     const int BarWidth = 30;
 
-    public static Command Create(Option<string> socket)
+    public static Command Create(Option<string> socket, TimeProvider time)
     {
         var watch = new Option<bool>("--watch") { Description = "Refresh until Ctrl+C, with a progress bar while the backlog drains." };
         var interval = CliOptions.OptionalDuration("--interval", "Time between refreshes in watch mode (default 2s).", TimeSpan.FromMilliseconds(200), TimeSpan.FromHours(1));
@@ -62,7 +62,7 @@ internal static class GatewayStatusCommand
                     Write(output, status, asJson, Progress(status.Uplink, largestBacklog));
                     if (!asJson)
                     {
-                        await output.WriteLineAsync($"(refreshing every {DurationText.Format(delay)}, Ctrl+C to stop; {Units.Utc(DateTimeOffset.UtcNow)})");
+                        await output.WriteLineAsync($"(refreshing every {DurationText.Format(delay)}, Ctrl+C to stop; {Units.Utc(time.GetUtcNow())})");
                     }
 
                     await output.FlushAsync(cancellationToken);

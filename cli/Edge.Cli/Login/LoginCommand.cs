@@ -13,7 +13,7 @@ namespace Edge.Cli.Login;
 /// </summary>
 internal static class LoginCommand
 {
-    public static Command CreateLogin(Option<string?> api)
+    public static Command CreateLogin(Option<string?> api, TimeProvider time)
     {
         var tokenStdin = new Option<bool>("--token-stdin") { Description = "Read the token from standard input (for scripts) instead of prompting for it." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON: api_url, config_file and the clinics the token can see." };
@@ -49,7 +49,7 @@ internal static class LoginCommand
             // A token the API refuses is never stored: the technician learns now, not at the first real command.
             using var client = new ApiClient(new CloudSession(url, token));
             var clinics = await client.GetAsync("v1/clinics?limit=500", CloudJsonContext.Default.CloudPageCloudClinic, "list clinics with this token", cancellationToken);
-            CredentialStore.Save(new StoredCredentials(url.ToString(), token, DateTimeOffset.UtcNow));
+            CredentialStore.Save(new StoredCredentials(url.ToString(), token, time.GetUtcNow()));
 
             var output = parseResult.InvocationConfiguration.Output;
             if (parseResult.GetValue(json))

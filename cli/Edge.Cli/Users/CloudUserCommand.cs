@@ -15,22 +15,22 @@ internal static class CloudUserCommand
 {
     static readonly string[] Roles = ["admin", "technician", "clinician", "auditor"];
 
-    public static Command Create(Option<string?> api) => new(
+    public static Command Create(Option<string?> api, TimeProvider time) => new(
         "user",
         "Manage the API's local user accounts (admins only; with an identity provider, manage users there).\n" +
         "Example: edgectl cloud user add --username dr.ng --display-name \"Dr Ng\" --role clinician --clinic north --password-stdin")
     {
-        CreateList(api),
-        CreateShow(api),
-        CreateAdd(api),
-        CreateUpdate(api),
-        CreateSetDisabled(api, disable: true),
-        CreateSetDisabled(api, disable: false),
-        CreatePassword(api),
-        CreateUnlock(api),
+        CreateList(api, time),
+        CreateShow(api, time),
+        CreateAdd(api, time),
+        CreateUpdate(api, time),
+        CreateSetDisabled(api, time, disable: true),
+        CreateSetDisabled(api, time, disable: false),
+        CreatePassword(api, time),
+        CreateUnlock(api, time),
     };
 
-    static Command CreateList(Option<string?> api)
+    static Command CreateList(Option<string?> api, TimeProvider time)
     {
         var clinic = new Option<string?>("--clinic") { Description = "Only users of this clinic.", HelpName = "id" };
         var role = RoleOption("--role", "Only users holding this role.");
@@ -67,7 +67,7 @@ internal static class CloudUserCommand
             var table = new TextTable("USERNAME", "NAME", "ROLES", "CLINICS", "STATE", "ID");
             foreach (var user in users)
             {
-                table.Add(user.Username, user.DisplayName, string.Join(",", user.Roles), Clinics(user), State(user), user.Id.ToString());
+                table.Add(user.Username, user.DisplayName, string.Join(",", user.Roles), Clinics(user), State(user, time.GetUtcNow()), user.Id.ToString());
             }
             table.Write(output);
             return ExitCodes.Ok;
@@ -75,7 +75,7 @@ internal static class CloudUserCommand
         return command;
     }
 
-    static Command CreateShow(Option<string?> api)
+    static Command CreateShow(Option<string?> api, TimeProvider time)
     {
         var user = UserArgument();
         var json = new Option<bool>("--json") { Description = "Print the user as JSON (the API's answer)." };
@@ -84,13 +84,13 @@ internal static class CloudUserCommand
         {
             using var client = new ApiClient(CloudSession.Resolve(parseResult, api));
             var found = await FindAsync(client, parseResult.GetRequiredValue(user), cancellationToken);
-            await WriteAsync(parseResult, found, json);
+            await WriteAsync(parseResult, found, json, time);
             return ExitCodes.Ok;
         });
         return command;
     }
 
-    static Command CreateAdd(Option<string?> api)
+    static Command CreateAdd(Option<string?> api, TimeProvider time)
     {
         var username = new Option<string>("--username") { Description = "1-64 of a-z 0-9 . _ - @ (case-insensitive).", HelpName = "name", Required = true };
         var displayName = new Option<string?>("--display-name") { Description = "The name people see (default: the username).", HelpName = "text" };
@@ -112,13 +112,13 @@ internal static class CloudUserCommand
             using var client = new ApiClient(CloudSession.Resolve(parseResult, api));
             var body = new CreateUserBody(name, parseResult.GetValue(displayName) ?? name, password, parseResult.GetValue(roles) ?? [], parseResult.GetValue(clinics) ?? []);
             var created = await client.PostAsync("v1/users", body, CloudJsonContext.Default.CreateUserBody, CloudJsonContext.Default.CloudUser, $"create user {name}", cancellationToken);
-            await WriteAsync(parseResult, created, json, "Created");
+            await WriteAsync(parseResult, created, json, time, "Created");
             return ExitCodes.Ok;
         });
         return command;
     }
 
-    static Command CreateUpdate(Option<string?> api)
+    static Command CreateUpdate(Option<string?> api, TimeProvider time)
     {
         var user = UserArgument();
         var displayName = new Option<string?>("--display-name") { Description = "A new display name.", HelpName = "text" };
@@ -139,12 +139,12 @@ internal static class CloudUserCommand
             {
                 throw new EdgectlException("nothing to change: give --display-name, --role or --clinic.", ExitCodes.Usage);
             }
-            return await PatchAsync(parseResult, api, user, body, json, "Updated", cancellationToken);
+            return await PatchAsync(parseResult, api, time, user, body, json, "Updated", cancellationToken);
         });
         return command;
     }
 
-    static Command CreateSetDisabled(Option<string?> api, bool disable)
+    static Command CreateSetDisabled(Option<string?> api, TimeProvider time, bool disable)
     {
         var user = UserArgument();
         var json = new Option<bool>("--json") { Description = "Print the changed user as JSON." };
@@ -152,11 +152,11 @@ internal static class CloudUserCommand
             ? new Command("disable", "Disable a user: no sign-in, and their sign-ins end (an access token lasts its last minutes).\nExample: edgectl cloud user disable leaver") { user, json }
             : new Command("enable", "Enable a disabled user again.\nExample: edgectl cloud user enable dr.ng") { user, json };
         command.SetGuardedAction((parseResult, cancellationToken) =>
-            PatchAsync(parseResult, api, user, new UpdateUserBody(null, null, null, disable), json, disable ? "Disabled" : "Enabled", cancellationToken));
+            PatchAsync(parseResult, api, time, user, new UpdateUserBody(null, null, null, disable), json, disable ? "Disabled" : "Enabled", cancellationToken));
         return command;
     }
 
-    static Command CreatePassword(Option<string?> api)
+    static Command CreatePassword(Option<string?> api, TimeProvider time)
     {
         var user = UserArgument();
         var (passwordFile, passwordStdin) = PasswordOptions();
@@ -180,7 +180,7 @@ internal static class CloudUserCommand
         return command;
     }
 
-    static Command CreateUnlock(Option<string?> api)
+    static Command CreateUnlock(Option<string?> api, TimeProvider time)
     {
         var user = UserArgument();
         var json = new Option<bool>("--json") { Description = "Print the user as JSON." };
@@ -190,20 +190,20 @@ internal static class CloudUserCommand
             using var client = new ApiClient(CloudSession.Resolve(parseResult, api));
             var found = await FindAsync(client, parseResult.GetRequiredValue(user), cancellationToken);
             var unlocked = await client.PostAsync($"v1/users/{found.Id}/unlock", CloudJsonContext.Default.CloudUser, $"unlock {found.Username}", cancellationToken);
-            await WriteAsync(parseResult, unlocked, json, "Unlocked");
+            await WriteAsync(parseResult, unlocked, json, time, "Unlocked");
             return ExitCodes.Ok;
         });
         return command;
     }
 
     static async Task<int> PatchAsync(
-        ParseResult parseResult, Option<string?> api, Argument<string> user, UpdateUserBody body, Option<bool> json, string verb, CancellationToken cancellationToken)
+        ParseResult parseResult, Option<string?> api, TimeProvider time, Argument<string> user, UpdateUserBody body, Option<bool> json, string verb, CancellationToken cancellationToken)
     {
         using var client = new ApiClient(CloudSession.Resolve(parseResult, api));
         var found = await FindAsync(client, parseResult.GetRequiredValue(user), cancellationToken);
         var changed = await client.PatchAsync($"v1/users/{found.Id}", body, CloudJsonContext.Default.UpdateUserBody, CloudJsonContext.Default.CloudUser,
             $"change user {found.Username}", cancellationToken);
-        await WriteAsync(parseResult, changed, json, verb);
+        await WriteAsync(parseResult, changed, json, time, verb);
         return ExitCodes.Ok;
     }
 
@@ -218,7 +218,7 @@ internal static class CloudUserCommand
         return page.Items.Count == 1 ? page.Items[0] : throw new EdgectlException($"no user {user}; 'edgectl cloud user list' shows them.", ExitCodes.Refused);
     }
 
-    static async Task WriteAsync(ParseResult parseResult, CloudUser user, Option<bool> json, string? verb = null)
+    static async Task WriteAsync(ParseResult parseResult, CloudUser user, Option<bool> json, TimeProvider time, string? verb = null)
     {
         var output = parseResult.InvocationConfiguration.Output;
         if (parseResult.GetValue(json))
@@ -235,7 +235,7 @@ internal static class CloudUserCommand
         await output.WriteLineAsync($"Display name: {user.DisplayName}");
         await output.WriteLineAsync($"Roles:        {string.Join(", ", user.Roles)}");
         await output.WriteLineAsync($"Clinics:      {Clinics(user)}");
-        await output.WriteLineAsync($"State:        {State(user)}{(user.FailedAttempts > 0 ? $" ({user.FailedAttempts} wrong passwords in a row)" : "")}");
+        await output.WriteLineAsync($"State:        {State(user, time.GetUtcNow())}{(user.FailedAttempts > 0 ? $" ({user.FailedAttempts} wrong passwords in a row)" : "")}");
         await output.WriteLineAsync($"Created:      {Units.Utc(user.CreatedAt)} by {user.CreatedBy}");
         await output.WriteLineAsync($"Updated:      {Units.Utc(user.UpdatedAt)} by {user.UpdatedBy}");
     }
@@ -284,6 +284,6 @@ internal static class CloudUserCommand
 
     static string Clinics(CloudUser user) => user.Clinics.Length == 0 ? (user.Roles.Contains("admin") ? "all (admin)" : "-") : string.Join(",", user.Clinics);
 
-    static string State(CloudUser user) =>
-        user.Disabled ? "disabled" : user.LockedUntil is { } until && until > DateTimeOffset.UtcNow ? $"locked until {Units.Utc(until)}" : "active";
+    static string State(CloudUser user, DateTimeOffset now) =>
+        user.Disabled ? "disabled" : user.LockedUntil is { } until && until > now ? $"locked until {Units.Utc(until)}" : "active";
 }
