@@ -1,6 +1,7 @@
 using System.Globalization;
 using Edge.Contracts.Devices;
 using Edge.Contracts.Payloads;
+using static Edge.Contracts.Text.MessageText;
 
 namespace Edge.Contracts.Validation;
 
@@ -16,8 +17,6 @@ internal static class PayloadRules
     public const int MaxAlertLength = 128;
     public const int MaxReportIdLength = 64;
     public const int MaxS3UrlLength = 1024;
-
-    private const int MaxQuoted = 40;
 
     public static void CpapTelemetry(CpapTelemetry t, SerialNumber serial, ref ErrorList e)
     {
@@ -248,8 +247,4 @@ internal static class PayloadRules
         var slash = url.IndexOf('/', scheme.Length);
         return slash > scheme.Length && slash < url.Length - 1;
     }
-
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-
-    private static string Quote(string value) => value.Length <= MaxQuoted ? value : string.Concat(value.AsSpan(0, MaxQuoted), "…");
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Text.Unicode;
 using Edge.Contracts.Payloads;
+using static Edge.Contracts.Text.MessageText;
 
 namespace Edge.Contracts.Validation;
 
@@ -332,8 +333,4 @@ internal static class ShapeDiagnosis
         }
         return (cut < 0 ? message : message[..cut]).TrimEnd('.', ' ');
     }
-
-    private static string Quote(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, 40), "…");
-
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
