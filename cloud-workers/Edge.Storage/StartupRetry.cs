@@ -40,7 +40,7 @@ public static class StartupRetry
             })
             .Build();
 
-        await pipeline.ExecuteAsync(async ct => await step(ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        await pipeline.ExecuteAsync(async ct => await step(ct), cancellationToken);
         if (attempts > 1)
         {
             Log.ReachableAtStart(logger, what, attempts);

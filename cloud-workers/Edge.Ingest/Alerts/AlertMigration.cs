@@ -12,7 +12,7 @@ internal sealed class AlertMigration(StoreFactory stores, ILogger<AlertMigration
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await AlertSchema.MigrateAsync(stores.Migrations.Registry, logger, cancellationToken).ConfigureAwait(false);
+        await AlertSchema.MigrateAsync(stores.Migrations.Registry, logger, cancellationToken);
         Log.StoreMigrated(logger, AlertSchema.Store);
     }
 

@@ -34,7 +34,7 @@ public sealed class AlertSweep(
     /// <summary>One sweep: resolve the heard, then raise what is due and who is silent.</summary>
     public async Task<AlertSweepResult> SweepAsync(CancellationToken cancellationToken)
     {
-        var resolved = await lifecycle.ResolveHeardGatewaysAsync(cancellationToken).ConfigureAwait(false);
+        var resolved = await lifecycle.ResolveHeardGatewaysAsync(cancellationToken);
         foreach (var alert in resolved)
         {
             Log.GatewayHeardAgain(logger, alert.GatewayId ?? "", alert.Id);
@@ -42,10 +42,10 @@ public sealed class AlertSweep(
 
         var now = time.GetUtcNow();
         var due = await recorder.RecordRaisedAsync(
-            await subjects.MaintenanceDueAsync(now, _options.MaintenanceDueDays, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            await subjects.MaintenanceDueAsync(now, _options.MaintenanceDueDays, cancellationToken), cancellationToken);
         var silent = await recorder.RecordRaisedAsync(
-            await subjects.SilentGatewaysAsync(now, TimeSpan.FromSeconds(_options.GatewaySilentAfterSeconds), cancellationToken).ConfigureAwait(false),
-            cancellationToken).ConfigureAwait(false);
+            await subjects.SilentGatewaysAsync(now, TimeSpan.FromSeconds(_options.GatewaySilentAfterSeconds), cancellationToken),
+            cancellationToken);
         foreach (var alert in silent)
         {
             Log.GatewaySilent(logger, alert.GatewayId ?? "", alert.DeviceTime);
@@ -60,7 +60,7 @@ public sealed class AlertSweep(
         {
             try
             {
-                await SweepAsync(stoppingToken).ConfigureAwait(false);
+                await SweepAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -74,7 +74,7 @@ public sealed class AlertSweep(
 
             try
             {
-                await Task.Delay(interval, time, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(interval, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {

@@ -45,7 +45,7 @@ public sealed class WebhookDispatcher(
     public async Task<int> DispatchDueAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var claimed = await deliveries.ClaimDueAsync(_options.MaxConcurrency, now, now + Lease, cancellationToken).ConfigureAwait(false);
+        var claimed = await deliveries.ClaimDueAsync(_options.MaxConcurrency, now, now + Lease, cancellationToken);
         if (claimed.Count == 0)
         {
             return 0;
@@ -56,7 +56,7 @@ public sealed class WebhookDispatcher(
         {
             attempts[i] = AttemptAsync(claimed[i], cancellationToken);
         }
-        await Task.WhenAll(attempts).ConfigureAwait(false);
+        await Task.WhenAll(attempts);
         return claimed.Count;
     }
 
@@ -80,7 +80,7 @@ public sealed class WebhookDispatcher(
             var claimed = 0;
             try
             {
-                claimed = await DispatchDueAsync(stoppingToken).ConfigureAwait(false);
+                claimed = await DispatchDueAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -99,7 +99,7 @@ public sealed class WebhookDispatcher(
 
             try
             {
-                await Task.Delay(poll, time, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(poll, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -130,11 +130,11 @@ public sealed class WebhookDispatcher(
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSeconds));
             using var response = await httpClients.CreateClient(HttpClientName)
-                .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             statusCode = (int)response.StatusCode;
             if (response.IsSuccessStatusCode)
             {
-                await deliveries.MarkDeliveredAsync(delivery, statusCode.Value, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+                await deliveries.MarkDeliveredAsync(delivery, statusCode.Value, time.GetUtcNow(), CancellationToken.None);
                 metrics.WebhookAttempt(WorkerMetrics.Delivered);
                 Log.WebhookDelivered(logger, delivery.Id, delivery.Alert.Id, delivery.Attempt, endpoint, statusCode.Value);
                 return;
@@ -148,7 +148,7 @@ public sealed class WebhookDispatcher(
             }
             else
             {
-                var excerpt = await ExcerptAsync(response, timeout.Token).ConfigureAwait(false);
+                var excerpt = await ExcerptAsync(response, timeout.Token);
                 if (excerpt.Length > 0)
                 {
                     error += ": " + excerpt;
@@ -173,7 +173,7 @@ public sealed class WebhookDispatcher(
         var next = dead
             ? time.GetUtcNow()
             : time.GetUtcNow() + Backoff(delivery.Attempt, TimeSpan.FromSeconds(_options.BackoffBaseSeconds), TimeSpan.FromSeconds(_options.BackoffCapSeconds), Random.Shared.NextDouble());
-        await deliveries.MarkFailedAsync(delivery, statusCode, error, dead, next, CancellationToken.None).ConfigureAwait(false);
+        await deliveries.MarkFailedAsync(delivery, statusCode, error, dead, next, CancellationToken.None);
         metrics.WebhookAttempt(dead ? WorkerMetrics.Dead : WorkerMetrics.Failed);
         if (dead)
         {
@@ -190,10 +190,10 @@ public sealed class WebhookDispatcher(
         try
         {
             var buffer = new byte[MaxBodyInError * 4];
-            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
+            var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            await using (stream)
             {
-                var read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                var read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
                 var text = Encoding.UTF8.GetString(buffer, 0, read);
                 var builder = new StringBuilder(Math.Min(text.Length, MaxBodyInError));
                 foreach (var c in text)

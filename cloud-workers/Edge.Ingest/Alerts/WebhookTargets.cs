@@ -35,7 +35,7 @@ public static class WebhookTargets
     public static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, bool allowPrivate, CancellationToken cancellationToken)
     {
         var host = context.DnsEndPoint.Host;
-        var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+        var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken);
         var allowed = addresses.Where(a => IsAllowed(a, allowPrivate)).ToArray();
         if (allowed.Length == 0)
         {
@@ -47,7 +47,7 @@ public static class WebhookTargets
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, cancellationToken).ConfigureAwait(false);
+            await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, cancellationToken);
             return new NetworkStream(socket, ownsSocket: true);
         }
         catch

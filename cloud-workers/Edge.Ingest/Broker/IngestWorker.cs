@@ -97,7 +97,7 @@ public sealed class IngestWorker(
                 await connect.ExecuteAsync(
                     async ct =>
                     {
-                        var result = await client.ConnectAsync(BuildOptions(clientId), ct).ConfigureAwait(false);
+                        var result = await client.ConnectAsync(BuildOptions(clientId), ct);
                         if (result.ResultCode != MqttClientConnectResultCode.Success)
                         {
                             throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode} {result.ReasonString}");
@@ -109,14 +109,14 @@ public sealed class IngestWorker(
                             subscribe.WithTopicFilter(subscription, MqttQualityOfServiceLevel.AtLeastOnce);
                         }
 
-                        await client.SubscribeAsync(subscribe.Build(), ct).ConfigureAwait(false);
+                        await client.SubscribeAsync(subscribe.Build(), ct);
                     },
-                    stoppingToken).ConfigureAwait(false);
+                    stoppingToken);
                 Log.Connected(logger, clientId, $"mqtts://{_options.Host}:{_options.Port}", string.Join(", ", subscriptions));
                 metrics.BrokerConnected();
                 try
                 {
-                    await disconnected.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+                    await disconnected.Task.WaitAsync(stoppingToken);
                 }
                 finally
                 {
@@ -130,7 +130,7 @@ public sealed class IngestWorker(
         {
             if (client.IsConnected)
             {
-                await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), CancellationToken.None).ConfigureAwait(false);
+                await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), CancellationToken.None);
             }
         }
     }
@@ -143,14 +143,14 @@ public sealed class IngestWorker(
         var wire = message.Payload.IsSingleSegment ? message.Payload.First : message.Payload.ToArray();
         if (UplinkTopics.TryParse(message.Topic, out var gatewayId, out var kind) && _handlers.TryGetValue(kind, out var handler))
         {
-            await HandleOtherAsync(handler, gatewayId, client, args, wire, stoppingToken).ConfigureAwait(false);
+            await HandleOtherAsync(handler, gatewayId, client, args, wire, stoppingToken);
             return;
         }
 
         try
         {
             // Storage outages (a PostgreSQL restart or failover) are waited out here; the batch is not acknowledged meanwhile.
-            var ack = await StoreAsync(message.Topic, wire, stoppingToken).ConfigureAwait(false);
+            var ack = await StoreAsync(message.Topic, wire, stoppingToken);
             if (ack is not null)
             {
                 Log.BatchStored(logger, ack.GatewayId, ack.Lane, ack.FirstSequence, ack.LastSequence, ack.Stored, ack.Duplicates, ack.Rejected);
@@ -160,7 +160,7 @@ public sealed class IngestWorker(
                         .WithPayload(JsonSerializer.SerializeToUtf8Bytes(ack, UplinkJsonContext.Default.CommitAck))
                         .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
                         .Build(),
-                    stoppingToken).ConfigureAwait(false);
+                    stoppingToken);
                 if (!result.IsSuccess)
                 {
                     // Without a delivered ack the gateway re-sends; our PUBACK would only lose the redelivery.
@@ -168,7 +168,7 @@ public sealed class IngestWorker(
                 }
             }
 
-            await args.AcknowledgeAsync(stoppingToken).ConfigureAwait(false);
+            await args.AcknowledgeAsync(stoppingToken);
             if (ack is { Status: CommitAck.StatusStored })
             {
                 metrics.BatchStored(ack.Lane, time.GetElapsedTime(arrived));
@@ -188,7 +188,7 @@ public sealed class IngestWorker(
         Exception failure;
         try
         {
-            return await _storeRetry.ExecuteAsync(async ct => await processor.ProcessAsync(topic, wire, ct).ConfigureAwait(false), stoppingToken).ConfigureAwait(false);
+            return await _storeRetry.ExecuteAsync(async ct => await processor.ProcessAsync(topic, wire, ct), stoppingToken);
         }
         catch (Exception error) when (error is not OperationCanceledException && StoreFailures.Classify(error) != StoreFailureKind.Transient)
         {
@@ -201,7 +201,7 @@ public sealed class IngestWorker(
             metrics.StoreFailed();
             try
             {
-                return await _storeRetry.ExecuteAsync(async ct => await processor.ProcessAsync(topic, wire, isolateRefusals: true, ct).ConfigureAwait(false), stoppingToken).ConfigureAwait(false);
+                return await _storeRetry.ExecuteAsync(async ct => await processor.ProcessAsync(topic, wire, isolateRefusals: true, ct), stoppingToken);
             }
             catch (Exception error) when (error is not OperationCanceledException && StoreFailures.Classify(error) != StoreFailureKind.Transient)
             {
@@ -210,7 +210,7 @@ public sealed class IngestWorker(
         }
 
         var reason = $"storing failed {workerOptions.Value.UnknownFailureAttempts} times or for good: {StoreFailures.Describe(failure)}";
-        return await _storeRetry.ExecuteAsync(async ct => await processor.DeadLetterBatchAsync(topic, wire, reason, ct).ConfigureAwait(false), stoppingToken).ConfigureAwait(false);
+        return await _storeRetry.ExecuteAsync(async ct => await processor.DeadLetterBatchAsync(topic, wire, reason, ct), stoppingToken);
     }
 
     private async Task HandleOtherAsync(
@@ -227,11 +227,11 @@ public sealed class IngestWorker(
             await _storeRetry.ExecuteAsync(
                 async ct =>
                 {
-                    await handler.HandleAsync(gatewayId, payload, publisher, ct).ConfigureAwait(false);
+                    await handler.HandleAsync(gatewayId, payload, publisher, ct);
                     return (CommitAck?)null;
                 },
-                stoppingToken).ConfigureAwait(false);
-            await args.AcknowledgeAsync(stoppingToken).ConfigureAwait(false);
+                stoppingToken);
+            await args.AcknowledgeAsync(stoppingToken);
         }
         catch (Exception ex) when (ex is OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationException)
         {
@@ -244,11 +244,11 @@ public sealed class IngestWorker(
             await _storeRetry.ExecuteAsync(
                 async ct =>
                 {
-                    await processor.DeadLetterMessageAsync(gatewayId, args.ApplicationMessage.Topic, StoreFailures.Describe(ex), payload, ct).ConfigureAwait(false);
+                    await processor.DeadLetterMessageAsync(gatewayId, args.ApplicationMessage.Topic, StoreFailures.Describe(ex), payload, ct);
                     return (CommitAck?)null;
                 },
-                stoppingToken).ConfigureAwait(false);
-            await args.AcknowledgeAsync(stoppingToken).ConfigureAwait(false);
+                stoppingToken);
+            await args.AcknowledgeAsync(stoppingToken);
         }
     }
 
@@ -258,7 +258,7 @@ public sealed class IngestWorker(
         {
             var result = await client.PublishAsync(
                 new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(),
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken);
             if (!result.IsSuccess)
             {
                 throw new InvalidOperationException($"the broker refused the publish to {topic}: {result.ReasonCode} {result.ReasonString}");

@@ -35,12 +35,12 @@ public sealed class DownlinkDispatcher(
             {
                 if (!client.IsConnected)
                 {
-                    await client.ConnectAsync(CloudBrokerClient.Options(options.Value, clientId), stoppingToken).ConfigureAwait(false);
+                    await client.ConnectAsync(CloudBrokerClient.Options(options.Value, clientId), stoppingToken);
                 }
 
-                foreach (var message in await outbox.TakeDueAsync(100, stoppingToken).ConfigureAwait(false))
+                foreach (var message in await outbox.TakeDueAsync(100, stoppingToken))
                 {
-                    await SendAsync(client, message, stoppingToken).ConfigureAwait(false);
+                    await SendAsync(client, message, stoppingToken);
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
@@ -49,7 +49,7 @@ public sealed class DownlinkDispatcher(
                 Log.DownlinkPassFailed(logger, ex.Message);
             }
 
-            await Task.Delay(PollInterval, time, stoppingToken).ConfigureAwait(false);
+            await Task.Delay(PollInterval, time, stoppingToken);
         }
     }
 
@@ -60,7 +60,7 @@ public sealed class DownlinkDispatcher(
         {
             var result = await client.PublishAsync(
                 new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(message.Payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(),
-                stoppingToken).ConfigureAwait(false);
+                stoppingToken);
             if (!result.IsSuccess)
             {
                 throw new InvalidOperationException($"the broker refused it: {result.ReasonCode} {result.ReasonString}");
@@ -73,7 +73,7 @@ public sealed class DownlinkDispatcher(
         {
             metrics.DownlinkMessage(message.IsFirmware, WorkerMetrics.Failed);
             Log.DownlinkSendFailed(logger, message.Serial, message.GatewayId, ex.Message);
-            await outbox.RetrySoonAsync(message, stoppingToken).ConfigureAwait(false);
+            await outbox.RetrySoonAsync(message, stoppingToken);
             throw;
         }
     }

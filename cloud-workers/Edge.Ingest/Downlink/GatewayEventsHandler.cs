@@ -36,7 +36,7 @@ public sealed class GatewayEventsHandler(GatewayEventRecorder recorder, Downlink
             return;
         }
 
-        foreach (var outcome in await recorder.RecordAsync(gatewayId, batch.Events, cancellationToken).ConfigureAwait(false))
+        foreach (var outcome in await recorder.RecordAsync(gatewayId, batch.Events, cancellationToken))
         {
             if (outcome.Ignored is not null)
             {
@@ -45,10 +45,10 @@ public sealed class GatewayEventsHandler(GatewayEventRecorder recorder, Downlink
         }
 
         // A batch (the gateway sends one, empty if need be, after every connect) means it is listening now.
-        await outbox.SendNowAsync(gatewayId, cancellationToken).ConfigureAwait(false);
+        await outbox.SendNowAsync(gatewayId, cancellationToken);
 
         var ack = new EventsAck(gatewayId, batch.Events.Select(e => e.Id).ToList());
         await publisher.PublishAsync(UplinkTopics.EventsAck(gatewayId), JsonSerializer.SerializeToUtf8Bytes(ack, GatewayEventsJsonContext.Default.EventsAck), cancellationToken)
-            .ConfigureAwait(false);
+            ;
     }
 }

@@ -9,7 +9,7 @@ internal sealed class FleetMigration(StoreFactory stores, ILogger<FleetMigration
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await FleetSchema.MigrateAsync(stores.Migrations.Registry, logger, cancellationToken).ConfigureAwait(false);
+        await FleetSchema.MigrateAsync(stores.Migrations.Registry, logger, cancellationToken);
         Log.StoreMigrated(logger, FleetSchema.Store);
     }
 

@@ -33,7 +33,7 @@ public sealed class HeartbeatHandler(HeartbeatRecorder recorder, GatewayPresence
             return;
         }
 
-        var outcome = await recorder.RecordAsync(heartbeat!, now, cancellationToken).ConfigureAwait(false);
+        var outcome = await recorder.RecordAsync(heartbeat!, now, cancellationToken);
         if (outcome == HeartbeatOutcome.UnknownGateway)
         {
             metrics.Heartbeat("refused");
@@ -43,7 +43,7 @@ public sealed class HeartbeatHandler(HeartbeatRecorder recorder, GatewayPresence
 
         metrics.Heartbeat(outcome == HeartbeatOutcome.Recorded ? "recorded" : "stale");
         Log.HeartbeatRecorded(logger, gatewayId, heartbeat!.At, outcome.ToString());
-        await presence.TouchAsync(gatewayId, cancellationToken).ConfigureAwait(false);
+        await presence.TouchAsync(gatewayId, cancellationToken);
     }
 
     private static string? Refusal(string gatewayId, ReadOnlyMemory<byte> payload, DateTimeOffset now, out GatewayHeartbeat? heartbeat)

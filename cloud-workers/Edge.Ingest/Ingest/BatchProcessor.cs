@@ -46,7 +46,7 @@ public sealed class BatchProcessor(
     {
         if (!UplinkTopics.TryParseGatewayId(topic, out var topicGateway))
         {
-            await DeadLetterAsync("", topic, "not a gateway telemetry topic", wire, cancellationToken).ConfigureAwait(false);
+            await DeadLetterAsync("", topic, "not a gateway telemetry topic", wire, cancellationToken);
             return null;
         }
 
@@ -58,7 +58,7 @@ public sealed class BatchProcessor(
         catch (BatchFormatException ex)
         {
             Log.BatchDeadLettered(logger, topicGateway, ex.Message);
-            await DeadLetterAsync(topicGateway, topic, ex.Message, wire, cancellationToken).ConfigureAwait(false);
+            await DeadLetterAsync(topicGateway, topic, ex.Message, wire, cancellationToken);
             // Ack a range only for the gateway the broker says sent it; anything else would misdirect the ack.
             return ex.Header is { } header && string.Equals(header.GatewayId, topicGateway, StringComparison.Ordinal)
                 ? Ack(header, CommitAck.StatusDeadLettered, 0, 0, 0)
@@ -69,7 +69,7 @@ public sealed class BatchProcessor(
             // The decoder's only refusal is BatchFormatException; anything else is a decoder bug, and the batch still
             // takes the bad-batch path (kept, logged, MQTT-acknowledged) instead of failing the message handler.
             Log.BatchDecodeFailed(logger, topicGateway, ex);
-            await DeadLetterAsync(topicGateway, topic, $"the decoder failed ({ex.GetType().Name}: {ex.Message})", wire, cancellationToken).ConfigureAwait(false);
+            await DeadLetterAsync(topicGateway, topic, $"the decoder failed ({ex.GetType().Name}: {ex.Message})", wire, cancellationToken);
             return null;
         }
 
@@ -78,7 +78,7 @@ public sealed class BatchProcessor(
         {
             var reason = $"batch names gateway '{h.GatewayId}' but arrived on {topic}";
             Log.BatchDeadLettered(logger, topicGateway, reason);
-            await DeadLetterAsync(topicGateway, topic, reason, wire, cancellationToken).ConfigureAwait(false);
+            await DeadLetterAsync(topicGateway, topic, reason, wire, cancellationToken);
             return null; // the ack would go to the wrong gateway
         }
 
@@ -119,7 +119,7 @@ public sealed class BatchProcessor(
                 serials[i] = candidates[i].Serial.Value;
             }
 
-            var verdicts = await ownership.CheckAsync(h.GatewayId, serials, cancellationToken).ConfigureAwait(false);
+            var verdicts = await ownership.CheckAsync(h.GatewayId, serials, cancellationToken);
             if (Array.Exists(verdicts, v => v is not null))
             {
                 owned = new List<StoredReading>(candidates.Count);
@@ -145,31 +145,31 @@ public sealed class BatchProcessor(
         if (isolateRefusals)
         {
             refused = [];
-            (accepted, owned) = await AcceptEachAsync(owned, refused, cancellationToken).ConfigureAwait(false);
+            (accepted, owned) = await AcceptEachAsync(owned, refused, cancellationToken);
         }
         else
         {
-            accepted = await AcceptAsync(owned, cancellationToken).ConfigureAwait(false);
+            accepted = await AcceptAsync(owned, cancellationToken);
         }
 
         if (held is not null)
         {
-            await quarantine.HoldAsync(held, cancellationToken).ConfigureAwait(false);
+            await quarantine.HoldAsync(held, cancellationToken);
             Log.ReadingsQuarantined(logger, h.GatewayId, held.Count, held[0].Serial, held[0].Reason);
         }
 
-        await AfterStoredAsync(h.GatewayId, accepted.Stored > 0 ? owned : null, cancellationToken).ConfigureAwait(false);
+        await AfterStoredAsync(h.GatewayId, accepted.Stored > 0 ? owned : null, cancellationToken);
 
         if (rejected.Count > 0)
         {
             Log.ReadingsRejected(logger, h.GatewayId, rejected.Count, rejected[0].Reason);
-            await ledger.RecordRejectedAsync(rejected, cancellationToken).ConfigureAwait(false);
+            await ledger.RecordRejectedAsync(rejected, cancellationToken);
         }
 
         if (refused is { Count: > 0 })
         {
             Log.ReadingsRefusedByStore(logger, h.GatewayId, refused.Count, refused[0].Reason);
-            await ledger.RecordRejectedAsync(refused, cancellationToken).ConfigureAwait(false);
+            await ledger.RecordRejectedAsync(refused, cancellationToken);
         }
 
         if (accepted.Mismatches > 0)
@@ -201,7 +201,7 @@ public sealed class BatchProcessor(
             return new Accepted(0, [], 0, null);
         }
 
-        var thresholds = await alerts.ThresholdsAsync(readings, cancellationToken).ConfigureAwait(false);
+        var thresholds = await alerts.ThresholdsAsync(readings, cancellationToken);
         var mismatches = 0;
         string? firstMismatch = null;
         var byStore = new Dictionary<IReadingStore, List<StoredReading>>();
@@ -229,14 +229,14 @@ public sealed class BatchProcessor(
         var perKind = new List<(string Kind, int Stored, int Duplicates)>(byStore.Count);
         foreach (var (store, list) in byStore)
         {
-            var written = await store.WriteAsync(list, cancellationToken).ConfigureAwait(false);
+            var written = await store.WriteAsync(list, cancellationToken);
             stored += written;
             perKind.Add((WorkerMetrics.KindName(list[0].Serial.Kind), written, list.Count - written));
         }
 
         // After the stores committed and before the ack: if this throws, the batch is not acknowledged and comes back,
         // and both steps repeat harmlessly (alert ids are deterministic, only new alerts queue webhook deliveries).
-        await alerts.RecordAsync(readings, thresholds, cancellationToken).ConfigureAwait(false);
+        await alerts.RecordAsync(readings, thresholds, cancellationToken);
         return new Accepted(stored, perKind, mismatches, firstMismatch);
     }
 
@@ -251,10 +251,10 @@ public sealed class BatchProcessor(
             if (newlyStored is not null)
             {
                 var ranges = StoredReadingsNotice.RangesOf(newlyStored);
-                await StoredReadingsNotice.NotifyAsync(stores.Registry, ranges, cancellationToken).ConfigureAwait(false);
-                await Edge.Storage.Fleet.LastReadings.TouchAsync(stores.Registry, ranges, cancellationToken).ConfigureAwait(false);
+                await StoredReadingsNotice.NotifyAsync(stores.Registry, ranges, cancellationToken);
+                await Edge.Storage.Fleet.LastReadings.TouchAsync(stores.Registry, ranges, cancellationToken);
             }
-            await presence.TouchAsync(gatewayId, cancellationToken).ConfigureAwait(false);
+            await presence.TouchAsync(gatewayId, cancellationToken);
         }
         catch (Exception error) when (error is NpgsqlException or TimeoutException)
         {
@@ -276,7 +276,7 @@ public sealed class BatchProcessor(
             Accepted accepted;
             try
             {
-                accepted = await AcceptAsync(one, cancellationToken).ConfigureAwait(false);
+                accepted = await AcceptAsync(one, cancellationToken);
             }
             catch (Exception error) when (error is not OperationCanceledException && StoreFailures.Classify(error) == StoreFailureKind.Permanent)
             {
@@ -308,7 +308,7 @@ public sealed class BatchProcessor(
     {
         var gatewayId = UplinkTopics.TryParseGatewayId(topic, out var parsed) ? parsed : "";
         Log.BatchDeadLettered(logger, gatewayId, reason);
-        await DeadLetterAsync(gatewayId, topic, reason, wire, cancellationToken).ConfigureAwait(false);
+        await DeadLetterAsync(gatewayId, topic, reason, wire, cancellationToken);
         try
         {
             var header = BatchCodec.Decode(wire).Header;
@@ -328,7 +328,7 @@ public sealed class BatchProcessor(
 
     private async Task DeadLetterAsync(string gatewayId, string topic, string reason, ReadOnlyMemory<byte> wire, CancellationToken cancellationToken)
     {
-        await ledger.RecordDeadLetterAsync(new DeadLetter(time.GetUtcNow(), gatewayId, topic, reason, wire), cancellationToken).ConfigureAwait(false);
+        await ledger.RecordDeadLetterAsync(new DeadLetter(time.GetUtcNow(), gatewayId, topic, reason, wire), cancellationToken);
         metrics.DeadLettered();
     }
 

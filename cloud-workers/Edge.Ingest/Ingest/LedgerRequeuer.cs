@@ -53,7 +53,7 @@ public sealed class LedgerRequeuer(
         {
             try
             {
-                await RequeuePendingAsync(stoppingToken).ConfigureAwait(false);
+                await RequeuePendingAsync(stoppingToken);
             }
             catch (Exception error) when (error is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
@@ -63,7 +63,7 @@ public sealed class LedgerRequeuer(
 
             try
             {
-                await Task.Delay(PollInterval, time, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(PollInterval, time, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -76,11 +76,11 @@ public sealed class LedgerRequeuer(
     public async Task<int> RequeuePendingAsync(CancellationToken cancellationToken)
     {
         var tried = 0;
-        while (await ledger.RequeueNextDeadLetterAsync(RetryBatchAsync, time.GetUtcNow(), cancellationToken).ConfigureAwait(false))
+        while (await ledger.RequeueNextDeadLetterAsync(RetryBatchAsync, time.GetUtcNow(), cancellationToken))
         {
             tried++;
         }
-        while (await ledger.RequeueNextRejectedAsync(RetryReadingAsync, time.GetUtcNow(), cancellationToken).ConfigureAwait(false))
+        while (await ledger.RequeueNextRejectedAsync(RetryReadingAsync, time.GetUtcNow(), cancellationToken))
         {
             tried++;
         }
@@ -92,7 +92,7 @@ public sealed class LedgerRequeuer(
     private async Task<string?> RetryBatchAsync(DeadLetterEntry row, CancellationToken cancellationToken)
     {
         var id = row.Id.ToString(CultureInfo.InvariantCulture);
-        var failure = await TryBatchAsync(row, cancellationToken).ConfigureAwait(false);
+        var failure = await TryBatchAsync(row, cancellationToken);
         if (failure is null)
         {
             Log.RequeueStored(logger, "dead letter", id, row.GatewayId);
@@ -126,7 +126,7 @@ public sealed class LedgerRequeuer(
 
         try
         {
-            await processor.ProcessAsync(row.Topic, row.Payload, isolateRefusals: false, cancellationToken).ConfigureAwait(false);
+            await processor.ProcessAsync(row.Topic, row.Payload, isolateRefusals: false, cancellationToken);
             return null;
         }
         catch (Exception error) when (error is not OperationCanceledException && StoreFailures.Classify(error) == StoreFailureKind.Permanent)
@@ -140,7 +140,7 @@ public sealed class LedgerRequeuer(
 
         try
         {
-            await processor.ProcessAsync(row.Topic, row.Payload, isolateRefusals: true, cancellationToken).ConfigureAwait(false);
+            await processor.ProcessAsync(row.Topic, row.Payload, isolateRefusals: true, cancellationToken);
             return null;
         }
         catch (Exception error) when (error is not OperationCanceledException && StoreFailures.Classify(error) != StoreFailureKind.Transient)
@@ -152,7 +152,7 @@ public sealed class LedgerRequeuer(
     private async Task<string?> RetryReadingAsync(RejectedEntry row, CancellationToken cancellationToken)
     {
         var id = row.Id.ToString();
-        var failure = await TryReadingAsync(row, cancellationToken).ConfigureAwait(false);
+        var failure = await TryReadingAsync(row, cancellationToken);
         if (failure is null)
         {
             Log.RequeueStored(logger, "rejected reading", id, row.GatewayId);
@@ -178,12 +178,12 @@ public sealed class LedgerRequeuer(
         }
 
         // The ownership rules of a batch's reading: not this gateway's device = held in the quarantine, not stored.
-        var verdicts = await ownership.CheckAsync(row.GatewayId, [serial.Value], cancellationToken).ConfigureAwait(false);
+        var verdicts = await ownership.CheckAsync(row.GatewayId, [serial.Value], cancellationToken);
         if (verdicts[0] is { } reason)
         {
             await quarantine.HoldAsync(
                 [new QuarantinedReading(row.Id, row.GatewayId, serial.Value, reason, row.Epoch, row.Sequence, row.ReceivedAt, time.GetUtcNow(), Encoding.UTF8.GetString(raw))],
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken);
             metrics.Quarantined(reason, 1);
             Log.RequeueQuarantined(logger, row.Id, serial.Value, row.GatewayId, reason);
             return null;
@@ -193,7 +193,7 @@ public sealed class LedgerRequeuer(
         BatchProcessor.Accepted accepted;
         try
         {
-            accepted = await processor.AcceptAsync(readings, cancellationToken).ConfigureAwait(false);
+            accepted = await processor.AcceptAsync(readings, cancellationToken);
         }
         catch (Exception error) when (error is not OperationCanceledException && StoreFailures.Classify(error) != StoreFailureKind.Transient)
         {
@@ -209,7 +209,7 @@ public sealed class LedgerRequeuer(
         {
             try
             {
-                await StoredReadingsNotice.NotifyAsync(stores.Registry, StoredReadingsNotice.RangesOf(readings), cancellationToken).ConfigureAwait(false);
+                await StoredReadingsNotice.NotifyAsync(stores.Registry, StoredReadingsNotice.RangesOf(readings), cancellationToken);
             }
             catch (Exception error) when (error is NpgsqlException or TimeoutException)
             {

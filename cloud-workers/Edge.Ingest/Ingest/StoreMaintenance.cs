@@ -27,7 +27,7 @@ internal sealed class StoreMaintenance(
     {
         // Nothing else of the worker starts before this: without its tables it could not store a batch.
         // As the schema owner when Stores:MigrationUsername is set; each migration then grants the worker's role its privileges.
-        await StartupRetry.UntilReachableAsync(stores.Migrations.MigrateAllAsync, "Ingest worker start (store migrations)", logger, time, cancellationToken).ConfigureAwait(false);
+        await StartupRetry.UntilReachableAsync(stores.Migrations.MigrateAllAsync, "Ingest worker start (store migrations)", logger, time, cancellationToken);
         foreach (var store in stores.Stores)
         {
             Log.StoreMigrated(logger, store.Name);
@@ -38,10 +38,10 @@ internal sealed class StoreMaintenance(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _stopping.CancelAsync();
         if (_retention is not null)
         {
-            await _retention.ConfigureAwait(false);
+            await _retention;
         }
     }
 
@@ -51,7 +51,7 @@ internal sealed class StoreMaintenance(
     internal async Task<int> ExpireQuarantineAsync(CancellationToken cancellationToken)
     {
         var cutoff = time.GetUtcNow() - ownership.Value.QuarantineWindow;
-        var expired = await quarantine.ExpireAsync(cutoff, cancellationToken).ConfigureAwait(false);
+        var expired = await quarantine.ExpireAsync(cutoff, cancellationToken);
         metrics.Expired(expired);
         if (expired > 0)
         {
@@ -68,11 +68,11 @@ internal sealed class StoreMaintenance(
             {
                 foreach (var store in stores.Stores)
                 {
-                    await store.ApplyRetentionAsync(time.GetUtcNow(), stoppingToken).ConfigureAwait(false);
+                    await store.ApplyRetentionAsync(time.GetUtcNow(), stoppingToken);
                 }
 
-                await stores.Ledger.ApplyRetentionAsync(time.GetUtcNow(), stoppingToken).ConfigureAwait(false);
-                await ExpireQuarantineAsync(stoppingToken).ConfigureAwait(false);
+                await stores.Ledger.ApplyRetentionAsync(time.GetUtcNow(), stoppingToken);
+                await ExpireQuarantineAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -86,7 +86,7 @@ internal sealed class StoreMaintenance(
 
             try
             {
-                await Task.Delay(TimeSpan.FromDays(1), time, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromDays(1), time, stoppingToken);
             }
             catch (OperationCanceledException)
             {

@@ -48,15 +48,15 @@ public sealed class QuarantineReleaser(
                 {
                     var delay = Task.Delay(_options.Refresh, time, wait.Token);
                     var changed = ownership.Changes.WaitToReadAsync(wait.Token).AsTask();
-                    await Task.WhenAny(delay, changed).ConfigureAwait(false);
-                    await wait.CancelAsync().ConfigureAwait(false);
+                    await Task.WhenAny(delay, changed);
+                    await wait.CancelAsync();
                     stoppingToken.ThrowIfCancellationRequested();
                 }
                 while (ownership.Changes.TryRead(out _))
                 {
                 }
 
-                await ReleaseAsync(stoppingToken).ConfigureAwait(false);
+                await ReleaseAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -77,7 +77,7 @@ public sealed class QuarantineReleaser(
         while (true)
         {
             var since = time.GetUtcNow() - _options.QuarantineWindow;
-            var rows = await quarantine.ReleasableAsync(since, PassSize, cancellationToken).ConfigureAwait(false);
+            var rows = await quarantine.ReleasableAsync(since, PassSize, cancellationToken);
             if (rows.Count == 0)
             {
                 break;
@@ -99,8 +99,8 @@ public sealed class QuarantineReleaser(
                 break; // nothing here can be stored (cannot happen while the validator is unchanged); expiry deletes it
             }
 
-            var accepted = await processor.AcceptAsync(readings, cancellationToken).ConfigureAwait(false);
-            var released = await quarantine.RemoveAsync([.. readings.Select(r => r.Id)], cancellationToken).ConfigureAwait(false);
+            var accepted = await processor.AcceptAsync(readings, cancellationToken);
+            var released = await quarantine.RemoveAsync([.. readings.Select(r => r.Id)], cancellationToken);
             metrics.Released(released);
             total += released;
             foreach (var (kind, written, duplicates) in accepted.PerKind)
@@ -113,7 +113,7 @@ public sealed class QuarantineReleaser(
             {
                 try
                 {
-                    await StoredReadingsNotice.NotifyAsync(stores.Registry, StoredReadingsNotice.RangesOf(readings), cancellationToken).ConfigureAwait(false);
+                    await StoredReadingsNotice.NotifyAsync(stores.Registry, StoredReadingsNotice.RangesOf(readings), cancellationToken);
                 }
                 catch (Exception error) when (error is NpgsqlException or TimeoutException)
                 {

@@ -88,7 +88,7 @@ public sealed class RegistryOwnership(
         if (gateway is null || missing is not null)
         {
             var expiresAt = now + _options.Refresh;
-            (var loadedGateway, loaded) = await LoadAsync(gateway is null ? gatewayId : null, missing, expiresAt, cancellationToken).ConfigureAwait(false);
+            (var loadedGateway, loaded) = await LoadAsync(gateway is null ? gatewayId : null, missing, expiresAt, cancellationToken);
             gateway ??= loadedGateway;
             // Cached only if no change was notified (and the connection did not drop) while the query ran.
             if (listening && _listening && Interlocked.Read(ref _generation) == generation)
@@ -136,8 +136,8 @@ public sealed class RegistryOwnership(
         await using var command = stores.Registry.CreateCommand(LoadSql);
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)gatewayId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = serials is null ? [] : [.. serials] });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
             if (reader.GetBoolean(0))
             {
@@ -157,11 +157,11 @@ public sealed class RegistryOwnership(
         {
             try
             {
-                await using var connection = await stores.Registry.OpenConnectionAsync(stoppingToken).ConfigureAwait(false);
+                await using var connection = await stores.Registry.OpenConnectionAsync(stoppingToken);
                 connection.Notification += OnNotification;
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
                 {
-                    await listen.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
 
                 // Whatever changed while nobody listened is unknown: start from the registry as it is now.
@@ -172,7 +172,7 @@ public sealed class RegistryOwnership(
                 Log.OwnershipListening(logger, Channel);
                 while (true)
                 {
-                    await connection.WaitAsync(stoppingToken).ConfigureAwait(false);
+                    await connection.WaitAsync(stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -188,7 +188,7 @@ public sealed class RegistryOwnership(
                 Log.OwnershipConnectionLost(logger, ReconnectDelay, error);
                 try
                 {
-                    await Task.Delay(ReconnectDelay, time, stoppingToken).ConfigureAwait(false);
+                    await Task.Delay(ReconnectDelay, time, stoppingToken);
                 }
                 catch (OperationCanceledException)
                 {

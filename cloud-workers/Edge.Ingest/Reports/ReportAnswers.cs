@@ -24,7 +24,7 @@ internal static class ReportAnswers
 
         Log.ReportsDisabled(logger, gatewayId);
         await RejectAsync(publisher, gatewayId, request, "reports are not configured in the cloud (Reports:Bucket); the gateway keeps the report", retry: true, cancellationToken)
-            .ConfigureAwait(false);
+            ;
         return true;
     }
 

@@ -9,7 +9,7 @@ internal sealed class ReportMigration(StoreFactory stores, ILogger<ReportMigrati
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await ReportSchema.MigrateAsync(stores.Migrations.Registry, logger, cancellationToken).ConfigureAwait(false);
+        await ReportSchema.MigrateAsync(stores.Migrations.Registry, logger, cancellationToken);
         Log.StoreMigrated(logger, ReportSchema.Store);
     }
 

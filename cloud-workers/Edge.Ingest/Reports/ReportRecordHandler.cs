@@ -34,7 +34,7 @@ internal sealed class ReportRecordHandler(
         var validated = ReportUplink.ReadRecordRequest(payload.Span, options.Value.MaxPdfBytes);
         var request = validated.Value;
         if (await ReportAnswers.RefuseWhenDisabledAsync(options.Value, publisher, gatewayId, request is null ? null : Addressed(request), logger, cancellationToken)
-            .ConfigureAwait(false))
+            )
         {
             return;
         }
@@ -43,17 +43,17 @@ internal sealed class ReportRecordHandler(
         {
             Log.ReportRefused(logger, gatewayId, request?.ReportId ?? "?", validated.ErrorSummary());
             await ReportAnswers.RejectAsync(publisher, gatewayId, request is null ? null : Addressed(request), validated.ErrorSummary(), retry: false, cancellationToken)
-                .ConfigureAwait(false);
+                ;
             return;
         }
 
         // A gateway reports only for its own devices (the same rule as readings): refused for good, counted.
-        if ((await ownership.CheckAsync(gatewayId, [request!.Serial], cancellationToken).ConfigureAwait(false))[0] is { } notOwned)
+        if ((await ownership.CheckAsync(gatewayId, [request!.Serial], cancellationToken))[0] is { } notOwned)
         {
             metrics.NotOwned("report");
             Log.NotOwnedRefused(logger, gatewayId, "report record", request.Serial, notOwned);
             await ReportAnswers.RejectAsync(publisher, gatewayId, Addressed(request), $"serial: not a device of gateway {gatewayId} ({notOwned})", retry: false, cancellationToken)
-                .ConfigureAwait(false);
+                ;
             return;
         }
 
@@ -61,16 +61,16 @@ internal sealed class ReportRecordHandler(
         {
             // An agent from before cloud-chosen keys: it keeps the report until it is upgraded.
             await ReportAnswers.RejectAsync(publisher, gatewayId, Addressed(request), "key: required (the key of the upload answer); upgrade the gateway's agent",
-                retry: true, cancellationToken).ConfigureAwait(false);
+                retry: true, cancellationToken);
             return;
         }
 
-        var clinic = await reports.GatewayClinicAsync(gatewayId, cancellationToken).ConfigureAwait(false);
+        var clinic = await reports.GatewayClinicAsync(gatewayId, cancellationToken);
         if (clinic is null)
         {
             Log.ReportGatewayUnregistered(logger, gatewayId, request.ReportId);
             await ReportAnswers.RejectAsync(publisher, gatewayId, Addressed(request), $"gateway: '{gatewayId}' is not an active gateway of a clinic in the registry; the report stays on the gateway",
-                retry: true, cancellationToken).ConfigureAwait(false);
+                retry: true, cancellationToken);
             return;
         }
 
@@ -79,14 +79,14 @@ internal sealed class ReportRecordHandler(
             Log.ReportKeyRefused(logger, gatewayId, request.Serial, request.ReportId, key, clinic);
             metrics.ReportRefused("key");
             await ReportAnswers.RejectAsync(publisher, gatewayId, Addressed(request), $"key: '{key}' is not a key the cloud issued for {request.Serial} in this gateway's clinic",
-                retry: false, cancellationToken).ConfigureAwait(false);
+                retry: false, cancellationToken);
             return;
         }
 
         ObjectCheck check;
         try
         {
-            check = await objects.VerifyAsync(key, request.SizeBytes, options.Value.MaxPdfBytes, request.Md5, request.Sha256, cancellationToken).ConfigureAwait(false);
+            check = await objects.VerifyAsync(key, request.SizeBytes, options.Value.MaxPdfBytes, request.Md5, request.Sha256, cancellationToken);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -94,7 +94,7 @@ internal sealed class ReportRecordHandler(
             // the whole S3 outage. The gateway keeps the report and tries again with its own backoff.
             Log.ReportStoreUnavailable(logger, gatewayId, request.ReportId, ex.Message);
             await ReportAnswers.RejectAsync(publisher, gatewayId, Addressed(request), $"pdf: S3 could not be checked ({ex.Message}); try again later", retry: true, cancellationToken)
-                .ConfigureAwait(false);
+                ;
             return;
         }
 
@@ -113,25 +113,25 @@ internal sealed class ReportRecordHandler(
             var reason = check.Problem == ObjectProblem.NotPdf
                 ? $"{field}: s3://{objects.Bucket}/{key} holds {check.Detail}; a report must start with %PDF-"
                 : $"{field}: s3://{objects.Bucket}/{key} holds {check.Detail}; upload it again";
-            await ReportAnswers.RejectAsync(publisher, gatewayId, Addressed(request), reason, retry, cancellationToken).ConfigureAwait(false);
+            await ReportAnswers.RejectAsync(publisher, gatewayId, Addressed(request), reason, retry, cancellationToken);
             return;
         }
 
         var record = new ReportRecord(request.ReportId, request.Serial, ReportRecord.SourceGateway, gatewayId, null, objects.Bucket, key,
             request.SizeBytes, request.Md5, request.Sha256, request.Report.GetRawText(), request.ReceivedAt, time.GetUtcNow());
-        var (outcome, existing) = await reports.RecordAsync(record, cancellationToken).ConfigureAwait(false);
+        var (outcome, existing) = await reports.RecordAsync(record, cancellationToken);
         if (outcome == RecordOutcome.Conflict)
         {
             // The answer goes to the gateway: another clinic's serial is never named in it.
             var reason = $"reportId: '{request.ReportId}' is already recorded for {(existing?.Serial == request.Serial ? request.Serial : "another device")} with other content";
             Log.ReportRefused(logger, gatewayId, request.ReportId, reason);
-            await ReportAnswers.RejectAsync(publisher, gatewayId, Addressed(request), reason, retry: false, cancellationToken).ConfigureAwait(false);
+            await ReportAnswers.RejectAsync(publisher, gatewayId, Addressed(request), reason, retry: false, cancellationToken);
             return;
         }
 
         await ReportAnswers.SendAsync(publisher, gatewayId,
             new ReportUploadResponse(ReportUploadResponse.TypeRecorded, request.Serial, request.ReportId, null, key, null, null, false),
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken);
         Log.ReportRecorded(logger, gatewayId, request.Serial, request.ReportId, key, outcome == RecordOutcome.AlreadyRecorded);
     }
 

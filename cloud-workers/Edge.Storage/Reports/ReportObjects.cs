@@ -113,7 +113,7 @@ public sealed partial class ReportObjects : IDisposable
             request.Headers[name] = value;
         }
 
-        return (await _client.GetPreSignedURLAsync(request).ConfigureAwait(false), expires);
+        return (await _client.GetPreSignedURLAsync(request), expires);
     }
 
     /// <summary>
@@ -134,7 +134,7 @@ public sealed partial class ReportObjects : IDisposable
         };
         request.ResponseHeaderOverrides.ContentType = ReportUplink.PdfContentType;
         request.ResponseHeaderOverrides.ContentDisposition = AttachmentDisposition(fileName);
-        return (await _client.GetPreSignedURLAsync(request).ConfigureAwait(false), expires);
+        return (await _client.GetPreSignedURLAsync(request), expires);
     }
 
     /// <summary><c>attachment; filename="…"</c> for a report id (letters, digits, '-', '_': nothing to escape).</summary>
@@ -151,7 +151,7 @@ public sealed partial class ReportObjects : IDisposable
         GetObjectResponse response;
         try
         {
-            response = await _client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+            response = await _client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = key }, cancellationToken);
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
         {
@@ -173,7 +173,7 @@ public sealed partial class ReportObjects : IDisposable
             long total = 0;
             int read;
             await using var body = response.ResponseStream;
-            while ((read = await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
             {
                 if (total < head.Length)
                 {
@@ -216,7 +216,7 @@ public sealed partial class ReportObjects : IDisposable
     {
         try
         {
-            var response = await _client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+            var response = await _client.GetObjectAsync(new GetObjectRequest { BucketName = Bucket, Key = key }, cancellationToken);
             return (response.ResponseStream, response.ContentLength, Md5OfETag(response.ETag));
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
@@ -237,7 +237,7 @@ public sealed partial class ReportObjects : IDisposable
             ContentType = "application/pdf",
             // S3-compatible servers such as s3rver do not accept aws-chunked bodies, which SDK 4 sends by default.
             UseChunkEncoding = false,
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
         return Md5OfETag(response.ETag);
     }
 

@@ -49,7 +49,7 @@ public sealed partial class MetricsListener(MetricsCollector collector, IOptions
 
         var token = Encoding.UTF8.GetBytes(OwnerOnlyFile.ReadSecret(settings.TokenFile!, "Metrics:TokenFile", MetricsListenerOptions.MinimumTokenLength));
         var certificate = https ? X509Certificate2.CreateFromPemFile(settings.CertificatePath!, settings.KeyPath!) : null;
-        if (!await TryListenAsync(settings.Url, endpoint, certificate, token, cancellationToken).ConfigureAwait(false))
+        if (!await TryListenAsync(settings.Url, endpoint, certificate, token, cancellationToken))
         {
             // A port held by another process (or by this one's previous run, still closing) is no reason to stop storing
             // readings: the rest of the process starts, Prometheus sees the target down, and the port is tried again.
@@ -63,9 +63,9 @@ public sealed partial class MetricsListener(MetricsCollector collector, IOptions
         {
             do
             {
-                await Task.Delay(RetryInterval, stopping).ConfigureAwait(false);
+                await Task.Delay(RetryInterval, stopping);
             }
-            while (!await TryListenAsync(url, endpoint, certificate, token, stopping).ConfigureAwait(false));
+            while (!await TryListenAsync(url, endpoint, certificate, token, stopping));
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -92,12 +92,12 @@ public sealed partial class MetricsListener(MetricsCollector collector, IOptions
         server.Run(context => AnswerAsync(context, token));
         try
         {
-            await server.StartAsync(cancellationToken).ConfigureAwait(false);
+            await server.StartAsync(cancellationToken);
         }
         catch (IOException error)
         {
             // Kestrel's AddressInUseException is an IOException, as is a bind refused for an address this host does not have.
-            await server.DisposeAsync().ConfigureAwait(false);
+            await server.DisposeAsync();
             ListenFailed(logger, url, error.Message, RetryInterval.TotalSeconds);
             return false;
         }
@@ -151,11 +151,11 @@ public sealed partial class MetricsListener(MetricsCollector collector, IOptions
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await _retrying.ConfigureAwait(false);
+        await _stopping.CancelAsync();
+        await _retrying;
         if (_server is not null)
         {
-            await _server.StopAsync(cancellationToken).ConfigureAwait(false);
+            await _server.StopAsync(cancellationToken);
         }
     }
 
@@ -164,7 +164,7 @@ public sealed partial class MetricsListener(MetricsCollector collector, IOptions
         _stopping.Dispose();
         if (_server is not null)
         {
-            await _server.DisposeAsync().ConfigureAwait(false);
+            await _server.DisposeAsync();
         }
     }
 

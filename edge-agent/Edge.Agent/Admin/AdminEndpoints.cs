@@ -108,7 +108,7 @@ internal static class AdminEndpoints
         AddDeviceRequest? body;
         try
         {
-            body = await request.ReadFromJsonAsync(AdminJsonContext.Default.AddDeviceRequest).ConfigureAwait(false);
+            body = await request.ReadFromJsonAsync(AdminJsonContext.Default.AddDeviceRequest);
         }
         catch (System.Text.Json.JsonException ex)
         {
@@ -202,7 +202,7 @@ internal static class AdminEndpoints
         }
 
         using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer).ConfigureAwait(false);
+        await request.Body.CopyToAsync(buffer);
         var body = buffer.ToArray();
         var validated = PayloadValidator.ValidateConfig(body, parsed);
         if (!validated.IsValid)
@@ -212,9 +212,9 @@ internal static class AdminEndpoints
 
         // The actor is the socket peer's user as the kernel reports it (SO_PEERCRED); no header can name someone else.
         var actor = AdminCaller.Of(request.HttpContext).Name;
-        var config = await state.AcceptOnSiteConfigAsync(parsed.Value, version => WithVersion(body, version), actor).ConfigureAwait(false);
+        var config = await state.AcceptOnSiteConfigAsync(parsed.Value, version => WithVersion(body, version), actor);
         thresholds.Apply(validated.Value!);
-        await publisher.PublishConfigAsync(parsed.Value, config.Message, CancellationToken.None).ConfigureAwait(false);
+        await publisher.PublishConfigAsync(parsed.Value, config.Message, CancellationToken.None);
         Log.ConfigDelivered(logger, parsed.Value, config.Version, ConfigSources.OnSite);
         return Results.Json(ToInfo(config), AdminJsonContext.Default.DeviceConfigInfo, statusCode: 201);
     }

@@ -73,7 +73,7 @@ public sealed class DeviceBroker(
         _server.ClientConnectedAsync += OnConnectedAsync;
         _server.ClientDisconnectedAsync += OnDisconnectedAsync;
         presence.Restore();
-        await _server.StartAsync().ConfigureAwait(false);
+        await _server.StartAsync();
         Log.BrokerStarted(logger, string.Join(", ", endpoints));
         if (_options.Port > 0)
         {
@@ -91,7 +91,7 @@ public sealed class DeviceBroker(
         // Stop accepting first: a publish in flight finishes its journal commit and gets its PUBACK.
         _server.AcceptNewConnections = false;
         presence.Stop();
-        await _server.StopAsync(new MqttServerStopOptions()).ConfigureAwait(false);
+        await _server.StopAsync(new MqttServerStopOptions());
         Log.BrokerStopped(logger);
     }
 

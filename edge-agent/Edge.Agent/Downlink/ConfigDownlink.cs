@@ -39,14 +39,14 @@ public sealed class ConfigDownlink(DeviceStateStore store, DevicePublisher publi
         }
 
         var message = payload.ToArray();
-        if (!await store.AcceptCloudConfigAsync(serial.Value, version, message).ConfigureAwait(false))
+        if (!await store.AcceptCloudConfigAsync(serial.Value, version, message))
         {
             Log.ConfigNotNewer(logger, serial.Value, version);
             return;
         }
 
         thresholds.Apply(validated.Value);
-        await publisher.PublishConfigAsync(serial.Value, message, cancellationToken).ConfigureAwait(false);
+        await publisher.PublishConfigAsync(serial.Value, message, cancellationToken);
         Log.ConfigDelivered(logger, serial.Value, version, ConfigSources.Cloud);
     }
 

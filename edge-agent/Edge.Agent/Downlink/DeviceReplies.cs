@@ -17,7 +17,7 @@ public sealed class DeviceReplies(DeviceStateStore store, ILogger<DeviceReplies>
             return error;
         }
 
-        if (await store.RecordConfigAckAsync(serial, ack!).ConfigureAwait(false))
+        if (await store.RecordConfigAckAsync(serial, ack!))
         {
             Log.ConfigAnswered(logger, serial, ack!.Version, ack.Status, ack.Reason ?? "");
         }
@@ -37,7 +37,7 @@ public sealed class DeviceReplies(DeviceStateStore store, ILogger<DeviceReplies>
             return error;
         }
 
-        if (!await store.RecordFirmwareProgressAsync(serial, progress!).ConfigureAwait(false))
+        if (!await store.RecordFirmwareProgressAsync(serial, progress!))
         {
             Log.StaleDeviceReply(logger, serial, $"firmware job {progress!.JobId}");
         }

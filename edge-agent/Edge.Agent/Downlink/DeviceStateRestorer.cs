@@ -26,13 +26,13 @@ public sealed class DeviceStateRestorer(
                 thresholds.Apply(validated.Value!);
             }
 
-            await publisher.PublishConfigAsync(config.Serial, config.Message, cancellationToken).ConfigureAwait(false);
+            await publisher.PublishConfigAsync(config.Serial, config.Message, cancellationToken);
         }
 
         var offers = store.AllOffers();
         foreach (var (serial, message) in offers)
         {
-            await publisher.PublishFirmwareAsync(serial, message, cancellationToken).ConfigureAwait(false);
+            await publisher.PublishFirmwareAsync(serial, message, cancellationToken);
         }
 
         Log.DeviceStateRestored(logger, configs.Count, offers.Count, store.PendingEventCount);

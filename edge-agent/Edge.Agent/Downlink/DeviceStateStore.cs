@@ -176,13 +176,13 @@ public sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time) 
 
     /// <summary>Waits until an event is added or <paramref name="timeout"/> passes.</summary>
     public async Task WaitForEventAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
-        _ = await _eventAdded.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        _ = await _eventAdded.WaitAsync(timeout, cancellationToken);
 
     public void Dispose() => _eventAdded.Dispose();
 
     private async Task<T> CommitAsync<T>(Func<LiteDatabase, T> change)
     {
-        var result = await journal.CommitStateAsync(change).ConfigureAwait(false);
+        var result = await journal.CommitStateAsync(change);
         if (_eventAdded.CurrentCount == 0)
         {
             _eventAdded.Release();

@@ -25,7 +25,7 @@ public sealed class EventSender(DeviceStateStore store, ReadingJournal journal, 
         var announced = 0L;
         while (!stoppingToken.IsCancellationRequested)
         {
-            await channel.WaitConnectedAsync(stoppingToken).ConfigureAwait(false);
+            await channel.WaitConnectedAsync(stoppingToken);
             var pending = store.PendingEvents(GatewayEventBatch.MaxEvents);
 
             // After every (re)connect one batch goes out even when empty: it tells the cloud the gateway is listening,
@@ -34,20 +34,20 @@ public sealed class EventSender(DeviceStateStore store, ReadingJournal journal, 
             var connection = channel.Connections;
             if (pending.Count == 0 && connection == announced)
             {
-                await store.WaitForEventAsync(AckTimeout, stoppingToken).ConfigureAwait(false);
+                await store.WaitForEventAsync(AckTimeout, stoppingToken);
                 continue;
             }
 
             var (message, count) = EventBatchPacker.Pack(channel.GatewayId, pending, options.Value.MaxBatchBytes);
             if (count == 0 && pending.Count > 0)
             {
-                await SetAsideAsync(pending[0]).ConfigureAwait(false);
+                await SetAsideAsync(pending[0]);
                 continue;
             }
 
             try
             {
-                await channel.PublishAsync(topic, message, UplinkPriority.Normal, stoppingToken).ConfigureAwait(false);
+                await channel.PublishAsync(topic, message, UplinkPriority.Normal, stoppingToken);
                 announced = connection;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -56,7 +56,7 @@ public sealed class EventSender(DeviceStateStore store, ReadingJournal journal, 
             }
 
             // Wake early when the ack (or a new event) arrives; otherwise re-send what is still pending.
-            await store.WaitForEventAsync(AckTimeout, stoppingToken).ConfigureAwait(false);
+            await store.WaitForEventAsync(AckTimeout, stoppingToken);
         }
     }
 
@@ -66,7 +66,7 @@ public sealed class EventSender(DeviceStateStore store, ReadingJournal journal, 
         var reason = $"event {tooLarge.Id} ({tooLarge.Type}) needs {bytes} bytes, above Agent:Uplink:MaxBatchBytes ({options.Value.MaxBatchBytes})";
         var payload = JsonSerializer.SerializeToUtf8Bytes(tooLarge, GatewayEventsJsonContext.Default.GatewayEvent);
         journal.AddDeadLetter(new DeadLetter(time.GetUtcNow(), tooLarge.Serial, UplinkTopics.Events(journal.GatewayId), UplinkMessageTooLargeException.DeadLetterCode, reason, payload));
-        await store.RemoveEventsAsync([tooLarge.Id]).ConfigureAwait(false);
+        await store.RemoveEventsAsync([tooLarge.Id]);
         Log.UplinkMessageTooLarge(logger, $"event {tooLarge.Id}", reason);
     }
 }

@@ -26,7 +26,7 @@ public sealed class EventsAckDownlink(DeviceStateStore store, ILogger<EventsAckD
 
         if (ack is { Ids.Count: > 0 })
         {
-            await store.RemoveEventsAsync(ack.Ids).ConfigureAwait(false);
+            await store.RemoveEventsAsync(ack.Ids);
         }
     }
 }

@@ -22,12 +22,12 @@ public sealed class FirmwareDownlink(DeviceStateStore store, DevicePublisher pub
         }
 
         var message = payload.ToArray();
-        if (!await store.AcceptFirmwareOfferAsync(offer!, message).ConfigureAwait(false))
+        if (!await store.AcceptFirmwareOfferAsync(offer!, message))
         {
             return; // a re-send of the offer the device already has
         }
 
-        await publisher.PublishFirmwareAsync(offer!.Serial, message, cancellationToken).ConfigureAwait(false);
+        await publisher.PublishFirmwareAsync(offer!.Serial, message, cancellationToken);
         Log.FirmwareRelayed(logger, offer.Serial, offer.Version, offer.JobId);
     }
 }

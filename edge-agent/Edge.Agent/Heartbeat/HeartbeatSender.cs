@@ -29,14 +29,14 @@ public sealed class HeartbeatSender(
         var nextAt = time.GetUtcNow();
         while (!stoppingToken.IsCancellationRequested)
         {
-            await channel.WaitConnectedAsync(stoppingToken).ConfigureAwait(false);
+            await channel.WaitConnectedAsync(stoppingToken);
 
             // Due at the interval, or at once on a new connection: the cloud learns the gateway is back right away.
             var connection = channel.Connections;
             var wait = nextAt - time.GetUtcNow();
             if (connection == sentOnConnection && wait > TimeSpan.Zero)
             {
-                await Task.Delay(wait < OneSecond ? wait : OneSecond, time, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(wait < OneSecond ? wait : OneSecond, time, stoppingToken);
                 continue;
             }
 
@@ -44,7 +44,7 @@ public sealed class HeartbeatSender(
             var payload = JsonSerializer.SerializeToUtf8Bytes(heartbeat, HeartbeatJsonContext.Default.GatewayHeartbeat);
             try
             {
-                await PublishAsync(channel, topic, payload, stoppingToken).ConfigureAwait(false);
+                await PublishAsync(channel, topic, payload, stoppingToken);
                 uplink.RecordHeartbeat(heartbeat.At);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -72,11 +72,11 @@ public sealed class HeartbeatSender(
         using var either = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, patience.Token);
         try
         {
-            await channel.PublishAsync(topic, payload, UplinkPriority.Low, either.Token).ConfigureAwait(false);
+            await channel.PublishAsync(topic, payload, UplinkPriority.Low, either.Token);
         }
         catch (OperationCanceledException) when (patience.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
         {
-            await channel.PublishAsync(topic, payload, UplinkPriority.Normal, stoppingToken).ConfigureAwait(false);
+            await channel.PublishAsync(topic, payload, UplinkPriority.Normal, stoppingToken);
         }
     }
 }

@@ -37,7 +37,7 @@ public sealed class IngestPipeline(
     {
         try
         {
-            await HandlePublishAsync(args).ConfigureAwait(false);
+            await HandlePublishAsync(args);
         }
         catch (OperationCanceledException)
         {
@@ -85,23 +85,23 @@ public sealed class IngestPipeline(
         switch (kind)
         {
             case DeviceTopicKind.Telemetry:
-                await IngestTelemetryAsync(args, serial).ConfigureAwait(false);
+                await IngestTelemetryAsync(args, serial);
                 break;
             case DeviceTopicKind.Report:
-                await IngestReportAsync(args, reports.IngestReportAsync(serial, Payload(args))).ConfigureAwait(false);
+                await IngestReportAsync(args, reports.IngestReportAsync(serial, Payload(args)));
                 break;
             case DeviceTopicKind.ReportPdf or DeviceTopicKind.ReportPdfPart:
-                await IngestReportAsync(args, reports.IngestPdfAsync(serial, topic, kind, reportId!, Payload(args))).ConfigureAwait(false);
+                await IngestReportAsync(args, reports.IngestPdfAsync(serial, topic, kind, reportId!, Payload(args)));
                 break;
             case DeviceTopicKind.Status:
                 // Online/offline (and the last will) say what the broker's connection events already told Presence.DevicePresence,
                 // which reports it to the cloud; acknowledged and not stored.
                 break;
             case DeviceTopicKind.ConfigAck:
-                await ReplyAsync(args, replies.ConfigAckAsync).ConfigureAwait(false);
+                await ReplyAsync(args, replies.ConfigAckAsync);
                 break;
             case DeviceTopicKind.FirmwareProgress:
-                await ReplyAsync(args, replies.FirmwareProgressAsync).ConfigureAwait(false);
+                await ReplyAsync(args, replies.FirmwareProgressAsync);
                 break;
             case DeviceTopicKind.Config or DeviceTopicKind.Firmware:
                 Refuse(args, MqttPubAckReasonCode.NotAuthorized, $"'{topic}' is written by the agent, not by devices", deadLetter: true);
@@ -120,7 +120,7 @@ public sealed class IngestPipeline(
         string? refusal;
         try
         {
-            refusal = payload.Length > _limits.MaxBytes ? $"larger than {_limits.MaxBytes} bytes" : await record(serial.Value, payload).ConfigureAwait(false);
+            refusal = payload.Length > _limits.MaxBytes ? $"larger than {_limits.MaxBytes} bytes" : await record(serial.Value, payload);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -158,7 +158,7 @@ public sealed class IngestPipeline(
         AppendResult result;
         try
         {
-            result = await journal.AppendAsync(entry, args.CancellationToken).ConfigureAwait(false);
+            result = await journal.AppendAsync(entry, args.CancellationToken);
         }
         catch (OperationCanceledException)
         {
@@ -193,7 +193,7 @@ public sealed class IngestPipeline(
         ReportRefusal? refusal;
         try
         {
-            refusal = await ingest.ConfigureAwait(false);
+            refusal = await ingest;
         }
         catch (OperationCanceledException)
         {

@@ -308,7 +308,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
 
         return Typed(op.Completion.Task);
 
-        static async Task<T> Typed(Task<object?> result) => (T)(await result.ConfigureAwait(false))!;
+        static async Task<T> Typed(Task<object?> result) => (T)(await result)!;
     }
 
     /// <summary>Reads the device-state collections consistently with the writer (never inside an uncommitted group).</summary>
@@ -423,7 +423,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
 
         _ops.Complete();
         _hurry.Release(); // a close does not wait out the commit interval
-        await _writer.ConfigureAwait(false);
+        await _writer;
         lock (_dbGate)
         {
             // After a failed fdatasync nothing more is written, not even the meta document or a checkpoint: the next
@@ -452,11 +452,11 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     private async Task RunWriterAsync()
     {
         var group = new List<WriteOp>(_options.MaxGroupCommit);
-        while (!_faulted.Task.IsCompleted && await _ops.WaitAsync().ConfigureAwait(false))
+        while (!_faulted.Task.IsCompleted && await _ops.WaitAsync())
         {
             if (_minCommitInterval > TimeSpan.Zero)
             {
-                await WaitForCommitIntervalAsync().ConfigureAwait(false);
+                await WaitForCommitIntervalAsync();
             }
 
             while (group.Count < _options.MaxGroupCommit && _ops.TryTake(out var op))
@@ -507,7 +507,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             using var interval = new CancellationTokenSource(wait, _time);
             try
             {
-                await _hurry.WaitAsync(interval.Token).ConfigureAwait(false);
+                await _hurry.WaitAsync(interval.Token);
             }
             catch (OperationCanceledException)
             {

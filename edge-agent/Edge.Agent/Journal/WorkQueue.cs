@@ -58,13 +58,13 @@ internal sealed class WorkQueue<T> : IDisposable
                 // (or is about to release) the semaphore once; consume that release so the count stays at zero.
                 if (Interlocked.Exchange(ref _sleeping, 0) == 0)
                 {
-                    await _wake.WaitAsync().ConfigureAwait(false);
+                    await _wake.WaitAsync();
                 }
 
                 continue;
             }
 
-            await _wake.WaitAsync().ConfigureAwait(false);
+            await _wake.WaitAsync();
         }
     }
 

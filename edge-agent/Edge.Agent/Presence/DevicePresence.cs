@@ -152,7 +152,7 @@ public sealed class DevicePresence(DeviceStateStore store, IOptions<PresenceOpti
     {
         try
         {
-            await recording.ConfigureAwait(false);
+            await recording;
         }
         catch (Exception ex)
         {

@@ -53,13 +53,13 @@ internal sealed class CertificateRenewer(
             {
                 Log.CertificateRenewalScheduled(logger, renewAt);
                 // At most a day at a time: Task.Delay refuses waits over ~49 days, and certificates may last 397.
-                await Task.Delay(wait < MaxWait ? wait : MaxWait, time, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(wait < MaxWait ? wait : MaxWait, time, stoppingToken);
                 continue; // read again: a re-registration may have replaced the certificate meanwhile
             }
 
             try
             {
-                await RenewOnceAsync(channel, settings, stoppingToken).ConfigureAwait(false);
+                await RenewOnceAsync(channel, settings, stoppingToken);
                 failures = 0;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
@@ -68,7 +68,7 @@ internal sealed class CertificateRenewer(
                 var retry = TimeSpan.FromSeconds(Math.Min(settings.RetryMaxSeconds, settings.RetryMinSeconds * Math.Pow(2, Math.Min(failures - 1, 20))));
                 state.Failed(ex.Message);
                 Log.CertificateRenewalFailed(logger, failures, retry.TotalSeconds, state.NotAfter, ex.Message);
-                await Task.Delay(retry, time, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(retry, time, stoppingToken);
             }
         }
     }
@@ -86,13 +86,13 @@ internal sealed class CertificateRenewer(
         state.Started();
         using var current = identity.Load()!;
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var certificatePem = await RenewalClient.RequestAsync(settings, agent.Value.GatewayId, current, key, cancellationToken).ConfigureAwait(false);
+        var certificatePem = await RenewalClient.RequestAsync(settings, agent.Value.GatewayId, current, key, cancellationToken);
         identity.SaveRenewed(certificatePem, key.ExportPkcs8PrivateKeyPem());
         using var renewed = identity.Load()!;
         state.Renewed(renewed.NotAfter);
         Log.CertificateRenewed(logger, renewed.NotAfter, renewed.Thumbprint);
 
         // The supervisor reconnects at once, reading the new pair; journaled readings wait and resend as after any drop.
-        await channel.ReconnectAsync(cancellationToken).ConfigureAwait(false);
+        await channel.ReconnectAsync(cancellationToken);
     }
 }

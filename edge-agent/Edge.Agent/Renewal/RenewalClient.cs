@@ -28,8 +28,8 @@ internal static class RenewalClient
 
         using var http = new HttpClient(handler) { BaseAddress = new Uri(options.ApiUrl!), Timeout = TimeSpan.FromSeconds(30) };
         using var body = JsonContent.Create(new Dictionary<string, string> { ["csr"] = csr }, RenewalJsonContext.Default.DictionaryStringString);
-        using var response = await http.PostAsync($"v1/gateways/{gatewayId}/certificate/renewal", body, cancellationToken).ConfigureAwait(false);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        using var response = await http.PostAsync($"v1/gateways/{gatewayId}/certificate/renewal", body, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
         if (response.StatusCode != HttpStatusCode.Created)
         {
             throw new InvalidOperationException($"the API answered {(int)response.StatusCode} {Detail(text)}");

@@ -34,11 +34,11 @@ internal sealed class PacedStream(Stream inner, long bytesPerSecond, TimeProvide
             var due = TimeSpan.FromSeconds((double)_read / bytesPerSecond) - time.GetElapsedTime(_started);
             if (due > TimeSpan.Zero)
             {
-                await Task.Delay(due, time, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(due, time, cancellationToken);
             }
         }
 
-        var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var read = await inner.ReadAsync(buffer, cancellationToken);
         _read += read;
         return read;
     }

@@ -30,7 +30,7 @@ public sealed class ReportIngest(ReadingJournal journal, ReportSignal signal, IO
             return new ReportRefusal(MqttPubAckReasonCode.PayloadFormatInvalid, validated.ErrorSummary(), DeadLetter: true);
         }
 
-        var result = await journal.AppendReportJsonAsync(serial.Value, validated.Value!.Report.ReportId, payload, DeviceShareBytes()).ConfigureAwait(false);
+        var result = await journal.AppendReportJsonAsync(serial.Value, validated.Value!.Report.ReportId, payload, DeviceShareBytes());
         return Outcome(result);
     }
 
@@ -68,7 +68,7 @@ public sealed class ReportIngest(ReadingJournal journal, ReportSignal signal, IO
             return Invalid("pdf: the first bytes are not '%PDF-'; this is not a PDF");
         }
 
-        var result = await journal.AppendReportPdfPartAsync(serial.Value, reportId, part, parts, payload, _options.MaxPdfBytes, DeviceShareBytes()).ConfigureAwait(false);
+        var result = await journal.AppendReportPdfPartAsync(serial.Value, reportId, part, parts, payload, _options.MaxPdfBytes, DeviceShareBytes());
         return Outcome(result);
     }
 

@@ -83,7 +83,7 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
         else if (response.Type == ReportUploadResponse.TypeRecorded)
         {
             // A late confirmation (we timed out and asked again, or restarted): persist before the PUBACK.
-            await _journal.RemoveReportAsync(response.Serial, response.ReportId).ConfigureAwait(false);
+            await _journal.RemoveReportAsync(response.Serial, response.ReportId);
         }
     }
 
@@ -92,12 +92,12 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
-            await channel.WaitConnectedAsync(stoppingToken).ConfigureAwait(false);
+            await channel.WaitConnectedAsync(stoppingToken);
             var ready = _journal.ReadyReports(16);
             if (ready.Count == 0)
             {
                 // The signal is the fast path; the timeout covers reports journaled before this agent started.
-                await _signal.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken).ConfigureAwait(false);
+                await _signal.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken);
                 continue;
             }
 
@@ -105,7 +105,7 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
             {
                 foreach (var report in ready)
                 {
-                    await SendAsync(channel, report, stoppingToken).ConfigureAwait(false);
+                    await SendAsync(channel, report, stoppingToken);
                 }
 
                 failures = 0;
@@ -115,7 +115,7 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
                 failures++;
                 var delay = TimeSpan.FromSeconds(Math.Min(_options.MaxRetryDelaySeconds, Math.Pow(2, Math.Min(failures - 1, 12))));
                 Log.ReportSendFailed(_logger, ex.Message, delay.TotalSeconds);
-                await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(delay, _time, stoppingToken);
             }
         }
     }
@@ -124,13 +124,13 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
 
     private async Task SendAsync(IUplinkChannel channel, JournaledReport report, CancellationToken cancellationToken)
     {
-        var (md5, sha256) = await HashAsync(report, cancellationToken).ConfigureAwait(false);
+        var (md5, sha256) = await HashAsync(report, cancellationToken);
         var request = new ReportUploadRequest(report.Serial, report.ReportId, report.ReceivedAt, report.SizeBytes, md5, sha256);
         var key = report.UploadedKey;
         if (!report.Uploaded || key is null)
         {
-            var answer = await AskAsync(channel, UplinkTopics.UploadRequest(channel.GatewayId), ReportUplink.Write(request), report, cancellationToken).ConfigureAwait(false);
-            if (await SettledAsync(answer, report).ConfigureAwait(false))
+            var answer = await AskAsync(channel, UplinkTopics.UploadRequest(channel.GatewayId), ReportUplink.Write(request), report, cancellationToken);
+            if (await SettledAsync(answer, report))
             {
                 return;
             }
@@ -138,8 +138,8 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
             var url = CheckUploadUrl(answer, report);
             key = answer.Key!;
             Log.ReportUploading(_logger, report.ReportId, report.Serial, report.SizeBytes, key);
-            await _putRetry.ExecuteAsync(async ct => await PutAsync(url, report, md5, sha256, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-            await _journal.MarkReportUploadedAsync(report.Serial, report.ReportId, uploaded: true, key).ConfigureAwait(false);
+            await _putRetry.ExecuteAsync(async ct => await PutAsync(url, report, md5, sha256, ct), cancellationToken);
+            await _journal.MarkReportUploadedAsync(report.Serial, report.ReportId, uploaded: true, key);
             Log.ReportUploaded(_logger, report.ReportId, key);
         }
 
@@ -147,17 +147,17 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
         ReportUploadResponse recorded;
         try
         {
-            recorded = await AskAsync(channel, UplinkTopics.Reports(channel.GatewayId), ReportUplink.Write(record), report, cancellationToken).ConfigureAwait(false);
+            recorded = await AskAsync(channel, UplinkTopics.Reports(channel.GatewayId), ReportUplink.Write(record), report, cancellationToken);
         }
         catch (UplinkMessageTooLargeException tooLarge)
         {
             // The report's JSON makes a record the broker cannot take; no retry can change that.
             Log.UplinkMessageTooLarge(_logger, $"the record of report {report.ReportId}", tooLarge.Message);
-            await SetAsideAsync(report, UplinkMessageTooLargeException.DeadLetterCode, tooLarge.Message).ConfigureAwait(false);
+            await SetAsideAsync(report, UplinkMessageTooLargeException.DeadLetterCode, tooLarge.Message);
             return;
         }
 
-        if (await SettledAsync(recorded, report).ConfigureAwait(false))
+        if (await SettledAsync(recorded, report))
         {
             return;
         }
@@ -171,16 +171,16 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
         switch (answer.Type)
         {
             case ReportUploadResponse.TypeRecorded:
-                await _journal.RemoveReportAsync(report.Serial, report.ReportId).ConfigureAwait(false);
+                await _journal.RemoveReportAsync(report.Serial, report.ReportId);
                 Log.ReportRecorded(_logger, report.ReportId, report.Serial, answer.Key ?? "?");
                 return true;
             case ReportUploadResponse.TypeRejected when answer.Retry:
-                await _journal.MarkReportUploadedAsync(report.Serial, report.ReportId, uploaded: false).ConfigureAwait(false);
+                await _journal.MarkReportUploadedAsync(report.Serial, report.ReportId, uploaded: false);
                 throw new UploadFailedException($"the cloud asks to upload report {report.ReportId} again: {answer.Reason}");
             case ReportUploadResponse.TypeRejected:
                 // Sending it again can never succeed: keep the reason and the JSON where a technician looks, free the quota.
                 Log.ReportRejected(_logger, report.ReportId, report.Serial, answer.Reason ?? "");
-                await SetAsideAsync(report, "CloudRejected", answer.Reason ?? "rejected by the cloud").ConfigureAwait(false);
+                await SetAsideAsync(report, "CloudRejected", answer.Reason ?? "rejected by the cloud");
                 return true;
             default:
                 return false;
@@ -191,7 +191,7 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
     private async Task SetAsideAsync(JournaledReport report, string code, string reason)
     {
         _journal.AddDeadLetter(new DeadLetter(_time.GetUtcNow(), report.Serial, Contracts.Topics.DeviceTopics.Report(report.Serial), code, reason, report.Json));
-        await _journal.RemoveReportAsync(report.Serial, report.ReportId).ConfigureAwait(false);
+        await _journal.RemoveReportAsync(report.Serial, report.ReportId);
     }
 
     private async Task<ReportUploadResponse> AskAsync(IUplinkChannel channel, string topic, byte[] message, JournaledReport report, CancellationToken cancellationToken)
@@ -201,8 +201,8 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
         _waiting[key] = waiter;
         try
         {
-            await channel.PublishAsync(topic, message, UplinkPriority.Normal, cancellationToken).ConfigureAwait(false);
-            return await waiter.Task.WaitAsync(TimeSpan.FromSeconds(_options.ResponseTimeoutSeconds), _time, cancellationToken).ConfigureAwait(false);
+            await channel.PublishAsync(topic, message, UplinkPriority.Normal, cancellationToken);
+            return await waiter.Task.WaitAsync(TimeSpan.FromSeconds(_options.ResponseTimeoutSeconds), _time, cancellationToken);
         }
         catch (TimeoutException)
         {
@@ -266,7 +266,7 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
         HttpResponseMessage response;
         try
         {
-            response = await _http.SendAsync(put, deadline.Token).ConfigureAwait(false);
+            response = await _http.SendAsync(put, deadline.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -277,7 +277,7 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
         {
             if (!response.IsSuccessStatusCode)
             {
-                var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                var body = await response.Content.ReadAsStringAsync(cancellationToken);
                 throw new UploadFailedException($"S3 answered {(int)response.StatusCode} to the upload of report {report.ReportId}: {body[..Math.Min(body.Length, 300)]}");
             }
 
@@ -298,7 +298,7 @@ public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposabl
         var buffer = new byte[81920];
         long total = 0;
         int read;
-        while ((read = await pdf.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        while ((read = await pdf.ReadAsync(buffer, cancellationToken)) > 0)
         {
             md5.AppendData(buffer, 0, read);
             sha256.AppendData(buffer, 0, read);

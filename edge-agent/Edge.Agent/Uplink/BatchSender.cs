@@ -37,7 +37,7 @@ public sealed class BatchSender(
         var supervisor = connection.RunAsync(stoppingToken);
         try
         {
-            await SendLoopAsync(stoppingToken).ConfigureAwait(false);
+            await SendLoopAsync(stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -46,7 +46,7 @@ public sealed class BatchSender(
 
         try
         {
-            await supervisor.ConfigureAwait(false);
+            await supervisor;
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -58,12 +58,12 @@ public sealed class BatchSender(
         var wasConnected = false;
         while (!stoppingToken.IsCancellationRequested)
         {
-            await ApplyAcksAsync().ConfigureAwait(false);
+            await ApplyAcksAsync();
             if (!connection.IsConnected)
             {
                 wasConnected = false;
                 state.Update(connected: false, _inFlight.Count);
-                await connection.WaitConnectedAsync(stoppingToken).ConfigureAwait(false);
+                await connection.WaitConnectedAsync(stoppingToken);
                 continue;
             }
 
@@ -75,16 +75,16 @@ public sealed class BatchSender(
                     wasConnected = true;
                     foreach (var batch in _inFlight.Where(b => !b.BrokerAcknowledged))
                     {
-                        await PublishAsync(batch, resend: true, stoppingToken).ConfigureAwait(false);
+                        await PublishAsync(batch, resend: true, stoppingToken);
                     }
                 }
 
-                await ResendTimedOutAsync(stoppingToken).ConfigureAwait(false);
-                while (_inFlight.Count < _options.MaxInFlightBatches && await NextBatchAsync().ConfigureAwait(false) is { } batch)
+                await ResendTimedOutAsync(stoppingToken);
+                while (_inFlight.Count < _options.MaxInFlightBatches && await NextBatchAsync() is { } batch)
                 {
                     _inFlight.Add(batch);
-                    await PublishAsync(batch, resend: false, stoppingToken).ConfigureAwait(false);
-                    await ApplyAcksAsync().ConfigureAwait(false);
+                    await PublishAsync(batch, resend: false, stoppingToken);
+                    await ApplyAcksAsync();
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
@@ -95,7 +95,7 @@ public sealed class BatchSender(
             }
 
             state.Update(connection.IsConnected, _inFlight.Count);
-            await connection.WaitForActivityAsync(NextWake(), stoppingToken).ConfigureAwait(false);
+            await connection.WaitForActivityAsync(NextWake(), stoppingToken);
         }
     }
 
@@ -138,8 +138,8 @@ public sealed class BatchSender(
             catch (ReadingTooLargeException tooLarge)
             {
                 // Sending it again can never succeed: set it aside where a technician looks, and let the lane move on.
-                await SetAsideAsync(lane, entries[0], tooLarge).ConfigureAwait(false);
-                return await NextBatchAsync().ConfigureAwait(false);
+                await SetAsideAsync(lane, entries[0], tooLarge);
+                return await NextBatchAsync();
             }
 
             var header = encoded.Header;
@@ -158,7 +158,7 @@ public sealed class BatchSender(
     {
         var reason = $"the reading needs {tooLarge.WireBytes} bytes in a batch, above Agent:Uplink:MaxBatchBytes ({tooLarge.MaxWireBytes})";
         journal.AddDeadLetter(new DeadLetter(time.GetUtcNow(), entry.Serial, Contracts.Topics.DeviceTopics.Telemetry(entry.Serial), UplinkMessageTooLargeException.DeadLetterCode, reason, entry.Payload));
-        await journal.DeleteRangeAsync(lane, entry.Sequence, entry.Sequence).ConfigureAwait(false);
+        await journal.DeleteRangeAsync(lane, entry.Sequence, entry.Sequence);
         _cursor[(int)lane] = Math.Max(_cursor[(int)lane], entry.Sequence);
         state.RecordDropped(DropReasons.TooLargeForUplink, 1);
         Log.UplinkReadingTooLarge(logger, Lanes.Name(lane), entry.Sequence, entry.Serial, reason);
@@ -169,12 +169,12 @@ public sealed class BatchSender(
         if (batch.Last > journal.PublishedThrough(batch.Lane))
         {
             // Durable before the batch leaves: its ack may come back after a restart, and must still be honoured.
-            await journal.MarkPublishedAsync(batch.Lane, batch.Last).ConfigureAwait(false);
+            await journal.MarkPublishedAsync(batch.Lane, batch.Last);
         }
 
         batch.BrokerAcknowledged = false;
         var priority = batch.Lane == Lane.Urgent ? UplinkPriority.Urgent : UplinkPriority.Normal;
-        await connection.PublishAsync(UplinkTopics.Telemetry(journal.GatewayId), batch.Wire, priority, cancellationToken).ConfigureAwait(false);
+        await connection.PublishAsync(UplinkTopics.Telemetry(journal.GatewayId), batch.Wire, priority, cancellationToken);
         batch.SentAt = time.GetUtcNow();
         batch.BrokerAcknowledged = true;
         state.RecordSent(resend);
@@ -187,7 +187,7 @@ public sealed class BatchSender(
         {
             Log.UplinkAckTimeout(logger, Lanes.Name(batch.Lane), batch.First, batch.Last, batch.AckTimeout.TotalSeconds);
             batch.AckTimeout = TimeSpan.FromTicks(Math.Min(batch.AckTimeout.Ticks * 2, MaxAckTimeout.Ticks));
-            await PublishAsync(batch, resend: true, cancellationToken).ConfigureAwait(false);
+            await PublishAsync(batch, resend: true, cancellationToken);
         }
     }
 
@@ -205,7 +205,7 @@ public sealed class BatchSender(
                 continue;
             }
 
-            var removed = await journal.DeleteRangeAsync(lane, ack.FirstSequence, ack.LastSequence).ConfigureAwait(false);
+            var removed = await journal.DeleteRangeAsync(lane, ack.FirstSequence, ack.LastSequence);
             _inFlight.RemoveAll(b => b.Lane == lane && b.First >= ack.FirstSequence && b.Last <= ack.LastSequence);
 
             // An ack means the cloud is storing again: batches whose timeouts grew during the outage go back to the

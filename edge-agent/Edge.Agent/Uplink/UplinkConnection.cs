@@ -91,7 +91,7 @@ public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
     public async Task WaitForActivityAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         // SemaphoreSlim's own timeout withdraws the wait; a Task.Delay race would leave it to swallow a later signal.
-        _ = await _activity.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        _ = await _activity.WaitAsync(timeout, cancellationToken);
     }
 
     /// <summary>
@@ -105,7 +105,7 @@ public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
             throw new UplinkMessageTooLargeException(topic, payload.Length, _options.MaxBatchBytes);
         }
 
-        await _pacer.TakeAsync(payload.Length, priority, cancellationToken).ConfigureAwait(false);
+        await _pacer.TakeAsync(payload.Length, priority, cancellationToken);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(30)); // MQTTnet has no publish timeout of its own
         var result = await _client.PublishAsync(
@@ -114,7 +114,7 @@ public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
                 .WithPayload(payload)
                 .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
                 .Build(),
-            timeout.Token).ConfigureAwait(false);
+            timeout.Token);
         if (!result.IsSuccess)
         {
             throw new InvalidOperationException($"the broker refused the batch: {result.ReasonCode} {result.ReasonString}");
@@ -127,7 +127,7 @@ public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
         {
             // A normal disconnect keeps the session (clean start is off), so queued commit acks wait for the new link.
             await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build(), cancellationToken)
-                .ConfigureAwait(false);
+                ;
         }
     }
 
@@ -137,13 +137,13 @@ public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
         while (!stoppingToken.IsCancellationRequested)
         {
             _disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            await _connectPipeline.ExecuteAsync(ConnectOnceAsync, stoppingToken).ConfigureAwait(false);
+            await _connectPipeline.ExecuteAsync(ConnectOnceAsync, stoppingToken);
             Log.UplinkConnected(_logger, Endpoint);
             Interlocked.Increment(ref _connections);
             _connected.TrySetResult();
             Signal();
 
-            await _disconnected.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+            await _disconnected.Task.WaitAsync(stoppingToken);
             Log.UplinkDisconnected(_logger, Endpoint);
         }
     }
@@ -154,7 +154,7 @@ public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
         {
             try
             {
-                await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build()).ConfigureAwait(false);
+                await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithReason(MqttClientDisconnectOptionsReason.NormalDisconnection).Build());
             }
             catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException or OperationCanceledException)
             {
@@ -174,7 +174,7 @@ public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
             return;
         }
 
-        var result = await _client.ConnectAsync(BuildOptions(), cancellationToken).ConfigureAwait(false);
+        var result = await _client.ConnectAsync(BuildOptions(), cancellationToken);
         if (result.ResultCode != MqttClientConnectResultCode.Success)
         {
             throw new InvalidOperationException($"the broker refused the connection: {result.ResultCode} {result.ReasonString}");
@@ -187,7 +187,7 @@ public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
             subscribe.WithTopicFilter(UplinkTopics.For(_gatewayId, kind), MqttQualityOfServiceLevel.AtLeastOnce);
         }
 
-        await _client.SubscribeAsync(subscribe.Build(), cancellationToken).ConfigureAwait(false);
+        await _client.SubscribeAsync(subscribe.Build(), cancellationToken);
     }
 
     private MqttClientOptions BuildOptions()
@@ -243,7 +243,7 @@ public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
         ReadOnlyMemory<byte> payload = sequence.IsSingleSegment ? sequence.First : System.Buffers.BuffersExtensions.ToArray(sequence);
         try
         {
-            await handler.HandleAsync(payload, CancellationToken.None).ConfigureAwait(false);
+            await handler.HandleAsync(payload, CancellationToken.None);
         }
         catch (Exception ex)
         {

@@ -32,12 +32,12 @@ internal sealed class UplinkHost(IServiceProvider services, IOptions<UplinkOptio
         var workers = services.GetServices<IUplinkWorker>().Select(w => RunWorkerAsync(w, connection, stopping.Token)).ToList();
         try
         {
-            await sender.RunAsync(stoppingToken).ConfigureAwait(false);
+            await sender.RunAsync(stoppingToken);
         }
         finally
         {
-            await stopping.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(workers).ConfigureAwait(false);
+            await stopping.CancelAsync();
+            await Task.WhenAll(workers);
         }
     }
 
@@ -45,7 +45,7 @@ internal sealed class UplinkHost(IServiceProvider services, IOptions<UplinkOptio
     {
         try
         {
-            await worker.RunAsync(channel, stoppingToken).ConfigureAwait(false);
+            await worker.RunAsync(channel, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

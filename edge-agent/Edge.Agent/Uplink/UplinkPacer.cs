@@ -59,7 +59,7 @@ public sealed class UplinkPacer
 
                 // Room comes back when the oldest publish leaves the window; an urgent publish taking the room first
                 // wakes the others to look again.
-                await Task.WhenAny(Task.Delay(wait, _time, cancellationToken), changed).ConfigureAwait(false);
+                await Task.WhenAny(Task.Delay(wait, _time, cancellationToken), changed);
                 cancellationToken.ThrowIfCancellationRequested();
             }
         }

@@ -64,7 +64,7 @@ internal sealed class DeviceChannelAdapter(IMqttChannelAdapter inner, int maxTop
 
     public async Task<MqttPacket> ReceivePacketAsync(CancellationToken cancellationToken)
     {
-        var packet = await inner.ReceivePacketAsync(cancellationToken).ConfigureAwait(false);
+        var packet = await inner.ReceivePacketAsync(cancellationToken);
         switch (packet)
         {
             case MqttPublishPacket publish:
@@ -72,18 +72,18 @@ internal sealed class DeviceChannelAdapter(IMqttChannelAdapter inner, int maxTop
                 {
                     // Null tells MQTTnet the connection has ended: the alias is never stored.
                     await CloseAsync(ListenerMetrics.TopicAlias, MqttDisconnectReasonCode.TopicAliasInvalid,
-                        $"topic alias {publish.TopicAlias} is above the {maxTopicAliases} the CONNACK allowed (Agent:Broker:MaxTopicAliases)", cancellationToken).ConfigureAwait(false);
+                        $"topic alias {publish.TopicAlias} is above the {maxTopicAliases} the CONNACK allowed (Agent:Broker:MaxTopicAliases)", cancellationToken);
                     return null!;
                 }
 
-                if (publish.QualityOfServiceLevel != MqttQualityOfServiceLevel.AtMostOnce && !await AwaitingAnswerAsync(cancellationToken).ConfigureAwait(false))
+                if (publish.QualityOfServiceLevel != MqttQualityOfServiceLevel.AtMostOnce && !await AwaitingAnswerAsync(cancellationToken))
                 {
                     return null!;
                 }
 
                 break;
             case MqttPubRelPacket or MqttSubscribePacket or MqttUnsubscribePacket or MqttPingReqPacket:
-                if (!await AwaitingAnswerAsync(cancellationToken).ConfigureAwait(false))
+                if (!await AwaitingAnswerAsync(cancellationToken))
                 {
                     return null!;
                 }
@@ -111,7 +111,7 @@ internal sealed class DeviceChannelAdapter(IMqttChannelAdapter inner, int maxTop
                 break;
         }
 
-        await inner.SendPacketAsync(packet, cancellationToken).ConfigureAwait(false);
+        await inner.SendPacketAsync(packet, cancellationToken);
         if (packet is MqttPubAckPacket or MqttPubRecPacket or MqttPubCompPacket or MqttSubAckPacket or MqttUnsubAckPacket or MqttPingRespPacket)
         {
             Interlocked.Decrement(ref _unanswered);
@@ -127,7 +127,7 @@ internal sealed class DeviceChannelAdapter(IMqttChannelAdapter inner, int maxTop
         }
 
         await CloseAsync(ListenerMetrics.NotReading, MqttDisconnectReasonCode.ReceiveMaximumExceeded,
-            $"more than {MaxUnanswered} answers are waiting to be written: the client does not read them", cancellationToken).ConfigureAwait(false);
+            $"more than {MaxUnanswered} answers are waiting to be written: the client does not read them", cancellationToken);
         return false;
     }
 
@@ -141,7 +141,7 @@ internal sealed class DeviceChannelAdapter(IMqttChannelAdapter inner, int maxTop
 
         try
         {
-            await inner.SendPacketAsync(new MqttDisconnectPacket { ReasonCode = reasonCode, ReasonString = reason }, cancellationToken).ConfigureAwait(false);
+            await inner.SendPacketAsync(new MqttDisconnectPacket { ReasonCode = reasonCode, ReasonString = reason }, cancellationToken);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or MQTTnet.Exceptions.MqttCommunicationException)
         {

@@ -64,12 +64,12 @@ internal sealed class DeviceListener(
 
     public async Task StopAsync()
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _stopping.CancelAsync();
         foreach (var listener in _listeners)
         {
             listener.Stop();
         }
-        await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
+        await Task.WhenAll(_acceptLoops);
     }
 
     public void Dispose()
@@ -99,7 +99,7 @@ internal sealed class DeviceListener(
             Socket socket;
             try
             {
-                socket = await listener.AcceptSocketAsync(cancellationToken).ConfigureAwait(false);
+                socket = await listener.AcceptSocketAsync(cancellationToken);
             }
             catch (OperationCanceledException)
             {
@@ -156,7 +156,7 @@ internal sealed class DeviceListener(
                         ClientCertificateRequired = validateClient is not null,
                         EncryptionPolicy = EncryptionPolicy.RequireEncryption,
                         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                    }, handshakeDeadline.Token).ConfigureAwait(false);
+                    }, handshakeDeadline.Token);
                 }
                 catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException)
                 {
@@ -177,7 +177,7 @@ internal sealed class DeviceListener(
                 var formatter = new MqttPacketFormatterAdapter(new MqttBufferWriter(serverOptions.WriterBufferSize, serverOptions.WriterBufferSizeMax));
                 using var adapter = new DeviceChannelAdapter(
                     new MqttChannelAdapter(channel, formatter, _mqttLogger), options.MaxTopicAliases, options.ReceiveMaximum, refusals);
-                await handler(adapter).ConfigureAwait(false);
+                await handler(adapter);
                 if (adapter.Closed is { } closed)
                 {
                     metrics.RecordClosed(closed.Code);
@@ -185,8 +185,8 @@ internal sealed class DeviceListener(
                 }
             }
 
-            await ended.CancelAsync().ConfigureAwait(false);
-            if (await watch.ConfigureAwait(false) is { } timedOut)
+            await ended.CancelAsync();
+            if (await watch is { } timedOut)
             {
                 metrics.RecordClosed(timedOut);
                 Log.ListenerClosed(logger, remote?.ToString() ?? "?", timedOut, $"no CONNECT within {options.ConnectTimeoutSeconds} s (Agent:Broker:ConnectTimeoutSeconds)");
@@ -206,7 +206,7 @@ internal sealed class DeviceListener(
         {
             if (stream is not null)
             {
-                await stream.DisposeAsync().ConfigureAwait(false);
+                await stream.DisposeAsync();
             }
             else
             {
@@ -223,7 +223,7 @@ internal sealed class DeviceListener(
     private async Task<string?> WatchConnectDeadlineAsync(PacketLimitStream stream, Socket socket, Action arrived, CancellationToken ended)
     {
         var expiry = Task.Delay(TimeSpan.FromSeconds(options.ConnectTimeoutSeconds), time, ended);
-        if (await Task.WhenAny(stream.ConnectArrived, expiry).ConfigureAwait(false) == stream.ConnectArrived)
+        if (await Task.WhenAny(stream.ConnectArrived, expiry) == stream.ConnectArrived)
         {
             arrived();
             limits.ConnectArrived();

@@ -45,7 +45,7 @@ internal sealed class PacketLimitStream(Stream inner, int connectLimit, int pack
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var read = await inner.ReadAsync(buffer, cancellationToken);
         Inspect(buffer.Span[..read]);
         return read;
     }
@@ -86,8 +86,8 @@ internal sealed class PacketLimitStream(Stream inner, int connectLimit, int pack
 
     public override async ValueTask DisposeAsync()
     {
-        await inner.DisposeAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
+        await inner.DisposeAsync();
+        await base.DisposeAsync();
     }
 
     private void Inspect(ReadOnlySpan<byte> bytes)

@@ -22,7 +22,7 @@ internal sealed class ServerCertificateRenewal(ServerCertificate certificate, Ti
         {
             try
             {
-                await Task.Delay(CheckInterval, time, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(CheckInterval, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {
