@@ -6,12 +6,13 @@
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY eng/ eng/
 COPY contracts/Edge.Contracts/Edge.Contracts.csproj contracts/Edge.Contracts/
-COPY contracts/Edge.Hosting/Edge.Hosting.csproj contracts/Edge.Hosting/
+COPY hosting/Edge.Hosting/Edge.Hosting.csproj hosting/Edge.Hosting/
 COPY cloud-workers/Edge.Console/Edge.Console.csproj cloud-workers/Edge.Console/
 RUN dotnet restore cloud-workers/Edge.Console/Edge.Console.csproj
 COPY contracts/Edge.Contracts/ contracts/Edge.Contracts/
-COPY contracts/Edge.Hosting/ contracts/Edge.Hosting/
+COPY hosting/Edge.Hosting/ hosting/Edge.Hosting/
 COPY cloud-workers/Edge.Console/ cloud-workers/Edge.Console/
 RUN dotnet publish cloud-workers/Edge.Console/Edge.Console.csproj -c Release --no-restore -o /app -p:UseAppHost=false
 

@@ -9,13 +9,14 @@ FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 # Restore from the project files alone first, so editing code does not download the packages again.
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY eng/ eng/
 COPY contracts/Edge.Contracts/Edge.Contracts.csproj contracts/Edge.Contracts/
-COPY contracts/Edge.Hosting/Edge.Hosting.csproj contracts/Edge.Hosting/
+COPY hosting/Edge.Hosting/Edge.Hosting.csproj hosting/Edge.Hosting/
 COPY cloud-workers/Edge.Storage/Edge.Storage.csproj cloud-workers/Edge.Storage/
 COPY cloud-workers/Edge.Ingest/Edge.Ingest.csproj cloud-workers/Edge.Ingest/
 RUN dotnet restore cloud-workers/Edge.Ingest/Edge.Ingest.csproj
 COPY contracts/Edge.Contracts/ contracts/Edge.Contracts/
-COPY contracts/Edge.Hosting/ contracts/Edge.Hosting/
+COPY hosting/Edge.Hosting/ hosting/Edge.Hosting/
 COPY cloud-workers/Edge.Storage/ cloud-workers/Edge.Storage/
 COPY cloud-workers/Edge.Ingest/ cloud-workers/Edge.Ingest/
 # Framework-dependent, no apphost: the runtime image brings the runtime, and `dotnet edge-ingest.dll` is the entry.

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Edge.Console.Sessions;
 using Edge.Contracts.Payloads;
 using Edge.Contracts.Uplink;
-using Edge.Sync.Tests.Infrastructure;
+using Edge.EndToEnd.Tests.Infrastructure;
 using Edge.Testing;
 using Edge.Testing.Api;
 using Edge.Testing.Postgres;

@@ -6,7 +6,7 @@ using Edge.Ingest.Alerts;
 using Edge.Ingest.Metrics;
 using Edge.Storage;
 using Edge.Storage.Alerts;
-using Edge.Sync.Tests.Alerts;
+using Edge.EndToEnd.Tests.Alerts;
 using Edge.Testing;
 using Edge.Testing.Postgres;
 using Microsoft.Extensions.DependencyInjection;
