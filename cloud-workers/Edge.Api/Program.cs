@@ -12,14 +12,4 @@ if (args.Length > 0 && args[0] == "user")
     return await UserCommand.RunAsync(args[1..], Console.In, Console.Out, Console.Error);
 }
 
-var app = ApiApplication.Build(args);
-try
-{
-    await app.RunAsync();
-}
-catch (Exception ex) when (ConfigurationExit.TryGetFailures(ex, out var failures))
-{
-    return ConfigurationExit.Report("edge-api", failures, Console.Error);
-}
-
-return 0;
+return await EdgeProcess.RunAsync(ApiApplication.Build(args), "edge-api");

@@ -6,6 +6,7 @@ using Edge.Ingest.Ingest;
 using Edge.Ingest.Metrics;
 using Edge.Ingest.Ownership;
 using Edge.Ingest.Reports;
+using Edge.Hosting;
 using Edge.Hosting.Metrics;
 using Edge.Storage;
 using Edge.Storage.Downlink;
@@ -21,8 +22,8 @@ public static class IngestApplication
 {
     public static HostApplicationBuilder AddIngestWorker(this HostApplicationBuilder builder)
     {
-        builder.Configuration.AddJsonFile(Environment.GetEnvironmentVariable("EDGE_INGEST_CONFIG") ?? "/etc/edge-ingest/ingest.json", optional: true);
-        builder.Configuration.AddEnvironmentVariables();
+        // The host builder put the command line in already; the file and the environment go above what it has.
+        builder.Configuration.AddEdgeSettings("EDGE_INGEST_CONFIG", "/etc/edge-ingest/ingest.json", args: null);
         builder.Services.AddSystemd();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddEdgeStorage(DatabaseRole.Worker);

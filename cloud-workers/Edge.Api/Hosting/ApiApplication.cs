@@ -15,6 +15,7 @@ using Edge.Api.RateLimit;
 using Edge.Api.Registry;
 using Edge.Api.Reports;
 using Edge.Api.Telemetry;
+using Edge.Hosting;
 using Edge.Hosting.Metrics;
 using Edge.Storage;
 using Edge.Storage.Alerts;
@@ -46,11 +47,7 @@ public static class ApiApplication
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
         // Defaults < /etc/edge-api/api.json < environment < command line.
-        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = Defaults });
-        var configFile = Environment.GetEnvironmentVariable(ConfigFileVariable) ?? "/etc/edge-api/api.json";
-        builder.Configuration.AddJsonFile(configFile, optional: true, reloadOnChange: false);
-        builder.Configuration.AddEnvironmentVariables();
-        builder.Configuration.AddCommandLine(args);
+        builder.Configuration.AddEdgeSettings(ConfigFileVariable, "/etc/edge-api/api.json", args, Defaults);
 
         builder.WebHost.UseKestrelHttpsConfiguration();
         // Gateways renew their certificate by presenting it (GatewayCertificateRenewalEndpoints, which checks it against

@@ -1,4 +1,5 @@
 using Edge.Console.Api;
+using Edge.Hosting;
 using Edge.Console.Components;
 using Edge.Console.Sessions;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -34,11 +35,7 @@ public static class ConsoleApplication
             WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
         });
         // Defaults < /etc/edge-console/console.json < environment < command line, as the API reads its settings.
-        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = Defaults });
-        var configFile = Environment.GetEnvironmentVariable(ConfigFileVariable) ?? "/etc/edge-console/console.json";
-        builder.Configuration.AddJsonFile(configFile, optional: true, reloadOnChange: false);
-        builder.Configuration.AddEnvironmentVariables();
-        builder.Configuration.AddCommandLine(args);
+        builder.Configuration.AddEdgeSettings(ConfigFileVariable, "/etc/edge-console/console.json", args, Defaults);
         // Static assets (MudBlazor's CSS and JS, blazor.web.js) come from the build output's manifest in every environment.
         builder.WebHost.UseStaticWebAssets();
 

@@ -6,6 +6,7 @@ using Edge.Agent.Downlink;
 using Edge.Agent.Ingest;
 using Edge.Agent.Journal;
 using Edge.Agent.Metrics;
+using Edge.Hosting;
 using Edge.Hosting.Metrics;
 using Edge.Agent.Reports;
 using Edge.Agent.Renewal;
@@ -40,10 +41,7 @@ public static class AgentApplication
         });
 
         // appsettings.json < /etc/edge-agent/agent.json < environment (Agent__…) < command line.
-        var configFile = Environment.GetEnvironmentVariable(ConfigFileVariable) ?? "/etc/edge-agent/agent.json";
-        builder.Configuration.AddJsonFile(configFile, optional: true, reloadOnChange: false);
-        builder.Configuration.AddEnvironmentVariables();
-        builder.Configuration.AddCommandLine(args);
+        builder.Configuration.AddEdgeSettings(ConfigFileVariable, "/etc/edge-agent/agent.json", args);
 
         builder.Services.AddSystemd();
         builder.Services.AddWindowsService(o => o.ServiceName = "edge-agent");
