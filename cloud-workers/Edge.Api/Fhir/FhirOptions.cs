@@ -1,0 +1,23 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Edge.Api.Fhir;
+
+/// <summary>The FHIR R4 API under <c>/fhir/r4/</c> (configuration section <c>Api:Fhir</c>).</summary>
+public sealed class FhirOptions
+{
+    public const string SectionName = "Api:Fhir";
+
+    /// <summary>
+    /// The identifier system of a device's owner, the patient reference the registry holds (<c>owner</c>): the hospital's
+    /// medical record number system, so its record system matches the patient. Default <c>urn:clinic-edge:device-owner</c>.
+    /// </summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "Api:Fhir:PatientIdentifierSystem is required (an absolute URI, e.g. the hospital's MRN system).")]
+    public string PatientIdentifierSystem { get; set; } = "urn:clinic-edge:device-owner";
+
+    /// <summary>
+    /// The public base URL of the API (e.g. https://api.clinic.example), for the links in Bundles, export manifests and
+    /// report attachments. Default: none, the scheme and host of each request.
+    /// </summary>
+    [Url(ErrorMessage = "Api:Fhir:BaseUrl must be an absolute URL such as https://api.clinic.example.")]
+    public string? BaseUrl { get; set; }
+}
