@@ -26,6 +26,7 @@ public static partial class FhirEndpoints
         fhir.MapGet("/Observation", SearchObservationsAsync).RequireAuthorization(ApiPolicies.FhirRead);
         fhir.MapGet("/DiagnosticReport/{id}", ReadReportAsync).RequireAuthorization(ApiPolicies.FhirRead);
         fhir.MapGet("/DiagnosticReport", SearchReportsAsync).RequireAuthorization(ApiPolicies.FhirRead);
+        fhir.MapFhirExportEndpoints();
     }
 
     private static IResult Metadata(HttpRequest request, FhirAccess access) => FhirResults.Ok(FhirCapabilities.Statement(access.FhirBase(request)));

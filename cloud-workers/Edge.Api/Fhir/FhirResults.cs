@@ -26,8 +26,9 @@ public static class FhirResults
     public static IResult Forbidden(string why) =>
         Outcome(StatusCodes.Status403Forbidden, OperationOutcome.IssueType.Forbidden, why);
 
-    public static IResult Outcome(int status, OperationOutcome.IssueType type, string diagnostics, string? expression = null) =>
-        new FhirJsonResult(OutcomeOf(type, diagnostics, expression), status);
+    public static IResult Outcome(
+        int status, OperationOutcome.IssueType type, string diagnostics, string? expression = null, OperationOutcome.IssueSeverity severity = OperationOutcome.IssueSeverity.Error) =>
+        new FhirJsonResult(OutcomeOf(type, diagnostics, expression, severity), status);
 
     public static OperationOutcome OutcomeOf(OperationOutcome.IssueType type, string diagnostics, string? expression = null, OperationOutcome.IssueSeverity severity = OperationOutcome.IssueSeverity.Error)
     {

@@ -12,6 +12,9 @@ public static class FhirSetup
                 "Api:Fhir:PatientIdentifierSystem must be an absolute URI (e.g. urn:oid:… or https://hospital.example/mrn).")
             .ValidateOnStart();
         builder.Services.AddSingleton<FhirAccess>();
+        builder.Services.AddSingleton<FhirExportJobs>();
+        builder.Services.AddSingleton<FhirExportRunner>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<FhirExportRunner>());
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, FhirAuthorizationResults>();
     }
 }
