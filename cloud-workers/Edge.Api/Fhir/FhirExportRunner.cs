@@ -165,21 +165,19 @@ public sealed class FhirExportRunner(
             var kind = FhirResources.KindOf(device.Device);
             var store = stores.For(kind);
             var serial = SerialNumber.Parse(device.Device.Serial);
-            TelemetryCursor? after = null;
-            do
+            Task<TelemetryPage> Read(TelemetryCursor? after) => store.QueryAsync(
+                new TelemetryQuery(serial, FhirSearch.Earliest, FhirSearch.Latest, options.Value.ExportPageSize, after, false, []) { ReceivedWithin = device.Windows },
+                cancellationToken);
+
+            // The next page is read from the database while this one is turned into NDJSON: the two overlap.
+            var pending = Read(null);
+            while (pending is not null)
             {
-                var page = await store.QueryAsync(new TelemetryQuery(serial, FhirSearch.Earliest, FhirSearch.Latest, options.Value.ExportPageSize, after, false, [])
-                {
-                    ReceivedWithin = device.Windows,
-                }, cancellationToken);
-                foreach (var row in page.Items)
-                {
-                    lines.Write(FhirResources.ObservationOf(row, kind, device.PatientAt(row.GatewayReceivedAt), patientSystem));
-                }
+                var page = await pending;
+                pending = page.Next is { } next ? Read(next) : null;
+                lines.WriteAll(page.Items, row => FhirResources.ObservationOf(row, kind, device.PatientAt(row.GatewayReceivedAt), patientSystem));
                 await lines.FlushAsync(cancellationToken);
-                after = page.Next;
             }
-            while (after is not null);
             await jobs.ProgressAsync(job.Id, $"Observation: {lines.Count} resources, device {i + 1} of {devices.Count}", time.GetUtcNow(), cancellationToken);
         }
         return lines.Count;
@@ -212,19 +210,41 @@ public sealed class FhirExportRunner(
     /// <summary>One resource per line, with the SDK's serializer; buffered, flushed to the file per page.</summary>
     private sealed class NdjsonWriter(Stream file) : IDisposable
     {
+        // A page is cut into this many slices, built and serialized on the thread pool at once, then written in order.
+        private static readonly int Slices = Math.Max(1, Environment.ProcessorCount);
+
         private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new(1 << 16);
         private readonly Utf8JsonWriter _writer = new(Stream.Null);
+        private readonly System.Buffers.ArrayBufferWriter<byte>[] _slices = [.. Enumerable.Range(0, Slices).Select(_ => new System.Buffers.ArrayBufferWriter<byte>(1 << 16))];
 
         public long Count { get; private set; }
 
         public void Write(FhirResource resource)
         {
-            _writer.Reset(_buffer);
-            FhirResults.Write(resource, _writer);
-            _writer.Flush();
-            _buffer.GetSpan(1)[0] = (byte)'\n';
-            _buffer.Advance(1);
+            WriteLine(resource, _buffer, _writer);
             Count++;
+        }
+
+        /// <summary>Builds and writes the resources of a page, in order, on every core.</summary>
+        public void WriteAll<T>(IReadOnlyList<T> items, Func<T, FhirResource> build)
+        {
+            var size = (items.Count + Slices - 1) / Slices;
+            Parallel.For(0, Slices, slice =>
+            {
+                var output = _slices[slice];
+                output.ResetWrittenCount();
+                using var writer = new Utf8JsonWriter(Stream.Null);
+                for (var i = slice * size; i < Math.Min(items.Count, (slice + 1) * size); i++)
+                {
+                    WriteLine(build(items[i]), output, writer);
+                }
+            });
+            foreach (var output in _slices)
+            {
+                output.WrittenSpan.CopyTo(_buffer.GetSpan(output.WrittenCount));
+                _buffer.Advance(output.WrittenCount);
+            }
+            Count += items.Count;
         }
 
         public async Task FlushAsync(CancellationToken cancellationToken)
@@ -234,5 +254,14 @@ public sealed class FhirExportRunner(
         }
 
         public void Dispose() => _writer.Dispose();
+
+        private static void WriteLine(FhirResource resource, System.Buffers.ArrayBufferWriter<byte> output, Utf8JsonWriter writer)
+        {
+            writer.Reset(output);
+            FhirResults.Write(resource, writer);
+            writer.Flush();
+            output.GetSpan(1)[0] = (byte)'\n';
+            output.Advance(1);
+        }
     }
 }
