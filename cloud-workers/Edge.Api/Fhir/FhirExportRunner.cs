@@ -26,6 +26,9 @@ public sealed class FhirExportRunner(
     public const string NdjsonContentType = "application/fhir+ndjson";
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often a running job says it is alive (and how far it got), well inside <see cref="FhirExportJobs.StaleAfter"/>.</summary>
+    private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
     private readonly SemaphoreSlim _wake = new(0);
 
     /// <summary>Starts the next claim now instead of at the next poll (a job was just queued on this replica).</summary>
@@ -159,6 +162,7 @@ public sealed class FhirExportRunner(
     {
         using var lines = new NdjsonWriter(file);
         var patientSystem = options.Value.PatientIdentifierSystem;
+        var lastBeat = time.GetUtcNow();
         for (var i = 0; i < devices.Count; i++)
         {
             var device = devices[i];
@@ -177,8 +181,15 @@ public sealed class FhirExportRunner(
                 pending = page.Next is { } next ? Read(next) : null;
                 lines.WriteAll(page.Items, row => FhirResources.ObservationOf(row, kind, device.PatientAt(row.GatewayReceivedAt), patientSystem));
                 await lines.FlushAsync(cancellationToken);
+                // A device with months of readings takes longer than StaleAfter: the heartbeat keeps other replicas off it.
+                if (time.GetUtcNow() - lastBeat >= HeartbeatInterval)
+                {
+                    lastBeat = time.GetUtcNow();
+                    await jobs.ProgressAsync(job.Id, $"Observation: {lines.Count} resources, device {i + 1} of {devices.Count}", lastBeat, cancellationToken);
+                }
             }
-            await jobs.ProgressAsync(job.Id, $"Observation: {lines.Count} resources, device {i + 1} of {devices.Count}", time.GetUtcNow(), cancellationToken);
+            lastBeat = time.GetUtcNow();
+            await jobs.ProgressAsync(job.Id, $"Observation: {lines.Count} resources, device {i + 1} of {devices.Count}", lastBeat, cancellationToken);
         }
         return lines.Count;
     }
