@@ -7,6 +7,7 @@
 #   ./bench.sh drain       [--readings 1000000] [--unpaced]
 #   ./bench.sh worker      [--readings 400000] [--consumers 1,4]
 #   ./bench.sh connect     [--devices 100] [--rounds 5]
+#   ./bench.sh fhir        [--readings 100000] [--page-size 1000]   (FHIR search and bulk export; needs s3rver)
 #   ./bench.sh soak        [--minutes 30] [--devices 200] [--rate 1]   (whole system under faults; not part of "all": it is long)
 #   ./bench.sh fuzz        [--seconds 60] [--target NAME]   (AFL++ per fuzz target; not part of "all")
 #   ./bench.sh all         every benchmark with its defaults
@@ -25,6 +26,10 @@ fi
 
 ensure_debian_packages mosquitto postgresql-15 openssl
 stop_packaged_service mosquitto
+if [ "${1:-}" = "fhir" ]; then
+  ensure_npm
+  [ -d tools/s3rver/node_modules ] || npm ci --prefix tools/s3rver --no-audit --no-fund >&2
+fi
 dotnet build benchmarks/Edge.Benchmarks -c Release -nologo -v quiet >&2
 bench=(dotnet "$PWD/benchmarks/Edge.Benchmarks/bin/Release/net10.0/Edge.Benchmarks.dll")
 

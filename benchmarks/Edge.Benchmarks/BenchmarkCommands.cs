@@ -1,6 +1,7 @@
 using System.Globalization;
 using Edge.Benchmarks.Connect;
 using Edge.Benchmarks.Drain;
+using Edge.Benchmarks.Fhir;
 using Edge.Benchmarks.Ingest;
 using Edge.Benchmarks.Journal;
 using Edge.Benchmarks.Soak;
@@ -8,7 +9,7 @@ using Edge.Benchmarks.Worker;
 
 namespace Edge.Benchmarks;
 
-/// <summary>Parses <c>ingest|writes|startup|encryption|drain|worker|connect|soak</c> and their few options.</summary>
+/// <summary>Parses <c>ingest|writes|startup|encryption|drain|worker|connect|soak|fhir</c> and their few options.</summary>
 internal static class BenchmarkCommands
 {
     private const string Usage = """
@@ -21,6 +22,7 @@ internal static class BenchmarkCommands
           worker      [--readings 400000] [--consumers 1,4]
           connect     [--devices 100] [--rounds 5]
           soak        [--minutes 30] [--devices 200] [--rate 1]
+          fhir        [--readings 100000] [--page-size 1000]
         """;
 
     private static readonly HashSet<string> Switches = new(["unpaced"], StringComparer.Ordinal);
@@ -82,6 +84,16 @@ internal static class BenchmarkCommands
                 }
 
                 return await SoakBenchmark.RunAsync(TimeSpan.FromMinutes(minutes), devices, rate);
+            case "fhir":
+                var fhirReadings = (int)Number(options, "readings", 100_000);
+                var pageSize = (int)Number(options, "page-size", 1000);
+                if (fhirReadings < 1 || pageSize is < 1 or > 1000)
+                {
+                    await Console.Error.WriteLineAsync($"fhir: --readings must be at least 1, --page-size 1-1000\n{Usage}");
+                    return 2;
+                }
+
+                return await FhirBenchmark.RunAsync(fhirReadings, pageSize);
             default:
                 await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'\n{Usage}");
                 return 2;

@@ -27,6 +27,9 @@ public static class ApiPolicies
     public const string IngestLedgerManage = "ingest-ledger.manage";
     public const string UsersManage = "users.manage";
 
+    /// <summary>The FHIR R4 read API (<c>/fhir/r4/</c>): the telemetry readers' roles, and a SMART read scope in the token.</summary>
+    public const string FhirRead = "fhir.read";
+
     /// <summary>Any signed-in caller, about themselves: <c>GET /v1/me</c>, their password, signing out.</summary>
     public const string Self = "self";
 
@@ -51,6 +54,7 @@ public static class ApiPolicies
         [QuarantineRead] = [ApiRoles.Admin],
         [IngestLedgerManage] = [ApiRoles.Admin],
         [UsersManage] = [ApiRoles.Admin],
+        [FhirRead] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician],
         [Self] = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician, ApiRoles.Auditor, ApiRoles.Gateway],
     };
 
@@ -60,6 +64,10 @@ public static class ApiPolicies
         {
             options.AddPolicy(name, policy => policy.RequireAuthenticatedUser().RequireRole(roles));
         }
+        // FHIR clients hold a role as everyone does, and a SMART read scope on top (which resource type is checked by
+        // each endpoint): a console user's token does not open the FHIR API.
+        options.AddPolicy(FhirRead, policy => policy.RequireAuthenticatedUser().RequireRole(Roles[FhirRead])
+            .RequireAssertion(context => Fhir.FhirScopes.AllowsAnyRead(context.User)));
         // Anything mapped without a policy is refused rather than open: the fallback applies to endpoints with no
         // authorization metadata at all.
         options.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAssertion(_ => false).Build();

@@ -12,9 +12,12 @@ public sealed class LocalTokenIssuer(AuthOptions options, SymmetricSecurityKey k
 {
     /// <summary>
     /// A token for <paramref name="subject"/> holding <paramref name="roles"/>, scoped to <paramref name="clinics"/>; a local
-    /// account's token also carries its username as <c>name</c>.
+    /// account's token also carries its username as <c>name</c>, an integration client's its OAuth scopes (space-separated
+    /// in one <c>scope</c> claim, e.g. <c>system/*.read</c> for the FHIR API).
     /// </summary>
-    public string Issue(string subject, IEnumerable<string> roles, IEnumerable<string> clinics, TimeSpan lifetime, string? gatewayId = null, string? name = null)
+    public string Issue(
+        string subject, IEnumerable<string> roles, IEnumerable<string> clinics, TimeSpan lifetime, string? gatewayId = null, string? name = null,
+        IEnumerable<string>? scopes = null)
     {
         var claims = new List<Claim> { new(JwtRegisteredClaimNames.Sub, subject) };
         if (name is not null)
@@ -26,6 +29,10 @@ public sealed class LocalTokenIssuer(AuthOptions options, SymmetricSecurityKey k
         if (gatewayId is not null)
         {
             claims.Add(new Claim(options.GatewayClaim, gatewayId));
+        }
+        if (scopes?.ToList() is { Count: > 0 } granted)
+        {
+            claims.Add(new Claim(Fhir.FhirScopes.Claim, string.Join(' ', granted)));
         }
 
         var now = time.GetUtcNow().UtcDateTime;

@@ -4,12 +4,13 @@ using Edge.Api.Hosting;
 namespace Edge.Api.Auth;
 
 /// <summary>
-/// <c>edge-api token --role admin [--clinic ID]… [--subject NAME] [--hours N] [--gateway ID]</c>: prints a token signed
-/// with the local key from the API's own configuration, for local installs and the first admin of an on-prem one.
+/// <c>edge-api token --role admin [--clinic ID]… [--subject NAME] [--hours N] [--gateway ID] [--scope SCOPE]…</c>: prints a
+/// token signed with the local key from the API's own configuration, for local installs, the first admin of an on-prem
+/// one, and integration clients of the FHIR API (<c>--scope system/*.read</c>).
 /// </summary>
 public static class TokenCommand
 {
-    private const string Usage = "usage: edge-api token --role admin|technician|clinician|auditor|gateway [--role …] [--clinic ID]… [--subject NAME] [--hours 1-720] [--gateway ID]";
+    private const string Usage = "usage: edge-api token --role admin|technician|clinician|auditor|gateway [--role …] [--clinic ID]… [--subject NAME] [--hours 1-720] [--gateway ID] [--scope system/*.read|system/Observation.read|…]…";
 
     public static int Run(string[] args)
     {
@@ -18,6 +19,7 @@ public static class TokenCommand
         var subject = "local-admin";
         var hours = 12;
         string? gateway = null;
+        var scopes = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -36,6 +38,9 @@ public static class TokenCommand
                     break;
                 case "--gateway" when value is not null:
                     gateway = value;
+                    break;
+                case "--scope" when value is not null && Fhir.FhirScopes.Parse(value) is not null:
+                    scopes.Add(value);
                     break;
                 default:
                     Console.Error.WriteLine($"edge-api token: '{args[i]} {value}' is not valid.");
@@ -64,7 +69,7 @@ public static class TokenCommand
                 Console.Error.WriteLine("edge-api token: no local signing key is configured (Api:Auth:SigningKeyFile); with an OIDC authority, tokens come from the identity provider.");
                 return 1;
             }
-            Console.WriteLine(new LocalTokenIssuer(options, key, TimeProvider.System).Issue(subject, roles, clinics, TimeSpan.FromHours(hours), gateway));
+            Console.WriteLine(new LocalTokenIssuer(options, key, TimeProvider.System).Issue(subject, roles, clinics, TimeSpan.FromHours(hours), gateway, scopes: scopes));
             return 0;
         }
         catch (InvalidOperationException error)

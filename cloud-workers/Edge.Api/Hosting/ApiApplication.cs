@@ -6,6 +6,7 @@ using Edge.Api.Audit;
 using Edge.Api.DeadLetters;
 using Edge.Api.Downlink;
 using Edge.Api.Auth;
+using Edge.Api.Fhir;
 using Edge.Api.GatewayCa;
 using Edge.Api.Http;
 using Edge.Api.Live;
@@ -89,6 +90,7 @@ public static class ApiApplication
         builder.AddApiAuth();
         builder.AddAccounts();
         builder.AddApiRateLimits();
+        builder.AddFhir();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiDocumentTransformer>());
 
         var app = builder.Build();
@@ -119,6 +121,7 @@ public static class ApiApplication
         app.MapSignInEndpoints();
         app.MapMeEndpoints();
         app.MapUserEndpoints();
+        app.MapFhirEndpoints();
         return app;
     }
 

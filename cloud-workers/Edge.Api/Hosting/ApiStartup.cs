@@ -35,6 +35,7 @@ internal sealed class ApiStartup(StoreFactory stores, GatewayCertificateAuthorit
         await GatewayCertificateSchema.MigrateAsync(owner.Registry, logger, cancellationToken);
         await AccountSchema.MigrateAsync(owner.Registry, logger, cancellationToken);
         await Edge.Storage.Fleet.FleetSchema.MigrateAsync(owner.Registry, logger, cancellationToken);
+        await FhirExportSchema.MigrateAsync(owner.Registry, logger, cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

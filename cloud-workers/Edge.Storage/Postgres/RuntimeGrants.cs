@@ -55,6 +55,8 @@ internal static class RuntimeGrants
         // Local accounts: only the API signs users in and manages them; the workers never read a password hash. A user's
         // clinics are replaced whole (DELETE then INSERT); refresh tokens are revoked, never deleted by the API.
         ("users", Dml, ""),
+        // FHIR bulk export jobs: the API queues, claims, runs and reports them; the workers never see them.
+        ("fhir_export_jobs", Dml, ""),
         ("user_clinics", "SELECT, INSERT, DELETE", ""),
         ("refresh_tokens", Dml, ""),
         // Fleet health: the workers record heartbeats, presence and the gateways' recent events (and expire those); the API reads.

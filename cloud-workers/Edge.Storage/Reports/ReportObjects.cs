@@ -241,6 +241,34 @@ public sealed partial class ReportObjects : IDisposable
         return Md5OfETag(response.ETag);
     }
 
+    /// <summary>Puts any object of the bucket (the FHIR bulk export's NDJSON files) with its content type.</summary>
+    public async Task PutObjectAsync(string key, Stream content, string contentType, CancellationToken cancellationToken) =>
+        await _client.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = Bucket,
+            Key = key,
+            InputStream = content,
+            AutoCloseStream = false,
+            ContentType = contentType,
+            UseChunkEncoding = false,
+        }, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>A URL that downloads <paramref name="key"/> for <paramref name="lifetime"/>, answered with <paramref name="contentType"/>.</summary>
+    public async Task<(string Url, DateTimeOffset ExpiresAt)> PresignGetAsync(string key, string contentType, TimeSpan lifetime)
+    {
+        var expires = _time.GetUtcNow().Add(lifetime);
+        var request = new GetPreSignedUrlRequest
+        {
+            BucketName = Bucket,
+            Key = key,
+            Verb = HttpVerb.GET,
+            Expires = expires.UtcDateTime,
+            Protocol = Protocol(),
+        };
+        request.ResponseHeaderOverrides.ContentType = contentType;
+        return (await _client.GetPreSignedURLAsync(request).ConfigureAwait(false), expires);
+    }
+
     public void Dispose() => _client.Dispose();
 
     /// <summary>A single PUT's ETag is the quoted hex MD5 of the body; a multipart ETag ("…-N") is not, and gives null.</summary>

@@ -30,6 +30,8 @@ public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(se
 
     private static readonly string[] Everyone = [Admin_, Tech, Clin, Aud, Gw];
 
+    private static readonly string[] FhirScope = ["system/*.read"];
+
     /// <summary>Method, route pattern, a concrete URL, a body, and the roles allowed. Order matters: retirements come last.</summary>
     private static readonly (string Method, string Route, string Url, object? Body, string[] Allowed)[] Cases =
     [
@@ -87,16 +89,25 @@ public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(se
         ("PATCH", "/v1/users/{id:guid}", $"/v1/users/{Guid.Empty}", new { display_name = "Renamed" }, [Admin_]),
         ("POST", "/v1/users/{id:guid}/password", $"/v1/users/{Guid.Empty}/password", new { password = "matrix password 3" }, [Admin_]),
         ("POST", "/v1/users/{id:guid}/unlock", $"/v1/users/{Guid.Empty}/unlock", null, [Admin_]),
+        ("GET", "/fhir/r4/Device", "/fhir/r4/Device", null, [Admin_, Tech, Clin]),
+        ("GET", "/fhir/r4/Device/{id}", "/fhir/r4/Device/OXY-1000-0001", null, [Admin_, Tech, Clin]),
+        ("GET", "/fhir/r4/Observation", "/fhir/r4/Observation?device=Device/OXY-1000-0001", null, [Admin_, Tech, Clin]),
+        ("GET", "/fhir/r4/Observation/{id}", $"/fhir/r4/Observation/OXY-1000-0001.0.{Guid.Empty:N}", null, [Admin_, Tech, Clin]),
+        ("GET", "/fhir/r4/DiagnosticReport", "/fhir/r4/DiagnosticReport?device=Device/OXY-1000-0001", null, [Admin_, Tech, Clin]),
+        ("GET", "/fhir/r4/DiagnosticReport/{id}", "/fhir/r4/DiagnosticReport/rpt.matrix", null, [Admin_, Tech, Clin]),
+        ("GET", "/fhir/r4/Group/{clinic}/$export", "/fhir/r4/Group/c1/$export", null, [Admin_, Tech, Clin]),
+        ("GET", "/fhir/r4/$export-status/{id:guid}", $"/fhir/r4/$export-status/{Guid.Empty}", null, [Admin_, Tech, Clin]),
         ("POST", "/v1/devices/{serial}/retire", "/v1/devices/ECG-1000-0002/retire", null, [Admin_, Tech]),
         ("POST", "/v1/gateways/{id}/retire", "/v1/gateways/gw-2/retire", null, [Admin_, Tech]),
     ];
 
-    /// <summary>Endpoints open without a token, and why: probes and the public contract.</summary>
+    /// <summary>Endpoints open without a token, and why: probes and the public contracts (OpenAPI, the FHIR CapabilityStatement).</summary>
     // The renewal takes no token: the gateway's TLS client certificate authenticates it (CertificateRenewalTests in Edge.Cli.Tests).
     // Signing in and refreshing take no token either: a password or a refresh token is the credential (AccountAttackTests),
     // and the per-address rate limit counts them.
     private static readonly string[] Anonymous =
-        ["GET /healthz", "GET /openapi/{documentName}.json", "POST /v1/gateways/{id}/certificate/renewal", "POST /v1/auth/token", "POST /v1/auth/refresh"];
+        ["GET /healthz", "GET /openapi/{documentName}.json", "POST /v1/gateways/{id}/certificate/renewal", "POST /v1/auth/token", "POST /v1/auth/refresh",
+         "GET /fhir/r4/metadata"];
 
     public override async Task InitializeAsync()
     {
@@ -141,7 +152,10 @@ public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(se
         {
             foreach (var role in Everyone)
             {
-                var client = role == Gw ? Api.Client(Api.Token(Gw, [], "gw-1-identity", gatewayId: "gw-1")) : Api.As(role, "c1");
+                // Every token carries the FHIR read scope, so the FHIR rows test the roles (FhirReadTests test the scopes).
+                var client = role == Gw
+                    ? Api.Client(Api.Token(Gw, [], "gw-1-identity", gatewayId: "gw-1", scopes: FhirScope))
+                    : Api.Client(Api.Token(role, ["c1"], $"{role}-user", scopes: FhirScope));
                 var status = await SendAsync(client, method, url, body);
                 var ok = allowed.Contains(role)
                     ? status is not HttpStatusCode.Unauthorized and not HttpStatusCode.Forbidden
@@ -169,7 +183,9 @@ public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(se
         {
             foreach (var role in allowed.Where(r => r != Admin_))
             {
-                var client = role == Gw ? Api.Client(Api.Token(Gw, [], "gw-other-identity", gatewayId: "gw-other")) : Api.As(role, "other");
+                var client = role == Gw
+                    ? Api.Client(Api.Token(Gw, [], "gw-other-identity", gatewayId: "gw-other", scopes: FhirScope))
+                    : Api.Client(Api.Token(role, ["other"], $"{role}-user", scopes: FhirScope));
                 var (status, text) = await SendForBodyAsync(client, method, url, body);
                 // Ids the caller sent itself may be echoed ("serials: X: no such device"); any other id of c1 is a leak.
                 var sent = url + (body is null ? "" : JsonSerializer.Serialize(body));

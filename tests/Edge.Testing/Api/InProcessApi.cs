@@ -65,8 +65,8 @@ public sealed class InProcessApi : IAsyncDisposable
     /// <summary>A token as the identity provider would issue it.</summary>
     public string Token(string role, params string[] clinics) => Token(role, clinics, subject: $"{role}-user");
 
-    public string Token(string role, string[] clinics, string subject, string? gatewayId = null, TimeSpan? lifetime = null) =>
-        _issuer.Issue(subject, [role], clinics, lifetime ?? TimeSpan.FromHours(1), gatewayId);
+    public string Token(string role, string[] clinics, string subject, string? gatewayId = null, TimeSpan? lifetime = null, string[]? scopes = null) =>
+        _issuer.Issue(subject, [role], clinics, lifetime ?? TimeSpan.FromHours(1), gatewayId, scopes: scopes);
 
     /// <summary>A client that sends <paramref name="token"/> (or none when null).</summary>
     public HttpClient Client(string? token)

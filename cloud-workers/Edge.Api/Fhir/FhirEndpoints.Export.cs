@@ -1,0 +1,129 @@
+using System.Text.Json;
+using Edge.Api.Auth;
+using Edge.Api.Registry;
+using Edge.Storage.Reports;
+using Hl7.Fhir.Model;
+using Microsoft.Extensions.Options;
+
+namespace Edge.Api.Fhir;
+
+/// <summary>
+/// FHIR Bulk Data Access for one clinic: <c>GET /fhir/r4/Group/{clinic}/$export</c> queues a job (202 and its status URL
+/// in Content-Location), <c>GET /fhir/r4/$export-status/{id}</c> answers 202 with X-Progress while it runs, then 200 with
+/// the manifest: one NDJSON file per resource type in the report bucket, behind presigned links.
+/// </summary>
+public static partial class FhirEndpoints
+{
+    private static readonly string[] ExportTypes = ["Device", "Observation", "DiagnosticReport"];
+
+    private static void MapFhirExportEndpoints(this RouteGroupBuilder fhir)
+    {
+        fhir.MapGet("/Group/{clinic}/$export", KickOffAsync).RequireAuthorization(ApiPolicies.FhirRead);
+        fhir.MapGet("/$export-status/{id:guid}", ExportStatusAsync).RequireAuthorization(ApiPolicies.FhirRead);
+    }
+
+    private static async Task<IResult> KickOffAsync(
+        string clinic, HttpContext context, Caller caller, RegistryStore registry, FhirExportJobs jobs, FhirExportRunner runner, FhirAccess access,
+        IOptions<ReportOptions> reportOptions, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var search = FhirSearch.Parse(context.Request.Query, "_type", "_outputFormat");
+        var types = ExportTypes;
+        if (search.Single("_type") is { } typeList)
+        {
+            types = [.. typeList.Split(',', StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal)];
+            if (types.FirstOrDefault(t => !ExportTypes.Contains(t, StringComparer.Ordinal)) is { } unknown)
+            {
+                search.Fail("_type", $"'{unknown}' is not exported; the types are {string.Join(", ", ExportTypes)}");
+            }
+        }
+        if (search.Single("_outputFormat") is { } format && format is not ("application/fhir+ndjson" or "application/ndjson" or "ndjson"))
+        {
+            search.Fail("_outputFormat", "only application/fhir+ndjson is written");
+        }
+        if (search.Failed)
+        {
+            return search.ToResult();
+        }
+        foreach (var type in types)
+        {
+            if (FhirAccess.Refuse(context, type) is { } refused)
+            {
+                return refused;
+            }
+        }
+        if (!caller.CanSeeClinic(clinic) || await registry.GetClinicAsync(clinic, cancellationToken) is null)
+        {
+            return FhirResults.NotFound($"No Group/{clinic}.");
+        }
+        if (!reportOptions.Value.Enabled)
+        {
+            return FhirResults.Outcome(StatusCodes.Status501NotImplemented, OperationOutcome.IssueType.NotSupported,
+                "Bulk export writes its files to the report bucket, and Reports:Bucket is not set on this server.");
+        }
+
+        var request = context.Request;
+        var job = new ExportJob(Guid.NewGuid(), clinic, caller.Subject, types, $"{access.ApiBase(request)}{request.Path}{request.QueryString}", access.ApiBase(request),
+            ExportJob.Queued, time.GetUtcNow(), null, null, [], null);
+        await jobs.QueueAsync(job, cancellationToken);
+        await access.AuditAsync(caller, "fhir.export", [("Group", clinic, clinic, 0)], string.Join(',', types), null, cancellationToken);
+        Log.FhirExportQueued(loggers.CreateLogger("Edge.Api.Fhir"), job.Id, clinic, caller.Subject, string.Join(',', types));
+        runner.Wake();
+
+        context.Response.Headers.ContentLocation = $"{access.FhirBase(request)}/$export-status/{job.Id:D}";
+        return FhirResults.Outcome(StatusCodes.Status202Accepted, OperationOutcome.IssueType.Informational,
+            $"Export {job.Id:D} queued; poll the Content-Location.", severity: OperationOutcome.IssueSeverity.Information);
+    }
+
+    private static async Task<IResult> ExportStatusAsync(
+        Guid id, HttpContext context, Caller caller, FhirExportJobs jobs, ReportObjects objects, FhirAccess access, CancellationToken cancellationToken)
+    {
+        // Only who asked for it (or an admin) polls it, and only while they still may see the clinic.
+        var job = await jobs.GetAsync(id, cancellationToken);
+        if (job is null || (job.RequestedBy != caller.Subject && !caller.IsAdmin) || !caller.CanSeeClinic(job.ClinicId))
+        {
+            return FhirResults.NotFound($"No export {id:D}.");
+        }
+        switch (job.State)
+        {
+            case ExportJob.Queued or ExportJob.Running:
+                context.Response.Headers["X-Progress"] = job.Progress ?? "queued";
+                context.Response.Headers.RetryAfter = "2";
+                return TypedResults.StatusCode(StatusCodes.Status202Accepted);
+            case ExportJob.Failed:
+                return FhirResults.Outcome(StatusCodes.Status500InternalServerError, OperationOutcome.IssueType.Exception, job.Error ?? "The export failed.");
+        }
+
+        var lifetime = TimeSpan.FromMinutes(access.Options.ExportLinkMinutes);
+        var links = new List<(ExportFile File, string Url)>();
+        foreach (var file in job.Output)
+        {
+            links.Add((file, (await objects.PresignGetAsync(file.Key, FhirExportRunner.NdjsonContentType, lifetime)).Url));
+        }
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "application/json";
+        context.Response.Headers.Expires = (job.FinishedAt ?? job.RequestedAt).Add(lifetime).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("transactionTime", job.RequestedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteString("request", job.RequestUrl);
+            // The links are presigned: whoever holds the manifest downloads the files without a token, until they expire.
+            writer.WriteBoolean("requiresAccessToken", false);
+            writer.WriteStartArray("output");
+            foreach (var (file, url) in links)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("type", file.Type);
+                writer.WriteString("url", url);
+                writer.WriteNumber("count", file.Count);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteStartArray("error");
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        await context.Response.BodyWriter.FlushAsync(cancellationToken);
+        return TypedResults.Empty;
+    }
+}
