@@ -7,6 +7,8 @@ using NpgsqlTypes;
 namespace Edge.Api.Audit;
 
 /// <summary>One audited change: who (actor and the role acted under), when, what, and the target before and after.</summary>
+/// <param name="Before">The target as JSON before the change: null for a creation, or for an auditor when that side belongs to a clinic outside their token.</param>
+/// <param name="After">The target as JSON after the change: null for a deletion, or for an auditor when that side belongs to a clinic outside their token.</param>
 public sealed record AuditEntry(
     long Id, DateTimeOffset At, string Actor, string Role, string Action, string TargetType, string TargetId,
     string? ClinicId, JsonElement? Before, JsonElement? After);

@@ -89,7 +89,7 @@ public static class ApiApplication
         builder.AddApiAuth();
         builder.AddAccounts();
         builder.AddApiRateLimits();
-        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiDocumentTransformer>());
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiDocumentTransformer>().AddOperationTransformer<ApiOperationTransformer>().AddSchemaTransformer<ApiSchemaTransformer>());
 
         var app = builder.Build();
         app.UseExceptionHandler(handler => handler.Run(WriteErrorAsync));

@@ -47,6 +47,7 @@ public static class ReportEndpoints
         app.MapGet("/v1/devices/{serial}/reports", ListAsync).RequireAuthorization(ApiPolicies.ReportsRead)
             .WithName("ListReports")
             .WithSummary("A device's ECG reports, newest first, each with a presigned download link.")
+            .WithDescription("ECG reports of the device, newest first: the record (source, size, hashes, times, the device's report JSON) and download_url, a presigned GET of the PDF valid until download_expires_at (it needs no token: treat it like the PDF). Non-admins see reports received in their clinics' ownership periods. 503 when the deployment has no report bucket.")
             .Produces<Page<ReportItem>>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         app.MapGet("/v1/devices/{serial}/reports/{reportId}/pdf", DownloadAsync).RequireAuthorization(ApiPolicies.ReportsRead)
             .WithName("DownloadReport")

@@ -39,6 +39,7 @@ public static class TelemetryEndpoints
         group.MapGet("/v1/devices/{serial}/summary", SummarizeAsync).RequireAuthorization(ApiPolicies.TelemetryRead)
             .WithName("GetSummary")
             .WithSummary("Hourly or daily count/min/avg/max of one metric, for dashboards.")
+            .WithDescription("Buckets of one metric of the device's kind (e.g. flow_rate_lpm for oxygen) between from and to (RFC 3339), by hour or day, read from the store's rollups. 400 names a bad metric, range or bucket; 404 for a device outside the caller's clinics.")
             .Produces<SummaryResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
     }
 
