@@ -31,7 +31,7 @@ public static partial class SignInEndpoints
             .Produces<TokenResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound);
         app.MapPost("/v1/auth/sign-out", SignOutAsync).RequireAuthorization(ApiPolicies.Self)
             .WithName("SignOut").WithSummary("Ends the sign-in the refresh token belongs to.")
-            .WithDescription("Revokes the sign-in the refresh token belongs to; its access tokens expire on their own. 204; 404 in OIDC mode or for a token that is not a local account's.")
+            .WithDescription("Revokes the sign-in the refresh token belongs to when it is the caller's own; its access tokens expire on their own. Anyone else's or an unknown refresh token is answered the same 204 and changes nothing. 404 in OIDC mode.")
             .Produces(StatusCodes.Status204NoContent).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
     }
 

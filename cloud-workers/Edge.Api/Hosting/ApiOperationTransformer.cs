@@ -5,7 +5,8 @@ using Microsoft.OpenApi;
 namespace Edge.Api.Hosting;
 
 /// <summary>
-/// The responses every operation can give whatever its handler does, in one place instead of on each endpoint: 401 and
+/// Which operations need the bearer token, and the responses every operation can give whatever its handler does, in
+/// one place instead of on each endpoint: 401 and
 /// 403 from authorization (the status-code pages write them as problem documents), 429 from the rate limiter, and 400
 /// when a body or a typed parameter cannot be read (the exception handler names what the reader found).
 /// </summary>
@@ -16,7 +17,13 @@ internal sealed class ApiOperationTransformer : IOpenApiOperationTransformer
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
         operation.Responses ??= [];
         var authorized = metadata.OfType<IAuthorizeData>().Any() && !metadata.OfType<IAllowAnonymous>().Any();
-        if (authorized)
+        if (!authorized)
+        {
+            // The document's bearer requirement applies to every operation; these take another credential (a password,
+            // a refresh token, the gateway's TLS client certificate) and say so with an empty requirement.
+            operation.Security = [];
+        }
+        else
         {
             Add(operation, context, "401", "No token, or one that is expired, forged or malformed.");
             Add(operation, context, "403", "The token's roles do not allow this, or it names a clinic the caller may not act in.");

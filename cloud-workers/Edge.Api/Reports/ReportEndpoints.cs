@@ -53,7 +53,8 @@ public static class ReportEndpoints
             .WithName("DownloadReport")
             .WithSummary("A report's PDF, as an attachment of type application/pdf, only if S3 still holds the recorded bytes.")
             .WithDescription("Content-Disposition: attachment and X-Content-Type-Options: nosniff, so a browser saves the file and never renders it in the API's origin. 502 when the object no longer matches its record (length and MD5).")
-            .Produces(StatusCodes.Status200OK, contentType: "application/pdf")
+            // A type is needed for the document to describe the body at all: a stream is a binary string.
+            .Produces<Stream>(StatusCodes.Status200OK, "application/pdf")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status502BadGateway).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
     }
 
