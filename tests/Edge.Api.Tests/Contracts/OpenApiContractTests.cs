@@ -76,7 +76,14 @@ public sealed class OpenApiContractTests(PostgresServer server) : ApiTest(server
         await _s3.DisposeAsync();
     }
 
-    public void Dispose() => _recorder.Dispose();
+    public void Dispose()
+    {
+        _recorder.Dispose();
+        _gatewayCa.Dispose();
+        _brokerCa.Dispose();
+        Directory.Delete(_gatewayCa.Directory, recursive: true);
+        Directory.Delete(_brokerCa.Directory, recursive: true);
+    }
 
     [Fact]
     public async Task Every_operation_answers_valid_and_invalid_requests_as_the_document_says()
@@ -298,7 +305,7 @@ public sealed class OpenApiContractTests(PostgresServer server) : ApiTest(server
 
         await Api.Services.GetRequiredService<AlertRecorder>().RecordAsync([Readings.Oxygen(100, Start, purity: 80)], CancellationToken.None);
         var clinician = As("clinician", Clinic);
-        var alerts = await ExpectAsync(await clinician.GetAsync($"/v1/alerts?clinic={Clinic}&serial={Oxygen}&state=open&kind=oxygen&severity=critical&limit=5"), HttpStatusCode.OK);
+        await ExpectAsync(await clinician.GetAsync($"/v1/alerts?clinic={Clinic}&serial={Oxygen}&state=open&kind=oxygen&severity=critical&limit=5"), HttpStatusCode.OK);
         await ExpectAsync(await clinician.GetAsync("/v1/alerts?state=closed"), HttpStatusCode.BadRequest);
         var all = await ExpectAsync(await clinician.GetAsync("/v1/alerts"), HttpStatusCode.OK);
         var alert = all.GetProperty("items")[0].GetProperty("id").GetGuid();
@@ -311,7 +318,6 @@ public sealed class OpenApiContractTests(PostgresServer server) : ApiTest(server
         await ExpectAsync(await clinician.PostAsJsonAsync($"/v1/alerts/{alert}/acknowledge", new { note = "late" }), HttpStatusCode.Conflict);
         await ExpectAsync(await clinician.PostAsJsonAsync($"/v1/alerts/{alert}/resolve", new { note = new string('x', 1001) }), HttpStatusCode.BadRequest);
         await ExpectAsync(await clinician.PostAsJsonAsync($"/v1/alerts/{Guid.NewGuid()}/resolve", new { }), HttpStatusCode.NotFound);
-        Assert.True(alerts.GetProperty("items").GetArrayLength() >= 0);
 
         // A delivery that used up its attempts, as the dispatcher leaves it.
         await using (var command = Probe.CreateCommand("UPDATE webhook_deliveries SET status = 'dead', attempts = 8, last_error = 'connection refused'"))
