@@ -6,9 +6,9 @@ namespace Edge.Api.Hosting;
 
 /// <summary>
 /// Which operations need the bearer token, and the responses every operation can give whatever its handler does, in
-/// one place instead of on each endpoint: 401 and
-/// 403 from authorization (the status-code pages write them as problem documents), 429 from the rate limiter, and 400
-/// when a body or a typed parameter cannot be read (the exception handler names what the reader found).
+/// one place instead of on each endpoint: 401 and 403 from authorization (the status-code pages write them as problem
+/// documents), 429 from the rate limiter, and 400 when a body or a typed parameter cannot be read (the exception
+/// handler names what the reader found).
 /// </summary>
 internal sealed class ApiOperationTransformer : IOpenApiOperationTransformer
 {

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
@@ -23,7 +24,9 @@ internal sealed class ApiSchemaTransformer : IOpenApiSchemaTransformer
             if ((property.PropertyType == typeof(JsonElement) || property.PropertyType == typeof(JsonElement?))
                 && schema.Properties.TryGetValue(property.Name, out var generated))
             {
-                schema.Properties[property.Name] = new OpenApiSchema { Description = generated.Description ?? "Any JSON value, as stored." };
+                // The generated wrapper has lost the property's description; [property: Description] on the record keeps it.
+                var described = property.AttributeProvider?.GetCustomAttributes(typeof(DescriptionAttribute), inherit: false).OfType<DescriptionAttribute>().FirstOrDefault();
+                schema.Properties[property.Name] = new OpenApiSchema { Description = described?.Description ?? generated.Description ?? "Any JSON value, as stored." };
             }
         }
         return Task.CompletedTask;
