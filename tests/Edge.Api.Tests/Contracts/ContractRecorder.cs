@@ -8,10 +8,28 @@ namespace Edge.Api.Tests.Contracts;
 /// (when the API accepted it) and the response. It records which operations were exercised with which statuses, and
 /// every disagreement, naming the request.
 /// </summary>
-internal sealed class ContractRecorder(OpenApiContract contract) : DelegatingHandler(new SocketsHttpHandler())
+internal sealed class ContractRecorder : DelegatingHandler
 {
-    private readonly ConcurrentQueue<string> _violations = new();
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<int, byte>> _statuses = new(StringComparer.Ordinal);
+    private readonly OpenApiContract _contract;
+    private readonly ConcurrentQueue<string> _violations;
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<int, byte>> _statuses;
+
+    public ContractRecorder(OpenApiContract contract)
+        : base(new SocketsHttpHandler())
+    {
+        _contract = contract;
+        _violations = new();
+        _statuses = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>Another transport (TLS with a client certificate), recording into the same log as <paramref name="log"/>.</summary>
+    public ContractRecorder(ContractRecorder log, HttpMessageHandler transport)
+        : base(transport)
+    {
+        _contract = log._contract;
+        _violations = log._violations;
+        _statuses = log._statuses;
+    }
 
     public IReadOnlyCollection<string> Violations => _violations;
 
@@ -35,7 +53,7 @@ internal sealed class ContractRecorder(OpenApiContract contract) : DelegatingHan
 
         var uri = request.RequestUri!;
         var name = $"{request.Method} {uri.PathAndQuery}";
-        var operation = contract.Match(request.Method.Method, uri.AbsolutePath);
+        var operation = _contract.Match(request.Method.Method, uri.AbsolutePath);
         if (operation is null)
         {
             _violations.Enqueue($"{name}: no operation in the document");
@@ -46,9 +64,9 @@ internal sealed class ContractRecorder(OpenApiContract contract) : DelegatingHan
         var errors = new List<string>();
         if (status is >= 200 and < 300)
         {
-            errors.AddRange(contract.CheckAcceptedRequest(operation, Query(uri), requestType, requestBody));
+            errors.AddRange(_contract.CheckAcceptedRequest(operation, Query(uri), requestType, requestBody));
         }
-        errors.AddRange(contract.CheckResponse(operation, status, MediaType(response.Content.Headers.ContentType), responseBody));
+        errors.AddRange(_contract.CheckResponse(operation, status, MediaType(response.Content.Headers.ContentType), responseBody));
         foreach (var error in errors)
         {
             _violations.Enqueue($"{name} ({operation.Key}) answered {status}: {error}");

@@ -8,6 +8,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Edge.Api.Tests.Infrastructure;
 using Edge.Contracts.Identity;
+using Edge.Contracts.Tls;
 using Edge.Contracts.Uplink;
 using Edge.Storage;
 using Edge.Storage.Alerts;
@@ -15,6 +16,7 @@ using Edge.Storage.Ingest;
 using Edge.Storage.Quarantine;
 using Edge.Storage.Tests.Infrastructure;
 using Edge.Testing;
+using Edge.Testing.Api;
 using Edge.Testing.Mqtt;
 using Edge.Testing.Postgres;
 using Edge.Testing.S3;
@@ -25,7 +27,8 @@ namespace Edge.Api.Tests.Contracts;
 
 /// <summary>
 /// The API against its own document, docs/openapi/v1.json, which mobile and OEM developers generate clients from: every
-/// operation is called with valid and invalid requests on the real API (PostgreSQL, the gateway CA, s3rver), every
+/// operation is called with valid and invalid requests on the real API (PostgreSQL, the gateway CA, s3rver; the
+/// certificate renewal on HTTPS with a gateway's client certificate, the live stream as a real WebSocket upgrade), every
 /// request it accepts must be one the document allows, and every response must be declared (status, media type, body
 /// schema). Then every operation is called without a token and with a token of the wrong role. An operation of the
 /// document that no call reached fails the test, so a new endpoint cannot ship without being checked here.
@@ -43,10 +46,7 @@ public sealed class OpenApiContractTests(PostgresServer server) : ApiTest(server
     /// Operations whose success the test cannot reach here, and why; each is still called with invalid requests. The
     /// test fails if one of them does succeed, so the list only shrinks.
     /// </summary>
-    private static readonly Dictionary<string, string> NoSuccessHere = new(StringComparer.Ordinal)
-    {
-        ["POST /v1/gateways/{id}/certificate/renewal"] = "needs a gateway's client certificate over HTTPS (CertificateRenewalTests in Edge.Cli.Tests)",
-    };
+    private static readonly Dictionary<string, string> NoSuccessHere = new(StringComparer.Ordinal);
 
     private readonly OpenApiContract _contract = OpenApiContract.Load(RepositoryPaths.File("docs", "openapi", "v1.json"));
     private readonly DevelopmentCa _gatewayCa = new(Directory.CreateTempSubdirectory("edge-contract-gwca-").FullName, "Clinic Edge contract gateway CA");
@@ -90,7 +90,7 @@ public sealed class OpenApiContractTests(PostgresServer server) : ApiTest(server
     {
         Func<Task>[] steps =
         [
-            RegistryAsync, GatewayCertificatesAsync, TelemetryAndAnalyticsAsync, LiveAsync, AlertsAndWebhooksAsync, ConfigAndFirmwareAsync,
+            RegistryAsync, GatewayCertificatesAsync, RenewalAsync, TelemetryAndAnalyticsAsync, LiveAsync, AlertsAndWebhooksAsync, ConfigAndFirmwareAsync,
             ReportsAsync, IngestProblemsAsync, AccountsAsync, AuditAsync, RetirementsAsync, WithoutATokenAndWithTheWrongRoleAsync,
         ];
         foreach (var step in steps)
@@ -250,6 +250,30 @@ public sealed class OpenApiContractTests(PostgresServer server) : ApiTest(server
         await ExpectAsync(await _admin.PostAsJsonAsync("/v1/gateways/gw-new/certificate", new { csr = "not a csr", clinic_id = Clinic, name = "New" }), HttpStatusCode.BadRequest);
         // The renewal over plain HTTP, without a client certificate: refused before the CSR is read.
         await ExpectAsync(await Client(null).PostAsJsonAsync("/v1/gateways/gw-cert/certificate/renewal", new { csr }), HttpStatusCode.Unauthorized);
+    }
+
+    /// <summary>The renewal as an agent makes it: the API on HTTPS, the gateway's client certificate in the handshake.</summary>
+    private async Task RenewalAsync()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var issued = await ExpectAsync(await _admin.PostAsJsonAsync("/v1/gateways/gw-renew/certificate",
+            new { csr = new CertificateRequest("CN=gw-renew", key, HashAlgorithmName.SHA256).CreateSigningRequestPem(), clinic_id = Clinic, name = "Renewing" }), HttpStatusCode.Created);
+        await using var https = await InProcessApi.StartHttpsAsync(ConnectionString, _brokerCa.ServerCertificatePath, _brokerCa.ServerKeyPath,
+            $"--Api:GatewayCa:CertificatePath={_gatewayCa.CaPath}", $"--Api:GatewayCa:KeyPath={_gatewayCa.CaKeyPath}", $"--Api:GatewayCa:BrokerCaPath={_brokerCa.CaPath}");
+        using var certificate = X509Certificate2.CreateFromPem(issued.GetProperty("certificate_pem").GetString(), key.ExportPkcs8PrivateKeyPem());
+        var transport = new SocketsHttpHandler();
+        transport.SslOptions.ClientCertificates = new X509CertificateCollection { certificate };
+        transport.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => certificate;
+        var trusted = PemTls.LoadBundle(_brokerCa.CaPath);
+        transport.SslOptions.RemoteCertificateValidationCallback = (_, c, _, errors) => PemTls.IsTrustedServer(c, errors, trusted);
+        using var recorder = new ContractRecorder(_recorder, transport);
+        using var gateway = new HttpClient(recorder) { BaseAddress = https.BaseAddress };
+
+        using var next = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var csr = new CertificateRequest("CN=gw-renew", next, HashAlgorithmName.SHA256).CreateSigningRequestPem();
+        await ExpectAsync(await gateway.PostAsJsonAsync("/v1/gateways/gw-renew/certificate/renewal", new { csr }), HttpStatusCode.Created);
+        await ExpectAsync(await gateway.PostAsJsonAsync("/v1/gateways/gw-renew/certificate/renewal", new { csr = "not a csr" }), HttpStatusCode.BadRequest);
+        await ExpectAsync(await gateway.PostAsJsonAsync("/v1/gateways/gw-cert/certificate/renewal", new { csr }), HttpStatusCode.Forbidden);
     }
 
     private async Task TelemetryAndAnalyticsAsync()
