@@ -15,6 +15,9 @@ stop_packaged_service mosquitto
 stop_packaged_service redis-server
 # s3rver, the S3-compatible server the report tests start (versions pinned by the committed package-lock.json).
 npm ci --prefix tools/s3rver --no-audit --no-fund --silent
+# Redocly and Spectral, the linters docs/openapi/v1.json must pass (OpenApiLintTests), pinned the same way. A dependency
+# (@scarf/scarf) reports installs from its install script where npm runs it; SCARF_ANALYTICS=false turns that off.
+SCARF_ANALYTICS=false npm ci --prefix tools/openapi --no-audit --no-fund --silent
 # promtool for the tests of the shipped Prometheus alert rules.
 ensure_promtool
 

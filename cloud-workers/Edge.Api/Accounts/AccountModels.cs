@@ -6,10 +6,10 @@ public sealed record User(
     int FailedAttempts, DateTimeOffset? LockedUntil, DateTimeOffset CreatedAt, string CreatedBy, DateTimeOffset UpdatedAt, string UpdatedBy);
 
 /// <summary>Body of <c>POST /v1/users</c>.</summary>
-public sealed record CreateUserRequest(string? Username, string? DisplayName, string? Password, string[]? Roles, string[]? Clinics);
+public sealed record CreateUserRequest(string? Username, string? DisplayName, string? Password, string[]? Roles, string[]? Clinics = null);
 
 /// <summary>Body of <c>PATCH /v1/users/{id}</c>: only the fields present change.</summary>
-public sealed record UpdateUserRequest(string? DisplayName, string[]? Roles, string[]? Clinics, bool? Disabled);
+public sealed record UpdateUserRequest(string? DisplayName = null, string[]? Roles = null, string[]? Clinics = null, bool? Disabled = null);
 
 /// <summary>Body of <c>POST /v1/users/{id}/password</c> (an admin sets a new password).</summary>
 public sealed record SetPasswordRequest(string? Password);

@@ -11,9 +11,11 @@ public static class MeEndpoints
     {
         var app = routes.MapGroup("").WithTags("Accounts");
         app.MapGet("/v1/me", GetMeAsync).RequireAuthorization(ApiPolicies.Self)
-            .WithName("GetMe").WithSummary("The caller: subject, roles and clinics from the token; username and display name for a local account.").Produces<Me>();
+            .WithName("GetMe").WithSummary("The caller: subject, roles and clinics from the token; username and display name for a local account.")
+            .WithDescription("What the API read from the caller's token (subject, roles, clinics), plus the username and display name when it is a local account's. Works with any valid token, in both authentication modes.").Produces<Me>();
         app.MapPost("/v1/me/password", ChangePasswordAsync).RequireAuthorization(ApiPolicies.Self).AddEndpointFilter(SignInEndpoints.AccountsOnly)
             .WithName("ChangeOwnPassword").WithSummary("Changes the caller's own password; ends their sign-ins.")
+            .WithDescription("The current password and a new one (12 to 128 characters). Ends every sign-in of the account. 204; 400 names the field (a wrong current password names current_password); 404 for a token that is not a local account's, or in OIDC mode.")
             .Produces(StatusCodes.Status204NoContent).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
     }
 

@@ -23,12 +23,15 @@ public static partial class SignInEndpoints
         var app = routes.MapGroup("").WithTags("Accounts").AddEndpointFilter(AccountsOnly);
         app.MapPost("/v1/auth/token", SignInAsync).AllowAnonymous()
             .WithName("SignIn").WithSummary("Signs a local account in: an access token and a refresh token.")
+            .WithDescription("Takes no token: the username and password are the credential. Answers a short-lived access token (the same claims as any other token) and a refresh token. A wrong username or password is 401 (repeated failures lock the account for a while); 404 when accounts live in an OIDC identity provider.")
             .Produces<TokenResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound);
         app.MapPost("/v1/auth/refresh", RefreshAsync).AllowAnonymous()
             .WithName("RefreshToken").WithSummary("Swaps a refresh token for new tokens; the old refresh token stops working.")
+            .WithDescription("Takes no token: the refresh token is the credential. Answers new tokens and ends the old refresh token; a rotated refresh token that comes back revokes the whole sign-in (401). 404 in OIDC mode.")
             .Produces<TokenResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound);
         app.MapPost("/v1/auth/sign-out", SignOutAsync).RequireAuthorization(ApiPolicies.Self)
             .WithName("SignOut").WithSummary("Ends the sign-in the refresh token belongs to.")
+            .WithDescription("Revokes the sign-in the refresh token belongs to when it is the caller's own; its access tokens expire on their own. Anyone else's or an unknown refresh token is answered the same 204 and changes nothing. 404 in OIDC mode.")
             .Produces(StatusCodes.Status204NoContent).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
     }
 

@@ -17,20 +17,26 @@ public static class UserEndpoints
     {
         var app = routes.MapGroup("").WithTags("Accounts").AddEndpointFilter(SignInEndpoints.AccountsOnly);
         app.MapGet("/v1/users", ListUsersAsync).RequireAuthorization(ApiPolicies.UsersManage)
-            .WithName("ListUsers").WithSummary("Local accounts by username, filtered by clinic, role, disabled and username.").Produces<Page<User>>().ProducesValidationProblem();
+            .WithName("ListUsers").WithSummary("Local accounts by username, filtered by clinic, role, disabled and username.")
+            .WithDescription("Local accounts by username, filtered by clinic, role, disabled and username; never their password hashes. Keyset-paged with limit and cursor. 404 in OIDC mode.").Produces<Page<User>>().ProducesValidationProblem();
         app.MapPost("/v1/users", CreateUserAsync).RequireAuthorization(ApiPolicies.UsersManage)
             .WithName("CreateUser").WithSummary("Creates a local account.")
+            .WithDescription("username (1-64 of a-z, 0-9, '.', '_', '-' and '@'), display_name, a password of 12 to 128 characters, roles (admin, technician, clinician, auditor) and clinics (required unless the user is an admin). 201; a taken username is 409. 404 in OIDC mode.")
             .Produces<User>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
         app.MapGet("/v1/users/{id:guid}", GetUserAsync).RequireAuthorization(ApiPolicies.UsersManage)
-            .WithName("GetUser").WithSummary("One local account.").Produces<User>().ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("GetUser").WithSummary("One local account.")
+            .WithDescription("404 for an unknown id, or in OIDC mode.").Produces<User>().ProducesProblem(StatusCodes.Status404NotFound);
         app.MapPatch("/v1/users/{id:guid}", UpdateUserAsync).RequireAuthorization(ApiPolicies.UsersManage)
             .WithName("UpdateUser").WithSummary("Changes a local account's display name, roles, clinics or disabled state.")
+            .WithDescription("Only the fields sent change: display_name, roles, clinics, disabled. Disabling an account or changing its roles or clinics ends its sign-ins. 409 when admins would disable themselves or take away their own admin role (another admin can). 404 for an unknown id, or in OIDC mode.")
             .Produces<User>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         app.MapPost("/v1/users/{id:guid}/password", SetPasswordAsync).RequireAuthorization(ApiPolicies.UsersManage)
             .WithName("SetUserPassword").WithSummary("Sets a local account's password; ends its sign-ins.")
+            .WithDescription("An admin sets a new password (12 to 128 characters); every sign-in of the account ends. 204; 404 for an unknown id, or in OIDC mode.")
             .Produces(StatusCodes.Status204NoContent).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
         app.MapPost("/v1/users/{id:guid}/unlock", UnlockUserAsync).RequireAuthorization(ApiPolicies.UsersManage)
-            .WithName("UnlockUser").WithSummary("Clears a local account's lockout and failed attempts.").Produces<User>().ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("UnlockUser").WithSummary("Clears a local account's lockout and failed attempts.")
+            .WithDescription("Clears the lockout and the count of failed sign-ins, and answers the account. 404 for an unknown id, or in OIDC mode.").Produces<User>().ProducesProblem(StatusCodes.Status404NotFound);
     }
 
     private static async Task<IResult> ListUsersAsync(

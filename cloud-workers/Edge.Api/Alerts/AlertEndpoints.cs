@@ -11,11 +11,11 @@ namespace Edge.Api.Alerts;
 /// <param name="ClinicId">Only this clinic's alerts; omitted = every clinic.</param>
 /// <param name="Rules">Only these rules; omitted = every rule.</param>
 /// <param name="Secret">The HMAC secret (32-256 characters); omitted = generated and returned once.</param>
-public sealed record CreateWebhookRequest(string? Url, string? ClinicId, IReadOnlyList<string>? Rules, string? Secret);
+public sealed record CreateWebhookRequest(string? Url, string? ClinicId = null, IReadOnlyList<string>? Rules = null, string? Secret = null);
 
 /// <summary>Body of <c>POST /v1/alerts/{id}/acknowledge</c> and <c>/resolve</c>; the body itself may be omitted.</summary>
 /// <param name="Note">What was done or why, at most 1000 characters; kept with the step and shown with the alert.</param>
-public sealed record AlertStepRequest(string? Note);
+public sealed record AlertStepRequest(string? Note = null);
 
 /// <summary>
 /// What the audit log keeps of an alert before and after a lifecycle step: what it is about and its lifecycle, not its
@@ -46,30 +46,39 @@ public static class AlertEndpoints
         var alerts = routes.MapGroup("").WithTags("Alerts");
         alerts.MapGet("/v1/alerts", ListAlertsAsync).RequireAuthorization(ApiPolicies.AlertsRead)
             .WithName("ListAlerts").WithSummary("Alerts, newest first, by serial, rule, state, kind, severity and time raised.")
+            .WithDescription("Alerts the ingest workers raised, newest first by the cloud's time, filtered by clinic, serial, rule, state (open, acknowledged, resolved), kind, severity (critical, warning) and since/until. An unknown value is a 400 naming the parameter. Keyset-paged with limit and cursor.")
             .Produces<AlertPage>().ProducesValidationProblem();
         alerts.MapGet("/v1/alerts/{id:guid}", GetAlertAsync).RequireAuthorization(ApiPolicies.AlertsRead)
-            .WithName("GetAlert").WithSummary("One alert.").Produces<Alert>().ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("GetAlert").WithSummary("One alert.")
+            .WithDescription("404 for an unknown alert or one outside the caller's clinics.").Produces<Alert>().ProducesProblem(StatusCodes.Status404NotFound);
         alerts.MapPost("/v1/alerts/{id:guid}/acknowledge", AcknowledgeAsync).RequireAuthorization(ApiPolicies.AlertsManage)
             .WithName("AcknowledgeAlert").WithSummary("Says someone is on it: who, when and a note. Repeating it answers with the first acknowledgement.")
+            .WithDescription("An optional body {\"note\": ...} of at most 1000 characters. Moves an open alert to acknowledged and answers 200 with the alert; repeating it answers 200 with the first acknowledgement; a resolved alert is 409. Written to the audit log.")
             .Produces<Alert>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         alerts.MapPost("/v1/alerts/{id:guid}/resolve", ResolveAsync).RequireAuthorization(ApiPolicies.AlertsManage)
             .WithName("ResolveAlert").WithSummary("Closes an open or acknowledged alert: who, when and a note. Repeating it answers with the first resolution.")
+            .WithDescription("An optional body {\"note\": ...} of at most 1000 characters. Moves an open or acknowledged alert to resolved and answers 200 with the alert; repeating it answers 200 with the first resolution. Written to the audit log.")
             .Produces<Alert>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         var hooks = routes.MapGroup("").WithTags("Webhooks");
         hooks.MapPost("/v1/webhooks", CreateWebhookAsync).RequireAuthorization(ApiPolicies.WebhooksManage)
             .WithName("CreateWebhook").WithSummary("Subscribes a URL to alerts; the signing secret is returned only here.")
+            .WithDescription("url is https (or http to a loopback host); clinic_id and rules narrow the alerts sent (omitted: every clinic, every rule); secret, 32-256 characters, is generated when omitted. Deliveries are signed with the secret (docs/alerts.md). 201 with the subscription and its secret, which no other answer shows.")
             .Produces<CreatedWebhookSubscription>(StatusCodes.Status201Created).ProducesValidationProblem();
         hooks.MapGet("/v1/webhooks", ListWebhooksAsync).RequireAuthorization(ApiPolicies.WebhooksManage)
-            .WithName("ListWebhooks").WithSummary("Webhook subscriptions (without secrets).").Produces<IReadOnlyList<WebhookSubscription>>();
+            .WithName("ListWebhooks").WithSummary("Webhook subscriptions (without secrets).")
+            .WithDescription("Active subscriptions, or with ?inactive=true deactivated ones too; secrets are never shown.").Produces<IReadOnlyList<WebhookSubscription>>();
         hooks.MapDelete("/v1/webhooks/{id:guid}", DeleteWebhookAsync).RequireAuthorization(ApiPolicies.WebhooksManage)
             .WithName("DeleteWebhook").WithSummary("Deactivates a subscription; pending deliveries stop.")
+            .WithDescription("Deactivates the subscription (it stays listed with inactive=true); deliveries not yet sent stop. 204; 404 for an unknown subscription.")
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
         hooks.MapGet("/v1/webhooks/dead-letters", ListDeadAsync).RequireAuthorization(ApiPolicies.WebhooksManage)
             .WithName("ListWebhookDeadLetters").WithSummary("Deliveries that used up their attempts, newest first.")
+            .WithDescription("Deliveries that used up their attempts, with the last error, newest first. Keyset-paged with limit and cursor.")
             .Produces<DeadDeliveryList>().ProducesValidationProblem();
         hooks.MapPost("/v1/webhooks/dead-letters/{id:long}/requeue", RequeueAsync).RequireAuthorization(ApiPolicies.WebhooksManage)
             .WithName("RequeueWebhookDeadLetter").WithSummary("Sends a dead delivery again, with fresh attempts.")
+            .WithDescription("Queues the delivery again with fresh attempts. 204; 404 for an unknown dead letter.")
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
     }
 

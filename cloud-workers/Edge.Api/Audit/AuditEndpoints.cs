@@ -15,6 +15,7 @@ public static class AuditEndpoints
             .RequireAuthorization(ApiPolicies.AuditRead)
             .WithName("ListAudit")
             .WithSummary("Audit log entries, newest first, filtered by target or actor.")
+            .WithDescription("Every mutating request writes one entry in the same transaction as the change. Admins read every entry as written; auditors read their clinics' entries, without patient data (owner, report) and with the side of a transfer outside their clinics as null. Keyset-paged with limit and cursor.")
             .Produces<Page<AuditEntry>>()
             .ProducesValidationProblem();
     }

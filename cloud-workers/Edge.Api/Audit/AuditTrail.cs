@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using Edge.Api.Auth;
 using Edge.Api.Http;
@@ -9,7 +10,11 @@ namespace Edge.Api.Audit;
 /// <summary>One audited change: who (actor and the role acted under), when, what, and the target before and after.</summary>
 public sealed record AuditEntry(
     long Id, DateTimeOffset At, string Actor, string Role, string Action, string TargetType, string TargetId,
-    string? ClinicId, JsonElement? Before, JsonElement? After);
+    string? ClinicId,
+    [property: Description("The target as JSON before the change: null for a creation (and for actions with nothing to show), or for an auditor when that side belongs to a clinic outside their token.")]
+    JsonElement? Before,
+    [property: Description("The target as JSON after the change: null when the action leaves nothing to show (a webhook requeue), or for an auditor when that side belongs to a clinic outside their token.")]
+    JsonElement? After);
 
 /// <summary>What a handler records about a change; written in the same transaction as the change itself.</summary>
 public sealed record AuditRecord(string Action, string TargetType, string TargetId, string? ClinicId, string? BeforeJson, string? AfterJson);

@@ -21,14 +21,17 @@ public static class DeadLetterEndpoints
         group.MapGet("/v1/dead-letters", ListAsync).RequireAuthorization(ApiPolicies.IngestLedgerManage)
             .WithName("ListDeadLetters")
             .WithSummary("Gateway messages the workers could not read or store, newest first, by gateway and time received (without payloads).")
+            .WithDescription("Batches the workers could not read or store, newest first, filtered by gateway and since/until (the time received), without their payloads. Keyset-paged with limit and cursor.")
             .Produces<Page<DeadLetterItem>>().ProducesValidationProblem();
         group.MapGet("/v1/dead-letters/{id:long}", GetAsync).RequireAuthorization(ApiPolicies.IngestLedgerManage)
             .WithName("GetDeadLetter")
             .WithSummary("One dead letter with its message: the batch's header and readings when it is a readable batch, else the bytes as base64.")
+            .WithDescription("The dead letter with its message: the batch's header and readings when it is a readable batch, else its bytes as base64. 404 for an unknown id.")
             .Produces<DeadLetterDetail>().ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/v1/dead-letters/{id:long}/requeue", RequeueAsync).RequireAuthorization(ApiPolicies.IngestLedgerManage)
             .WithName("RequeueDeadLetter")
             .WithSummary("Asks the workers to process a dead-lettered batch again (after a fix); answers 202 with its requeue state. Stored = the row is gone.")
+            .WithDescription("Marks the batch for the workers to process again (after a fix) and answers 202 with its requeue state; follow it with GET: once stored, the row is gone (404). 409 for a dead letter that is not a telemetry batch.")
             .Produces<DeadLetterItem>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
     }
 

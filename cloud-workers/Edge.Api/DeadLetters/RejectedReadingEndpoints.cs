@@ -23,14 +23,17 @@ public static class RejectedReadingEndpoints
         group.MapGet("/v1/rejected-readings", ListAsync).RequireAuthorization(ApiPolicies.IngestLedgerManage)
             .WithName("ListRejectedReadings")
             .WithSummary("Readings the cloud did not store (failed re-validation or refused by their store), newest first, by gateway, serial, reason text and time received.")
+            .WithDescription("Readings that failed the cloud's re-validation or were refused by their store, newest first, filtered by gateway, serial, reason text and since/until. Keyset-paged with limit and cursor.")
             .Produces<Page<RejectedReadingItem>>().ProducesValidationProblem();
         group.MapGet("/v1/rejected-readings/{id:guid}", GetAsync).RequireAuthorization(ApiPolicies.IngestLedgerManage)
             .WithName("GetRejectedReading")
             .WithSummary("One rejected reading with the device's payload (JSON, or base64 when it is not JSON).")
+            .WithDescription("The rejected reading with the device's payload (JSON, or base64 when it is not JSON) and why it was rejected. 404 for an unknown id.")
             .Produces<RejectedReadingDetail>().ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/v1/rejected-readings/{id:guid}/requeue", RequeueAsync).RequireAuthorization(ApiPolicies.IngestLedgerManage)
             .WithName("RequeueRejectedReading")
             .WithSummary("Asks the workers to validate and store a rejected reading again (after a fix); answers 202 with its requeue state. Stored = the row is gone.")
+            .WithDescription("Marks the reading for the workers to validate and store again (after a fix) and answers 202 with its requeue state; once stored, the row is gone (404).")
             .Produces<RejectedReadingItem>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status404NotFound);
     }
 

@@ -8,6 +8,7 @@ using Edge.Contracts.Devices;
 using Edge.Contracts.Downlink;
 using Edge.Contracts.Validation;
 using Edge.Storage.Downlink;
+using Microsoft.OpenApi;
 
 namespace Edge.Api.Downlink;
 
@@ -19,19 +20,35 @@ public static class ConfigEndpoints
 {
     public static void MapConfigEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPut("/v1/devices/{serial}/config", PushAsync).RequireAuthorization(ApiPolicies.ConfigWrite)
+        app.MapPut("/v1/devices/{serial}/config", PushAsync).RequireAuthorization(ApiPolicies.ConfigWrite).WithTags("Config")
             .WithName("PushDeviceConfig")
             .WithSummary("Stores a new desired config version for the device and queues it for its gateway.")
             .WithDescription("The body (application/json) is the kind's `config` object (docs/payloads.md: CPAP/BiPAP, oxygen, ECG). Answers 202 with the queued version; follow it with GET.")
             // No .Accepts<>(): a content-type constraint makes a wrong type match no endpoint, and the deny-all fallback
             // policy would answer 403; the handler reads the body itself and names what is wrong.
             .Produces<ConfigVersion>(StatusCodes.Status202Accepted).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
-        app.MapGet("/v1/devices/{serial}/config", GetAsync).RequireAuthorization(ApiPolicies.ConfigRead)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            // The body is described here instead: a JSON object whose fields depend on the device's kind.
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Description = "The device kind's `config` object (docs/payloads.md; JSON Schemas in docs/schemas/v1/): CPAP/BiPAP, oxygen or ECG.",
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        ["application/json"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.Object } },
+                    },
+                };
+                return Task.CompletedTask;
+            });
+        app.MapGet("/v1/devices/{serial}/config", GetAsync).RequireAuthorization(ApiPolicies.ConfigRead).WithTags("Config")
             .WithName("GetDeviceConfig").WithSummary("The device's newest desired config and its state (or ?version=N).")
+            .WithDescription("The newest config version queued for the device (or the one named by ?version=N) with its state: queued, delivered, applied, rejected (with a reason) or superseded, and the time of each step. Non-admins see only versions queued while one of their clinics held the device: 404 when there is none.")
             .Produces<ConfigVersion>().ProducesProblem(StatusCodes.Status404NotFound);
-        app.MapGet("/v1/devices/{serial}/config/versions", ListAsync).RequireAuthorization(ApiPolicies.ConfigRead)
+        app.MapGet("/v1/devices/{serial}/config/versions", ListAsync).RequireAuthorization(ApiPolicies.ConfigRead).WithTags("Config")
             .WithName("ListDeviceConfigVersions").WithSummary("Every config version of the device with its state, newest first.")
+            .WithDescription("Every config version the caller may see, newest first, each with its state and the time of each step. Keyset-paged with limit and cursor; 404 for a device outside the caller's clinics.")
             .Produces<ConfigVersionPage>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
     }
 

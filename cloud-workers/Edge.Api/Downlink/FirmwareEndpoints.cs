@@ -17,11 +17,13 @@ public static class FirmwareEndpoints
 
     public static void MapFirmwareEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/firmware/jobs", CreateAsync).RequireAuthorization(ApiPolicies.FirmwareManage)
+        app.MapPost("/v1/firmware/jobs", CreateAsync).RequireAuthorization(ApiPolicies.FirmwareManage).WithTags("Firmware")
             .WithName("CreateFirmwareJob").WithSummary("Offers a firmware version to devices; each device's older unfinished job is superseded.")
+            .WithDescription("Offers the firmware (version, https URL and SHA-256) to the listed devices of one kind; their gateways deliver it and report progress. A device's older unfinished job is superseded. 400 names the field (an unknown serial, a serial of another kind, a bad hash).")
             .Produces<FirmwareJob>(StatusCodes.Status201Created).ProducesValidationProblem();
-        app.MapGet("/v1/firmware/jobs/{id:guid}", GetAsync).RequireAuthorization(ApiPolicies.FirmwareRead)
+        app.MapGet("/v1/firmware/jobs/{id:guid}", GetAsync).RequireAuthorization(ApiPolicies.FirmwareRead).WithTags("Firmware")
             .WithName("GetFirmwareJob").WithSummary("The job and each device's state: queued, delivered, downloading, installing, done, failed, superseded.")
+            .WithDescription("The job, its counts per state and each device's progress. 404 for an unknown job or one outside the caller's clinics.")
             .Produces<FirmwareJob>().ProducesProblem(StatusCodes.Status404NotFound);
     }
 

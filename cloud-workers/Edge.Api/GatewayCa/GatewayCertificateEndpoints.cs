@@ -20,6 +20,7 @@ public static class GatewayCertificateEndpoints
             .WithTags("Registry")
             .WithName("IssueGatewayCertificate")
             .WithSummary("Signs the gateway's CSR with the deployment CA and registers the gateway (idempotent).")
+            .WithDescription("Signs the PEM CSR (EC P-256/P-384 or RSA >= 2048; a subject CN, if any, must be the gateway id) as a client certificate with CN = the gateway id, and registers the gateway in the same transaction when it is new (clinic_id and name are then required). 201 with a new certificate; 200 with the same one when the CSR's key already has one with more than a third of its validity left; 409 for another key of a gateway that has a certificate, or a retired gateway; 501 when the deployment has no gateway CA (Api:GatewayCa).")
             .Produces<GatewayCertificate>(StatusCodes.Status201Created).Produces<GatewayCertificate>()
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status501NotImplemented);

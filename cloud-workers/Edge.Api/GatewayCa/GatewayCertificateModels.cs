@@ -7,7 +7,7 @@ namespace Edge.Api.GatewayCa;
 /// clinic and name to register it under when it is not registered yet (optional for a registered gateway; if given they
 /// must match).
 /// </summary>
-public sealed record GatewayCertificateRequest(string? Csr, string? ClinicId, string? Name);
+public sealed record GatewayCertificateRequest(string? Csr, string? ClinicId = null, string? Name = null);
 
 /// <summary>A gateway's client certificate, the CA the gateway checks the broker with, and the registry entry.</summary>
 /// <param name="Fingerprint">SHA-256 of the certificate (DER), lower-case hex, as in the registry.</param>

@@ -21,6 +21,7 @@ public static class GatewayCertificateRenewalEndpoints
             .WithTags("Registry")
             .WithName("RenewGatewayCertificate")
             .WithSummary("Signs a new key's CSR for a gateway authenticated by its current client certificate (mutual TLS).")
+            .WithDescription("Takes no token: the gateway authenticates with its current TLS client certificate (HTTPS only), which must chain to the gateway CA, be valid, have CN = {id} and have been issued by this API to that gateway. The CSR's subject must be exactly CN={id} with a new key. 401 without a valid gateway certificate; 403 for another gateway's id, a retired or unregistered gateway, or a certificate not issued to it; 501 without a gateway CA.")
             .Produces<GatewayCertificate>(StatusCodes.Status201Created)
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status501NotImplemented);

@@ -91,7 +91,7 @@ public static class ApiApplication
         builder.AddAccounts();
         builder.AddApiRateLimits();
         builder.AddFhir();
-        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiDocumentTransformer>());
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer<ApiDocumentTransformer>().AddOperationTransformer<ApiOperationTransformer>().AddSchemaTransformer<ApiSchemaTransformer>());
 
         var app = builder.Build();
         app.UseExceptionHandler(handler => handler.Run(WriteErrorAsync));

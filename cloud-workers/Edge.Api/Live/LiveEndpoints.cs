@@ -43,6 +43,8 @@ public static class LiveEndpoints
                 replays readings stored from that device time on. Messages are JSON text frames:
                 {"type":"subscribed","serial":…} once, then {"type":"reading","serial":…,"reading":{…telemetry item…}}.
                 """)
+            // 101 is the HTTP/1.1 upgrade; over HTTP/2 (RFC 8441, which Kestrel accepts) the same stream opens with 200.
+            .Produces(StatusCodes.Status101SwitchingProtocols).Produces(StatusCodes.Status200OK)
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
     }
 

@@ -31,6 +31,7 @@ public static class QuarantineEndpoints
             .RequireAuthorization(ApiPolicies.QuarantineRead)
             .WithName("ListQuarantine")
             .WithSummary("Readings held at ingest because their serial is not the sending gateway's, newest first, by gateway, serial and reason.")
+            .WithDescription("Readings the ingest workers held because the sending gateway does not own the serial (unknown, retired, or registered to another gateway), newest first, filtered by gateway, serial and reason. Keyset-paged with limit and cursor.")
             .Produces<Page<QuarantineItem>>()
             .ProducesValidationProblem();
     }

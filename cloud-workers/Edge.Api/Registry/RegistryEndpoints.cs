@@ -23,37 +23,50 @@ public static partial class RegistryEndpoints
         var app = routes.MapGroup("").WithTags("Registry");
         app.MapPost("/v1/clinics", CreateClinicAsync).RequireAuthorization(ApiPolicies.ClinicsManage)
             .WithName("CreateClinic").WithSummary("Creates a clinic (idempotent).")
+            .WithDescription("Ids are 1-63 lower-case letters, digits and dashes. 201 with the new clinic; the same request again answers 200 with it; the same id with another name is 409. Written to the audit log.")
             .Produces<Clinic>(StatusCodes.Status201Created).Produces<Clinic>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
         app.MapGet("/v1/clinics", ListClinicsAsync).RequireAuthorization(ApiPolicies.RegistryRead)
-            .WithName("ListClinics").WithSummary("Clinics the caller may see.").Produces<Page<Clinic>>().ProducesValidationProblem();
+            .WithName("ListClinics").WithSummary("Clinics the caller may see.")
+            .WithDescription("Clinics the caller's token names (every clinic for an admin), by id. Keyset-paged with limit (1-500, default 50) and cursor (the previous page's next_cursor).").Produces<Page<Clinic>>().ProducesValidationProblem();
         app.MapGet("/v1/clinics/{id}", GetClinicAsync).RequireAuthorization(ApiPolicies.RegistryRead)
-            .WithName("GetClinic").WithSummary("One clinic.").Produces<Clinic>().ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("GetClinic").WithSummary("One clinic.")
+            .WithDescription("404 for an unknown clinic or one the caller may not see.").Produces<Clinic>().ProducesProblem(StatusCodes.Status404NotFound);
 
         app.MapPost("/v1/gateways", RegisterGatewayAsync).RequireAuthorization(ApiPolicies.RegistryWrite)
             .WithName("RegisterGateway").WithSummary("Registers a clinic gateway (idempotent).")
+            .WithDescription("The id is the one in the gateway's uplink topics (edge/v1/{id}/...); certificate_fingerprint, optional, is the SHA-256 of its client certificate (colons allowed). 201 when registered; the same request again answers 200; one that contradicts the entry (another clinic or fingerprint) is 409 saying what differs; a clinic outside the caller's is 403.")
             .Produces<Gateway>(StatusCodes.Status201Created).Produces<Gateway>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
         app.MapGet("/v1/gateways", ListGatewaysAsync).RequireAuthorization(ApiPolicies.RegistryRead)
-            .WithName("ListGateways").WithSummary("Gateways with their health, filtered by clinic and status.").Produces<Page<Gateway>>().ProducesValidationProblem();
+            .WithName("ListGateways").WithSummary("Gateways with their health, filtered by clinic and status.")
+            .WithDescription("Gateways the caller may see, with their health (last seen, uplink backlog, devices online), filtered by clinic and status (active or retired). Keyset-paged with limit and cursor.").Produces<Page<Gateway>>().ProducesValidationProblem();
         app.MapGet("/v1/gateways/{id}", GetGatewayAsync).RequireAuthorization(ApiPolicies.RegistryRead)
-            .WithName("GetGateway").WithSummary("One gateway, with its health.").Produces<Gateway>().ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("GetGateway").WithSummary("One gateway, with its health.")
+            .WithDescription("404 for an unknown gateway or one outside the caller's clinics.").Produces<Gateway>().ProducesProblem(StatusCodes.Status404NotFound);
         app.MapGet("/v1/gateways/{id}/events", ListGatewayEventsAsync).RequireAuthorization(ApiPolicies.RegistryRead)
             .WithName("ListGatewayEvents").WithSummary("The gateway's recent events (device presence, config, firmware), newest first.")
+            .WithDescription("Device presence changes, config and firmware progress the gateway reported, newest first. Keyset-paged with limit and cursor; 404 for a gateway outside the caller's clinics.")
             .Produces<Page<Fleet.GatewayEventItem>>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
         app.MapPost("/v1/gateways/{id}/retire", RetireGatewayAsync).RequireAuthorization(ApiPolicies.RegistryWrite)
-            .WithName("RetireGateway").WithSummary("Retires a gateway; its devices keep their history.").Produces<Gateway>().ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("RetireGateway").WithSummary("Retires a gateway; its devices keep their history.")
+            .WithDescription("The entry is kept and marked retired; its devices and their readings stay. Written to the audit log; 404 for a gateway outside the caller's clinics.").Produces<Gateway>().ProducesProblem(StatusCodes.Status404NotFound);
 
         app.MapPost("/v1/devices", RegisterDeviceAsync).RequireAuthorization(ApiPolicies.RegistryWrite)
             .WithName("RegisterDevice").WithSummary("Registers a device by serial (idempotent).")
+            .WithDescription("The serial's prefix decides the kind and so the store; kind may only turn a CPAP serial into bipap or back. gateway_id, owner, firmware and kind are optional. 201 when registered; the same request again answers 200; one that contradicts the entry (another clinic, gateway or owner) is 409 saying what differs; a clinic outside the caller's is 403. A retired device may be registered again.")
             .Produces<Device>(StatusCodes.Status201Created).Produces<Device>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
         app.MapGet("/v1/devices", ListDevicesAsync).RequireAuthorization(ApiPolicies.RegistryRead)
-            .WithName("ListDevices").WithSummary("Devices with their presence, filtered by clinic, kind, status, gateway and presence.").Produces<Page<Device>>().ProducesValidationProblem();
+            .WithName("ListDevices").WithSummary("Devices with their presence, filtered by clinic, kind, status, gateway and presence.")
+            .WithDescription("Devices the caller may see, with their presence (online, offline or unknown), filtered by clinic, kind, status, gateway and presence. Keyset-paged with limit and cursor.").Produces<Page<Device>>().ProducesValidationProblem();
         app.MapGet("/v1/devices/{serial}", GetDeviceAsync).RequireAuthorization(ApiPolicies.RegistryRead)
-            .WithName("GetDevice").WithSummary("One device, with its presence.").Produces<Device>().ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("GetDevice").WithSummary("One device, with its presence.")
+            .WithDescription("404 for an unknown serial or a device outside the caller's clinics.").Produces<Device>().ProducesProblem(StatusCodes.Status404NotFound);
         app.MapPost("/v1/devices/{serial}/transfer", TransferDeviceAsync).RequireAuthorization(ApiPolicies.RegistryWrite)
             .WithName("TransferDevice").WithSummary("Moves a device to another clinic, gateway or owner.")
+            .WithDescription("clinic_id is required (the new clinic, or the current one); gateway_id and owner are optional. Ownership moves: each clinic keeps reading the history of its own period. Written to the audit log; 404 for a device outside the caller's clinics, 403 for a target clinic outside them, 409 for a retired device.")
             .Produces<Device>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         app.MapPost("/v1/devices/{serial}/retire", RetireDeviceAsync).RequireAuthorization(ApiPolicies.RegistryWrite)
-            .WithName("RetireDevice").WithSummary("Retires a device; its readings stay queryable.").Produces<Device>().ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("RetireDevice").WithSummary("Retires a device; its readings stay queryable.")
+            .WithDescription("The entry is kept and marked retired; its readings stay queryable and it may be registered again later. Written to the audit log; 404 for a device outside the caller's clinics.").Produces<Device>().ProducesProblem(StatusCodes.Status404NotFound);
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]

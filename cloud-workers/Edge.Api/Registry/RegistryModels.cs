@@ -16,7 +16,7 @@ public sealed record Gateway(
     DateTimeOffset RegisteredAt, DateTimeOffset? LastSeenAt, DateTimeOffset? RetiredAt, Fleet.GatewayHealth? Health = null);
 
 /// <summary>Body of <c>POST /v1/gateways</c>. Registering the same gateway again with the same values is a no-op.</summary>
-public sealed record RegisterGatewayRequest(string? Id, string? ClinicId, string? Name, string? CertificateFingerprint);
+public sealed record RegisterGatewayRequest(string? Id, string? ClinicId, string? Name, string? CertificateFingerprint = null);
 
 /// <summary>A registered device. Its <see cref="Kind"/> decides the store its readings are read from.</summary>
 /// <param name="Owner">Who the device is issued to (a patient reference or a ward), opaque to the system.</param>
@@ -29,7 +29,7 @@ public sealed record Device(
 
 /// <summary>Body of <c>POST /v1/devices</c>. Registering the same device again with the same values is a no-op.</summary>
 /// <param name="Kind">Optional; the serial's prefix decides, and only cpap and bipap may stand for each other (they share a store).</param>
-public sealed record RegisterDeviceRequest(string? Serial, string? ClinicId, string? GatewayId, string? Owner, string? Firmware, string? Kind);
+public sealed record RegisterDeviceRequest(string? Serial, string? ClinicId, string? GatewayId = null, string? Owner = null, string? Firmware = null, string? Kind = null);
 
 /// <summary>Body of <c>POST /v1/devices/{serial}/transfer</c>: the new clinic, gateway and owner.</summary>
-public sealed record TransferDeviceRequest(string? ClinicId, string? GatewayId, string? Owner);
+public sealed record TransferDeviceRequest(string? ClinicId, string? GatewayId = null, string? Owner = null);

@@ -47,12 +47,14 @@ public static class ReportEndpoints
         app.MapGet("/v1/devices/{serial}/reports", ListAsync).RequireAuthorization(ApiPolicies.ReportsRead)
             .WithName("ListReports")
             .WithSummary("A device's ECG reports, newest first, each with a presigned download link.")
+            .WithDescription("ECG reports of the device, newest first: the record (source, size, hashes, times, the device's report JSON) and download_url, a presigned GET of the PDF valid until download_expires_at (it needs no token: treat it like the PDF). Non-admins see reports received in their clinics' ownership periods. 503 when the deployment has no report bucket.")
             .Produces<Page<ReportItem>>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         app.MapGet("/v1/devices/{serial}/reports/{reportId}/pdf", DownloadAsync).RequireAuthorization(ApiPolicies.ReportsRead)
             .WithName("DownloadReport")
             .WithSummary("A report's PDF, as an attachment of type application/pdf, only if S3 still holds the recorded bytes.")
             .WithDescription("Content-Disposition: attachment and X-Content-Type-Options: nosniff, so a browser saves the file and never renders it in the API's origin. 502 when the object no longer matches its record (length and MD5).")
-            .Produces(StatusCodes.Status200OK, contentType: "application/pdf")
+            // A type is needed for the document to describe the body at all: a stream is a binary string.
+            .Produces<Stream>(StatusCodes.Status200OK, "application/pdf")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status502BadGateway).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
     }
 

@@ -7,6 +7,8 @@ using Edge.Contracts.Devices;
 using Edge.Storage;
 using Edge.Storage.Queries;
 
+using Microsoft.OpenApi;
+
 namespace Edge.Api.Telemetry;
 
 /// <summary>
@@ -35,10 +37,32 @@ public static class TelemetryEndpoints
                 cursor: next_cursor of the previous page. alarms=true: only urgent readings and readings with the kind's
                 alarm signal. min.<metric>=x / max.<metric>=y: inclusive bounds, e.g. min.leak_rate_lpm=24.
                 """)
-            .Produces<TelemetryPageResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces<TelemetryPageResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
+            // The metric bounds are read from the query by name (MetricFilters), so the generator cannot see them: one
+            // exploded object parameter describes every min.<metric> and max.<metric> a client may send.
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                operation.Parameters ??= [];
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = "bounds",
+                    In = ParameterLocation.Query,
+                    Style = ParameterStyle.Form,
+                    Explode = true,
+                    Description = "Inclusive bounds on the kind's metrics, one query parameter each: min.<metric>=x, max.<metric>=y (e.g. min.leak_rate_lpm=24). An unknown metric is a 400 naming it.",
+                    Schema = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Object,
+                        PatternProperties = new Dictionary<string, IOpenApiSchema> { [@"^(min|max)\.[a-z0-9_]+$"] = new OpenApiSchema { Type = JsonSchemaType.Number } },
+                        AdditionalPropertiesAllowed = false,
+                    },
+                });
+                return Task.CompletedTask;
+            });
         group.MapGet("/v1/devices/{serial}/summary", SummarizeAsync).RequireAuthorization(ApiPolicies.TelemetryRead)
             .WithName("GetSummary")
             .WithSummary("Hourly or daily count/min/avg/max of one metric, for dashboards.")
+            .WithDescription("Buckets of one metric of the device's kind (e.g. flow_rate_lpm for oxygen) between from and to (RFC 3339), by hour or day, read from the store's rollups. 400 names a bad metric, range or bucket; 404 for a device outside the caller's clinics.")
             .Produces<SummaryResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
     }
 

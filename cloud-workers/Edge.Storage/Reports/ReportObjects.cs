@@ -251,7 +251,7 @@ public sealed partial class ReportObjects : IDisposable
             AutoCloseStream = false,
             ContentType = contentType,
             UseChunkEncoding = false,
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
 
     /// <summary>A URL that downloads <paramref name="key"/> for <paramref name="lifetime"/>, answered with <paramref name="contentType"/>.</summary>
     public async Task<(string Url, DateTimeOffset ExpiresAt)> PresignGetAsync(string key, string contentType, TimeSpan lifetime)
@@ -266,7 +266,7 @@ public sealed partial class ReportObjects : IDisposable
             Protocol = Protocol(),
         };
         request.ResponseHeaderOverrides.ContentType = contentType;
-        return (await _client.GetPreSignedURLAsync(request).ConfigureAwait(false), expires);
+        return (await _client.GetPreSignedURLAsync(request), expires);
     }
 
     public void Dispose() => _client.Dispose();
