@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using Edge.Contracts.Uplink;
 using Edge.Testing;
 
-namespace Edge.EndToEnd.Tests.Installers;
+namespace Edge.Packaging.Tests.Cloud;
 
 /// <summary>
 /// Static checks of installers/aws/clinic-edge.template.json (nothing here can deploy it: no AWS credentials):

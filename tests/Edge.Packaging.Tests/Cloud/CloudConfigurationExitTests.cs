@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Edge.EndToEnd.Tests.Installers;
+namespace Edge.Packaging.Tests.Cloud;
 
 /// <summary>
 /// The cloud processes, as a container or systemd starts them, end with 78 (EX_CONFIG) and name the setting when

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 
-namespace Edge.Cli.Tests.Packaging;
+using Edge.Testing;
+
+namespace Edge.Packaging.Tests;
 
 /// <summary>Runs a program the packaging tests check against (dotnet, bash, promtool) and fails the test if it fails.</summary>
 internal static class ExternalCommand

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Edge.Testing.Metrics;
 
-namespace Edge.Cli.Tests.Packaging;
+using Edge.Testing;
+
+namespace Edge.Packaging.Tests.Monitoring;
 
 /// <summary>
 /// The Grafana dashboard (installers/grafana/clinic-edge-dashboard.json): every query is PromQL that Prometheus's own

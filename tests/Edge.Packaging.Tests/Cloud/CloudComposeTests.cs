@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Edge.Testing;
 
-namespace Edge.EndToEnd.Tests.Installers;
+namespace Edge.Packaging.Tests.Cloud;
 
 /// <summary>
 /// The parts of installers/cloud/ that can be checked without a container engine (none runs where this is built):

@@ -1,4 +1,6 @@
-namespace Edge.Cli.Tests.Packaging;
+using Edge.Testing;
+
+namespace Edge.Packaging.Tests;
 
 /// <summary>edgectl as a technician installs it: packed as a .NET tool, installed from the package, run from the shell.</summary>
 public sealed class ToolPackageTests

@@ -1,4 +1,6 @@
-namespace Edge.Cli.Tests.Packaging;
+using Edge.Testing;
+
+namespace Edge.Packaging.Tests.Monitoring;
 
 /// <summary>
 /// The Prometheus alert rules shipped for gateways (installers/linux/prometheus/edge-agent-alerts.yml, in the package)
