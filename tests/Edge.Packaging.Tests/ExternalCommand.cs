@@ -1,7 +1,5 @@
 using System.Diagnostics;
 
-using Edge.Testing;
-
 namespace Edge.Packaging.Tests;
 
 /// <summary>Runs a program the packaging tests check against (dotnet, bash, promtool) and fails the test if it fails.</summary>
