@@ -143,9 +143,11 @@ add_account() { # username display-name role [clinic]
       dotnet "$(bin cloud-workers/Edge.Api edge-api.dll)" user add --username "$1" --display-name "$2" --role "$3" ${4:+--clinic "$4"} \
       --password-file "$file" 2>&1); then
     echo "$out" >>"$root/accounts.log"
-    [[ "$out" == *"is taken"* ]] \
-      && EDGE_API_URL="$api" EDGE_TOKEN="$token" "${edgectl[@]}" cloud user password "$1" --password-file "$file" >>"$root/accounts.log" 2>&1 \
-      || { rm -f "$file"; echo "creating account $1 failed; see $root/accounts.log:" >&2; tail -5 "$root/accounts.log" >&2; exit 1; }
+    # An account left by an earlier run keeps its name: give it this run's password instead.
+    if ! { [[ "$out" == *"is taken"* ]] \
+      && EDGE_API_URL="$api" EDGE_TOKEN="$token" "${edgectl[@]}" cloud user password "$1" --password-file "$file" >>"$root/accounts.log" 2>&1; }; then
+      rm -f "$file"; echo "creating account $1 failed; see $root/accounts.log:" >&2; tail -5 "$root/accounts.log" >&2; exit 1
+    fi
   else
     echo "$out" >>"$root/accounts.log"
   fi

@@ -21,6 +21,15 @@ SCARF_ANALYTICS=false npm ci --prefix tools/openapi --no-audit --no-fund --silen
 # promtool for the tests of the shipped Prometheus alert rules.
 ensure_promtool
 
+# Every shell script of the repository, shellcheck-clean (the Debian maintainer scripts have no .sh suffix).
+ensure_debian_packages shellcheck
+echo "==> shellcheck"
+scripts_status=passed
+mapfile -t shell_scripts < <(git ls-files '*.sh' 2>/dev/null || find . -name '*.sh' -not -path '*/node_modules/*')
+shellcheck -x "${shell_scripts[@]}" installers/linux/debian/postinst installers/linux/debian/prerm installers/linux/debian/postrm \
+  || scripts_status=failed
+echo "shellcheck: $scripts_status"
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 echo "==> build"
 dotnet build Edge.sln -c Release -nologo -v quiet
@@ -29,6 +38,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 echo "==> test"
 status=0
+[ "$scripts_status" = passed ] || status=1
 # One test project at a time: the end-to-end and crash tests start real brokers, databases and agents, and
 # two cores shared by five test processes turn timeouts into flakes.
 dotnet test Edge.sln -c Release --no-build -nologo -m:1 --logger "console;verbosity=normal" 2>&1 | tee "$log" || status=$?

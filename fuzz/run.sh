@@ -39,7 +39,7 @@ stat() { awk -v key="$2" '$1 == key { print $3 }' "$1"; }
 
 targets=$(dotnet "$out/bin/Edge.Fuzz.dll" list)
 if [ -n "$only" ]; then
-  echo "$targets" | grep -qx "$only" || { echo "unknown target '$only'; known: $(echo $targets)" >&2; exit 2; }
+  echo "$targets" | grep -qx "$only" || { echo "unknown target '$only'; known: ${targets//$'\n'/ }" >&2; exit 2; }
   targets=$only
 fi
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for run.sh, test.sh and bench.sh. Sourced, not run.
 
 # Installs Debian packages that are missing, without letting their init scripts start services
@@ -45,7 +46,7 @@ ensure_promtool() {
 # of that name: a ./run.sh, a benchmark or another test run elsewhere on this machine runs its own mosquitto and Redis,
 # and killing those would cut its uplink from under it.
 stop_packaged_service() {
-  command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$1" 2>/dev/null && systemctl stop "$1" || true
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$1" 2>/dev/null; then systemctl stop "$1" || true; fi
   case "$1" in
     mosquitto) pkill -f '^/usr/sbin/mosquitto -c /etc/mosquitto/mosquitto\.conf' 2>/dev/null || true ;;
     redis-server) pkill -f '^/usr/bin/redis-server [0-9.:*]*:6379( |$)' 2>/dev/null || true ;;

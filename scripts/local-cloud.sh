@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The local "cloud" for run.sh: a development CA, mosquitto with TLS client certificates, PostgreSQL 15.
 # Sourced by run.sh; everything lives under $root (.run/) and listens on 127.0.0.1 only.
 
@@ -11,7 +12,7 @@ make_dev_pki() {
   rm -rf "$pki"
   mkdir -p "$pki"
   (
-    cd "$pki"
+    cd "$pki" || exit 1
     umask 077
     ca() { # name cn
       openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$1.key" -out "$1.pem" \
@@ -66,6 +67,8 @@ start_postgres() {
   fi
   "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1" start >/dev/null
+  # Read by run.sh's exit trap, which stops only the PostgreSQL this run started.
+  # shellcheck disable=SC2034
   postgres_dir="$dir"
   "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='clinic_edge'" | grep -q 1 \
     || "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE clinic_edge"
@@ -85,7 +88,7 @@ stop_postgres() {
   local dir="$1"
   local as_pg=()
   if [ "$(id -u)" -eq 0 ]; then as_pg=(runuser -u postgres --); fi
-  [ -f "$dir/data/postmaster.pid" ] && "${as_pg[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$dir/data" -m fast stop >/dev/null 2>&1 || true
+  if [ -f "$dir/data/postmaster.pid" ]; then "${as_pg[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$dir/data" -m fast stop >/dev/null 2>&1 || true; fi
 }
 
 # Redis on 127.0.0.1 for the API's shared rate limits, with the password in $password_file (requirepass), no
