@@ -1,0 +1,222 @@
+using Edge.Api.Audit;
+using Edge.Api.Auth;
+using Edge.Api.Http;
+using Edge.Contracts.Devices;
+
+namespace Edge.Api.Registry;
+
+/// <summary>The registry's devices: register, list and read with their presence, transfer between clinics, retire.</summary>
+public static partial class RegistryEndpoints
+{
+    private static void MapDevices(RouteGroupBuilder group)
+    {
+        group.MapPost("/v1/devices", RegisterDeviceAsync).RequireAuthorization(ApiPolicies.RegistryWrite)
+            .WithName("RegisterDevice").WithSummary("Registers a device by serial (idempotent).")
+            .WithDescription("The serial's prefix decides the kind and so the store; kind may only turn a CPAP serial into bipap or back. gateway_id, owner, firmware and kind are optional. 201 when registered; the same request again answers 200; one that contradicts the entry (another clinic, gateway or owner) is 409 saying what differs; a clinic outside the caller's is 403. A retired device may be registered again.")
+            .Produces<Device>(StatusCodes.Status201Created).Produces<Device>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapGet("/v1/devices", ListDevicesAsync).RequireAuthorization(ApiPolicies.RegistryRead)
+            .WithName("ListDevices").WithSummary("Devices with their presence, filtered by clinic, kind, status, gateway and presence.")
+            .WithDescription("Devices the caller may see, with their presence (online, offline or unknown), filtered by clinic, kind, status, gateway and presence. Keyset-paged with limit and cursor.").Produces<Page<Device>>().ProducesValidationProblem();
+        group.MapGet("/v1/devices/{serial}", GetDeviceAsync).RequireAuthorization(ApiPolicies.RegistryRead)
+            .WithName("GetDevice").WithSummary("One device, with its presence.")
+            .WithDescription("404 for an unknown serial or a device outside the caller's clinics.").Produces<Device>().ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/v1/devices/{serial}/transfer", TransferDeviceAsync).RequireAuthorization(ApiPolicies.RegistryWrite)
+            .WithName("TransferDevice").WithSummary("Moves a device to another clinic, gateway or owner.")
+            .WithDescription("clinic_id is required (the new clinic, or the current one); gateway_id and owner are optional. Ownership moves: each clinic keeps reading the history of its own period. Written to the audit log; 404 for a device outside the caller's clinics, 403 for a target clinic outside them, 409 for a retired device.")
+            .Produces<Device>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/v1/devices/{serial}/retire", RetireDeviceAsync).RequireAuthorization(ApiPolicies.RegistryWrite)
+            .WithName("RetireDevice").WithSummary("Retires a device; its readings stay queryable.")
+            .WithDescription("The entry is kept and marked retired; its readings stay queryable and it may be registered again later. Written to the audit log; 404 for a device outside the caller's clinics.").Produces<Device>().ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    private static async Task<IResult> RegisterDeviceAsync(
+        RegisterDeviceRequest request, Caller caller, RegistryStore registry, AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var errors = new RequestErrors();
+        SerialNumber serial = default;
+        if (!SerialNumber.TryParse(request.Serial, out serial, out var serialProblem))
+        {
+            errors.Add("serial", serialProblem);
+        }
+        if (string.IsNullOrEmpty(request.ClinicId))
+        {
+            errors.Add("clinic_id", "is required");
+        }
+        CheckOptionalText(request.Owner, "owner", 200, errors);
+        CheckOptionalText(request.Firmware, "firmware", 64, errors);
+        var kind = serial.Kind;
+        if (request.Kind is not null && !errors.Any)
+        {
+            if (!DeviceKinds.TryParseName(request.Kind, out var claimed))
+            {
+                errors.Add("kind", "must be cpap, bipap, oxygen or ecg");
+            }
+            else if (claimed != kind && !(IsCpapFamily(claimed) && IsCpapFamily(kind)))
+            {
+                errors.Add("kind", $"a {DeviceKinds.Prefix(kind)}- serial is a {DeviceKinds.Name(kind)} device; only cpap and bipap may stand for each other");
+            }
+            else
+            {
+                kind = claimed;
+            }
+        }
+        if (errors.Any)
+        {
+            return errors.ToResult();
+        }
+        if (!caller.CanSeeClinic(request.ClinicId))
+        {
+            return Problems.Forbidden($"You may not register devices in clinic {request.ClinicId}.");
+        }
+
+        await using var connection = await registry.DataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (await CheckPlacementAsync(registry, request.ClinicId!, request.GatewayId, connection, transaction, cancellationToken) is { } placementProblem)
+        {
+            return placementProblem;
+        }
+
+        var device = new Device(serial.Value, DeviceKinds.Name(kind), request.ClinicId!, request.GatewayId, request.Owner, request.Firmware,
+            Active, time.GetUtcNow(), null, null);
+        var existing = await registry.GetDeviceAsync(device.Serial, cancellationToken, connection, transaction);
+        if (existing is not null && !caller.CanSeeClinic(existing.ClinicId))
+        {
+            // Active or retired, another clinic's device is not the caller's to take: re-registering it would open a new
+            // ownership period in the caller's clinic. Only an admin moves a device across clinics (audited below). The
+            // answer names neither the serial's clinic nor whether it is retired there.
+            return Problems.Conflict("The serial is registered in another clinic; an admin can move it.");
+        }
+        if (existing is not null && existing.Status == Active)
+        {
+            var difference = existing.ClinicId != device.ClinicId ? $"it belongs to clinic {existing.ClinicId} (use transfer)"
+                : existing.GatewayId != device.GatewayId ? $"it is attached to gateway {existing.GatewayId ?? "(none)"} (use transfer)"
+                : existing.Owner != device.Owner ? "it has another owner (use transfer)"
+                : existing.Kind != device.Kind ? $"it is registered as {existing.Kind}"
+                : existing.Firmware != device.Firmware && device.Firmware is not null ? $"it runs firmware {existing.Firmware ?? "(unknown)"}"
+                : null;
+            return difference is null ? TypedResults.Ok(existing) : Problems.Conflict($"Device {device.Serial} is already registered and {difference}.");
+        }
+
+        // A retired device coming back keeps its configuration history (each clinic reads the versions of its own periods).
+        device = device with { ConfigVersion = existing?.ConfigVersion };
+        await RegistryStore.UpsertDeviceAsync(connection, transaction, device, cancellationToken);
+        await DeviceOwnership.OpenAsync(connection, transaction, device.Serial, device.ClinicId, device.GatewayId, device.RegisteredAt, cancellationToken);
+        await audit.RecordAsync(connection, transaction, caller, new AuditRecord("device.register", "device", device.Serial, device.ClinicId,
+            existing is null ? null : AuditTrail.Json(existing, ApiJsonContext.Default.Device), AuditTrail.Json(device, ApiJsonContext.Default.Device)), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Created($"/v1/devices/{device.Serial}", device);
+    }
+
+    private static async Task<IResult> ListDevicesAsync(
+        Caller caller, RegistryStore registry, Fleet.FleetStore fleet, string? clinic, string? kind, string? status, string? gateway, string? presence,
+        int? limit, string? cursor, CancellationToken cancellationToken)
+    {
+        var errors = new RequestErrors();
+        string? kindName = null;
+        if (kind is not null)
+        {
+            if (DeviceKinds.TryParseName(kind, out var parsed))
+            {
+                kindName = DeviceKinds.Name(parsed);
+            }
+            else
+            {
+                errors.Add("kind", "must be cpap, bipap, oxygen or ecg");
+            }
+        }
+        CheckStatus(status, errors);
+        if (presence is not null and not (Fleet.DevicePresence.Online or Fleet.DevicePresence.Offline or Fleet.DevicePresence.Unknown))
+        {
+            errors.Add("presence", "must be online, offline or unknown");
+        }
+        var take = PageRequest.Limit(limit, errors);
+        var after = PageRequest.After(cursor, errors);
+        if (errors.Any)
+        {
+            return errors.ToResult();
+        }
+        var scope = caller.IsGatewayOnly ? null : caller.ClinicScope;
+        var only = caller.IsGatewayOnly ? caller.GatewayId ?? "" : null;
+        var rows = await registry.ListDevicesAsync(scope, only, clinic, kindName, status, gateway, presence, after, take + 1, cancellationToken);
+        return TypedResults.Ok(PageRequest.From(await fleet.WithPresenceAsync(rows, cancellationToken), take, d => d.Serial));
+    }
+
+    private static async Task<IResult> GetDeviceAsync(string serial, Caller caller, RegistryStore registry, Fleet.FleetStore fleet, CancellationToken cancellationToken)
+    {
+        var device = await registry.GetDeviceAsync(serial, cancellationToken);
+        return device is not null && caller.CanSee(device.ClinicId, device.GatewayId)
+            ? TypedResults.Ok((await fleet.WithPresenceAsync([device], cancellationToken))[0])
+            : Problems.NotFound($"No device {serial}.");
+    }
+
+    private static async Task<IResult> TransferDeviceAsync(
+        string serial, TransferDeviceRequest request, Caller caller, RegistryStore registry, AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var errors = new RequestErrors();
+        if (string.IsNullOrEmpty(request.ClinicId))
+        {
+            errors.Add("clinic_id", "is required (the clinic the device moves to, or its current one)");
+        }
+        CheckOptionalText(request.Owner, "owner", 200, errors);
+        if (errors.Any)
+        {
+            return errors.ToResult();
+        }
+
+        await using var connection = await registry.DataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var before = await registry.GetDeviceAsync(serial, cancellationToken, connection, transaction);
+        if (before is null || !caller.CanSeeClinic(before.ClinicId))
+        {
+            return Problems.NotFound($"No device {serial}.");
+        }
+        if (before.Status != Active)
+        {
+            return Problems.Conflict($"Device {serial} is retired; register it again first.");
+        }
+        if (!caller.CanSeeClinic(request.ClinicId))
+        {
+            return Problems.Forbidden($"You may not move devices into clinic {request.ClinicId}.");
+        }
+        if (await CheckPlacementAsync(registry, request.ClinicId!, request.GatewayId, connection, transaction, cancellationToken) is { } placementProblem)
+        {
+            return placementProblem;
+        }
+
+        var after = before with { ClinicId = request.ClinicId!, GatewayId = request.GatewayId, Owner = request.Owner };
+        await RegistryStore.UpsertDeviceAsync(connection, transaction, after, cancellationToken);
+        if (after.ClinicId != before.ClinicId)
+        {
+            // From now on (or from the first reading its new gateway sent that waits in quarantine) the new clinic reads
+            // what the device sends, the old one what it sent before.
+            await DeviceOwnership.OpenAsync(connection, transaction, serial, after.ClinicId, after.GatewayId, time.GetUtcNow(), cancellationToken);
+        }
+        await audit.RecordAsync(connection, transaction, caller, new AuditRecord("device.transfer", "device", serial, after.ClinicId,
+            AuditTrail.Json(before, ApiJsonContext.Default.Device), AuditTrail.Json(after, ApiJsonContext.Default.Device)), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Ok(after);
+    }
+
+    private static async Task<IResult> RetireDeviceAsync(
+        string serial, Caller caller, RegistryStore registry, AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
+    {
+        await using var connection = await registry.DataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var before = await registry.GetDeviceAsync(serial, cancellationToken, connection, transaction);
+        if (before is null || !caller.CanSeeClinic(before.ClinicId))
+        {
+            return Problems.NotFound($"No device {serial}.");
+        }
+        if (before.Status == Retired)
+        {
+            return TypedResults.Ok(before);
+        }
+        var after = before with { Status = Retired, RetiredAt = time.GetUtcNow() };
+        await RegistryStore.UpsertDeviceAsync(connection, transaction, after, cancellationToken);
+        await DeviceOwnership.CloseAsync(connection, transaction, serial, after.RetiredAt.Value, cancellationToken);
+        await audit.RecordAsync(connection, transaction, caller, new AuditRecord("device.retire", "device", serial, before.ClinicId,
+            AuditTrail.Json(before, ApiJsonContext.Default.Device), AuditTrail.Json(after, ApiJsonContext.Default.Device)), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.Ok(after);
+    }
+}
