@@ -8,6 +8,8 @@
 #   ./bench.sh worker      [--readings 400000] [--consumers 1,4]
 #   ./bench.sh connect     [--devices 100] [--rounds 5]
 #   ./bench.sh soak        [--minutes 30] [--devices 200] [--rate 1]   (whole system under faults; not part of "all": it is long)
+#   ./bench.sh console     [--days 30] [--devices 1000] [--devices-with-history 20] [--samples 30]
+#                          (console pages and API on 52 M readings; not part of "all": the data load is long)
 #   ./bench.sh fuzz        [--seconds 60] [--target NAME]   (AFL++ per fuzz target; not part of "all")
 #   ./bench.sh all         every benchmark with its defaults
 set -euo pipefail
@@ -24,6 +26,8 @@ if [ "${1:-}" = "fuzz" ]; then
 fi
 
 ensure_debian_packages mosquitto postgresql-15 openssl
+# The console benchmark times pages in Debian's headless chromium (never a downloaded browser), as the console tests do.
+if [ "${1:-}" = "console" ]; then ensure_debian_packages chromium; fi
 stop_packaged_service mosquitto
 dotnet build benchmarks/Edge.Benchmarks -c Release -nologo -v quiet >&2
 bench=(dotnet "$PWD/benchmarks/Edge.Benchmarks/bin/Release/net10.0/Edge.Benchmarks.dll")
