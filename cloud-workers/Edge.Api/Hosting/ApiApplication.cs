@@ -64,6 +64,7 @@ public static class ApiApplication
         builder.Services.AddEdgeAlerts();
         builder.Services.AddEdgeReports();
         builder.Services.AddSingleton(sp => new RegistryStore(sp.GetRequiredService<StoreFactory>().Registry));
+        builder.Services.AddSingleton<Alerts.AlertNames>();
         builder.Services.AddOptions<Fleet.FleetOptions>().BindConfiguration(Fleet.FleetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<Fleet.FleetStore>(sp, sp.GetRequiredService<StoreFactory>().Registry));
         builder.Services.AddSingleton(sp => new QuarantineStore(sp.GetRequiredService<StoreFactory>().Registry));

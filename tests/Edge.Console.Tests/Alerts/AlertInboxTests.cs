@@ -48,6 +48,16 @@ public sealed class AlertInboxTests(ConsoleStack stack)
         await Expect(state).ToContainTextAsync(at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(1, raised.Stored);
         await context.CloseAsync();
+
+        // Someone else of the clinic reads the account's name, not its id.
+        var colleague = await stack.SignedInPageAsync("clinician", ConsoleStack.ClinicA);
+        await colleague.GotoAsync("/alerts");
+        await colleague.GetByTestId("state-filter").ClickAsync();
+        await colleague.GetByRole(AriaRole.Option, new() { Name = "acknowledged" }).ClickAsync();
+        var seen = colleague.GetByTestId($"alert-state-{id}");
+        await Expect(seen).ToContainTextAsync("acknowledged by nurse-a (test) at ");
+        await Expect(seen).Not.ToContainTextAsync(subject);
+        await colleague.Context.CloseAsync();
     }
 
     private async Task<JsonElement> OpenAlertAsync(string serial)
