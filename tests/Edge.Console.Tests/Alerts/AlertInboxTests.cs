@@ -60,6 +60,27 @@ public sealed class AlertInboxTests(ConsoleStack stack)
         await colleague.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task The_severity_filter_offers_only_the_severities_the_API_knows_and_each_lists_alerts()
+    {
+        var page = await stack.SignedInPageAsync("clinician", ConsoleStack.ClinicA);
+        await page.GotoAsync("/alerts");
+        await page.GetByTestId("severity-filter").ClickAsync();
+        var options = page.GetByRole(AriaRole.Option);
+        await Expect(options).ToHaveCountAsync(2);
+        Assert.Equal<string>(["critical", "warning"], (await options.AllInnerTextsAsync()).Select(o => o.Trim()).ToList());
+
+        // Each one is a filter the API accepts: the inbox shows no error for it.
+        foreach (var severity in (string[])["critical", "warning"])
+        {
+            await page.GetByRole(AriaRole.Option, new() { Name = severity, Exact = true }).ClickAsync();
+            await Expect(page.GetByTestId("alerts")).ToBeVisibleAsync();
+            await Expect(page.Locator(".mud-alert[role=alert]")).ToHaveCountAsync(0);
+            await page.GetByTestId("severity-filter").ClickAsync();
+        }
+        await page.Context.CloseAsync();
+    }
+
     private async Task<JsonElement> OpenAlertAsync(string serial)
     {
         JsonElement found = default;
