@@ -187,6 +187,23 @@ internal static class ConsoleData
     }
 
     /// <summary>
+    /// Each device's newest reading time in <c>device_last_reading</c>, as the worker keeps it with every batch (the
+    /// devices list's "last reading" and the device page's way to its newest reading).
+    /// </summary>
+    public static async Task TouchLastReadingsAsync(NpgsqlDataSource database, IReadOnlyList<BenchDevice> devices, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var serials = devices.Where(d => d.WithHistory).Select(d => d.Serial).ToArray();
+        await using var command = database.CreateCommand("""
+            INSERT INTO device_last_reading (serial, last_reading_at)
+            SELECT serial, $2 FROM unnest($1::text[]) AS s (serial)
+            ON CONFLICT (serial) DO UPDATE SET last_reading_at = EXCLUDED.last_reading_at
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = serials });
+        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = to.AddSeconds(-1).UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
     /// Makes the hourly rollups the worker keeps, with the worker's own code: drops them and forgets their migrations,
     /// so the next start of a process that migrates the stores (the API) creates them again with their backfill, the
     /// aggregation the worker runs on every batch, over the whole reading tables.
