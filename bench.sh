@@ -8,8 +8,9 @@
 #   ./bench.sh worker      [--readings 400000] [--consumers 1,4]
 #   ./bench.sh connect     [--devices 100] [--rounds 5]
 #   ./bench.sh soak        [--minutes 30] [--devices 200] [--rate 1]   (whole system under faults; not part of "all": it is long)
-#   ./bench.sh console     [--days 30] [--devices 1000] [--devices-with-history 20] [--samples 30]
-#                          (console pages and API on 52 M readings; not part of "all": the data load is long)
+#   ./bench.sh console     [--days 30] [--devices 1000] [--devices-with-history 20] [--samples 30] [--keep] [--database CONN]
+#                          (console pages and API on 52 M readings; not part of "all": the data load is long;
+#                           --keep leaves the loaded server up, --database measures it again without loading)
 #   ./bench.sh fuzz        [--seconds 60] [--target NAME]   (AFL++ per fuzz target; not part of "all")
 #   ./bench.sh all         every benchmark with its defaults
 set -euo pipefail

@@ -22,10 +22,10 @@ internal static class BenchmarkCommands
           worker      [--readings 400000] [--consumers 1,4]
           connect     [--devices 100] [--rounds 5]
           soak        [--minutes 30] [--devices 200] [--rate 1]
-          console     [--days 30] [--devices 1000] [--devices-with-history 20] [--samples 30]
+          console     [--days 30] [--devices 1000] [--devices-with-history 20] [--samples 30] [--keep] [--database CONNECTION]
         """;
 
-    private static readonly HashSet<string> Switches = new(["unpaced"], StringComparer.Ordinal);
+    private static readonly HashSet<string> Switches = new(["unpaced", "keep"], StringComparer.Ordinal);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -95,7 +95,7 @@ internal static class BenchmarkCommands
                     return 2;
                 }
 
-                return await ConsoleBenchmark.RunAsync(days, fleet, withHistory, samples);
+                return await ConsoleBenchmark.RunAsync(days, fleet, withHistory, samples, options.GetValueOrDefault("database"), options.ContainsKey("keep"));
             default:
                 await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'\n{Usage}");
                 return 2;

@@ -21,20 +21,89 @@ internal static class ConsoleBenchmark
 
     private static readonly string[] Roles = ["admin", "technician", "clinician"];
 
-    public static async Task<int> RunAsync(int days, int devices, int withHistory, int samples)
+    /// <summary>The longest a target is sampled for (at least <see cref="MinSamples"/> samples): a 30-day trend takes seconds a sample.</summary>
+    private static readonly TimeSpan TargetBudget = TimeSpan.FromSeconds(60);
+
+    private const int MinSamples = 5;
+
+    /// <summary>
+    /// Loads the fleet and its history into a new PostgreSQL server (or, with <paramref name="reuse"/>, measures a
+    /// database an earlier <c>--keep</c> run left loaded with the same <paramref name="devices"/> and
+    /// <paramref name="withHistory"/>), then measures. <paramref name="keep"/> leaves the server running with the data.
+    /// </summary>
+    public static async Task<int> RunAsync(int days, int devices, int withHistory, int samples, string? reuse, bool keep)
     {
         var logs = Directory.CreateTempSubdirectory("edge-bench-console-").FullName;
-        JsonLine.Progress($"console: {devices} devices, {withHistory} with {days} days of 1 Hz readings; logs in {logs}");
-        await using var postgres = new PostgresServer();
-        await postgres.StartAsync();
-        var connection = await postgres.CreateDatabaseAsync("console");
+        var plan = ConsoleData.Plan(devices, withHistory);
+        PostgresServer? postgres = null;
+        try
+        {
+            string connection;
+            long? readings = null;
+            double? loadSeconds = null, backfillSeconds = null;
+            DateTimeOffset to;
+            if (reuse is null)
+            {
+                JsonLine.Progress($"console: {devices} devices, {withHistory} with {days} days of 1 Hz readings; logs in {logs}");
+                postgres = new PostgresServer();
+                await postgres.StartAsync();
+                connection = await postgres.CreateDatabaseAsync("console");
+                (readings, loadSeconds, backfillSeconds, to) = await LoadAsync(logs, connection, plan, days);
+            }
+            else
+            {
+                connection = reuse;
+                await using var database = NpgsqlDataSource.Create(connection);
+                to = await DataEndAsync(database, plan);
+                await ConsoleData.TouchLastReadingsAsync(database, plan, to, CancellationToken.None);
+                JsonLine.Progress($"console: measuring the loaded database (readings up to {to:u}); logs in {logs}");
+            }
+
+            await using var cloud = new ConsoleCloud(logs, connection);
+            await cloud.StartApiAsync(TimeSpan.FromMinutes(5));
+            await cloud.StartConsoleAsync();
+            var results = await MeasureAsync(cloud, plan, to, samples);
+            var missed = results.Where(r => !r.Met).Select(r => r.Target).ToList();
+            JsonLine.Write(new Dictionary<string, object?>
+            {
+                ["bench"] = "console",
+                ["summary"] = true,
+                ["devices"] = devices,
+                ["devices_with_history"] = withHistory,
+                ["days"] = reuse is null ? days : null,
+                ["reused_database"] = reuse is not null,
+                ["readings"] = readings,
+                ["load_readings_per_s"] = readings / loadSeconds,
+                ["rollup_backfill_s"] = backfillSeconds,
+                ["targets"] = results.Count,
+                ["targets_met"] = results.Count - missed.Count,
+                ["targets_missed"] = string.Join("; ", missed),
+            });
+            if (keep && postgres is not null)
+            {
+                JsonLine.Progress($"console: the PostgreSQL server stays up (data under /tmp/edge-pg-*, stop it with pg_ctl) for --database \"{connection}\"");
+                postgres = null;
+            }
+            return 0;
+        }
+        finally
+        {
+            if (postgres is not null)
+            {
+                await postgres.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<(long Readings, double LoadSeconds, double BackfillSeconds, DateTimeOffset To)> LoadAsync(
+        string logs, string connection, IReadOnlyList<BenchDevice> plan, int days)
+    {
         await using var database = NpgsqlDataSource.Create(connection);
         await TuneForLoadAsync(database);
         await using var cloud = new ConsoleCloud(logs, connection);
 
         // Registry through the API (it migrates every store on its first start), then the accounts the pages sign in as.
         await cloud.StartApiAsync(TimeSpan.FromMinutes(2));
-        var plan = ConsoleData.Plan(devices, withHistory);
         using (var admin = cloud.Admin())
         {
             await RegisterAsync(admin, plan);
@@ -58,13 +127,26 @@ internal static class ConsoleBenchmark
         JsonLine.Progress("console: API start with the rollups' backfill");
         await cloud.StartApiAsync(TimeSpan.FromHours(3));
         var backfillSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        await cloud.StopApiAsync();
         started = Stopwatch.GetTimestamp();
         await ConsoleData.AnalyzeAsync(database, CancellationToken.None);
-        var analyzeSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        await cloud.StartConsoleAsync();
         JsonLine.Progress(string.Create(CultureInfo.InvariantCulture,
-            $"console: {readings:N0} readings in {loadSeconds:F0} s, rollups backfilled in {backfillSeconds:F0} s, VACUUM ANALYZE {analyzeSeconds:F0} s"));
+            $"console: {readings:N0} readings in {loadSeconds:F0} s, rollups backfilled in {backfillSeconds:F0} s, VACUUM ANALYZE {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s"));
+        return (readings, loadSeconds, backfillSeconds, to);
+    }
 
+    /// <summary>Just after the newest reading of the first CPAP device with history: where the loaded history ends.</summary>
+    private static async Task<DateTimeOffset> DataEndAsync(NpgsqlDataSource database, IReadOnlyList<BenchDevice> plan)
+    {
+        await using var command = database.CreateCommand("SELECT max(device_time) FROM cpap_device_data WHERE serial = $1");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = plan.First(d => d.WithHistory && d.Kind == DeviceKind.Cpap).Serial });
+        var newest = await command.ExecuteScalarAsync() as DateTime?
+            ?? throw new InvalidOperationException("the database holds no readings of the plan's devices: was it loaded with the same --devices and --devices-with-history?");
+        return new DateTimeOffset(DateTime.SpecifyKind(newest, DateTimeKind.Utc)).AddSeconds(1);
+    }
+
+    private static async Task<List<Result>> MeasureAsync(ConsoleCloud cloud, IReadOnlyList<BenchDevice> plan, DateTimeOffset to, int samples)
+    {
         var results = new List<Result>();
         var cpap = plan.First(d => d.WithHistory && d.Kind == DeviceKind.Cpap);
         var oxygen = plan.FirstOrDefault(d => d.WithHistory && d.Kind == DeviceKind.Oxygen) ?? plan.First(d => d.Kind == DeviceKind.Oxygen);
@@ -197,22 +279,7 @@ internal static class ConsoleBenchmark
             })));
         }
 
-        var missed = results.Where(r => !r.Met).Select(r => r.Target).ToList();
-        JsonLine.Write(new Dictionary<string, object?>
-        {
-            ["bench"] = "console",
-            ["summary"] = true,
-            ["devices"] = devices,
-            ["devices_with_history"] = withHistory,
-            ["days"] = days,
-            ["readings"] = readings,
-            ["load_readings_per_s"] = readings / loadSeconds,
-            ["rollup_backfill_s"] = backfillSeconds,
-            ["targets"] = results.Count,
-            ["targets_met"] = results.Count - missed.Count,
-            ["targets_missed"] = string.Join("; ", missed),
-        });
-        return 0;
+        return results;
     }
 
     private sealed record Result(string Target, bool Met);
@@ -240,19 +307,23 @@ internal static class ConsoleBenchmark
     private static double Percentile(List<double> sorted, double p) =>
         sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 
-    /// <summary>Three warm-up runs (JIT, connection pools, the circuit's first render), then <paramref name="samples"/> timed ones.</summary>
+    /// <summary>
+    /// Two warm-up runs (JIT, connection pools, the circuit's first render), then <paramref name="samples"/> timed ones,
+    /// or as many as fit in <see cref="TargetBudget"/> (at least <see cref="MinSamples"/>).
+    /// </summary>
     private static Task<List<double>> SampleAsync(int samples, Func<Task> action) =>
         SampleAsync(samples, () => TimeAsync(action));
 
     /// <summary>As above, for an action that times its own part (after setting up the page).</summary>
     private static async Task<List<double>> SampleAsync(int samples, Func<Task<double>> action)
     {
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 2; i++)
         {
             await action();
         }
         var times = new List<double>(samples);
-        for (var i = 0; i < samples; i++)
+        var started = Stopwatch.GetTimestamp();
+        for (var i = 0; i < samples && (i < MinSamples || Stopwatch.GetElapsedTime(started) < TargetBudget); i++)
         {
             times.Add(await action());
         }
