@@ -9,6 +9,9 @@
 #   ./bench.sh connect     [--devices 100] [--rounds 5]
 #   ./bench.sh fhir        [--readings 100000] [--page-size 1000]   (FHIR search and bulk export; needs s3rver)
 #   ./bench.sh soak        [--minutes 30] [--devices 200] [--rate 1]   (whole system under faults; not part of "all": it is long)
+#   ./bench.sh console     [--days 30] [--devices 1000] [--devices-with-history 20] [--samples 30] [--keep] [--database CONN]
+#                          (console pages and API on 52 M readings; not part of "all": the data load is long;
+#                           --keep leaves the loaded server up, --database measures it again without loading)
 #   ./bench.sh fuzz        [--seconds 60] [--target NAME]   (AFL++ per fuzz target; not part of "all")
 #   ./bench.sh all         every benchmark with its defaults
 set -euo pipefail
@@ -25,6 +28,8 @@ if [ "${1:-}" = "fuzz" ]; then
 fi
 
 ensure_debian_packages mosquitto postgresql-15 openssl
+# The console benchmark times pages in Debian's headless chromium (never a downloaded browser), as the console tests do.
+if [ "${1:-}" = "console" ]; then ensure_debian_packages chromium; fi
 stop_packaged_service mosquitto
 if [ "${1:-}" = "fhir" ]; then
   ensure_npm

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Edge.Benchmarks.ClinicConsole;
 using Edge.Benchmarks.Connect;
 using Edge.Benchmarks.Drain;
 using Edge.Benchmarks.Fhir;
@@ -9,7 +10,7 @@ using Edge.Benchmarks.Worker;
 
 namespace Edge.Benchmarks;
 
-/// <summary>Parses <c>ingest|writes|startup|encryption|drain|worker|connect|soak|fhir</c> and their few options.</summary>
+/// <summary>Parses <c>ingest|writes|startup|encryption|drain|worker|connect|soak|fhir|console</c> and their few options.</summary>
 internal static class BenchmarkCommands
 {
     private const string Usage = """
@@ -23,9 +24,10 @@ internal static class BenchmarkCommands
           connect     [--devices 100] [--rounds 5]
           soak        [--minutes 30] [--devices 200] [--rate 1]
           fhir        [--readings 100000] [--page-size 1000]
+          console     [--days 30] [--devices 1000] [--devices-with-history 20] [--samples 30] [--keep] [--database CONNECTION]
         """;
 
-    private static readonly HashSet<string> Switches = new(["unpaced"], StringComparer.Ordinal);
+    private static readonly HashSet<string> Switches = new(["unpaced", "keep"], StringComparer.Ordinal);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -94,6 +96,19 @@ internal static class BenchmarkCommands
                 }
 
                 return await FhirBenchmark.RunAsync(fhirReadings, pageSize);
+
+            case "console":
+                var days = (int)Number(options, "days", 30);
+                var fleet = (int)Number(options, "devices", 1000);
+                var withHistory = (int)Number(options, "devices-with-history", 20);
+                var samples = (int)Number(options, "samples", 30);
+                if (days is < 1 or > 90 || fleet is < 3 or > 9999 || withHistory < 1 || withHistory > Math.Min(fleet, ConsoleData.DevicesPerClinic) || samples < 1)
+                {
+                    await Console.Error.WriteLineAsync($"console: --days must be 1-90, --devices 3-9999, --devices-with-history 1-100 and at most --devices, --samples at least 1\n{Usage}");
+                    return 2;
+                }
+
+                return await ConsoleBenchmark.RunAsync(days, fleet, withHistory, samples, options.GetValueOrDefault("database"), options.ContainsKey("keep"));
             default:
                 await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}'\n{Usage}");
                 return 2;

@@ -196,6 +196,13 @@ public sealed class StoreFactory : IAsyncDisposable
         {
             var builder = new NpgsqlDataSourceBuilder(connectionString);
             builder.ConnectionStringBuilder.ApplicationName ??= "edge-storage";
+            if (_role == DatabaseRole.Api && builder.ConnectionStringBuilder.Options?.Contains("jit", StringComparison.Ordinal) != true)
+            {
+                // The API's queries are short and interactive (a page, a summary, an alert list). PostgreSQL compiles any
+                // plan whose estimate passes jit_above_cost, which a day of one device's readings does: ~150 ms of
+                // compiling for a ~200 ms query (docs/performance.md, console). A connection string that names jit wins.
+                builder.ConnectionStringBuilder.Options = $"{builder.ConnectionStringBuilder.Options} -c jit=off".Trim();
+            }
             builder.UseLoggerFactory(_loggerFactory);
             dataSource = builder.Build();
             _dataSources.Add(connectionString, dataSource);

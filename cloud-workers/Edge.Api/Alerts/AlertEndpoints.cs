@@ -83,7 +83,7 @@ public static class AlertEndpoints
     }
 
     private static async Task<IResult> ListAlertsAsync(
-        Caller caller, AlertQueries queries, string? clinic, string? serial, string? rule, string? state, string? kind, string? severity,
+        Caller caller, AlertQueries queries, AlertNames names, string? clinic, string? serial, string? rule, string? state, string? kind, string? severity,
         string? since, string? until, int? limit, string? cursor, CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
@@ -113,7 +113,8 @@ public static class AlertEndpoints
 
         try
         {
-            return TypedResults.Ok(await queries.ListAsync(new AlertFilter(scope, serial, rule, from, to, state, kind, severity), cursor, take, cancellationToken));
+            var page = await queries.ListAsync(new AlertFilter(scope, serial, rule, from, to, state, kind, severity), cursor, take, cancellationToken);
+            return TypedResults.Ok(await names.NameAsync(page, cancellationToken));
         }
         catch (FormatException)
         {
@@ -121,10 +122,10 @@ public static class AlertEndpoints
         }
     }
 
-    private static async Task<IResult> GetAlertAsync(Guid id, Caller caller, AlertQueries queries, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAlertAsync(Guid id, Caller caller, AlertQueries queries, AlertNames names, CancellationToken cancellationToken)
     {
         var alert = await queries.GetAsync(id, caller.ClinicScope, cancellationToken);
-        return alert is null ? Problems.NotFound($"No alert {id}.") : TypedResults.Ok(alert);
+        return alert is null ? Problems.NotFound($"No alert {id}.") : TypedResults.Ok(await names.NameAsync(alert, cancellationToken));
     }
 
     private static void OneOf(string? value, string parameter, IReadOnlyList<string> allowed, RequestErrors errors)
@@ -136,12 +137,12 @@ public static class AlertEndpoints
     }
 
     private static Task<IResult> AcknowledgeAsync(
-        Guid id, AlertStepRequest? request, Caller caller, AlertLifecycle lifecycle, AuditTrail audit, CancellationToken cancellationToken) =>
-        StepAsync(id, request, caller, audit, "alert.acknowledge", lifecycle.AcknowledgeAsync, cancellationToken);
+        Guid id, AlertStepRequest? request, Caller caller, AlertLifecycle lifecycle, AuditTrail audit, AlertNames names, CancellationToken cancellationToken) =>
+        StepAsync(id, request, caller, audit, names, "alert.acknowledge", lifecycle.AcknowledgeAsync, cancellationToken);
 
     private static Task<IResult> ResolveAsync(
-        Guid id, AlertStepRequest? request, Caller caller, AlertLifecycle lifecycle, AuditTrail audit, CancellationToken cancellationToken) =>
-        StepAsync(id, request, caller, audit, "alert.resolve", lifecycle.ResolveAsync, cancellationToken);
+        Guid id, AlertStepRequest? request, Caller caller, AlertLifecycle lifecycle, AuditTrail audit, AlertNames names, CancellationToken cancellationToken) =>
+        StepAsync(id, request, caller, audit, names, "alert.resolve", lifecycle.ResolveAsync, cancellationToken);
 
     private delegate Task<AlertTransition> Step(
         Guid id, IReadOnlyCollection<string>? clinicIds, string actor, string? note, AlertLifecycle.AuditWriter? audit, CancellationToken cancellationToken);
@@ -151,7 +152,7 @@ public static class AlertEndpoints
     /// (404, never 403, so ids cannot be probed). The audit row is written in the step's transaction.
     /// </summary>
     private static async Task<IResult> StepAsync(
-        Guid id, AlertStepRequest? request, Caller caller, AuditTrail audit, string action, Step step, CancellationToken cancellationToken)
+        Guid id, AlertStepRequest? request, Caller caller, AuditTrail audit, AlertNames names, string action, Step step, CancellationToken cancellationToken)
     {
         var note = request?.Note;
         if (note is { Length: > AlertStates.MaxNoteLength })
@@ -173,7 +174,7 @@ public static class AlertEndpoints
         {
             AlertTransitionOutcome.NotFound => Problems.NotFound($"No alert {id}."),
             AlertTransitionOutcome.Conflict => Problems.Conflict($"Alert {id} is resolved; a resolved alert cannot be acknowledged."),
-            _ => TypedResults.Ok(result.After),
+            _ => TypedResults.Ok(await names.NameAsync(result.After!, cancellationToken)),
         };
     }
 

@@ -63,6 +63,7 @@ public static class ApiApplication
         builder.Services.AddEdgeAlerts();
         builder.Services.AddEdgeReports();
         builder.Services.AddSingleton(sp => new RegistryStore(sp.GetRequiredService<StoreFactory>().Registry));
+        builder.Services.AddSingleton<Alerts.AlertNames>();
         builder.Services.AddOptions<Fleet.FleetOptions>().BindConfiguration(Fleet.FleetOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<Fleet.FleetOptions>, Fleet.FleetOptionsValidator>();
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<Fleet.FleetStore>(sp, sp.GetRequiredService<StoreFactory>().Registry));

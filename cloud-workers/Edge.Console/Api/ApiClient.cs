@@ -39,11 +39,22 @@ public sealed class ApiClient(HttpClient http, UserSession session)
             ("limit", Text(limit)), ("cursor", cursor), ("alarms", alarms ? "true" : null)), cancellationToken)!;
 
     /// <summary>
-    /// The newest reading: the API pages oldest first, so this looks back over widening windows and follows the pages of
-    /// the first window that has readings (a few pages at most for a device reading once a second).
+    /// The newest reading. The API pages oldest first; the device's <paramref name="lastReadingAt"/> (its presence, kept
+    /// by the workers) names the newest reading's time, so one page of that second holds it. Without it, this looks back
+    /// over widening windows and follows the pages of the first window that has readings (a few pages at most for a
+    /// device reading once a second that is still sending).
     /// </summary>
-    public async Task<TelemetryItem?> LatestReadingAsync(string serial, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<TelemetryItem?> LatestReadingAsync(string serial, DateTimeOffset now, DateTimeOffset? lastReadingAt, CancellationToken cancellationToken)
     {
+        if (lastReadingAt is { } at)
+        {
+            // From that reading on: it, and the few stored since the device was read from the registry.
+            var page = await TelemetryAsync(serial, at, (at > now ? at : now).AddMinutes(5), 1000, null, alarms: false, cancellationToken);
+            if (page.NextCursor is null && page.Items.Count > 0)
+            {
+                return page.Items[^1];
+            }
+        }
         foreach (var window in (TimeSpan[])[TimeSpan.FromMinutes(2), TimeSpan.FromHours(1), TimeSpan.FromDays(1), TimeSpan.FromDays(30)])
         {
             TelemetryItem? last = null;

@@ -40,7 +40,7 @@ public sealed record Alert(
     Guid Id, string Serial, string Kind, string ClinicId, string? GatewayId, string Rule, string Severity, string Message,
     double? Value, double? Threshold, DateTimeOffset? DeviceTime, DateTimeOffset CreatedAt,
     string? State, string? AcknowledgedBy, DateTimeOffset? AcknowledgedAt, string? AcknowledgedNote,
-    string? ResolvedBy, DateTimeOffset? ResolvedAt, string? ResolvedNote);
+    string? ResolvedBy, DateTimeOffset? ResolvedAt, string? ResolvedNote, string? AcknowledgedByName = null, string? ResolvedByName = null);
 
 public sealed record ConfigVersion(
     string Serial, long Version, string State, string? Reason, string? Source, long? BaseVersion, JsonElement Config,

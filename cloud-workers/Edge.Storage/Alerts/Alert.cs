@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Edge.Storage.Alerts;
 
 /// <summary>One alert, about a reading, a device or a gateway, as kept in the <c>alerts</c> table, with its lifecycle.</summary>
@@ -25,6 +27,8 @@ namespace Edge.Storage.Alerts;
 /// <param name="ResolvedBy">Who resolved it: the token's subject, or <c>system</c> when the cloud resolved it (a silent gateway heard again).</param>
 /// <param name="ResolvedAt">When (the cloud's clock).</param>
 /// <param name="ResolvedNote">Their note, at most <see cref="AlertStates.MaxNoteLength"/> characters.</param>
+/// <param name="AcknowledgedByName">The display name of the local account that acknowledged it, added by the API (left out for other subjects and in webhook payloads).</param>
+/// <param name="ResolvedByName">The display name of the local account that resolved it, added by the API (left out for other subjects and in webhook payloads).</param>
 public sealed record Alert(
     Guid Id,
     string? Serial,
@@ -47,7 +51,9 @@ public sealed record Alert(
     string? AcknowledgedNote = null,
     string? ResolvedBy = null,
     DateTimeOffset? ResolvedAt = null,
-    string? ResolvedNote = null);
+    string? ResolvedNote = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? AcknowledgedByName = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ResolvedByName = null);
 
 /// <summary>An alert's lifecycle: open → acknowledged → resolved, or open → resolved.</summary>
 public static class AlertStates

@@ -150,6 +150,34 @@ public sealed class AlertEndpointTests(PostgresServer server) : ApiTest(server)
     }
 
     [Fact]
+    public async Task An_alert_names_the_local_accounts_that_acknowledged_and_resolved_it()
+    {
+        var id = await RaiseNorthAlertAsync();
+        var created = await ReadAsync(await Admin.PostAsJsonAsync("/v1/users", new
+        {
+            username = "nurse.ada", display_name = "Nurse Ada", password = "correct horse battery", roles = new[] { "clinician" }, clinics = new[] { "north" },
+        }), HttpStatusCode.Created);
+        var tokens = await ReadAsync(await Api.Client(null).PostAsJsonAsync("/v1/auth/token", new { username = "nurse.ada", password = "correct horse battery" }), HttpStatusCode.OK);
+        var nurse = Api.Client(tokens.GetProperty("access_token").GetString());
+
+        var acked = await ReadAsync(await nurse.PostAsJsonAsync($"/v1/alerts/{id}/acknowledge", new { note = "on it" }), HttpStatusCode.OK);
+        Assert.Equal(created.GetProperty("id").GetString(), acked.GetProperty("acknowledged_by").GetString());
+        Assert.Equal("Nurse Ada", acked.GetProperty("acknowledged_by_name").GetString());
+        // Another reader of the clinic sees the name too, in the alert and in the list.
+        var north = Api.As("clinician", "north");
+        Assert.Equal("Nurse Ada", (await ReadAsync(await north.GetAsync($"/v1/alerts/{id}"), HttpStatusCode.OK)).GetProperty("acknowledged_by_name").GetString());
+        var listed = Assert.Single((await ReadAsync(await north.GetAsync("/v1/alerts?state=acknowledged"), HttpStatusCode.OK)).GetProperty("items").EnumerateArray());
+        Assert.Equal("Nurse Ada", listed.GetProperty("acknowledged_by_name").GetString());
+        Assert.False(listed.TryGetProperty("resolved_by_name", out _));
+
+        // A subject that is no local account (single sign-on) has no name to add: only the subject is shown.
+        var resolved = await ReadAsync(await Api.Client(Api.Token("clinician", ["north"], "sso|dr-bob")).PostAsync($"/v1/alerts/{id}/resolve", null), HttpStatusCode.OK);
+        Assert.Equal("sso|dr-bob", resolved.GetProperty("resolved_by").GetString());
+        Assert.False(resolved.TryGetProperty("resolved_by_name", out _));
+        Assert.Equal("Nurse Ada", resolved.GetProperty("acknowledged_by_name").GetString());
+    }
+
+    [Fact]
     public async Task Bad_lifecycle_requests_are_refused_naming_the_field()
     {
         var id = await RaiseNorthAlertAsync();

@@ -48,6 +48,42 @@ public sealed class AlertInboxTests(ConsoleStack stack)
         await Expect(state).ToContainTextAsync(at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(1, raised.Stored);
         await context.CloseAsync();
+
+        // Someone else of the clinic reads the account's name, not its id.
+        var colleague = await stack.SignedInPageAsync("clinician", ConsoleStack.ClinicA);
+        await colleague.GotoAsync("/alerts");
+        await colleague.GetByTestId("state-filter").ClickAsync();
+        await colleague.GetByRole(AriaRole.Option, new() { Name = "acknowledged" }).ClickAsync();
+        var seen = colleague.GetByTestId($"alert-state-{id}");
+        await Expect(seen).ToContainTextAsync("acknowledged by nurse-a (test) at ");
+        await Expect(seen).Not.ToContainTextAsync(subject);
+        await colleague.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task The_severity_filter_offers_only_the_severities_the_API_knows_and_each_lists_alerts()
+    {
+        var page = await stack.SignedInPageAsync("clinician", ConsoleStack.ClinicA);
+        await page.GotoAsync("/alerts");
+        // The first page of a fresh stack on a busy machine: the circuit's start can take a while.
+        await Expect(page.GetByTestId("severity-filter")).ToBeVisibleAsync(new() { Timeout = 90_000 });
+        await page.GetByTestId("severity-filter").ClickAsync();
+        var options = page.GetByRole(AriaRole.Option);
+        await Expect(options).ToHaveCountAsync(2);
+        Assert.Equal<string>(["critical", "warning"], (await options.AllInnerTextsAsync()).Select(o => o.Trim()).ToList());
+
+        // Each one is a filter the API accepts: the inbox shows no error for it (a fresh page each, as a chosen value
+        // replaces the select's input).
+        foreach (var severity in (string[])["critical", "warning"])
+        {
+            await page.GotoAsync("/alerts");
+            await Expect(page.GetByTestId("severity-filter")).ToBeVisibleAsync(new() { Timeout = 90_000 });
+            await page.GetByTestId("severity-filter").ClickAsync();
+            await page.GetByRole(AriaRole.Option, new() { Name = severity, Exact = true }).ClickAsync();
+            await Expect(page.GetByTestId("alerts")).ToBeVisibleAsync();
+            await Expect(page.Locator(".mud-alert[role=alert]")).ToHaveCountAsync(0);
+        }
+        await page.Context.CloseAsync();
     }
 
     private async Task<JsonElement> OpenAlertAsync(string serial)
