@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Edge.Contracts.Settings;
 
 namespace Edge.Api.Fhir;
 
@@ -22,10 +23,10 @@ public sealed class FhirOptions
     public string? BaseUrl { get; set; }
 
     /// <summary>Minutes the presigned links of a bulk export's files stay valid. Default 60; 1-10080 (7 days, the S3 limit).</summary>
-    [Range(1, 10080, ErrorMessage = "Api:Fhir:ExportLinkMinutes must be between 1 and 10080 (7 days, the S3 limit).")]
+    [SettingRange(1, 10080, ErrorMessage = "Api:Fhir:ExportLinkMinutes must be between 1 and 10080 (7 days, the S3 limit).")]
     public int ExportLinkMinutes { get; set; } = 60;
 
     /// <summary>Readings read from a store per query while exporting. Default 1000; 100-1000 (a store's page limit).</summary>
-    [Range(100, 1000, ErrorMessage = "Api:Fhir:ExportPageSize must be between 100 and 1000.")]
+    [SettingRange(100, 1000, ErrorMessage = "Api:Fhir:ExportPageSize must be between 100 and 1000.")]
     public int ExportPageSize { get; set; } = 1000;
 }

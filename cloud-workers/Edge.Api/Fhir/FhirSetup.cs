@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Edge.Api.Fhir;
 
@@ -7,10 +9,9 @@ public static class FhirSetup
 {
     public static void AddFhir(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<FhirOptions>().BindConfiguration(FhirOptions.SectionName).ValidateDataAnnotations()
-            .Validate(o => Uri.TryCreate(o.PatientIdentifierSystem, UriKind.Absolute, out _),
-                "Api:Fhir:PatientIdentifierSystem must be an absolute URI (e.g. urn:oid:… or https://hospital.example/mrn).")
-            .ValidateOnStart();
+        builder.Services.AddOptions<FhirOptions>().BindConfiguration(FhirOptions.SectionName).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FhirOptions>, FhirOptionsValidator>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FhirOptions>, FhirOptionsRules>());
         builder.Services.AddSingleton<FhirAccess>();
         builder.Services.AddSingleton<FhirExportJobs>();
         builder.Services.AddSingleton<FhirExportRunner>();

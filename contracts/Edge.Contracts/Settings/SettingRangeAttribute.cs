@@ -11,6 +11,8 @@ namespace Edge.Contracts.Settings;
 /// generated copy that drops <c>ErrorMessage</c> (dotnet/runtime#123137, open), so a bad port at start read "The field
 /// BrokerOptions.Port must be between 0 and 65535." A derived attribute is instantiated as written, message included.
 /// </remarks>
+// The one place allowed to call RangeAttribute's constructors (banned elsewhere, eng/BannedSymbols.txt).
+#pragma warning disable RS0030
 [AttributeUsage(AttributeTargets.Property, AllowMultiple = false)]
 public sealed class SettingRangeAttribute : RangeAttribute
 {
@@ -25,3 +27,4 @@ public sealed class SettingRangeAttribute : RangeAttribute
     {
     }
 }
+#pragma warning restore RS0030
