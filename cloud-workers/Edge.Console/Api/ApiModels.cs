@@ -36,8 +36,9 @@ public sealed record SummaryBucket(DateTimeOffset BucketStart, long Count, doubl
 
 public sealed record Summary(string Serial, string Kind, string Metric, string Bucket, IReadOnlyList<SummaryBucket> Items);
 
+/// <summary>An alert as the inbox lists it; <c>Serial</c> is null for a gateway alert (<c>gateway_silent</c>), which names its gateway.</summary>
 public sealed record Alert(
-    Guid Id, string Serial, string Kind, string ClinicId, string? GatewayId, string Rule, string Severity, string Message,
+    Guid Id, string? Serial, string Kind, string ClinicId, string? GatewayId, string Rule, string Severity, string Message,
     double? Value, double? Threshold, DateTimeOffset? DeviceTime, DateTimeOffset CreatedAt,
     string? State, string? AcknowledgedBy, DateTimeOffset? AcknowledgedAt, string? AcknowledgedNote,
     string? ResolvedBy, DateTimeOffset? ResolvedAt, string? ResolvedNote, string? AcknowledgedByName = null, string? ResolvedByName = null);

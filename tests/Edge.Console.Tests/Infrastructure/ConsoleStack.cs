@@ -39,6 +39,9 @@ public sealed class ConsoleStack : IAsyncLifetime
 
     internal LocalCloud Cloud { get; private set; } = null!;
 
+    /// <summary>The ingest worker, in this process: tests reach its services (the alert sweep) through it.</summary>
+    internal IHost Worker => _worker!;
+
     public InProcessApi Api { get; private set; } = null!;
 
     public InProcessConsole Console { get; private set; } = null!;
@@ -54,7 +57,8 @@ public sealed class ConsoleStack : IAsyncLifetime
         await _postgres.StartAsync();
         Cloud = await LocalCloud.StartAsync(_postgres);
         _worker = await Cloud.StartWorkerAsync("ingest-console");
-        Api = await InProcessApi.StartAsync(Cloud.ConnectionString);
+        // A gateway without a heartbeat for 10 s is offline (default 180), so a test sees a stopped agent go offline.
+        Api = await InProcessApi.StartAsync(Cloud.ConnectionString, "--Api:Fleet:OfflineAfterSeconds=10");
         Admin = Api.As("admin");
         Console = await InProcessConsole.StartAsync(Api.BaseAddress, _state.Path);
         Browser = await Browser.LaunchAsync();
