@@ -124,11 +124,11 @@ public sealed class ApiClient(HttpClient http, UserSession session)
         GetAsync<Page<AuditEntry>>(Query("v1/audit", ("actor", actor), ("target_type", targetType), ("limit", "50"), ("cursor", cursor)), cancellationToken)!;
 
     /// <summary>Analytics as the API computes them (shape documented in docs/api.md); null when there are none.</summary>
-    public Task<JsonElement?> DeviceAnalyticsAsync(string serial, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
-        FindAsync<JsonElement?>(Query($"v1/devices/{Uri.EscapeDataString(serial)}/analytics", ("from", Text(from)), ("to", Text(to))), cancellationToken);
+    public Task<DeviceAnalytics?> DeviceAnalyticsAsync(string serial, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
+        FindAsync<DeviceAnalytics>(Query($"v1/devices/{Uri.EscapeDataString(serial)}/analytics", ("from", Text(from)), ("to", Text(to))), cancellationToken);
 
-    public Task<JsonElement?> ClinicAnalyticsAsync(string clinic, string kind, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
-        FindAsync<JsonElement?>(Query($"v1/clinics/{Uri.EscapeDataString(clinic)}/analytics", ("kind", kind), ("from", Text(from)), ("to", Text(to))), cancellationToken);
+    public Task<ClinicAnalytics?> ClinicAnalyticsAsync(string clinic, string kind, DateTimeOffset from, DateTimeOffset to, string? cursor, CancellationToken cancellationToken) =>
+        FindAsync<ClinicAnalytics>(Query($"v1/clinics/{Uri.EscapeDataString(clinic)}/analytics", ("kind", kind), ("from", Text(from)), ("to", Text(to)), ("limit", "50"), ("cursor", cursor)), cancellationToken);
 
     public Task<Page<UserAccount>> UsersAsync(string? cursor, CancellationToken cancellationToken) =>
         GetAsync<Page<UserAccount>>(Query("v1/users", ("limit", "100"), ("cursor", cursor)), cancellationToken)!;
