@@ -108,7 +108,7 @@ public static partial class RegistryEndpoints
     }
 
     private static async Task<IResult> ListDevicesAsync(
-        Caller caller, RegistryStore registry, Fleet.FleetStore fleet, string? clinic, string? kind, string? status, string? gateway, string? presence,
+        Caller caller, RegistryStore registry, Fleet.FleetStore fleet, DeviceAlertCounts alertCounts, string? clinic, string? kind, string? status, string? gateway, string? presence,
         int? limit, string? cursor, CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
@@ -138,14 +138,16 @@ public static partial class RegistryEndpoints
         var scope = caller.IsGatewayOnly ? null : caller.ClinicScope;
         var only = caller.IsGatewayOnly ? caller.GatewayId ?? "" : null;
         var rows = await registry.ListDevicesAsync(scope, only, clinic, kindName, status, gateway, presence, after, take + 1, cancellationToken);
-        return TypedResults.Ok(PageRequest.From(await fleet.WithPresenceAsync(rows, cancellationToken), take, d => d.Serial));
+        var page = PageRequest.From(await fleet.WithPresenceAsync(rows, cancellationToken), take, d => d.Serial);
+        return TypedResults.Ok(page with { Items = await alertCounts.AddAsync(caller, page.Items, cancellationToken) });
     }
 
-    private static async Task<IResult> GetDeviceAsync(string serial, Caller caller, RegistryStore registry, Fleet.FleetStore fleet, CancellationToken cancellationToken)
+    private static async Task<IResult> GetDeviceAsync(
+        string serial, Caller caller, RegistryStore registry, Fleet.FleetStore fleet, DeviceAlertCounts alertCounts, CancellationToken cancellationToken)
     {
         var device = await registry.GetDeviceAsync(serial, cancellationToken);
         return device is not null && caller.CanSee(device.ClinicId, device.GatewayId)
-            ? TypedResults.Ok((await fleet.WithPresenceAsync([device], cancellationToken))[0])
+            ? TypedResults.Ok((await alertCounts.AddAsync(caller, await fleet.WithPresenceAsync([device], cancellationToken), cancellationToken))[0])
             : Problems.NotFound($"No device {serial}.");
     }
 

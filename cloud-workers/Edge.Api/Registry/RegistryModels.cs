@@ -23,9 +23,10 @@ public sealed record RegisterGatewayRequest(string? Id, string? ClinicId, string
 /// <param name="Status">active or retired.</param>
 /// <param name="ConfigVersion">The current desired configuration's version, when one was set.</param>
 /// <param name="Presence">Whether it is connected to its gateway (<c>GET</c> answers only).</param>
+/// <param name="OpenAlerts">Its alerts in state open, in the caller's clinics (<c>GET</c> answers to callers who may read alerts only; absent otherwise).</param>
 public sealed record Device(
     string Serial, string Kind, string ClinicId, string? GatewayId, string? Owner, string? Firmware, string Status,
-    DateTimeOffset RegisteredAt, DateTimeOffset? RetiredAt, int? ConfigVersion, Fleet.DevicePresence? Presence = null);
+    DateTimeOffset RegisteredAt, DateTimeOffset? RetiredAt, int? ConfigVersion, Fleet.DevicePresence? Presence = null, int? OpenAlerts = null);
 
 /// <summary>Body of <c>POST /v1/devices</c>. Registering the same device again with the same values is a no-op.</summary>
 /// <param name="Kind">Optional; the serial's prefix decides, and only cpap and bipap may stand for each other (they share a store).</param>

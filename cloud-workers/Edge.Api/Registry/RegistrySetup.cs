@@ -5,6 +5,9 @@ namespace Edge.Api.Registry;
 /// <summary>Registers the serial registry's store (clinics, gateways, devices) over the registry database.</summary>
 public static class RegistrySetup
 {
-    public static void AddRegistry(this WebApplicationBuilder builder) =>
+    public static void AddRegistry(this WebApplicationBuilder builder)
+    {
         builder.Services.AddSingleton(sp => new RegistryStore(sp.GetRequiredService<StoreFactory>().Registry));
+        builder.Services.AddSingleton<DeviceAlertCounts>();
+    }
 }

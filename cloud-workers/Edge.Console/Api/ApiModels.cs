@@ -24,7 +24,7 @@ public sealed record DevicePresence(string State, DateTimeOffset? Since, DateTim
 
 public sealed record Device(
     string Serial, string Kind, string ClinicId, string? GatewayId, string? Owner, string? Firmware, string Status,
-    DateTimeOffset RegisteredAt, DateTimeOffset? RetiredAt, long? ConfigVersion, DevicePresence? Presence);
+    DateTimeOffset RegisteredAt, DateTimeOffset? RetiredAt, long? ConfigVersion, DevicePresence? Presence, int? OpenAlerts = null);
 
 public sealed record TelemetryItem(
     Guid Id, string Serial, DateTimeOffset DeviceTime, DateTimeOffset? GatewayReceivedAt, DateTimeOffset? StoredAt,

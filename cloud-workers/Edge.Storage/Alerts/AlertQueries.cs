@@ -124,6 +124,33 @@ public sealed class AlertQueries(NpgsqlDataSource dataSource)
         return await reader.ReadAsync(cancellationToken) ? Read(reader, 0) : null;
     }
 
+    /// <summary>
+    /// How many alerts in state open each of <paramref name="serials"/> has, counting only alerts of clinics in
+    /// <paramref name="clinicIds"/> (null = every clinic): a device moved in from another clinic does not bring that
+    /// clinic's alerts along. Serials without one are absent.
+    /// </summary>
+    public async Task<Dictionary<string, int>> OpenCountsAsync(IReadOnlyCollection<string> serials, IReadOnlyCollection<string>? clinicIds, CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (serials.Count == 0)
+        {
+            return counts;
+        }
+        await using var command = dataSource.CreateCommand("""
+            SELECT a.serial, count(*)::int FROM alerts a
+            WHERE a.serial = ANY ($1) AND a.state = 'open' AND ($2::text[] IS NULL OR a.clinic_id = ANY ($2))
+            GROUP BY a.serial
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. serials], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string[]?> { TypedValue = clinicIds is null ? null : [.. clinicIds], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            counts[reader.GetString(0)] = reader.GetInt32(1);
+        }
+        return counts;
+    }
+
     /// <summary>Reads the <see cref="Columns"/> starting at <paramref name="first"/>.</summary>
     internal static Alert Read(NpgsqlDataReader reader, int first) => new(
         reader.GetGuid(first),

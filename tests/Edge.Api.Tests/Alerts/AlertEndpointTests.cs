@@ -188,6 +188,29 @@ public sealed class AlertEndpointTests(PostgresServer server) : ApiTest(server)
         Assert.Equal(HttpStatusCode.NotFound, (await Admin.PostAsJsonAsync($"/v1/alerts/{Guid.NewGuid()}/resolve", new { })).StatusCode);
     }
 
+    [Fact]
+    public async Task Devices_carry_their_count_of_open_alerts_for_those_who_may_read_alerts_only()
+    {
+        var id = await RaiseNorthAlertAsync();
+        var clinician = Api.As("clinician", "north");
+
+        var listed = await ReadAsync(await clinician.GetAsync("/v1/devices"), HttpStatusCode.OK);
+        var oxygen = Assert.Single(listed.GetProperty("items").EnumerateArray());
+        Assert.Equal(("OXY-8844-5521", 1), (oxygen.GetProperty("serial").GetString(), oxygen.GetProperty("open_alerts").GetInt32()));
+        var all = await ReadAsync(await Admin.GetAsync("/v1/devices"), HttpStatusCode.OK);
+        Assert.Equal(0, all.GetProperty("items").EnumerateArray().Single(d => d.GetProperty("serial").GetString() == "ECG-7711-0045").GetProperty("open_alerts").GetInt32());
+        Assert.Equal(1, (await ReadAsync(await clinician.GetAsync("/v1/devices/OXY-8844-5521"), HttpStatusCode.OK)).GetProperty("open_alerts").GetInt32());
+
+        // An auditor reads the registry, not patient alerts: no count, not even a zero.
+        var audited = await ReadAsync(await Api.As("auditor", "north").GetAsync("/v1/devices"), HttpStatusCode.OK);
+        var seen = Assert.Single(audited.GetProperty("items").EnumerateArray());
+        Assert.True(!seen.TryGetProperty("open_alerts", out var count) || count.ValueKind == JsonValueKind.Null, $"an auditor saw open_alerts {count}");
+
+        // Acknowledged is no longer open.
+        Assert.Equal(HttpStatusCode.OK, (await clinician.PostAsJsonAsync($"/v1/alerts/{id}/acknowledge", new { })).StatusCode);
+        Assert.Equal(0, (await ReadAsync(await clinician.GetAsync("/v1/devices/OXY-8844-5521"), HttpStatusCode.OK)).GetProperty("open_alerts").GetInt32());
+    }
+
     private async Task<Guid> RaiseNorthAlertAsync()
     {
         var recorder = Api.Services.GetRequiredService<AlertRecorder>();
