@@ -18,7 +18,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 namespace Edge.Ingest;
 
 /// <summary>Composes the ingest worker: storage, the batch processor, migrations at start, retention, alerts and webhooks, the MQTT consumer.</summary>
-public static class IngestApplication
+internal static class IngestApplication
 {
     public static HostApplicationBuilder AddIngestWorker(this HostApplicationBuilder builder)
     {

@@ -24,7 +24,7 @@ internal static class AwsFleetProvisioning
     const string CreateTopic = "$aws/certificates/create-from-csr/json";
 
     /// <summary>The issued certificate and the thing AWS IoT created for it.</summary>
-    public sealed record Result(string CertificatePem, string CertificateId, string ThingName);
+    internal sealed record Result(string CertificatePem, string CertificateId, string ThingName);
 
     public static async Task<Result> ProvisionAsync(
         string host, int port, string? brokerCaPath, string claimCertificatePath, string claimKeyPath, string template,

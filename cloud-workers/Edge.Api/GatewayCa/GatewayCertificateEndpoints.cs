@@ -80,7 +80,7 @@ public static class GatewayCertificateEndpoints
             {
                 return Problems.BadParameter("clinic_id", $"no clinic {request.ClinicId}");
             }
-            gateway = new Gateway(id, request.ClinicId, request.Name.Trim(), null, RegistryEndpoints.Active, now, null, null);
+            gateway = new Gateway(id, request.ClinicId, request.Name.Trim(), null, RegistryStatus.Active, now, null, null);
             await RegistryStore.InsertGatewayAsync(connection, transaction, gateway, cancellationToken);
         }
         else
@@ -91,7 +91,7 @@ public static class GatewayCertificateEndpoints
             }
             var difference = request.ClinicId is not null && before.ClinicId != request.ClinicId ? $"it belongs to clinic {before.ClinicId}"
                 : request.Name is not null && before.Name != request.Name.Trim() ? $"it is named '{before.Name}'"
-                : before.Status != RegistryEndpoints.Active ? "it is retired"
+                : before.Status != RegistryStatus.Active ? "it is retired"
                 : null;
             if (difference is not null)
             {

@@ -72,7 +72,7 @@ public static class GatewayCertificateRenewalEndpoints
         await using var connection = await registry.DataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var before = await registry.GetGatewayAsync(id, cancellationToken, connection, transaction);
-        if (before is null || before.Status != RegistryEndpoints.Active)
+        if (before is null || before.Status != RegistryStatus.Active)
         {
             return Refuse(logger, id, before is null ? $"gateway {id} is not registered" : $"gateway {id} is retired");
         }

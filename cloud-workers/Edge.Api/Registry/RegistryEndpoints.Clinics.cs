@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Edge.Api.Audit;
 using Edge.Api.Auth;
 using Edge.Api.Http;
 
@@ -27,7 +26,7 @@ public static partial class RegistryEndpoints
 
 
     private static async Task<IResult> CreateClinicAsync(
-        CreateClinicRequest request, Caller caller, RegistryStore registry, AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
+        CreateClinicRequest request, Caller caller, RegistryStore registry, CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
         if (string.IsNullOrEmpty(request.Id) || !ClinicIdFormat().IsMatch(request.Id))
@@ -40,20 +39,8 @@ public static partial class RegistryEndpoints
             return errors.ToResult();
         }
 
-        var clinic = new Clinic(request.Id!, request.Name!.Trim(), time.GetUtcNow());
-        await using var connection = await registry.DataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (!await RegistryStore.InsertClinicAsync(connection, transaction, clinic, cancellationToken))
-        {
-            var existing = (await registry.GetClinicAsync(clinic.Id, cancellationToken, connection, transaction))!;
-            return existing.Name == clinic.Name
-                ? TypedResults.Ok(existing)
-                : Problems.Conflict($"Clinic {clinic.Id} exists with the name '{existing.Name}'.");
-        }
-        await audit.RecordAsync(connection, transaction, caller,
-            new AuditRecord("clinic.create", "clinic", clinic.Id, clinic.Id, null, AuditTrail.Json(clinic, ApiJsonContext.Default.Clinic)), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return TypedResults.Created($"/v1/clinics/{clinic.Id}", clinic);
+        var change = await registry.CreateClinicAsync(request.Id!, request.Name!.Trim(), caller, cancellationToken);
+        return Answer(change, $"/v1/clinics/{request.Id}", $"No clinic {request.Id}.");
     }
 
     private static async Task<IResult> ListClinicsAsync(Caller caller, RegistryStore registry, int? limit, string? cursor, CancellationToken cancellationToken)

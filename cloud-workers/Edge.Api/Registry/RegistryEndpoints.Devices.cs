@@ -1,4 +1,3 @@
-using Edge.Api.Audit;
 using Edge.Api.Auth;
 using Edge.Api.Http;
 using Edge.Contracts.Devices;
@@ -30,7 +29,7 @@ public static partial class RegistryEndpoints
     }
 
     private static async Task<IResult> RegisterDeviceAsync(
-        RegisterDeviceRequest request, Caller caller, RegistryStore registry, AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
+        RegisterDeviceRequest request, Caller caller, RegistryStore registry, CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
         SerialNumber serial = default;
@@ -69,42 +68,9 @@ public static partial class RegistryEndpoints
             return Problems.Forbidden($"You may not register devices in clinic {request.ClinicId}.");
         }
 
-        await using var connection = await registry.DataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (await CheckPlacementAsync(registry, request.ClinicId!, request.GatewayId, connection, transaction, cancellationToken) is { } placementProblem)
-        {
-            return placementProblem;
-        }
-
-        var device = new Device(serial.Value, DeviceKinds.Name(kind), request.ClinicId!, request.GatewayId, request.Owner, request.Firmware,
-            Active, time.GetUtcNow(), null, null);
-        var existing = await registry.GetDeviceAsync(device.Serial, cancellationToken, connection, transaction);
-        if (existing is not null && !caller.CanSeeClinic(existing.ClinicId))
-        {
-            // Active or retired, another clinic's device is not the caller's to take: re-registering it would open a new
-            // ownership period in the caller's clinic. Only an admin moves a device across clinics (audited below). The
-            // answer names neither the serial's clinic nor whether it is retired there.
-            return Problems.Conflict("The serial is registered in another clinic; an admin can move it.");
-        }
-        if (existing is not null && existing.Status == Active)
-        {
-            var difference = existing.ClinicId != device.ClinicId ? $"it belongs to clinic {existing.ClinicId} (use transfer)"
-                : existing.GatewayId != device.GatewayId ? $"it is attached to gateway {existing.GatewayId ?? "(none)"} (use transfer)"
-                : existing.Owner != device.Owner ? "it has another owner (use transfer)"
-                : existing.Kind != device.Kind ? $"it is registered as {existing.Kind}"
-                : existing.Firmware != device.Firmware && device.Firmware is not null ? $"it runs firmware {existing.Firmware ?? "(unknown)"}"
-                : null;
-            return difference is null ? TypedResults.Ok(existing) : Problems.Conflict($"Device {device.Serial} is already registered and {difference}.");
-        }
-
-        // A retired device coming back keeps its configuration history (each clinic reads the versions of its own periods).
-        device = device with { ConfigVersion = existing?.ConfigVersion };
-        await RegistryStore.UpsertDeviceAsync(connection, transaction, device, cancellationToken);
-        await DeviceOwnership.OpenAsync(connection, transaction, device.Serial, device.ClinicId, device.GatewayId, device.RegisteredAt, cancellationToken);
-        await audit.RecordAsync(connection, transaction, caller, new AuditRecord("device.register", "device", device.Serial, device.ClinicId,
-            existing is null ? null : AuditTrail.Json(existing, ApiJsonContext.Default.Device), AuditTrail.Json(device, ApiJsonContext.Default.Device)), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return TypedResults.Created($"/v1/devices/{device.Serial}", device);
+        var change = await registry.RegisterDeviceAsync(
+            serial.Value, DeviceKinds.Name(kind), request.ClinicId!, request.GatewayId, request.Owner, request.Firmware, caller, cancellationToken);
+        return Answer(change, $"/v1/devices/{serial.Value}", $"No device {serial.Value}.");
     }
 
     private static async Task<IResult> ListDevicesAsync(
@@ -152,7 +118,7 @@ public static partial class RegistryEndpoints
     }
 
     private static async Task<IResult> TransferDeviceAsync(
-        string serial, TransferDeviceRequest request, Caller caller, RegistryStore registry, AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
+        string serial, TransferDeviceRequest request, Caller caller, RegistryStore registry, CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
         if (string.IsNullOrEmpty(request.ClinicId))
@@ -165,60 +131,10 @@ public static partial class RegistryEndpoints
             return errors.ToResult();
         }
 
-        await using var connection = await registry.DataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var before = await registry.GetDeviceAsync(serial, cancellationToken, connection, transaction);
-        if (before is null || !caller.CanSeeClinic(before.ClinicId))
-        {
-            return Problems.NotFound($"No device {serial}.");
-        }
-        if (before.Status != Active)
-        {
-            return Problems.Conflict($"Device {serial} is retired; register it again first.");
-        }
-        if (!caller.CanSeeClinic(request.ClinicId))
-        {
-            return Problems.Forbidden($"You may not move devices into clinic {request.ClinicId}.");
-        }
-        if (await CheckPlacementAsync(registry, request.ClinicId!, request.GatewayId, connection, transaction, cancellationToken) is { } placementProblem)
-        {
-            return placementProblem;
-        }
-
-        var after = before with { ClinicId = request.ClinicId!, GatewayId = request.GatewayId, Owner = request.Owner };
-        await RegistryStore.UpsertDeviceAsync(connection, transaction, after, cancellationToken);
-        if (after.ClinicId != before.ClinicId)
-        {
-            // From now on (or from the first reading its new gateway sent that waits in quarantine) the new clinic reads
-            // what the device sends, the old one what it sent before.
-            await DeviceOwnership.OpenAsync(connection, transaction, serial, after.ClinicId, after.GatewayId, time.GetUtcNow(), cancellationToken);
-        }
-        await audit.RecordAsync(connection, transaction, caller, new AuditRecord("device.transfer", "device", serial, after.ClinicId,
-            AuditTrail.Json(before, ApiJsonContext.Default.Device), AuditTrail.Json(after, ApiJsonContext.Default.Device)), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return TypedResults.Ok(after);
+        var change = await registry.TransferDeviceAsync(serial, request.ClinicId!, request.GatewayId, request.Owner, caller, cancellationToken);
+        return Answer(change, $"/v1/devices/{serial}", $"No device {serial}.");
     }
 
-    private static async Task<IResult> RetireDeviceAsync(
-        string serial, Caller caller, RegistryStore registry, AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
-    {
-        await using var connection = await registry.DataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var before = await registry.GetDeviceAsync(serial, cancellationToken, connection, transaction);
-        if (before is null || !caller.CanSeeClinic(before.ClinicId))
-        {
-            return Problems.NotFound($"No device {serial}.");
-        }
-        if (before.Status == Retired)
-        {
-            return TypedResults.Ok(before);
-        }
-        var after = before with { Status = Retired, RetiredAt = time.GetUtcNow() };
-        await RegistryStore.UpsertDeviceAsync(connection, transaction, after, cancellationToken);
-        await DeviceOwnership.CloseAsync(connection, transaction, serial, after.RetiredAt.Value, cancellationToken);
-        await audit.RecordAsync(connection, transaction, caller, new AuditRecord("device.retire", "device", serial, before.ClinicId,
-            AuditTrail.Json(before, ApiJsonContext.Default.Device), AuditTrail.Json(after, ApiJsonContext.Default.Device)), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return TypedResults.Ok(after);
-    }
+    private static async Task<IResult> RetireDeviceAsync(string serial, Caller caller, RegistryStore registry, CancellationToken cancellationToken) =>
+        Answer(await registry.RetireDeviceAsync(serial, caller, cancellationToken), $"/v1/devices/{serial}", $"No device {serial}.");
 }

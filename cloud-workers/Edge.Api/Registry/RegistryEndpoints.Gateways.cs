@@ -1,5 +1,4 @@
 using System.Globalization;
-using Edge.Api.Audit;
 using Edge.Api.Auth;
 using Edge.Api.Http;
 using Edge.Contracts.Uplink;
@@ -31,7 +30,7 @@ public static partial class RegistryEndpoints
     }
 
     private static async Task<IResult> RegisterGatewayAsync(
-        RegisterGatewayRequest request, Caller caller, RegistryStore registry, AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
+        RegisterGatewayRequest request, Caller caller, RegistryStore registry, CancellationToken cancellationToken)
     {
         var errors = new RequestErrors();
         if (string.IsNullOrEmpty(request.Id) || !UplinkTopics.IsValidGatewayId(request.Id))
@@ -57,33 +56,8 @@ public static partial class RegistryEndpoints
             return Problems.Forbidden($"You may not register gateways in clinic {request.ClinicId}.");
         }
 
-        await using var connection = await registry.DataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (await registry.GetClinicAsync(request.ClinicId!, cancellationToken, connection, transaction) is null)
-        {
-            return Problems.BadParameter("clinic_id", $"no clinic {request.ClinicId}");
-        }
-
-        var gateway = new Gateway(request.Id!, request.ClinicId!, request.Name!.Trim(), fingerprint, Active, time.GetUtcNow(), null, null);
-        if (!await RegistryStore.InsertGatewayAsync(connection, transaction, gateway, cancellationToken))
-        {
-            var existing = (await registry.GetGatewayAsync(gateway.Id, cancellationToken, connection, transaction))!;
-            if (!caller.CanSeeClinic(existing.ClinicId))
-            {
-                // Another clinic's gateway: neither its clinic nor its details are named.
-                return Problems.Conflict("The gateway id is registered in another clinic; choose another id.");
-            }
-            var difference = existing.ClinicId != gateway.ClinicId ? $"it belongs to clinic {existing.ClinicId}"
-                : existing.Name != gateway.Name ? $"it is named '{existing.Name}'"
-                : existing.CertificateFingerprint != gateway.CertificateFingerprint ? "it has another certificate"
-                : existing.Status != Active ? "it is retired"
-                : null;
-            return difference is null ? TypedResults.Ok(existing) : Problems.Conflict($"Gateway {gateway.Id} is already registered and {difference}.");
-        }
-        await audit.RecordAsync(connection, transaction, caller,
-            new AuditRecord("gateway.register", "gateway", gateway.Id, gateway.ClinicId, null, AuditTrail.Json(gateway, ApiJsonContext.Default.Gateway)), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return TypedResults.Created($"/v1/gateways/{gateway.Id}", gateway);
+        var change = await registry.RegisterGatewayAsync(request.Id!, request.ClinicId!, request.Name!.Trim(), fingerprint, caller, cancellationToken);
+        return Answer(change, $"/v1/gateways/{request.Id}", $"No gateway {request.Id}.");
     }
 
     private static async Task<IResult> ListGatewaysAsync(
@@ -148,26 +122,6 @@ public static partial class RegistryEndpoints
         return null;
     }
 
-    private static async Task<IResult> RetireGatewayAsync(
-        string id, Caller caller, RegistryStore registry, AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
-    {
-        await using var connection = await registry.DataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var before = await registry.GetGatewayAsync(id, cancellationToken, connection, transaction);
-        if (before is null || !caller.CanSeeClinic(before.ClinicId))
-        {
-            return Problems.NotFound($"No gateway {id}.");
-        }
-        if (before.Status == Retired)
-        {
-            return TypedResults.Ok(before);
-        }
-        var now = time.GetUtcNow();
-        await RegistryStore.RetireGatewayAsync(connection, transaction, id, now, cancellationToken);
-        var after = before with { Status = Retired, RetiredAt = now };
-        await audit.RecordAsync(connection, transaction, caller, new AuditRecord("gateway.retire", "gateway", id, before.ClinicId,
-            AuditTrail.Json(before, ApiJsonContext.Default.Gateway), AuditTrail.Json(after, ApiJsonContext.Default.Gateway)), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return TypedResults.Ok(after);
-    }
+    private static async Task<IResult> RetireGatewayAsync(string id, Caller caller, RegistryStore registry, CancellationToken cancellationToken) =>
+        Answer(await registry.RetireGatewayAsync(id, caller, cancellationToken), $"/v1/gateways/{id}", $"No gateway {id}.");
 }

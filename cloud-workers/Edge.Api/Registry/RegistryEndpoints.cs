@@ -7,13 +7,12 @@ namespace Edge.Api.Registry;
 /// The serial registry: clinics, gateways and devices. Registration is idempotent (the same request twice is a no-op,
 /// so <c>edgectl</c> can be re-run safely); a registration that contradicts the existing entry is a 409 that says what
 /// differs. Entries outside the caller's clinics answer 404, so their existence does not leak. One file per resource
-/// (<c>RegistryEndpoints.Clinics.cs</c>, <c>.Gateways.cs</c>, <c>.Devices.cs</c>); the checks they share are here.
+/// (<c>RegistryEndpoints.Clinics.cs</c>, <c>.Gateways.cs</c>, <c>.Devices.cs</c>); the checks they share are here. A
+/// handler binds, validates, authorizes and calls <see cref="RegistryStore"/>, which makes the change and writes its
+/// audit record in one transaction (<c>RegistryStore.Changes.cs</c>); <see cref="Answer"/> maps the outcome.
 /// </summary>
 public static partial class RegistryEndpoints
 {
-    public const string Active = "active";
-    public const string Retired = "retired";
-
     public static void MapRegistryEndpoints(this IEndpointRouteBuilder routes)
     {
         var app = routes.MapGroup("").WithTags("Registry");
@@ -24,24 +23,19 @@ public static partial class RegistryEndpoints
 
     // Checks
 
-    private static async Task<IResult?> CheckPlacementAsync(
-        RegistryStore registry, string clinicId, string? gatewayId, Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction transaction,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// The response for a registry change: 201 with a new entry at <paramref name="location"/>, 200 with an unchanged or
+    /// changed one, and the refusals as problems (<paramref name="notFound"/> for a 404).
+    /// </summary>
+    private static IResult Answer<T>(RegistryChange<T> change, string location, string notFound) where T : class => change.Outcome switch
     {
-        if (await registry.GetClinicAsync(clinicId, cancellationToken, connection, transaction) is null)
-        {
-            return Problems.BadParameter("clinic_id", $"no clinic {clinicId}");
-        }
-        if (gatewayId is null)
-        {
-            return null;
-        }
-        var gateway = await registry.GetGatewayAsync(gatewayId, cancellationToken, connection, transaction);
-        // An unknown id and another clinic's gateway get the same answer: whether the id exists elsewhere is not told.
-        return gateway is null || gateway.ClinicId != clinicId ? Problems.BadParameter("gateway_id", $"is not a gateway of clinic {clinicId}")
-            : gateway.Status != Active ? Problems.BadParameter("gateway_id", "the gateway is retired")
-            : null;
-    }
+        RegistryOutcome.Created => TypedResults.Created(location, change.Entry),
+        RegistryOutcome.Unchanged or RegistryOutcome.Changed => TypedResults.Ok(change.Entry),
+        RegistryOutcome.Invalid => Problems.BadParameter(change.Field!, change.Reason!),
+        RegistryOutcome.NotFound => Problems.NotFound(notFound),
+        RegistryOutcome.Forbidden => Problems.Forbidden(change.Reason!),
+        _ => Problems.Conflict(change.Reason!),
+    };
 
     private static bool IsCpapFamily(DeviceKind kind) => kind is DeviceKind.Cpap or DeviceKind.Bipap;
 
@@ -63,7 +57,7 @@ public static partial class RegistryEndpoints
 
     private static void CheckStatus(string? status, RequestErrors errors)
     {
-        if (status is not null and not Active and not Retired)
+        if (status is not null and not RegistryStatus.Active and not RegistryStatus.Retired)
         {
             errors.Add("status", "must be active or retired");
         }

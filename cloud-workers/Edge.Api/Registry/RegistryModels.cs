@@ -1,5 +1,12 @@
 namespace Edge.Api.Registry;
 
+/// <summary>A gateway's or device's <c>status</c>: retired entries are kept, with their history.</summary>
+public static class RegistryStatus
+{
+    public const string Active = "active";
+    public const string Retired = "retired";
+}
+
 /// <summary>A clinic: the unit of ownership and of access (tokens list the clinics a user may see).</summary>
 public sealed record Clinic(string Id, string Name, DateTimeOffset CreatedAt);
 

@@ -1,13 +1,15 @@
+using Edge.Api.Audit;
 using Edge.Storage;
 
 namespace Edge.Api.Registry;
 
-/// <summary>Registers the serial registry's store (clinics, gateways, devices) over the registry database.</summary>
+/// <summary>Registers the serial registry's store (clinics, gateways, devices, and their audited changes) over the registry database.</summary>
 public static class RegistrySetup
 {
     public static void AddRegistry(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSingleton(sp => new RegistryStore(sp.GetRequiredService<StoreFactory>().Registry));
+        builder.Services.AddSingleton(sp => new RegistryStore(
+            sp.GetRequiredService<StoreFactory>().Registry, sp.GetRequiredService<AuditTrail>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<DeviceAlertCounts>();
     }
 }

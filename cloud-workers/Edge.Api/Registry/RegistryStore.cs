@@ -1,11 +1,13 @@
+using Edge.Api.Audit;
 using Npgsql;
 using NpgsqlTypes;
 
 namespace Edge.Api.Registry;
 
-/// <summary>The registry's SQL: clinics, gateways and devices. Changes take the caller's connection and transaction so
-/// the handler can write the audit record in the same transaction.</summary>
-public sealed class RegistryStore(NpgsqlDataSource registry)
+/// <summary>The registry's SQL: clinics, gateways and devices. The static changes take the caller's connection and
+/// transaction so that another feature can make them in its own transaction (a gateway registered with its first
+/// certificate); the registry's own changes, each with its audit record, are in <c>RegistryStore.Changes.cs</c>.</summary>
+public sealed partial class RegistryStore(NpgsqlDataSource registry, AuditTrail audit, TimeProvider time)
 {
     private const string ClinicColumns = "id, name, created_at";
     private const string GatewayColumns = "id, clinic_id, name, certificate_fingerprint, status, registered_at, last_seen_at, retired_at";
@@ -73,7 +75,7 @@ public sealed class RegistryStore(NpgsqlDataSource registry)
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    public static async Task RetireGatewayAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string id, DateTimeOffset at, CancellationToken cancellationToken)
+    public static async Task MarkGatewayRetiredAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string id, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("UPDATE gateways SET status = 'retired', retired_at = $2 WHERE id = $1", connection, transaction);
         command.Parameters.Add(Text(id));

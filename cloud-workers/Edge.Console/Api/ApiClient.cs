@@ -12,7 +12,7 @@ namespace Edge.Console.Api;
 /// The public API as the signed-in user: every call carries their access token, so the API's roles and clinic scoping
 /// decide what the console may show. A mobile app could make the same calls.
 /// </summary>
-public sealed class ApiClient(HttpClient http, UserSession session)
+internal sealed class ApiClient(HttpClient http, UserSession session)
 {
     public Task<Page<Clinic>> ClinicsAsync(string? cursor, CancellationToken cancellationToken) =>
         GetAsync<Page<Clinic>>(Query("v1/clinics", ("limit", "500"), ("cursor", cursor)), cancellationToken)!;
@@ -244,11 +244,11 @@ public sealed class ApiClient(HttpClient http, UserSession session)
 }
 
 /// <summary>The devices list's filters (the API's query parameters).</summary>
-public sealed record DeviceFilter(string? Clinic = null, string? Kind = null, string? Status = null, string? Gateway = null);
+internal sealed record DeviceFilter(string? Clinic = null, string? Kind = null, string? Status = null, string? Gateway = null);
 
 /// <summary>The alerts inbox's filters.</summary>
-public sealed record AlertFilter(string? Clinic = null, string? Serial = null, string? Rule = null, string? State = null, string? Kind = null, string? Severity = null);
+internal sealed record AlertFilter(string? Clinic = null, string? Serial = null, string? Rule = null, string? State = null, string? Kind = null, string? Severity = null);
 
-public sealed record NewUser(string Username, string? DisplayName, string Password, IReadOnlyList<string> Roles, IReadOnlyList<string> Clinics);
+internal sealed record NewUser(string Username, string? DisplayName, string Password, IReadOnlyList<string> Roles, IReadOnlyList<string> Clinics);
 
-public sealed record UserChange(string? DisplayName, IReadOnlyList<string>? Roles, IReadOnlyList<string>? Clinics, bool? Disabled);
+internal sealed record UserChange(string? DisplayName, IReadOnlyList<string>? Roles, IReadOnlyList<string>? Clinics, bool? Disabled);

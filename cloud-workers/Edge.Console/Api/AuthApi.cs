@@ -5,7 +5,7 @@ using System.Net.Http.Json;
 namespace Edge.Console.Api;
 
 /// <summary>The API's sign-in endpoints (<c>/v1/auth/…</c>), called without a user token (or with the one being revoked).</summary>
-public sealed class AuthApi(HttpClient http)
+internal sealed class AuthApi(HttpClient http)
 {
     /// <summary>Exchanges a username and password for tokens; null with the status when the API refuses.</summary>
     public async Task<(TokenResponse? Tokens, HttpStatusCode Status)> SignInAsync(string username, string password, CancellationToken cancellationToken)

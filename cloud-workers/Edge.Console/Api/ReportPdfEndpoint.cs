@@ -6,7 +6,7 @@ namespace Edge.Console.Api;
 /// The ECG report PDF for the device page's viewer: fetched from the API with the user's token and served inline, from
 /// the console's origin, only to the console's own frames (SecurityHeaders gives this path frame-ancestors 'self').
 /// </summary>
-public static class ReportPdfEndpoint
+internal static class ReportPdfEndpoint
 {
     public static void MapReportPdfEndpoint(this IEndpointRouteBuilder app) =>
         app.MapGet("/reports/{serial}/{reportId}.pdf", async (string serial, string reportId, HttpContext context, UserSession session, ApiClient api, CancellationToken cancellationToken) =>

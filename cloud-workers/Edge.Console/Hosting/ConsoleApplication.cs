@@ -11,7 +11,7 @@ using MudBlazor.Services;
 namespace Edge.Console.Hosting;
 
 /// <summary>Composes the console: settings, Data Protection, sign-in, the API client, the components. Used by Program and the tests.</summary>
-public static class ConsoleApplication
+internal static class ConsoleApplication
 {
     /// <summary>Environment variable naming the configuration file instead of /etc/edge-console/console.json.</summary>
     public const string ConfigFileVariable = "EDGE_CONSOLE_CONFIG";

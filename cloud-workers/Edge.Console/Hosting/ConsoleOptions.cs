@@ -5,7 +5,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Edge.Console.Hosting;
 
 /// <summary>Where the console finds the API and keeps its state (configuration section <c>Console</c>).</summary>
-public sealed class ConsoleOptions
+internal sealed class ConsoleOptions
 {
     public const string SectionName = "Console";
 
@@ -34,7 +34,7 @@ public sealed class ConsoleOptions
 }
 
 /// <summary>OpenID Connect sign-in (authorization code + PKCE), section <c>Console:Oidc</c>.</summary>
-public sealed class OidcOptions
+internal sealed class OidcOptions
 {
     /// <summary>The identity provider's issuer URL (https). Unset: local accounts only.</summary>
     public Uri? Authority { get; set; }

@@ -10,7 +10,7 @@ namespace Edge.Console.Sessions;
 /// Sign-in and sign-out as form posts (antiforgery checked by <c>UseAntiforgery</c>): the tokens the API issues go
 /// into a server-side session and the browser gets only the session's cookie.
 /// </summary>
-public static class AccountEndpoints
+internal static class AccountEndpoints
 {
     public static void MapAccountEndpoints(this IEndpointRouteBuilder app)
     {

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Edge.Console.Sessions;
 
 /// <summary>Refreshes an OIDC session's access token at the identity provider's token endpoint (refresh_token grant).</summary>
-public sealed class OidcRefresher(IOptionsMonitor<OpenIdConnectOptions> monitor, IHttpClientFactory clients, TimeProvider time)
+internal sealed class OidcRefresher(IOptionsMonitor<OpenIdConnectOptions> monitor, IHttpClientFactory clients, TimeProvider time)
 {
     public const string Scheme = OpenIdConnectDefaults.AuthenticationScheme;
 

@@ -3,7 +3,7 @@ using System.Security.Claims;
 namespace Edge.Console.Sessions;
 
 /// <summary>What the console's cookie says about the user: the session id, who they are, their roles and clinics.</summary>
-public static class SessionClaims
+internal static class SessionClaims
 {
     public const string SessionId = "sid";
     public const string Clinic = "clinic";

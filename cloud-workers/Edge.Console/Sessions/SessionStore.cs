@@ -13,7 +13,7 @@ namespace Edge.Console.Sessions;
 /// with the Data Protection keys) so a restart keeps users signed in. A file's name is a hash of the session id: a
 /// listing of the directory gives nobody a cookie.
 /// </summary>
-public sealed class SessionStore
+internal sealed class SessionStore
 {
     private readonly ConcurrentDictionary<string, StoredSession> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _refreshLocks = new(StringComparer.Ordinal);

@@ -12,7 +12,7 @@ namespace Edge.Console.Sessions;
 /// Who may use the console: a cookie naming a server-side session (HttpOnly, SameSite=Lax, Secure over https), filled by
 /// the local sign-in form or by OpenID Connect (authorization code + PKCE) when <c>Console:Oidc:Authority</c> is set.
 /// </summary>
-public static class SignInSetup
+internal static class SignInSetup
 {
     public const string CookieName = "edge-console";
 

@@ -4,7 +4,7 @@ namespace Edge.Console.Sessions;
 /// A signed-in user's tokens, kept on the server (never in the browser): the cookie carries only the session id. Local
 /// sessions refresh through the API; OIDC sessions through the identity provider.
 /// </summary>
-public sealed record StoredSession(
+internal sealed record StoredSession(
     string Id, string Source, string Subject, string Username, string? DisplayName, IReadOnlyList<string> Roles,
     IReadOnlyList<string> Clinics, string AccessToken, DateTimeOffset ExpiresAt, string? RefreshToken,
     DateTimeOffset? RefreshExpiresAt)

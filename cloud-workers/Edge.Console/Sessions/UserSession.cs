@@ -8,7 +8,7 @@ namespace Edge.Console.Sessions;
 /// The signed-in user's access token for this scope (a request or a Blazor circuit), refreshed shortly before it
 /// expires. The session id comes from the authentication state, or from an endpoint that read its cookie.
 /// </summary>
-public sealed class UserSession(
+internal sealed class UserSession(
     AuthenticationStateProvider authentication, SessionStore store, AuthApi auth, OidcRefresher oidc, ConsoleOptions options,
     TimeProvider time, ILogger<UserSession> logger)
 {

@@ -9,7 +9,7 @@ namespace Edge.Ingest.Alerts;
 /// <param name="MaintenanceDue">New <c>maintenance_due</c> alerts.</param>
 /// <param name="GatewaySilent">New <c>gateway_silent</c> alerts.</param>
 /// <param name="Resolved">Silence alerts resolved because their gateway was heard again.</param>
-public sealed record AlertSweepResult(int MaintenanceDue, int GatewaySilent, int Resolved);
+internal sealed record AlertSweepResult(int MaintenanceDue, int GatewaySilent, int Resolved);
 
 /// <summary>
 /// Every <see cref="AlertSweepOptions.SweepIntervalSeconds"/>, raises the alerts no reading raises (maintenance due, a
@@ -21,7 +21,7 @@ public sealed record AlertSweepResult(int MaintenanceDue, int GatewaySilent, int
 /// an UPDATE of unresolved rows, which the second replica finds already done. The cost of running it twice is two
 /// reads of the registry.
 /// </remarks>
-public sealed class AlertSweep(
+internal sealed class AlertSweep(
     SubjectAlerts subjects,
     AlertRecorder recorder,
     AlertLifecycle lifecycle,

@@ -7,7 +7,7 @@ namespace Edge.Ingest.Alerts;
 /// The worker's periodic look for alerts no reading raises: maintenance due and silent gateways (configuration section
 /// <c>Ingest:Alerts</c>).
 /// </summary>
-public sealed class AlertSweepOptions
+internal sealed class AlertSweepOptions
 {
     public const string SectionName = "Ingest:Alerts";
 

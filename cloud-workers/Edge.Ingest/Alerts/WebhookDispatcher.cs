@@ -20,7 +20,7 @@ namespace Edge.Ingest.Alerts;
 /// Delivery is at least once: a replica that dies after the receiver answered but before it recorded the answer
 /// leaves the delivery to be sent again, so receivers de-duplicate on <c>X-Edge-Webhook-Id</c>.
 /// </remarks>
-public sealed class WebhookDispatcher(
+internal sealed class WebhookDispatcher(
     WebhookDeliveries deliveries,
     IHttpClientFactory httpClients,
     IOptions<WebhookOptions> options,

@@ -9,7 +9,7 @@ namespace Edge.Ingest.Alerts;
 /// 50-100 % at random), so a delivery is dead after half an hour to an hour of failures: long enough to ride out a
 /// receiver's restart or a short outage, short enough that a technician sees a broken endpoint the same day.
 /// </remarks>
-public sealed class WebhookOptions
+internal sealed class WebhookOptions
 {
     public const string SectionName = "Alerts:Webhooks";
 

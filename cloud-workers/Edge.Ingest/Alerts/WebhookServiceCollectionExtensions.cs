@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Edge.Ingest.Alerts;
 
 /// <summary>Registers alerting in the worker: the rules and recorder, the alert tables' migration at start, and the webhook dispatcher.</summary>
-public static class WebhookServiceCollectionExtensions
+internal static class WebhookServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the alert classes (<see cref="AlertServiceCollectionExtensions.AddEdgeAlerts"/>), validated

@@ -10,7 +10,7 @@ namespace Edge.Ingest.Alerts;
 /// The check runs at connect time on the addresses DNS actually returned, so a name that later resolves elsewhere (DNS
 /// rebinding) is caught too.
 /// </summary>
-public static class WebhookTargets
+internal static class WebhookTargets
 {
     /// <summary>
     /// Public addresses only, unless <paramref name="allowPrivate"/> (loopback and private ranges, for a receiver inside

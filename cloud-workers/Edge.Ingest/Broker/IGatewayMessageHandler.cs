@@ -8,7 +8,7 @@ namespace Edge.Ingest.Broker;
 /// <see cref="HandleAsync"/> returns; a handler that throws is retried with backoff, like a telemetry batch that
 /// fails to store, so it must be idempotent and must handle bad input itself (record it and return).
 /// </summary>
-public interface IGatewayMessageHandler
+internal interface IGatewayMessageHandler
 {
     UplinkTopicKind Kind { get; }
 
@@ -16,7 +16,7 @@ public interface IGatewayMessageHandler
 }
 
 /// <summary>Publishes QoS 1 to a gateway (acks, responses); throws when the broker refuses.</summary>
-public interface ICloudPublisher
+internal interface ICloudPublisher
 {
     Task PublishAsync(string topic, byte[] payload, CancellationToken cancellationToken);
 }

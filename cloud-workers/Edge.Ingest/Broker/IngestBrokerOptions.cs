@@ -4,7 +4,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Edge.Ingest.Broker;
 
 /// <summary>The worker's connection to the cloud broker.</summary>
-public sealed class IngestBrokerOptions
+internal sealed class IngestBrokerOptions
 {
     public const string SectionName = "Ingest:Broker";
 

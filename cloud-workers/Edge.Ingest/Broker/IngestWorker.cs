@@ -24,7 +24,7 @@ namespace Edge.Ingest.Broker;
 /// gateway. A batch that fails to store is retried here with backoff and stays unacknowledged meanwhile; if this
 /// worker dies, the gateway's ack timeout re-sends it to whichever replica is alive.
 /// </summary>
-public sealed class IngestWorker(
+internal sealed class IngestWorker(
     BatchProcessor processor,
     IEnumerable<IGatewayMessageHandler> handlers,
     IOptions<IngestBrokerOptions> options,

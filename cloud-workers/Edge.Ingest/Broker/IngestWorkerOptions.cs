@@ -3,7 +3,7 @@ using Edge.Contracts.Settings;
 namespace Edge.Ingest.Broker;
 
 /// <summary>How much one worker process does at once.</summary>
-public sealed class IngestWorkerOptions
+internal sealed class IngestWorkerOptions
 {
     public const string SectionName = "Ingest";
 

@@ -15,7 +15,7 @@ namespace Edge.Ingest.Downlink;
 /// <c>…/firmware</c>) from the registry's outbox (<see cref="DownlinkOutbox"/>). The API only writes the database; this
 /// loop, in every worker replica, does the sending, so a push is never lost between "stored" and "published".
 /// </summary>
-public sealed class DownlinkDispatcher(
+internal sealed class DownlinkDispatcher(
     DownlinkOutbox outbox,
     IOptions<IngestBrokerOptions> options,
     WorkerMetrics metrics,

@@ -13,7 +13,7 @@ namespace Edge.Ingest.Downlink;
 /// are logged and acknowledged too: sending them again cannot change the answer. Any batch also makes the configs and
 /// firmware offers still queued for that gateway due at once (<see cref="DownlinkOutbox.SendNowAsync"/>).
 /// </summary>
-public sealed class GatewayEventsHandler(GatewayEventRecorder recorder, DownlinkOutbox outbox, ILogger<GatewayEventsHandler> logger) : IGatewayMessageHandler
+internal sealed class GatewayEventsHandler(GatewayEventRecorder recorder, DownlinkOutbox outbox, ILogger<GatewayEventsHandler> logger) : IGatewayMessageHandler
 {
     public UplinkTopicKind Kind => UplinkTopicKind.Events;
 

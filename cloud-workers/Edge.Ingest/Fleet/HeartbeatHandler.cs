@@ -15,7 +15,7 @@ namespace Edge.Ingest.Fleet;
 /// gateway clock set to next year would otherwise pin its health there). Refusals are logged, counted and acknowledged:
 /// sending the same bytes again cannot change the answer.
 /// </summary>
-public sealed class HeartbeatHandler(HeartbeatRecorder recorder, GatewayPresence presence, WorkerMetrics metrics, TimeProvider time, ILogger<HeartbeatHandler> logger)
+internal sealed class HeartbeatHandler(HeartbeatRecorder recorder, GatewayPresence presence, WorkerMetrics metrics, TimeProvider time, ILogger<HeartbeatHandler> logger)
     : IGatewayMessageHandler
 {
     /// <summary>How far ahead of the worker's clock a heartbeat may be dated.</summary>

@@ -21,7 +21,7 @@ namespace Edge.Ingest.Ingest;
 /// idempotently, record rejects, raise alerts, and say what to acknowledge. Nothing here assumes it
 /// is the only worker: writes are insert-if-absent on the reading's deterministic id, alerts on theirs.
 /// </summary>
-public sealed class BatchProcessor(
+internal sealed class BatchProcessor(
     StoreFactory stores,
     IngestLedger ledger,
     AlertRecorder alerts,

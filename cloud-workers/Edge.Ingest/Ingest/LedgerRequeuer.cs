@@ -34,7 +34,7 @@ namespace Edge.Ingest.Ingest;
 /// If that ack was lost, the gateway re-sends the batch and the re-send is stored (or found stored) like any other.
 /// </para>
 /// </remarks>
-public sealed class LedgerRequeuer(
+internal sealed class LedgerRequeuer(
     IngestLedger ledger,
     BatchProcessor processor,
     RegistryOwnership ownership,

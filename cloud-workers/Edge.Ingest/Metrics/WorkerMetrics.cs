@@ -14,7 +14,7 @@ namespace Edge.Ingest.Metrics;
 /// A hosted service only so that, once the collector listens (every hosted service is built before any starts), the
 /// series an alert watches exist at zero: a series that first appears at 1 shows no increase.
 /// </remarks>
-public sealed class WorkerMetrics : IHostedService, IDisposable
+internal sealed class WorkerMetrics : IHostedService, IDisposable
 {
     public const string Stored = "stored";
     public const string Duplicate = "duplicate";

@@ -4,7 +4,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Edge.Ingest.Ownership;
 
 /// <summary>Which readings the worker accepts from which gateway, and how long it holds the others (section <c>Ingest:Ownership</c>).</summary>
-public sealed class OwnershipOptions
+internal sealed class OwnershipOptions
 {
     public const string SectionName = "Ingest:Ownership";
 

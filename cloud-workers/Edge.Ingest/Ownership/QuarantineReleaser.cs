@@ -24,7 +24,7 @@ namespace Edge.Ingest.Ownership;
 /// at the same moment: the stores and alerts insert if absent on the reading's id, and only the replica whose DELETE
 /// removed a row counts it as released.
 /// </remarks>
-public sealed class QuarantineReleaser(
+internal sealed class QuarantineReleaser(
     RegistryOwnership ownership,
     QuarantineStore quarantine,
     BatchProcessor processor,

@@ -21,7 +21,7 @@ namespace Edge.Ingest.Ownership;
 /// nothing is cached and every batch asks the registry, and the cache starts empty when it comes back (notifications
 /// sent meanwhile are lost). An answer loaded while a change was notified is used once and not cached.
 /// </remarks>
-public sealed class RegistryOwnership(
+internal sealed class RegistryOwnership(
     StoreFactory stores,
     AlertRecorder alerts,
     IOptions<OwnershipOptions> options,

@@ -15,7 +15,7 @@ namespace Edge.Storage.Cpap;
 /// CPAP/BiPAP readings in PostgreSQL for single-database installs and the local demo: the journal identity as columns,
 /// the reading as the <c>DeviceData</c> document in <c>data jsonb</c>, monthly partitions on device time.
 /// </summary>
-public sealed class CpapPostgresStore : IReadingStore
+public sealed class CpapPostgresStore : PostgresReadingStore<CpapTelemetry, CpapHour>
 {
     public const string Table = "cpap_device_data";
 
@@ -23,15 +23,7 @@ public sealed class CpapPostgresStore : IReadingStore
     [
         new(1, "cpap_device_data (DeviceData as jsonb), partitioned by month on device_time", $"""
             CREATE TABLE {Table} (
-                id                  uuid        NOT NULL,
-                serial              text        NOT NULL,
-                gateway_id          text        NOT NULL,
-                epoch               bigint      NOT NULL,
-                seq                 bigint      NOT NULL,
-                device_time         timestamptz NOT NULL,
-                gateway_received_at timestamptz NOT NULL,
-                stored_at           timestamptz NOT NULL,
-                urgent              boolean     NOT NULL,
+            {ReadingHeader.CreateColumns(12)}
                 data                jsonb       NOT NULL,
                 PRIMARY KEY (id, device_time)
             ) PARTITION BY RANGE (device_time);
@@ -71,42 +63,12 @@ public sealed class CpapPostgresStore : IReadingStore
     // The column after ReadingHeader.Columns, which WriteRowAsync writes.
     private const string StoreColumns = "data";
 
-    private readonly PostgresReadingTable _table;
-    private readonly PostgresTelemetryQueries _queries;
-
     public CpapPostgresStore(NpgsqlDataSource dataSource, int retentionDays, TimeProvider time, ILogger<CpapPostgresStore> logger)
+        : base(dataSource, "cpap", Table, StoreColumns, WriteRowAsync, QuerySql, new CpapRollup(), retentionDays, time, logger, DeviceKind.Cpap, DeviceKind.Bipap)
     {
-        var rollups = new PostgresHourlyRollups<CpapHour>(dataSource, new CpapRollup(), logger);
-        Hours = rollups;
-        _table = new PostgresReadingTable(dataSource, "cpap", Table, StoreColumns, WriteRowAsync, retentionDays, time, logger, rollups);
-        _queries = new PostgresTelemetryQueries(dataSource, "cpap", QuerySql, DeviceKind.Cpap, DeviceKind.Bipap);
     }
 
-    public string Name => "cpap";
-
-    /// <summary>The hourly rollups kept with every write, for the analytics.</summary>
-    public IHourlyRollups<CpapHour> Hours { get; }
-
-    internal PostgresReadingTable Storage => _table;
-
-    internal PostgresTelemetryQueries Queries => _queries;
-
-    public Task MigrateAsync(CancellationToken cancellationToken) => _table.MigrateAsync(Migrations, cancellationToken);
-
-    public Task<int> WriteAsync(IReadOnlyList<StoredReading> readings, CancellationToken cancellationToken)
-    {
-        StoreGuard.RequireAll<CpapTelemetry>(readings, Name);
-        return _table.WriteAsync(readings, cancellationToken);
-    }
-
-    public Task<int> ApplyRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
-        _table.ApplyRetentionAsync(now, cancellationToken);
-
-    public Task<TelemetryPage> QueryAsync(TelemetryQuery query, CancellationToken cancellationToken) =>
-        _queries.QueryAsync(query, cancellationToken);
-
-    public Task<IReadOnlyList<SummaryRow>> SummarizeAsync(SummaryQuery query, CancellationToken cancellationToken) =>
-        _queries.SummarizeAsync(query, cancellationToken);
+    public override Task MigrateAsync(CancellationToken cancellationToken) => Storage.MigrateAsync(Migrations, cancellationToken);
 
     private static async Task WriteRowAsync(NpgsqlBinaryImporter importer, StoredReading reading, CancellationToken cancellationToken)
     {

@@ -14,7 +14,7 @@ namespace Edge.Storage.Ecg;
 /// used, in native monthly partitions (like oxygen) when it cannot.
 /// </summary>
 /// <remarks>The layout is chosen once, by the migration that creates the table; later migrations keep it.</remarks>
-public sealed class EcgStore : IReadingStore
+public sealed class EcgStore : PostgresReadingStore<EcgTelemetry, EcgHour>
 {
     public const string Table = "ecg_readings";
 
@@ -29,16 +29,8 @@ public sealed class EcgStore : IReadingStore
         """;
 
     // The CHECK ranges and lists are PayloadRules.EcgTelemetry's (docs/payloads.md); a change there needs a migration here.
-    private const string Columns = """
-            id                  uuid             NOT NULL,
-            serial              text             NOT NULL,
-            gateway_id          text             NOT NULL,
-            epoch               bigint           NOT NULL,
-            seq                 bigint           NOT NULL,
-            device_time         timestamptz      NOT NULL,
-            gateway_received_at timestamptz      NOT NULL,
-            stored_at           timestamptz      NOT NULL,
-            urgent              boolean          NOT NULL,
+    private static readonly string Columns = $"""
+        {ReadingHeader.CreateColumns(17)}
             heart_rate_bpm      double precision NOT NULL CONSTRAINT heart_rate_bpm_range CHECK (heart_rate_bpm BETWEEN 0 AND 400),
             qrs_ms              double precision NOT NULL CONSTRAINT qrs_ms_range CHECK (qrs_ms BETWEEN 0 AND 400),
             qt_ms               double precision NOT NULL CONSTRAINT qt_ms_range CHECK (qt_ms BETWEEN 0 AND 1000),
@@ -66,29 +58,14 @@ public sealed class EcgStore : IReadingStore
         });
 
     private readonly NpgsqlDataSource _dataSource;
-    private readonly PostgresReadingTable _table;
-    private readonly PostgresTelemetryQueries _queries;
+    private readonly ILogger<EcgStore> _logger;
 
     public EcgStore(NpgsqlDataSource dataSource, int retentionDays, TimeProvider time, ILogger<EcgStore> logger)
+        : base(dataSource, "ecg", Table, StoreColumns, WriteRowAsync, QuerySql, new EcgRollup(), retentionDays, time, logger, DeviceKind.Ecg)
     {
         _dataSource = dataSource;
-        Logger = logger;
-        var rollups = new PostgresHourlyRollups<EcgHour>(dataSource, new EcgRollup(), logger);
-        Hours = rollups;
-        _table = new PostgresReadingTable(dataSource, "ecg", Table, StoreColumns, WriteRowAsync, retentionDays, time, logger, rollups);
-        _queries = new PostgresTelemetryQueries(dataSource, "ecg", QuerySql, DeviceKind.Ecg);
+        _logger = logger;
     }
-
-    public string Name => "ecg";
-
-    /// <summary>The hourly rollups kept with every write, for the analytics.</summary>
-    public IHourlyRollups<EcgHour> Hours { get; }
-
-    internal PostgresReadingTable Storage => _table;
-
-    internal PostgresTelemetryQueries Queries => _queries;
-
-    private ILogger<EcgStore> Logger { get; }
 
     /// <summary>
     /// The ECG migrations for a database with (<paramref name="timescale"/>) or without TimescaleDB. Version 1 differs:
@@ -133,31 +110,16 @@ public sealed class EcgStore : IReadingStore
             """),
     ];
 
-    public async Task MigrateAsync(CancellationToken cancellationToken)
+    public override async Task MigrateAsync(CancellationToken cancellationToken)
     {
         bool timescale;
         await using (var command = _dataSource.CreateCommand(TimescaleUsableSql))
         {
             timescale = (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
         }
-        var layout = await _table.MigrateAsync(Migrations(timescale), cancellationToken);
-        Log.EcgLayout(Logger, Table, layout == TableLayout.Hypertable ? "TimescaleDB hypertable" : "native monthly partitions", timescale);
+        var layout = await Storage.MigrateAsync(Migrations(timescale), cancellationToken);
+        Log.EcgLayout(_logger, Table, layout == TableLayout.Hypertable ? "TimescaleDB hypertable" : "native monthly partitions", timescale);
     }
-
-    public Task<int> WriteAsync(IReadOnlyList<StoredReading> readings, CancellationToken cancellationToken)
-    {
-        StoreGuard.RequireAll<EcgTelemetry>(readings, Name);
-        return _table.WriteAsync(readings, cancellationToken);
-    }
-
-    public Task<int> ApplyRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
-        _table.ApplyRetentionAsync(now, cancellationToken);
-
-    public Task<TelemetryPage> QueryAsync(TelemetryQuery query, CancellationToken cancellationToken) =>
-        _queries.QueryAsync(query, cancellationToken);
-
-    public Task<IReadOnlyList<SummaryRow>> SummarizeAsync(SummaryQuery query, CancellationToken cancellationToken) =>
-        _queries.SummarizeAsync(query, cancellationToken);
 
     private static async Task WriteRowAsync(NpgsqlBinaryImporter importer, StoredReading reading, CancellationToken cancellationToken)
     {

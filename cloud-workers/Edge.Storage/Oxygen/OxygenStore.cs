@@ -10,7 +10,7 @@ using NpgsqlTypes;
 namespace Edge.Storage.Oxygen;
 
 /// <summary>Oxygen concentrator readings in PostgreSQL: typed columns plus the raw JSON, monthly partitions on device time.</summary>
-public sealed class OxygenStore : IReadingStore
+public sealed class OxygenStore : PostgresReadingStore<OxygenTelemetry, OxygenHour>
 {
     public const string Table = "oxygen_readings";
 
@@ -20,15 +20,7 @@ public sealed class OxygenStore : IReadingStore
     [
         new(1, "oxygen_readings, partitioned by month on device_time", $"""
             CREATE TABLE {Table} (
-                id                  uuid             NOT NULL,
-                serial              text             NOT NULL,
-                gateway_id          text             NOT NULL,
-                epoch               bigint           NOT NULL,
-                seq                 bigint           NOT NULL,
-                device_time         timestamptz      NOT NULL,
-                gateway_received_at timestamptz      NOT NULL,
-                stored_at           timestamptz      NOT NULL,
-                urgent              boolean          NOT NULL,
+            {ReadingHeader.CreateColumns(17)}
                 oxygen_purity_pct   double precision NOT NULL CONSTRAINT oxygen_purity_pct_range CHECK (oxygen_purity_pct BETWEEN 0 AND 100),
                 flow_rate_lpm       double precision NOT NULL CONSTRAINT flow_rate_lpm_range CHECK (flow_rate_lpm BETWEEN 0 AND 15),
                 temperature_c       double precision NOT NULL CONSTRAINT temperature_c_range CHECK (temperature_c BETWEEN -20 AND 80),
@@ -71,42 +63,12 @@ public sealed class OxygenStore : IReadingStore
     // The columns after ReadingHeader.Columns, in the order WriteRowAsync writes them.
     private const string StoreColumns = "oxygen_purity_pct, flow_rate_lpm, temperature_c, battery_pct, alarm_code, status, raw";
 
-    private readonly PostgresReadingTable _table;
-    private readonly PostgresTelemetryQueries _queries;
-
     public OxygenStore(NpgsqlDataSource dataSource, int retentionDays, TimeProvider time, ILogger<OxygenStore> logger)
+        : base(dataSource, "oxygen", Table, StoreColumns, WriteRowAsync, QuerySql, new OxygenRollup(), retentionDays, time, logger, DeviceKind.Oxygen)
     {
-        var rollups = new PostgresHourlyRollups<OxygenHour>(dataSource, new OxygenRollup(), logger);
-        Hours = rollups;
-        _table = new PostgresReadingTable(dataSource, "oxygen", Table, StoreColumns, WriteRowAsync, retentionDays, time, logger, rollups);
-        _queries = new PostgresTelemetryQueries(dataSource, "oxygen", QuerySql, DeviceKind.Oxygen);
     }
 
-    public string Name => "oxygen";
-
-    /// <summary>The hourly rollups kept with every write, for the analytics.</summary>
-    public IHourlyRollups<OxygenHour> Hours { get; }
-
-    internal PostgresReadingTable Storage => _table;
-
-    internal PostgresTelemetryQueries Queries => _queries;
-
-    public Task MigrateAsync(CancellationToken cancellationToken) => _table.MigrateAsync(Migrations, cancellationToken);
-
-    public Task<int> WriteAsync(IReadOnlyList<StoredReading> readings, CancellationToken cancellationToken)
-    {
-        StoreGuard.RequireAll<OxygenTelemetry>(readings, Name);
-        return _table.WriteAsync(readings, cancellationToken);
-    }
-
-    public Task<int> ApplyRetentionAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
-        _table.ApplyRetentionAsync(now, cancellationToken);
-
-    public Task<TelemetryPage> QueryAsync(TelemetryQuery query, CancellationToken cancellationToken) =>
-        _queries.QueryAsync(query, cancellationToken);
-
-    public Task<IReadOnlyList<SummaryRow>> SummarizeAsync(SummaryQuery query, CancellationToken cancellationToken) =>
-        _queries.SummarizeAsync(query, cancellationToken);
+    public override Task MigrateAsync(CancellationToken cancellationToken) => Storage.MigrateAsync(Migrations, cancellationToken);
 
     private static async Task WriteRowAsync(NpgsqlBinaryImporter importer, StoredReading reading, CancellationToken cancellationToken)
     {

@@ -245,6 +245,22 @@ internal static class ReadingHeader
 {
     public const string Columns = "id, content_id, serial, gateway_id, epoch, seq, device_time, gateway_received_at, stored_at, urgent";
 
+    // The identity columns as migration 1 of every reading table created them (content_id came later, in
+    // ContentIdMigration): name, type, constraint.
+    private static readonly (string Name, string Type)[] CreatedColumns =
+    [
+        ("id", "uuid"), ("serial", "text"), ("gateway_id", "text"), ("epoch", "bigint"), ("seq", "bigint"), ("device_time", "timestamptz"),
+        ("gateway_received_at", "timestamptz"), ("stored_at", "timestamptz"), ("urgent", "boolean"),
+    ];
+
+    /// <summary>
+    /// The identity columns' lines of a reading table's <c>CREATE TABLE</c>, one per column, each indented four spaces,
+    /// with the name padded to 20 characters and the type to <paramref name="typeWidth"/> so that the store's own columns,
+    /// written below them, line up. Released migrations embed it: the text it gives must never change.
+    /// </summary>
+    public static string CreateColumns(int typeWidth) =>
+        string.Join('\n', CreatedColumns.Select(c => $"    {c.Name,-20}{c.Type.PadRight(typeWidth)}NOT NULL,"));
+
     /// <summary>
     /// The migration every reading table gets to keep a reading once however the gateway journaled it: the content id
     /// (<see cref="StoredReading.ContentId"/>) as a column, unique with the device time (a unique index of a partitioned

@@ -166,7 +166,7 @@ public sealed class ConsoleStack : IAsyncLifetime
     }
 
     /// <summary>The server-side session behind a browser's cookie.</summary>
-    public StoredSession? SessionOf(InProcessConsole console, string cookieValue)
+    internal StoredSession? SessionOf(InProcessConsole console, string cookieValue)
     {
         var options = console.Services.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>().Get(CookieAuthenticationDefaults.AuthenticationScheme);
         var ticket = options.TicketDataFormat.Unprotect(cookieValue);

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Edge.Console.Components.Shared;
 
 /// <summary>The metrics the API summarizes per device kind (docs/api.md, Telemetry), and how to read them from a payload.</summary>
-public static class Metrics
+internal static class Metrics
 {
     public static IReadOnlyList<string> Of(string kind) => kind switch
     {

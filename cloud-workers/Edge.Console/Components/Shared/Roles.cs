@@ -3,7 +3,7 @@ using System.Security.Claims;
 namespace Edge.Console.Components.Shared;
 
 /// <summary>The API's roles, and which of the console's pages each may use (the API decides what each page shows).</summary>
-public static class Roles
+internal static class Roles
 {
     public const string Admin = "admin";
     public const string Technician = "technician";
