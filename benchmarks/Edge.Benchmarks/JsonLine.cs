@@ -32,6 +32,15 @@ internal static class JsonLine
                 case double d:
                     writer.WriteNumber(name, Math.Round(d, 3));
                     break;
+                case IEnumerable<double> numbers:
+                    writer.WriteStartArray(name);
+                    foreach (var n in numbers)
+                    {
+                        writer.WriteNumberValue(Math.Round(n, 3));
+                    }
+
+                    writer.WriteEndArray();
+                    break;
                 default:
                     writer.WriteString(name, value.ToString());
                     break;

@@ -27,7 +27,7 @@ internal enum SoakFault
 /// cycle spreads the six kinds of <see cref="SoakFault"/> evenly, so a three-minute run does every fault once, quickly,
 /// and a thirty-minute run does each three times.
 /// </summary>
-internal sealed record FaultSchedule(IReadOnlyList<(TimeSpan At, SoakFault Fault)> Faults, TimeSpan UplinkCut, TimeSpan PostgresDown)
+internal sealed record FaultSchedule(IReadOnlyList<(TimeSpan At, SoakFault Fault)> Faults, TimeSpan UplinkCut, TimeSpan PostgresDown, int Cycles, TimeSpan CycleLength)
 {
     private static readonly SoakFault[] Cycle = Enum.GetValues<SoakFault>();
 
@@ -49,6 +49,6 @@ internal sealed record FaultSchedule(IReadOnlyList<(TimeSpan At, SoakFault Fault
         // About a minute of uplink cut per cycle, shorter in a short run so it still fits its slot.
         var uplinkCut = TimeSpan.FromSeconds(Math.Clamp(cycle.TotalSeconds / 10, 15, 60));
         var postgresDown = TimeSpan.FromSeconds(Math.Clamp(cycle.TotalSeconds / 60, 3, 10));
-        return new FaultSchedule(faults, uplinkCut, postgresDown);
+        return new FaultSchedule(faults, uplinkCut, postgresDown, cycles, cycle);
     }
 }

@@ -62,6 +62,8 @@ internal sealed class SoakAgent : IAsyncDisposable
             ["Agent__Uplink__KeyPath"] = key,
             ["EDGE_AGENT_CONFIG"] = Path.Combine(state, "none.json"),
             ["Logging__LogLevel__Default"] = "Warning",
+            // As the shipped systemd unit runs it (installers/linux/edge-agent.service): two malloc arenas.
+            ["MALLOC_ARENA_MAX"] = "2",
         };
         var agent = new SoakAgent(state, tlsPort, environment, Launch(environment, state, 1));
         await agent.WaitReadyAsync();

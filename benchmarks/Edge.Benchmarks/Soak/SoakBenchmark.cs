@@ -55,6 +55,7 @@ internal static class SoakBenchmark
             await DelayUntilAsync(run.Clock, duration);
             await sampling.CancelAsync();
             await sampler;
+            run.RecordLastCycleEnd();
 
             // The devices stay connected until the pushed configs and firmware offers have been answered: a device that
             // is gone cannot apply them, and that would say nothing about the system.
@@ -63,6 +64,7 @@ internal static class SoakBenchmark
             await fleet.StopAsync();
             var drained = await WaitForDrainAsync(agent);
             var rssEnd = agent.Process.ResidentMegabytes();
+            var memoryEnd = await AgentMemory.TakeAsync(agent);
             var status = await agent.StatusAsync();
             var tally = await SoakTally.CountAsync(cloud.Database, fleet.Devices.ToDictionary(d => d.Device.Serial, d => d.Acknowledged, StringComparer.Ordinal));
 
@@ -93,6 +95,20 @@ internal static class SoakBenchmark
                 ["device_retries"] = fleet.Failures,
                 ["refused"] = fleet.Refused,
                 ["agent_rss_mb_max"] = run.RssMax,
+                // What the RSS is made of (see AgentMemory and docs/durability.md), at the same three moments.
+                ["agent_gc_heap_mb_start"] = run.MemoryStart?.GcHeapMb,
+                ["agent_gc_heap_mb_middle"] = run.MemoryMiddle?.GcHeapMb,
+                ["agent_gc_heap_mb_end"] = memoryEnd.GcHeapMb,
+                ["agent_gc_committed_mb_start"] = run.MemoryStart?.GcCommittedMb,
+                ["agent_gc_committed_mb_middle"] = run.MemoryMiddle?.GcCommittedMb,
+                ["agent_gc_committed_mb_end"] = memoryEnd.GcCommittedMb,
+                ["agent_native_mb_start"] = run.MemoryStart?.NativeMb,
+                ["agent_native_mb_middle"] = run.MemoryMiddle?.NativeMb,
+                ["agent_native_mb_end"] = memoryEnd.NativeMb,
+                ["agent_file_mb_end"] = memoryEnd.FileMb,
+                ["agent_shmem_mb_end"] = memoryEnd.ShmemMb,
+                ["agent_rss_mb_cycle_ends"] = run.RssCycleEnds,
+                ["agent_memory_flat"] = MemoryFlatness.IsFlat(run.RssCycleEnds),
             });
 
             foreach (var problem in tally.Problems.Take(20))

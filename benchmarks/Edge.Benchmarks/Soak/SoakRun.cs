@@ -10,6 +10,7 @@ internal sealed class SoakRun(SoakCloud cloud, SoakAgent agent, SoakFleet fleet,
 {
     private readonly List<(string Serial, int Version)> _configs = [];
     private readonly List<(string JobId, int Devices)> _firmwareJobs = [];
+    private readonly List<double> _cycleEnds = [];
     private readonly string[] _cpap = [.. serials.Where(s => s.StartsWith("CPAP-", StringComparison.Ordinal)).Take(5)];
     private readonly string[] _ecg = [.. serials.Where(s => s.StartsWith("ECG-", StringComparison.Ordinal)).Take(5)];
     private int _round;
@@ -28,6 +29,14 @@ internal sealed class SoakRun(SoakCloud cloud, SoakAgent agent, SoakFleet fleet,
     public double RssMiddle { get; private set; }
 
     public double RssMax { get; private set; }
+
+    /// <summary>The agent's memory, split (see <see cref="AgentMemory"/>), when the start and middle RSS were taken.</summary>
+    public AgentMemory? MemoryStart { get; private set; }
+
+    public AgentMemory? MemoryMiddle { get; private set; }
+
+    /// <summary>The agent's RSS at the end of each fault cycle, the last one at the end of the run (before the drain).</summary>
+    public IReadOnlyList<double> RssCycleEnds => _cycleEnds;
 
     /// <summary>
     /// Samples the agent's RSS every second (the restarted process after a kill): the start figure once the devices have
@@ -48,11 +57,20 @@ internal sealed class SoakRun(SoakCloud cloud, SoakAgent agent, SoakFleet fleet,
                 if (RssStart == 0 && clock.Elapsed >= startAt && rss > 0)
                 {
                     RssStart = rss;
+                    MemoryStart = await AgentMemory.TakeAsync(agent);
                 }
 
                 if (RssMiddle == 0 && clock.Elapsed >= middleAt && rss > 0)
                 {
                     RssMiddle = rss;
+                    MemoryMiddle = await AgentMemory.TakeAsync(agent);
+                }
+
+                // Every cycle's end but the last, which the run's end records (RecordLastCycleEnd).
+                if (_cycleEnds.Count < schedule.Cycles - 1 && clock.Elapsed >= schedule.CycleLength * (_cycleEnds.Count + 1) && rss > 0)
+                {
+                    _cycleEnds.Add(rss);
+                    SoakBenchmark.Progress($"+{Elapsed()} end of cycle {_cycleEnds.Count}: agent RSS {rss:0} MB");
                 }
 
                 if (clock.Elapsed - lastProgress >= TimeSpan.FromSeconds(30))
@@ -66,6 +84,16 @@ internal sealed class SoakRun(SoakCloud cloud, SoakAgent agent, SoakFleet fleet,
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>The last cycle ends with the run, before the devices stop and the backlog drains.</summary>
+    public void RecordLastCycleEnd()
+    {
+        if (_cycleEnds.Count < schedule.Cycles && agent.Process.ResidentMegabytes() is var rss and > 0)
+        {
+            _cycleEnds.Add(rss);
+            SoakBenchmark.Progress($"+{Elapsed()} end of cycle {_cycleEnds.Count}: agent RSS {rss:0} MB");
         }
     }
 

@@ -93,6 +93,8 @@ public static class AgentApplication
             var dataSync = sp.GetService<JournalDataSync>()?.Sync ?? FileSync.DataSync;
             // A device may have ReceiveMaximum readings in flight; all of them must be recognised when it re-sends them.
             var inFlight = sp.GetRequiredService<IOptions<BrokerOptions>>().Value.ReceiveMaximum;
+            // Before the engine opens: LiteDB reads its cache's segment sizes then.
+            LiteDbCache.Bound(options.CacheSegmentPages);
             var journal = ReadingJournal.Open(path, agent.GatewayId, options, sp.GetRequiredService<TimeProvider>(), logger, dataSync, inFlight);
             var s = journal.Snapshot;
             Log.JournalOpened(logger, path, s.Epoch, s.LastSequence, s.EntriesPerLane.Sum(), s.UsedBytes, s.QuotaBytes,

@@ -61,6 +61,15 @@ public sealed class JournalOptions
     [SettingRange(0, 1000, ErrorMessage = "Agent:Journal:MinCommitIntervalMs must be between 0 and 1000.")]
     public int MinCommitIntervalMs { get; set; }
 
+    /// <summary>
+    /// Largest step, in 8 KiB pages, by which LiteDB's page cache grows; it re-uses idle cached pages once this many
+    /// are idle instead of growing. LiteDB never frees its cache while the journal is open, and its own step is 1000
+    /// pages (8 MiB), so every burst left the agent 8 MiB bigger for good (docs/durability.md, "Memory"). Default 100
+    /// (800 KiB).
+    /// </summary>
+    [SettingRange(12, 1000, ErrorMessage = "Agent:Journal:CacheSegmentPages must be between 12 and 1000.")]
+    public int CacheSegmentPages { get; set; } = 100;
+
     /// <summary>fdatasync LiteDB's log after every group commit. Only tests and benchmarks turn this off.</summary>
     public bool SyncOnCommit { get; set; } = true;
 }
