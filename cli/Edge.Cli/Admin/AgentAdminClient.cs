@@ -34,7 +34,6 @@ internal sealed class AgentAdminClient : IDisposable
     public Task<AgentStatus> GetStatusAsync(CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, "v1/status", content: null, AdminJsonContext.Default.AgentStatus, "report its status", cancellationToken);
 
-    /// <summary>The agent's metrics in the Prometheus text format, as it sent them.</summary>
     /// <summary>The gateway's device CA (PEM), which devices must trust to connect over TLS.</summary>
     public async Task<string> GetDeviceCaAsync(CancellationToken cancellationToken)
     {
@@ -43,6 +42,7 @@ internal sealed class AgentAdminClient : IDisposable
         return await response.Content.ReadAsStringAsync(cancellationToken);
     }
 
+    /// <summary>The agent's metrics in the Prometheus text format, as it sent them.</summary>
     public async Task<string> GetMetricsTextAsync(CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "v1/metrics");
