@@ -91,17 +91,17 @@ public sealed class FhirExportJobs(RegistryStore registry)
     }
 
     /// <summary>
-    /// Cancels a job that is not cancelled yet (a DELETE on its status URL); the job as it was, or null when there was
-    /// none to cancel. A running job's runner sees it at its next page and stops.
+    /// Cancels a job that is not cancelled yet (a DELETE on its status URL); the job as it was (its state and files), or
+    /// null when there was none to cancel. A running job's runner sees it at its next page and stops.
     /// </summary>
     public async Task<ExportJob?> CancelAsync(Guid id, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = registry.DataSource.CreateCommand($"""
-            UPDATE fhir_export_jobs j SET state = 'cancelled', finished_at = $2, progress = 'cancelled'
-            FROM (SELECT id, state AS was FROM fhir_export_jobs WHERE id = $1 AND state <> 'cancelled' FOR UPDATE) old
+            UPDATE fhir_export_jobs j SET state = 'cancelled', finished_at = $2, progress = 'cancelled', output = NULL
+            FROM (SELECT id, state AS was, output AS written FROM fhir_export_jobs WHERE id = $1 AND state <> 'cancelled' FOR UPDATE) old
             WHERE j.id = old.id
             RETURNING j.id, j.clinic_id, j.requested_by, j.types, j.request_url, j.api_base, old.was, j.requested_at, j.finished_at, j.progress,
-                j.output::text, j.error, j.since
+                old.written::text, j.error, j.since
             """);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         command.Parameters.Add(RegistryStore.Time(now));
