@@ -88,7 +88,7 @@ public static class ApiApplication
 
         var app = builder.Build();
         app.UseExceptionHandler(handler => handler.Run(WriteErrorAsync));
-        app.UseStatusCodePages(WriteStatusAsync);
+        app.UseStatusCodePages();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.UseAuthentication();
         // After authentication, so a valid token's subject picks the budget; before authorization, so refused callers
@@ -118,28 +118,7 @@ public static class ApiApplication
         return app;
     }
 
-    /// <summary>
-    /// An empty error response (no endpoint, wrong method) gets a problem document, or an OperationOutcome under the
-    /// FHIR API, whose clients read those (whatever the path's case: routing ignores it).
-    /// </summary>
-    private static async Task WriteStatusAsync(StatusCodeContext status)
-    {
-        var context = status.HttpContext;
-        if (FhirEndpoints.IsFhirPath(context.Request.Path))
-        {
-            await FhirResults.WriteAsync(context, FhirResults.OutcomeOf(
-                context.Response.StatusCode == StatusCodes.Status404NotFound ? Hl7.Fhir.Model.OperationOutcome.IssueType.NotFound : Hl7.Fhir.Model.OperationOutcome.IssueType.NotSupported,
-                $"{context.Request.Method} {context.Request.Path} is not served here ({context.Response.StatusCode}); see /fhir/r4/metadata."), context.Response.StatusCode);
-            return;
-        }
-        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = { Status = context.Response.StatusCode },
-        });
-    }
-
-    /// <summary>Unhandled errors become problem documents (OperationOutcomes under the FHIR API); a malformed body says what the JSON reader found.</summary>
+    /// <summary>Unhandled errors become problem documents; a malformed body says what the JSON reader found.</summary>
     private static async Task WriteErrorAsync(HttpContext context)
     {
         var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
@@ -159,12 +138,6 @@ public static class ApiApplication
         {
             // The path only: a query string may carry a cursor or filter values, never worth a log line.
             Log.RequestFailed(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Edge.Api"), context.Request.Method, context.Request.Path, error);
-        }
-        if (FhirEndpoints.IsFhirPath(context.Request.Path))
-        {
-            await FhirResults.WriteAsync(context, FhirResults.OutcomeOf(Hl7.Fhir.Model.OperationOutcome.IssueType.Exception,
-                "The server failed. See the API's log (event ids 8xxx) for the cause."), StatusCodes.Status500InternalServerError);
-            return;
         }
         context.Response.StatusCode = StatusCodes.Status500InternalServerError;
         await problems.WriteAsync(new ProblemDetailsContext

@@ -172,9 +172,10 @@ public sealed class FhirReadTests(PostgresServer server) : FhirTest(server)
         Assert.Equal(OperationOutcome.IssueType.Forbidden, console.Issue.Single().Code);
         var bad = await GetOutcomeAsync(client, $"/FHIR/R4/Observation?device=Device/{Oxygen}&_count=0", HttpStatusCode.BadRequest);
         Assert.Equal(["_count"], bad.Issue.Single().Expression);
-        // A resource type this server does not serve: an OperationOutcome in either case, not a problem document.
-        Assert.Equal(OperationOutcome.IssueType.NotFound, (await GetOutcomeAsync(client, "/FHIR/R4/Patient", HttpStatusCode.NotFound)).Issue.Single().Code);
-        Assert.Equal(OperationOutcome.IssueType.NotFound, (await GetOutcomeAsync(client, "/fhir/r4/Patient", HttpStatusCode.NotFound)).Issue.Single().Code);
+        // A resource type this server does not serve (no endpoint, so the API's deny-by-default policy refuses it): an
+        // OperationOutcome in either case, not a problem document.
+        Assert.Equal(OperationOutcome.IssueType.Forbidden, (await GetOutcomeAsync(client, "/FHIR/R4/Patient", HttpStatusCode.Forbidden)).Issue.Single().Code);
+        Assert.Equal(OperationOutcome.IssueType.Forbidden, (await GetOutcomeAsync(client, "/fhir/r4/Patient", HttpStatusCode.Forbidden)).Issue.Single().Code);
     }
 
     private async Task<List<(string Action, string Type, string Id, string? Clinic, string? Owner)>> AuditRowsAsync(string actor)

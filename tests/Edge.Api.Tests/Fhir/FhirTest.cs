@@ -153,7 +153,7 @@ public abstract class FhirTest(PostgresServer server) : ApiTest(server)
     {
         var bundle = await GetAsync<Bundle>(client, url);
         Assert.Equal(Bundle.BundleType.Searchset, bundle.Type);
-        return [.. bundle.Entry.Select(e => Assert.IsType<T>(e.Resource))];
+        return [.. bundle.Entry.Select(e => Assert.IsAssignableFrom<T>(e.Resource))];
     }
 
     /// <summary>Follows the next links to the end; the readings' identifiers in the order they came.</summary>
