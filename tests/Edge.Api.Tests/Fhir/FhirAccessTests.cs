@@ -77,8 +77,6 @@ public sealed class FhirAccessTests(PostgresServer server) : FhirTest(server)
     public async Task A_south_caller_cannot_start_poll_download_or_cancel_a_north_export()
     {
         await SeedEveryKindAsync();
-        await ReadOutcomeAsync(await SendAsync(Integration("south", "engine"), "/fhir/r4/Group/north/$export"), HttpStatusCode.NotFound);
-
         var north = Integration("north", "engine");
         var status = await KickOffAsync(north, "/fhir/r4/Group/north/$export");
         // The same subject in another clinic, and another subject in the same clinic: neither reaches the job.
@@ -92,6 +90,11 @@ public sealed class FhirAccessTests(PostgresServer server) : FhirTest(server)
         var files = await DownloadAsync(await PollAsync(north, status));
         Assert.Equal([Bipap, Cpap, Ecg, Oxygen], files["Device"].Select(d => d.Id).Order());
         Assert.DoesNotContain(files.Values.SelectMany(r => r), r => FhirResults.Serializer.SerializeToString(r).Contains(SouthEcg, StringComparison.Ordinal));
+
+        // Nor may south start one of north: the group is as absent as one that does not exist.
+        var refused = await ReadOutcomeAsync(await SendAsync(Integration("south", "engine"), "/fhir/r4/Group/north/$export"), HttpStatusCode.NotFound);
+        Assert.Equal(refused.Issue.Single().Diagnostics.Replace("north", "nowhere", StringComparison.Ordinal),
+            (await ReadOutcomeAsync(await SendAsync(Integration("south", "engine"), "/fhir/r4/Group/nowhere/$export"), HttpStatusCode.NotFound)).Issue.Single().Diagnostics);
     }
 
     /// <summary>Every FHIR endpoint but the CapabilityStatement, with what a client sends to it.</summary>
