@@ -6,6 +6,7 @@ using Edge.Storage.Reports;
 using Edge.Storage.Tests.Infrastructure;
 using Edge.Testing.Postgres;
 using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
 using Microsoft.Extensions.DependencyInjection;
 using Task = System.Threading.Tasks.Task;
 
@@ -147,6 +148,27 @@ public sealed class FhirExportTests(PostgresServer server) : FhirTest(server)
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
         Assert.Equal(("cancelled", true), (reader.GetString(0), reader.GetBoolean(1)));
+    }
+
+    [Fact]
+    public async Task A_file_larger_than_one_upload_part_reads_back_whole_and_in_order()
+    {
+        // About 2 KB an Observation: 4,500 make a file of more than one 8 MiB part, uploaded while the rest is written.
+        var readings = Enumerable.Range(0, 4500).Select(i => Readings.Oxygen(i + 1, Start.AddMilliseconds(i * 20L), serial: Oxygen)).ToList();
+        for (var i = 0; i < readings.Count; i += 1000)
+        {
+            await Stores.Oxygen.WriteAsync(readings.Skip(i).Take(1000).ToList(), CancellationToken.None);
+        }
+
+        var manifest = await ExportAsync(Integration("north", "warehouse"), "/fhir/r4/Group/north/$export?_type=Observation");
+
+        using var anonymous = new HttpClient();
+        var ndjson = await anonymous.GetByteArrayAsync(manifest.GetProperty("output")[0].GetProperty("url").GetString());
+        Assert.True(ndjson.Length > ExportUpload.PartSize, $"{ndjson.Length} bytes: not more than one part");
+        var lines = System.Text.Encoding.UTF8.GetString(ndjson).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(readings.Count, manifest.GetProperty("output")[0].GetProperty("count").GetInt64());
+        var ids = lines.Select(line => FhirValidation.Parser.DeserializeResource(line)).Cast<Observation>().Select(o => o.Identifier.Single().Value).ToList();
+        Assert.Equal(readings.Select(r => "urn:uuid:" + r.Id), ids);
     }
 
     [Theory]
