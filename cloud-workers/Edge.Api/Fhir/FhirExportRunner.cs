@@ -71,15 +71,16 @@ public sealed class FhirExportRunner(
     public async Task RunAsync(ExportJob job, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+        var directory = Directory.CreateTempSubdirectory("edge-fhir-export-");
         var files = new List<ExportFile>();
         try
         {
             var devices = await DevicesAsync(job.ClinicId, job.Since, cancellationToken);
             foreach (var type in job.Types)
             {
+                var path = Path.Combine(directory.FullName, type + ".ndjson");
                 long count;
-                // Written straight to the bucket in parts while it is serialized: no temporary file, and the upload overlaps the work.
-                await using (var file = new ExportUpload(objects, $"fhir-exports/{job.ClinicId}/{job.Id:D}/{type}.ndjson", logger))
+                await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.None))
                 {
                     count = type switch
                     {
@@ -88,8 +89,11 @@ public sealed class FhirExportRunner(
                         "DiagnosticReport" => await WriteReportsAsync(job, devices, file, cancellationToken),
                         _ => throw new InvalidOperationException($"export type {type}"),
                     };
-                    await file.CompleteAsync(cancellationToken);
-                    files.Add(new ExportFile(type, file.Key, count));
+                    await file.FlushAsync(cancellationToken);
+                    file.Position = 0;
+                    var key = $"fhir-exports/{job.ClinicId}/{job.Id:D}/{type}.ndjson";
+                    await objects.PutObjectAsync(key, file, NdjsonContentType, cancellationToken);
+                    files.Add(new ExportFile(type, key, count));
                 }
                 if (!await jobs.ProgressAsync(job.Id, $"{type}: {count} resources written", time.GetUtcNow(), cancellationToken))
                 {
@@ -120,6 +124,10 @@ public sealed class FhirExportRunner(
                 // The job stays running, its heartbeat stops, and another runner takes it over after StaleAfter.
                 Log.FhirExportClaimFailed(logger, PollInterval, recordError);
             }
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
         }
     }
 
@@ -210,7 +218,7 @@ public sealed class FhirExportRunner(
     /// <summary>The job's row says cancelled (or another runner holds it): stop writing.</summary>
     private sealed class ExportCancelledException : Exception;
 
-    private async Task<long> WriteDevicesAsync(ExportJob job, List<FhirDevice> devices, ExportUpload file, CancellationToken cancellationToken)
+    private async Task<long> WriteDevicesAsync(ExportJob job, List<FhirDevice> devices, Stream file, CancellationToken cancellationToken)
     {
         using var lines = new NdjsonWriter(file);
         foreach (var device in devices)
@@ -225,7 +233,7 @@ public sealed class FhirExportRunner(
         return lines.Count;
     }
 
-    private async Task<long> WriteObservationsAsync(ExportJob job, List<FhirDevice> devices, ExportUpload file, CancellationToken cancellationToken)
+    private async Task<long> WriteObservationsAsync(ExportJob job, List<FhirDevice> devices, Stream file, CancellationToken cancellationToken)
     {
         using var lines = new NdjsonWriter(file);
         var patientSystem = options.Value.PatientIdentifierSystem;
@@ -269,7 +277,7 @@ public sealed class FhirExportRunner(
         return lines.Count;
     }
 
-    private async Task<long> WriteReportsAsync(ExportJob job, List<FhirDevice> devices, ExportUpload file, CancellationToken cancellationToken)
+    private async Task<long> WriteReportsAsync(ExportJob job, List<FhirDevice> devices, Stream file, CancellationToken cancellationToken)
     {
         using var lines = new NdjsonWriter(file);
         foreach (var device in devices)
@@ -294,7 +302,7 @@ public sealed class FhirExportRunner(
     }
 
     /// <summary>One resource per line, with the SDK's serializer; buffered, flushed to the file per page.</summary>
-    private sealed class NdjsonWriter(ExportUpload file) : IDisposable
+    private sealed class NdjsonWriter(Stream file) : IDisposable
     {
         // A page is cut into this many slices, built and serialized on the thread pool at once, then written in order.
         private static readonly int Slices = Math.Max(1, Environment.ProcessorCount);

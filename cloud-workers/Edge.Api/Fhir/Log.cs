@@ -21,6 +21,6 @@ internal static partial class Log
     [LoggerMessage(8905, LogLevel.Information, "FHIR export {JobId} of clinic {ClinicId} stopped: it was cancelled; removing the {Files} files it had written")]
     public static partial void FhirExportCancelled(ILogger logger, Guid jobId, string clinicId, int files);
 
-    [LoggerMessage(8906, LogLevel.Warning, "FHIR export file {Key} could not be deleted (a cancelled export) or its unfinished upload aborted (a failed one); the bucket's lifecycle rule removes it")]
+    [LoggerMessage(8906, LogLevel.Warning, "FHIR export file {Key} of a cancelled export could not be deleted; the bucket's lifecycle rule removes it")]
     public static partial void FhirExportDeleteFailed(ILogger logger, string key, Exception error);
 }

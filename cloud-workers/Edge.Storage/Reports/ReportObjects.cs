@@ -253,37 +253,6 @@ public sealed partial class ReportObjects : IDisposable
             UseChunkEncoding = false,
         }, cancellationToken);
 
-    /// <summary>
-    /// Starts an object that is uploaded in parts while it is written (S3 multipart upload), for the FHIR export's NDJSON
-    /// files: a part goes up while the next is serialized, instead of the whole file after it was written.
-    /// </summary>
-    public async Task<string> StartPartsAsync(string key, string contentType, CancellationToken cancellationToken) =>
-        (await _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = Bucket, Key = key, ContentType = contentType }, cancellationToken)).UploadId;
-
-    /// <summary>Uploads part <paramref name="number"/> (from 1; every part but the last at least 5 MiB) of an object started with <see cref="StartPartsAsync"/>.</summary>
-    public async Task<PartETag> UploadPartAsync(string key, string uploadId, int number, Stream content, CancellationToken cancellationToken)
-    {
-        var response = await _client.UploadPartAsync(new UploadPartRequest
-        {
-            BucketName = Bucket,
-            Key = key,
-            UploadId = uploadId,
-            PartNumber = number,
-            InputStream = content,
-            PartSize = content.Length,
-            UseChunkEncoding = false,
-        }, cancellationToken);
-        return new PartETag(number, response.ETag);
-    }
-
-    /// <summary>Completes an object from its uploaded parts, in order.</summary>
-    public async Task CompletePartsAsync(string key, string uploadId, IReadOnlyList<PartETag> parts, CancellationToken cancellationToken) =>
-        await _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { BucketName = Bucket, Key = key, UploadId = uploadId, PartETags = [.. parts] }, cancellationToken);
-
-    /// <summary>Drops an unfinished object's parts (a failed or cancelled export), so the bucket does not keep paying for them.</summary>
-    public async Task AbortPartsAsync(string key, string uploadId, CancellationToken cancellationToken) =>
-        await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = Bucket, Key = key, UploadId = uploadId }, cancellationToken);
-
     /// <summary>Deletes an object of the bucket (a cancelled FHIR export's files); a key that is not there is no error (S3 answers 204).</summary>
     public async Task DeleteObjectAsync(string key, CancellationToken cancellationToken) =>
         await _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = Bucket, Key = key }, cancellationToken);

@@ -151,9 +151,9 @@ public sealed class FhirExportTests(PostgresServer server) : FhirTest(server)
     }
 
     [Fact]
-    public async Task A_file_larger_than_one_upload_part_reads_back_whole_and_in_order()
+    public async Task An_export_of_many_pages_reads_back_whole_and_in_order()
     {
-        // About 2 KB an Observation: 4,500 make a file of more than one 8 MiB part, uploaded while the rest is written.
+        // Five store pages, read while the previous one is serialized on every core: the file keeps the store's order.
         var readings = Enumerable.Range(0, 4500).Select(i => Readings.Oxygen(i + 1, Start.AddMilliseconds(i * 20L), serial: Oxygen)).ToList();
         for (var i = 0; i < readings.Count; i += 1000)
         {
@@ -164,7 +164,6 @@ public sealed class FhirExportTests(PostgresServer server) : FhirTest(server)
 
         using var anonymous = new HttpClient();
         var ndjson = await anonymous.GetByteArrayAsync(manifest.GetProperty("output")[0].GetProperty("url").GetString());
-        Assert.True(ndjson.Length > ExportUpload.PartSize, $"{ndjson.Length} bytes: not more than one part");
         var lines = System.Text.Encoding.UTF8.GetString(ndjson).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(readings.Count, manifest.GetProperty("output")[0].GetProperty("count").GetInt64());
         var ids = lines.Select(line => FhirValidation.Parser.DeserializeResource(line)).Cast<Observation>().Select(o => o.Identifier.Single().Value).ToList();
