@@ -15,7 +15,7 @@ public sealed class FhirAuthorizationResults : IAuthorizationMiddlewareResultHan
 
     public async System.Threading.Tasks.Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
-        if (!context.Request.Path.StartsWithSegments(FhirEndpoints.Prefix, StringComparison.Ordinal) || authorizeResult.Succeeded)
+        if (!FhirEndpoints.IsFhirPath(context.Request.Path) || authorizeResult.Succeeded)
         {
             await _default.HandleAsync(next, context, policy, authorizeResult);
             return;

@@ -10,7 +10,8 @@ namespace Edge.Api.Fhir;
 /// <summary>
 /// FHIR Bulk Data Access for one clinic: <c>GET /fhir/r4/Group/{clinic}/$export</c> queues a job (202 and its status URL
 /// in Content-Location), <c>GET /fhir/r4/$export-status/{id}</c> answers 202 with X-Progress while it runs, then 200 with
-/// the manifest: one NDJSON file per resource type in the report bucket, behind presigned links.
+/// the manifest: one NDJSON file per resource type in the report bucket, behind presigned links. <c>DELETE</c> on the
+/// status URL cancels the job.
 /// </summary>
 public static partial class FhirEndpoints
 {
@@ -20,13 +21,17 @@ public static partial class FhirEndpoints
     {
         fhir.MapGet("/Group/{clinic}/$export", KickOffAsync).RequireAuthorization(ApiPolicies.FhirRead);
         fhir.MapGet("/$export-status/{id:guid}", ExportStatusAsync).RequireAuthorization(ApiPolicies.FhirRead);
+        fhir.MapDelete("/$export-status/{id:guid}", CancelExportAsync).RequireAuthorization(ApiPolicies.FhirRead);
     }
 
     private static async Task<IResult> KickOffAsync(
         string clinic, HttpContext context, Caller caller, RegistryStore registry, FhirExportJobs jobs, FhirExportRunner runner, FhirAccess access,
         IOptions<ReportOptions> reportOptions, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        var search = FhirSearch.Parse(context.Request.Query, "_type", "_outputFormat");
+        // The Bulk Data kick-off parameters this server does not support (_typeFilter, _elements, patient,
+        // includeAssociatedData) are refused naming them, unless the client prefers lenient handling.
+        var search = FhirSearch.ParseOperation(context.Request.Query, FhirSearch.PrefersLenient(context.Request.Headers), "_type", "_outputFormat", "_since");
+        var since = search.Instant("_since");
         var types = ExportTypes;
         if (search.Single("_type") is { } typeList)
         {
@@ -63,7 +68,7 @@ public static partial class FhirEndpoints
 
         var request = context.Request;
         var job = new ExportJob(Guid.NewGuid(), clinic, caller.Subject, types, $"{access.ApiBase(request)}{request.Path}{request.QueryString}", access.ApiBase(request),
-            ExportJob.Queued, time.GetUtcNow(), null, null, [], null);
+            ExportJob.Queued, time.GetUtcNow(), null, null, [], null, since);
         await jobs.QueueAsync(job, cancellationToken);
         await access.AuditAsync(caller, "fhir.export", [("Group", clinic, clinic, 0)], string.Join(',', types), null, cancellationToken);
         Log.FhirExportQueued(loggers.CreateLogger("Edge.Api.Fhir"), job.Id, clinic, caller.Subject, string.Join(',', types));
@@ -77,9 +82,8 @@ public static partial class FhirEndpoints
     private static async Task<IResult> ExportStatusAsync(
         Guid id, HttpContext context, Caller caller, FhirExportJobs jobs, ReportObjects objects, FhirAccess access, CancellationToken cancellationToken)
     {
-        // Only who asked for it (or an admin) polls it, and only while they still may see the clinic.
         var job = await jobs.GetAsync(id, cancellationToken);
-        if (job is null || (job.RequestedBy != caller.Subject && !caller.IsAdmin) || !caller.CanSeeClinic(job.ClinicId))
+        if (job is null || job.State == ExportJob.Cancelled || !MayReach(job, caller))
         {
             return FhirResults.NotFound($"No export {id:D}.");
         }
@@ -126,4 +130,33 @@ public static partial class FhirEndpoints
         await context.Response.BodyWriter.FlushAsync(cancellationToken);
         return TypedResults.Empty;
     }
+
+    /// <summary>
+    /// Bulk Data's cancel: 202, the job stops (a queued one never starts, a running one at its next page), its files are
+    /// deleted, and the status URL answers 404 from then on.
+    /// </summary>
+    private static async Task<IResult> CancelExportAsync(
+        Guid id, Caller caller, FhirExportJobs jobs, FhirExportRunner runner, FhirAccess access, TimeProvider time, ILoggerFactory loggers,
+        CancellationToken cancellationToken)
+    {
+        var job = await jobs.GetAsync(id, cancellationToken);
+        if (job is null || job.State == ExportJob.Cancelled || !MayReach(job, caller)
+            || await jobs.CancelAsync(id, time.GetUtcNow(), cancellationToken) is not { } cancelled)
+        {
+            return FhirResults.NotFound($"No export {id:D}.");
+        }
+        await access.AuditAsync(caller, "fhir.export.cancel", [("Group", job.ClinicId, job.ClinicId, 0)], id.ToString("D"), null, cancellationToken);
+        Log.FhirExportCancelRequested(loggers.CreateLogger("Edge.Api.Fhir"), id, job.ClinicId, caller.Subject);
+        // A completed job's files go now; a running job's runner removes what it wrote when it sees the cancel.
+        if (cancelled.State == ExportJob.Completed)
+        {
+            await runner.DeleteFilesAsync(cancelled.Output.Select(f => f.Key), cancellationToken);
+        }
+        return FhirResults.Outcome(StatusCodes.Status202Accepted, OperationOutcome.IssueType.Informational,
+            $"Export {id:D} cancelled; its files are deleted.", severity: OperationOutcome.IssueSeverity.Information);
+    }
+
+    /// <summary>Only who asked for an export (or an admin) reaches it, and only while they still may see the clinic.</summary>
+    private static bool MayReach(ExportJob job, Caller caller) =>
+        (job.RequestedBy == caller.Subject || caller.IsAdmin) && caller.CanSeeClinic(job.ClinicId);
 }

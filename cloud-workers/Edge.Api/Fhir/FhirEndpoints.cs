@@ -14,6 +14,12 @@ public static partial class FhirEndpoints
 {
     public const string Prefix = "/fhir/r4";
 
+    /// <summary>
+    /// Whether a request is the FHIR API's: case-insensitively, as routing matches (<c>/FHIR/R4/Observation</c> reaches
+    /// the same endpoint, so its refusals are OperationOutcomes too).
+    /// </summary>
+    public static bool IsFhirPath(PathString path) => path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase);
+
     public static void MapFhirEndpoints(this IEndpointRouteBuilder routes)
     {
         var fhir = routes.MapGroup(Prefix).ExcludeFromDescription();

@@ -29,6 +29,9 @@ public sealed class FhirExportRunner(
 
     /// <summary>How often a running job says it is alive (and how far it got), well inside <see cref="FhirExportJobs.StaleAfter"/>.</summary>
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often a running job reads whether it was cancelled (a DELETE on its status URL, on any replica).</summary>
+    private static readonly TimeSpan CancelCheckInterval = TimeSpan.FromSeconds(2);
     private readonly SemaphoreSlim _wake = new(0);
 
     /// <summary>Starts the next claim now instead of at the next poll (a job was just queued on this replica).</summary>
@@ -69,10 +72,10 @@ public sealed class FhirExportRunner(
     {
         var started = Stopwatch.GetTimestamp();
         var directory = Directory.CreateTempSubdirectory("edge-fhir-export-");
+        var files = new List<ExportFile>();
         try
         {
-            var devices = await DevicesAsync(job.ClinicId, cancellationToken);
-            var files = new List<ExportFile>();
+            var devices = await DevicesAsync(job.ClinicId, job.Since, cancellationToken);
             foreach (var type in job.Types)
             {
                 var path = Path.Combine(directory.FullName, type + ".ndjson");
@@ -92,10 +95,22 @@ public sealed class FhirExportRunner(
                     await objects.PutObjectAsync(key, file, NdjsonContentType, cancellationToken);
                     files.Add(new ExportFile(type, key, count));
                 }
-                await jobs.ProgressAsync(job.Id, $"{type}: {count} resources written", time.GetUtcNow(), cancellationToken);
+                if (!await jobs.ProgressAsync(job.Id, $"{type}: {count} resources written", time.GetUtcNow(), cancellationToken))
+                {
+                    throw new ExportCancelledException();
+                }
             }
-            await jobs.FinishAsync(job.Id, files, null, time.GetUtcNow(), cancellationToken);
+            if (!await jobs.FinishAsync(job.Id, files, null, time.GetUtcNow(), cancellationToken))
+            {
+                throw new ExportCancelledException();
+            }
             Log.FhirExportCompleted(logger, job.Id, job.ClinicId, files.Sum(f => f.Count), files.Count, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+        catch (ExportCancelledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled by a DELETE on its status URL: what was already uploaded goes now, not at the bucket's lifecycle rule.
+            Log.FhirExportCancelled(logger, job.Id, job.ClinicId, files.Count);
+            await DeleteFilesAsync(files.Select(f => f.Key), cancellationToken);
         }
         catch (Exception error) when (!cancellationToken.IsCancellationRequested)
         {
@@ -116,8 +131,27 @@ public sealed class FhirExportRunner(
         }
     }
 
-    /// <summary>Every device the clinic ever held, by serial, with its windows in the clinic and whose patient it is now.</summary>
-    private async Task<List<FhirDevice>> DevicesAsync(string clinicId, CancellationToken cancellationToken)
+    /// <summary>Deletes a cancelled job's files; one that cannot be deleted is left to the bucket's lifecycle rule.</summary>
+    public async Task DeleteFilesAsync(IEnumerable<string> keys, CancellationToken cancellationToken)
+    {
+        foreach (var key in keys)
+        {
+            try
+            {
+                await objects.DeleteObjectAsync(key, cancellationToken);
+            }
+            catch (Exception error) when (error is not OperationCanceledException)
+            {
+                Log.FhirExportDeleteFailed(logger, key, error);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every device the clinic ever held, by serial, with its windows in the clinic (from <paramref name="since"/> on,
+    /// when the kick-off gave one) and whose patient it is now.
+    /// </summary>
+    private async Task<List<FhirDevice>> DevicesAsync(string clinicId, DateTimeOffset? since, CancellationToken cancellationToken)
     {
         var serials = new List<string>();
         await using (var command = registry.DataSource.CreateCommand("SELECT DISTINCT serial FROM device_ownership WHERE clinic_id = $1 ORDER BY serial"))
@@ -138,10 +172,51 @@ public sealed class FhirExportRunner(
             }
             var periods = await DeviceOwnership.PeriodsAsync(registry.DataSource, serial, [clinicId], cancellationToken);
             var current = device.ClinicId == clinicId && device.Status == "active" && device.Owner is not null ? periods.LastOrDefault(p => p.To is null) : null;
-            devices.Add(new FhirDevice(device, periods, current?.From));
+            devices.Add(new FhirDevice(device, Since(periods, since), current?.From));
         }
         return devices;
     }
+
+    /// <summary>The windows cut to what was received at or after <paramref name="since"/>; a window wholly before it goes.</summary>
+    internal static IReadOnlyList<ReceivedWindow> Since(IReadOnlyList<ReceivedWindow> windows, DateTimeOffset? since)
+    {
+        if (since is not { } from)
+        {
+            return windows;
+        }
+        var cut = new List<ReceivedWindow>(windows.Count);
+        foreach (var window in windows)
+        {
+            if (window.To is null || window.To > from)
+            {
+                cut.Add(window.From >= from ? window : window with { From = from });
+            }
+        }
+        return cut;
+    }
+
+    /// <summary>Throws <see cref="ExportCancelledException"/> once the job was cancelled; reads the row at most every two seconds.</summary>
+    private async Task ThrowIfCancelledAsync(ExportJob job, CancelCheck check, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (now - check.LastAt < CancelCheckInterval)
+        {
+            return;
+        }
+        check.LastAt = now;
+        if (!await jobs.IsRunningAsync(job.Id, cancellationToken))
+        {
+            throw new ExportCancelledException();
+        }
+    }
+
+    private sealed class CancelCheck(DateTimeOffset at)
+    {
+        public DateTimeOffset LastAt { get; set; } = at;
+    }
+
+    /// <summary>The job's row says cancelled (or another runner holds it): stop writing.</summary>
+    private sealed class ExportCancelledException : Exception;
 
     private async Task<long> WriteDevicesAsync(ExportJob job, List<FhirDevice> devices, Stream file, CancellationToken cancellationToken)
     {
@@ -163,6 +238,7 @@ public sealed class FhirExportRunner(
         using var lines = new NdjsonWriter(file);
         var patientSystem = options.Value.PatientIdentifierSystem;
         var lastBeat = time.GetUtcNow();
+        var check = new CancelCheck(lastBeat);
         for (var i = 0; i < devices.Count; i++)
         {
             var device = devices[i];
@@ -185,11 +261,18 @@ public sealed class FhirExportRunner(
                 if (time.GetUtcNow() - lastBeat >= HeartbeatInterval)
                 {
                     lastBeat = time.GetUtcNow();
-                    await jobs.ProgressAsync(job.Id, $"Observation: {lines.Count} resources, device {i + 1} of {devices.Count}", lastBeat, cancellationToken);
+                    if (!await jobs.ProgressAsync(job.Id, $"Observation: {lines.Count} resources, device {i + 1} of {devices.Count}", lastBeat, cancellationToken))
+                    {
+                        throw new ExportCancelledException();
+                    }
                 }
+                await ThrowIfCancelledAsync(job, check, cancellationToken);
             }
             lastBeat = time.GetUtcNow();
-            await jobs.ProgressAsync(job.Id, $"Observation: {lines.Count} resources, device {i + 1} of {devices.Count}", lastBeat, cancellationToken);
+            if (!await jobs.ProgressAsync(job.Id, $"Observation: {lines.Count} resources, device {i + 1} of {devices.Count}", lastBeat, cancellationToken))
+            {
+                throw new ExportCancelledException();
+            }
         }
         return lines.Count;
     }

@@ -90,6 +90,57 @@ public sealed class FhirSearch
         return search;
     }
 
+    /// <summary>
+    /// Reads the parameters of an operation's kick-off (no paging, no dates): only <paramref name="allowed"/> and
+    /// <c>_format</c>. Another parameter is refused naming it, or ignored when the client sent
+    /// <c>Prefer: handling=lenient</c> (<paramref name="lenient"/>), as Bulk Data Access asks of a server.
+    /// </summary>
+    public static FhirSearch ParseOperation(IQueryCollection query, bool lenient, params string[] allowed)
+    {
+        var search = new FhirSearch(query);
+        foreach (var (key, _) in query)
+        {
+            if (key is not "_format" && !allowed.Contains(key, StringComparer.Ordinal) && !lenient)
+            {
+                search.Fail(key, $"is not supported by this operation here; supported: {string.Join(", ", allowed)} (or send Prefer: handling=lenient to have it ignored)");
+                return search;
+            }
+        }
+        if (query.TryGetValue("_format", out var format) && format.ToString() is not ("json" or "application/json" or "application/fhir+json"))
+        {
+            search.Fail("_format", "only json is served (application/fhir+json)");
+        }
+        return search;
+    }
+
+    /// <summary>Whether the request's <c>Prefer</c> header asks for lenient handling of parameters the server does not support.</summary>
+    public static bool PrefersLenient(IHeaderDictionary headers) =>
+        headers["Prefer"].Any(value => (value ?? "").Split([',', ';'], StringSplitOptions.TrimEntries).Contains("handling=lenient", StringComparer.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// An instant parameter (<c>2026-01-15T08:00:00Z</c>, with seconds and a zone), or null when absent or refused. A
+    /// <c>+hh:mm</c> offset the client left unencoded arrives as a space and is read as the plus it was.
+    /// </summary>
+    public DateTimeOffset? Instant(string name)
+    {
+        var text = Single(name);
+        if (text is null)
+        {
+            return null;
+        }
+        if (text.Length >= 25 && text[^6] == ' ')
+        {
+            text = string.Concat(text.AsSpan(0, text.Length - 6), "+", text.AsSpan(text.Length - 5));
+        }
+        if (text.Length >= 20 && text[10] == 'T' && (text.EndsWith('Z') || text[^6] is '+' or '-')
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var instant))
+        {
+            return instant;
+        }
+        Fail(name, $"'{text}' is not an instant: a time with seconds and a zone, e.g. 2026-01-15T08:00:00Z");
+        return null;
+    }
+
     public bool Failed => Problem is not null;
 
     /// <summary>One value of a parameter (repeating it is refused), or null when absent.</summary>

@@ -36,6 +36,13 @@ public static class FhirExportSchema
             );
             CREATE INDEX fhir_export_jobs_waiting ON fhir_export_jobs (requested_at) WHERE state IN ('queued', 'running');
             """),
+        // since: the kick-off's _since (readings and reports received at or after it). cancelled: a DELETE on the
+        // status URL; the runner stops at its next page and removes what it wrote, and the status URL answers 404.
+        new(2, "fhir_export_jobs since and cancel", """
+            ALTER TABLE fhir_export_jobs ADD COLUMN since timestamptz;
+            ALTER TABLE fhir_export_jobs DROP CONSTRAINT export_state;
+            ALTER TABLE fhir_export_jobs ADD CONSTRAINT export_state CHECK (state IN ('queued', 'running', 'completed', 'failed', 'cancelled'));
+            """),
     ];
 
     /// <summary>Creates the table (after the registry's clinics, which it references); idempotent and safe when replicas start together.</summary>

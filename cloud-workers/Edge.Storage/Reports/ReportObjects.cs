@@ -253,6 +253,10 @@ public sealed partial class ReportObjects : IDisposable
             UseChunkEncoding = false,
         }, cancellationToken);
 
+    /// <summary>Deletes an object of the bucket (a cancelled FHIR export's files); a key that is not there is no error (S3 answers 204).</summary>
+    public async Task DeleteObjectAsync(string key, CancellationToken cancellationToken) =>
+        await _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = Bucket, Key = key }, cancellationToken);
+
     /// <summary>A URL that downloads <paramref name="key"/> for <paramref name="lifetime"/>, answered with <paramref name="contentType"/>.</summary>
     public async Task<(string Url, DateTimeOffset ExpiresAt)> PresignGetAsync(string key, string contentType, TimeSpan lifetime)
     {

@@ -1,16 +1,10 @@
-// Firely's POCOs declare every element nullable; see FhirReadTests.
+// Firely's POCOs declare every element nullable; see FhirTest.
 #nullable disable warnings
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Edge.Api.Tests.Infrastructure;
-using Edge.Storage;
+using Edge.Api.Fhir;
 using Edge.Storage.Reports;
 using Edge.Storage.Tests.Infrastructure;
-using Edge.Testing;
 using Edge.Testing.Postgres;
-using Edge.Testing.S3;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,43 +14,14 @@ namespace Edge.Api.Tests.Fhir;
 
 /// <summary>
 /// FHIR bulk export of a clinic against the real API, PostgreSQL and s3rver: kick-off, status polling, the manifest, and
-/// NDJSON files whose every line the SDK parses back, as many as the stores hold for the clinic and nothing of another.
+/// NDJSON files whose every line the SDK parses back, as many as the stores hold for the clinic and nothing of another;
+/// <c>_type</c>, <c>_since</c>, cancelling, and parameters the server does not support. Who may reach an export:
+/// <see cref="FhirAccessTests"/>.
 /// </summary>
 [Collection(PostgresServer.Collection)]
-public sealed class FhirExportTests(PostgresServer server) : ApiTest(server)
+public sealed class FhirExportTests(PostgresServer server) : FhirTest(server)
 {
-    private const string Cpap = "CPAP-2301-9912";
-    private const string Oxygen = "OXY-8844-5521";
-    private const string Ecg = "ECG-7711-0045";
-    private const string SouthEcg = "ECG-7711-0046";
-
-    private S3rverServer _s3 = null!;
-    private DateTimeOffset _start;
-
-    private StoreFactory Stores => Api.Services.GetRequiredService<StoreFactory>();
-
-    protected override string[] ApiSettings() => _s3.ReportSettings;
-
-    public override async Task InitializeAsync()
-    {
-        _s3 = await S3rverServer.StartNewAsync();
-        await base.InitializeAsync();
-        await CreateClinicAsync("north");
-        await CreateClinicAsync("south");
-        foreach (var (serial, clinic, owner) in new[] { (Cpap, "north", "MRN-1001"), (Oxygen, "north", "MRN-1001"), (Ecg, "north", (string)null), (SouthEcg, "south", "MRN-2001") })
-        {
-            var response = await Admin.PostAsJsonAsync("/v1/devices", new { serial, clinic_id = clinic, owner });
-            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        }
-        var now = TimeProvider.System.GetUtcNow();
-        _start = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero).AddMinutes(2);
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await _s3.DisposeAsync();
-    }
+    protected override bool NeedsBucket => true;
 
     [Fact]
     public async Task A_clinic_export_round_trips_through_NDJSON_in_S3()
@@ -68,27 +33,19 @@ public sealed class FhirExportTests(PostgresServer server) : ApiTest(server)
 
         Assert.Equal(["Device", "Observation", "DiagnosticReport"], manifest.GetProperty("output").EnumerateArray().Select(o => o.GetProperty("type").GetString()));
         Assert.False(manifest.GetProperty("requiresAccessToken").GetBoolean());
-        var parsed = new Dictionary<string, List<Resource>>();
-        using var anonymous = new HttpClient();
-        foreach (var output in manifest.GetProperty("output").EnumerateArray())
+        var parsed = await DownloadAsync(manifest);
+        foreach (var resources in parsed.Values)
         {
-            // Presigned: no token.
-            var ndjson = await anonymous.GetStringAsync(output.GetProperty("url").GetString());
-            var lines = ndjson.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            var resources = lines.Select(line => FhirValidation.Parser.DeserializeResource(line)).ToList();
-            Assert.All(resources, r => Assert.Equal(output.GetProperty("type").GetString(), r.TypeName));
-            Assert.Equal(output.GetProperty("count").GetInt64(), resources.Count);
             FhirValidation.AssertValid(resources[0]);
-            parsed[output.GetProperty("type").GetString()!] = resources;
         }
 
         // As many as the stores hold for the clinic, each once, and nothing of the other clinic.
-        Assert.Equal(await StoredCountAsync(Cpap, Oxygen, Ecg), parsed["Observation"].Count);
+        Assert.Equal(await StoredCountAsync(), parsed["Observation"].Count);
         var exported = parsed["Observation"].Cast<Observation>().Select(o => o.Identifier.Single().Value).Order().ToList();
         Assert.Equal(seeded.Select(id => "urn:uuid:" + id).Order().ToList(), exported);
-        Assert.Equal([Cpap, Ecg, Oxygen], parsed["Device"].Select(d => d.Id).Order());
+        Assert.Equal([Bipap, Cpap, Ecg, Oxygen], parsed["Device"].Select(d => d.Id).Order());
         Assert.Equal(["rpt.north.1", "rpt.north.2"], parsed["DiagnosticReport"].Select(d => d.Id).Order());
-        Assert.Equal("MRN-1001", parsed["Observation"].Cast<Observation>().First(o => o.Device.Reference == "Device/" + Oxygen).Subject.Identifier.Value);
+        Assert.Equal(Patient, parsed["Observation"].Cast<Observation>().First(o => o.Device.Reference == "Device/" + Oxygen).Subject.Identifier.Value);
 
         // The kick-off is in the audit log.
         await using var command = Probe.CreateCommand("SELECT count(*) FROM audit_log WHERE actor = 'warehouse' AND action = 'fhir.export' AND target_id = 'north'");
@@ -96,100 +53,170 @@ public sealed class FhirExportTests(PostgresServer server) : ApiTest(server)
     }
 
     [Fact]
-    public async Task Only_the_clinic_and_the_caller_that_started_an_export_reach_it()
+    public async Task Type_restricts_the_export_and_an_unknown_type_is_refused_naming_the_parameter()
     {
         await SeedAsync();
-        await ReadOutcomeAsync(await Send(Integration("south", "south-engine"), "/fhir/r4/Group/north/$export"), HttpStatusCode.NotFound);
-        var refused = await ReadOutcomeAsync(await Send(Integration("north", "engine", "system/Observation.read"), "/fhir/r4/Group/north/$export"), HttpStatusCode.Forbidden);
-        Assert.Contains("Device", refused.Issue.Single().Diagnostics, StringComparison.Ordinal);
-        var bad = await ReadOutcomeAsync(await Send(Integration("north", "engine"), "/fhir/r4/Group/north/$export?_type=Patient"), HttpStatusCode.BadRequest);
-        Assert.Equal(["_type"], bad.Issue.Single().Expression);
+        var client = Integration("north", "engine");
 
-        // One type only, with the scope for it.
-        var kickOff = await Send(Integration("north", "engine", "system/Observation.read"), "/fhir/r4/Group/north/$export?_type=Observation");
-        Assert.Equal(HttpStatusCode.Accepted, kickOff.StatusCode);
-        var status = kickOff.Content.Headers.ContentLocation!.ToString();
-        await ReadOutcomeAsync(await Integration("north", "someone-else").GetAsync(status), HttpStatusCode.NotFound);
-        await ReadOutcomeAsync(await Integration("south", "engine").GetAsync(status), HttpStatusCode.NotFound);
-        var manifest = await PollAsync(Integration("north", "engine", "system/Observation.read"), status);
-        Assert.Equal(["Observation"], manifest.GetProperty("output").EnumerateArray().Select(o => o.GetProperty("type").GetString()));
+        var bad = await ReadOutcomeAsync(await SendAsync(client, "/fhir/r4/Group/north/$export?_type=Observation,Patient"), HttpStatusCode.BadRequest);
+        Assert.Equal(["_type"], bad.Issue.Single().Expression);
+        Assert.Contains("Patient", bad.Issue.Single().Diagnostics, StringComparison.Ordinal);
+
+        var manifest = await ExportAsync(client, "/fhir/r4/Group/north/$export?_type=DiagnosticReport,Device");
+        Assert.Equal(["DiagnosticReport", "Device"], manifest.GetProperty("output").EnumerateArray().Select(o => o.GetProperty("type").GetString()));
+    }
+
+    [Fact]
+    public async Task Since_exports_what_was_received_at_or_after_it_including_a_late_backlog()
+    {
+        // Ten readings received a second apart, and three recorded an hour earlier that a gateway sent only later (it
+        // was offline): a warehouse that loaded up to the cut-off never saw them, so the next _since export has them.
+        var live = Enumerable.Range(0, 10).Select(i => Readings.Oxygen(i + 1, Start.AddSeconds(i), serial: Oxygen)).ToList();
+        var backlog = Enumerable.Range(0, 3)
+            .Select(i => Readings.Oxygen(50 + i, Start.AddHours(-1).AddSeconds(i), serial: Oxygen) with { GatewayReceivedAt = Start.AddSeconds(20) }).ToList();
+        await Stores.Oxygen.WriteAsync([.. live, .. backlog], CancellationToken.None);
+        await RecordReportsAsync((Ecg, "rpt_since_1", "north"));
+        var client = Integration("north", "warehouse");
+        var cutOff = live[5].GatewayReceivedAt;
+
+        var files = await DownloadAsync(await ExportAsync(client, $"/fhir/r4/Group/north/$export?_since={Iso(cutOff)}&_type=Observation,DiagnosticReport"));
+
+        var expected = live.Skip(5).Concat(backlog).Select(r => "urn:uuid:" + r.Id).Order().ToList();
+        Assert.Equal(expected, files["Observation"].Cast<Observation>().Select(o => o.Identifier.Single().Value).Order().ToList());
+        // The report was received a minute after Start: after the cut-off.
+        Assert.Equal(["rpt.since.1"], files["DiagnosticReport"].Select(r => r.Id));
+
+        // After everything was received, nothing (the same offset written as +00:00 means the same instant).
+        var later = (Start.AddMinutes(5)).ToString("yyyy-MM-dd'T'HH:mm:ss'+00:00'", System.Globalization.CultureInfo.InvariantCulture);
+        var none = await DownloadAsync(await ExportAsync(client, $"/fhir/r4/Group/north/$export?_since={Uri.EscapeDataString(later)}&_type=Observation,DiagnosticReport"));
+        Assert.Empty(none["Observation"]);
+        Assert.Empty(none["DiagnosticReport"]);
+
+        foreach (var since in new[] { "yesterday", "2026-12-01", "2026-12-01T10:00:00" })
+        {
+            var bad = await ReadOutcomeAsync(await SendAsync(client, $"/fhir/r4/Group/north/$export?_since={since}"), HttpStatusCode.BadRequest);
+            Assert.Equal(["_since"], bad.Issue.Single().Expression);
+        }
+    }
+
+    [Fact]
+    public async Task Delete_on_a_finished_export_removes_its_files_and_the_status_url_then_answers_404()
+    {
+        await SeedAsync();
+        var client = Integration("north", "engine");
+        var status = await KickOffAsync(client, "/fhir/r4/Group/north/$export");
+        var manifest = await PollAsync(client, status);
+        var links = manifest.GetProperty("output").EnumerateArray().Select(o => o.GetProperty("url").GetString()).ToList();
+        using var anonymous = new HttpClient();
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(links[0])).StatusCode);
+
+        var cancelled = await ReadOutcomeAsync(await SendAsync(client, status, HttpMethod.Delete), HttpStatusCode.Accepted);
+
+        Assert.Equal(OperationOutcome.IssueSeverity.Information, cancelled.Issue.Single().Severity);
+        await ReadOutcomeAsync(await client.GetAsync(status), HttpStatusCode.NotFound);
+        await ReadOutcomeAsync(await SendAsync(client, status, HttpMethod.Delete), HttpStatusCode.NotFound);
+        foreach (var link in links)
+        {
+            // The links were valid for an hour; the objects behind them are gone.
+            Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync(link)).StatusCode);
+        }
+        await using var command = Probe.CreateCommand("SELECT count(*) FROM audit_log WHERE actor = 'engine' AND action = 'fhir.export.cancel' AND target_id = 'north'");
+        Assert.Equal(1L, await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Delete_on_a_queued_or_running_export_stops_it_and_leaves_no_files()
+    {
+        await SeedAsync();
+        var client = Integration("north", "engine");
+        var status = await KickOffAsync(client, "/fhir/r4/Group/north/$export");
+
+        await ReadOutcomeAsync(await SendAsync(client, status, HttpMethod.Delete), HttpStatusCode.Accepted);
+
+        await ReadOutcomeAsync(await client.GetAsync(status), HttpStatusCode.NotFound);
+        // The runner takes one job at a time: once the next export is done, it is done with the cancelled one too.
+        await ExportAsync(client, "/fhir/r4/Group/north/$export?_type=Device");
+        var objects = Api.Services.GetRequiredService<ReportObjects>();
+        var id = status[(status.LastIndexOf('/') + 1)..];
+        using var anonymous = new HttpClient();
+        foreach (var type in new[] { "Device", "Observation", "DiagnosticReport" })
+        {
+            var (url, _) = await objects.PresignGetAsync($"fhir-exports/north/{id}/{type}.ndjson", FhirExportRunner.NdjsonContentType, TimeSpan.FromMinutes(5));
+            Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync(url)).StatusCode);
+        }
+        await using var command = Probe.CreateCommand($"SELECT state, output IS NULL FROM fhir_export_jobs WHERE id = '{Guid.Parse(id):D}'");
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal(("cancelled", true), (reader.GetString(0), reader.GetBoolean(1)));
+    }
+
+    [Fact]
+    public async Task An_export_of_many_pages_reads_back_whole_and_in_order()
+    {
+        // Five store pages, read while the previous one is serialized on every core: the file keeps the store's order.
+        var readings = Enumerable.Range(0, 4500).Select(i => Readings.Oxygen(i + 1, Start.AddMilliseconds(i * 20L), serial: Oxygen)).ToList();
+        for (var i = 0; i < readings.Count; i += 1000)
+        {
+            await Stores.Oxygen.WriteAsync(readings.Skip(i).Take(1000).ToList(), CancellationToken.None);
+        }
+
+        var manifest = await ExportAsync(Integration("north", "warehouse"), "/fhir/r4/Group/north/$export?_type=Observation");
+
+        using var anonymous = new HttpClient();
+        var ndjson = await anonymous.GetByteArrayAsync(manifest.GetProperty("output")[0].GetProperty("url").GetString());
+        var lines = System.Text.Encoding.UTF8.GetString(ndjson).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(readings.Count, manifest.GetProperty("output")[0].GetProperty("count").GetInt64());
+        var ids = lines.Select(line => FhirValidation.Parser.DeserializeResource(line)).Cast<Observation>().Select(o => o.Identifier.Single().Value).ToList();
+        Assert.Equal(readings.Select(r => "urn:uuid:" + r.Id), ids);
+    }
+
+    [Theory]
+    [InlineData("_typeFilter=Observation%3Fcode%3Dhttp%3A%2F%2Floinc.org%7C8867-4", "_typeFilter")]
+    [InlineData("patient=Patient%2F123", "patient")]
+    [InlineData("_elements=id", "_elements")]
+    [InlineData("includeAssociatedData=LatestProvenanceResources", "includeAssociatedData")]
+    [InlineData("_count=10", "_count")]
+    [InlineData("_outputFormat=text%2Fcsv", "_outputFormat")]
+    public async Task An_unsupported_kick_off_parameter_is_refused_naming_it_unless_the_client_prefers_lenient(string query, string parameter)
+    {
+        await SeedAsync();
+        var client = Integration("north", "engine");
+
+        var refused = await ReadOutcomeAsync(await SendAsync(client, $"/fhir/r4/Group/north/$export?_type=Device&{query}"), HttpStatusCode.BadRequest);
+
+        Assert.Equal([parameter], refused.Issue.Single().Expression);
+        Assert.StartsWith(parameter + ":", refused.Issue.Single().Diagnostics, StringComparison.Ordinal);
+        if (parameter != "_outputFormat")
+        {
+            // Bulk Data: with Prefer: handling=lenient the server ignores what it does not support, and exports as asked otherwise.
+            var manifest = await PollAsync(client, await KickOffAsync(client, $"/fhir/r4/Group/north/$export?_type=Device&{query}", prefer: "handling=lenient"));
+            Assert.Equal(4L, manifest.GetProperty("output")[0].GetProperty("count").GetInt64());
+        }
     }
 
     private async Task<List<Guid>> SeedAsync()
     {
-        var cpap = Enumerable.Range(0, 30).Select(i => Readings.Cpap(i + 1, _start.AddSeconds(i), serial: Cpap)).ToList();
-        var oxygen = Enumerable.Range(0, 25).Select(i => Readings.Oxygen(100 + i, _start.AddSeconds(i), serial: Oxygen, alarm: i == 3 ? "E07" : null)).ToList();
-        var ecg = Enumerable.Range(0, 20).Select(i => Readings.Ecg(200 + i, _start.AddSeconds(i), serial: Ecg, arrhythmia: i == 5 ? "PVC" : "none")).ToList();
-        var south = Enumerable.Range(0, 5).Select(i => Readings.Ecg(300 + i, _start.AddSeconds(i), serial: SouthEcg)).ToList();
+        var cpap = Enumerable.Range(0, 30).Select(i => Readings.Cpap(i + 1, Start.AddSeconds(i), serial: Cpap)).ToList();
+        var oxygen = Enumerable.Range(0, 25).Select(i => Readings.Oxygen(100 + i, Start.AddSeconds(i), serial: Oxygen, alarm: i == 3 ? "E07" : null)).ToList();
+        var ecg = Enumerable.Range(0, 20).Select(i => Readings.Ecg(200 + i, Start.AddSeconds(i), serial: Ecg, arrhythmia: i == 5 ? "PVC" : "none")).ToList();
+        var south = Enumerable.Range(0, 5).Select(i => Readings.Ecg(300 + i, Start.AddSeconds(i), serial: SouthEcg)).ToList();
         await Stores.Cpap.WriteAsync(cpap, CancellationToken.None);
         await Stores.Oxygen.WriteAsync(oxygen, CancellationToken.None);
         await Stores.Ecg.WriteAsync(ecg, CancellationToken.None);
         await Stores.Ecg.WriteAsync(south, CancellationToken.None);
-
-        var reports = Api.Services.GetRequiredService<ReportStore>();
-        foreach (var (serial, id, clinic) in new[] { (Ecg, "rpt_north_1", "north"), (Ecg, "rpt_north_2", "north"), (SouthEcg, "rpt_south_1", "south") })
-        {
-            var json = $$$$"""{"serial":"{{{{serial}}}}","report":{"report_id":"{{{{id}}}}","summary":{"avg_hr":70,"max_hr":90,"min_hr":60,"alerts":[]}}}""";
-            await reports.RecordAsync(new ReportRecord(id, serial, ReportRecord.SourceGateway, Readings.Gateway, null, _s3.Bucket, $"{clinic}/{serial}/{Guid.NewGuid()}.pdf",
-                1024, new string('a', 32), new string('b', 64), json, _start.AddMinutes(1), _start.AddMinutes(1)), CancellationToken.None);
-        }
+        await RecordReportsAsync((Ecg, "rpt_north_1", "north"), (Ecg, "rpt_north_2", "north"), (SouthEcg, "rpt_south_1", "south"));
         return [.. cpap.Concat(oxygen).Concat(ecg).Select(r => r.Id)];
     }
 
-    private async Task<long> StoredCountAsync(string cpap, string oxygen, string ecg)
+    private async Task<long> StoredCountAsync()
     {
         await using var command = Probe.CreateCommand("""
-            SELECT (SELECT count(*) FROM cpap_device_data WHERE serial = $1) + (SELECT count(*) FROM oxygen_readings WHERE serial = $2)
+            SELECT (SELECT count(*) FROM cpap_device_data WHERE serial = ANY($1)) + (SELECT count(*) FROM oxygen_readings WHERE serial = $2)
                  + (SELECT count(*) FROM ecg_readings WHERE serial = $3)
             """);
-        command.Parameters.AddWithValue(cpap);
-        command.Parameters.AddWithValue(oxygen);
-        command.Parameters.AddWithValue(ecg);
+        command.Parameters.AddWithValue(new[] { Cpap, Bipap });
+        command.Parameters.AddWithValue(Oxygen);
+        command.Parameters.AddWithValue(Ecg);
         return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private HttpClient Integration(string clinic, string subject, string scope = "system/*.read") =>
-        Api.Client(Api.Token("clinician", [clinic], subject, scopes: [scope]));
-
-    private static Task<HttpResponseMessage> Send(HttpClient client, string url)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/fhir+json"));
-        request.Headers.Add("Prefer", "respond-async");
-        return client.SendAsync(request);
-    }
-
-    private static async Task<JsonElement> ExportAsync(HttpClient client, string url)
-    {
-        var kickOff = await Send(client, url);
-        Assert.True(kickOff.StatusCode == HttpStatusCode.Accepted, await kickOff.Content.ReadAsStringAsync());
-        return await PollAsync(client, kickOff.Content.Headers.ContentLocation!.ToString());
-    }
-
-    private static async Task<JsonElement> PollAsync(HttpClient client, string status)
-    {
-        HttpResponseMessage? done = null;
-        await Eventually.TrueAsync(async () =>
-        {
-            var response = await client.GetAsync(status);
-            if (response.StatusCode == HttpStatusCode.Accepted)
-            {
-                Assert.True(response.Headers.Contains("X-Progress"));
-                return false;
-            }
-            done = response;
-            return true;
-        }, TimeSpan.FromSeconds(60), "the export to finish");
-        var body = await done!.Content.ReadAsStringAsync();
-        Assert.True(done.StatusCode == HttpStatusCode.OK, $"{(int)done.StatusCode}: {body}");
-        using var document = JsonDocument.Parse(body);
-        return document.RootElement.Clone();
-    }
-
-    private static async Task<OperationOutcome> ReadOutcomeAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == expected, $"expected {(int)expected}, got {(int)response.StatusCode}: {body}");
-        return FhirValidation.Parse<OperationOutcome>(body);
     }
 }
