@@ -1,5 +1,5 @@
-using System.Diagnostics;
-using System.Text;
+using System.Globalization;
+using Edge.Testing;
 
 namespace Edge.Testing.Agent;
 
@@ -9,72 +9,43 @@ namespace Edge.Testing.Agent;
 /// </summary>
 public sealed class AgentChildProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output;
+    private readonly ChildProcess _process;
 
-    private AgentChildProcess(Process process, StringBuilder output, string socketPath)
+    private AgentChildProcess(ChildProcess process, string socketPath)
     {
         _process = process;
-        _output = output;
         SocketPath = socketPath;
     }
 
     public string SocketPath { get; }
 
     /// <summary>The agent's peak resident memory so far, from /proc (VmHWM), in bytes.</summary>
-    public long PeakResidentBytes
-    {
-        get
-        {
-            var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
-        }
-    }
+    public long PeakResidentBytes => _process.PeakResidentBytes();
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     public static async Task<AgentChildProcess> StartAsync(string stateDirectory, int port, params (string Key, string Value)[] settings)
     {
-        var agentPath = Path.Combine(AppContext.BaseDirectory, "edge-agent.dll");
         var socketPath = Path.Combine(stateDirectory, "admin.sock");
-        var info = new ProcessStartInfo("dotnet", [agentPath])
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = stateDirectory,
+            ["Agent__GatewayId"] = "gw-test",
+            ["Agent__StateDirectory"] = stateDirectory,
+            ["Agent__RuntimeDirectory"] = stateDirectory,
+            ["Agent__Broker__BindAddress"] = "127.0.0.1",
+            ["Agent__Broker__Port"] = port.ToString(CultureInfo.InvariantCulture),
+            // The TLS listener is on by default; off 8883 so agents of tests running side by side do not collide.
+            ["Agent__Broker__Tls__Port"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
+            ["EDGE_AGENT_CONFIG"] = Path.Combine(stateDirectory, "agent.json"),
+            ["Logging__LogLevel__Default"] = "Warning",
         };
-        info.Environment["Agent__GatewayId"] = "gw-test";
-        info.Environment["Agent__StateDirectory"] = stateDirectory;
-        info.Environment["Agent__RuntimeDirectory"] = stateDirectory;
-        info.Environment["Agent__Broker__BindAddress"] = "127.0.0.1";
-        info.Environment["Agent__Broker__Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        // The TLS listener is on by default; off 8883 so agents of tests running side by side do not collide.
-        info.Environment["Agent__Broker__Tls__Port"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        info.Environment["EDGE_AGENT_CONFIG"] = Path.Combine(stateDirectory, "agent.json");
-        info.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var (key, value) in settings)
         {
-            info.Environment[key] = value;
+            environment[key] = value;
         }
 
-        var output = new StringBuilder();
-        var process = new Process { StartInfo = info };
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var child = new AgentChildProcess(process, output, socketPath);
+        var process = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-agent.dll")], environment, workingDirectory: stateDirectory);
+        var child = new AgentChildProcess(process, socketPath);
 
         using var admin = AdminHttp.Create(socketPath);
         try
@@ -107,31 +78,10 @@ public sealed class AgentChildProcess : IAsyncDisposable
     }
 
     /// <summary>SIGKILL: no shutdown code runs, exactly like a crash or an OOM kill.</summary>
-    public async Task KillAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
+    public Task KillAsync() => _process.KillAsync();
 
-        await _process.WaitForExitAsync();
-    }
+    /// <summary>SIGTERM, as systemd stops the service; returns the exit code (SIGKILL after 30 s, so a hang shows as 137).</summary>
+    public Task<int> StopAsync() => _process.StopAsync(TimeSpan.FromSeconds(30));
 
-    /// <summary>SIGTERM, as systemd stops the service; returns the exit code.</summary>
-    public async Task<int> StopAsync()
-    {
-        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
-
-        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        return _process.ExitCode;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await KillAsync();
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }
