@@ -10,10 +10,18 @@ public static class ListeningPorts
 {
     private const string Listen = "0A"; // TCP_LISTEN in /proc/net/tcp's "st" column
 
-    public static IReadOnlySet<int> OfThisProcess()
+    public static IReadOnlySet<int> OfThisProcess() => Of("self");
+
+    /// <summary>
+    /// The TCP ports process <paramref name="processId"/> listens on: whether a server we started holds its port, or
+    /// another process that took it first. Needs the right to read its /proc/{pid}/fd (the same user, or root).
+    /// </summary>
+    public static IReadOnlySet<int> OfProcess(int processId) => Of(processId.ToString(CultureInfo.InvariantCulture));
+
+    private static HashSet<int> Of(string process)
     {
         var inodes = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var fd in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{process}/fd"))
         {
             try
             {
@@ -30,7 +38,7 @@ public static class ListeningPorts
         }
 
         var ports = new HashSet<int>();
-        foreach (var table in new[] { "/proc/self/net/tcp", "/proc/self/net/tcp6" })
+        foreach (var table in new[] { $"/proc/{process}/net/tcp", $"/proc/{process}/net/tcp6" })
         {
             foreach (var line in File.ReadLines(table).Skip(1))
             {

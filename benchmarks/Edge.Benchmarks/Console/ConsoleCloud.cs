@@ -44,7 +44,7 @@ internal sealed partial class ConsoleCloud : IAsyncDisposable
     public async Task StartApiAsync(TimeSpan timeout)
     {
         var name = $"api-{++_apiStarts}";
-        _api = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-api.dll")], new Dictionary<string, string>
+        _api = BenchProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-api.dll")], new Dictionary<string, string>
         {
             ["Urls"] = ApiUrl.ToString().TrimEnd('/'),
             ["Stores__Cpap"] = _database,
@@ -72,7 +72,7 @@ internal sealed partial class ConsoleCloud : IAsyncDisposable
     {
         var state = Path.Combine(_logs, "console-state");
         Directory.CreateDirectory(state);
-        _console = ChildProcess.Start("dotnet", [ConsoleDll()], new Dictionary<string, string>
+        _console = BenchProcess.Start("dotnet", [ConsoleDll()], new Dictionary<string, string>
         {
             ["Urls"] = ConsoleUrl.ToString().TrimEnd('/'),
             ["Console__ApiUrl"] = ApiUrl.ToString().TrimEnd('/'),

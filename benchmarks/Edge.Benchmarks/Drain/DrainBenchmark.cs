@@ -94,7 +94,7 @@ internal static class DrainBenchmark
 
             var cpuBefore = CpuSnapshot.Take(agentPid: null);
             var clock = Stopwatch.StartNew();
-            agent = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-agent.dll")], environment, Path.Combine(state, "agent.log"));
+            agent = BenchProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-agent.dll")], environment, Path.Combine(state, "agent.log"));
             var drained = await WaitForDrainAsync(agent, Path.Combine(state, "admin.sock"), readings, clock);
             var seconds = clock.Elapsed.TotalSeconds;
             var cpu = CpuSnapshot.Take(agent.Id) - cpuBefore;

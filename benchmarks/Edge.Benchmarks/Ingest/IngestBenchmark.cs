@@ -83,7 +83,7 @@ internal static class IngestBenchmark
             {(Environment.UserName == "root" ? "user root" : "")}
             """);
         JsonLine.Progress($"mosquitto: {serials.Count} connections");
-        await using var broker = ChildProcess.Start(mosquitto, ["-c", config], logPath: Path.Combine(state, "mosquitto.log"));
+        await using var broker = BenchProcess.Start(mosquitto, ["-c", config], logPath: Path.Combine(state, "mosquitto.log"));
         await BenchAgent.WaitAsync(() => Task.FromResult(CanConnect(port)), "mosquitto to listen");
         var devices = serials.Select(s => new SimulatedDevice(s, Secret: null)).ToList();
         var measurement = await MeasureAsync(port, devices, broker, measure, warmup);

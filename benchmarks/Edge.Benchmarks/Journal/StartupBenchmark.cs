@@ -50,7 +50,7 @@ internal static class StartupBenchmark
         var ready = Stopwatch.StartNew();
         var environment = BenchAgent.AgentEnvironment(state, FreePort.Next());
         environment["Agent__Journal__QuotaBytes"] = long.MaxValue.ToString(CultureInfo.InvariantCulture);
-        await using (var agent = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-agent.dll")], environment, Path.Combine(state, "agent.log")))
+        await using (var agent = BenchProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-agent.dll")], environment, Path.Combine(state, "agent.log")))
         {
             using var admin = new AgentAdminClient(Path.Combine(state, "admin.sock"));
             while (true)

@@ -46,7 +46,7 @@ internal sealed class BenchAgent : IAsyncDisposable
             environment[key] = value;
         }
 
-        var process = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-agent.dll")], environment, Path.Combine(state, "agent.log"));
+        var process = BenchProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-agent.dll")], environment, Path.Combine(state, "agent.log"));
         var admin = new AgentAdminClient(Path.Combine(state, "admin.sock"));
         try
         {

@@ -105,7 +105,7 @@ internal sealed class SoakAgent : IAsyncDisposable
     }
 
     private static ChildProcess Launch(Dictionary<string, string> environment, string state, int start) =>
-        ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-agent.dll")], environment,
+        BenchProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-agent.dll")], environment,
             Path.Combine(state, $"agent-{start}.log"));
 
     private Task WaitReadyAsync() => BenchAgent.WaitAsync(async () => await TryStatusAsync() is not null, "the agent's admin socket");

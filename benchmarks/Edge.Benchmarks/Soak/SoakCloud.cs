@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Edge.Benchmarks.Processes;
+using Edge.Testing;
 using Edge.Testing.Api;
 using Edge.Testing.Mqtt;
 using Edge.Testing.Postgres;
@@ -191,7 +192,7 @@ internal sealed class SoakCloud : IAsyncDisposable
         var (certificate, key) = Broker.IssueWorker();
         var name = index == 0 ? "a" : "b";
         var start = ++_workerStarts[index];
-        _workers[index] = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-ingest.dll")], new Dictionary<string, string>
+        _workers[index] = BenchProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-ingest.dll")], new Dictionary<string, string>
         {
             ["Ingest__Broker__Host"] = "localhost",
             ["Ingest__Broker__Port"] = Broker.WorkerPort.ToString(CultureInfo.InvariantCulture),

@@ -19,9 +19,7 @@ public sealed class TelemetryTailTests(PostgresServer server) : CloudTest(server
     {
         var response = await Api.As("admin").PostAsJsonAsync("/v1/devices", new { serial = Serial, clinic_id = "north" });
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        using var tail = Technician.Start("telemetry", "tail", "--serial", Serial, "--count", "1", "--json");
-        var error = tail.StandardError.ReadToEndAsync();
-        var output = tail.StandardOutput.ReadToEndAsync();
+        await using var tail = Technician.Start("telemetry", "tail", "--serial", Serial, "--count", "1", "--json");
         var stores = Api.Services.GetRequiredService<StoreFactory>();
         // Received after the registration: a clinic reads only what arrived while it held the device (docs/api.md).
         var reading = Readings.Oxygen(1, DateTimeOffset.UtcNow, purity: 93.5);
@@ -35,8 +33,9 @@ public sealed class TelemetryTailTests(PostgresServer server) : CloudTest(server
             await Task.WhenAny(tail.WaitForExitAsync(deadline.Token), Task.Delay(200, deadline.Token));
         }
 
-        Assert.True(tail.ExitCode == ExitCodes.Ok, await error);
-        var item = JsonDocument.Parse(await output).RootElement;
+        await tail.WaitForExitAsync(deadline.Token);
+        Assert.True(tail.ExitCode == ExitCodes.Ok, tail.StandardError);
+        var item = JsonDocument.Parse(tail.StandardOutput).RootElement;
         Assert.Equal(reading.Id, item.GetProperty("id").GetGuid());
         Assert.Equal(93.5, item.GetProperty("payload").GetProperty("metrics").GetProperty("oxygen_purity_pct").GetDouble());
     }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Edge.Testing;
 
 namespace Edge.Cli.Tests.Infrastructure;
 
@@ -41,67 +41,55 @@ internal sealed class EdgectlProcess
 
     public async Task<CliResult> RunWithInputAsync(string? input, params string[] args)
     {
-        using var process = Start(args);
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (input is not null)
-        {
-            await process.StandardInput.WriteAsync(input);
-        }
-
-        process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var (fileName, arguments) = CommandLine(args);
+        var (environment, unset) = Variables();
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
+            var result = await ChildProcess.RunAsync(fileName, arguments, TimeSpan.FromMinutes(2), environment, unset: unset, input: input ?? "");
+            return new CliResult(result.ExitCode, result.StandardOutput, result.StandardError);
         }
-        catch (OperationCanceledException)
+        catch (TimeoutException ex)
         {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"edgectl {string.Join(' ', args)} did not finish within 2 minutes. stderr so far: {await error}");
+            throw new TimeoutException($"edgectl {string.Join(' ', args)} did not finish within 2 minutes. {ex.Message}", ex);
         }
-
-        return new CliResult(process.ExitCode, await output, await error);
     }
 
-    /// <summary>Starts edgectl and leaves it running (telemetry tail); the caller reads its output and waits for it.</summary>
-    public Process Start(params string[] args)
+    /// <summary>Starts edgectl and leaves it running (telemetry tail); the caller waits for it and reads its output.</summary>
+    public ChildProcess Start(params string[] args)
+    {
+        var (fileName, arguments) = CommandLine(args);
+        var (environment, unset) = Variables();
+        var process = ChildProcess.Start(fileName, arguments, environment, unset: unset, redirectStandardInput: true);
+        process.StandardInput.Close();
+        return process;
+    }
+
+    (string FileName, List<string> Arguments) CommandLine(string[] args)
     {
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var info = new ProcessStartInfo(_user is null ? dotnet : "setpriv")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (_user is not null)
-        {
-            foreach (var arg in new[] { $"--reuid={_user}", $"--regid={_user}", "--clear-groups", dotnet })
-            {
-                info.ArgumentList.Add(arg);
-            }
-        }
+        var arguments = _user is null ? new List<string>() : [$"--reuid={_user}", $"--regid={_user}", "--clear-groups", dotnet];
+        arguments.Add(Path.Combine(AppContext.BaseDirectory, "edgectl.dll"));
+        arguments.AddRange(args);
+        return (_user is null ? dotnet : "setpriv", arguments);
+    }
 
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "edgectl.dll"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
+    (Dictionary<string, string> Set, List<string> Unset) Variables()
+    {
+        var set = new Dictionary<string, string>(StringComparer.Ordinal);
+        var unset = new List<string>();
         foreach (var (name, value) in _environment)
         {
             if (value is null)
             {
-                info.Environment.Remove(name);
+                unset.Add(name);
             }
             else
             {
-                info.Environment[name] = value;
+                set[name] = value;
             }
         }
 
-        return Process.Start(info)!;
+        return (set, unset);
     }
 }
 

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Builder;
 
 namespace Edge.Console.Tests.Infrastructure;
 
-/// <summary>The real console host in the test process: Kestrel on a free loopback port, talking to the given API.</summary>
+/// <summary>The real console host in the test process: Kestrel on a loopback port it picks (port 0, read back), talking to the given API.</summary>
 public sealed class InProcessConsole : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -21,10 +21,10 @@ public sealed class InProcessConsole : IAsyncDisposable
 
     public static async Task<InProcessConsole> StartAsync(Uri apiUrl, string stateDirectory, params string[] settings)
     {
-        var port = FreePort.Next();
         string[] args =
         [
-            $"--Urls=http://127.0.0.1:{port}",
+            // Port 0: Kestrel binds a port no other process can take first, and says which one (read back below).
+            "--Urls=http://127.0.0.1:0",
             $"--Console:ApiUrl={apiUrl}",
             $"--Console:StateDirectory={stateDirectory}",
             $"--Logging:LogLevel:Default={Environment.GetEnvironmentVariable("EDGE_TEST_CONSOLE_LOG") ?? "Warning"}",
@@ -32,7 +32,7 @@ public sealed class InProcessConsole : IAsyncDisposable
         ];
         var app = ConsoleApplication.Build(args);
         await app.StartAsync();
-        return new InProcessConsole(app, new Uri($"http://127.0.0.1:{port}/"));
+        return new InProcessConsole(app, new Uri($"{app.Urls.Single()}/"));
     }
 
     public async ValueTask DisposeAsync()

@@ -1,6 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
+using Edge.Testing;
 using Edge.Testing.Mqtt;
 
 namespace Edge.EndToEnd.Tests.Infrastructure;
@@ -8,81 +7,50 @@ namespace Edge.EndToEnd.Tests.Infrastructure;
 /// <summary>The ingest worker as its own process (the build output's edge-ingest), so a test can SIGKILL it.</summary>
 internal sealed class WorkerChildProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly ChildProcess _process;
 
-    private WorkerChildProcess(Process process) => _process = process;
+    private WorkerChildProcess(ChildProcess process) => _process = process;
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     /// <param name="settings">More settings (configuration keys with ':'), e.g. a <c>MetricsEndpoint</c>'s.</param>
     public static WorkerChildProcess Start(LocalCloud cloud, string clientId, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var (certificate, key) = cloud.Broker.IssueWorker();
-        var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-ingest.dll")])
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            ["Ingest__Broker__Host"] = "localhost",
+            ["Ingest__Broker__Port"] = cloud.Broker.WorkerPort.ToString(CultureInfo.InvariantCulture),
+            ["Ingest__Broker__CaPath"] = cloud.Broker.Ca.CaPath,
+            ["Ingest__Broker__CertificatePath"] = certificate,
+            ["Ingest__Broker__KeyPath"] = key,
+            ["Ingest__Broker__ClientId"] = clientId,
+            ["Stores__Cpap"] = cloud.ConnectionString,
+            ["Stores__Oxygen"] = cloud.ConnectionString,
+            ["Stores__Ecg"] = cloud.ConnectionString,
+            ["EDGE_INGEST_CONFIG"] = "/nonexistent/ingest.json",
+            ["Logging__LogLevel__Default"] = "Warning",
         };
-        info.Environment["Ingest__Broker__Host"] = "localhost";
-        info.Environment["Ingest__Broker__Port"] = cloud.Broker.WorkerPort.ToString(CultureInfo.InvariantCulture);
-        info.Environment["Ingest__Broker__CaPath"] = cloud.Broker.Ca.CaPath;
-        info.Environment["Ingest__Broker__CertificatePath"] = certificate;
-        info.Environment["Ingest__Broker__KeyPath"] = key;
-        info.Environment["Ingest__Broker__ClientId"] = clientId;
-        info.Environment["Stores__Cpap"] = cloud.ConnectionString;
-        info.Environment["Stores__Oxygen"] = cloud.ConnectionString;
-        info.Environment["Stores__Ecg"] = cloud.ConnectionString;
-        info.Environment["EDGE_INGEST_CONFIG"] = "/nonexistent/ingest.json";
-        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        var unset = new List<string>();
         foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
         {
-            info.Environment[name.Replace(":", "__", StringComparison.Ordinal)] = value;
+            var variable = name.Replace(":", "__", StringComparison.Ordinal);
+            if (value is null)
+            {
+                environment.Remove(variable);
+                unset.Add(variable);
+            }
+            else
+            {
+                environment[variable] = value;
+            }
         }
 
-        var worker = new WorkerChildProcess(Process.Start(info)!);
-        worker._process.OutputDataReceived += (_, e) => worker.Append(e.Data);
-        worker._process.ErrorDataReceived += (_, e) => worker.Append(e.Data);
-        worker._process.BeginOutputReadLine();
-        worker._process.BeginErrorReadLine();
-        return worker;
+        return new WorkerChildProcess(ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "edge-ingest.dll")], environment, unset: unset));
     }
 
     /// <summary>SIGKILL: no shutdown, exactly like a crashed or evicted container.</summary>
-    public async Task KillAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
+    public Task KillAsync() => _process.KillAsync();
 
-        await _process.WaitForExitAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await KillAsync();
-        _process.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-        }
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using Edge.Contracts.Tls;
@@ -21,7 +20,7 @@ public sealed class MosquittoServer : IAsyncDisposable
     private readonly string _directory;
     private readonly string _configPath;
     private readonly OutputLog _log = new();
-    private Process? _process;
+    private ChildProcess? _process;
 
     private MosquittoServer(string directory, int port, int workerPort, bool allowAwsProvisioningTopics)
     {
@@ -112,17 +111,29 @@ public sealed class MosquittoServer : IAsyncDisposable
     /// </summary>
     public static async Task<MosquittoServer> StartNewAsync(bool allowAwsProvisioningTopics = false)
     {
-        var directory = System.IO.Directory.CreateTempSubdirectory("edge-mosquitto-").FullName;
-        var server = new MosquittoServer(directory, FreePort.Next(), FreePort.Next(), allowAwsProvisioningTopics);
-        await server.StartAsync();
-        return server;
+        // mosquitto cannot listen on port 0 and say which port it got: free ports, and new ones if it lost one.
+        return await FreePort.StartAsync(async () =>
+        {
+            var directory = System.IO.Directory.CreateTempSubdirectory("edge-mosquitto-").FullName;
+            var server = new MosquittoServer(directory, FreePort.Next(), FreePort.Next(), allowAwsProvisioningTopics);
+            try
+            {
+                await server.StartAsync();
+                return server;
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
+        });
     }
 
     public async Task StartAsync()
     {
         var binary = new[] { "/usr/sbin/mosquitto", "/usr/bin/mosquitto" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("mosquitto is not installed: run ./test.sh (it installs it) or 'apt-get install mosquitto'.");
-        _process = await ServerProcess.StartListeningAsync("mosquitto", new ProcessStartInfo(binary, ["-c", _configPath]), Port, TimeSpan.FromSeconds(20), _log);
+        _process = await ServerProcess.StartListeningAsync("mosquitto", binary, ["-c", _configPath], [Port, WorkerPort], TimeSpan.FromSeconds(20), _log);
     }
 
     /// <summary>SIGTERM (mosquitto saves its sessions), then waits for the process to exit.</summary>
@@ -139,13 +150,11 @@ public sealed class MosquittoServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_process is { HasExited: false })
+        if (_process is not null)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            await _process.DisposeAsync();
         }
 
-        _process?.Dispose();
         Ca.Dispose();
         GatewayCa.Dispose();
         try

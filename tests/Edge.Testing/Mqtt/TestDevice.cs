@@ -3,9 +3,6 @@ using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 
-using Edge.Testing;
-using Edge.Testing.Agent;
-
 namespace Edge.Testing.Mqtt;
 
 /// <summary>A real MQTT client acting as one device.</summary>

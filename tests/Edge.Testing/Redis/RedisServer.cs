@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 
@@ -16,7 +15,7 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly string _directory;
     private readonly string _configPath;
     private readonly OutputLog _log = new();
-    private Process? _process;
+    private ChildProcess? _process;
 
     private RedisServer(string directory, int port)
     {
@@ -50,9 +49,21 @@ public sealed class RedisServer : IAsyncDisposable
 
     public static async Task<RedisServer> StartNewAsync()
     {
-        var server = new RedisServer(Directory.CreateTempSubdirectory("edge-redis-").FullName, FreePort.Next());
-        await server.StartAsync();
-        return server;
+        // redis-server cannot listen on port 0 and say which port it got: a free port, and a new one if it lost it.
+        return await FreePort.StartAsync(async () =>
+        {
+            var server = new RedisServer(Directory.CreateTempSubdirectory("edge-redis-").FullName, FreePort.Next());
+            try
+            {
+                await server.StartAsync();
+                return server;
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
+        });
     }
 
     public async Task StartAsync()
@@ -61,7 +72,7 @@ public sealed class RedisServer : IAsyncDisposable
         {
             throw new InvalidOperationException("redis-server is not installed: run ./test.sh (it installs it) or 'apt-get install redis-server'.");
         }
-        _process = await ServerProcess.StartListeningAsync("redis-server", new ProcessStartInfo(Binary, [_configPath]), Port, TimeSpan.FromSeconds(20), _log);
+        _process = await ServerProcess.StartListeningAsync("redis-server", Binary, [_configPath], [Port], TimeSpan.FromSeconds(20), _log);
     }
 
     /// <summary>SIGTERM, then waits for the process to exit: clients see the connection drop.</summary>
@@ -78,13 +89,11 @@ public sealed class RedisServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_process is { HasExited: false })
+        if (_process is not null)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            await _process.DisposeAsync();
         }
 
-        _process?.Dispose();
         try
         {
             Directory.Delete(_directory, recursive: true);

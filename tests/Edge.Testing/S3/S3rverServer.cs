@@ -1,14 +1,14 @@
-using System.Diagnostics;
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace Edge.Testing.S3;
 
 /// <summary>
 /// A real S3-compatible server (s3rver from the npm registry, installed by <c>npm ci --prefix tools/s3rver</c>) on a
-/// free loopback port with its data in a temporary directory and one bucket. Stop/start keeps the port and the objects,
+/// loopback port it picks itself (port 0, read back from what it prints) with its data in a temporary directory and one bucket. Stop/start keeps the port and the objects,
 /// which is how tests simulate an S3 outage. It checks request signatures with its fixed development keys.
 /// </summary>
-public sealed class S3rverServer : IAsyncDisposable
+public sealed partial class S3rverServer : IAsyncDisposable
 {
     /// <summary>s3rver's built-in development credentials.</summary>
     public const string AccessKeyId = "S3RVER";
@@ -16,7 +16,7 @@ public sealed class S3rverServer : IAsyncDisposable
 
     private readonly string _directory;
     private readonly OutputLog _log = new();
-    private Process? _process;
+    private ChildProcess? _process;
 
     private S3rverServer(string directory, int port, string bucket)
     {
@@ -25,7 +25,8 @@ public sealed class S3rverServer : IAsyncDisposable
         Bucket = bucket;
     }
 
-    public int Port { get; }
+    /// <summary>The port it listens on (0 until the first start, which lets s3rver pick it).</summary>
+    public int Port { get; private set; }
 
     public string Bucket { get; }
 
@@ -50,7 +51,7 @@ public sealed class S3rverServer : IAsyncDisposable
     public static async Task<S3rverServer> StartNewAsync(string bucket = "ecg-reports")
     {
         var directory = Directory.CreateTempSubdirectory("edge-s3rver-").FullName;
-        var server = new S3rverServer(directory, FreePort.Next(), bucket);
+        var server = new S3rverServer(directory, port: 0, bucket);
         await server.StartAsync();
         return server;
     }
@@ -63,21 +64,42 @@ public sealed class S3rverServer : IAsyncDisposable
             throw new InvalidOperationException($"s3rver is not installed ({script}): run 'npm ci --prefix tools/s3rver' (./test.sh does) after 'apt-get install nodejs npm'.");
         }
 
-        var info = new ProcessStartInfo("node", [script, "-d", _directory, "-a", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "--no-vhost-buckets", "--configure-bucket", Bucket]);
-        _process = await ServerProcess.StartListeningAsync("s3rver", info, Port, TimeSpan.FromSeconds(30), _log);
+        string[] arguments = [script, "-d", _directory, "-a", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "--no-vhost-buckets", "--configure-bucket", Bucket];
+        if (Port != 0)
+        {
+            // A restart: the same port, which the clients of the test already know.
+            _process = await ServerProcess.StartListeningAsync("s3rver", "node", arguments, [Port], TimeSpan.FromSeconds(30), _log);
+            return;
+        }
+
+        // The first start binds port 0, so no other process can take the port first, and reads back which one it got.
+        var process = ChildProcess.Start("node", arguments, onOutput: _log.Write);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        Match match;
+        while (!(match = Listening().Match(process.StandardOutput)).Success)
+        {
+            if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                await process.DisposeAsync();
+                throw new InvalidOperationException($"s3rver did not say where it listens:\n{_log}");
+            }
+
+            await Task.Delay(20);
+        }
+
+        Port = int.Parse(match.Groups["port"].Value, CultureInfo.InvariantCulture);
+        _process = process;
     }
 
     /// <summary>Stops the server (an S3 outage); the port and the objects stay for <see cref="StartAsync"/>.</summary>
     public async Task StopAsync()
     {
-        if (_process is null || _process.HasExited)
+        if (_process is null)
         {
             return;
         }
 
-        _process.Kill(entireProcessTree: true);
-        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
-        _process.Dispose();
+        await _process.DisposeAsync(); // SIGKILL, as an outage
         _process = null;
     }
 
@@ -92,4 +114,8 @@ public sealed class S3rverServer : IAsyncDisposable
         {
         }
     }
+
+    /// <summary>What bin/s3rver.js prints once it listens: <c>S3rver listening on 127.0.0.1:PORT</c>.</summary>
+    [GeneratedRegex(@"S3rver listening on \S+:(?<port>\d+)")]
+    private static partial Regex Listening();
 }

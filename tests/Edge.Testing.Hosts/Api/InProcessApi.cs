@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 
 namespace Edge.Testing.Api;
 
-/// <summary>The real API host in the test process: Kestrel on a free loopback port, a fresh local signing key, the given database.</summary>
+/// <summary>The real API host in the test process: Kestrel on a loopback port it picks (port 0, read back), a fresh local signing key, the given database.</summary>
 public sealed class InProcessApi : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -40,11 +40,11 @@ public sealed class InProcessApi : IAsyncDisposable
 
     private static async Task<InProcessApi> StartAsync(string registryConnectionString, string scheme, string[] tls, string[] settings)
     {
-        var port = FreePort.Next();
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         string[] args =
         [
-            $"--Urls={scheme}://127.0.0.1:{port}",
+            // Port 0: Kestrel binds a port no other process can take first, and says which one (read back below).
+            $"--Urls={scheme}://127.0.0.1:0",
             .. tls,
             $"--Stores:Cpap={registryConnectionString}",
             $"--Stores:Oxygen={registryConnectionString}",
@@ -59,7 +59,7 @@ public sealed class InProcessApi : IAsyncDisposable
         ];
         var app = ApiApplication.Build(args);
         await app.StartAsync();
-        return new InProcessApi(app, new Uri($"{scheme}://127.0.0.1:{port}/"));
+        return new InProcessApi(app, new Uri($"{app.Urls.Single()}/"));
     }
 
     /// <summary>A token as the identity provider would issue it.</summary>

@@ -51,18 +51,18 @@ public sealed class InProcessAgent : IAsyncDisposable
     /// <summary>Ends when the agent begins to stop, whoever asked (a test, or the agent itself after a fault).</summary>
     public IHostApplicationLifetime Lifetime => _app.Services.GetRequiredService<IHostApplicationLifetime>();
 
-    public static Task<InProcessAgent> StartAsync(params string[] settings) => StartAsync(new TempDirectory(), FreePort.Next(), FreePort.Next(), settings, _ => { });
+    public static Task<InProcessAgent> StartAsync(params string[] settings) => StartOnFreePortsAsync(plainPort: true, settings, _ => { });
 
     /// <summary>Starts the agent with some of its services replaced before the host is built (fault injection).</summary>
     public static Task<InProcessAgent> StartAsync(Action<IServiceCollection> replaceServices, params string[] settings) =>
-        StartAsync(new TempDirectory(), FreePort.Next(), FreePort.Next(), settings, replaceServices);
+        StartOnFreePortsAsync(plainPort: true, settings, replaceServices);
 
     /// <summary>
     /// Starts the agent with the listeners as shipped: the plain port left at its default (the fixture does not turn it
     /// on), only the TLS port moved to a free one so tests can run side by side.
     /// </summary>
     public static Task<InProcessAgent> StartWithShippedListenersAsync(Action<IServiceCollection> replaceServices, params string[] settings) =>
-        StartAsync(new TempDirectory(), port: 0, FreePort.Next(), settings, replaceServices);
+        StartOnFreePortsAsync(plainPort: false, settings, replaceServices);
 
     /// <summary>Stops this agent and starts a new one on the same state directory and port (a restart); this instance is done.</summary>
     public async Task<InProcessAgent> RestartAsync(params string[] settings)
@@ -72,6 +72,36 @@ public sealed class InProcessAgent : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         return await StartAsync(Directory, Port, TlsPort, settings, _ => { });
+    }
+
+    /// <summary>
+    /// The agent's listeners take no port 0 (0 turns the plain one off), so they get free ports, and new ones when
+    /// another process took one between <see cref="FreePort.Next"/> and the agent's bind.
+    /// </summary>
+    private static Task<InProcessAgent> StartOnFreePortsAsync(bool plainPort, string[] settings, Action<IServiceCollection> replaceServices) =>
+        FreePort.StartAsync(async () =>
+        {
+            try
+            {
+                return await StartAsync(new TempDirectory(), plainPort ? FreePort.Next() : 0, FreePort.Next(), settings, replaceServices);
+            }
+            catch (Exception ex) when (IsAddressInUse(ex))
+            {
+                throw new PortInUseException($"the agent's listener lost its port: {ex.Message}");
+            }
+        });
+
+    private static bool IsAddressInUse(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static async Task<InProcessAgent> StartAsync(TempDirectory directory, int port, int tlsPort, string[] settings, Action<IServiceCollection> replaceServices)
@@ -88,14 +118,20 @@ public sealed class InProcessAgent : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
             .. settings,
         ];
+        WebApplication? app = null;
         try
         {
-            var app = AgentApplication.Build(args, replaceServices);
+            app = AgentApplication.Build(args, replaceServices);
             await app.StartAsync();
             return new InProcessAgent(app, directory, port, tlsPort, socketPath);
         }
         catch
         {
+            if (app is not null)
+            {
+                await app.DisposeAsync(); // what did start (the journal, the admin socket) lets go of the directory
+            }
+
             directory.Dispose();
             throw;
         }
