@@ -773,6 +773,12 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     {
         var collection = _lanes[(int)lane];
         var removed = 0;
+        if (_staged[(int)lane].Count > 0)
+        {
+            // Readings staged in this transaction (write-ahead mode: applied from memory, or replayed) are acked too.
+            WriteSegment(lane);
+        }
+
         foreach (var segment in SegmentsFrom(collection, first).TakeWhile(d => Segment.Id(d) <= last).ToList())
         {
             var before = _state.Counts[(int)lane];
