@@ -202,6 +202,12 @@ public sealed partial class ReadingJournal : IAsyncDisposable
                 Log.JournalWalNotForEncrypted(logger, fullPath);
             }
 
+            if (created)
+            {
+                // A write-ahead log without its journal belongs to a journal that is gone: its records are not this one's.
+                File.Delete(WalPathFor(fullPath));
+            }
+
             var logLengthAtOpen = log.Length;
             wal = OpenWriteAhead(fullPath, walWanted, options, dataSync, log, logger, out var walCreated);
             if (created || walCreated)

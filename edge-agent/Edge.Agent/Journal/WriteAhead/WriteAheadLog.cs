@@ -143,6 +143,7 @@ internal sealed class WriteAheadLog : IDisposable
         var tailStart = offset / BlockBytes * BlockBytes;
         Array.Clear(_tail);
         RandomAccess.Read(_file.SafeFileHandle, _tail.AsSpan(0, (int)(offset - tailStart)), tailStart);
+        FileSync.DropCache(_file.SafeFileHandle); // read ahead in large folios: see Prewrite
         return records;
     }
 
@@ -229,15 +230,17 @@ internal sealed class WriteAheadLog : IDisposable
     private void Prewrite(long capacityBytes)
     {
         var capacity = Math.Max(MinimumBytes, capacityBytes / BlockBytes * BlockBytes);
-        var zeros = new byte[1 << 20];
+        var zeros = new byte[BlockBytes];
         _file.SetLength(0);
-        for (long offset = 0; offset < capacity; offset += zeros.Length)
+        for (long offset = 0; offset < capacity; offset += BlockBytes)
         {
-            RandomAccess.Write(_file.SafeFileHandle, zeros.AsSpan(0, (int)Math.Min(zeros.Length, capacity - offset)), offset);
+            RandomAccess.Write(_file.SafeFileHandle, zeros, offset);
         }
 
-        // The size and extents are settled once, here: a plain fsync so the metadata is durable too.
+        // The size and extents are settled once, here: a plain fsync so the metadata is durable too. Then the pages
+        // leave the cache (FileSync.DropCache: measured, a commit's 4 KiB overwrite otherwise wrote back 1 MiB).
         _file.Flush(flushToDisk: true);
+        FileSync.DropCache(_file.SafeFileHandle);
         Generation = 0;
         HeaderValid = false;
     }
@@ -246,6 +249,7 @@ internal sealed class WriteAheadLog : IDisposable
     {
         var block = new byte[BlockBytes];
         RandomAccess.Read(_file.SafeFileHandle, block, 0);
+        FileSync.DropCache(_file.SafeFileHandle);
         var span = block.AsSpan();
         HeaderValid = BinaryPrimitives.ReadUInt64LittleEndian(span) == HeaderMagic
             && BinaryPrimitives.ReadUInt32LittleEndian(span[HeaderCrcOffset..]) == Crc32C(span[..HeaderCrcOffset]);
