@@ -142,6 +142,35 @@ public sealed class WriteAheadLogTests : IDisposable
     }
 
     [Fact]
+    public async Task An_ack_spanning_readings_in_LiteDB_and_readings_in_memory_removes_both_and_survives_a_crash()
+    {
+        await using (var journal = Open())
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                await journal.AppendAsync(Entry("OXY-8844-5521", i));
+            }
+
+            // Past the apply interval: this commit applies 1-6 to LiteDB; 7-9 then wait in memory.
+            _time.Advance(TimeSpan.FromSeconds(2));
+            for (var i = 5; i < 9; i++)
+            {
+                await journal.AppendAsync(Entry("OXY-8844-5521", i));
+            }
+
+            Assert.Equal(5, await journal.DeleteRangeAsync(Lane.Routine, 4, 8));
+            Assert.Equal([1L, 2L, 3L, 9L], journal.Read(Lane.Routine, 0, 100).Select(e => e.Sequence));
+            Assert.Equal(4, journal.Snapshot.EntriesPerLane[(int)Lane.Routine]);
+            Crash("crashed.db", withWal: true);
+        }
+
+        await using var reopened = Open("crashed.db");
+        Assert.Equal([1L, 2L, 3L, 9L], reopened.Read(Lane.Routine, 0, 100).Select(e => e.Sequence));
+        Assert.Equal(4, reopened.Snapshot.EntriesPerLane[(int)Lane.Routine]);
+        Assert.Equal(10, (await reopened.AppendAsync(Entry("OXY-8844-5521", 9))).Sequence);
+    }
+
+    [Fact]
     public async Task Quota_shedding_replays_to_the_same_readings_and_counters()
     {
         var entrySize = Entry("OXY-8844-5521", 0).Payload.Length + "OXY-8844-5521".Length + ReadingJournal.EntryOverheadBytes;
