@@ -33,7 +33,7 @@ internal static partial class Log
     [LoggerMessage(1021, LogLevel.Information, "Journal write-ahead log {Path} in use ({CapacityBytes} bytes): readings are acknowledged after its fdatasync and applied to LiteDB in batches")]
     public static partial void JournalWalInUse(ILogger logger, string path, long capacityBytes);
 
-    [LoggerMessage(1022, LogLevel.Warning, "Journal write-ahead log {Path} filled before LiteDB caught up: commits waited for LiteDB's sync (counted in the status; logged once). A larger Agent:Journal:WriteAheadLogBytes avoids it")]
+    [LoggerMessage(1022, LogLevel.Warning, "Journal write-ahead log {Path} filled before LiteDB caught up: commits waited for LiteDB's sync (logged once; ReadingJournal.WriteAheadLogFull counts them). A larger Agent:Journal:WriteAheadLogBytes avoids it")]
     public static partial void JournalWalFull(ILogger logger, string path);
 
     [LoggerMessage(1023, LogLevel.Warning, "Journal {Path} is encrypted, so the write-ahead log is not used: its records would hold payloads in the clear (docs/durability.md)")]
