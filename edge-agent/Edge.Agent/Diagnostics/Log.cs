@@ -27,6 +27,21 @@ internal static partial class Log
     [LoggerMessage(1012, LogLevel.Information, "Journal {Path} is encrypted at rest with the key from {KeySource}")]
     public static partial void JournalEncrypted(ILogger logger, string path, string keySource);
 
+    [LoggerMessage(1020, LogLevel.Information, "Journal write-ahead log {Path} replayed: {Records} records of generation {Generation} ({Appended} readings re-applied), LiteDB's log cut from {LogLength} to {BaseLogLength} bytes")]
+    public static partial void JournalWalReplayed(ILogger logger, string path, int records, long generation, int appended, long logLength, long baseLogLength);
+
+    [LoggerMessage(1021, LogLevel.Information, "Journal write-ahead log {Path} in use ({CapacityBytes} bytes): readings are acknowledged after its fdatasync and applied to LiteDB in batches")]
+    public static partial void JournalWalInUse(ILogger logger, string path, long capacityBytes);
+
+    [LoggerMessage(1022, LogLevel.Warning, "Journal write-ahead log {Path} filled before LiteDB caught up: commits waited for LiteDB's sync (logged once; ReadingJournal.WriteAheadLogFull counts them). A larger Agent:Journal:WriteAheadLogBytes avoids it")]
+    public static partial void JournalWalFull(ILogger logger, string path);
+
+    [LoggerMessage(1023, LogLevel.Warning, "Journal {Path} is encrypted, so the write-ahead log is not used: its records would hold payloads in the clear (docs/durability.md)")]
+    public static partial void JournalWalNotForEncrypted(ILogger logger, string path);
+
+    [LoggerMessage(1024, LogLevel.Warning, "Journal write-ahead log {Path} has no valid header (new, or torn while it was being recycled, when LiteDB was already durable): nothing to replay")]
+    public static partial void JournalWalHeaderInvalid(ILogger logger, string path);
+
     [LoggerMessage(1003, LogLevel.Information, "Journal closed cleanly")]
     public static partial void JournalClosed(ILogger logger);
 

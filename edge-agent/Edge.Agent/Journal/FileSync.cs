@@ -53,6 +53,23 @@ internal static partial class FileSync
         }
     }
 
+    /// <summary>
+    /// Drops a file's pages from the page cache (posix_fadvise DONTNEED; nothing on Windows). Linux 6.x caches a file
+    /// written or read in large chunks in large folios, and then writes back a whole folio (up to 1 MiB, measured) for
+    /// a 4 KiB change: the write-ahead log drops its pages after writing or reading them in bulk, so each commit's
+    /// overwrite dirties one 4 KiB folio. Advice only: a failure changes nothing but the write volume.
+    /// </summary>
+    public static void DropCache(SafeFileHandle handle)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            _ = Fadvise((int)handle.DangerousGetHandle(), 0, 0, 4 /* POSIX_FADV_DONTNEED */);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "posix_fadvise")]
+    private static partial int Fadvise(int fd, long offset, long length, int advice);
+
     [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
     private static partial int Fdatasync(int fd);
 

@@ -70,6 +70,21 @@ public sealed class JournalOptions
     [SettingRange(12, 1000, ErrorMessage = "Agent:Journal:CacheSegmentPages must be between 12 and 1000.")]
     public int CacheSegmentPages { get; set; } = 100;
 
+    /// <summary>
+    /// Acknowledge readings after an fdatasync of a small write-ahead log beside the journal (<c>journal-wal.db</c>)
+    /// instead of a LiteDB commit and sync: about one 4 KiB block per group commit, with readings applied to LiteDB in
+    /// batches off the acknowledgement path (docs/durability.md, "The write-ahead log"). Off by default for now.
+    /// Not used for an encrypted journal: its records would hold payloads in the clear.
+    /// </summary>
+    public bool WriteAheadLog { get; set; }
+
+    /// <summary>
+    /// Size of the write-ahead log file, written once in full when created so commits never change its size. When it
+    /// fills, the journal makes LiteDB durable and starts the log over. Default 16777216 (16 MiB).
+    /// </summary>
+    [SettingRange(1_048_576, 1L << 30, ErrorMessage = "Agent:Journal:WriteAheadLogBytes must be between 1048576 and 1073741824.")]
+    public long WriteAheadLogBytes { get; set; } = 16L * 1024 * 1024;
+
     /// <summary>fdatasync LiteDB's log after every group commit. Only tests and benchmarks turn this off.</summary>
     public bool SyncOnCommit { get; set; } = true;
 }

@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using Edge.Hosting.Metrics;
+using Edge.Agent.Journal.WriteAhead;
 using Edge.Contracts.Devices;
 using LiteDB;
 using LiteDB.Engine;
@@ -84,7 +85,8 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     private long _committedOperations;
     private long _syncTicks;
 
-    private ReadingJournal(LiteDatabase db, DataFileStream data, DurableFileStream log, string path, string gatewayId, JournalOptions options, Action<SafeFileHandle> dataSync, int rememberedPerDevice, TimeProvider time, ILogger logger)
+    private ReadingJournal(LiteDatabase db, DataFileStream data, DurableFileStream log, string path, string gatewayId, JournalOptions options, Action<SafeFileHandle> dataSync, int rememberedPerDevice, TimeProvider time, ILogger logger,
+        WriteAheadLog? wal = null, bool keepWal = false, long logLengthAtOpen = 0)
     {
         _db = db;
         _duplicates = new DuplicateFilter(rememberedPerDevice);
@@ -113,6 +115,12 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         Epoch = _state.Epoch;
         LoadDuplicateWindow(options.DuplicateWindow);
         _snapshot = _state.ToSnapshot(options.QuotaBytes);
+        _appliedThrough = _state.LastSequence;
+        if (wal is not null)
+        {
+            _wal = ReplayWriteAhead(wal, keepWal, logLengthAtOpen);
+        }
+
         _writer = Task.Run(RunWriterAsync);
     }
 
@@ -182,19 +190,34 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         // stream never issues (strace shows its checkpoint truncating the log without syncing the data file).
         DataFileStream? data = null;
         DurableFileStream? log = null;
+        WriteAheadLog? wal = null;
         LiteDatabase? db = null;
         try
         {
             data = new DataFileStream(fullPath);
             log = new DurableFileStream(LogPathFor(fullPath));
+            var walWanted = options.WriteAheadLog && key is null;
+            if (options.WriteAheadLog && key is not null)
+            {
+                Log.JournalWalNotForEncrypted(logger, fullPath);
+            }
+
             if (created)
+            {
+                // A write-ahead log without its journal belongs to a journal that is gone: its records are not this one's.
+                File.Delete(WalPathFor(fullPath));
+            }
+
+            var logLengthAtOpen = log.Length;
+            wal = OpenWriteAhead(fullPath, walWanted, options, dataSync, log, logger, out var walCreated);
+            if (created || walCreated)
             {
                 // The new files' directory entries must survive a power cut too, or the journal vanishes whole.
                 FileSync.SyncDirectory(directory);
             }
 
             db = new LiteDatabase(new LiteEngine(new EngineSettings { DataStream = data, LogStream = log, Password = key?.Password }));
-            var journal = new ReadingJournal(db, data, log, fullPath, gatewayId, options, dataSync, rememberedPerDevice, time, logger) { Encrypted = key is not null };
+            var journal = new ReadingJournal(db, data, log, fullPath, gatewayId, options, dataSync, rememberedPerDevice, time, logger, wal, walWanted, logLengthAtOpen) { Encrypted = key is not null };
             if (key is null)
             {
                 Log.JournalNotEncrypted(logger, fullPath);
@@ -209,6 +232,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         catch (LiteException ex) when (ex.ErrorCode == LiteException.INVALID_PASSWORD)
         {
             db?.Dispose();
+            wal?.Dispose();
             log?.Dispose();
             data?.Dispose();
             throw KeyFile.Refused($"Agent:Journal: the key from {key!.Source} does not open {fullPath} (it was created with another key).");
@@ -216,6 +240,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         catch
         {
             db?.Dispose();
+            wal?.Dispose();
             log?.Dispose();
             data?.Dispose();
             throw;
@@ -347,6 +372,19 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             }
         }
 
+        // Acknowledged readings not yet applied to LiteDB (write-ahead mode): all above what LiteDB holds, in order.
+        foreach (var entry in _pending[(int)lane])
+        {
+            if (entry.Sequence > afterSequence)
+            {
+                list.Add(ToEntry(entry, lane));
+                if (list.Count == maxCount)
+                {
+                    break;
+                }
+            }
+        }
+
         return list;
     }
 
@@ -404,13 +442,15 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     /// <summary>Age of the oldest entry of a lane, or null when the lane is empty.</summary>
     public TimeSpan? OldestAge(Lane lane)
     {
-        BsonDocument? first;
+        long? ticks;
         lock (_dbGate)
         {
-            first = _lanes[(int)lane].Find(Query.All(), 0, 1).FirstOrDefault();
+            var first = _lanes[(int)lane].Find(Query.All(), 0, 1).FirstOrDefault();
+            var pending = _pending[(int)lane];
+            ticks = first is not null ? Segment.FirstReceivedTicks(first) : pending.Count > 0 ? pending[0].ReceivedTicks : null;
         }
 
-        return first is null ? null : _time.GetUtcNow() - new DateTimeOffset(Segment.FirstReceivedTicks(first), TimeSpan.Zero);
+        return ticks is { } t ? _time.GetUtcNow() - new DateTimeOffset(t, TimeSpan.Zero) : null;
     }
 
     /// <summary>Stops taking writes, finishes the group in progress and closes the file cleanly.</summary>
@@ -428,16 +468,21 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         {
             // After a failed fdatasync nothing more is written, not even the meta document or a checkpoint: the next
             // start reads what really reached the disk (the last segments carry the counters it needs).
-            if (!_faulted.Task.IsCompleted)
+            if (!_faulted.Task.IsCompleted && ApplyPendingAtClose())
             {
                 // The meta document is current after a clean close, so the file needs no segment to be read right.
                 // A clean close leaves the log empty: with automatic checkpoints off, LiteDB would not copy it on dispose.
                 _meta.Upsert(_state.ToDocument(MetaId, GatewayId));
                 _db.Checkpoint();
+
+                // Everything is in the synced data file now: the write-ahead log starts over empty.
+                _wal?.Recycle(_logStream.Length);
             }
 
             _db.Dispose();
         }
+
+        _wal?.Dispose();
 
         _logStream.Dispose();
         _dataStream.Dispose();
@@ -465,7 +510,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             }
 
             _lastCommitStarted = _time.GetTimestamp();
-            if (CommitGroup(group) && SyncGroup(group))
+            if (_wal is not null ? CommitGroupWriteAhead(group) : CommitGroup(group) && SyncGroup(group))
             {
                 Interlocked.Increment(ref _commits);
                 Interlocked.Add(ref _committedOperations, group.Count);
@@ -482,7 +527,14 @@ public sealed partial class ReadingJournal : IAsyncDisposable
                 break; // no checkpoint either: see SyncGroup
             }
 
-            CheckpointIfDue();
+            if (_wal is null)
+            {
+                CheckpointIfDue();
+            }
+            else
+            {
+                RecycleIfDue();
+            }
         }
 
         // Anything queued after the close began (or after a failed sync) was never made durable: its waiter must not hang.
@@ -562,6 +614,11 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             return;
         }
 
+        Checkpoint(logPages);
+    }
+
+    private void Checkpoint(long logPages)
+    {
         try
         {
             lock (_dbGate)
@@ -591,12 +648,13 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         try
         {
             _db.BeginTrans();
+            StagePending();
             foreach (var op in group)
             {
                 switch (op)
                 {
                     case AppendOp append:
-                        append.Result = Append(append.Entry, accepted);
+                        Append(append, accepted, deferred: false);
                         break;
                     case DeleteRangeOp delete:
                         delete.Result = DeleteRange(delete.Lane, delete.First, delete.Last);
@@ -648,11 +706,14 @@ public sealed partial class ReadingJournal : IAsyncDisposable
             _duplicates.Add(serial, ticks, hash);
         }
 
+        ClearPending();
         _snapshot = _state.ToSnapshot(_options.QuotaBytes);
         return true;
     }
 
-    private AppendResult Append(NewEntry entry, List<(string Serial, long Ticks, ulong Hash)> accepted)
+    private void Append(AppendOp op, List<(string Serial, long Ticks, ulong Hash)> accepted, bool deferred) => op.Result = Append(op, op.Entry, accepted, deferred);
+
+    private AppendResult Append(AppendOp op, NewEntry entry, List<(string Serial, long Ticks, ulong Hash)> accepted, bool deferred)
     {
         var ticks = entry.DeviceTime.UtcTicks;
         var hash = DuplicateFilter.Hash(entry.Payload.Span);
@@ -675,7 +736,17 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         }
 
         var sequence = ++_state.LastSequence;
-        Stage(entry.Lane, new SegmentEntry(sequence, entry.Serial, ticks, _time.GetUtcNow().UtcTicks, entry.Payload.ToArray()), size);
+        var staged = new SegmentEntry(sequence, entry.Serial, ticks, _time.GetUtcNow().UtcTicks, entry.Payload.ToArray());
+        op.Staged = staged;
+        if (deferred)
+        {
+            Defer(entry.Lane, staged);
+        }
+        else
+        {
+            Stage(entry.Lane, staged, size);
+        }
+
         _state.Bytes[(int)entry.Lane] += size;
         _state.Counts[(int)entry.Lane]++;
         accepted.Add((entry.Serial, ticks, hash));
@@ -708,6 +779,12 @@ public sealed partial class ReadingJournal : IAsyncDisposable
     {
         var collection = _lanes[(int)lane];
         var removed = 0;
+        if (_staged[(int)lane].Count > 0)
+        {
+            // Readings staged in this transaction (write-ahead mode: applied from memory, or replayed) are acked too.
+            WriteSegment(lane);
+        }
+
         foreach (var segment in SegmentsFrom(collection, first).TakeWhile(d => Segment.Id(d) <= last).ToList())
         {
             var before = _state.Counts[(int)lane];
@@ -941,6 +1018,9 @@ public sealed partial class ReadingJournal : IAsyncDisposable
         public NewEntry Entry { get; } = entry;
 
         public AppendResult Result { get; set; }
+
+        /// <summary>The entry as journaled (with its sequence and received time), once committed.</summary>
+        public SegmentEntry? Staged { get; set; }
 
         public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
