@@ -97,6 +97,7 @@ public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(se
         ("GET", "/fhir/r4/DiagnosticReport/{id}", "/fhir/r4/DiagnosticReport/rpt.matrix", null, [Admin_, Tech, Clin]),
         ("GET", "/fhir/r4/Group/{clinic}/$export", "/fhir/r4/Group/c1/$export", null, [Admin_, Tech, Clin]),
         ("GET", "/fhir/r4/$export-status/{id:guid}", $"/fhir/r4/$export-status/{Guid.Empty}", null, [Admin_, Tech, Clin]),
+        ("DELETE", "/fhir/r4/$export-status/{id:guid}", $"/fhir/r4/$export-status/{Guid.Empty}", null, [Admin_, Tech, Clin]),
         ("POST", "/v1/devices/{serial}/retire", "/v1/devices/ECG-1000-0002/retire", null, [Admin_, Tech]),
         ("POST", "/v1/gateways/{id}/retire", "/v1/gateways/gw-2/retire", null, [Admin_, Tech]),
     ];
