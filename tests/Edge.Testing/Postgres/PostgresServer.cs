@@ -31,6 +31,10 @@ public sealed class PostgresServer : IAsyncLifetime
 
     private const string DefaultBinDirectory = "/usr/lib/postgresql/15/bin";
     private const string ServiceUser = "postgres";
+
+    // How long pg_ctl waits for a start or a stop. A start after a crash replays the WAL first, which on a machine running
+    // three times more processes than cores took longer than a minute and failed every test class after FailoverTests.
+    private const string PgCtlWaitSeconds = "300";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     private readonly string _bin;
@@ -163,7 +167,7 @@ public sealed class PostgresServer : IAsyncLifetime
                 return;
             }
             await RunAsync(Path.Combine(_bin, "pg_ctl"),
-                ["-D", DataDirectory, "-m", immediate ? "immediate" : "fast", "-w", "-t", "60", "stop"], cancellationToken);
+                ["-D", DataDirectory, "-m", immediate ? "immediate" : "fast", "-w", "-t", PgCtlWaitSeconds, "stop"], cancellationToken);
             _running = false;
         }
         finally
@@ -238,7 +242,7 @@ public sealed class PostgresServer : IAsyncLifetime
         try
         {
             await RunAsync(Path.Combine(_bin, "pg_ctl"),
-                ["-D", DataDirectory, "-l", Path.Combine(_root!, "server.log"), "-w", "-t", "60", "-o", options, "start"],
+                ["-D", DataDirectory, "-l", Path.Combine(_root!, "server.log"), "-w", "-t", PgCtlWaitSeconds, "-o", options, "start"],
                 cancellationToken);
         }
         catch (InvalidOperationException ex)
