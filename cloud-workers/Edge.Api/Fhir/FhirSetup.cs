@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace Edge.Api.Fhir;
 
-/// <summary>Registers the FHIR API's settings, its access helper and its refusals.</summary>
+/// <summary>Registers the FHIR API's settings, its access helper and its refusals (authorization's and every problem document's).</summary>
 public static class FhirSetup
 {
     public static void AddFhir(this WebApplicationBuilder builder)
@@ -17,5 +17,7 @@ public static class FhirSetup
         builder.Services.AddSingleton<FhirExportRunner>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FhirExportRunner>());
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, FhirAuthorizationResults>();
+        // First among the problem writers: the problem details service asks each in turn and the default accepts any path.
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IProblemDetailsWriter, FhirProblemWriter>());
     }
 }
