@@ -7,7 +7,7 @@ namespace Edge.Api.Accounts;
 /// Local accounts' tokens and lockout (configuration section <c>Api:Auth:Accounts</c>). Used in local-key mode only:
 /// with <c>Api:Auth:Authority</c> set, accounts live in the identity provider and the sign-in endpoints answer 404.
 /// </summary>
-public sealed class AccountOptions
+internal sealed class AccountOptions
 {
     public const string SectionName = "Api:Auth:Accounts";
 

@@ -10,7 +10,7 @@ namespace Edge.Api.Accounts;
 /// Starts and continues local accounts' sessions: an access token signed with the API's local key (the same key and
 /// claims as <c>edge-api token</c>'s) and a refresh token whose hash is stored. Off with an OIDC authority.
 /// </summary>
-public sealed class AccountSessions(IOptions<AuthOptions> auth, IOptions<AccountOptions> accounts)
+internal sealed class AccountSessions(IOptions<AuthOptions> auth, IOptions<AccountOptions> accounts)
 {
     private SymmetricSecurityKey? _key;
 

@@ -4,7 +4,7 @@ using Edge.Storage;
 namespace Edge.Api.Accounts;
 
 /// <summary>Registers local accounts: their options, store, password hashing and sessions.</summary>
-public static class AccountSetup
+internal static class AccountSetup
 {
     public static void AddAccounts(this WebApplicationBuilder builder)
     {

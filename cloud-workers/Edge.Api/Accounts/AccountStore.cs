@@ -5,7 +5,7 @@ using NpgsqlTypes;
 namespace Edge.Api.Accounts;
 
 /// <summary>SQL of the local accounts (<c>users</c>, <c>user_clinics</c>, <c>refresh_tokens</c>); writes run in the handler's transaction.</summary>
-public sealed class AccountStore(NpgsqlDataSource registry)
+internal sealed class AccountStore(NpgsqlDataSource registry)
 {
     /// <summary>An account with its password hash, for the code that checks passwords; never serialized.</summary>
     internal sealed record Account(User User, string PasswordHash);

@@ -5,7 +5,7 @@ using Edge.Api.Http;
 namespace Edge.Api.Accounts;
 
 /// <summary>The signed-in caller about themselves: who the token says they are, and changing their own password.</summary>
-public static class MeEndpoints
+internal static class MeEndpoints
 {
     public static void MapMeEndpoints(this IEndpointRouteBuilder routes)
     {

@@ -5,7 +5,7 @@ using System.Text;
 namespace Edge.Api.Accounts;
 
 /// <summary>Refresh tokens: 32 random bytes, base64url; the database keeps only their SHA-256.</summary>
-public static class RefreshTokenValue
+internal static class RefreshTokenValue
 {
     /// <summary>Longest value accepted in a request; a real one is 43 characters.</summary>
     public const int MaxLength = 128;

@@ -10,7 +10,7 @@ namespace Edge.Api.Accounts;
 /// use, a sign-in lasting 12 h). A wrong password, an unknown user, a disabled or a locked account all get the same 401
 /// body; the audit log says which. In OIDC mode every one of these answers 404.
 /// </summary>
-public static partial class SignInEndpoints
+internal static partial class SignInEndpoints
 {
     /// <summary>The one refusal of a sign-in or refresh, byte for byte the same whatever the reason.</summary>
     internal const string RefusalJson =

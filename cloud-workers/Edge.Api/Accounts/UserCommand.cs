@@ -14,7 +14,7 @@ namespace Edge.Api.Accounts;
 /// API's own configuration, for the first admin of an install (after that, admins use <c>edgectl cloud user add</c>).
 /// The password never goes on the command line, where <c>ps</c> and shell history would keep it.
 /// </summary>
-public static class UserCommand
+internal static class UserCommand
 {
     /// <summary>The audit log's actor for accounts made on the server.</summary>
     public const string Actor = "edge-api user add";

@@ -11,7 +11,7 @@ namespace Edge.Api.Accounts;
 /// password, or disabling, ends the user's sign-ins (their refresh tokens); their access token lasts at most its
 /// 15 minutes.
 /// </summary>
-public static class UserEndpoints
+internal static class UserEndpoints
 {
     public static void MapUserEndpoints(this IEndpointRouteBuilder routes)
     {

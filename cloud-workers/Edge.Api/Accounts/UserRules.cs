@@ -4,7 +4,7 @@ using Edge.Api.Http;
 namespace Edge.Api.Accounts;
 
 /// <summary>What a user's fields may hold; each check adds a refusal naming the field.</summary>
-public static class UserRules
+internal static class UserRules
 {
     /// <summary>The roles an account may hold: the API's people roles; <c>gateway</c> is for machines, never an account.</summary>
     public static readonly IReadOnlyList<string> Roles = [ApiRoles.Admin, ApiRoles.Technician, ApiRoles.Clinician, ApiRoles.Auditor];

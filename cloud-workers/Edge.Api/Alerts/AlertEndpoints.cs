@@ -11,18 +11,18 @@ namespace Edge.Api.Alerts;
 /// <param name="ClinicId">Only this clinic's alerts; omitted = every clinic.</param>
 /// <param name="Rules">Only these rules; omitted = every rule.</param>
 /// <param name="Secret">The HMAC secret (32-256 characters); omitted = generated and returned once.</param>
-public sealed record CreateWebhookRequest(string? Url, string? ClinicId = null, IReadOnlyList<string>? Rules = null, string? Secret = null);
+internal sealed record CreateWebhookRequest(string? Url, string? ClinicId = null, IReadOnlyList<string>? Rules = null, string? Secret = null);
 
 /// <summary>Body of <c>POST /v1/alerts/{id}/acknowledge</c> and <c>/resolve</c>; the body itself may be omitted.</summary>
 /// <param name="Note">What was done or why, at most 1000 characters; kept with the step and shown with the alert.</param>
-public sealed record AlertStepRequest(string? Note = null);
+internal sealed record AlertStepRequest(string? Note = null);
 
 /// <summary>
 /// What the audit log keeps of an alert before and after a lifecycle step: what it is about and its lifecycle, not its
 /// measurement (message, value, threshold, detail), which is telemetry that auditors must not read. The notes are
 /// redacted for non-admin readers (<see cref="Audit.AuditRedaction.PatientFields"/>): people write about patients in them.
 /// </summary>
-public sealed record AlertAuditSnapshot(
+internal sealed record AlertAuditSnapshot(
     Guid Id, string? Serial, string Kind, string? ClinicId, string? GatewayId, string Rule, string Severity, string State,
     string? AcknowledgedBy, DateTimeOffset? AcknowledgedAt, string? AcknowledgedNote, string? ResolvedBy, DateTimeOffset? ResolvedAt, string? ResolvedNote)
 {
@@ -32,14 +32,14 @@ public sealed record AlertAuditSnapshot(
 }
 
 /// <summary>A dead delivery page with an opaque cursor, like every other list.</summary>
-public sealed record DeadDeliveryList(IReadOnlyList<DeadDelivery> Items, string? NextCursor);
+internal sealed record DeadDeliveryList(IReadOnlyList<DeadDelivery> Items, string? NextCursor);
 
 /// <summary>
 /// Alerts raised by the ingest workers (<c>GET /v1/alerts</c>) and the webhook subscriptions that deliver them. Alerts
 /// are scoped to the caller's clinics like devices; webhooks are administered by admins (a subscription sends patient
 /// measurements to another system, a decision for whoever runs the deployment).
 /// </summary>
-public static class AlertEndpoints
+internal static class AlertEndpoints
 {
     public static void MapAlertEndpoints(this IEndpointRouteBuilder routes)
     {

@@ -8,7 +8,7 @@ namespace Edge.Api.Alerts;
 /// Adds the display names of the local accounts that acknowledged or resolved alerts, so a person reads "Nurse Ada"
 /// instead of an account id. Subjects that are not local accounts (a single sign-on subject, <c>system</c>) stay as they are.
 /// </summary>
-public sealed class AlertNames(RegistryStore registry)
+internal sealed class AlertNames(RegistryStore registry)
 {
     private const string NamesSql = "SELECT id, display_name FROM users WHERE id = ANY ($1)";
 

@@ -3,7 +3,7 @@ using Edge.Storage.Alerts;
 namespace Edge.Api.Alerts;
 
 /// <summary>Registers the alerts: rules, lifecycle and webhooks (shared with the worker) and the names of who acted on them.</summary>
-public static class AlertSetup
+internal static class AlertSetup
 {
     public static void AddApiAlerts(this WebApplicationBuilder builder)
     {

@@ -15,7 +15,7 @@ namespace Edge.Api.Analytics;
 /// except for the rare hour that straddles an ownership boundary): one device over a window, and a clinic's devices of
 /// one kind ranked by concern. Both read only what the caller's clinics held (docs/api.md "Ownership periods").
 /// </summary>
-public static class AnalyticsEndpoints
+internal static class AnalyticsEndpoints
 {
     /// <summary>The longest window: 90 days, the first three months of therapy payers look at.</summary>
     public static readonly TimeSpan MaxWindow = TimeSpan.FromDays(90);

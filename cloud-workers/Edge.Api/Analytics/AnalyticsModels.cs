@@ -6,25 +6,25 @@ namespace Edge.Api.Analytics;
 /// A device's analytics over a window (docs/api.md "Analytics"): exactly one of <see cref="Cpap"/>, <see cref="Oxygen"/>
 /// and <see cref="Ecg"/> is set, by the device's kind (BiPAP devices have the CPAP shape).
 /// </summary>
-public sealed record DeviceAnalyticsResponse(
+internal sealed record DeviceAnalyticsResponse(
     string Serial, string Kind, DateTimeOffset From, DateTimeOffset To, CpapAnalytics? Cpap, OxygenAnalytics? Oxygen, EcgAnalytics? Ecg);
 
 /// <summary>A clinic's devices of one kind with their headline numbers, most concerning first, keyset-paged.</summary>
-public sealed record ClinicAnalyticsResponse(
+internal sealed record ClinicAnalyticsResponse(
     string ClinicId, string Kind, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<ClinicDeviceAnalytics> Items, string? NextCursor);
 
 /// <summary>One row of the clinic table: the device, its concern score and reasons, and the summary of its kind.</summary>
 /// <param name="Rank">1 for the most concerning device of the clinic in the window; ties are broken by serial.</param>
 /// <param name="ConcernScore">The sum of the reasons' weights; 0: nothing to look at.</param>
-public sealed record ClinicDeviceAnalytics(
+internal sealed record ClinicDeviceAnalytics(
     int Rank, string Serial, string Kind, string? GatewayId, int ConcernScore, IReadOnlyList<ConcernReason> Reasons,
     CpapSummary? Cpap, OxygenSummary? Oxygen, EcgSummary? Ecg);
 
 /// <summary>Why a device is ranked where it is: a stable code, its weight in the score, and a line for a clinician.</summary>
-public sealed record ConcernReason(string Code, int Weight, string Message);
+internal sealed record ConcernReason(string Code, int Weight, string Message);
 
 /// <summary>CPAP/BiPAP adherence and therapy numbers, and every night of the window.</summary>
-public sealed record CpapAnalytics(CpapSummary Summary, IReadOnlyList<CpapNight> Nights);
+internal sealed record CpapAnalytics(CpapSummary Summary, IReadOnlyList<CpapNight> Nights);
 
 /// <summary>One night: the UTC noon-to-noon period starting at <see cref="NightStart"/>.</summary>
 /// <param name="UsageHours">Hours of therapy: minutes with a reading at a pressure above 0, divided by 60.</param>
@@ -32,7 +32,7 @@ public sealed record CpapAnalytics(CpapSummary Summary, IReadOnlyList<CpapNight>
 /// <param name="MeanPressureCmH2O">Mean pressure while in use; null for a night without use.</param>
 /// <param name="MeanLeakLpm">Mean leak while in use; null for a night without use.</param>
 /// <param name="LargeLeakMinutes">Minutes in use with a leak above the large-leak threshold.</param>
-public sealed record CpapNight(
+internal sealed record CpapNight(
     DateTimeOffset NightStart, double UsageHours, bool Adherent,
     [property: JsonPropertyName("mean_pressure_cm_h2o")] double? MeanPressureCmH2O, double? MeanLeakLpm, double LargeLeakMinutes);
 
@@ -46,7 +46,7 @@ public sealed record CpapNight(
 /// <param name="MeetsAdherenceRule">The payers' rule: at least 4 hours on at least 70 % of the nights of some 30-night window (Best30Days); null when the window has fewer than 30 nights.</param>
 /// <param name="LargeLeakShare">Minutes in use with a large leak / minutes in use (0 without use).</param>
 /// <param name="LargeLeakThresholdLpm">The leak above which a minute counts as large leak.</param>
-public sealed record CpapSummary(
+internal sealed record CpapSummary(
     int Nights, int AdherentNights, double AdherenceShare, double MeanUsageHours,
     [property: JsonPropertyName("last_30_days")] AdherenceWindow? Last30Days, [property: JsonPropertyName("best_30_days")] AdherenceWindow? Best30Days,
     bool? MeetsAdherenceRule, [property: JsonPropertyName("mean_pressure_cm_h2o")] double? MeanPressureCmH2O, double? MeanLeakLpm,
@@ -56,17 +56,17 @@ public sealed record CpapSummary(
 /// <param name="From">The start of the first night.</param>
 /// <param name="To">The end of the last night.</param>
 /// <param name="Adherent">Share is at least 0.7.</param>
-public sealed record AdherenceWindow(DateTimeOffset From, DateTimeOffset To, int Nights, int AdherentNights, double Share, bool Adherent);
+internal sealed record AdherenceWindow(DateTimeOffset From, DateTimeOffset To, int Nights, int AdherentNights, double Share, bool Adherent);
 
 /// <summary>Oxygen therapy numbers and every UTC day of the window.</summary>
-public sealed record OxygenAnalytics(OxygenSummary Summary, IReadOnlyList<OxygenDay> Days);
+internal sealed record OxygenAnalytics(OxygenSummary Summary, IReadOnlyList<OxygenDay> Days);
 
 /// <summary>One UTC day.</summary>
 /// <param name="UseHours">Minutes with a reading at a flow above 0, divided by 60.</param>
 /// <param name="MeanFlowLpm">Mean flow while in use; null for a day without use.</param>
 /// <param name="MinutesBelowPurity">Minutes in use with a reading below the purity threshold.</param>
 /// <param name="Alarms">Readings with an alarm code.</param>
-public sealed record OxygenDay(DateTimeOffset Day, double UseHours, double? MeanFlowLpm, double MinutesBelowPurity, long Alarms);
+internal sealed record OxygenDay(DateTimeOffset Day, double UseHours, double? MeanFlowLpm, double MinutesBelowPurity, long Alarms);
 
 /// <summary>The window's oxygen numbers.</summary>
 /// <param name="Days">UTC days wholly inside the window.</param>
@@ -76,18 +76,18 @@ public sealed record OxygenDay(DateTimeOffset Day, double UseHours, double? Mean
 /// <param name="Alarms">Readings per alarm code, most frequent first.</param>
 /// <param name="MaintenanceDueDate">maintenance_due_date (yyyy-MM-dd) of the device's latest config the caller may read; null when none.</param>
 /// <param name="MaintenanceOverdue">The due date is before the end of the window; null without a due date.</param>
-public sealed record OxygenSummary(
+internal sealed record OxygenSummary(
     int Days, double UseHours, double MeanUseHoursPerDay, double? MeanFlowLpm, double MinutesBelowPurity, double PurityThresholdPct,
     IReadOnlyList<AlarmCount> Alarms, string? MaintenanceDueDate, bool? MaintenanceOverdue);
 
 /// <summary>How many readings carried one alarm code.</summary>
-public sealed record AlarmCount(string Code, long Count);
+internal sealed record AlarmCount(string Code, long Count);
 
 /// <summary>ECG numbers and the heart-rate trend per UTC hour.</summary>
-public sealed record EcgAnalytics(EcgSummary Summary, IReadOnlyList<EcgHourTrend> Hours);
+internal sealed record EcgAnalytics(EcgSummary Summary, IReadOnlyList<EcgHourTrend> Hours);
 
 /// <summary>One UTC hour of the heart-rate trend.</summary>
-public sealed record EcgHourTrend(DateTimeOffset Hour, long Readings, double MeanHeartRateBpm, double MinHeartRateBpm, double MaxHeartRateBpm);
+internal sealed record EcgHourTrend(DateTimeOffset Hour, long Readings, double MeanHeartRateBpm, double MinHeartRateBpm, double MaxHeartRateBpm);
 
 /// <summary>The window's ECG numbers.</summary>
 /// <param name="MonitoredHours">Minutes with at least one reading, divided by 60.</param>
@@ -97,7 +97,7 @@ public sealed record EcgHourTrend(DateTimeOffset Hour, long Readings, double Mea
 /// <param name="MeanQtcMs">Mean QTc (Bazett) of the readings with a heart rate and QT above 0; null when none.</param>
 /// <param name="LongQtCount">Readings with a QTc above <see cref="LongQtThresholdMs"/>.</param>
 /// <param name="GoodSignalShare">Readings with signal quality "good" / readings; null without readings.</param>
-public sealed record EcgSummary(
+internal sealed record EcgSummary(
     long Readings, double MonitoredHours, double? MeanHeartRateBpm, double? MinHeartRateBpm, double? MaxHeartRateBpm,
     IReadOnlyList<ArrhythmiaBurden> Arrhythmias, double ArrhythmiaBurdenPct, double? MeanHrvRmssdMs, double? MeanQtcMs,
     long LongQtCount, double LongQtThresholdMs, double? GoodSignalShare);
@@ -106,4 +106,4 @@ public sealed record EcgSummary(
 /// One arrhythmia type's share of the monitored time: in each hour, the share of the hour's readings that report it times
 /// the hour's monitored minutes, summed over the window.
 /// </summary>
-public sealed record ArrhythmiaBurden(string Type, long Readings, double Minutes, double BurdenPct);
+internal sealed record ArrhythmiaBurden(string Type, long Readings, double Minutes, double BurdenPct);

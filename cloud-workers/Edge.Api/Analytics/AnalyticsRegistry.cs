@@ -6,7 +6,7 @@ using Npgsql;
 namespace Edge.Api.Analytics;
 
 /// <summary>A device of a clinic's analytics table: its registry entry and the clinic's ownership periods of it.</summary>
-public sealed record ClinicDevice(string Serial, string Kind, string? GatewayId, IReadOnlyList<ReceivedWindow> Periods);
+internal sealed record ClinicDevice(string Serial, string Kind, string? GatewayId, IReadOnlyList<ReceivedWindow> Periods);
 
 /// <summary>What the analytics read from the registry: a clinic's devices with their periods, and an oxygen maintenance date.</summary>
 internal static class AnalyticsRegistry

@@ -7,7 +7,7 @@ namespace Edge.Api.Analytics;
 /// zone); usage is the rollups' minutes in use. Adherent night: at least 4 hours. The payers' rule: adherent on at least
 /// 70 % of the nights of a 30-night window.
 /// </summary>
-public static class CpapAnalyzer
+internal static class CpapAnalyzer
 {
     public static readonly TimeSpan AdherentUsage = TimeSpan.FromHours(4);
     public const double AdherentShare = 0.7;

@@ -3,7 +3,7 @@ using Edge.Storage.Analytics;
 namespace Edge.Api.Analytics;
 
 /// <summary>ECG numbers from hourly rollups: heart-rate trend, arrhythmia burden, HRV, QTc (Bazett) and signal quality.</summary>
-public static class EcgAnalyzer
+internal static class EcgAnalyzer
 {
     /// <summary>At least this share of monitored time in arrhythmia is a high burden (a PVC burden above 10 % is the usual
     /// threshold for PVC-induced cardiomyopathy); any smaller burden is still named, with less weight.</summary>

@@ -3,7 +3,7 @@ using Edge.Storage.Analytics;
 namespace Edge.Api.Analytics;
 
 /// <summary>Oxygen therapy from hourly rollups: use per UTC day, mean flow, minutes below the purity floor, alarms.</summary>
-public static class OxygenAnalyzer
+internal static class OxygenAnalyzer
 {
     public static OxygenAnalytics Analyze(IReadOnlyList<OxygenHour> hours, DateTimeOffset from, DateTimeOffset to, DateOnly? maintenanceDue)
     {

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Edge.Api.Audit;
 
 /// <summary><c>GET /v1/audit</c>: the audit log, newest first: every row for admins, their clinics' rows (redacted) for auditors.</summary>
-public static class AuditEndpoints
+internal static class AuditEndpoints
 {
     public static void MapAuditEndpoints(this IEndpointRouteBuilder app)
     {

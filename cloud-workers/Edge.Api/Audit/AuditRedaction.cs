@@ -8,7 +8,7 @@ namespace Edge.Api.Audit;
 /// What a non-admin reader (an auditor) sees of an audit row: the change, without patient data and without another
 /// clinic's side of it. Admins read rows as written.
 /// </summary>
-public static class AuditRedaction
+internal static class AuditRedaction
 {
     /// <summary>Fields holding patient identifiers or clinical content: a device's owner, an ECG report's JSON, the notes people write on alerts.</summary>
     public static readonly IReadOnlySet<string> PatientFields = new HashSet<string>(StringComparer.Ordinal) { "owner", "report", "acknowledged_note", "resolved_note" };

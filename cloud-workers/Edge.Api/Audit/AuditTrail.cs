@@ -8,7 +8,7 @@ using NpgsqlTypes;
 namespace Edge.Api.Audit;
 
 /// <summary>One audited change: who (actor and the role acted under), when, what, and the target before and after.</summary>
-public sealed record AuditEntry(
+internal sealed record AuditEntry(
     long Id, DateTimeOffset At, string Actor, string Role, string Action, string TargetType, string TargetId,
     string? ClinicId,
     [property: Description("The target as JSON before the change: null for a creation (and for actions with nothing to show), or for an auditor when that side belongs to a clinic outside their token.")]
@@ -17,13 +17,13 @@ public sealed record AuditEntry(
     JsonElement? After);
 
 /// <summary>What a handler records about a change; written in the same transaction as the change itself.</summary>
-public sealed record AuditRecord(string Action, string TargetType, string TargetId, string? ClinicId, string? BeforeJson, string? AfterJson);
+internal sealed record AuditRecord(string Action, string TargetType, string TargetId, string? ClinicId, string? BeforeJson, string? AfterJson);
 
 /// <summary>
 /// The audit log: every mutating request writes one row in the transaction that makes the change, so there is no
 /// change without its record and no record of a change that rolled back.
 /// </summary>
-public sealed class AuditTrail(NpgsqlDataSource registry, TimeProvider time)
+internal sealed class AuditTrail(NpgsqlDataSource registry, TimeProvider time)
 {
     private const string InsertSql = """
         INSERT INTO audit_log (at, actor, role, action, target_type, target_id, clinic_id, before, after)

@@ -6,7 +6,7 @@ namespace Edge.Api.Auth;
 /// One named policy per capability; every endpoint names exactly one (a test enumerates the endpoints and fails on any
 /// without). Policies decide by role; which clinic's data a caller may touch is decided per request by <see cref="Caller"/>.
 /// </summary>
-public static class ApiPolicies
+internal static class ApiPolicies
 {
     public const string ClinicsManage = "clinics.manage";
     public const string RegistryRead = "registry.read";

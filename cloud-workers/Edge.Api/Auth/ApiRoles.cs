@@ -1,7 +1,7 @@
 namespace Edge.Api.Auth;
 
 /// <summary>The roles a token can carry (claim <see cref="AuthOptions.RoleClaim"/>), from most to least privileged.</summary>
-public static class ApiRoles
+internal static class ApiRoles
 {
     /// <summary>Runs the deployment: every clinic, clinics, webhooks, the audit log.</summary>
     public const string Admin = "admin";

@@ -9,7 +9,7 @@ namespace Edge.Api.Auth;
 /// <see cref="SigningKey"/>), or an OpenID Connect <see cref="Authority"/> whose published keys (JWKS) sign the tokens,
 /// e.g. an Amazon Cognito user pool, for production.
 /// </remarks>
-public sealed class AuthOptions
+internal sealed class AuthOptions
 {
     public const string SectionName = "Api:Auth";
 

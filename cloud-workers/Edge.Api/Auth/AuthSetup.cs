@@ -5,7 +5,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace Edge.Api.Auth;
 
 /// <summary>Registers bearer authentication in the configured mode, and the policies.</summary>
-public static class AuthSetup
+internal static class AuthSetup
 {
     public static void AddApiAuth(this WebApplicationBuilder builder)
     {

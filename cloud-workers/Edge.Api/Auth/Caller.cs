@@ -7,7 +7,7 @@ namespace Edge.Api.Auth;
 /// Who is calling, as the handlers need it: a subject for the audit log, the role acted under, and the clinics whose
 /// devices they may see. Admins see every clinic; everyone else only the clinics their token lists.
 /// </summary>
-public sealed class Caller
+internal sealed class Caller
 {
     private readonly HashSet<string> _roles;
     private readonly HashSet<string> _clinics;

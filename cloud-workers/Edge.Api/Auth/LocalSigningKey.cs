@@ -4,7 +4,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace Edge.Api.Auth;
 
 /// <summary>The symmetric key of local mode: read from <see cref="AuthOptions.SigningKeyFile"/> or <see cref="AuthOptions.SigningKey"/>.</summary>
-public static class LocalSigningKey
+internal static class LocalSigningKey
 {
     /// <summary>HMAC-SHA256 wants at least as many key bytes as the hash; shorter keys are refused.</summary>
     public const int MinimumBytes = 32;

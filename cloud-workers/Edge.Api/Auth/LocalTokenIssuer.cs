@@ -8,7 +8,7 @@ namespace Edge.Api.Auth;
 /// Issues tokens signed with the local key, for local installs and tests (<c>edge-api token …</c>). Production tokens
 /// come from the identity provider named by <see cref="AuthOptions.Authority"/>.
 /// </summary>
-public sealed class LocalTokenIssuer(AuthOptions options, SymmetricSecurityKey key, TimeProvider time)
+internal sealed class LocalTokenIssuer(AuthOptions options, SymmetricSecurityKey key, TimeProvider time)
 {
     /// <summary>
     /// A token for <paramref name="subject"/> holding <paramref name="roles"/>, scoped to <paramref name="clinics"/>; a local

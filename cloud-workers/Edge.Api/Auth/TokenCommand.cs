@@ -8,7 +8,7 @@ namespace Edge.Api.Auth;
 /// token signed with the local key from the API's own configuration, for local installs, the first admin of an on-prem
 /// one, and integration clients of the FHIR API (<c>--scope system/*.read</c>).
 /// </summary>
-public static class TokenCommand
+internal static class TokenCommand
 {
     private const string Usage = "usage: edge-api token --role admin|technician|clinician|auditor|gateway [--role …] [--clinic ID]… [--subject NAME] [--hours 1-720] [--gateway ID] [--scope system/*.read|system/Observation.read|…]…";
 

@@ -13,7 +13,7 @@ namespace Edge.Api.DeadLetters;
 /// several clinics' readings, or name no gateway at all), so no clinic role may read them. The API only marks a row;
 /// a worker tries it again (<c>LedgerRequeuer</c>): the API never writes the reading stores.
 /// </summary>
-public static class DeadLetterEndpoints
+internal static class DeadLetterEndpoints
 {
     public static void MapDeadLetterEndpoints(this IEndpointRouteBuilder app)
     {

@@ -9,7 +9,7 @@ namespace Edge.Api.DeadLetters;
 /// <param name="RequestedAt">When an admin last asked for it.</param>
 /// <param name="AttemptedAt">When a worker last tried it after that request.</param>
 /// <param name="Outcome">Why that try failed. A try that stores it removes the row, so a stored row is simply gone.</param>
-public sealed record RequeueInfo(string State, DateTimeOffset? RequestedAt, DateTimeOffset? AttemptedAt, string? Outcome)
+internal sealed record RequeueInfo(string State, DateTimeOffset? RequestedAt, DateTimeOffset? AttemptedAt, string? Outcome)
 {
     public static RequeueInfo From(RequeueState state) => new(state.State, state.RequestedAt, state.AttemptedAt, state.Outcome);
 }
@@ -21,7 +21,7 @@ public sealed record RequeueInfo(string State, DateTimeOffset? RequestedAt, Date
 /// <param name="Topic">The topic it arrived on.</param>
 /// <param name="Reason">Why it was dead-lettered, or why the last requeue failed.</param>
 /// <param name="PayloadBytes">The size of the message as received.</param>
-public sealed record DeadLetterItem(
+internal sealed record DeadLetterItem(
     long Id, DateTimeOffset ReceivedAt, string GatewayId, string Topic, string Reason, int PayloadBytes, RequeueInfo Requeue)
 {
     public static DeadLetterItem From(DeadLetterEntry e) => new(e.Id, e.ReceivedAt, e.GatewayId, e.Topic, e.Reason, e.PayloadBytes, RequeueInfo.From(e.Requeue));
@@ -30,15 +30,15 @@ public sealed record DeadLetterItem(
 /// <summary>One dead letter with its message: decoded when it is a readable batch, else the bytes as base64.</summary>
 /// <param name="Batch">The batch's header and readings, when <c>BatchCodec</c> can read it; null otherwise.</param>
 /// <param name="PayloadBase64">The message exactly as received, when it is not a readable batch; null otherwise.</param>
-public sealed record DeadLetterDetail(
+internal sealed record DeadLetterDetail(
     long Id, DateTimeOffset ReceivedAt, string GatewayId, string Topic, string Reason, int PayloadBytes, RequeueInfo Requeue,
     DeadLetterBatch? Batch, string? PayloadBase64);
 
 /// <summary>A dead-lettered batch as decoded.</summary>
-public sealed record DeadLetterBatch(BatchHeader Header, IReadOnlyList<DeadLetterReading> Readings);
+internal sealed record DeadLetterBatch(BatchHeader Header, IReadOnlyList<DeadLetterReading> Readings);
 
 /// <summary>One reading of a dead-lettered batch; <see cref="Payload"/> is the device's JSON, or null with the bytes in <see cref="PayloadBase64"/> when they are not JSON.</summary>
-public sealed record DeadLetterReading(long Seq, string Serial, DateTimeOffset ReceivedAt, JsonElement? Payload, string? PayloadBase64);
+internal sealed record DeadLetterReading(long Seq, string Serial, DateTimeOffset ReceivedAt, JsonElement? Payload, string? PayloadBase64);
 
 /// <summary>A single reading the cloud did not store (<c>rejected_readings</c>): it failed re-validation, or its store refused it for good.</summary>
 /// <param name="Id">The reading id it will have in its store if a requeue stores it.</param>
@@ -46,7 +46,7 @@ public sealed record DeadLetterReading(long Seq, string Serial, DateTimeOffset R
 /// <param name="Reason">The validator's or the store's reason, or why the last requeue failed.</param>
 /// <param name="ReceivedAt">When the gateway received it (the gateway's clock).</param>
 /// <param name="PayloadBytes">The size of the device's payload.</param>
-public sealed record RejectedReadingItem(
+internal sealed record RejectedReadingItem(
     Guid Id, string GatewayId, long Epoch, long Seq, string Serial, string Reason, DateTimeOffset ReceivedAt, int PayloadBytes, RequeueInfo Requeue)
 {
     public static RejectedReadingItem From(RejectedEntry e) =>
@@ -54,7 +54,7 @@ public sealed record RejectedReadingItem(
 }
 
 /// <summary>One rejected reading with the device's payload: as JSON when it is JSON, else the bytes as base64.</summary>
-public sealed record RejectedReadingDetail(
+internal sealed record RejectedReadingDetail(
     Guid Id, string GatewayId, long Epoch, long Seq, string Serial, string Reason, DateTimeOffset ReceivedAt, int PayloadBytes, RequeueInfo Requeue,
     JsonElement? Payload, string? PayloadBase64);
 

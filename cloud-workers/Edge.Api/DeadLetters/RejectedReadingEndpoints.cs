@@ -12,7 +12,7 @@ namespace Edge.Api.DeadLetters;
 /// or refused by their store for good), for admins only, and their requeue after a fix. A worker re-validates the
 /// reading, applies the ownership rules (not the gateway's device = the quarantine) and stores it like a batch's reading.
 /// </summary>
-public static class RejectedReadingEndpoints
+internal static class RejectedReadingEndpoints
 {
     /// <summary>Longest <c>reason</c> filter: a phrase of a reason, not a document.</summary>
     public const int MaxReasonFilter = 200;

@@ -16,7 +16,7 @@ namespace Edge.Api.Downlink;
 /// Desired device configs: push a new version (validated against the device kind's config schema, audited, then sent
 /// to the device's gateway by the workers) and follow it: queued → delivered → applied | rejected | superseded.
 /// </summary>
-public static class ConfigEndpoints
+internal static class ConfigEndpoints
 {
     public static void MapConfigEndpoints(this IEndpointRouteBuilder app)
     {

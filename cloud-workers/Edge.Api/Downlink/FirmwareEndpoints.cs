@@ -11,7 +11,7 @@ namespace Edge.Api.Downlink;
 /// Firmware jobs: one version for one device kind, offered to a list of devices through their gateways. The gateway
 /// relays the offer and the devices' progress; it never downloads firmware.
 /// </summary>
-public static class FirmwareEndpoints
+internal static class FirmwareEndpoints
 {
     public const int MaxTargets = 1000;
 

@@ -15,7 +15,7 @@ namespace Edge.Api.Fhir;
 /// <summary>A device a caller may read through FHIR, the windows of its history they may read, and whose patient it is now.</summary>
 /// <param name="Windows">Received-time windows the caller may read (null: all, an admin).</param>
 /// <param name="PatientSince">Start of the device's current ownership period when it has an owner: readings received since then are that patient's.</param>
-public sealed record FhirDevice(RegistryDevice Device, IReadOnlyList<ReceivedWindow>? Windows, DateTimeOffset? PatientSince)
+internal sealed record FhirDevice(RegistryDevice Device, IReadOnlyList<ReceivedWindow>? Windows, DateTimeOffset? PatientSince)
 {
     /// <summary>The patient identifier of a reading received at <paramref name="receivedAt"/>, or null.</summary>
     public string? PatientAt(DateTimeOffset receivedAt) => PatientSince is { } since && receivedAt >= since ? Device.Owner : null;
@@ -25,7 +25,7 @@ public sealed record FhirDevice(RegistryDevice Device, IReadOnlyList<ReceivedWin
 /// What every FHIR handler needs: the caller's scopes, the device lookups with the REST API's clinic scoping and
 /// ownership windows, the public base URL, and the audit rows of reads.
 /// </summary>
-public sealed class FhirAccess(RegistryStore registry, AuditTrail audit, IOptions<FhirOptions> options, TimeProvider time)
+internal sealed class FhirAccess(RegistryStore registry, AuditTrail audit, IOptions<FhirOptions> options, TimeProvider time)
 {
     public FhirOptions Options => options.Value;
 

@@ -9,7 +9,7 @@ namespace Edge.Api.Fhir;
 /// Refusals under <c>/fhir/</c> as FHIR clients read them: 401 and 403 with an OperationOutcome body saying why. Every
 /// other path keeps the default (an empty 401 with its challenge, an empty 403).
 /// </summary>
-public sealed class FhirAuthorizationResults : IAuthorizationMiddlewareResultHandler
+internal sealed class FhirAuthorizationResults : IAuthorizationMiddlewareResultHandler
 {
     private readonly AuthorizationMiddlewareResultHandler _default = new();
 

@@ -4,7 +4,7 @@ using static Hl7.Fhir.Model.CapabilityStatement;
 namespace Edge.Api.Fhir;
 
 /// <summary>The CapabilityStatement at <c>/fhir/r4/metadata</c>: what this server reads and searches, and how clients authenticate.</summary>
-public static class FhirCapabilities
+internal static class FhirCapabilities
 {
     private static readonly DateTimeOffset Published = new(2026, 12, 7, 0, 0, 0, TimeSpan.Zero);
 

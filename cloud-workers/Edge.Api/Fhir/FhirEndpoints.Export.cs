@@ -13,7 +13,7 @@ namespace Edge.Api.Fhir;
 /// the manifest: one NDJSON file per resource type in the report bucket, behind presigned links. <c>DELETE</c> on the
 /// status URL cancels the job.
 /// </summary>
-public static partial class FhirEndpoints
+internal static partial class FhirEndpoints
 {
     private static readonly string[] ExportTypes = ["Device", "Observation", "DiagnosticReport"];
 

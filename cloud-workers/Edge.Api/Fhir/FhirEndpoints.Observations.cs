@@ -6,7 +6,7 @@ using Hl7.Fhir.Model;
 
 namespace Edge.Api.Fhir;
 
-public static partial class FhirEndpoints
+internal static partial class FhirEndpoints
 {
     /// <summary>Optional metrics: only a component-code search on them filters (a reading without one has no such component).</summary>
     private static readonly HashSet<string> OptionalMetrics = [ReadingMetrics.BatteryPct, ReadingMetrics.HrvRmssdMs];

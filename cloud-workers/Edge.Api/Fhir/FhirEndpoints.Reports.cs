@@ -6,7 +6,7 @@ using Hl7.Fhir.Model;
 
 namespace Edge.Api.Fhir;
 
-public static partial class FhirEndpoints
+internal static partial class FhirEndpoints
 {
     private static async Task<IResult> ReadReportAsync(
         string id, HttpContext context, Caller caller, ReportStore reports, FhirAccess access, CancellationToken cancellationToken)

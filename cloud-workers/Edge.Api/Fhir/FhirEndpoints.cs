@@ -10,7 +10,7 @@ namespace Edge.Api.Fhir;
 /// audit log and stores as the REST API. Its contract is its CapabilityStatement (<c>/fhir/r4/metadata</c>), so its
 /// endpoints are left out of the REST OpenAPI document.
 /// </summary>
-public static partial class FhirEndpoints
+internal static partial class FhirEndpoints
 {
     public const string Prefix = "/fhir/r4";
 

@@ -6,11 +6,11 @@ using NpgsqlTypes;
 namespace Edge.Api.Fhir;
 
 /// <summary>One NDJSON file of an export: its resource type, its S3 key and how many resources (lines) it holds.</summary>
-public sealed record ExportFile(string Type, string Key, long Count);
+internal sealed record ExportFile(string Type, string Key, long Count);
 
 /// <summary>A bulk export job as its row holds it.</summary>
 /// <param name="Since">The kick-off's <c>_since</c>: only readings and reports received at or after it (null: all).</param>
-public sealed record ExportJob(
+internal sealed record ExportJob(
     Guid Id, string ClinicId, string RequestedBy, IReadOnlyList<string> Types, string RequestUrl, string ApiBase, string State,
     DateTimeOffset RequestedAt, DateTimeOffset? FinishedAt, string? Progress, IReadOnlyList<ExportFile> Output, string? Error, DateTimeOffset? Since = null)
 {
@@ -22,7 +22,7 @@ public sealed record ExportJob(
 }
 
 /// <summary>The <c>fhir_export_jobs</c> table: queue a job, claim one (row lock, so one replica runs it), report progress and the end.</summary>
-public sealed class FhirExportJobs(RegistryStore registry)
+internal sealed class FhirExportJobs(RegistryStore registry)
 {
     /// <summary>A running job whose runner has not written for this long is taken over (its replica stopped).</summary>
     public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(2);

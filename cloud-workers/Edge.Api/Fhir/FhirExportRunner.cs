@@ -19,7 +19,7 @@ namespace Edge.Api.Fhir;
 /// A clinic's export is what the clinic may read on the REST API: its devices now (Device), and the readings and reports
 /// its gateways received while it held each device (every device it ever held, within its ownership periods).
 /// </remarks>
-public sealed class FhirExportRunner(
+internal sealed class FhirExportRunner(
     FhirExportJobs jobs, RegistryStore registry, StoreFactory stores, ReportStore reports, ReportObjects objects,
     IOptions<FhirOptions> options, TimeProvider time, ILogger<FhirExportRunner> logger) : BackgroundService
 {

@@ -4,7 +4,7 @@ using Edge.Contracts.Settings;
 namespace Edge.Api.Fhir;
 
 /// <summary>The FHIR R4 API under <c>/fhir/r4/</c> (configuration section <c>Api:Fhir</c>).</summary>
-public sealed class FhirOptions
+internal sealed class FhirOptions
 {
     public const string SectionName = "Api:Fhir";
 

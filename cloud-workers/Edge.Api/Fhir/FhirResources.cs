@@ -13,7 +13,7 @@ namespace Edge.Api.Fhir;
 /// <c>Observation</c> panel whose components are its metrics (<see cref="ObservationCodes"/>), an ECG report as a
 /// <c>DiagnosticReport</c> whose PDF is a link to the REST download.
 /// </summary>
-public static class FhirResources
+internal static class FhirResources
 {
     /// <summary>Identifier system of device serials.</summary>
     public const string SerialSystem = "https://clinic-edge.example/fhir/sid/serial";

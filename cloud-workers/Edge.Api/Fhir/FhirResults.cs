@@ -7,7 +7,7 @@ using Task = System.Threading.Tasks.Task;
 namespace Edge.Api.Fhir;
 
 /// <summary>Writes FHIR resources as <c>application/fhir+json</c> with Firely's serializer, and OperationOutcomes for refusals.</summary>
-public static class FhirResults
+internal static class FhirResults
 {
     public const string ContentType = "application/fhir+json";
 

@@ -12,7 +12,7 @@ namespace Edge.Api.Fhir;
 /// A token without any FHIR scope reads nothing under <c>/fhir/</c>, so a console user's token handed to an integration
 /// engine does not open the FHIR API.
 /// </remarks>
-public static class FhirScopes
+internal static class FhirScopes
 {
     /// <summary>The claim holding the scopes.</summary>
     public const string Claim = "scope";

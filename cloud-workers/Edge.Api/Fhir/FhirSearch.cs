@@ -5,14 +5,14 @@ using System.Text;
 namespace Edge.Api.Fhir;
 
 /// <summary>A token search value, <c>[system|]code</c>; a null system matches any.</summary>
-public sealed record TokenValue(string? System, string Code);
+internal sealed record TokenValue(string? System, string Code);
 
 /// <summary>
 /// The search parameters the FHIR endpoints read, parsed and checked; the first problem names the parameter and why.
 /// Parameters a search does not know are refused rather than ignored: a client whose filter is silently dropped would
 /// load data it did not ask for into a patient's chart.
 /// </summary>
-public sealed class FhirSearch
+internal sealed class FhirSearch
 {
     public const int DefaultCount = 100;
     public const int MaxCount = Edge.Storage.Queries.TelemetryQuery.MaxLimit;

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Edge.Api.Fhir;
 
 /// <summary>Registers the FHIR API's settings, its access helper and its refusals (authorization's and every problem document's).</summary>
-public static class FhirSetup
+internal static class FhirSetup
 {
     public static void AddFhir(this WebApplicationBuilder builder)
     {

@@ -10,13 +10,13 @@ namespace Edge.Api.Fhir;
 /// <param name="Display">What it is, as the coding's display.</param>
 /// <param name="Ucum">The UCUM unit of the value; null for a text value.</param>
 /// <param name="Source">Where the code comes from, for docs/fhir.md.</param>
-public sealed record MetricCode(string Metric, string? Loinc, (string Code, string RefId)? Mdc, string Display, string? Ucum, string Source);
+internal sealed record MetricCode(string Metric, string? Loinc, (string Code, string RefId)? Mdc, string Display, string? Ucum, string Source);
 
 /// <summary>
 /// The one mapping from reading fields to FHIR codes (docs/fhir.md prints the same table). A reading is one Observation
 /// (a panel) whose components are these codes; the panel's own code is per device kind.
 /// </summary>
-public static class ObservationCodes
+internal static class ObservationCodes
 {
     public const string LoincSystem = "http://loinc.org";
     public const string MdcSystem = "urn:iso:std:iso:11073:10101";

@@ -7,7 +7,7 @@ namespace Edge.Api.Fhir;
 /// at most 64 characters of <c>[A-Za-z0-9-.]</c> as FHIR ids must be. It carries what a read needs to find the reading
 /// with the store's own keyset query (serial and time), so a read by id costs one index range scan and no new SQL.
 /// </summary>
-public static class ObservationId
+internal static class ObservationId
 {
     private const string Digits = "0123456789abcdefghijklmnopqrstuvwxyz";
 
@@ -67,7 +67,7 @@ public static class ObservationId
 /// Report ids as FHIR ids: recorders may use <c>_</c>, which FHIR ids may not, and never <c>.</c>, which they may; the
 /// two swap, so the mapping is one to one.
 /// </summary>
-public static class ReportIds
+internal static class ReportIds
 {
     public static string ToFhir(string reportId) => reportId.Replace('_', '.');
 

@@ -10,7 +10,7 @@ namespace Edge.Api.Fleet;
 /// <param name="AgentVersion">The agent's version.</param>
 /// <param name="ClockSynchronized">The gateway's clock is NTP-synchronized; null when the gateway cannot tell.</param>
 /// <param name="DevicesConnected">Devices connected to the gateway when it sent the heartbeat.</param>
-public sealed record GatewayHealth(
+internal sealed record GatewayHealth(
     DateTimeOffset LastHeartbeatAt, bool Online, long Backlog, DateTimeOffset? OldestUnsyncedAt, long Shed,
     DateTimeOffset? CertificateNotAfter, string AgentVersion, bool? ClockSynchronized, int DevicesConnected);
 
@@ -18,7 +18,7 @@ public sealed record GatewayHealth(
 /// <param name="State">online, offline, or unknown (its gateway never reported it).</param>
 /// <param name="Since">When the device came online or went offline (the gateway's clock).</param>
 /// <param name="LastReadingAt">The newest device time among its stored readings.</param>
-public sealed record DevicePresence(string State, DateTimeOffset? Since, DateTimeOffset? LastReadingAt)
+internal sealed record DevicePresence(string State, DateTimeOffset? Since, DateTimeOffset? LastReadingAt)
 {
     public const string Online = "online";
     public const string Offline = "offline";
@@ -35,5 +35,5 @@ public sealed record DevicePresence(string State, DateTimeOffset? Since, DateTim
 /// <param name="JobId">Firmware job (firmware events).</param>
 /// <param name="Reason">Why a presence changed, a config was rejected or a firmware update failed.</param>
 /// <param name="ReceivedAt">When the cloud recorded it.</param>
-public sealed record GatewayEventItem(
+internal sealed record GatewayEventItem(
     long Id, string Type, string Serial, DateTimeOffset At, string? Status, int? Version, Guid? JobId, string? Reason, DateTimeOffset ReceivedAt);

@@ -4,7 +4,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Edge.Api.Fleet;
 
 /// <summary>How the API judges a gateway's health.</summary>
-public sealed class FleetOptions
+internal sealed class FleetOptions
 {
     public const string SectionName = "Api:Fleet";
 

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Edge.Api.Fleet;
 
 /// <summary>Registers the fleet view (gateways' health, devices' presence) and its settings, checked at start.</summary>
-public static class FleetSetup
+internal static class FleetSetup
 {
     public static void AddFleet(this WebApplicationBuilder builder)
     {

@@ -9,7 +9,7 @@ namespace Edge.Api.Fleet;
 /// <c>gateway_events</c>): one query per page of gateways or devices, keyed by their ids, so a list costs the same
 /// whatever the fleet's size.
 /// </summary>
-public sealed class FleetStore(NpgsqlDataSource registry, TimeProvider time, Microsoft.Extensions.Options.IOptions<FleetOptions> options)
+internal sealed class FleetStore(NpgsqlDataSource registry, TimeProvider time, Microsoft.Extensions.Options.IOptions<FleetOptions> options)
 {
     /// <summary>The gateways with their health (null before the first heartbeat).</summary>
     public async Task<List<Gateway>> WithHealthAsync(List<Gateway> gateways, CancellationToken cancellationToken)

@@ -9,7 +9,7 @@ namespace Edge.Api.GatewayCa;
 /// ingest workers have their own CA (<see cref="BrokerCaPath"/>). Unset: the API signs nothing (AWS IoT fleet
 /// provisioning issues gateway certificates instead).
 /// </summary>
-public sealed class GatewayCaOptions
+internal sealed class GatewayCaOptions
 {
     public const string SectionName = "Api:GatewayCa";
 

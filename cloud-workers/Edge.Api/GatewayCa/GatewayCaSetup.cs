@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace Edge.Api.GatewayCa;
 
 /// <summary>Registers the gateway CA (on-prem certificates and their renewal) and its settings, checked at start.</summary>
-public static class GatewayCaSetup
+internal static class GatewayCaSetup
 {
     public static void AddGatewayCa(this WebApplicationBuilder builder)
     {

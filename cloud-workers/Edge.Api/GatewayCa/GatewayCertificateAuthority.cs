@@ -9,7 +9,7 @@ namespace Edge.Api.GatewayCa;
 /// Signs gateway CSRs with the deployment's CA (<see cref="GatewayCaOptions"/>). The CA is loaded once at start, so a
 /// wrong path, an unprotected key or a key that does not match the certificate stops the API at boot.
 /// </summary>
-public sealed class GatewayCertificateAuthority : IDisposable
+internal sealed class GatewayCertificateAuthority : IDisposable
 {
     private const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";
 

@@ -12,7 +12,7 @@ namespace Edge.Api.GatewayCa;
 /// or the other way round. Idempotent: the same key again gets the same certificate back (200) until a third of its
 /// validity is left, then a renewed one (201). Another key for a gateway that has a certificate is a 409.
 /// </summary>
-public static class GatewayCertificateEndpoints
+internal static class GatewayCertificateEndpoints
 {
     public static void MapGatewayCertificateEndpoints(this IEndpointRouteBuilder routes)
     {

@@ -13,7 +13,7 @@ namespace Edge.Api.GatewayCa;
 /// issued to that gateway), and the gateway must be active. The CSR must name the gateway and carry a new key: a
 /// renewal never re-certifies a key that has already been in use.
 /// </summary>
-public static class GatewayCertificateRenewalEndpoints
+internal static class GatewayCertificateRenewalEndpoints
 {
     public static void MapGatewayCertificateRenewalEndpoints(this IEndpointRouteBuilder routes)
     {

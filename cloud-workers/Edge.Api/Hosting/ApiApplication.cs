@@ -25,7 +25,7 @@ using Microsoft.AspNetCore.Diagnostics;
 namespace Edge.Api.Hosting;
 
 /// <summary>Composes the API: configuration, storage, auth, one Map per feature. Used by Program and the tests.</summary>
-public static class ApiApplication
+internal static class ApiApplication
 {
     /// <summary>Environment variable naming the configuration file instead of /etc/edge-api/api.json.</summary>
     public const string ConfigFileVariable = "EDGE_API_CONFIG";

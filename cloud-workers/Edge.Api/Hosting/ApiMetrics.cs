@@ -9,7 +9,7 @@ namespace Edge.Api.Hosting;
 /// status codes and durations per route come from ASP.NET Core's own meters (<c>http_server_request_duration_seconds</c>),
 /// which the collector picks up from the host's meter factory.
 /// </summary>
-public sealed class ApiMetrics : IHostedService, IDisposable
+internal sealed class ApiMetrics : IHostedService, IDisposable
 {
     private readonly Counter<long> _rateLimitRejected;
     private readonly Counter<long> _redisFailures;

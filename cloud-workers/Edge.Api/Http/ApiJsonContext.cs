@@ -78,4 +78,4 @@ namespace Edge.Api.Http;
 [JsonSerializable(typeof(Me))]
 [JsonSerializable(typeof(SignInAudit))]
 [JsonSerializable(typeof(PasswordAudit))]
-public sealed partial class ApiJsonContext : JsonSerializerContext;
+internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -4,13 +4,13 @@ using System.Text;
 namespace Edge.Api.Http;
 
 /// <summary>A page of a list: the items and the cursor of the next page (null on the last page).</summary>
-public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
+internal sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
 
 /// <summary>
 /// Parses <c>limit</c> and <c>cursor</c> of the keyset-paginated lists. A cursor is the last key of the previous page,
 /// base64url-encoded so it is opaque to clients and safe in a query string.
 /// </summary>
-public static class PageRequest
+internal static class PageRequest
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;

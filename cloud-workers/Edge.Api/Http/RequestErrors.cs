@@ -5,7 +5,7 @@ namespace Edge.Api.Http;
 /// <c>errors</c> name each bad parameter and whose <c>detail</c> repeats the first, so a technician reading only the
 /// detail still learns which parameter to fix.
 /// </summary>
-public sealed class RequestErrors
+internal sealed class RequestErrors
 {
     private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
 
@@ -31,7 +31,7 @@ public sealed class RequestErrors
 }
 
 /// <summary>The other problems handlers answer with, as RFC 7807 documents.</summary>
-public static class Problems
+internal static class Problems
 {
     public static IResult NotFound(string what) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found.", detail: what);

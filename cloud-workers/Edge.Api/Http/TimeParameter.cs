@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Edge.Api.Http;
 
 /// <summary>Optional time parameters of the lists (<c>since</c>, <c>until</c>): RFC 3339 with an offset, so none is ambiguous.</summary>
-public static class TimeParameter
+internal static class TimeParameter
 {
     public static DateTimeOffset? Optional(string? text, string parameter, RequestErrors errors)
     {

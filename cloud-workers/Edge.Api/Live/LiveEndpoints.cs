@@ -13,13 +13,13 @@ using Edge.Storage.Queries;
 namespace Edge.Api.Live;
 
 /// <summary>A message on the live WebSocket: <c>subscribed</c> once, then one <c>reading</c> per stored reading.</summary>
-public sealed record LiveMessage(string Type, string Serial, TelemetryItem? Reading);
+internal sealed record LiveMessage(string Type, string Serial, TelemetryItem? Reading);
 
 /// <summary>
 /// <c>GET /v1/devices/{serial}/live</c> as a WebSocket: pushes each reading of the device as it is stored, authorized
 /// like the telemetry queries (bearer token in the Authorization header of the upgrade request).
 /// </summary>
-public static class LiveEndpoints
+internal static class LiveEndpoints
 {
     /// <summary>Ids already pushed, remembered so overlapping ranges never push a reading twice.</summary>
     private const int RememberedIds = 4096;

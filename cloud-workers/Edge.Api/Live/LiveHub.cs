@@ -10,7 +10,7 @@ namespace Edge.Api.Live;
 /// One viewer's interest in one serial: the device-time range still to fetch, merged while the viewer is busy, so a
 /// slow viewer costs one pending range, not a growing queue.
 /// </summary>
-public sealed class LiveSubscription : IDisposable
+internal sealed class LiveSubscription : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -81,7 +81,7 @@ public sealed class LiveSubscription : IDisposable
 /// Listens for <see cref="StoredReadingsNotice"/> on the registry database and wakes the viewers of the serials it
 /// names. One connection per API replica, whatever the number of viewers.
 /// </summary>
-public sealed class LiveHub(StoreFactory stores, TimeProvider time, ILogger<LiveHub> logger) : BackgroundService
+internal sealed class LiveHub(StoreFactory stores, TimeProvider time, ILogger<LiveHub> logger) : BackgroundService
 {
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(2);
 

@@ -1,7 +1,7 @@
 namespace Edge.Api.Live;
 
 /// <summary>Registers the live hub: one LISTEN connection that fans stored readings out to the WebSocket streams.</summary>
-public static class LiveSetup
+internal static class LiveSetup
 {
     public static void AddLive(this WebApplicationBuilder builder)
     {

@@ -14,7 +14,7 @@ namespace Edge.Api.Quarantine;
 /// <param name="ReceivedAt">When the gateway received it (the gateway's clock).</param>
 /// <param name="QuarantinedAt">When a worker held it; it is deleted unclaimed after the worker's quarantine window (default 7 days).</param>
 /// <param name="Payload">The device's payload as sent.</param>
-public sealed record QuarantineItem(
+internal sealed record QuarantineItem(
     Guid Id, string GatewayId, string Serial, string Reason, long Epoch, long Seq, DateTimeOffset ReceivedAt, DateTimeOffset QuarantinedAt, JsonElement Payload);
 
 /// <summary>
@@ -22,7 +22,7 @@ public sealed record QuarantineItem(
 /// point), so no clinic role may read them; an admin decides whether the device should be registered to the gateway
 /// that sent them, which releases them into the stores.
 /// </summary>
-public static class QuarantineEndpoints
+internal static class QuarantineEndpoints
 {
     public static void MapQuarantineEndpoints(this IEndpointRouteBuilder app)
     {

@@ -8,7 +8,7 @@ namespace Edge.Api.RateLimit;
 /// hours on the replica that accepted it, and what the cap protects (sockets, a query loop per stream) is that
 /// replica's; a count in Redis would outlive a replica that crashed while holding streams.
 /// </summary>
-public sealed class LiveViewerLimit(IOptions<RateLimitOptions> options) : IDisposable
+internal sealed class LiveViewerLimit(IOptions<RateLimitOptions> options) : IDisposable
 {
     private readonly PartitionedRateLimiter<string> _limiter = PartitionedRateLimiter.Create<string, string>(subject =>
         RateLimitPartition.GetConcurrencyLimiter(subject, _ => new ConcurrencyLimiterOptions { PermitLimit = options.Value.LiveViewersPerToken, QueueLimit = 0 }));

@@ -8,7 +8,7 @@ namespace Edge.Api.RateLimit;
 /// subject, per address for callers without a valid token, and live streams open at once per token. With
 /// <see cref="Redis"/> set, the request counts are shared by every replica; without it each replica counts alone.
 /// </summary>
-public sealed class RateLimitOptions
+internal sealed class RateLimitOptions
 {
     public const string SectionName = "Api:RateLimit";
 

@@ -4,7 +4,7 @@ using StackExchange.Redis;
 namespace Edge.Api.RateLimit;
 
 /// <summary>The rules the annotations cannot say: a Redis configuration string that parses, a password file that can be read and is private.</summary>
-public sealed class RateLimitOptionsRules : IValidateOptions<RateLimitOptions>
+internal sealed class RateLimitOptionsRules : IValidateOptions<RateLimitOptions>
 {
     public ValidateOptionsResult Validate(string? name, RateLimitOptions options)
     {

@@ -8,7 +8,7 @@ namespace Edge.Api.RateLimit;
 /// The one Redis connection the shared rate limits use, opened at start, and the record of whether Redis answers: a
 /// warning when it stops, a note when it is back, each failed count in <c>edge_api_rate_limit_redis_failures_total</c>.
 /// </summary>
-public sealed class RateLimitRedis(IOptions<RateLimitOptions> options, ApiMetrics metrics, ILogger<RateLimitRedis> logger) : IHostedService, IAsyncDisposable
+internal sealed class RateLimitRedis(IOptions<RateLimitOptions> options, ApiMetrics metrics, ILogger<RateLimitRedis> logger) : IHostedService, IAsyncDisposable
 {
     private ConnectionMultiplexer? _connection;
     private int _failing;

@@ -13,7 +13,7 @@ namespace Edge.Api.RateLimit;
 /// Registers the API's request limits (docs/api.md, "Rate limits"): one budget per token subject for callers with a
 /// valid token, one per source address for everyone else, counted in Redis when <c>Api:RateLimit:Redis</c> is set.
 /// </summary>
-public static class RateLimitSetup
+internal static class RateLimitSetup
 {
     public static void AddApiRateLimits(this WebApplicationBuilder builder)
     {

@@ -8,7 +8,7 @@ namespace Edge.Api.Registry;
 /// <see cref="ApiPolicies.AlertsRead"/> roles): an auditor or a gateway reads the registry but not patient alerts, so
 /// their answers leave the count out rather than show a number derived from them.
 /// </summary>
-public sealed class DeviceAlertCounts(AlertQueries alerts)
+internal sealed class DeviceAlertCounts(AlertQueries alerts)
 {
     public async Task<IReadOnlyList<Device>> AddAsync(Caller caller, IReadOnlyList<Device> devices, CancellationToken cancellationToken)
     {

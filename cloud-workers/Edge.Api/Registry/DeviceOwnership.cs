@@ -9,7 +9,7 @@ namespace Edge.Api.Registry;
 /// are limited to the caller's clinics' periods, so a device changing hands does not carry one clinic's patient data to
 /// another.
 /// </summary>
-public static class DeviceOwnership
+internal static class DeviceOwnership
 {
     /// <summary>
     /// NOTIFY channel naming a serial whose ownership changed (payload: the serial). Sent in the transaction of the

@@ -5,7 +5,7 @@ using Edge.Api.Http;
 namespace Edge.Api.Registry;
 
 /// <summary>The registry's clinics: create (admins), list and read.</summary>
-public static partial class RegistryEndpoints
+internal static partial class RegistryEndpoints
 {
     private static void MapClinics(RouteGroupBuilder group)
     {

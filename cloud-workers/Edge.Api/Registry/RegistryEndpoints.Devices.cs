@@ -5,7 +5,7 @@ using Edge.Contracts.Devices;
 namespace Edge.Api.Registry;
 
 /// <summary>The registry's devices: register, list and read with their presence, transfer between clinics, retire.</summary>
-public static partial class RegistryEndpoints
+internal static partial class RegistryEndpoints
 {
     private static void MapDevices(RouteGroupBuilder group)
     {

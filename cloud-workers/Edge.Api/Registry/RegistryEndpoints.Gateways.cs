@@ -6,7 +6,7 @@ using Edge.Contracts.Uplink;
 namespace Edge.Api.Registry;
 
 /// <summary>The registry's gateways: register, list and read with their health, their recent events, retire.</summary>
-public static partial class RegistryEndpoints
+internal static partial class RegistryEndpoints
 {
     private static void MapGateways(RouteGroupBuilder group)
     {

@@ -11,7 +11,7 @@ namespace Edge.Api.Registry;
 /// handler binds, validates, authorizes and calls <see cref="RegistryStore"/>, which makes the change and writes its
 /// audit record in one transaction (<c>RegistryStore.Changes.cs</c>); <see cref="Answer"/> maps the outcome.
 /// </summary>
-public static partial class RegistryEndpoints
+internal static partial class RegistryEndpoints
 {
     public static void MapRegistryEndpoints(this IEndpointRouteBuilder routes)
     {

@@ -4,7 +4,7 @@ using Edge.Storage;
 namespace Edge.Api.Registry;
 
 /// <summary>Registers the serial registry's store (clinics, gateways, devices, and their audited changes) over the registry database.</summary>
-public static class RegistrySetup
+internal static class RegistrySetup
 {
     public static void AddRegistry(this WebApplicationBuilder builder)
     {

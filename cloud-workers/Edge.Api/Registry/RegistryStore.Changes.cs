@@ -5,7 +5,7 @@ using Edge.Api.Http;
 namespace Edge.Api.Registry;
 
 /// <summary>What became of a change to the registry; the endpoint turns it into its response.</summary>
-public enum RegistryOutcome
+internal enum RegistryOutcome
 {
     /// <summary>A new entry (or a retired device registered again): 201 with it.</summary>
     Created,
@@ -33,7 +33,7 @@ public enum RegistryOutcome
 /// The outcome of a registry change, the entry it answers with (the new, existing or changed one), and for a refusal the
 /// parameter (<see cref="RegistryOutcome.Invalid"/>) and the reason, worded for the caller.
 /// </summary>
-public sealed record RegistryChange<T>(RegistryOutcome Outcome, T? Entry, string? Field = null, string? Reason = null)
+internal sealed record RegistryChange<T>(RegistryOutcome Outcome, T? Entry, string? Field = null, string? Reason = null)
     where T : class
 {
     internal static RegistryChange<T> Created(T entry) => new(RegistryOutcome.Created, entry);
@@ -57,7 +57,7 @@ public sealed record RegistryChange<T>(RegistryOutcome Outcome, T? Entry, string
 /// change to it is decided, and a new entry is inserted only if absent, so two requests at once make one change. Another
 /// clinic's entry is as absent as a missing one, and a refusal names nothing of another clinic.
 /// </summary>
-public sealed partial class RegistryStore
+internal sealed partial class RegistryStore
 {
     /// <summary>Creates clinic <paramref name="id"/>; the same id with the same name again is unchanged, with another name a conflict.</summary>
     public async Task<RegistryChange<Clinic>> CreateClinicAsync(string id, string name, Caller caller, CancellationToken cancellationToken)

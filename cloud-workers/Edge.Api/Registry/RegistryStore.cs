@@ -7,7 +7,7 @@ namespace Edge.Api.Registry;
 /// <summary>The registry's SQL: clinics, gateways and devices. The static changes take the caller's connection and
 /// transaction so that another feature can make them in its own transaction (a gateway registered with its first
 /// certificate); the registry's own changes, each with its audit record, are in <c>RegistryStore.Changes.cs</c>.</summary>
-public sealed partial class RegistryStore(NpgsqlDataSource registry, AuditTrail audit, TimeProvider time)
+internal sealed partial class RegistryStore(NpgsqlDataSource registry, AuditTrail audit, TimeProvider time)
 {
     private const string ClinicColumns = "id, name, created_at";
     private const string GatewayColumns = "id, clinic_id, name, certificate_fingerprint, status, registered_at, last_seen_at, retired_at";

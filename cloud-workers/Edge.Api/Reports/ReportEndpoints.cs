@@ -21,7 +21,7 @@ namespace Edge.Api.Reports;
 /// list with presigned download links. The registry entry of the serial decides who may see and upload (its clinic).
 /// Reports reaching the cloud through a gateway are recorded by the ingest workers and listed here the same way.
 /// </summary>
-public static class ReportEndpoints
+internal static class ReportEndpoints
 {
     /// <summary>Room for the report JSON and the multipart framing on top of the PDF.</summary>
     private const long FormOverheadBytes = 1024 * 1024;

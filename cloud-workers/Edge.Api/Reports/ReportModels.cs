@@ -7,7 +7,7 @@ namespace Edge.Api.Reports;
 /// <param name="S3Url">The PDF's location, <c>s3://{bucket}/{clinic}/{serial}/{uuid}.pdf</c>.</param>
 /// <param name="Report">The device's report JSON (docs/schemas/v1/ecg-report.schema.json).</param>
 /// <param name="DownloadUrl">A presigned GET of the PDF; null in the audit log.</param>
-public sealed record ReportItem(
+internal sealed record ReportItem(
     string ReportId,
     string Serial,
     string Source,

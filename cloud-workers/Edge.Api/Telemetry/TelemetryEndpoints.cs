@@ -15,7 +15,7 @@ namespace Edge.Api.Telemetry;
 /// A device's readings and dashboard summaries. The registry entry of the serial decides the store (its kind) and who
 /// may read it (its clinic); a serial that is not registered, or not in the caller's clinics, is a 404.
 /// </summary>
-public static class TelemetryEndpoints
+internal static class TelemetryEndpoints
 {
     /// <summary>Default window when <c>from</c> is not given: the last day.</summary>
     public static readonly TimeSpan DefaultWindow = TimeSpan.FromDays(1);

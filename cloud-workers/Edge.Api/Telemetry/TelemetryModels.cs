@@ -8,15 +8,15 @@ namespace Edge.Api.Telemetry;
 /// <param name="Urgent">True when the gateway classified it as urgent (alarm, arrhythmia, threshold crossed).</param>
 /// <param name="Payload">The device payload as sent, valid against one of the JSON Schemas ../schemas/v1/cpap-telemetry.schema.json,
 /// ../schemas/v1/oxygen-telemetry.schema.json or ../schemas/v1/ecg-telemetry.schema.json (relative to this document in docs/openapi/).</param>
-public sealed record TelemetryItem(
+internal sealed record TelemetryItem(
     Guid Id, string Serial, DateTimeOffset DeviceTime, DateTimeOffset GatewayReceivedAt, DateTimeOffset StoredAt,
     string GatewayId, long Epoch, long Seq, bool Urgent, JsonElement Payload);
 
 /// <summary>A page of readings by device time, equal device times in arrival order, and the cursor of the next page (null on the last).</summary>
-public sealed record TelemetryPageResponse(string Serial, string Kind, IReadOnlyList<TelemetryItem> Items, string? NextCursor);
+internal sealed record TelemetryPageResponse(string Serial, string Kind, IReadOnlyList<TelemetryItem> Items, string? NextCursor);
 
 /// <summary>One bucket of a summary: how many readings, and the metric's min, mean and max.</summary>
-public sealed record SummaryBucketItem(DateTimeOffset BucketStart, long Count, double Min, double Avg, double Max);
+internal sealed record SummaryBucketItem(DateTimeOffset BucketStart, long Count, double Min, double Avg, double Max);
 
 /// <summary>Per-hour or per-day statistics of one metric, for dashboards; empty buckets are left out.</summary>
-public sealed record SummaryResponse(string Serial, string Kind, string Metric, string Bucket, IReadOnlyList<SummaryBucketItem> Items);
+internal sealed record SummaryResponse(string Serial, string Kind, string Metric, string Bucket, IReadOnlyList<SummaryBucketItem> Items);

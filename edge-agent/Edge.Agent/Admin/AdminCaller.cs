@@ -13,7 +13,7 @@ namespace Edge.Agent.Admin;
 /// <param name="Name">The uid's user name, or <c>uid N</c> when no local account has it.</param>
 /// <param name="Uid">The peer's user id; null where the platform has no peer credentials (Windows).</param>
 /// <param name="Pid">The peer's process id when it connected.</param>
-public sealed record AdminCaller(string Name, int? Uid, int? Pid)
+internal sealed record AdminCaller(string Name, int? Uid, int? Pid)
 {
     // <sys/socket.h> on Linux: SOL_SOCKET 1, SO_PEERCRED 17; struct ucred { pid_t pid; uid_t uid; gid_t gid; }.
     private const int SolSocket = 1;

@@ -4,7 +4,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Edge.Agent.Admin;
 
 /// <summary>The local admin interface: HTTP over a Unix domain socket, guarded by the socket file's owner, group and mode.</summary>
-public sealed class AdminOptions
+internal sealed class AdminOptions
 {
     public const string SectionName = "Agent:Admin";
 

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Edge.Agent.Admin;
 
 /// <summary>Where the admin socket is.</summary>
-public sealed record AdminSocket(string Path);
+internal sealed record AdminSocket(string Path);
 
 /// <summary>
 /// Gives the admin socket its mode and group once Kestrel has created it, before the host reports itself started

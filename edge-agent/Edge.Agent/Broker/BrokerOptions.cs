@@ -5,7 +5,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Edge.Agent.Broker;
 
 /// <summary>The device-facing MQTT broker.</summary>
-public sealed class BrokerOptions
+internal sealed class BrokerOptions
 {
     public const string SectionName = "Agent:Broker";
 
@@ -98,7 +98,7 @@ public sealed class BrokerOptions
 }
 
 /// <summary>The TLS listener. Devices may present a client certificate whose CN is their serial instead of a secret.</summary>
-public sealed class BrokerTlsOptions
+internal sealed class BrokerTlsOptions
 {
     /// <summary>TLS port. Default 8883.</summary>
     [SettingRange(1, 65535, ErrorMessage = "Agent:Broker:Tls:Port must be between 1 and 65535.")]

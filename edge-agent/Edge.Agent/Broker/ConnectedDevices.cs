@@ -4,7 +4,7 @@ using System.Diagnostics.Metrics;
 namespace Edge.Agent.Broker;
 
 /// <summary>Which devices are connected right now.</summary>
-public sealed class ConnectedDevices : IDisposable
+internal sealed class ConnectedDevices : IDisposable
 {
     private readonly ConcurrentDictionary<string, DateTimeOffset> _connected = new(StringComparer.Ordinal);
 

@@ -4,7 +4,7 @@ using Edge.Agent.Credentials;
 namespace Edge.Agent.Broker;
 
 /// <summary>What device authentication costs and refuses: hash computations by algorithm, CONNECTs rate-limited.</summary>
-public sealed class DeviceAuthMetrics : IDisposable
+internal sealed class DeviceAuthMetrics : IDisposable
 {
     public DeviceAuthMetrics(DeviceCredentialStore credentials, FailedConnectLimiter limiter)
     {

@@ -16,7 +16,7 @@ namespace Edge.Agent.Broker;
 /// another's session. Limits on clients and keep-alive are enforced here, and an address that failed too often
 /// (<see cref="FailedConnectLimiter"/>) is refused before any secret is hashed.
 /// </summary>
-public sealed class DeviceAuthenticator(
+internal sealed class DeviceAuthenticator(
     DeviceCredentialStore credentials,
     ConnectedDevices connected,
     FailedConnectLimiter failedConnects,

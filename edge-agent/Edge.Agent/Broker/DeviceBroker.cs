@@ -14,7 +14,7 @@ namespace Edge.Agent.Broker;
 /// The MQTTnet server devices connect to: TLS listener, optional plain listener (both <see cref="DeviceListener"/>,
 /// which bounds what a client can cost before it authenticates), auth, ACL and ingest.
 /// </summary>
-public sealed class DeviceBroker(
+internal sealed class DeviceBroker(
     DeviceAuthenticator authenticator,
     TopicAcl acl,
     IngestPipeline ingest,

@@ -10,7 +10,7 @@ namespace Edge.Agent.Broker;
 /// reaches <see cref="FailedConnectOptions.MaxPerAddress"/> has every CONNECT refused, before any secret is hashed,
 /// until its window ends. IPv6 addresses count by their /64, which one host can fill with addresses of its own.
 /// </summary>
-public sealed class FailedConnectLimiter(IOptions<FailedConnectOptions> options, TimeProvider time, ILogger<FailedConnectLimiter> logger)
+internal sealed class FailedConnectLimiter(IOptions<FailedConnectOptions> options, TimeProvider time, ILogger<FailedConnectLimiter> logger)
 {
     /// <summary>Most addresses tracked at once; past it, a new address is not counted until windows end (fail open).</summary>
     internal const int MaxTrackedAddresses = 10_000;

@@ -8,7 +8,7 @@ namespace Edge.Agent.Broker;
 /// without checking a secret, until its window ends. A healthy clinic never gets near it: a device fails only while
 /// its secret is wrong, and then retries a few times a minute at most.
 /// </summary>
-public sealed class FailedConnectOptions
+internal sealed class FailedConnectOptions
 {
     public const string SectionName = "Agent:Broker:FailedConnects";
 

@@ -12,7 +12,7 @@ namespace Edge.Agent.Broker;
 /// dead letter; this is what stops one device from flooding them. Back-pressure (QuotaExceeded, a failed commit) is not
 /// the device's fault and is not counted. The device may reconnect; it starts with an empty window.
 /// </summary>
-public sealed class RefusalLimiter(IOptions<BrokerOptions> options, ListenerMetrics metrics, TimeProvider time, ILogger<RefusalLimiter> logger)
+internal sealed class RefusalLimiter(IOptions<BrokerOptions> options, ListenerMetrics metrics, TimeProvider time, ILogger<RefusalLimiter> logger)
 {
     private readonly int _max = options.Value.MaxRefusals;
     private readonly long _windowTicks = TimeSpan.FromSeconds(options.Value.RefusalWindowSeconds).Ticks;

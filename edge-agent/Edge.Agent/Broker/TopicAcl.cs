@@ -10,7 +10,7 @@ namespace Edge.Agent.Broker;
 /// Least-privilege subscriptions: a device may subscribe only to its own desired config and firmware topics.
 /// (What a device may publish is checked by the ingest pipeline, which sees every PUBLISH first.)
 /// </summary>
-public sealed class TopicAcl(ILogger<TopicAcl> logger)
+internal sealed class TopicAcl(ILogger<TopicAcl> logger)
 {
     public Task AuthorizeSubscriptionAsync(InterceptingSubscriptionEventArgs args)
     {

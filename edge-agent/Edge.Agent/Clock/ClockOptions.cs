@@ -4,7 +4,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Edge.Agent.Clock;
 
 /// <summary>How the agent compares a device's clock with its own.</summary>
-public sealed class ClockOptions
+internal sealed class ClockOptions
 {
     public const string SectionName = "Agent:Clock";
 

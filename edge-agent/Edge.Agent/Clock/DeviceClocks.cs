@@ -9,7 +9,7 @@ namespace Edge.Agent.Clock;
 /// <see cref="ClockOptions.MaxSkewSeconds"/> the reading is still stored but counted as skewed, per device; beyond
 /// <see cref="ClockOptions.MaxAheadSeconds"/> into the future it is refused, while the gateway trusts its own clock.
 /// </summary>
-public sealed class DeviceClocks : IDisposable
+internal sealed class DeviceClocks : IDisposable
 {
     public const string MeterName = "ClinicEdge.Agent.Clock";
 

@@ -9,7 +9,7 @@ namespace Edge.Agent.Clock;
 /// <c>timedatectl</c> asks systemd-timedated, which reads the same kernel state. Null when neither answers (no Linux,
 /// no timedated): unknown, never assumed good.
 /// </summary>
-public sealed partial class GatewaySyncState(TimeProvider time)
+internal sealed partial class GatewaySyncState(TimeProvider time)
 {
     private const int TimeError = 5;
     private static readonly TimeSpan CacheFor = TimeSpan.FromMinutes(1);

@@ -15,7 +15,7 @@ namespace Edge.Agent.Credentials;
 /// serials exist. Entries from earlier agents (salted PBKDF2) are checked the old way at their device's first
 /// successful CONNECT and stored again as HMAC.
 /// </summary>
-public sealed class DeviceCredentialStore
+internal sealed class DeviceCredentialStore
 {
     private const int SecretBytes = 32;
 
@@ -216,7 +216,7 @@ public sealed class DeviceCredentialStore
 /// absent for an entry an earlier agent wrote (salted PBKDF2-SHA256 with <see cref="Salt"/> and <see cref="Iterations"/>).
 /// <see cref="Origin"/> is absent for entries written before it existed: they count as created by an operator.
 /// </summary>
-public sealed record StoredCredential(
+internal sealed record StoredCredential(
     string Serial,
     string Hash,
     DateTimeOffset CreatedAt,
@@ -268,13 +268,13 @@ public sealed record StoredCredential(
 }
 
 /// <summary>The serial already has a credential.</summary>
-public sealed class CredentialConflictException(string message) : Exception(message);
+internal sealed class CredentialConflictException(string message) : Exception(message);
 
 /// <summary>The credential was created by another origin than the one the caller may touch.</summary>
-public sealed class CredentialOriginException(string message) : Exception(message);
+internal sealed class CredentialOriginException(string message) : Exception(message);
 
 /// <summary>Hash computations by algorithm (HMAC-SHA256 now; PBKDF2-SHA256 for credentials stored by earlier versions).</summary>
-public sealed record HashOperationCounts(long HmacSha256, long Pbkdf2Sha256)
+internal sealed record HashOperationCounts(long HmacSha256, long Pbkdf2Sha256)
 {
     public long Total => HmacSha256 + Pbkdf2Sha256;
 }

@@ -12,7 +12,7 @@ namespace Edge.Agent.Downlink;
 /// the journal database, then published retained to <c>devices/{serial}/config</c>. Only a newer version replaces the
 /// stored one, so a late re-send of an old version changes nothing.
 /// </summary>
-public sealed class ConfigDownlink(DeviceStateStore store, DevicePublisher publisher, DeviceThresholds thresholds, ILogger<ConfigDownlink> logger)
+internal sealed class ConfigDownlink(DeviceStateStore store, DevicePublisher publisher, DeviceThresholds thresholds, ILogger<ConfigDownlink> logger)
     : IDownlinkHandler
 {
     public UplinkTopicKind Kind => UplinkTopicKind.Config;

@@ -11,7 +11,7 @@ namespace Edge.Agent.Downlink;
 /// gets the latest config or firmware offer the moment it subscribes. The broker keeps retained messages in memory
 /// only, so <see cref="DeviceStateRestorer"/> publishes them again from the journal database after a restart.
 /// </summary>
-public sealed class DevicePublisher(DeviceBroker broker)
+internal sealed class DevicePublisher(DeviceBroker broker)
 {
     public Task PublishConfigAsync(string serial, byte[] message, CancellationToken cancellationToken) =>
         PublishRetainedAsync(DeviceTopics.Config(serial), message, cancellationToken);

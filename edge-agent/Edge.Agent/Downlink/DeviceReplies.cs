@@ -7,7 +7,7 @@ namespace Edge.Agent.Downlink;
 /// Devices' answers: config acks (<c>devices/{serial}/config/ack</c>) and firmware progress
 /// (<c>…/firmware/progress</c>). Recorded durably (and queued for the cloud) before the device gets its PUBACK.
 /// </summary>
-public sealed class DeviceReplies(DeviceStateStore store, ILogger<DeviceReplies> logger)
+internal sealed class DeviceReplies(DeviceStateStore store, ILogger<DeviceReplies> logger)
 {
     /// <summary>Returns null when recorded or ignored as stale; otherwise the reason the payload is refused.</summary>
     public async Task<string?> ConfigAckAsync(string serial, ReadOnlyMemory<byte> payload)

@@ -9,7 +9,7 @@ namespace Edge.Agent.Downlink;
 /// After a restart: publishes every stored desired config and firmware offer retained again (the embedded broker
 /// keeps retained messages in memory only) and restores the urgent-lane thresholds. Registered after the broker.
 /// </summary>
-public sealed class DeviceStateRestorer(
+internal sealed class DeviceStateRestorer(
     DeviceStateStore store,
     DevicePublisher publisher,
     DeviceThresholds thresholds,

@@ -12,7 +12,7 @@ namespace Edge.Agent.Downlink;
 /// events waiting for the cloud's acknowledgement (with the last event id given, so an id is never reused). A few documents per device, so they are not counted against the
 /// journal quota and are never shed.
 /// </summary>
-public sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time) : IDisposable
+internal sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time) : IDisposable
 {
     private const string Configs = "desired_configs";
     private const string Offers = "firmware_offers";
@@ -246,9 +246,9 @@ public sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time) 
 /// A device's desired config as the gateway holds it (the message published to the device, with its version and
 /// source, cloud or on-site) and what the device answered: DeviceStatus is pending (no answer yet), applied or rejected.
 /// </summary>
-public sealed record DesiredConfig(string Serial, int Version, byte[] Message, string Source, string DeviceStatus, string? DeviceReason, DateTimeOffset? DeviceAnsweredAt);
+internal sealed record DesiredConfig(string Serial, int Version, byte[] Message, string Source, string DeviceStatus, string? DeviceReason, DateTimeOffset? DeviceAnsweredAt);
 
-public static class ConfigSources
+internal static class ConfigSources
 {
     public const string Cloud = "cloud";
     public const string OnSite = "on-site";

@@ -4,7 +4,7 @@ using Edge.Contracts.Payloads;
 namespace Edge.Agent.Downlink;
 
 /// <summary>Feeds a device's current desired config into the urgent-lane rules (CPAP leak and respiratory-rate alerts).</summary>
-public sealed class DeviceThresholds(LaneClassifier lanes)
+internal sealed class DeviceThresholds(LaneClassifier lanes)
 {
     public void Apply(DeviceConfigMessage config)
     {

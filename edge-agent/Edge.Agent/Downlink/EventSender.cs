@@ -14,7 +14,7 @@ namespace Edge.Agent.Downlink;
 /// so a re-send after a lost ack is harmless. A batch holds as many of the oldest events as fit the uplink's message
 /// limit; an event that cannot fit even alone is set aside in the journal's dead letters, never retried forever.
 /// </summary>
-public sealed class EventSender(DeviceStateStore store, ReadingJournal journal, IOptions<UplinkOptions> options, TimeProvider time, ILogger<EventSender> logger) : IUplinkWorker
+internal sealed class EventSender(DeviceStateStore store, ReadingJournal journal, IOptions<UplinkOptions> options, TimeProvider time, ILogger<EventSender> logger) : IUplinkWorker
 {
     /// <summary>How long to wait for an ack before sending unacknowledged events again.</summary>
     internal static readonly TimeSpan AckTimeout = TimeSpan.FromSeconds(10);

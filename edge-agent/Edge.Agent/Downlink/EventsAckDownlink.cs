@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Edge.Agent.Downlink;
 
 /// <summary>The cloud recorded these events (<c>edge/v1/{gatewayId}/events/ack</c>): the outbox forgets them.</summary>
-public sealed class EventsAckDownlink(DeviceStateStore store, ILogger<EventsAckDownlink> logger) : IDownlinkHandler
+internal sealed class EventsAckDownlink(DeviceStateStore store, ILogger<EventsAckDownlink> logger) : IDownlinkHandler
 {
     public UplinkTopicKind Kind => UplinkTopicKind.EventsAck;
 

@@ -9,7 +9,7 @@ namespace Edge.Agent.Downlink;
 /// Firmware offers from the cloud (<c>edge/v1/{gatewayId}/firmware</c>): checked, stored, and relayed retained to
 /// <c>devices/{serial}/firmware</c>. The agent never downloads firmware; the device does, and reports progress.
 /// </summary>
-public sealed class FirmwareDownlink(DeviceStateStore store, DevicePublisher publisher, ILogger<FirmwareDownlink> logger) : IDownlinkHandler
+internal sealed class FirmwareDownlink(DeviceStateStore store, DevicePublisher publisher, ILogger<FirmwareDownlink> logger) : IDownlinkHandler
 {
     public UplinkTopicKind Kind => UplinkTopicKind.Firmware;
 

@@ -4,7 +4,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Edge.Agent.Heartbeat;
 
 /// <summary>How often the gateway tells the cloud how it is (<c>edge/v1/{gatewayId}/heartbeat</c>).</summary>
-public sealed class HeartbeatOptions
+internal sealed class HeartbeatOptions
 {
     public const string SectionName = "Agent:Heartbeat";
 

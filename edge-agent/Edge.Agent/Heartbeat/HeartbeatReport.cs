@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Edge.Agent.Heartbeat;
 
 /// <summary>Builds a heartbeat from what the agent knows now: journal backlog, drops, certificate, clocks, devices.</summary>
-public sealed class HeartbeatReport(
+internal sealed class HeartbeatReport(
     ReadingJournal journal,
     UplinkState uplink,
     ConnectedDevices connected,

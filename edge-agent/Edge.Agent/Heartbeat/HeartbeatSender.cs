@@ -13,7 +13,7 @@ namespace Edge.Agent.Heartbeat;
 /// latest state: it is built when it is sent and never journaled or queued, so a gateway that was offline for a day
 /// sends one when it is back, not one per missed interval.
 /// </summary>
-public sealed class HeartbeatSender(
+internal sealed class HeartbeatSender(
     HeartbeatReport report,
     UplinkState uplink,
     IOptions<HeartbeatOptions> options,

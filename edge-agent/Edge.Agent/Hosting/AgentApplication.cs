@@ -24,7 +24,7 @@ using Microsoft.Extensions.Options;
 namespace Edge.Agent.Hosting;
 
 /// <summary>Composes the agent: configuration, one Add per feature, the admin socket. Used by Program and the tests.</summary>
-public static class AgentApplication
+internal static class AgentApplication
 {
     /// <summary>Environment variable naming the configuration file instead of /etc/edge-agent/agent.json.</summary>
     public const string ConfigFileVariable = "EDGE_AGENT_CONFIG";

@@ -1,7 +1,7 @@
 namespace Edge.Agent.Hosting;
 
 /// <summary>When the agent started, for uptime.</summary>
-public sealed class AgentClock(TimeProvider time)
+internal sealed class AgentClock(TimeProvider time)
 {
     public DateTimeOffset StartedAt { get; } = time.GetUtcNow();
 

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Edge.Agent.Hosting;
 
 /// <summary>Who this gateway is and where it keeps its state.</summary>
-public sealed class AgentOptions
+internal sealed class AgentOptions
 {
     public const string SectionName = "Agent";
 

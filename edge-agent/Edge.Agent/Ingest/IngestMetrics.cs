@@ -6,7 +6,7 @@ using MQTTnet.Protocol;
 namespace Edge.Agent.Ingest;
 
 /// <summary>What the ingest path did, for the admin status and for System.Diagnostics.Metrics listeners.</summary>
-public sealed class IngestMetrics : IDisposable
+internal sealed class IngestMetrics : IDisposable
 {
     public const string MeterName = "ClinicEdge.Agent";
 

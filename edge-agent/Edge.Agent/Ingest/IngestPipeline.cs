@@ -19,7 +19,7 @@ namespace Edge.Agent.Ingest;
 /// acknowledged only once the journal has committed and synced it. Refusals carry an MQTT 5 reason code and
 /// a reason string; bad input is dead-lettered and never stops the broker.
 /// </summary>
-public sealed class IngestPipeline(
+internal sealed class IngestPipeline(
     ReadingJournal journal,
     Downlink.DeviceReplies replies,
     LaneClassifier lanes,

@@ -11,7 +11,7 @@ namespace Edge.Agent.Ingest;
 /// outside the device's current alert thresholds (its pushed config, or the Agent:Lanes defaults until one arrives).
 /// The rule itself is <see cref="LaneRules"/>, shared with the cloud worker, which classifies every reading again.
 /// </summary>
-public sealed class LaneClassifier(IOptions<LaneOptions> options)
+internal sealed class LaneClassifier(IOptions<LaneOptions> options)
 {
     private readonly ConcurrentDictionary<string, CpapLaneThresholds> _cpap = new(StringComparer.Ordinal);
     private readonly CpapLaneThresholds _defaults = new(options.Value.CpapLeakThreshold, options.Value.CpapRrLow, options.Value.CpapRrHigh);
@@ -25,4 +25,4 @@ public sealed class LaneClassifier(IOptions<LaneOptions> options)
 }
 
 /// <summary>A CPAP device's alert thresholds (from its config's <c>alerts</c>).</summary>
-public sealed record CpapThresholds(double LeakThreshold, double RrLow, double RrHigh);
+internal sealed record CpapThresholds(double LeakThreshold, double RrLow, double RrHigh);

@@ -4,7 +4,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Edge.Agent.Ingest;
 
 /// <summary>What makes a reading urgent when the device has no configuration pushed yet.</summary>
-public sealed class LaneOptions
+internal sealed class LaneOptions
 {
     public const string SectionName = "Agent:Lanes";
 

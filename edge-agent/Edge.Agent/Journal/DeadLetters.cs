@@ -10,7 +10,7 @@ namespace Edge.Agent.Journal;
 /// never push out a reading. Between the ingest path and the writer, at most <see cref="MaxQueuedDeadLetters"/> wait;
 /// more are dropped and counted rather than queued.
 /// </summary>
-public sealed partial class ReadingJournal
+internal sealed partial class ReadingJournal
 {
     /// <summary>The most of a refused payload kept.</summary>
     public const int DeadLetterPreviewBytes = 4096;

@@ -3,7 +3,7 @@ using Edge.Contracts.Devices;
 namespace Edge.Agent.Journal;
 
 /// <summary>A reading to journal: what the ingest path hands to <see cref="ReadingJournal.AppendAsync"/>.</summary>
-public sealed record NewEntry(
+internal sealed record NewEntry(
     string Serial,
     DeviceKind Kind,
     Lane Lane,
@@ -11,7 +11,7 @@ public sealed record NewEntry(
     ReadOnlyMemory<byte> Payload);
 
 /// <summary>A journaled reading with its persisted identity (gateway id, epoch, sequence).</summary>
-public sealed record JournalEntry(
+internal sealed record JournalEntry(
     long Sequence,
     string Serial,
     DeviceKind Kind,
@@ -21,7 +21,7 @@ public sealed record JournalEntry(
     byte[] Payload);
 
 /// <summary>The outcome of an append.</summary>
-public enum AppendOutcome
+internal enum AppendOutcome
 {
     /// <summary>Committed and synced; safe to acknowledge.</summary>
     Committed,
@@ -34,10 +34,10 @@ public enum AppendOutcome
 }
 
 /// <summary>Result of an append: outcome and, when committed, the sequence number.</summary>
-public readonly record struct AppendResult(AppendOutcome Outcome, long Sequence);
+internal readonly record struct AppendResult(AppendOutcome Outcome, long Sequence);
 
 /// <summary>A refused message kept for inspection.</summary>
-public sealed record DeadLetter(
+internal sealed record DeadLetter(
     DateTimeOffset ReceivedAt,
     string ClientId,
     string Topic,

@@ -4,7 +4,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Edge.Agent.Journal;
 
 /// <summary>Where the durable journal lives and how big it may grow.</summary>
-public sealed class JournalOptions
+internal sealed class JournalOptions
 {
     public const string SectionName = "Agent:Journal";
 

@@ -3,7 +3,7 @@ namespace Edge.Agent.Journal;
 /// <summary>
 /// Journal lanes. Urgent (alarms) is sent first and never shed; routine is shed oldest first when the quota is hit.
 /// </summary>
-public enum Lane
+internal enum Lane
 {
     Urgent = 0,
     Routine = 1,

@@ -8,7 +8,7 @@ namespace Edge.Agent.Journal;
 /// still delete what they name. Sequences only grow and a lane is sent in order, so one number per lane holds every
 /// range published: everything of the lane at or below it went out at least once.
 /// </summary>
-public sealed partial class ReadingJournal
+internal sealed partial class ReadingJournal
 {
     /// <summary>
     /// Raises the lane's published mark to <paramref name="lastSequence"/> (never lowers it); completes once the mark is

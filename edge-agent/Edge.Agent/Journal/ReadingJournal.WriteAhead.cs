@@ -15,7 +15,7 @@ namespace Edge.Agent.Journal;
 /// reports). At open, LiteDB's log is cut back to the synced length the log's generation began at, and the records
 /// are applied again in order: the state is then exactly what it was when the last record was acknowledged.
 /// </summary>
-public sealed partial class ReadingJournal
+internal sealed partial class ReadingJournal
 {
     /// <summary>Readings applied to LiteDB at least this often (with a group commit arriving after it).</summary>
     internal static readonly TimeSpan ApplyInterval = TimeSpan.FromSeconds(1);

@@ -22,7 +22,7 @@ namespace Edge.Agent.Journal;
 /// Each group is stored as one segment document per lane (an array of entries keyed by its first sequence),
 /// because a LiteDB document costs ~50 µs to insert and the per-reading cost, not the disk, limits throughput.
 /// </summary>
-public sealed partial class ReadingJournal : IAsyncDisposable
+internal sealed partial class ReadingJournal : IAsyncDisposable
 {
     // Per-entry bytes counted against the quota on top of the payload: identity, times, BSON framing, index node.
     internal const int EntryOverheadBytes = 96;
@@ -1210,7 +1210,7 @@ public sealed partial class ReadingJournal : IAsyncDisposable
 }
 
 /// <summary>Group commits since the journal was opened.</summary>
-public sealed record CommitStatistics(long Count, long Operations, TimeSpan SyncTime)
+internal sealed record CommitStatistics(long Count, long Operations, TimeSpan SyncTime)
 {
     public double OperationsPerCommit => Count == 0 ? 0 : (double)Operations / Count;
 
@@ -1218,7 +1218,7 @@ public sealed record CommitStatistics(long Count, long Operations, TimeSpan Sync
 }
 
 /// <summary>Journal counters as of the last commit.</summary>
-public sealed record JournalSnapshot(
+internal sealed record JournalSnapshot(
     long Epoch,
     long LastSequence,
     long QuotaBytes,

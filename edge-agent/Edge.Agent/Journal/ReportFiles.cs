@@ -3,7 +3,7 @@ using LiteDB;
 namespace Edge.Agent.Journal;
 
 /// <summary>How a report write went.</summary>
-public enum ReportAppendOutcome
+internal enum ReportAppendOutcome
 {
     Committed,
 
@@ -18,7 +18,7 @@ public enum ReportAppendOutcome
 }
 
 /// <summary>The outcome of a report write, with the reason (naming the field) when it was refused.</summary>
-public readonly record struct ReportAppendResult(ReportAppendOutcome Outcome, string? Reason = null);
+internal readonly record struct ReportAppendResult(ReportAppendOutcome Outcome, string? Reason = null);
 
 /// <summary>A journaled report whose JSON and every PDF part have arrived: ready to upload.</summary>
 /// <param name="Serial">The ECG recorder.</param>
@@ -29,7 +29,7 @@ public readonly record struct ReportAppendResult(ReportAppendOutcome Outcome, st
 /// <param name="ReceivedAt">When its first part or JSON was journaled; sent with the upload and record requests.</param>
 /// <param name="Uploaded">The PDF is in S3 with a matching checksum; only the record request is left.</param>
 /// <param name="UploadedKey">The S3 key the cloud chose for the upload that succeeded: the record request names it.</param>
-public sealed record JournaledReport(string Serial, string ReportId, byte[] Json, int Parts, long SizeBytes, DateTimeOffset ReceivedAt, bool Uploaded, string? UploadedKey = null);
+internal sealed record JournaledReport(string Serial, string ReportId, byte[] Json, int Parts, long SizeBytes, DateTimeOffset ReceivedAt, bool Uploaded, string? UploadedKey = null);
 
 /// <summary>
 /// ECG reports in the journal: the JSON in the <c>reports</c> collection, the PDF's parts in LiteDB file storage of the
@@ -37,7 +37,7 @@ public sealed record JournaledReport(string Serial, string ReportId, byte[] Json
 /// only when the cloud confirms it is recorded (or refuses it for good, and then it becomes a dead letter). Writes go
 /// through the same single writer and group commit as readings, so "PUBACK means synced" holds for reports too.
 /// </summary>
-public sealed partial class ReadingJournal
+internal sealed partial class ReadingJournal
 {
     private const string ReportsCollection = "reports";
 

@@ -7,7 +7,7 @@ namespace Edge.Agent.Metrics;
 /// Which agent this is and how long it has run: <c>edge_agent_info{gateway_id,version} 1</c> lets a dashboard join every
 /// other series to the gateway's id, and a drop in uptime shows a restart.
 /// </summary>
-public sealed class HostMetrics : IDisposable
+internal sealed class HostMetrics : IDisposable
 {
     public HostMetrics(AgentClock clock, string gatewayId)
     {

@@ -14,7 +14,7 @@ namespace Edge.Agent.Presence;
 /// last reported is kept in the journal database: after the agent's restart, a device reported online that does not
 /// come back within the debounce time is reported offline.
 /// </summary>
-public sealed class DevicePresence(DeviceStateStore store, IOptions<PresenceOptions> options, TimeProvider time, ILogger<DevicePresence> logger) : IDisposable
+internal sealed class DevicePresence(DeviceStateStore store, IOptions<PresenceOptions> options, TimeProvider time, ILogger<DevicePresence> logger) : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Device> _devices = new(StringComparer.Ordinal);

@@ -4,7 +4,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Edge.Agent.Presence;
 
 /// <summary>How the agent turns device connections into presence events for the cloud.</summary>
-public sealed class PresenceOptions
+internal sealed class PresenceOptions
 {
     public const string SectionName = "Agent:Presence";
 

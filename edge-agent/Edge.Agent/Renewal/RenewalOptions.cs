@@ -8,7 +8,7 @@ namespace Edge.Agent.Renewal;
 /// less than a third of its validity is left, the agent makes a new key, sends a CSR to the API authenticated by its
 /// current certificate (mutual TLS), and reconnects with the new one.
 /// </summary>
-public sealed class RenewalOptions
+internal sealed class RenewalOptions
 {
     public const string SectionName = "Agent:CertificateRenewal";
 

@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace Edge.Agent.Renewal;
 
 /// <summary>The uplink certificate's expiry and the renewal's progress, for the admin status and the metrics.</summary>
-public sealed class RenewalState : IDisposable
+internal sealed class RenewalState : IDisposable
 {
     /// <summary>Renewal states as the status shows them.</summary>
     public const string NotConfigured = "not configured", Waiting = "waiting", Renewing = "renewing", Failing = "failing";

@@ -12,7 +12,7 @@ namespace Edge.Agent.Renewal;
 /// key, mode 0600) in its state directory so that one rename replaces both and they can never disagree. The one that
 /// expires later wins, so a re-run of <c>edgectl gateway register</c> and a renewal never fight.
 /// </summary>
-public sealed class UplinkIdentity(IOptions<UplinkOptions> uplink, IOptions<AgentOptions> agent)
+internal sealed class UplinkIdentity(IOptions<UplinkOptions> uplink, IOptions<AgentOptions> agent)
 {
     /// <summary>The renewed pair: <c>{StateDirectory}/uplink/gateway-renewed.pem</c>.</summary>
     public string RenewedPath { get; } = Path.Combine(agent.Value.StateDirectory, "uplink", "gateway-renewed.pem");

@@ -8,7 +8,7 @@ using MQTTnet.Protocol;
 namespace Edge.Agent.Reports;
 
 /// <summary>Why a report publish was refused: the PUBACK's reason code and string, and whether it is kept as a dead letter.</summary>
-public sealed record ReportRefusal(MqttPubAckReasonCode Code, string Reason, bool DeadLetter);
+internal sealed record ReportRefusal(MqttPubAckReasonCode Code, string Reason, bool DeadLetter);
 
 /// <summary>
 /// Journals what ECG recorders publish about reports: the JSON on <c>devices/{serial}/report</c> and the PDF on
@@ -16,7 +16,7 @@ public sealed record ReportRefusal(MqttPubAckReasonCode Code, string Reason, boo
 /// pipeline awaits this before the PUBACK, so an acknowledged report or part is synced to the journal. The uploader is
 /// woken when a report becomes complete.
 /// </summary>
-public sealed class ReportIngest(ReadingJournal journal, ReportSignal signal, IOptions<ReportOptions> options)
+internal sealed class ReportIngest(ReadingJournal journal, ReportSignal signal, IOptions<ReportOptions> options)
 {
     private static readonly byte[] PdfMagic = "%PDF-"u8.ToArray();
     private readonly ReportOptions _options = options.Value;
@@ -96,7 +96,7 @@ public sealed class ReportIngest(ReadingJournal journal, ReportSignal signal, IO
 }
 
 /// <summary>Wakes the uploader when a report may have become complete, instead of it polling the journal.</summary>
-public sealed class ReportSignal : IDisposable
+internal sealed class ReportSignal : IDisposable
 {
     private readonly SemaphoreSlim _signal = new(0, 1);
 

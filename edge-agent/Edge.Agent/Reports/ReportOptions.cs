@@ -4,7 +4,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Edge.Agent.Reports;
 
 /// <summary>ECG report PDFs: how large devices may send them, and how the agent uploads them (section <c>Agent:Reports</c>).</summary>
-public sealed class ReportOptions
+internal sealed class ReportOptions
 {
     public const string SectionName = "Agent:Reports";
 

@@ -22,7 +22,7 @@ namespace Edge.Agent.Reports;
 /// the metadata naming that key (<c>reports</c>), and delete the report from the journal only when the cloud answers
 /// "recorded". A crash anywhere in between repeats the steps; a new upload gets a new key, and the record is idempotent.
 /// </summary>
-public sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposable
+internal sealed class ReportUploader : IUplinkWorker, IDownlinkHandler, IDisposable
 {
     private readonly ReadingJournal _journal;
     private readonly ReportSignal _signal;

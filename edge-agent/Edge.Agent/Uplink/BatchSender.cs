@@ -15,7 +15,7 @@ namespace Edge.Agent.Uplink;
 /// epoch has published (the journal's durable published mark, raised before each new batch leaves); any other ack is
 /// refused, logged and counted, and deletes nothing.
 /// </summary>
-public sealed class BatchSender(
+internal sealed class BatchSender(
     ReadingJournal journal,
     UplinkConnection connection,
     UplinkState state,

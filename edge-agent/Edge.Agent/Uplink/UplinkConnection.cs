@@ -19,7 +19,7 @@ namespace Edge.Agent.Uplink;
 /// loop that reconnects with decorrelated-jitter backoff. The Disconnected event only wakes the loop: MQTTnet's
 /// authors warn that reconnecting inside it can deadlock.
 /// </summary>
-public sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
+internal sealed class UplinkConnection : IUplinkChannel, IAsyncDisposable
 {
     /// <summary>A gateway waits at most a minute between attempts to reach the cloud broker.</summary>
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(60);

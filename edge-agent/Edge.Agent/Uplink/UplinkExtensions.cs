@@ -3,7 +3,7 @@ using Edge.Contracts.Uplink;
 namespace Edge.Agent.Uplink;
 
 /// <summary>What a feature may do with the cloud link: publish (QoS 1) and wait for the link to be up.</summary>
-public interface IUplinkChannel
+internal interface IUplinkChannel
 {
     string GatewayId { get; }
 
@@ -30,7 +30,7 @@ public interface IUplinkChannel
 /// broker's PUBACK only after <see cref="HandleAsync"/> returns, so a handler that persists first loses nothing on a crash.
 /// A handler that throws is logged; the message is acknowledged anyway (a poisoned message must not wedge the link).
 /// </summary>
-public interface IDownlinkHandler
+internal interface IDownlinkHandler
 {
     UplinkTopicKind Kind { get; }
 
@@ -38,7 +38,7 @@ public interface IDownlinkHandler
 }
 
 /// <summary>A loop that sends something over the uplink besides telemetry batches (events, report uploads); runs while the uplink runs.</summary>
-public interface IUplinkWorker
+internal interface IUplinkWorker
 {
     Task RunAsync(IUplinkChannel channel, CancellationToken stoppingToken);
 }

@@ -4,7 +4,7 @@ namespace Edge.Agent.Uplink;
 /// A message above <see cref="UplinkOptions.MaxBatchBytes"/>: the broker would refuse it (AWS IoT Core: 128 KB), so
 /// sending it again can never succeed. The sender sets it aside (dead letter) instead of retrying.
 /// </summary>
-public sealed class UplinkMessageTooLargeException : Exception
+internal sealed class UplinkMessageTooLargeException : Exception
 {
     /// <summary>The reason code of the gateway dead letter for anything set aside as too large for the uplink.</summary>
     public const string DeadLetterCode = "TooLargeForUplink";

@@ -7,7 +7,7 @@ namespace Edge.Agent.Uplink;
 /// The link to the cloud broker (AWS IoT Core in production; mosquitto or EMQX on-prem). Defaults follow AWS IoT
 /// Core's per-connection limits (128 KB per message, 100 publishes/s, 512 KiB/s) with 20 % headroom on the rates.
 /// </summary>
-public sealed class UplinkOptions
+internal sealed class UplinkOptions
 {
     public const string SectionName = "Agent:Uplink";
 

@@ -7,7 +7,7 @@ namespace Edge.Agent.Uplink;
 /// bucket: a full bucket lets a burst of one second's budget through on top of the refill, twice the quota in the worst
 /// second, and AWS IoT Core throttles by the second. Urgent publishes waiting for room go before any other, and low ones (the heartbeat) after every other.
 /// </summary>
-public sealed class UplinkPacer
+internal sealed class UplinkPacer
 {
     private static readonly TimeSpan Window = TimeSpan.FromSeconds(1);
 

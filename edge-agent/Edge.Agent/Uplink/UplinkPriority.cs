@@ -1,7 +1,7 @@
 namespace Edge.Agent.Uplink;
 
 /// <summary>Which publish goes first when the uplink's pacing budget is spent.</summary>
-public enum UplinkPriority
+internal enum UplinkPriority
 {
     /// <summary>Urgent readings (alarms): served before anything else that waits for the budget.</summary>
     Urgent,

@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace Edge.Agent.Uplink;
 
 /// <summary>What the uplink is doing, for the admin status and System.Diagnostics.Metrics.</summary>
-public sealed class UplinkState(TimeProvider time) : IDisposable
+internal sealed class UplinkState(TimeProvider time) : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly Meter _meter = new("ClinicEdge.Agent.Uplink");

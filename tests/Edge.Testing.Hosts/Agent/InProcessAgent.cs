@@ -42,7 +42,7 @@ public sealed class InProcessAgent : IAsyncDisposable
 
     public HttpClient Admin { get; }
 
-    public ReadingJournal Journal => _app.Services.GetRequiredService<ReadingJournal>();
+    internal ReadingJournal Journal => _app.Services.GetRequiredService<ReadingJournal>();
 
     /// <summary>One of the agent's services, for tests that read its counters.</summary>
     public T Service<T>() where T : notnull => _app.Services.GetRequiredService<T>();

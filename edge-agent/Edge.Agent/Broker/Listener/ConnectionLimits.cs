@@ -6,7 +6,7 @@ namespace Edge.Agent.Broker.Listener;
 /// The device listeners' connection counts: in all, not yet past CONNECT, and per source address. A socket is admitted
 /// only below all three, so neither unauthenticated sockets nor one machine on the clinic LAN can use up the gateway.
 /// </summary>
-public sealed class ConnectionLimits(int maxConnections, int maxPending, int maxPerAddress)
+internal sealed class ConnectionLimits(int maxConnections, int maxPending, int maxPerAddress)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<IPAddress, int> _perAddress = [];

@@ -8,7 +8,7 @@ namespace Edge.Agent.Broker.Listener;
 /// Sockets the device listeners closed before or instead of MQTT, or because a device broke a per-connection bound (topic
 /// aliases, unread answers, refused publishes), by reason; and the sockets waiting for CONNECT.
 /// </summary>
-public sealed class ListenerMetrics : IDisposable
+internal sealed class ListenerMetrics : IDisposable
 {
     public const string TooManyConnections = "too_many_connections";
     public const string TooManyPending = "too_many_pending";

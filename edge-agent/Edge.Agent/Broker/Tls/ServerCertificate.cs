@@ -13,7 +13,7 @@ namespace Edge.Agent.Broker.Tls;
 /// <see cref="ServerNames"/>, and issued again before it expires or when the gateway's names change, so devices that
 /// trust the device CA never see the change.
 /// </summary>
-public sealed class ServerCertificate(IOptions<BrokerOptions> broker, IOptions<AgentOptions> agent, TimeProvider time, ILogger<ServerCertificate> logger) : IDisposable
+internal sealed class ServerCertificate(IOptions<BrokerOptions> broker, IOptions<AgentOptions> agent, TimeProvider time, ILogger<ServerCertificate> logger) : IDisposable
 {
     public const string DirectoryName = "tls";
     public const string CertificateFileName = "server.pem";
