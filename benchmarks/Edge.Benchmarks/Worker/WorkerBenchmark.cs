@@ -13,6 +13,7 @@ using Edge.Ingest.Metrics;
 using Edge.Ingest.Ownership;
 using Edge.Storage;
 using Edge.Storage.Alerts;
+using Edge.Storage.Fleet;
 using Edge.Storage.Quarantine;
 using Edge.Storage.Registry;
 using Edge.Testing.Postgres;
@@ -108,6 +109,9 @@ internal static class WorkerBenchmark
         var stores = services.GetRequiredService<StoreFactory>();
         await stores.MigrateAllAsync(CancellationToken.None);
         await AlertSchema.MigrateAsync(stores.Registry, services.GetRequiredService<ILogger<BatchProcessor>>(), CancellationToken.None);
+        // The fleet tables every batch touches (device_last_reading, gateway_health), as the worker's FleetMigration makes
+        // them: without them each batch's last-seen update failed, was logged with its stack and skipped.
+        await FleetSchema.MigrateAsync(stores.Registry, services.GetRequiredService<ILogger<BatchProcessor>>(), CancellationToken.None);
         await RegisterFleetAsync(stores.Registry);
         var ownership = services.GetRequiredService<RegistryOwnership>();
         await ownership.StartAsync(CancellationToken.None);

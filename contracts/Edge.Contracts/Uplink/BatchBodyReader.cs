@@ -136,33 +136,33 @@ internal static class BatchBodyReader
             ReadOnlyMemory<byte>? payload = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                RequireReadableName(ref reader, $"readings[{index}]");
+                RequireReadableName(ref reader, index);
                 if (reader.ValueTextEquals("q"u8))
                 {
-                    Once(sequence.HasValue, $"readings[{index}].q");
+                    Once(sequence.HasValue, index, ".q");
                     reader.Read();
-                    sequence = ReadInt64(ref reader, $"readings[{index}].q");
+                    sequence = ReadInt64(ref reader, index, ".q");
                 }
                 else if (reader.ValueTextEquals("s"u8))
                 {
-                    Once(serial is not null, $"readings[{index}].s");
+                    Once(serial is not null, index, ".s");
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.String || reader.ValueSpan.Length is 0 or > 64)
                     {
                         throw new BatchFormatException($"readings[{index}].s must be a serial string of 1-64 characters");
                     }
 
-                    serial = ReadString(ref reader, $"readings[{index}].s");
+                    serial = ReadString(ref reader, index, ".s");
                 }
                 else if (reader.ValueTextEquals("r"u8))
                 {
-                    Once(receivedAt.HasValue, $"readings[{index}].r");
+                    Once(receivedAt.HasValue, index, ".r");
                     reader.Read();
                     receivedAt = ReadTimestamp(ref reader, index);
                 }
                 else if (reader.ValueTextEquals("p"u8))
                 {
-                    Once(payload.HasValue, $"readings[{index}].p");
+                    Once(payload.HasValue, index, ".p");
                     reader.Read();
                     var start = (int)reader.TokenStartIndex;
                     reader.Skip();
@@ -262,6 +262,46 @@ internal static class BatchBodyReader
         if (seen)
         {
             throw new BatchFormatException($"'{name}' appears twice");
+        }
+    }
+
+    // The per-reading forms name the field (readings[3].q) only when it is refused: a batch of 500 readings would
+    // otherwise format thousands of names that nobody reads.
+    private static string ReadingField(int index, string field) => $"readings[{index}]{field}";
+
+    private static void Once(bool seen, int index, string field)
+    {
+        if (seen)
+        {
+            Once(seen, ReadingField(index, field));
+        }
+    }
+
+    private static long ReadInt64(ref Utf8JsonReader reader, int index, string field) =>
+        reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value) ? value : ReadInt64(ref reader, ReadingField(index, field));
+
+    private static string ReadString(ref Utf8JsonReader reader, int index, string field)
+    {
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            try
+            {
+                return reader.GetString()!;
+            }
+            catch (InvalidOperationException)
+            {
+                // Not valid text: refused below, with the field's name.
+            }
+        }
+
+        return ReadString(ref reader, ReadingField(index, field));
+    }
+
+    private static void RequireReadableName(ref Utf8JsonReader reader, int index)
+    {
+        if (reader.ValueIsEscaped)
+        {
+            RequireReadableName(ref reader, ReadingField(index, ""));
         }
     }
 

@@ -68,15 +68,17 @@ internal sealed class DeviceClocks : IDisposable
             Interlocked.Increment(ref _skewed);
         }
 
-        _devices.AddOrUpdate(serial, _ => new DeviceClock(skew, skewed ? 1 : 0), (_, d) => d with { LastSkew = skew, SkewedReadings = d.SkewedReadings + (skewed ? 1 : 0) });
+        // Updated in place: this runs for every reading, and a new record (plus the closures) per reading was garbage.
+        var clock = _devices.GetOrAdd(serial, static _ => new DeviceClock());
+        clock.Record(skew, skewed);
         return null;
     }
 
     /// <summary>Devices whose last reading was skewed, largest skew first: serial, that skew, skewed readings since the start.</summary>
     public IReadOnlyList<(string Serial, TimeSpan LastSkew, long SkewedReadings)> Skewed() =>
-        [.. _devices.Where(d => d.Value.LastSkew.Duration() > MaxSkew)
-            .OrderByDescending(d => d.Value.LastSkew.Duration())
-            .Select(d => (d.Key, d.Value.LastSkew, d.Value.SkewedReadings))];
+        [.. _devices.Select(d => (Serial: d.Key, d.Value.LastSkew, d.Value.SkewedReadings))
+            .Where(d => d.LastSkew.Duration() > MaxSkew)
+            .OrderByDescending(d => d.LastSkew.Duration())];
 
     public void Dispose() => _meter.Dispose();
 
@@ -90,5 +92,23 @@ internal sealed class DeviceClocks : IDisposable
             : $"{(int)d.TotalSeconds} s";
     }
 
-    private sealed record DeviceClock(TimeSpan LastSkew, long SkewedReadings);
+    /// <summary>One device's last skew and its skewed readings; a device's readings may be checked on two threads at once.</summary>
+    private sealed class DeviceClock
+    {
+        private long _lastSkewTicks;
+        private long _skewedReadings;
+
+        public TimeSpan LastSkew => TimeSpan.FromTicks(Volatile.Read(ref _lastSkewTicks));
+
+        public long SkewedReadings => Interlocked.Read(ref _skewedReadings);
+
+        public void Record(TimeSpan skew, bool skewed)
+        {
+            Volatile.Write(ref _lastSkewTicks, skew.Ticks);
+            if (skewed)
+            {
+                Interlocked.Increment(ref _skewedReadings);
+            }
+        }
+    }
 }

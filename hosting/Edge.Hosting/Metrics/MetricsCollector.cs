@@ -131,6 +131,9 @@ public sealed class MetricsCollector : IHostedService, IDisposable
         private readonly double[] _buckets;
         private readonly bool _adds; // Add() of a counter or up-down counter, against a gauge's or observable's value
         private Series? _untagged; // the common case, found without building a key
+        // One tag with a text value (lane, kind, reason: what the hot paths record per reading), found without building
+        // the label text; Labels sorts, escapes and allocates, which cost more than the measurement itself.
+        private readonly Dictionary<(string Key, string Value), Series> _byOneTag = [];
 
         public InstrumentSeries(Instrument instrument)
         {
@@ -196,6 +199,7 @@ public sealed class MetricsCollector : IHostedService, IDisposable
             lock (_gate)
             {
                 _series.Clear();
+                _byOneTag.Clear();
                 _untagged = null;
             }
         }
@@ -256,6 +260,23 @@ public sealed class MetricsCollector : IHostedService, IDisposable
         }
 
         private Series Find(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            if (tags.Length == 1 && tags[0].Value is string value)
+            {
+                var key = (tags[0].Key, value);
+                if (!_byOneTag.TryGetValue(key, out var known))
+                {
+                    known = FindByLabels(tags);
+                    _byOneTag.Add(key, known);
+                }
+
+                return known;
+            }
+
+            return FindByLabels(tags);
+        }
+
+        private Series FindByLabels(ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
             var labels = PrometheusText.Labels(tags);
             if (!_series.TryGetValue(labels, out var series))
