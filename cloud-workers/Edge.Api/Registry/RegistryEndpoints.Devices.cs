@@ -101,8 +101,7 @@ internal static partial class RegistryEndpoints
         {
             return errors.ToResult();
         }
-        var scope = caller.IsGatewayOnly ? null : caller.ClinicScope;
-        var only = caller.IsGatewayOnly ? caller.GatewayId ?? "" : null;
+        var (scope, only) = ListingScope(caller);
         var rows = await registry.ListDevicesAsync(scope, only, clinic, kindName, status, gateway, presence, after, take + 1, cancellationToken);
         var page = PageRequest.From(await fleet.WithPresenceAsync(rows, cancellationToken), take, d => d.Serial);
         return TypedResults.Ok(page with { Items = await alertCounts.AddAsync(caller, page.Items, cancellationToken) });

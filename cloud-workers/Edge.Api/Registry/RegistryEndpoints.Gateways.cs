@@ -71,8 +71,7 @@ internal static partial class RegistryEndpoints
         {
             return errors.ToResult();
         }
-        var scope = caller.IsGatewayOnly ? null : caller.ClinicScope;
-        var only = caller.IsGatewayOnly ? caller.GatewayId ?? "" : null;
+        var (scope, only) = ListingScope(caller);
         var rows = await registry.ListGatewaysAsync(scope, only, clinic, status, after, take + 1, cancellationToken);
         return TypedResults.Ok(PageRequest.From(await fleet.WithHealthAsync(rows, cancellationToken), take, g => g.Id));
     }

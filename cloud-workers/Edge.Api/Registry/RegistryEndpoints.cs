@@ -1,3 +1,4 @@
+using Edge.Api.Auth;
 using Edge.Api.Http;
 using Edge.Contracts.Devices;
 
@@ -38,6 +39,13 @@ internal static partial class RegistryEndpoints
     };
 
     private static bool IsCpapFamily(DeviceKind kind) => kind is DeviceKind.Cpap or DeviceKind.Bipap;
+
+    /// <summary>
+    /// What a listing shows <paramref name="caller"/>: a gateway's token its own gateway's entries only, whatever their
+    /// clinic (a token without a gateway id matches none); anyone else the clinics in their scope (null: every clinic).
+    /// </summary>
+    private static (IReadOnlyCollection<string>? Clinics, string? OnlyGateway) ListingScope(Caller caller) =>
+        caller.IsGatewayOnly ? (null, caller.GatewayId ?? "") : (caller.ClinicScope, null);
 
     private static void CheckName(string? name, string parameter, RequestErrors errors)
     {

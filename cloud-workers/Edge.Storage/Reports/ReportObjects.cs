@@ -99,15 +99,8 @@ public sealed partial class ReportObjects : IDisposable
     public async Task<(string Url, DateTimeOffset ExpiresAt)> PresignUploadAsync(string key, string sha256Hex)
     {
         var expires = _time.GetUtcNow().AddMinutes(_options.UploadUrlMinutes);
-        var request = new GetPreSignedUrlRequest
-        {
-            BucketName = Bucket,
-            Key = key,
-            Verb = HttpVerb.PUT,
-            Expires = expires.UtcDateTime,
-            Protocol = Protocol(),
-            ContentType = ReportUplink.PdfContentType,
-        };
+        var request = PresignRequest(key, HttpVerb.PUT, expires);
+        request.ContentType = ReportUplink.PdfContentType;
         foreach (var (name, value) in ReportUplink.PutHeaders(sha256Hex))
         {
             request.Headers[name] = value;
@@ -124,14 +117,7 @@ public sealed partial class ReportObjects : IDisposable
     public async Task<(string Url, DateTimeOffset ExpiresAt)> PresignDownloadAsync(string key, string fileName)
     {
         var expires = _time.GetUtcNow().AddMinutes(_options.DownloadUrlMinutes);
-        var request = new GetPreSignedUrlRequest
-        {
-            BucketName = Bucket,
-            Key = key,
-            Verb = HttpVerb.GET,
-            Expires = expires.UtcDateTime,
-            Protocol = Protocol(),
-        };
+        var request = PresignRequest(key, HttpVerb.GET, expires);
         request.ResponseHeaderOverrides.ContentType = ReportUplink.PdfContentType;
         request.ResponseHeaderOverrides.ContentDisposition = AttachmentDisposition(fileName);
         return (await _client.GetPreSignedURLAsync(request), expires);
@@ -261,14 +247,7 @@ public sealed partial class ReportObjects : IDisposable
     public async Task<(string Url, DateTimeOffset ExpiresAt)> PresignGetAsync(string key, string contentType, TimeSpan lifetime)
     {
         var expires = _time.GetUtcNow().Add(lifetime);
-        var request = new GetPreSignedUrlRequest
-        {
-            BucketName = Bucket,
-            Key = key,
-            Verb = HttpVerb.GET,
-            Expires = expires.UtcDateTime,
-            Protocol = Protocol(),
-        };
+        var request = PresignRequest(key, HttpVerb.GET, expires);
         request.ResponseHeaderOverrides.ContentType = contentType;
         return (await _client.GetPreSignedURLAsync(request), expires);
     }
@@ -281,6 +260,16 @@ public sealed partial class ReportObjects : IDisposable
         var value = etag?.Trim('"').ToLowerInvariant();
         return value is { Length: 32 } && value.All(char.IsAsciiHexDigit) ? value : null;
     }
+
+    /// <summary>A presigned request for <paramref name="key"/> of this bucket, valid until <paramref name="expires"/>.</summary>
+    private GetPreSignedUrlRequest PresignRequest(string key, HttpVerb verb, DateTimeOffset expires) => new()
+    {
+        BucketName = Bucket,
+        Key = key,
+        Verb = verb,
+        Expires = expires.UtcDateTime,
+        Protocol = Protocol(),
+    };
 
     private Amazon.S3.Protocol Protocol() =>
         _options.ServiceUrl is { } url && url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? Amazon.S3.Protocol.HTTP : Amazon.S3.Protocol.HTTPS;

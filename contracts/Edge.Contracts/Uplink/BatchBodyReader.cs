@@ -30,45 +30,31 @@ internal static class BatchBodyReader
                 RequireReadableName(ref reader, "the body");
                 if (reader.ValueTextEquals("v"u8))
                 {
-                    Once(version.HasValue, "v");
-                    reader.Read();
-                    version = ReadInt32(ref reader, "v");
+                    version = NextInt32(ref reader, version, "v");
                 }
                 else if (reader.ValueTextEquals("gateway"u8))
                 {
-                    Once(gateway is not null, "gateway");
-                    reader.Read();
-                    gateway = ReadString(ref reader, "gateway");
+                    gateway = NextString(ref reader, gateway, "gateway");
                 }
                 else if (reader.ValueTextEquals("epoch"u8))
                 {
-                    Once(epoch.HasValue, "epoch");
-                    reader.Read();
-                    epoch = ReadInt64(ref reader, "epoch");
+                    epoch = NextInt64(ref reader, epoch, "epoch");
                 }
                 else if (reader.ValueTextEquals("lane"u8))
                 {
-                    Once(lane is not null, "lane");
-                    reader.Read();
-                    lane = ReadString(ref reader, "lane");
+                    lane = NextString(ref reader, lane, "lane");
                 }
                 else if (reader.ValueTextEquals("first"u8))
                 {
-                    Once(first.HasValue, "first");
-                    reader.Read();
-                    first = ReadInt64(ref reader, "first");
+                    first = NextInt64(ref reader, first, "first");
                 }
                 else if (reader.ValueTextEquals("last"u8))
                 {
-                    Once(last.HasValue, "last");
-                    reader.Read();
-                    last = ReadInt64(ref reader, "last");
+                    last = NextInt64(ref reader, last, "last");
                 }
                 else if (reader.ValueTextEquals("count"u8))
                 {
-                    Once(count.HasValue, "count");
-                    reader.Read();
-                    count = ReadInt32(ref reader, "count");
+                    count = NextInt32(ref reader, count, "count");
                 }
                 else if (reader.ValueTextEquals("readings"u8))
                 {
@@ -303,6 +289,28 @@ internal static class BatchBodyReader
         {
             RequireReadableName(ref reader, ReadingField(index, ""));
         }
+    }
+
+    // A header field's value: refused if the name came before, else read as its type.
+    private static int NextInt32(ref Utf8JsonReader reader, int? seen, string name)
+    {
+        Once(seen.HasValue, name);
+        reader.Read();
+        return ReadInt32(ref reader, name);
+    }
+
+    private static long NextInt64(ref Utf8JsonReader reader, long? seen, string name)
+    {
+        Once(seen.HasValue, name);
+        reader.Read();
+        return ReadInt64(ref reader, name);
+    }
+
+    private static string NextString(ref Utf8JsonReader reader, string? seen, string name)
+    {
+        Once(seen is not null, name);
+        reader.Read();
+        return ReadString(ref reader, name);
     }
 
     private static int ReadInt32(ref Utf8JsonReader reader, string name) =>
