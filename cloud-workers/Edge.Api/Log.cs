@@ -15,6 +15,9 @@ internal static partial class Log
     [LoggerMessage(8004, LogLevel.Warning, "Live stream of {Serial}: the store failed; closing the viewer's socket")]
     public static partial void LiveStreamFailed(ILogger logger, string serial, Exception error);
 
+    [LoggerMessage(8005, LogLevel.Warning, "Live alert stream of {Subject}: the registry failed; closing the viewer's socket")]
+    public static partial void LiveAlertStreamFailed(ILogger logger, string subject, Exception error);
+
     [LoggerMessage(8300, LogLevel.Information, "Gateway CA: issued certificate {Fingerprint} to gateway {GatewayId}, valid until {NotAfter}, requested by {Actor}")]
     public static partial void GatewayCertificateIssued(ILogger logger, string gatewayId, string fingerprint, DateTimeOffset notAfter, string actor);
 
@@ -23,6 +26,9 @@ internal static partial class Log
     // 843x-846x object-level authorization
     [LoggerMessage(8430, LogLevel.Information, "Live stream of {Serial} for {Subject} closed with a policy violation: {Reason}")]
     public static partial void LiveAccessEnded(ILogger logger, string serial, string subject, string reason);
+
+    [LoggerMessage(8431, LogLevel.Information, "Live alert stream of {Subject} closed with a policy violation: {Reason}")]
+    public static partial void LiveAlertAccessEnded(ILogger logger, string subject, string reason);
 
     // 81xx ECG reports
     [LoggerMessage(8101, LogLevel.Information, "Report {ReportId} of {Serial} uploaded directly: {Key}, {SizeBytes} bytes")]

@@ -24,6 +24,9 @@ internal static partial class Log
     [LoggerMessage(8806, LogLevel.Warning, "Live stream of {Serial} ended: {Reason}")]
     public static partial void LiveEnded(ILogger logger, string serial, string reason);
 
+    [LoggerMessage(8810, LogLevel.Warning, "Live alerts stream ended: {Reason}")]
+    public static partial void LiveAlertsEnded(ILogger logger, string reason);
+
     [LoggerMessage(8807, LogLevel.Warning, "A stored session could not be read and was removed")]
     public static partial void SessionUnreadable(ILogger logger, Exception error);
 

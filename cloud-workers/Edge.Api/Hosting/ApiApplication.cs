@@ -103,6 +103,7 @@ internal static class ApiApplication
         app.MapTelemetryEndpoints();
         app.MapAnalyticsEndpoints();
         app.MapLiveEndpoints();
+        app.MapLiveAlertEndpoints();
         app.MapAlertEndpoints();
         app.MapAuditEndpoints();
         app.MapConfigEndpoints();

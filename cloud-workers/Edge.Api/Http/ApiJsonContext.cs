@@ -40,6 +40,7 @@ namespace Edge.Api.Http;
 [JsonSerializable(typeof(DeviceAnalyticsResponse))]
 [JsonSerializable(typeof(ClinicAnalyticsResponse))]
 [JsonSerializable(typeof(LiveMessage))]
+[JsonSerializable(typeof(LiveAlertMessage))]
 [JsonSerializable(typeof(Alert))]
 [JsonSerializable(typeof(AlertPage))]
 [JsonSerializable(typeof(AlertStepRequest))]

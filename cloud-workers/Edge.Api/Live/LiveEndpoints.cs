@@ -176,7 +176,7 @@ internal static class LiveEndpoints
     }
 
     /// <summary>How long the caller's token has left (none: zero, so the stream closes at once); at most 30 days, a timer's range.</summary>
-    private static TimeSpan UntilExpiry(Caller caller, TimeProvider time)
+    internal static TimeSpan UntilExpiry(Caller caller, TimeProvider time)
     {
         if (caller.ExpiresAt is not { } expiresAt)
         {
@@ -190,7 +190,7 @@ internal static class LiveEndpoints
     /// Sends our close frame and waits (bounded) for the viewer's; the receive loop sees that frame and ends. A viewer that
     /// never answers is cut off.
     /// </summary>
-    private static async Task CloseAsync(WebSocket socket, Task receiving, WebSocketCloseStatus status, string reason, TimeProvider time)
+    internal static async Task CloseAsync(WebSocket socket, Task receiving, WebSocketCloseStatus status, string reason, TimeProvider time)
     {
         if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
@@ -221,7 +221,7 @@ internal static class LiveEndpoints
     /// token, not <paramref name="stop"/>: cancelling a receive aborts the socket, and the server's own close frame
     /// (policy violation, store failure) must still go out.
     /// </summary>
-    private static async Task DrainUntilCloseAsync(WebSocket socket, CancellationTokenSource stop, CancellationToken requestAborted)
+    internal static async Task DrainUntilCloseAsync(WebSocket socket, CancellationTokenSource stop, CancellationToken requestAborted)
     {
         var buffer = new byte[1024];
         try

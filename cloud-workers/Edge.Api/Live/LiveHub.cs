@@ -78,8 +78,105 @@ internal sealed class LiveSubscription : IDisposable
 }
 
 /// <summary>
+/// One viewer's interest in alerts of its clinics: the ids raised or changed since it last looked, merged while it is
+/// busy (an alert changed twice is fetched once, in its newest state). Past <see cref="MaxPending"/> ids, or when the
+/// hub lost its connection, the viewer is told to reload instead (<see cref="AlertWake.Resync"/>).
+/// </summary>
+public sealed class AlertSubscription : IDisposable
+{
+    /// <summary>Ids a slow viewer may have pending before it is told to reload instead.</summary>
+    internal const int MaxPending = 1024;
+
+    private readonly Lock _gate = new();
+    private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Action<AlertSubscription> _unsubscribe;
+    private readonly HashSet<string>? _clinics;
+    private List<Guid> _pending = [];
+    private readonly HashSet<Guid> _pendingSet = [];
+    private bool _resync;
+
+    internal AlertSubscription(IReadOnlyCollection<string>? clinics, Action<AlertSubscription> unsubscribe)
+    {
+        _clinics = clinics is null ? null : new HashSet<string>(clinics, StringComparer.Ordinal);
+        _unsubscribe = unsubscribe;
+    }
+
+    /// <summary>Whether an alert of <paramref name="clinicId"/> is for this viewer: every clinic's (and none's) for a scope of all, else only its clinics'.</summary>
+    public bool Covers(string? clinicId) => _clinics is null || (clinicId is not null && _clinics.Contains(clinicId));
+
+    /// <summary>Adds an alert to fetch and wakes the viewer; an alert outside the viewer's clinics is never added.</summary>
+    public void Offer(AlertChange change)
+    {
+        if (!Covers(change.ClinicId))
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            if (_resync || !_pendingSet.Add(change.AlertId))
+            {
+                return;
+            }
+            if (_pendingSet.Count > MaxPending)
+            {
+                _pending = [];
+                _pendingSet.Clear();
+                _resync = true;
+            }
+            else
+            {
+                _pending.Add(change.AlertId);
+            }
+        }
+        _signal.Writer.TryWrite(true);
+    }
+
+    /// <summary>Tells the viewer that changes may have been missed (the hub's connection was lost): it should reload.</summary>
+    public void Resync()
+    {
+        lock (_gate)
+        {
+            _pending = [];
+            _pendingSet.Clear();
+            _resync = true;
+        }
+        _signal.Writer.TryWrite(true);
+    }
+
+    /// <summary>Waits until an alert of the viewer's clinics was raised or changed, or changes were missed.</summary>
+    public async Task<AlertWake> NextAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await _signal.Reader.ReadAsync(cancellationToken);
+            lock (_gate)
+            {
+                if (_resync)
+                {
+                    _resync = false;
+                    return new AlertWake([], Resync: true);
+                }
+                if (_pending.Count > 0)
+                {
+                    var ids = _pending;
+                    _pending = [];
+                    _pendingSet.Clear();
+                    return new AlertWake(ids, Resync: false);
+                }
+            }
+        }
+    }
+
+    public void Dispose() => _unsubscribe(this);
+}
+
+/// <summary>What woke an alert viewer: the ids to fetch, in the order they changed, or a reload to ask for.</summary>
+public sealed record AlertWake(IReadOnlyList<Guid> AlertIds, bool Resync);
+
+/// <summary>
 /// Listens for <see cref="StoredReadingsNotice"/> on the registry database and wakes the viewers of the serials it
-/// names. One connection per API replica, whatever the number of viewers.
+/// names, and for <see cref="AlertChangeNotice"/> to wake the alert viewers of the alert's clinic. One connection per
+/// API replica, whatever the number of viewers.
 /// </summary>
 internal sealed class LiveHub(StoreFactory stores, TimeProvider time, ILogger<LiveHub> logger) : BackgroundService
 {
@@ -90,6 +187,7 @@ internal sealed class LiveHub(StoreFactory stores, TimeProvider time, ILogger<Li
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, List<LiveSubscription>> _subscriptions = new(StringComparer.Ordinal);
+    private readonly List<AlertSubscription> _alertSubscriptions = [];
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private volatile bool _connected;
@@ -110,6 +208,29 @@ internal sealed class LiveHub(StoreFactory stores, TimeProvider time, ILogger<Li
                 return _subscriptions.Values.Sum(list => list.Count);
             }
         }
+    }
+
+    /// <summary>Alert streams open now.</summary>
+    public int AlertViewers
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _alertSubscriptions.Count;
+            }
+        }
+    }
+
+    /// <summary>Subscribes to the alerts of <paramref name="clinics"/> (null = every clinic, for admins).</summary>
+    public AlertSubscription SubscribeAlerts(IReadOnlyCollection<string>? clinics)
+    {
+        var subscription = new AlertSubscription(clinics, UnsubscribeAlerts);
+        lock (_gate)
+        {
+            _alertSubscriptions.Add(subscription);
+        }
+        return subscription;
     }
 
     public LiveSubscription Subscribe(string serial)
@@ -135,7 +256,7 @@ internal sealed class LiveHub(StoreFactory stores, TimeProvider time, ILogger<Li
             {
                 await using var connection = await stores.Registry.OpenConnectionAsync(stoppingToken);
                 connection.Notification += OnNotification;
-                await using (var listen = new NpgsqlCommand($"LISTEN {StoredReadingsNotice.Channel}; LISTEN {DeviceOwnership.Channel}", connection))
+                await using (var listen = new NpgsqlCommand($"LISTEN {StoredReadingsNotice.Channel}; LISTEN {DeviceOwnership.Channel}; LISTEN {AlertChangeNotice.Channel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
@@ -145,6 +266,7 @@ internal sealed class LiveHub(StoreFactory stores, TimeProvider time, ILogger<Li
                 if (reconnected)
                 {
                     OfferToAll(time.GetUtcNow() - CatchUpWindow, DateTimeOffset.MaxValue);
+                    ResyncAlertViewers();
                 }
                 while (true)
                 {
@@ -168,6 +290,20 @@ internal sealed class LiveHub(StoreFactory stores, TimeProvider time, ILogger<Li
 
     private void OnNotification(object sender, NpgsqlNotificationEventArgs notice)
     {
+        if (notice.Channel == AlertChangeNotice.Channel)
+        {
+            if (AlertChangeNotice.Decode(notice.Payload) is { } change)
+            {
+                lock (_gate)
+                {
+                    foreach (var subscription in _alertSubscriptions)
+                    {
+                        subscription.Offer(change);
+                    }
+                }
+            }
+            return;
+        }
         if (notice.Channel == DeviceOwnership.Channel)
         {
             lock (_gate)
@@ -205,6 +341,25 @@ internal sealed class LiveHub(StoreFactory stores, TimeProvider time, ILogger<Li
             {
                 subscription.Offer(from, to);
             }
+        }
+    }
+
+    private void ResyncAlertViewers()
+    {
+        lock (_gate)
+        {
+            foreach (var subscription in _alertSubscriptions)
+            {
+                subscription.Resync();
+            }
+        }
+    }
+
+    private void UnsubscribeAlerts(AlertSubscription subscription)
+    {
+        lock (_gate)
+        {
+            _alertSubscriptions.Remove(subscription);
         }
     }
 

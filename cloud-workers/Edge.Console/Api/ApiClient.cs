@@ -226,7 +226,7 @@ internal sealed class ApiClient(HttpClient http, UserSession session)
 
     private static string Text(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    private static string Query(string path, params (string Name, string? Value)[] parameters)
+    internal static string Query(string path, params (string Name, string? Value)[] parameters)
     {
         var builder = new StringBuilder(path);
         var separator = '?';

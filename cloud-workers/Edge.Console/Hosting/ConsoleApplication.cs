@@ -59,6 +59,7 @@ internal static class ConsoleApplication
         builder.Services.AddSingleton<OidcRefresher>();
         builder.Services.AddScoped<UserSession>();
         builder.Services.AddTransient<LiveReadings>();
+        builder.Services.AddTransient<LiveAlerts>();
 
         builder.AddConsoleSignIn(options);
         builder.Services.AddScoped<AuthenticationStateProvider, SessionRevalidation>();

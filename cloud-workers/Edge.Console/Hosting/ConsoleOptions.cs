@@ -24,7 +24,7 @@ internal sealed class ConsoleOptions
     [SettingRange(5, 3600, ErrorMessage = "Console:RefreshBeforeExpirySeconds must be between 5 and 3600.")]
     public int RefreshBeforeExpirySeconds { get; set; } = 60;
 
-    /// <summary>How often the alerts inbox asks the API for new alerts, in seconds. Default 10.</summary>
+    /// <summary>How often the alerts inbox asks the API for new alerts while its live stream is down, in seconds. Default 10.</summary>
     [SettingRange(2, 300, ErrorMessage = "Console:AlertsPollSeconds must be between 2 and 300.")]
     public int AlertsPollSeconds { get; set; } = 10;
 

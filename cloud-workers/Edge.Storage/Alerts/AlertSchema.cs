@@ -93,6 +93,20 @@ public static class AlertSchema
             CREATE INDEX alerts_state ON alerts (state, created_at, id);
             CREATE INDEX alerts_unresolved_silent ON alerts (gateway_id) WHERE rule = 'gateway_silent' AND state <> 'resolved';
             """),
+        // Every alert raised, acknowledged or resolved tells the API's live inbox streams, whoever wrote it (the worker's
+        //   batches and sweep, the API's sweeps and lifecycle steps, a future writer): a trigger, so no path can forget,
+        //   and NOTIFY is sent at commit, so a rolled-back step is never announced. The payload is the id and the clinic
+        //   (AlertChangeNotice), never the alert itself: the API reads it back within the viewer's clinics.
+        new(3, "alerts NOTIFY edge_alerts_changed when raised or their state changes", """
+            CREATE FUNCTION edge_alerts_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_notify('edge_alerts_changed', NEW.id::text || ' ' || coalesce(NEW.clinic_id, ''));
+                RETURN NULL;
+            END;
+            $$;
+            CREATE TRIGGER alerts_changed AFTER INSERT OR UPDATE OF state, acknowledged_by, acknowledged_note, resolved_by, resolved_note ON alerts
+                FOR EACH ROW EXECUTE FUNCTION edge_alerts_changed();
+            """),
     ];
 
     /// <summary>

@@ -52,6 +52,7 @@ public sealed class AuthorizationMatrixTests(PostgresServer server) : ApiTest(se
         ("GET", "/v1/devices/{serial}/analytics", "/v1/devices/OXY-1000-0001/analytics", null, [Admin_, Tech, Clin]),
         ("GET", "/v1/clinics/{id}/analytics", "/v1/clinics/c1/analytics?kind=oxygen", null, [Admin_, Tech, Clin]),
         ("GET", "/v1/devices/{serial}/live", "/v1/devices/OXY-1000-0001/live", null, [Admin_, Tech, Clin]),
+        ("GET", "/v1/alerts/live", "/v1/alerts/live", null, [Admin_, Tech, Clin]),
         ("GET", "/v1/alerts", "/v1/alerts", null, [Admin_, Tech, Clin]),
         ("GET", "/v1/alerts/{id:guid}", $"/v1/alerts/{Guid.Empty}", null, [Admin_, Tech, Clin]),
         ("POST", "/v1/alerts/{id:guid}/acknowledge", $"/v1/alerts/{Guid.Empty}/acknowledge", new { note = "seen" }, [Admin_, Tech, Clin]),

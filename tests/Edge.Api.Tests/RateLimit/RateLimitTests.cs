@@ -236,6 +236,24 @@ public sealed class RateLimitTests(PostgresServer server) : ApiTest(server)
     }
 
     [Fact]
+    public async Task A_token_cannot_open_more_live_alert_streams_than_its_cap_counted_apart_from_reading_streams()
+    {
+        await CreateClinicAsync("north");
+        await RegisterDeviceAsync(Oxygen, "north");
+        var token = Api.Token("clinician", ["north"], subject: "opens-alert-streams-without-end");
+
+        using var one = await ConnectAsync(token, "/v1/alerts/live");
+        using var two = await ConnectAsync(token, "/v1/alerts/live");
+        using var three = new ClientWebSocket();
+        three.Options.CollectHttpResponseDetails = true;
+        await Assert.ThrowsAsync<WebSocketException>(() => ConnectAsync(three, token, "/v1/alerts/live"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, three.HttpStatusCode);
+
+        // The inbox's streams do not use up the device pages' places.
+        using var reading = await ConnectAsync(token);
+    }
+
+    [Fact]
     public async Task Without_settings_the_documented_defaults_apply()
     {
         // The test harness raises the limits for every other test (they poll while they wait); a bare build does not.
@@ -265,17 +283,17 @@ public sealed class RateLimitTests(PostgresServer server) : ApiTest(server)
         Assert.InRange(seconds, 1, WindowSeconds);
     }
 
-    private async Task<ClientWebSocket> ConnectAsync(string token)
+    private async Task<ClientWebSocket> ConnectAsync(string token, string? path = null)
     {
         var socket = new ClientWebSocket();
-        await ConnectAsync(socket, token);
+        await ConnectAsync(socket, token, path);
         return socket;
     }
 
-    private async Task ConnectAsync(ClientWebSocket socket, string token)
+    private async Task ConnectAsync(ClientWebSocket socket, string token, string? path = null)
     {
         socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await socket.ConnectAsync(new UriBuilder(new Uri(Api.BaseAddress, $"/v1/devices/{Oxygen}/live")) { Scheme = "ws" }.Uri, timeout.Token);
+        await socket.ConnectAsync(new UriBuilder(new Uri(Api.BaseAddress, path ?? $"/v1/devices/{Oxygen}/live")) { Scheme = "ws" }.Uri, timeout.Token);
     }
 }
