@@ -13,13 +13,13 @@ namespace Edge.Api.Live;
 /// A message on the live alerts WebSocket: <c>subscribed</c> once, then one <c>alert</c> per alert raised or changed
 /// (the alert as <c>GET /v1/alerts</c> lists it), and <c>resync</c> when changes may have been missed (reload the list).
 /// </summary>
-public sealed record LiveAlertMessage(string Type, Alert? Alert);
+internal sealed record LiveAlertMessage(string Type, Alert? Alert);
 
 /// <summary>
 /// <c>GET /v1/alerts/live</c> as a WebSocket: pushes each alert of the caller's clinics as it is raised, acknowledged
 /// or resolved, whoever did it (the worker, a sweep, someone in the API). Authorized like <c>GET /v1/alerts</c>.
 /// </summary>
-public static class LiveAlertEndpoints
+internal static class LiveAlertEndpoints
 {
     /// <summary>Alert streams are counted apart from reading streams, with the same per-token limit.</summary>
     private const string LimitPartition = "alerts:";

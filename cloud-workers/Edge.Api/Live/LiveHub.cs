@@ -82,7 +82,7 @@ internal sealed class LiveSubscription : IDisposable
 /// busy (an alert changed twice is fetched once, in its newest state). Past <see cref="MaxPending"/> ids, or when the
 /// hub lost its connection, the viewer is told to reload instead (<see cref="AlertWake.Resync"/>).
 /// </summary>
-public sealed class AlertSubscription : IDisposable
+internal sealed class AlertSubscription : IDisposable
 {
     /// <summary>Ids a slow viewer may have pending before it is told to reload instead.</summary>
     internal const int MaxPending = 1024;
@@ -171,7 +171,7 @@ public sealed class AlertSubscription : IDisposable
 }
 
 /// <summary>What woke an alert viewer: the ids to fetch, in the order they changed, or a reload to ask for.</summary>
-public sealed record AlertWake(IReadOnlyList<Guid> AlertIds, bool Resync);
+internal sealed record AlertWake(IReadOnlyList<Guid> AlertIds, bool Resync);
 
 /// <summary>
 /// Listens for <see cref="StoredReadingsNotice"/> on the registry database and wakes the viewers of the serials it
