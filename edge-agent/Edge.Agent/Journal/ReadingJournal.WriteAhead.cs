@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Edge.Agent.Journal.WriteAhead;
 using LiteDB;
 using Microsoft.Extensions.Logging;
@@ -29,9 +28,13 @@ public sealed partial class ReadingJournal
     private long _appliedThrough;
     private long _pendingSince;
     private long _walFull;
+    private long _idleApplies;
 
     /// <summary>Times the write-ahead log filled and a commit waited for LiteDB's sync (0 when it is not used).</summary>
     public long WriteAheadLogFull => Interlocked.Read(ref _walFull);
+
+    /// <summary>Times readings waiting in memory were applied to LiteDB because no group came within <see cref="ApplyInterval"/>.</summary>
+    internal long IdleApplies => Interlocked.Read(ref _idleApplies);
 
     /// <summary>The write-ahead log's file, or null when the journal does not use one.</summary>
     public string? WriteAheadLogPath => _wal?.Path;
@@ -234,20 +237,7 @@ public sealed partial class ReadingJournal
             return MakeDurable(group);
         }
 
-        try
-        {
-            var started = Stopwatch.GetTimestamp();
-            _wal.Append(_records);
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            Interlocked.Add(ref _syncTicks, elapsed.Ticks);
-            _syncDuration.Record(elapsed.TotalMilliseconds);
-            return true;
-        }
-        catch (Exception ex)
-        {
-            Fault(group, ex);
-            return false;
-        }
+        return SyncStep(group, static journal => journal._wal!.Append(journal._records));
     }
 
     private enum WritePath
@@ -281,6 +271,11 @@ public sealed partial class ReadingJournal
                     break;
                 case StateOp or ReportOp:
                     return WritePath.Durable; // device state and reports promise durability that only LiteDB carries
+                case DeadLetterOp:
+                    // Listed and counted once committed, so synced in LiteDB like the rest of the journal path: a letter
+                    // written without a sync could be listed and then lost to a power cut. They are rare (a device past
+                    // Agent:Broker:MaxRefusals is disconnected), so the extra sync costs little.
+                    return WritePath.Durable;
                 default:
                     deferred = false;
                     break;
@@ -298,26 +293,10 @@ public sealed partial class ReadingJournal
         var accepted = new List<(string Serial, long Ticks, ulong Hash)>();
         foreach (var op in group)
         {
-            switch (op)
-            {
-                case AppendOp append:
-                    Append(append, accepted, deferred: true);
-                    break;
-                case DeleteRangeOp delete:
-                    delete.Result = DeletePending(delete.Lane, delete.First, delete.Last);
-                    break;
-                case PublishedOp published:
-                    ApplyPublished(published);
-                    break;
-            }
+            Apply(op, accepted, deferred: true);
         }
 
-        foreach (var (serial, ticks, hash) in accepted)
-        {
-            _duplicates.Add(serial, ticks, hash);
-        }
-
-        _snapshot = _state.ToSnapshot(_options.QuotaBytes);
+        Accepted(accepted);
     }
 
     private void Defer(Lane lane, SegmentEntry entry)
@@ -382,26 +361,16 @@ public sealed partial class ReadingJournal
             return false;
         }
 
-        try
+        return SyncStep(group, static journal =>
         {
-            var started = Stopwatch.GetTimestamp();
-            Sync();
-            if (_logStream.Length / DataFileStream.PageBytes is var logPages && logPages >= IdleCheckpointPages)
+            journal.Sync();
+            if (journal._logStream.Length / DataFileStream.PageBytes is var logPages && logPages >= IdleCheckpointPages)
             {
-                Checkpoint(logPages);
+                journal.Checkpoint(logPages);
             }
 
-            _wal!.Recycle(_logStream.Length);
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            Interlocked.Add(ref _syncTicks, elapsed.Ticks);
-            _syncDuration.Record(elapsed.TotalMilliseconds);
-            return true;
-        }
-        catch (Exception ex)
-        {
-            Fault(group, ex);
-            return false;
-        }
+            journal._wal!.Recycle(journal._logStream.Length);
+        });
     }
 
     /// <summary>Between group commits: a long LiteDB log is checkpointed (and the write-ahead log started over with it).</summary>
@@ -416,6 +385,28 @@ public sealed partial class ReadingJournal
         MakeDurable([]);
     }
 
+    /// <summary>
+    /// No group came within <see cref="ApplyInterval"/> of the oldest reading waiting in memory: they are applied to
+    /// LiteDB now (no sync: they stay in the write-ahead log until LiteDB's next sync). A failure is logged by the commit
+    /// and tried again an interval later; the readings stay in memory and in the log meanwhile.
+    /// </summary>
+    private void ApplyPendingWhenIdle()
+    {
+        if (_pending[0].Count + _pending[1].Count == 0)
+        {
+            return;
+        }
+
+        if (!CommitGroup([]))
+        {
+            _pendingSince = _time.GetTimestamp();
+            return;
+        }
+
+        Interlocked.Increment(ref _idleApplies);
+        RecycleIfDue();
+    }
+
     private bool ApplyPendingAtClose()
     {
         if (_pending[0].Count + _pending[1].Count == 0)
@@ -425,16 +416,5 @@ public sealed partial class ReadingJournal
 
         // The records stay in the write-ahead log if this fails: the next open applies them.
         return CommitGroupLocked([]);
-    }
-
-    private void Fault(List<WriteOp> group, Exception ex)
-    {
-        Log.JournalSyncFailed(_logger, ex);
-        _faulted.TrySetException(ex);
-        _ops.Complete();
-        foreach (var op in group)
-        {
-            op.Fail(ex);
-        }
     }
 }
