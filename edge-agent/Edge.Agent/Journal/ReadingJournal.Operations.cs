@@ -42,10 +42,11 @@ public sealed partial class ReadingJournal
     /// the next group commit: the same transaction and the same disk sync as readings, so the state is durable when
     /// the task completes. <paramref name="change"/> runs on the writer thread; it must not block, and it must not
     /// throw (a throw rolls back the whole group, readings included, which are then refused and re-sent by devices).
+    /// It sees only the device-state collections (<see cref="StateDocuments"/>), never the readings or the database.
     /// </summary>
-    public Task<T> CommitStateAsync<T>(Func<LiteDatabase, T> change)
+    public Task<T> CommitStateAsync<T>(Func<StateDocuments, T> change)
     {
-        var op = new StateOp(db => change(db));
+        var op = new StateOp(db => change(new StateDocuments(db)));
         if (!_ops.TryAdd(op))
         {
             throw new InvalidOperationException("The journal is closed or faulted.", _faulted.Task.Exception?.InnerException);
@@ -57,11 +58,11 @@ public sealed partial class ReadingJournal
     }
 
     /// <summary>Reads the device-state collections consistently with the writer (never inside an uncommitted group).</summary>
-    public T ReadState<T>(Func<LiteDatabase, T> read)
+    public T ReadState<T>(Func<StateDocuments, T> read)
     {
         lock (_dbGate)
         {
-            return read(_db);
+            return read(new StateDocuments(_db));
         }
     }
 

@@ -39,7 +39,7 @@ public sealed record JournaledReport(string Serial, string ReportId, byte[] Json
 /// </summary>
 public sealed partial class ReadingJournal
 {
-    private const string ReportsCollection = "reports";
+    internal const string ReportsCollection = "reports";
 
     private readonly ILiteCollection<BsonDocument> _reports;
 

@@ -253,13 +253,17 @@ public sealed class WriteAheadLogTests : IDisposable
         await using (var journal = Open())
         {
             await journal.AppendAsync(Entry("OXY-8844-5521", 0));
-            await journal.CommitStateAsync(db => db.GetCollection("wal_state_test").Insert(new LiteDB.BsonDocument { ["_id"] = "x", ["v"] = 1 }));
+            await journal.CommitStateAsync(db =>
+            {
+                db.Upsert("wal_state_test", new LiteDB.BsonDocument { ["_id"] = "x", ["v"] = 1 });
+                return true;
+            });
             await journal.AppendAsync(Entry("OXY-8844-5521", 1));
             Crash("crashed.db", withWal: true);
         }
 
         await using var reopened = Open("crashed.db");
-        Assert.Equal(1, reopened.ReadState(db => db.GetCollection("wal_state_test").FindById("x")["v"].AsInt32));
+        Assert.Equal(1, reopened.ReadState(db => db.Find("wal_state_test", "x")!["v"].AsInt32));
         Assert.Equal([1L, 2L], reopened.Read(Lane.Routine, 0, 10).Select(e => e.Sequence));
     }
 
