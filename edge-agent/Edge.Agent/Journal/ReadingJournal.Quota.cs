@@ -11,8 +11,6 @@ public sealed partial class ReadingJournal
     // Why routine readings are shed: the only reason there is, counted in ShedByReason and reported from the start.
     private const string QuotaShedReason = "quota";
 
-    private void Append(AppendOp op, List<(string Serial, long Ticks, ulong Hash)> accepted, bool deferred) => op.Result = Append(op, op.Entry, accepted, deferred);
-
     private AppendResult Append(AppendOp op, NewEntry entry, List<(string Serial, long Ticks, ulong Hash)> accepted, bool deferred)
     {
         var ticks = entry.DeviceTime.UtcTicks;

@@ -28,13 +28,9 @@ public sealed partial class ReadingJournal
     private long _appliedThrough;
     private long _pendingSince;
     private long _walFull;
-    private long _idleApplies;
 
     /// <summary>Times the write-ahead log filled and a commit waited for LiteDB's sync (0 when it is not used).</summary>
     public long WriteAheadLogFull => Interlocked.Read(ref _walFull);
-
-    /// <summary>Times readings waiting in memory were applied to LiteDB because no group came within <see cref="ApplyInterval"/>.</summary>
-    internal long IdleApplies => Interlocked.Read(ref _idleApplies);
 
     /// <summary>The write-ahead log's file, or null when the journal does not use one.</summary>
     public string? WriteAheadLogPath => _wal?.Path;
@@ -271,11 +267,6 @@ public sealed partial class ReadingJournal
                     break;
                 case StateOp or ReportOp:
                     return WritePath.Durable; // device state and reports promise durability that only LiteDB carries
-                case DeadLetterOp:
-                    // Listed and counted once committed, so synced in LiteDB like the rest of the journal path: a letter
-                    // written without a sync could be listed and then lost to a power cut. They are rare (a device past
-                    // Agent:Broker:MaxRefusals is disconnected), so the extra sync costs little.
-                    return WritePath.Durable;
                 default:
                     deferred = false;
                     break;
@@ -383,28 +374,6 @@ public sealed partial class ReadingJournal
         }
 
         MakeDurable([]);
-    }
-
-    /// <summary>
-    /// No group came within <see cref="ApplyInterval"/> of the oldest reading waiting in memory: they are applied to
-    /// LiteDB now (no sync: they stay in the write-ahead log until LiteDB's next sync). A failure is logged by the commit
-    /// and tried again an interval later; the readings stay in memory and in the log meanwhile.
-    /// </summary>
-    private void ApplyPendingWhenIdle()
-    {
-        if (_pending[0].Count + _pending[1].Count == 0)
-        {
-            return;
-        }
-
-        if (!CommitGroup([]))
-        {
-            _pendingSince = _time.GetTimestamp();
-            return;
-        }
-
-        Interlocked.Increment(ref _idleApplies);
-        RecycleIfDue();
     }
 
     private bool ApplyPendingAtClose()

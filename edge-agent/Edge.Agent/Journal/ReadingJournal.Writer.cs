@@ -113,12 +113,19 @@ public sealed partial class ReadingJournal
 
     // After a failed fdatasync nothing more is committed: the kernel may have dropped the dirty pages and a later
     // sync can succeed without them, so the host stops and the service restarts from what is on disk.
-    private bool SyncGroup(List<WriteOp> group)
+    private bool SyncGroup(List<WriteOp> group) => SyncStep(group, static journal => journal.Sync());
+
+    /// <summary>
+    /// Runs the step that makes a group durable (an fdatasync of LiteDB's log, an append to the write-ahead log, or
+    /// LiteDB's sync before the write-ahead log starts over) and counts its time as the group's sync time. A failure
+    /// faults the journal (see <see cref="SyncGroup"/>) and fails the group; true when the group may complete.
+    /// </summary>
+    private bool SyncStep(List<WriteOp> group, Action<ReadingJournal> step)
     {
         try
         {
             var started = Stopwatch.GetTimestamp();
-            Sync();
+            step(this);
             var elapsed = Stopwatch.GetElapsedTime(started);
             Interlocked.Add(ref _syncTicks, elapsed.Ticks);
             _syncDuration.Record(elapsed.TotalMilliseconds);
@@ -126,15 +133,19 @@ public sealed partial class ReadingJournal
         }
         catch (Exception ex)
         {
-            Log.JournalSyncFailed(_logger, ex);
-            _faulted.TrySetException(ex);
-            _ops.Complete();
-            foreach (var op in group)
-            {
-                op.Fail(ex);
-            }
-
+            Fault(group, ex);
             return false;
+        }
+    }
+
+    private void Fault(List<WriteOp> group, Exception ex)
+    {
+        Log.JournalSyncFailed(_logger, ex);
+        _faulted.TrySetException(ex);
+        _ops.Complete();
+        foreach (var op in group)
+        {
+            op.Fail(ex);
         }
     }
 
@@ -188,27 +199,7 @@ public sealed partial class ReadingJournal
             StagePending();
             foreach (var op in group)
             {
-                switch (op)
-                {
-                    case AppendOp append:
-                        Append(append, accepted, deferred: false);
-                        break;
-                    case DeleteRangeOp delete:
-                        delete.Result = DeleteRange(delete.Lane, delete.First, delete.Last);
-                        break;
-                    case DeadLetterOp letter:
-                        InsertDeadLetter(letter);
-                        break;
-                    case StateOp state:
-                        state.Result = state.Change(_db);
-                        break;
-                    case ReportOp report:
-                        report.Result = ApplyReport(report);
-                        break;
-                    case PublishedOp published:
-                        ApplyPublished(published);
-                        break;
-                }
+                Apply(op, accepted, deferred: false);
             }
 
             _state.CommitNumber++;
@@ -238,14 +229,50 @@ public sealed partial class ReadingJournal
             return false;
         }
 
+        ClearPending();
+        Accepted(accepted);
+        return true;
+    }
+
+    /// <summary>
+    /// Applies one operation of a group: inside the group's LiteDB transaction, or with <paramref name="deferred"/> (write-
+    /// ahead mode) to what waits in memory, which only readings, acks of readings in memory and published marks do
+    /// (<see cref="PathFor"/> sends everything else to LiteDB).
+    /// </summary>
+    private void Apply(WriteOp op, List<(string Serial, long Ticks, ulong Hash)> accepted, bool deferred)
+    {
+        switch (op)
+        {
+            case AppendOp append:
+                append.Result = Append(append, append.Entry, accepted, deferred);
+                break;
+            case DeleteRangeOp delete:
+                delete.Result = deferred ? DeletePending(delete.Lane, delete.First, delete.Last) : DeleteRange(delete.Lane, delete.First, delete.Last);
+                break;
+            case DeadLetterOp letter:
+                InsertDeadLetter(letter);
+                break;
+            case StateOp state:
+                state.Result = state.Change(_db);
+                break;
+            case ReportOp report:
+                report.Result = ApplyReport(report);
+                break;
+            case PublishedOp published:
+                ApplyPublished(published);
+                break;
+        }
+    }
+
+    // After a group's changes are applied: its readings are recognised when re-sent, and readers see its counters.
+    private void Accepted(List<(string Serial, long Ticks, ulong Hash)> accepted)
+    {
         foreach (var (serial, ticks, hash) in accepted)
         {
             _duplicates.Add(serial, ticks, hash);
         }
 
-        ClearPending();
         _snapshot = _state.ToSnapshot(_options.QuotaBytes);
-        return true;
     }
 
     private void Sync()
