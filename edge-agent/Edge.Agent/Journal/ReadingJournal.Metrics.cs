@@ -44,6 +44,7 @@ public sealed partial class ReadingJournal
         _meter.CreateObservableGauge("edge.journal.dead_letters_size", () => _snapshot.DeadLetterBytes, unit: "By", description: "Bytes of the dead letters kept (Agent:Journal:DeadLetterMaxBytes)");
         _meter.CreateObservableCounter("edge.journal.dead_letters_evicted", () => _snapshot.DeadLettersEvicted, description: "Oldest dead letters removed to stay within Agent:Journal:DeadLetterCapacity and DeadLetterMaxBytes");
         _meter.CreateObservableCounter("edge.journal.dead_letters_dropped", () => DeadLettersDropped, description: "Refused messages not kept as dead letters because the writer was behind");
+        _meter.CreateObservableCounter("edge.journal.wal_full", () => WriteAheadLogFull, description: "Group commits that found the write-ahead log full and waited for LiteDB's sync (Agent:Journal:WriteAheadLogBytes)");
     }
 
     private IEnumerable<Measurement<long>> PerLane(Func<JournalSnapshot, long[]> values)

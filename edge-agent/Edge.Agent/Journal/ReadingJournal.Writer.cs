@@ -34,8 +34,20 @@ public sealed partial class ReadingJournal
     private async Task RunWriterAsync()
     {
         var group = new List<WriteOp>(_options.MaxGroupCommit);
-        while (!_faulted.Task.IsCompleted && await _ops.WaitAsync())
+        while (!_faulted.Task.IsCompleted)
         {
+            var wait = await WaitForWorkAsync();
+            if (wait == QueueWait.Completed)
+            {
+                break;
+            }
+
+            if (wait == QueueWait.TimedOut)
+            {
+                ApplyPendingWhenIdle();
+                continue;
+            }
+
             if (_minCommitInterval > TimeSpan.Zero)
             {
                 await WaitForCommitIntervalAsync();
@@ -80,6 +92,23 @@ public sealed partial class ReadingJournal
         {
             late.Fail(error ?? new InvalidOperationException("The journal closed before this operation was committed."));
         }
+    }
+
+    /// <summary>
+    /// Waits for the next operation. In write-ahead mode, readings waiting in memory (durable in the log) are applied to
+    /// LiteDB when no group brings them there within <see cref="ApplyInterval"/>: when traffic stops, nothing waits in
+    /// memory longer than that, and a restart replays less.
+    /// </summary>
+    private ValueTask<QueueWait> WaitForWorkAsync()
+    {
+        if (_wal is null || _pending[0].Count + _pending[1].Count == 0)
+        {
+            return WaitUntimedAsync();
+        }
+
+        return _ops.WaitAsync(ApplyInterval - _time.GetElapsedTime(_pendingSince), _time);
+
+        async ValueTask<QueueWait> WaitUntimedAsync() => await _ops.WaitAsync() ? QueueWait.Item : QueueWait.Completed;
     }
 
     /// <summary>

@@ -60,7 +60,7 @@ public sealed class AgentCommandTests
     [Fact]
     public async Task Status_json_is_the_agent_status_document()
     {
-        await using var agent = await InProcessAgent.StartAsync("--Agent:Journal:QuotaBytes=67108864", "--Agent:Journal:MinCommitIntervalMs=100");
+        await using var agent = await InProcessAgent.StartAsync("--Agent:Journal:QuotaBytes=67108864", "--Agent:Journal:MinCommitIntervalMs=100", "--Agent:Journal:WriteAheadLog=true");
 
         var result = await InProcessCli.RunAsync("agent", "status", "--json", "--socket", agent.SocketPath);
 
@@ -74,6 +74,8 @@ public sealed class AgentCommandTests
         Assert.Equal(0, status.Ingest.Accepted);
         Assert.Equal(0, status.DeadLetters);
         Assert.Equal(100, status.Journal.Commits!.MinCommitIntervalMs);
+        Assert.True(status.Journal.Commits.WriteAheadLog);
+        Assert.Equal(0, status.Journal.Commits.WriteAheadLogFull);
     }
 
     [Fact]
