@@ -8,12 +8,12 @@ namespace Edge.Agent.Journal;
 /// readers from there) and are applied to LiteDB in one transaction per <see cref="ApplyInterval"/> or
 /// <see cref="ApplyEveryEntries"/>, without LiteDB's own sync. LiteDB's log is synced, and the write-ahead log started
 /// over, only when the log fills, when a checkpoint is due, or for a change only LiteDB can carry (device state,
-/// reports). At open, LiteDB's log is cut back to the synced length the log's generation began at, and the records
+/// reports, dead letters). When traffic stops, the writer applies what waits once it is ApplyInterval old. At open, LiteDB's log is cut back to the synced length the log's generation began at, and the records
 /// are applied again in order: the state is then exactly what it was when the last record was acknowledged.
 /// </summary>
 public sealed partial class ReadingJournal
 {
-    /// <summary>Readings applied to LiteDB at least this often (with a group commit arriving after it).</summary>
+    /// <summary>Readings applied to LiteDB at least this often (by the next group commit, or by the writer when none comes).</summary>
     internal static readonly TimeSpan ApplyInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>Readings applied to LiteDB once this many wait in memory.</summary>

@@ -101,14 +101,18 @@ public sealed partial class ReadingJournal
     /// </summary>
     private ValueTask<QueueWait> WaitForWorkAsync()
     {
-        if (_wal is null || _pending[0].Count + _pending[1].Count == 0)
+        if (_wal is not null && _pending[0].Count + _pending[1].Count > 0)
         {
-            return WaitUntimedAsync();
+            return _ops.WaitAsync(ApplyInterval - _time.GetElapsedTime(_pendingSince), _time);
         }
 
-        return _ops.WaitAsync(ApplyInterval - _time.GetElapsedTime(_pendingSince), _time);
+        // Under load the queue is rarely empty: no state machine for a wait that is already over.
+        var wait = _ops.WaitAsync();
+        return wait.IsCompletedSuccessfully ? new ValueTask<QueueWait>(Outcome(wait.Result)) : WaitUntimedAsync(wait);
 
-        async ValueTask<QueueWait> WaitUntimedAsync() => await _ops.WaitAsync() ? QueueWait.Item : QueueWait.Completed;
+        static QueueWait Outcome(bool item) => item ? QueueWait.Item : QueueWait.Completed;
+
+        static async ValueTask<QueueWait> WaitUntimedAsync(ValueTask<bool> wait) => Outcome(await wait);
     }
 
     /// <summary>

@@ -72,7 +72,10 @@ internal sealed class WorkQueue<T> : IDisposable
     /// Waits until there is an item, the queue completes or <paramref name="timeout"/> passes on <paramref name="time"/>'s
     /// clock, whichever comes first; an item that arrives as the time passes is still reported as an item.
     /// </summary>
-    public async ValueTask<QueueWait> WaitAsync(TimeSpan timeout, TimeProvider time)
+    public ValueTask<QueueWait> WaitAsync(TimeSpan timeout, TimeProvider time) =>
+        _items.IsEmpty ? WaitTimedAsync(timeout, time) : new ValueTask<QueueWait>(QueueWait.Item); // no timer while busy
+
+    private async ValueTask<QueueWait> WaitTimedAsync(TimeSpan timeout, TimeProvider time)
     {
         using var timer = new CancellationTokenSource(timeout > TimeSpan.Zero ? timeout : TimeSpan.Zero, time);
         while (true)
