@@ -44,6 +44,9 @@ internal static class DiskWritesBenchmark
                 ["devices"] = devices,
                 ["rate_per_device"] = ratePerDevice,
                 ["min_commit_interval_ms"] = interval,
+                // Agent:Journal:WriteAheadLog as the agent ran (the default, or Agent__Journal__WriteAheadLog in this
+                // process's environment, which the agent inherits).
+                ["write_ahead_log"] = commitsAfter?.WriteAheadLog,
                 ["seconds"] = seconds,
                 ["readings"] = result.Acknowledged,
                 ["readings_per_s"] = result.ReadingsPerSecond,
@@ -63,9 +66,14 @@ internal static class DiskWritesBenchmark
                 ["p99_ms"] = result.LatencyP99Milliseconds,
                 ["max_ms"] = result.LatencyMaxMilliseconds,
                 ["errors"] = result.Errors + result.Refused + result.Unacknowledged,
+                // The machine's 1-minute load average at the end: other work on a shared machine moves the latencies.
+                ["load_1m"] = LoadAverage(),
             });
         }
     }
+
+    private static double? LoadAverage() =>
+        File.Exists("/proc/loadavg") && double.TryParse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture, out var load) ? load : null;
 
     private static LoadGenerator Generator(BenchAgent agent, double ratePerDevice, TimeSpan duration, int seed) => new(new LoadGeneratorOptions
     {

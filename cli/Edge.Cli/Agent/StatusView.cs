@@ -28,6 +28,7 @@ internal static class StatusView
         if (journal.Commits is { } commits)
         {
             var interval = commits.MinCommitIntervalMs > 0 ? $"; commit interval {commits.MinCommitIntervalMs} ms (alarms do not wait)" : "";
+            interval += commits.WriteAheadLog ? $"; write-ahead log, full {Units.Count(commits.WriteAheadLogFull)} times" : "";
             Line(output, "Commits", (commits.Count == 0
                 ? "none since start"
                 : $"{Units.Count(commits.Count)} since start, {commits.OperationsPerCommit:0.0} writes each, fdatasync {commits.SyncMillisecondsPerCommit:0.00} ms on average") + interval);

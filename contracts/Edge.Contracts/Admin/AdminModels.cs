@@ -108,9 +108,12 @@ public sealed record JournalStatus(
 /// The journal's group commits since the agent started: how many, how many operations (mostly readings) each held on
 /// average, and the average fdatasync time. A slow or worn disk shows here first. Absent from older agents.
 /// <paramref name="MinCommitIntervalMs"/> is the configured <c>Agent:Journal:MinCommitIntervalMs</c> (0 = off; also 0
-/// from agents older than the setting).
+/// from agents older than the setting). <paramref name="WriteAheadLog"/> says whether commits go to the write-ahead log
+/// (<c>Agent:Journal:WriteAheadLog</c>); <paramref name="WriteAheadLogFull"/> counts the commits that found it full and
+/// waited for LiteDB's sync (a few an hour are normal under a burst; many mean <c>WriteAheadLogBytes</c> is too small).
 /// </summary>
-public sealed record CommitStatus(long Count, double OperationsPerCommit, double SyncMillisecondsPerCommit, int MinCommitIntervalMs = 0);
+public sealed record CommitStatus(long Count, double OperationsPerCommit, double SyncMillisecondsPerCommit, int MinCommitIntervalMs = 0,
+    bool WriteAheadLog = false, long WriteAheadLogFull = 0);
 
 /// <summary>One lane of the journal: how many entries wait, their bytes, and the oldest one's age.</summary>
 public sealed record LaneStatus(string Lane, long Entries, long Bytes, double? OldestAgeSeconds);

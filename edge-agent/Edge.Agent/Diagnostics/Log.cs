@@ -33,10 +33,10 @@ internal static partial class Log
     [LoggerMessage(1021, LogLevel.Information, "Journal write-ahead log {Path} in use ({CapacityBytes} bytes): readings are acknowledged after its fdatasync and applied to LiteDB in batches")]
     public static partial void JournalWalInUse(ILogger logger, string path, long capacityBytes);
 
-    [LoggerMessage(1022, LogLevel.Warning, "Journal write-ahead log {Path} filled before LiteDB caught up: commits waited for LiteDB's sync (logged once; ReadingJournal.WriteAheadLogFull counts them). A larger Agent:Journal:WriteAheadLogBytes avoids it")]
+    [LoggerMessage(1022, LogLevel.Warning, "Journal write-ahead log {Path} filled before LiteDB caught up: commits waited for LiteDB's sync (logged once; edgectl agent status and edge_journal_wal_full_total count them). A larger Agent:Journal:WriteAheadLogBytes avoids it")]
     public static partial void JournalWalFull(ILogger logger, string path);
 
-    [LoggerMessage(1023, LogLevel.Warning, "Journal {Path} is encrypted, so the write-ahead log is not used: its records would hold payloads in the clear (docs/durability.md)")]
+    [LoggerMessage(1023, LogLevel.Information, "Journal {Path} is encrypted, so the write-ahead log is not used: its records would hold payloads in the clear (docs/durability.md)")]
     public static partial void JournalWalNotForEncrypted(ILogger logger, string path);
 
     [LoggerMessage(1024, LogLevel.Warning, "Journal write-ahead log {Path} has no valid header (new, or torn while it was being recycled, when LiteDB was already durable): nothing to replay")]

@@ -27,14 +27,13 @@ internal sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time
     public Task<bool> AcceptCloudConfigAsync(string serial, int version, byte[] message) =>
         CommitAsync(db =>
         {
-            var configs = db.GetCollection(Configs);
-            var stored = configs.FindById(serial);
+            var stored = db.Find(Configs, serial);
             if (stored is not null && (stored["v"].AsInt32 > version || (stored["v"].AsInt32 == version && stored["src"].AsString == ConfigSources.Cloud)))
             {
                 return false;
             }
 
-            configs.Upsert(ConfigDocument(serial, version, message, ConfigSources.Cloud, baseVersion: null));
+            db.Upsert(Configs, ConfigDocument(serial, version, message, ConfigSources.Cloud, baseVersion: null));
             AddEvent(db, new GatewayEvent(0, GatewayEvent.ConfigDelivered, serial, time.GetUtcNow(), Version: version));
             return true;
         });
@@ -46,23 +45,22 @@ internal sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time
     public Task<DesiredConfig> AcceptOnSiteConfigAsync(string serial, Func<int, byte[]> messageForVersion, string actor) =>
         CommitAsync(db =>
         {
-            var configs = db.GetCollection(Configs);
-            var baseVersion = configs.FindById(serial)?["v"].AsInt32 ?? 0;
+            var baseVersion = db.Find(Configs, serial)?["v"].AsInt32 ?? 0;
             var version = baseVersion + 1;
             var message = messageForVersion(version);
-            configs.Upsert(ConfigDocument(serial, version, message, ConfigSources.OnSite, baseVersion));
+            var config = ConfigDocument(serial, version, message, ConfigSources.OnSite, baseVersion);
+            db.Upsert(Configs, config);
             using var parsed = JsonDocument.Parse(message);
             AddEvent(db, new GatewayEvent(0, GatewayEvent.ConfigOnSite, serial, time.GetUtcNow(), Version: version, BaseVersion: baseVersion,
                 Config: parsed.RootElement.Clone(), Actor: actor));
-            return ToConfig(configs.FindById(serial));
+            return ToConfig(config);
         });
 
     /// <summary>Records a device's config ack; false when it names a version that is no longer the desired one.</summary>
     public Task<bool> RecordConfigAckAsync(string serial, ConfigAck ack) =>
         CommitAsync(db =>
         {
-            var configs = db.GetCollection(Configs);
-            var stored = configs.FindById(serial);
+            var stored = db.Find(Configs, serial);
             if (stored is null || stored["v"].AsInt32 != ack.Version)
             {
                 return false;
@@ -72,7 +70,7 @@ internal sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time
             stored["ds"] = ack.Status;
             stored["dr"] = ack.Reason;
             stored["da"] = now.UtcTicks;
-            configs.Update(stored);
+            db.Upsert(Configs, stored);
             var type = ack.Status == ConfigAck.Applied ? GatewayEvent.ConfigApplied : GatewayEvent.ConfigRejected;
             AddEvent(db, new GatewayEvent(0, type, serial, now, Version: ack.Version, Reason: ack.Reason));
             return true;
@@ -82,14 +80,13 @@ internal sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time
     public Task<bool> AcceptFirmwareOfferAsync(FirmwareOffer offer, byte[] message) =>
         CommitAsync(db =>
         {
-            var offers = db.GetCollection(Offers);
-            var stored = offers.FindById(offer.Serial);
+            var stored = db.Find(Offers, offer.Serial);
             if (stored is not null && stored["job"].AsGuid == offer.JobId)
             {
                 return false;
             }
 
-            offers.Upsert(new BsonDocument
+            db.Upsert(Offers, new BsonDocument
             {
                 ["_id"] = offer.Serial,
                 ["job"] = offer.JobId,
@@ -108,8 +105,7 @@ internal sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time
     public Task<bool> RecordFirmwareProgressAsync(string serial, FirmwareProgress progress) =>
         CommitAsync(db =>
         {
-            var offers = db.GetCollection(Offers);
-            var stored = offers.FindById(serial);
+            var stored = db.Find(Offers, serial);
             if (stored is null || stored["job"].AsGuid != progress.JobId)
             {
                 return false;
@@ -118,13 +114,11 @@ internal sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time
             var now = time.GetUtcNow();
             stored["st"] = progress.Status;
             stored["at"] = now.UtcTicks;
-            offers.Update(stored);
-            var outbox = db.GetCollection(Outbox, BsonAutoId.Int64);
+            db.Upsert(Offers, stored);
             // Parameters, not Query.EQ: LiteDB 5 writes Query.EQ's value into the expression text and compiles every new
             // text afresh (a LINQ expression compiled and JIT-compiled per distinct value).
-            outbox.DeleteMany(BsonExpression.Create(
-                "type = @0 AND serial = @1 AND job = @2 AND status = @3",
-                GatewayEvent.FirmwareProgressed, serial, progress.JobId, progress.Status));
+            db.DeleteWhere(Outbox, "type = @0 AND serial = @1 AND job = @2 AND status = @3",
+                GatewayEvent.FirmwareProgressed, serial, progress.JobId, progress.Status);
             AddEvent(db, new GatewayEvent(0, GatewayEvent.FirmwareProgressed, serial, now, JobId: progress.JobId, Status: progress.Status,
                 Reason: progress.Reason, Percent: progress.Percent));
             return true;
@@ -138,41 +132,37 @@ internal sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time
     public Task RecordPresenceAsync(string serial, string status, DateTimeOffset at, string reason) =>
         CommitAsync(db =>
         {
-            db.GetCollection(Presence).Upsert(new BsonDocument { ["_id"] = serial, ["s"] = status, ["at"] = at.UtcTicks });
-            db.GetCollection(Outbox, BsonAutoId.Int64).DeleteMany(BsonExpression.Create("type = @0 AND serial = @1", GatewayEvent.DevicePresence, serial));
+            db.Upsert(Presence, new BsonDocument { ["_id"] = serial, ["s"] = status, ["at"] = at.UtcTicks });
+            db.DeleteWhere(Outbox, "type = @0 AND serial = @1", GatewayEvent.DevicePresence, serial);
             AddEvent(db, new GatewayEvent(0, GatewayEvent.DevicePresence, serial, at, Status: status, Reason: reason));
             return true;
         });
 
     /// <summary>Each device's last reported presence (online or offline).</summary>
     public IReadOnlyList<(string Serial, string Status)> ReportedPresence() =>
-        journal.ReadState(db => db.GetCollection(Presence).FindAll().Select(d => (d["_id"].AsString, d["s"].AsString)).ToList());
+        journal.ReadState(db => db.All(Presence).Select(d => (d["_id"].AsString, d["s"].AsString)).ToList());
 
     public DesiredConfig? GetConfig(string serial) =>
-        journal.ReadState(db => db.GetCollection(Configs).FindById(serial) is { } doc ? ToConfig(doc) : null);
+        journal.ReadState(db => db.Find(Configs, serial) is { } doc ? ToConfig(doc) : null);
 
     public IReadOnlyList<DesiredConfig> AllConfigs() =>
-        journal.ReadState(db => db.GetCollection(Configs).FindAll().Select(ToConfig).ToList());
+        journal.ReadState(db => db.All(Configs).Select(ToConfig).ToList());
 
     /// <summary>Every device's current firmware offer message (to re-publish retained after a restart).</summary>
     public IReadOnlyList<(string Serial, byte[] Message)> AllOffers() =>
-        journal.ReadState(db => db.GetCollection(Offers).FindAll().Select(d => (d["_id"].AsString, d["m"].AsBinary)).ToList());
+        journal.ReadState(db => db.All(Offers).Select(d => (d["_id"].AsString, d["m"].AsBinary)).ToList());
 
     /// <summary>The oldest unacknowledged events, in id order.</summary>
     public IReadOnlyList<GatewayEvent> PendingEvents(int max) =>
-        journal.ReadState(db => db.GetCollection(Outbox, BsonAutoId.Int64).Find(Query.All(), 0, max)
+        journal.ReadState(db => db.First(Outbox, max)
             .Select(d => JsonSerializer.Deserialize(d["e"].AsBinary, GatewayEventsJsonContext.Default.GatewayEvent)! with { Id = d["_id"].AsInt64 })
             .ToList());
 
-    public int PendingEventCount => journal.ReadState(db => db.GetCollection(Outbox, BsonAutoId.Int64).Count());
+    public int PendingEventCount => journal.ReadState(db => db.Count(Outbox));
 
     /// <summary>Forgets events the cloud acknowledged.</summary>
     public Task<int> RemoveEventsAsync(IReadOnlyList<long> ids) =>
-        CommitAsync(db =>
-        {
-            var outbox = db.GetCollection(Outbox, BsonAutoId.Int64);
-            return ids.Count(id => outbox.Delete(id));
-        });
+        CommitAsync(db => ids.Count(id => db.Delete(Outbox, id)));
 
     /// <summary>Waits until an event is added or <paramref name="timeout"/> passes.</summary>
     public async Task WaitForEventAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
@@ -180,7 +170,7 @@ internal sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time
 
     public void Dispose() => _eventAdded.Dispose();
 
-    private async Task<T> CommitAsync<T>(Func<LiteDatabase, T> change)
+    private async Task<T> CommitAsync<T>(Func<StateDocuments, T> change)
     {
         var result = await journal.CommitStateAsync(change);
         if (_eventAdded.CurrentCount == 0)
@@ -198,17 +188,15 @@ internal sealed class DeviceStateStore(ReadingJournal journal, TimeProvider time
     /// when the outbox was empty, so a late acknowledgement would remove a newer event before it was ever sent. The last
     /// id given is therefore kept in the same transaction as the event.
     /// </summary>
-    private static void AddEvent(LiteDatabase db, GatewayEvent e)
+    private static void AddEvent(StateDocuments db, GatewayEvent e)
     {
-        var outbox = db.GetCollection(Outbox, BsonAutoId.Int64);
-        var ids = db.GetCollection(OutboxIds);
         // An outbox from before the kept id (an upgraded agent) continues after its largest pending id.
-        var last = ids.FindById(LastId) is { } kept
+        var last = db.Find(OutboxIds, LastId) is { } kept
             ? kept["v"].AsInt64
-            : outbox.Query().OrderByDescending("_id").FirstOrDefault() is { } newest ? newest["_id"].AsInt64 : 0;
+            : db.Last(Outbox) is { } newest ? newest["_id"].AsInt64 : 0;
         var id = last + 1;
-        ids.Upsert(new BsonDocument { ["_id"] = LastId, ["v"] = id });
-        outbox.Insert(new BsonDocument
+        db.Upsert(OutboxIds, new BsonDocument { ["_id"] = LastId, ["v"] = id });
+        db.Insert(Outbox, new BsonDocument
         {
             ["_id"] = id,
             // Indexed-looking fields only for coalescing firmware progress; the event itself is the JSON.

@@ -73,10 +73,11 @@ internal sealed class JournalOptions
     /// <summary>
     /// Acknowledge readings after an fdatasync of a small write-ahead log beside the journal (<c>journal-wal.db</c>)
     /// instead of a LiteDB commit and sync: about one 4 KiB block per group commit, with readings applied to LiteDB in
-    /// batches off the acknowledgement path (docs/durability.md, "The write-ahead log"). Off by default for now.
-    /// Not used for an encrypted journal: its records would hold payloads in the clear.
+    /// batches off the acknowledgement path (docs/durability.md, "The write-ahead log"). On by default: at 200 devices x
+    /// 1 Hz it cuts the flash written per reading about sixfold (docs/performance.md). Not used for an encrypted
+    /// journal: its records would hold payloads in the clear.
     /// </summary>
-    public bool WriteAheadLog { get; set; }
+    public bool WriteAheadLog { get; set; } = true;
 
     /// <summary>
     /// Size of the write-ahead log file, written once in full when created so commits never change its size. When it

@@ -1,8 +1,4 @@
-using System.Diagnostics;
 using Edge.Agent.Journal.WriteAhead;
-using LiteDB;
-using Microsoft.Extensions.Logging;
-using Microsoft.Win32.SafeHandles;
 
 namespace Edge.Agent.Journal;
 
@@ -12,12 +8,12 @@ namespace Edge.Agent.Journal;
 /// readers from there) and are applied to LiteDB in one transaction per <see cref="ApplyInterval"/> or
 /// <see cref="ApplyEveryEntries"/>, without LiteDB's own sync. LiteDB's log is synced, and the write-ahead log started
 /// over, only when the log fills, when a checkpoint is due, or for a change only LiteDB can carry (device state,
-/// reports). At open, LiteDB's log is cut back to the synced length the log's generation began at, and the records
+/// reports, dead letters). When traffic stops, the writer applies what waits once it is ApplyInterval old. At open, LiteDB's log is cut back to the synced length the log's generation began at, and the records
 /// are applied again in order: the state is then exactly what it was when the last record was acknowledged.
 /// </summary>
 internal sealed partial class ReadingJournal
 {
-    /// <summary>Readings applied to LiteDB at least this often (with a group commit arriving after it).</summary>
+    /// <summary>Readings applied to LiteDB at least this often (by the next group commit, or by the writer when none comes).</summary>
     internal static readonly TimeSpan ApplyInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>Readings applied to LiteDB once this many wait in memory.</summary>
@@ -29,148 +25,16 @@ internal sealed partial class ReadingJournal
     private long _appliedThrough;
     private long _pendingSince;
     private long _walFull;
+    private long _idleApplies;
 
     /// <summary>Times the write-ahead log filled and a commit waited for LiteDB's sync (0 when it is not used).</summary>
     public long WriteAheadLogFull => Interlocked.Read(ref _walFull);
 
+    /// <summary>Times readings waiting in memory were applied to LiteDB because no group came within <see cref="ApplyInterval"/>.</summary>
+    internal long IdleApplies => Interlocked.Read(ref _idleApplies);
+
     /// <summary>The write-ahead log's file, or null when the journal does not use one.</summary>
     public string? WriteAheadLogPath => _wal?.Path;
-
-    internal static string WalPathFor(string path) => System.IO.Path.Combine(
-        System.IO.Path.GetDirectoryName(path) ?? ".",
-        System.IO.Path.GetFileNameWithoutExtension(path) + "-wal" + System.IO.Path.GetExtension(path));
-
-    /// <summary>
-    /// Opens the write-ahead log when it is wanted or left from a run that used it, and cuts LiteDB's log back to the
-    /// synced length its generation began at: what follows was written without a sync (possibly torn by a power cut)
-    /// and every change in it is in the records, which replay applies again.
-    /// </summary>
-    private static WriteAheadLog? OpenWriteAhead(string journalPath, bool wanted, JournalOptions options, Action<SafeFileHandle> dataSync, DurableFileStream log, ILogger logger, out bool created)
-    {
-        created = false;
-        var walPath = WalPathFor(journalPath);
-        if (!wanted && !File.Exists(walPath))
-        {
-            return null;
-        }
-
-        var wal = WriteAheadLog.Open(walPath, options.WriteAheadLogBytes, options.SyncOnCommit ? dataSync : static _ => { }, out created);
-        if (!wal.HeaderValid && !created)
-        {
-            Log.JournalWalHeaderInvalid(logger, walPath);
-        }
-
-        if (wal.HeaderValid && log.Length > wal.BaseLogLength)
-        {
-            log.SetLength(wal.BaseLogLength);
-            log.Flush(flushToDisk: true);
-        }
-
-        return wal;
-    }
-
-    /// <summary>Applies the current generation's records (the caller opened LiteDB on the cut log), then starts it over.</summary>
-    private WriteAheadLog? ReplayWriteAhead(WriteAheadLog wal, bool keep, long logLengthAtOpen)
-    {
-        var records = wal.Replay();
-        var generation = wal.Generation;
-        var appended = 0;
-        if (records.Count > 0)
-        {
-            lock (_dbGate)
-            {
-                appended = ReplayLocked(records);
-            }
-        }
-
-        if (records.Count > 0)
-        {
-            Sync();
-            Log.JournalWalReplayed(_logger, wal.Path, records.Count, generation, appended, logLengthAtOpen, wal.HeaderValid ? wal.BaseLogLength : logLengthAtOpen);
-        }
-
-        wal.Recycle(_logStream.Length);
-        _appliedThrough = _state.LastSequence;
-        _snapshot = _state.ToSnapshot(_options.QuotaBytes);
-        if (!keep)
-        {
-            // A run that used the log left it; this one does not: LiteDB is durable now, so the file goes.
-            wal.Dispose();
-            File.Delete(wal.Path);
-            return null;
-        }
-
-        if (wal.Capacity != Math.Max(WriteAheadLog.MinimumBytes, _options.WriteAheadLogBytes / WriteAheadLog.BlockBytes * WriteAheadLog.BlockBytes))
-        {
-            // Agent:Journal:WriteAheadLogBytes changed: the file is written anew at its new size.
-            wal.Dispose();
-            File.Delete(wal.Path);
-            wal = WriteAheadLog.Open(wal.Path, _options.WriteAheadLogBytes, _options.SyncOnCommit ? _dataSync : static _ => { }, out _);
-            FileSync.SyncDirectory(System.IO.Path.GetDirectoryName(wal.Path)!);
-            wal.Recycle(_logStream.Length);
-        }
-
-        Log.JournalWalInUse(_logger, wal.Path, wal.Capacity);
-        return wal;
-    }
-
-    // One transaction. A reading LiteDB already holds (a checkpoint made it durable before the log started over) is
-    // skipped by its sequence; acks and published marks are idempotent.
-    private int ReplayLocked(List<WalRecord> records)
-    {
-        var before = _state.Clone();
-        var appended = 0;
-        try
-        {
-            _db.BeginTrans();
-            foreach (var record in records)
-            {
-                switch (record.Kind)
-                {
-                    case WalRecordKind.Append when record.Entry!.Sequence > _state.LastSequence:
-                        ReplayAppend(record.Lane, record.Entry);
-                        appended++;
-                        break;
-                    case WalRecordKind.DeleteRange:
-                        DeleteRange(record.Lane, record.First, record.Last);
-                        break;
-                    case WalRecordKind.Published:
-                        ApplyPublished(new PublishedOp(record.Lane, record.Last));
-                        break;
-                }
-            }
-
-            _state.CommitNumber++;
-            WriteStagedSegments(null);
-            _meta.Upsert(_state.ToDocument(MetaId, GatewayId));
-            _db.Commit();
-        }
-        catch
-        {
-            TryRollback();
-            ClearStaged();
-            _state = before;
-            throw;
-        }
-
-        return appended;
-    }
-
-    // As Append did when the reading was acknowledged, from the same state: the same quota decisions and sheds.
-    private void ReplayAppend(Lane lane, SegmentEntry entry)
-    {
-        var size = EntrySize(entry);
-        if (_state.UsedBytes + size > _options.QuotaBytes)
-        {
-            ShedRoutine(_state.UsedBytes + size - _options.QuotaBytes);
-        }
-
-        _state.LastSequence = entry.Sequence;
-        Stage(lane, entry, size);
-        _state.Bytes[(int)lane] += size;
-        _state.Counts[(int)lane]++;
-        _duplicates.Add(entry.Serial, entry.DeviceTicks, DuplicateFilter.Hash(entry.Payload));
-    }
 
     /// <summary>
     /// One group commit in write-ahead mode; true when its operations may complete. Readings, acks of readings still in
@@ -234,20 +98,7 @@ internal sealed partial class ReadingJournal
             return MakeDurable(group);
         }
 
-        try
-        {
-            var started = Stopwatch.GetTimestamp();
-            _wal.Append(_records);
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            Interlocked.Add(ref _syncTicks, elapsed.Ticks);
-            _syncDuration.Record(elapsed.TotalMilliseconds);
-            return true;
-        }
-        catch (Exception ex)
-        {
-            Fault(group, ex);
-            return false;
-        }
+        return SyncStep(group, static journal => journal._wal!.Append(journal._records));
     }
 
     private enum WritePath
@@ -281,6 +132,11 @@ internal sealed partial class ReadingJournal
                     break;
                 case StateOp or ReportOp:
                     return WritePath.Durable; // device state and reports promise durability that only LiteDB carries
+                case DeadLetterOp:
+                    // Listed and counted once committed, so synced in LiteDB like the rest of the journal path: a letter
+                    // written without a sync could be listed and then lost to a power cut. They are rare (a device past
+                    // Agent:Broker:MaxRefusals is disconnected), so the extra sync costs little.
+                    return WritePath.Durable;
                 default:
                     deferred = false;
                     break;
@@ -298,26 +154,10 @@ internal sealed partial class ReadingJournal
         var accepted = new List<(string Serial, long Ticks, ulong Hash)>();
         foreach (var op in group)
         {
-            switch (op)
-            {
-                case AppendOp append:
-                    Append(append, accepted, deferred: true);
-                    break;
-                case DeleteRangeOp delete:
-                    delete.Result = DeletePending(delete.Lane, delete.First, delete.Last);
-                    break;
-                case PublishedOp published:
-                    ApplyPublished(published);
-                    break;
-            }
+            Apply(op, accepted, deferred: true);
         }
 
-        foreach (var (serial, ticks, hash) in accepted)
-        {
-            _duplicates.Add(serial, ticks, hash);
-        }
-
-        _snapshot = _state.ToSnapshot(_options.QuotaBytes);
+        Accepted(accepted);
     }
 
     private void Defer(Lane lane, SegmentEntry entry)
@@ -382,26 +222,16 @@ internal sealed partial class ReadingJournal
             return false;
         }
 
-        try
+        return SyncStep(group, static journal =>
         {
-            var started = Stopwatch.GetTimestamp();
-            Sync();
-            if (_logStream.Length / DataFileStream.PageBytes is var logPages && logPages >= IdleCheckpointPages)
+            journal.Sync();
+            if (journal._logStream.Length / DataFileStream.PageBytes is var logPages && logPages >= IdleCheckpointPages)
             {
-                Checkpoint(logPages);
+                journal.Checkpoint(logPages);
             }
 
-            _wal!.Recycle(_logStream.Length);
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            Interlocked.Add(ref _syncTicks, elapsed.Ticks);
-            _syncDuration.Record(elapsed.TotalMilliseconds);
-            return true;
-        }
-        catch (Exception ex)
-        {
-            Fault(group, ex);
-            return false;
-        }
+            journal._wal!.Recycle(journal._logStream.Length);
+        });
     }
 
     /// <summary>Between group commits: a long LiteDB log is checkpointed (and the write-ahead log started over with it).</summary>
@@ -416,6 +246,28 @@ internal sealed partial class ReadingJournal
         MakeDurable([]);
     }
 
+    /// <summary>
+    /// No group came within <see cref="ApplyInterval"/> of the oldest reading waiting in memory: they are applied to
+    /// LiteDB now (no sync: they stay in the write-ahead log until LiteDB's next sync). A failure is logged by the commit
+    /// and tried again an interval later; the readings stay in memory and in the log meanwhile.
+    /// </summary>
+    private void ApplyPendingWhenIdle()
+    {
+        if (_pending[0].Count + _pending[1].Count == 0)
+        {
+            return;
+        }
+
+        if (!CommitGroup([]))
+        {
+            _pendingSince = _time.GetTimestamp();
+            return;
+        }
+
+        Interlocked.Increment(ref _idleApplies);
+        RecycleIfDue();
+    }
+
     private bool ApplyPendingAtClose()
     {
         if (_pending[0].Count + _pending[1].Count == 0)
@@ -425,16 +277,5 @@ internal sealed partial class ReadingJournal
 
         // The records stay in the write-ahead log if this fails: the next open applies them.
         return CommitGroupLocked([]);
-    }
-
-    private void Fault(List<WriteOp> group, Exception ex)
-    {
-        Log.JournalSyncFailed(_logger, ex);
-        _faulted.TrySetException(ex);
-        _ops.Complete();
-        foreach (var op in group)
-        {
-            op.Fail(ex);
-        }
     }
 }

@@ -39,7 +39,7 @@ internal sealed record JournaledReport(string Serial, string ReportId, byte[] Js
 /// </summary>
 internal sealed partial class ReadingJournal
 {
-    private const string ReportsCollection = "reports";
+    internal const string ReportsCollection = "reports";
 
     private readonly ILiteCollection<BsonDocument> _reports;
 

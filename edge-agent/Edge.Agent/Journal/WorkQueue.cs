@@ -68,6 +68,56 @@ internal sealed class WorkQueue<T> : IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until there is an item, the queue completes or <paramref name="timeout"/> passes on <paramref name="time"/>'s
+    /// clock, whichever comes first; an item that arrives as the time passes is still reported as an item.
+    /// </summary>
+    public ValueTask<QueueWait> WaitAsync(TimeSpan timeout, TimeProvider time) =>
+        _items.IsEmpty ? WaitTimedAsync(timeout, time) : new ValueTask<QueueWait>(QueueWait.Item); // no timer while busy
+
+    private async ValueTask<QueueWait> WaitTimedAsync(TimeSpan timeout, TimeProvider time)
+    {
+        using var timer = new CancellationTokenSource(timeout > TimeSpan.Zero ? timeout : TimeSpan.Zero, time);
+        while (true)
+        {
+            if (!_items.IsEmpty)
+            {
+                return QueueWait.Item;
+            }
+
+            if (_completed)
+            {
+                return QueueWait.Completed;
+            }
+
+            Volatile.Write(ref _sleeping, 1);
+            if (!_items.IsEmpty || _completed)
+            {
+                if (Interlocked.Exchange(ref _sleeping, 0) == 0)
+                {
+                    await _wake.WaitAsync();
+                }
+
+                continue;
+            }
+
+            try
+            {
+                await _wake.WaitAsync(timer.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // A producer that took the flag meanwhile released (or is about to release) once: consume it.
+                if (Interlocked.Exchange(ref _sleeping, 0) == 0)
+                {
+                    await _wake.WaitAsync();
+                }
+
+                return !_items.IsEmpty ? QueueWait.Item : _completed ? QueueWait.Completed : QueueWait.TimedOut;
+            }
+        }
+    }
+
     public void Dispose() => _wake.Dispose();
 
     private void WakeConsumer()
@@ -77,4 +127,12 @@ internal sealed class WorkQueue<T> : IDisposable
             _wake.Release();
         }
     }
+}
+
+/// <summary>How a timed <see cref="WorkQueue{T}.WaitAsync(TimeSpan, TimeProvider)"/> ended.</summary>
+internal enum QueueWait
+{
+    Item,
+    Completed,
+    TimedOut,
 }

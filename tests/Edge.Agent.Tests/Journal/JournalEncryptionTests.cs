@@ -27,11 +27,16 @@ public sealed class JournalEncryptionTests : IDisposable
     {
         var key = WriteKey(_dir.File("journal.key"));
         // Left open: the readings are in the log file, not yet checkpointed into the data file, the state a gateway is
-        // in when its power is cut. Both files are searched.
-        await using var plain = await WriteReadingsAsync(_dir.File("plain.db"), keyFile: null);
+        // in when its power is cut. Every file is searched: the data file, LiteDB's log and the write-ahead log.
+        // The control without the write-ahead log finds them in LiteDB's log; the one with it, in the write-ahead log
+        // (they reach LiteDB only later, in a batch), which an encrypted journal never keeps.
+        await using var plain = await WriteReadingsAsync(_dir.File("plain.db"), keyFile: null, writeAheadLog: false);
+        await using var plainWithLog = await WriteReadingsAsync(_dir.File("plain-wal.db"), keyFile: null, writeAheadLog: true);
         await using var encrypted = await WriteReadingsAsync(_dir.File("encrypted.db"), key);
 
         Assert.True(RawContains(_dir.File("plain.db"), Marker), "the plain journal holds the marker: the search works");
+        Assert.True(RawContains(ReadingJournal.WalPathFor(_dir.File("plain-wal.db")), Marker), "the plain journal's write-ahead log holds the marker: the search works");
+        Assert.False(File.Exists(ReadingJournal.WalPathFor(_dir.File("encrypted.db"))), "the encrypted journal keeps a write-ahead log");
         Assert.False(RawContains(_dir.File("encrypted.db"), Marker), "the encrypted journal's bytes hold a reading's plaintext");
         Assert.False(RawContains(_dir.File("encrypted.db"), "OXY-8844-5521"), "the encrypted journal's bytes hold a serial");
     }
@@ -93,9 +98,15 @@ public sealed class JournalEncryptionTests : IDisposable
         Assert.Contains("is not encrypted at rest", agent.Output);
     }
 
-    private async Task<ReadingJournal> WriteReadingsAsync(string path, string? keyFile)
+    private async Task<ReadingJournal> WriteReadingsAsync(string path, string? keyFile, bool? writeAheadLog = null)
     {
-        var journal = ReadingJournal.Open(path, "gw-test", new JournalOptions { EncryptionKeyFile = keyFile }, _time, NullLogger.Instance);
+        var options = new JournalOptions { EncryptionKeyFile = keyFile };
+        if (writeAheadLog is { } wal)
+        {
+            options.WriteAheadLog = wal;
+        }
+
+        var journal = ReadingJournal.Open(path, "gw-test", options, _time, NullLogger.Instance);
         for (var i = 0; i < 3; i++)
         {
             Assert.Equal(AppendOutcome.Committed, (await journal.AppendAsync(Entry(i))).Outcome);
@@ -118,11 +129,11 @@ public sealed class JournalEncryptionTests : IDisposable
         return path;
     }
 
-    // The data file and its log, as bytes: what a copy of the disk holds.
+    // The data file, its log and the write-ahead log, as bytes: what a copy of the disk holds.
     private static bool RawContains(string journalPath, string text)
     {
         var needle = Encoding.UTF8.GetBytes(text);
-        return new[] { journalPath, ReadingJournal.LogPathFor(journalPath) }
+        return new[] { journalPath, ReadingJournal.LogPathFor(journalPath), ReadingJournal.WalPathFor(journalPath) }
             .Where(File.Exists)
             .Any(file => ReadShared(file).AsSpan().IndexOf(needle) >= 0);
     }

@@ -3,6 +3,7 @@ using Edge.Agent.Journal;
 using Edge.Agent.Journal.WriteAhead;
 using Edge.Agent.Tests.Infrastructure;
 using Edge.Contracts.Devices;
+using Edge.Hosting.Metrics;
 using Edge.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -204,6 +205,7 @@ public sealed class WriteAheadLogTests : IDisposable
         const int count = 400;
         await using (var journal = Open(walBytes: 16 * 1024))
         {
+            using var metrics = new MetricsCollector([journal.Meter]);
             for (var i = 0; i < count; i++)
             {
                 Assert.Equal(i + 1, (await journal.AppendAsync(Entry($"OXY-8844-{i % 7:0000}", i))).Sequence);
@@ -215,6 +217,7 @@ public sealed class WriteAheadLogTests : IDisposable
             }
 
             Assert.True(journal.WriteAheadLogFull > 0, "400 readings of ~250 bytes never filled a 16 KiB log");
+            Assert.Contains($"edge_journal_wal_full_total {journal.WriteAheadLogFull}", metrics.Render().Split('\n'));
             Assert.Equal(Enumerable.Range(1, count).Select(i => (long)i), journal.Read(Lane.Routine, 0, 1000).Select(e => e.Sequence));
             Crash("crashed.db", withWal: true);
         }
@@ -226,6 +229,119 @@ public sealed class WriteAheadLogTests : IDisposable
             Assert.Equal(count, reopened.Snapshot.EntriesPerLane[(int)Lane.Routine]);
             Assert.Equal(count + 1, (await reopened.AppendAsync(Entry("OXY-8844-0000", count + 1))).Sequence);
         }
+    }
+
+    [Fact]
+    public async Task Readings_left_in_memory_when_traffic_stops_are_applied_to_LiteDB_after_the_apply_interval()
+    {
+        await using (var journal = Open())
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await journal.AppendAsync(Entry("OXY-8844-5521", i));
+            }
+
+            Crash("waiting.db", withWal: false);
+
+            // No group follows: only the writer's idle timer can bring them to LiteDB.
+            _time.Advance(ReadingJournal.ApplyInterval);
+            await Eventually.TrueAsync(() => journal.IdleApplies > 0, TimeSpan.FromSeconds(30), "the writer to apply the readings waiting in memory");
+            Crash("applied.db", withWal: false);
+            Assert.Equal(3, journal.Read(Lane.Routine, 0, 10).Count);
+            Assert.Equal(AppendOutcome.Committed, (await journal.AppendAsync(Entry("OXY-8844-5521", 3))).Outcome);
+        }
+
+        // Without the write-ahead log, what LiteDB's files held before and after the interval.
+        await using (var waiting = Open("waiting.db", writeAheadLog: false))
+        {
+            Assert.Empty(waiting.Read(Lane.Routine, 0, 10));
+        }
+
+        await using var applied = Open("applied.db", writeAheadLog: false);
+        Assert.Equal([1L, 2L, 3L], applied.Read(Lane.Routine, 0, 10).Select(e => e.Sequence));
+        Assert.Equal(3, applied.Snapshot.EntriesPerLane[(int)Lane.Routine]);
+    }
+
+    [Fact]
+    public async Task A_dead_letter_is_synced_to_LiteDB_before_its_group_completes()
+    {
+        var synced = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void Sync(SafeFileHandle handle)
+        {
+            synced.Enqueue(new FileInfo($"/proc/self/fd/{handle.DangerousGetHandle()}").LinkTarget ?? "");
+            FileSync.DataSync(handle);
+        }
+
+        await using var journal = Open(dataSync: Sync);
+        await journal.AppendAsync(Entry("OXY-8844-5521", 0));
+        Assert.DoesNotContain(ReadingJournal.LogPathFor(_dir.File("journal.db")), synced); // a reading alone: only the write-ahead log
+        synced.Clear();
+
+        journal.AddDeadLetter(new DeadLetter(Seed.Start, "OXY-8844-5521", "devices/OXY-8844-5521/telemetry", "PayloadFormatInvalid", "bad", new byte[10]));
+        await journal.AppendAsync(Entry("OXY-8844-5521", 1)); // dead letters ride on the next group commit
+
+        Assert.Single(journal.ListDeadLetters(10));
+        Assert.Contains(ReadingJournal.LogPathFor(_dir.File("journal.db")), synced);
+    }
+
+    [Fact]
+    public async Task A_clean_close_leaves_LiteDB_holding_everything_and_both_logs_empty()
+    {
+        var path = _dir.File("journal.db");
+        await using (var journal = Open())
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                Assert.Equal(AppendOutcome.Committed, (await journal.AppendAsync(Entry("OXY-8844-5521", i))).Outcome);
+            }
+        }
+
+        Assert.Equal(0, new FileInfo(ReadingJournal.LogPathFor(path)).Length);
+        Assert.Empty(Replay(ReadingJournal.WalPathFor(path)));
+        await using var reopened = Open(writeAheadLog: false);
+        Assert.Equal(300, reopened.Read(Lane.Routine, 0, 1000).Count);
+    }
+
+    [Fact]
+    public async Task A_failed_sync_of_LiteDB_on_a_full_log_is_not_followed_by_the_log_starting_over()
+    {
+        var logPath = ReadingJournal.LogPathFor(_dir.File("journal.db"));
+        var failLiteDb = false;
+        void Sync(SafeFileHandle handle)
+        {
+            if (failLiteDb && new FileInfo($"/proc/self/fd/{handle.DangerousGetHandle()}").LinkTarget == logPath)
+            {
+                throw new IOException("fdatasync failed (errno 5).");
+            }
+
+            FileSync.DataSync(handle);
+        }
+
+        var acknowledged = new List<long>();
+        await using (var journal = Open(walBytes: 16 * 1024, dataSync: Sync))
+        {
+            failLiteDb = true;
+            for (var i = 0; i < 400 && !journal.Faulted.IsCompleted; i++)
+            {
+                try
+                {
+                    acknowledged.Add((await journal.AppendAsync(Entry($"OXY-8844-{i % 7:0000}", i))).Sequence);
+                }
+                catch (IOException)
+                {
+                    // The commit that found the log full, and LiteDB's sync failing under it.
+                }
+            }
+
+            await Assert.ThrowsAsync<IOException>(() => journal.Faulted);
+            Assert.Equal(1, journal.WriteAheadLogFull);
+            Crash("crashed.db", withWal: true);
+        }
+
+        // The log still holds the acknowledged readings LiteDB's failed sync was to make durable.
+        Assert.NotEmpty(Replay(ReadingJournal.WalPathFor(_dir.File("crashed.db"))));
+        await using var reopened = Open("crashed.db", walBytes: 16 * 1024);
+        Assert.Equal(acknowledged, reopened.Read(Lane.Routine, 0, 1000).Select(e => e.Sequence));
     }
 
     [Fact]
@@ -253,13 +369,17 @@ public sealed class WriteAheadLogTests : IDisposable
         await using (var journal = Open())
         {
             await journal.AppendAsync(Entry("OXY-8844-5521", 0));
-            await journal.CommitStateAsync(db => db.GetCollection("wal_state_test").Insert(new LiteDB.BsonDocument { ["_id"] = "x", ["v"] = 1 }));
+            await journal.CommitStateAsync(db =>
+            {
+                db.Upsert("wal_state_test", new LiteDB.BsonDocument { ["_id"] = "x", ["v"] = 1 });
+                return true;
+            });
             await journal.AppendAsync(Entry("OXY-8844-5521", 1));
             Crash("crashed.db", withWal: true);
         }
 
         await using var reopened = Open("crashed.db");
-        Assert.Equal(1, reopened.ReadState(db => db.GetCollection("wal_state_test").FindById("x")["v"].AsInt32));
+        Assert.Equal(1, reopened.ReadState(db => db.Find("wal_state_test", "x")!["v"].AsInt32));
         Assert.Equal([1L, 2L], reopened.Read(Lane.Routine, 0, 10).Select(e => e.Sequence));
     }
 

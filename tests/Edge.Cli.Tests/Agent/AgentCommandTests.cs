@@ -49,7 +49,8 @@ public sealed class AgentCommandTests
         Assert.Contains($"{Path.Combine(agent.StateDirectory, "journal.db")} (epoch ", result.Output, StringComparison.Ordinal);
         Assert.Contains("last sequence 3, not encrypted)", result.Output, StringComparison.Ordinal);
         Assert.Matches(@"Quota\s+\d+\.\d% used \(\d+ B of 64\.0 MiB\)", result.Output);
-        Assert.Matches(@"(?m)Commits\s+\d+ since start, \d+\.\d writes each, fdatasync \d+\.\d\d ms on average\r?$", result.Output);
+        // The write-ahead log is on by default; its full-log waits are counted on the same line.
+        Assert.Matches(@"(?m)Commits\s+\d+ since start, \d+\.\d writes each, fdatasync \d+\.\d\d ms on average; write-ahead log, full 0 times\r?$", result.Output);
         Assert.Matches(@"routine\s+3\s+\d+ B\s+\S+", result.Output);
         Assert.Matches(@"urgent\s+0\s+0 B\s+-", result.Output);
         Assert.Contains("3 accepted, 0 duplicates, 1 refused (PayloadFormatInvalid 1)", result.Output, StringComparison.Ordinal);
@@ -60,7 +61,7 @@ public sealed class AgentCommandTests
     [Fact]
     public async Task Status_json_is_the_agent_status_document()
     {
-        await using var agent = await InProcessAgent.StartAsync("--Agent:Journal:QuotaBytes=67108864", "--Agent:Journal:MinCommitIntervalMs=100");
+        await using var agent = await InProcessAgent.StartAsync("--Agent:Journal:QuotaBytes=67108864", "--Agent:Journal:MinCommitIntervalMs=100", "--Agent:Journal:WriteAheadLog=true");
 
         var result = await InProcessCli.RunAsync("agent", "status", "--json", "--socket", agent.SocketPath);
 
@@ -74,6 +75,8 @@ public sealed class AgentCommandTests
         Assert.Equal(0, status.Ingest.Accepted);
         Assert.Equal(0, status.DeadLetters);
         Assert.Equal(100, status.Journal.Commits!.MinCommitIntervalMs);
+        Assert.True(status.Journal.Commits.WriteAheadLog);
+        Assert.Equal(0, status.Journal.Commits.WriteAheadLogFull);
     }
 
     [Fact]
