@@ -5,18 +5,47 @@ using NpgsqlTypes;
 
 namespace Edge.Storage.Analytics;
 
+/// <summary>The readings of one device in <c>[from, to)</c> summed up by hour from the readings themselves, only those received in the query's windows.</summary>
+internal delegate Task<IReadOnlyList<MetricHour>> PartialHours(SummaryQuery query, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
+
 /// <summary>
-/// A PostgreSQL store's trend summaries (<see cref="IReadingQueries.SummarizeAsync"/>) read from its per-metric hourly
-/// rollup: the whole hours of the range from <see cref="MetricRollup"/>'s table (scoped to the caller's ownership
-/// windows as the analytics are), a partial hour at either end summed up from the readings, days as sums of hours.
+/// A store's trend summaries (<see cref="IReadingQueries.SummarizeAsync"/>) read from its per-metric hourly rollup: the
+/// whole hours of the range from the rollup (scoped to the caller's ownership windows as the analytics are), a partial
+/// hour at either end summed up from the readings, days as sums of hours.
 /// </summary>
-internal sealed class MetricSummaries(NpgsqlDataSource dataSource, MetricRollup rollup, IHourlyRollups<MetricHour> hours, string store, params DeviceKind[] kinds)
+/// <param name="metrics">The rollup's metrics, in the order of <see cref="MetricHour.Metrics"/>.</param>
+/// <param name="hours">The rollup.</param>
+/// <param name="partial">A partial hour from the readings.</param>
+/// <param name="store">The store's name, for refusals.</param>
+/// <param name="kinds">The device kinds the store keeps.</param>
+internal sealed class MetricSummaries(IReadOnlyList<string> metrics, IHourlyRollups<MetricHour> hours, PartialHours partial, string store, params DeviceKind[] kinds)
 {
-    // Readings of [$2, $3) of one device, only those received in the windows ($4, $5; NULL: all), by hour.
-    private readonly string _partialSql = rollup.Aggregate($"""
-        ({rollup.RawSource} WHERE serial = $1 AND device_time >= $2 AND device_time < $3
-            AND {ReceivedWindowSql.Covers("gateway_received_at", 4, 5)}) AS r
-        """);
+    /// <summary>The summaries of a PostgreSQL store, its partial hours with the rollup's own aggregation over the reading table.</summary>
+    public static MetricSummaries Postgres(NpgsqlDataSource dataSource, MetricRollup rollup, IHourlyRollups<MetricHour> hours, string store, params DeviceKind[] kinds)
+    {
+        // Readings of [$2, $3) of one device, only those received in the windows ($4, $5; NULL: all), by hour.
+        var sql = rollup.Aggregate($"""
+            ({rollup.RawSource} WHERE serial = $1 AND device_time >= $2 AND device_time < $3
+                AND {ReceivedWindowSql.Covers("gateway_received_at", 4, 5)}) AS r
+            """);
+        return new MetricSummaries(rollup.Metrics, hours, async (query, from, to, cancellationToken) =>
+        {
+            await using var command = dataSource.CreateCommand(sql);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = query.Serial.Value });
+            command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = from.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = to.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            var (fromParameter, toParameter) = ReceivedWindowSql.Parameters(query.ReceivedWithin);
+            command.Parameters.Add(fromParameter);
+            command.Parameters.Add(toParameter);
+            var result = new List<MetricHour>(2);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                result.Add(rollup.Read(reader));
+            }
+            return result;
+        }, store, kinds);
+    }
 
     public async Task<IReadOnlyList<SummaryRow>> SummarizeAsync(SummaryQuery query, CancellationToken cancellationToken)
     {
@@ -33,19 +62,19 @@ internal sealed class MetricSummaries(NpgsqlDataSource dataSource, MetricRollup 
         if (firstWhole >= endWhole)
         {
             // Less than a whole hour inside the range: at most two partial hours, from the readings.
-            collected.AddRange(await PartialAsync(query, query.From, query.To, cancellationToken));
+            collected.AddRange(await partial(query, query.From, query.To, cancellationToken));
         }
         else
         {
             if (query.From < firstWhole)
             {
-                collected.AddRange(await PartialAsync(query, query.From, firstWhole, cancellationToken));
+                collected.AddRange(await partial(query, query.From, firstWhole, cancellationToken));
             }
             var stored = await hours.HoursAsync([new RollupScope(query.Serial.Value, query.ReceivedWithin)], firstWhole, endWhole, cancellationToken);
             collected.AddRange(stored[query.Serial.Value]);
             if (endWhole < query.To)
             {
-                collected.AddRange(await PartialAsync(query, endWhole, query.To, cancellationToken));
+                collected.AddRange(await partial(query, endWhole, query.To, cancellationToken));
             }
         }
         return Buckets(collected, Index(query.Metric), query.Bucket);
@@ -100,29 +129,11 @@ internal sealed class MetricSummaries(NpgsqlDataSource dataSource, MetricRollup 
         }
     }
 
-    private async Task<IReadOnlyList<MetricHour>> PartialAsync(SummaryQuery query, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(_partialSql);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = query.Serial.Value });
-        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = from.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = to.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        var (fromParameter, toParameter) = ReceivedWindowSql.Parameters(query.ReceivedWithin);
-        command.Parameters.Add(fromParameter);
-        command.Parameters.Add(toParameter);
-        var result = new List<MetricHour>(2);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            result.Add(rollup.Read(reader));
-        }
-        return result;
-    }
-
     private int Index(string metric)
     {
-        for (var i = 0; i < rollup.Metrics.Count; i++)
+        for (var i = 0; i < metrics.Count; i++)
         {
-            if (string.Equals(rollup.Metrics[i], metric, StringComparison.Ordinal))
+            if (string.Equals(metrics[i], metric, StringComparison.Ordinal))
             {
                 return i;
             }

@@ -34,7 +34,7 @@ public abstract class PostgresReadingStore<TTelemetry, THour> : IReadingStore
         Storage = new PostgresReadingTable(dataSource, name, table, storeColumns, writeRow, retentionDays, time, logger,
             new RollupWriters(rollups, metricHours));
         Queries = new PostgresTelemetryQueries(dataSource, name, querySql, kinds);
-        Summaries = new MetricSummaries(dataSource, metricRollup, metricHours, name, kinds);
+        Summaries = MetricSummaries.Postgres(dataSource, metricRollup, metricHours, name, kinds);
     }
 
     public string Name { get; }
