@@ -60,7 +60,10 @@ internal static class ConsoleBenchmark
             }
 
             await using var cloud = new ConsoleCloud(logs, connection);
-            await cloud.StartApiAsync(TimeSpan.FromMinutes(5));
+            // A database loaded by an older build gets this build's migrations (a new rollup's backfill) at this start.
+            var started = Stopwatch.GetTimestamp();
+            await cloud.StartApiAsync(reuse is null ? TimeSpan.FromMinutes(5) : TimeSpan.FromHours(3));
+            double? startSeconds = reuse is null ? null : Stopwatch.GetElapsedTime(started).TotalSeconds;
             await cloud.StartConsoleAsync();
             var results = await MeasureAsync(cloud, plan, to, samples);
             var missed = results.Where(r => !r.Met).Select(r => r.Target).ToList();
@@ -75,6 +78,7 @@ internal static class ConsoleBenchmark
                 ["readings"] = readings,
                 ["load_readings_per_s"] = readings / loadSeconds,
                 ["rollup_backfill_s"] = backfillSeconds,
+                ["api_start_with_migrations_s"] = startSeconds,
                 ["targets"] = results.Count,
                 ["targets_met"] = results.Count - missed.Count,
                 ["targets_missed"] = string.Join("; ", missed),

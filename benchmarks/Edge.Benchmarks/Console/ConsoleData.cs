@@ -211,8 +211,9 @@ internal static class ConsoleData
     public static async Task ForgetRollupsAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
     {
         await using var command = database.CreateCommand("""
-            DROP TABLE cpap_hourly, oxygen_hourly, ecg_hourly;
-            DELETE FROM schema_migrations WHERE store IN ('cpap_rollups', 'oxygen_rollups', 'ecg_rollups');
+            DROP TABLE cpap_hourly, oxygen_hourly, ecg_hourly, cpap_metric_hourly, oxygen_metric_hourly, ecg_metric_hourly;
+            DELETE FROM schema_migrations WHERE store IN ('cpap_rollups', 'oxygen_rollups', 'ecg_rollups',
+                'cpap_metric_rollups', 'oxygen_metric_rollups', 'ecg_metric_rollups');
             """);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

@@ -61,8 +61,8 @@ internal static class TelemetryEndpoints
             });
         group.MapGet("/v1/devices/{serial}/summary", SummarizeAsync).RequireAuthorization(ApiPolicies.TelemetryRead)
             .WithName("GetSummary")
-            .WithSummary("Hourly or daily count/min/avg/max of one metric, for dashboards.")
-            .WithDescription("Buckets of one metric of the device's kind (e.g. flow_rate_lpm for oxygen) between from and to (RFC 3339), by hour or day, read from the store's rollups. 400 names a bad metric, range or bucket; 404 for a device outside the caller's clinics.")
+            .WithSummary("Hourly or daily count/min/avg/max of one metric, and the alarm readings, for dashboards.")
+            .WithDescription("Buckets of one metric of the device's kind (e.g. flow_rate_lpm for oxygen) between from and to (RFC 3339), by UTC hour or day, with each bucket's alarm readings, read from the store's per-metric hourly rollups (a partial hour at either end of the range from the readings). A clinic sees only the readings of its ownership periods. 400 names a bad metric, range or bucket; 404 for a device outside the caller's clinics.")
             .Produces<SummaryResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
     }
 
@@ -136,7 +136,7 @@ internal static class TelemetryEndpoints
 
         var rows = await stores.For(kind).SummarizeAsync(new SummaryQuery(SerialNumber.Parse(device.Serial), metric!, start, end, size!.Value) { ReceivedWithin = windows }, cancellationToken);
         return TypedResults.Ok(new SummaryResponse(device.Serial, device.Kind, metric!, size == SummaryBucket.Day ? "day" : "hour",
-            rows.Select(r => new SummaryBucketItem(r.BucketStart, r.Count, r.Min, r.Avg, r.Max)).ToList()));
+            rows.Select(r => new SummaryBucketItem(r.BucketStart, r.Count, r.Min, r.Avg, r.Max, r.Alarms)).ToList()));
     }
 
     /// <summary>The registry entry of a serial the caller may read, or the 404 to answer.</summary>

@@ -15,8 +15,10 @@ internal sealed record TelemetryItem(
 /// <summary>A page of readings by device time, equal device times in arrival order, and the cursor of the next page (null on the last).</summary>
 internal sealed record TelemetryPageResponse(string Serial, string Kind, IReadOnlyList<TelemetryItem> Items, string? NextCursor);
 
-/// <summary>One bucket of a summary: how many readings, and the metric's min, mean and max.</summary>
-internal sealed record SummaryBucketItem(DateTimeOffset BucketStart, long Count, double Min, double Avg, double Max);
+/// <summary>One bucket of a summary: how many readings, the metric's min, mean and max, and how many readings were alarms.</summary>
+/// <param name="Count">Readings in the bucket with a value for the metric.</param>
+/// <param name="Alarms">Readings in the bucket that are alarms (urgent, or the kind's alarm signal: an oxygen alarm code, an ECG arrhythmia), as alarms=true on the readings selects them.</param>
+internal sealed record SummaryBucketItem(DateTimeOffset BucketStart, long Count, double Min, double Avg, double Max, long Alarms);
 
 /// <summary>Per-hour or per-day statistics of one metric, for dashboards; empty buckets are left out.</summary>
 internal sealed record SummaryResponse(string Serial, string Kind, string Metric, string Bucket, IReadOnlyList<SummaryBucketItem> Items);

@@ -46,7 +46,7 @@ public sealed record TelemetryItem(
 
 internal sealed record TelemetryPage(string Serial, string Kind, IReadOnlyList<TelemetryItem> Items, string? NextCursor);
 
-internal sealed record SummaryBucket(DateTimeOffset BucketStart, long Count, double? Min, double? Avg, double? Max);
+internal sealed record SummaryBucket(DateTimeOffset BucketStart, long Count, double? Min, double? Avg, double? Max, long Alarms);
 
 internal sealed record Summary(string Serial, string Kind, string Metric, string Bucket, IReadOnlyList<SummaryBucket> Items);
 

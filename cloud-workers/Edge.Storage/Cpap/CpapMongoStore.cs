@@ -1,3 +1,4 @@
+using Edge.Contracts.Devices;
 using Edge.Contracts.Payloads;
 using Edge.Storage.Analytics;
 using Edge.Storage.Queries;
@@ -28,6 +29,8 @@ public sealed class CpapMongoStore : IReadingStore
     private readonly TimeProvider _time;
     private readonly ILogger<CpapMongoStore> _logger;
     private readonly CpapMongoRollups _rollups;
+    private readonly CpapMongoMetricRollups _metricRollups;
+    private readonly MetricSummaries _summaries;
 
     public CpapMongoStore(IMongoDatabase database, int retentionDays, TimeProvider time, ILogger<CpapMongoStore> logger)
     {
@@ -38,6 +41,10 @@ public sealed class CpapMongoStore : IReadingStore
         _time = time;
         _logger = logger;
         _rollups = new CpapMongoRollups(database);
+        _metricRollups = new CpapMongoMetricRollups(database);
+        _summaries = new MetricSummaries(ReadingMetrics.For(DeviceKind.Cpap), _metricRollups,
+            (query, from, to, cancellationToken) => _metricRollups.SumStoredAsync(query.Serial.Value, from, to, query.ReceivedWithin, cancellationToken),
+            Name, DeviceKind.Cpap, DeviceKind.Bipap);
     }
 
     /// <summary>The hourly rollups kept with every write, for the analytics.</summary>
@@ -74,6 +81,7 @@ public sealed class CpapMongoStore : IReadingStore
         }
         await EnsureIndexesAsync(cancellationToken);
         await _rollups.MigrateAsync(cancellationToken);
+        await _metricRollups.MigrateAsync(cancellationToken);
     }
 
     public async Task<int> WriteAsync(IReadOnlyList<StoredReading> readings, CancellationToken cancellationToken)
@@ -95,6 +103,7 @@ public sealed class CpapMongoStore : IReadingStore
         {
             await _deviceData.InsertManyAsync(documents, new InsertManyOptions { IsOrdered = false }, cancellationToken);
             await _rollups.AddAsync(readings, cancellationToken);
+            await _metricRollups.AddAsync(readings, cancellationToken);
             Log.BatchWritten(_logger, Name, documents.Count, documents.Count);
             return documents.Count;
         }
@@ -104,6 +113,7 @@ public sealed class CpapMongoStore : IReadingStore
             // twice in this batch). Every other document was inserted.
             var stored = documents.Count - error.WriteErrors.Count;
             await _rollups.RecomputeAsync(readings, cancellationToken);
+            await _metricRollups.RecomputeAsync(readings, cancellationToken);
             Log.BatchWritten(_logger, Name, documents.Count, stored);
             return stored;
         }
@@ -119,8 +129,9 @@ public sealed class CpapMongoStore : IReadingStore
     public Task<TelemetryPage> QueryAsync(TelemetryQuery query, CancellationToken cancellationToken) =>
         CpapMongoQueries.QueryAsync(_deviceData, query, cancellationToken);
 
+    /// <summary>From the per-metric hourly rollup (<see cref="CpapMongoMetricRollups"/>), not an aggregation over the readings.</summary>
     public Task<IReadOnlyList<SummaryRow>> SummarizeAsync(SummaryQuery query, CancellationToken cancellationToken) =>
-        CpapMongoQueries.SummarizeAsync(_deviceData, query, cancellationToken);
+        _summaries.SummarizeAsync(query, cancellationToken);
 
     /// <summary>True when every write error is a duplicate key (E11000): the batch is stored, some of it earlier.</summary>
     internal static bool OnlyDuplicates(IReadOnlyList<BulkWriteError> errors)

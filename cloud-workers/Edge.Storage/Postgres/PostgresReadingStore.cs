@@ -28,8 +28,13 @@ public abstract class PostgresReadingStore<TTelemetry, THour> : IReadingStore
         Name = name;
         var rollups = new PostgresHourlyRollups<THour>(dataSource, rollup, logger);
         Hours = rollups;
-        Storage = new PostgresReadingTable(dataSource, name, table, storeColumns, writeRow, retentionDays, time, logger, rollups);
+        var metricRollup = MetricRollup.For(name, querySql, kinds[0]);
+        var metricHours = new PostgresHourlyRollups<MetricHour>(dataSource, metricRollup, logger);
+        MetricHours = metricHours;
+        Storage = new PostgresReadingTable(dataSource, name, table, storeColumns, writeRow, retentionDays, time, logger,
+            new RollupWriters(rollups, metricHours));
         Queries = new PostgresTelemetryQueries(dataSource, name, querySql, kinds);
+        Summaries = MetricSummaries.Postgres(dataSource, metricRollup, metricHours, name, kinds);
     }
 
     public string Name { get; }
@@ -37,7 +42,12 @@ public abstract class PostgresReadingStore<TTelemetry, THour> : IReadingStore
     /// <summary>The hourly rollups kept with every write, for the analytics.</summary>
     public IHourlyRollups<THour> Hours { get; }
 
+    /// <summary>The per-metric hourly rollup kept with every write, for the trend summaries.</summary>
+    public IHourlyRollups<MetricHour> MetricHours { get; }
+
     internal PostgresReadingTable Storage { get; }
+
+    internal MetricSummaries Summaries { get; }
 
     internal PostgresTelemetryQueries Queries { get; }
 
@@ -56,6 +66,7 @@ public abstract class PostgresReadingStore<TTelemetry, THour> : IReadingStore
     public Task<TelemetryPage> QueryAsync(TelemetryQuery query, CancellationToken cancellationToken) =>
         Queries.QueryAsync(query, cancellationToken);
 
+    /// <summary>From the per-metric hourly rollup (<see cref="MetricSummaries"/>), not a scan of the readings.</summary>
     public Task<IReadOnlyList<SummaryRow>> SummarizeAsync(SummaryQuery query, CancellationToken cancellationToken) =>
-        Queries.SummarizeAsync(query, cancellationToken);
+        Summaries.SummarizeAsync(query, cancellationToken);
 }

@@ -177,50 +177,6 @@ internal static class CpapMongoQueries
         { DeviceDataDocument.Fields.Timestamp, 1 }, { ReceivedAtField, 1 }, { EpochField, 1 }, { DeviceDataDocument.Fields.Sequence, 1 }, { DeviceDataDocument.Fields.Id, 1 },
     };
 
-    /// <summary>The aggregation pipeline of a summary (validated query): match, group by truncated UTC time, sort.</summary>
-    public static IReadOnlyList<BsonDocument> SummaryPipeline(SummaryQuery query)
-    {
-        var field = MetricFields[query.Metric];
-        var value = "$" + field;
-        var unit = query.Bucket switch
-        {
-            SummaryBucket.Hour => "hour",
-            SummaryBucket.Day => "day",
-            _ => throw new ArgumentOutOfRangeException(nameof(query), query.Bucket, "unknown summary bucket"),
-        };
-        var match = new BsonDocument
-        {
-            { DeviceDataDocument.Fields.Serial, query.Serial.Value },
-            { DeviceDataDocument.Fields.Timestamp, new BsonDocument { { "$gte", Date(query.From) }, { "$lt", Date(query.To) } } },
-            // $min and $max skip a missing value but $sum: 1 would count it.
-            { field, new BsonDocument("$type", "number") },
-        };
-        if (query.ReceivedWithin is { } windows)
-        {
-            match.Add("$and", new BsonArray { ReceivedWithin(windows) });
-        }
-        return
-        [
-            new BsonDocument("$match", match),
-            new BsonDocument("$group", new BsonDocument
-            {
-                {
-                    "_id", new BsonDocument("$dateTrunc", new BsonDocument
-                    {
-                        { "date", "$" + DeviceDataDocument.Fields.Timestamp },
-                        { "unit", unit },
-                        { "timezone", "UTC" },
-                    })
-                },
-                { "count", new BsonDocument("$sum", 1) },
-                { "min", new BsonDocument("$min", value) },
-                { "avg", new BsonDocument("$avg", value) },
-                { "max", new BsonDocument("$max", value) },
-            }),
-            new BsonDocument("$sort", new BsonDocument("_id", 1)),
-        ];
-    }
-
     public static async Task<TelemetryPage> QueryAsync(IMongoCollection<BsonDocument> deviceData, TelemetryQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -240,25 +196,6 @@ internal static class CpapMongoQueries
         return TelemetryPage.FromLimitPlusOne(rows, limit);
     }
 
-    public static async Task<IReadOnlyList<SummaryRow>> SummarizeAsync(IMongoCollection<BsonDocument> deviceData, SummaryQuery query, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        ReadingMetrics.Require(query.Serial, query.Metric, "cpap", DeviceKind.Cpap, DeviceKind.Bipap);
-        if (query.From >= query.To || query.ReceivedWithin is { Count: 0 })
-        {
-            return [];
-        }
-
-        using var cursor = await deviceData.AggregateAsync(
-            PipelineDefinition<BsonDocument, BsonDocument>.Create(SummaryPipeline(query)), cancellationToken: cancellationToken);
-        var rows = new List<SummaryRow>();
-        foreach (var document in await cursor.ToListAsync(cancellationToken))
-        {
-            rows.Add(ToSummaryRow(document));
-        }
-        return rows;
-    }
-
     /// <summary>A <c>device_data</c> document as a row; the payload is rebuilt from the device's fields (no raw copy is kept).</summary>
     public static TelemetryRow ToRow(BsonDocument document)
     {
@@ -276,14 +213,6 @@ internal static class CpapMongoQueries
             document[DeviceDataDocument.Fields.Urgent].ToBoolean(),
             PayloadJson(document, deviceTime));
     }
-
-    /// <summary>One <c>$group</c> output document as a summary row.</summary>
-    public static SummaryRow ToSummaryRow(BsonDocument document) => new(
-        Time(document["_id"]),
-        document["count"].ToInt64(),
-        document["min"].ToDouble(),
-        document["avg"].ToDouble(),
-        document["max"].ToDouble());
 
     // The device's own fields in the order devices send them: serial, timestamp, metrics, firmware.
     private static string PayloadJson(BsonDocument document, DateTimeOffset deviceTime)

@@ -15,7 +15,8 @@ namespace Edge.Storage.Queries;
 internal sealed record TelemetryTableSql(string Table, string Payload, string Alarm, IReadOnlyDictionary<string, string> Metrics);
 
 /// <summary>
-/// Keyset pages and hourly/daily summaries over one PostgreSQL reading table, for the stores' <see cref="IReadingQueries"/>.
+/// Keyset pages over one PostgreSQL reading table, for the stores' <see cref="IReadingQueries"/> (summaries come from the
+/// per-metric hourly rollup, <see cref="Analytics.MetricSummaries"/>).
 /// </summary>
 /// <remarks>
 /// A page is one statement, <c>WHERE serial = $1 AND device_time &gt;= $2 AND device_time &lt; $3 AND (device_time,
@@ -75,30 +76,6 @@ internal sealed class PostgresTelemetryQueries(NpgsqlDataSource dataSource, stri
         return TelemetryPage.FromLimitPlusOne(rows, limit);
     }
 
-    public async Task<IReadOnlyList<SummaryRow>> SummarizeAsync(SummaryQuery query, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        ReadingMetrics.Require(query.Serial, query.Metric, store, kinds);
-        if (query.From >= query.To || query.ReceivedWithin is { Count: 0 })
-        {
-            return [];
-        }
-
-        await using var command = BuildSummary(query);
-        var rows = new List<SummaryRow>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            rows.Add(new SummaryRow(
-                new DateTimeOffset(DateTime.SpecifyKind(reader.GetFieldValue<DateTime>(0), DateTimeKind.Utc)),
-                reader.GetInt64(1),
-                reader.GetDouble(2),
-                reader.GetDouble(3),
-                reader.GetDouble(4)));
-        }
-        return rows;
-    }
-
     /// <summary>The page statement with its parameters (validated query; limit + 1 rows, to know whether more follow).</summary>
     internal NpgsqlCommand BuildQuery(TelemetryQuery query)
     {
@@ -131,33 +108,6 @@ internal sealed class PostgresTelemetryQueries(NpgsqlDataSource dataSource, stri
         }
         text.Append(CultureInfo.InvariantCulture, $" ORDER BY {KeysetOrder} LIMIT ${Add(command, query.EffectiveLimit + 1)}");
         command.CommandText = text.ToString();
-        return command;
-    }
-
-    /// <summary>The summary statement with its parameters (validated query).</summary>
-    internal NpgsqlCommand BuildSummary(SummaryQuery query)
-    {
-        var command = dataSource.CreateCommand();
-        AddRange(command, query.Serial, query.From, query.To);
-        var received = ReceivedWithin(command, query.ReceivedWithin);
-        var unit = query.Bucket switch
-        {
-            SummaryBucket.Hour => "hour",
-            SummaryBucket.Day => "day",
-            _ => throw new ArgumentOutOfRangeException(nameof(query), query.Bucket, "unknown summary bucket"),
-        };
-        // AT TIME ZONE 'UTC' makes the buckets UTC hours and days whatever the session's TimeZone setting is.
-        command.CommandText = $"""
-            SELECT date_trunc('{unit}', device_time AT TIME ZONE 'UTC') AS bucket, count(*), min(v), avg(v), max(v)
-            FROM (
-                SELECT device_time, {sql.Metrics[query.Metric]} AS v
-                FROM {sql.Table}
-                WHERE serial = $1 AND device_time >= $2 AND device_time < $3{received}
-            ) AS readings
-            WHERE v IS NOT NULL
-            GROUP BY bucket
-            ORDER BY bucket
-            """;
         return command;
     }
 

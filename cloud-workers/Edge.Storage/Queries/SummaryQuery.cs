@@ -27,4 +27,8 @@ public sealed record SummaryQuery(SerialNumber Serial, string Metric, DateTimeOf
 /// <param name="Min">The smallest value in the bucket.</param>
 /// <param name="Avg">The arithmetic mean of the values in the bucket.</param>
 /// <param name="Max">The largest value in the bucket.</param>
-public sealed record SummaryRow(DateTimeOffset BucketStart, long Count, double Min, double Avg, double Max);
+public sealed record SummaryRow(DateTimeOffset BucketStart, long Count, double Min, double Avg, double Max)
+{
+    /// <summary>Readings in the bucket that are alarms (the store's "alarms only" condition), with or without a value for the metric.</summary>
+    public long Alarms { get; init; }
+}

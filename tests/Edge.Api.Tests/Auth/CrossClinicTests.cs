@@ -146,6 +146,36 @@ public sealed class CrossClinicTests(PostgresServer server) : ApiTest(server)
     }
 
     [Fact]
+    public async Task After_a_transfer_each_clinics_daily_trend_holds_only_its_own_readings_and_alarms()
+    {
+        var registeredAt = await RegisterAsync(Oxygen, "north", "gw-north");
+        await WriteReceivedAsync(registeredAt, 3, "gw-north"); // purity 94.6, no alarm
+        (await Admin.PostAsJsonAsync($"/v1/devices/{Oxygen}/transfer", new { clinic_id = "south", gateway_id = "gw-south" })).EnsureSuccessStatusCode();
+        var now = DateTimeOffset.UtcNow;
+        // South's readings, one with an alarm, and one stamped in north's hour (the device's clock set back) but received after the transfer.
+        await Stores.Oxygen.WriteAsync(
+        [
+            Readings.Oxygen(1, now, purity: 80, alarm: "E02", gateway: "gw-south"),
+            Readings.Oxygen(2, now.AddSeconds(1), purity: 90, gateway: "gw-south"),
+            Readings.Oxygen(3, registeredAt, purity: 61.5, gateway: "gw-south") with { GatewayReceivedAt = now },
+        ], CancellationToken.None);
+
+        // Days (the hours of the rollup added up), summed over the buckets in case the test runs across midnight.
+        var window = $"from={Iso(now.AddDays(-2))}&to={Iso(now.AddDays(1))}&bucket=day";
+        async Task<(long Count, double Min, double Max, long Alarms)> TrendAsync(HttpClient client)
+        {
+            var items = (await ReadAsync(await client.GetAsync($"/v1/devices/{Oxygen}/summary?metric=oxygen_purity_pct&{window}"), HttpStatusCode.OK))
+                .GetProperty("items").EnumerateArray().ToList();
+            return (items.Sum(b => b.GetProperty("count").GetInt64()), items.Min(b => b.GetProperty("min").GetDouble()),
+                items.Max(b => b.GetProperty("max").GetDouble()), items.Sum(b => b.GetProperty("alarms").GetInt64()));
+        }
+
+        Assert.Equal((3L, 94.6, 94.6, 0L), await TrendAsync(Api.As("clinician", "north")));
+        Assert.Equal((3L, 61.5, 90.0, 1L), await TrendAsync(Api.As("clinician", "south")));
+        Assert.Equal((6L, 61.5, 94.6, 1L), await TrendAsync(Admin));
+    }
+
+    [Fact]
     public async Task Config_history_follows_the_ownership_periods()
     {
         await RegisterDeviceAsync(Oxygen, "north", "gw-north");

@@ -23,7 +23,7 @@ public sealed class MigrationTests(PostgresServer server) : PostgresTest(server)
         await store.MigrateAsync(CancellationToken.None);
 
         // The partition functions come with the first reading store of a database, once; the rollups with their store.
-        Assert.Equal(["oxygen:1", "oxygen:2", "oxygen:3", "oxygen:4", "oxygen-arrival-order:1", "oxygen_rollups:1", "partition_functions:1"], await ColumnAsync("SELECT store || ':' || version FROM schema_migrations ORDER BY store, version"));
+        Assert.Equal(["oxygen:1", "oxygen:2", "oxygen:3", "oxygen:4", "oxygen-arrival-order:1", "oxygen_metric_rollups:1", "oxygen_rollups:1", "partition_functions:1"], await ColumnAsync("SELECT store || ':' || version FROM schema_migrations ORDER BY store, version"));
         Assert.Equal(firstApplied, await ScalarAsync<DateTime>("SELECT applied_at FROM schema_migrations WHERE store = 'oxygen' AND version = 1"));
         Assert.Equal(1L, await ScalarAsync<long>("SELECT count(*) FROM oxygen_readings"));
         Assert.Equal(4, (await PartitionsAsync("oxygen_readings")).Count);
@@ -79,8 +79,8 @@ public sealed class MigrationTests(PostgresServer server) : PostgresTest(server)
 
         await Task.WhenAll(Task.Run(ReplicaAsync), Task.Run(ReplicaAsync), Task.Run(ReplicaAsync));
 
-        Assert.Equal(["cpap:1", "cpap:2", "cpap:3", "cpap:4", "cpap-arrival-order:1", "cpap_rollups:1", "ecg:1", "ecg:2", "ecg:3", "ecg:4", "ecg:5", "ecg-arrival-order:1", "ecg_rollups:1", "ledger:1", "ledger:2",
-            "oxygen:1", "oxygen:2", "oxygen:3", "oxygen:4", "oxygen-arrival-order:1", "oxygen_rollups:1", "partition_functions:1"],
+        Assert.Equal(["cpap:1", "cpap:2", "cpap:3", "cpap:4", "cpap-arrival-order:1", "cpap_metric_rollups:1", "cpap_rollups:1", "ecg:1", "ecg:2", "ecg:3", "ecg:4", "ecg:5", "ecg-arrival-order:1", "ecg_metric_rollups:1", "ecg_rollups:1", "ledger:1", "ledger:2",
+            "oxygen:1", "oxygen:2", "oxygen:3", "oxygen:4", "oxygen-arrival-order:1", "oxygen_metric_rollups:1", "oxygen_rollups:1", "partition_functions:1"],
             await ColumnAsync("SELECT store || ':' || version FROM schema_migrations ORDER BY store, version"));
         foreach (var table in (string[])["oxygen_readings", "ecg_readings", "cpap_device_data"])
         {

@@ -104,37 +104,7 @@ public sealed class CpapMongoQueriesTests
 
         var filter = CpapMongoQueries.TelemetryFilter(Query() with { ReceivedWithin = windows });
         Assert.Equal(new BsonArray { expected }, filter["$and"]);
-        var match = CpapMongoQueries.SummaryPipeline(new SummaryQuery(Serial, "leak_rate_lpm", From, To, SummaryBucket.Hour) { ReceivedWithin = windows })[0]["$match"];
-        Assert.Equal(new BsonArray { expected }, match["$and"]);
         Assert.False(CpapMongoQueries.TelemetryFilter(Query()).Contains("$and"));
-    }
-
-    [Theory]
-    [InlineData(SummaryBucket.Hour, "hour")]
-    [InlineData(SummaryBucket.Day, "day")]
-    public void A_summary_matches_the_range_groups_by_the_truncated_UTC_time_and_sorts_by_bucket(SummaryBucket bucket, string unit)
-    {
-        var pipeline = CpapMongoQueries.SummaryPipeline(new SummaryQuery(Serial, "leak_rate_lpm", From, To, bucket));
-
-        Assert.Equal(
-            [
-                new BsonDocument("$match", new BsonDocument
-                {
-                    { "serial", "CPAP-2301-9912" },
-                    { "timestamp", new BsonDocument { { "$gte", new BsonDateTime(From.UtcDateTime) }, { "$lt", new BsonDateTime(To.UtcDateTime) } } },
-                    { "metrics.leak_rate_lpm", new BsonDocument("$type", "number") },
-                }),
-                new BsonDocument("$group", new BsonDocument
-                {
-                    { "_id", new BsonDocument("$dateTrunc", new BsonDocument { { "date", "$timestamp" }, { "unit", unit }, { "timezone", "UTC" } }) },
-                    { "count", new BsonDocument("$sum", 1) },
-                    { "min", new BsonDocument("$min", "$metrics.leak_rate_lpm") },
-                    { "avg", new BsonDocument("$avg", "$metrics.leak_rate_lpm") },
-                    { "max", new BsonDocument("$max", "$metrics.leak_rate_lpm") },
-                }),
-                new BsonDocument("$sort", new BsonDocument("_id", 1)),
-            ],
-            pipeline);
     }
 
     [Fact]
@@ -206,19 +176,6 @@ public sealed class CpapMongoQueriesTests
             expected["firmware"] = "v4.2.1";
         }
         Assert.True(JsonNode.DeepEquals(expected, JsonNode.Parse(row.PayloadJson)), row.PayloadJson);
-    }
-
-    [Fact]
-    public void A_group_document_reads_back_as_a_summary_row()
-    {
-        var bucket = new DateTime(2026, 1, 14, 9, 0, 0, DateTimeKind.Utc);
-
-        var row = CpapMongoQueries.ToSummaryRow(new BsonDocument
-        {
-            { "_id", new BsonDateTime(bucket) }, { "count", 3 }, { "min", 4.5 }, { "avg", 7.25 }, { "max", 12.0 },
-        });
-
-        Assert.Equal(new SummaryRow(new DateTimeOffset(bucket), 3, 4.5, 7.25, 12), row);
     }
 
     [Fact]

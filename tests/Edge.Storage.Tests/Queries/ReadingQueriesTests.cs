@@ -402,7 +402,7 @@ public abstract class ReadingQueriesTests(PostgresServer server) : PostgresTest(
         }
         var release1 = NewStore(NewDataSource());
         await release1.WriteAsync([Reading(1, Start, 60), Reading(2, Start.AddDays(1), 61), Reading(3, DateTimeOffset.UnixEpoch, 62)], CancellationToken.None);
-        await using (var rollups = Probe.CreateCommand("DROP TABLE IF EXISTS cpap_hourly, oxygen_hourly, ecg_hourly"))
+        await using (var rollups = Probe.CreateCommand("DROP TABLE IF EXISTS cpap_hourly, oxygen_hourly, ecg_hourly, cpap_metric_hourly, oxygen_metric_hourly, ecg_metric_hourly"))
         {
             await rollups.ExecuteNonQueryAsync();
         }
