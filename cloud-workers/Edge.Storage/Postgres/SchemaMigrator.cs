@@ -69,7 +69,10 @@ internal static class SchemaMigrator
             {
                 continue;
             }
-            await using (var command = new NpgsqlCommand(migration.Sql, connection, transaction))
+            // No time limit: a migration that fills a rollup from the readings already stored runs as long as the data
+            // takes (30 s for 7.8 M readings on the development VM), and a connection string's Command Timeout (Npgsql's
+            // 30 s by default) would fail it at every start. Shutdown still cancels it through the token.
+            await using (var command = new NpgsqlCommand(migration.Sql, connection, transaction) { CommandTimeout = 0 })
             {
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }

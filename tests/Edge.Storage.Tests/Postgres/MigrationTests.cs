@@ -44,6 +44,18 @@ public sealed class MigrationTests(PostgresServer server) : PostgresTest(server)
     }
 
     [Fact]
+    public async Task A_migration_longer_than_the_connections_command_timeout_is_not_cut_off()
+    {
+        // An upgrade's backfill of a large store outlasts any command timeout a runtime connection string sets.
+        await using var hurried = NpgsqlDataSource.Create(ConnectionString + ";Command Timeout=1");
+        Migration[] slow = [new(1, "backfill", "CREATE TABLE t AS SELECT 1 AS a FROM pg_sleep(2)")];
+
+        Assert.Equal(1, await SchemaMigrator.ApplyAsync(hurried, "demo", slow, Logger<MigrationTests>(), CancellationToken.None));
+
+        Assert.Equal(["demo:1"], await ColumnAsync("SELECT store || ':' || version FROM schema_migrations"));
+    }
+
+    [Fact]
     public async Task A_failing_migration_applies_and_records_nothing()
     {
         Migration[] other = [new(1, "u", "CREATE TABLE u (a int)")];
