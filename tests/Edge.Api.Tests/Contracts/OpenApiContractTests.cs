@@ -316,6 +316,18 @@ public sealed class OpenApiContractTests(PostgresServer server) : ApiTest(server
         var first = await socket.ReceiveAsync(buffer, timeout.Token);
         Assert.Contains("subscribed", Encoding.UTF8.GetString(buffer, 0, first.Count), StringComparison.Ordinal);
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
+
+        // The live alerts: not an upgrade, an unknown kind, a clinic outside the caller's; then the upgrade itself.
+        await ExpectAsync(await clinician.GetAsync("/v1/alerts/live"), HttpStatusCode.BadRequest);
+        await ExpectAsync(await clinician.GetAsync("/v1/alerts/live?kind=toaster"), HttpStatusCode.BadRequest);
+        await ExpectAsync(await clinician.GetAsync("/v1/alerts/live?clinic=c2"), HttpStatusCode.Forbidden);
+        using var alerts = new ClientWebSocket();
+        alerts.Options.SetRequestHeader("Authorization", $"Bearer {Api.Token("clinician", Clinic)}");
+        alerts.Options.HttpVersion = HttpVersion.Version11;
+        await alerts.ConnectAsync(new UriBuilder(new Uri(Api.BaseAddress, $"/v1/alerts/live?clinic={Clinic}&severity=critical")) { Scheme = "ws" }.Uri, invoker, timeout.Token);
+        var subscribed = await alerts.ReceiveAsync(buffer, timeout.Token);
+        Assert.Contains("subscribed", Encoding.UTF8.GetString(buffer, 0, subscribed.Count), StringComparison.Ordinal);
+        await alerts.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
     }
 
     private async Task AlertsAndWebhooksAsync()
