@@ -29,7 +29,9 @@ internal static class RuntimeGrants
         ("firmware_jobs", "SELECT, INSERT", "SELECT"),
         ("firmware_job_devices", Dml, "SELECT, UPDATE"),
         ("gateway_certificates", "SELECT, INSERT", "SELECT"),
-        ("alerts", "SELECT", "SELECT, INSERT"),
+        // Alerts: the workers raise them and resolve a silent gateway's when it is heard again (and their sweeps raise
+        // and resolve); the API's people acknowledge and resolve them. Nobody deletes one.
+        ("alerts", "SELECT, UPDATE", "SELECT, INSERT, UPDATE"),
         ("webhook_subscriptions", Dml, "SELECT"),
         ("webhook_deliveries", "SELECT, UPDATE, DELETE", Dml),
         ("ecg_reports", "SELECT, INSERT", "SELECT, INSERT"),
@@ -39,10 +41,13 @@ internal static class RuntimeGrants
         ("oxygen_readings_default", "", "SELECT, DELETE"),
         ("ecg_readings", "SELECT", "SELECT, INSERT"),
         ("ecg_readings_default", "", "SELECT, DELETE"),
-        // Hourly rollups: the workers add to them as they store readings and apply retention; the API reads them.
+        // Hourly rollups (per kind and per metric): the workers add to them as they store readings and apply retention; the API reads them.
         ("cpap_hourly", "SELECT", "SELECT, INSERT, UPDATE, DELETE"),
         ("oxygen_hourly", "SELECT", "SELECT, INSERT, UPDATE, DELETE"),
         ("ecg_hourly", "SELECT", "SELECT, INSERT, UPDATE, DELETE"),
+        ("cpap_metric_hourly", "SELECT", "SELECT, INSERT, UPDATE, DELETE"),
+        ("oxygen_metric_hourly", "SELECT", "SELECT, INSERT, UPDATE, DELETE"),
+        ("ecg_metric_hourly", "SELECT", "SELECT, INSERT, UPDATE, DELETE"),
         // Admins list them and ask for a requeue: the API may set the requeue columns, never a payload or a reason. The
         // workers record, requeue (a row lock, then DELETE when stored or UPDATE of the reason and outcome) and apply
         // retention. Column lists are granted only once the columns exist (ledger migration 2).

@@ -71,6 +71,23 @@ public sealed class DatabaseRolesTests(PostgresServer postgres)
             async () => (await admin.GetFromJsonAsync<JsonElement>($"/v1/gateways/{InProcessAgent.DefaultGatewayId}")).GetProperty("last_seen_at").ValueKind == JsonValueKind.String,
             TimeSpan.FromSeconds(30), "the worker's role to mark the gateway seen");
 
+        // The per-metric rollup the worker keeps beside the readings, read by the API's trend summary.
+        var summary = await admin.GetFromJsonAsync<JsonElement>($"/v1/devices/{Serial}/summary?metric=oxygen_purity_pct&bucket=day&from={deviceTime.AddDays(-1):yyyy-MM-ddTHH:mm:ssZ}&to={deviceTime.AddDays(1):yyyy-MM-ddTHH:mm:ssZ}");
+        Assert.Equal(1, Assert.Single(summary.GetProperty("items").EnumerateArray()).GetProperty("count").GetInt64());
+
+        // An alarm: the worker's role raises the alert (INSERT), the API's acknowledges and resolves it (UPDATE).
+        var alarm = $$$"""{"serial":"{{{Serial}}}","timestamp":"{{{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fff}}}Z","metrics":{"oxygen_purity_pct":80.0,"flow_rate_lpm":2.0,"temperature_c":36.9}}""";
+        Assert.True((await device.PublishAsync($"devices/{Serial}/telemetry", alarm)).IsSuccess);
+        string? alertId = null;
+        await Eventually.TrueAsync(async () =>
+        {
+            var alerts = await admin.GetFromJsonAsync<JsonElement>($"/v1/alerts?serial={Serial}");
+            alertId = alerts.GetProperty("items").EnumerateArray().Select(a => a.GetProperty("id").GetString()).FirstOrDefault();
+            return alertId is not null;
+        }, TimeSpan.FromSeconds(30), "the worker's role to raise the purity alert");
+        (await admin.PostAsJsonAsync($"/v1/alerts/{alertId}/acknowledge", new { note = "seen" })).EnsureSuccessStatusCode();
+        (await admin.PostAsJsonAsync($"/v1/alerts/{alertId}/resolve", new { note = "filter replaced" })).EnsureSuccessStatusCode();
+
         await using var owner = NpgsqlDataSource.Create(cloud.ConnectionString);
         var partition = $"oxygen_readings_{deviceTime.UtcDateTime:yyyy_MM}";
         Assert.Equal(1L, await ScalarAsync(owner, $"SELECT count(*) FROM {partition}"));
