@@ -26,31 +26,10 @@ internal sealed class LiveAlerts(ApiClient api, ApiTrust trust, TimeProvider tim
             string reason;
             try
             {
-                using var socket = new ClientWebSocket();
-                socket.Options.SetRequestHeader("Authorization", "Bearer " + await api.AccessTokenAsync(cancellationToken));
-                if (api.BaseAddress.Scheme == "https")
-                {
-                    socket.Options.RemoteCertificateValidationCallback = (_, certificate, _, errors) => trust.Validate(certificate, errors);
-                }
-                var target = new UriBuilder(new Uri(api.BaseAddress, path)) { Scheme = api.BaseAddress.Scheme == "https" ? "wss" : "ws" }.Uri;
-                await socket.ConnectAsync(target, cancellationToken);
+                using var socket = await ApiWebSocket.ConnectAsync(api, trust, path, cancellationToken);
                 failures = 0;
-                var buffer = new byte[64 * 1024];
-                using var message = new MemoryStream();
-                while (socket.State == WebSocketState.Open)
+                await ApiWebSocket.ReadAsync<LiveAlertMessage>(socket, async parsed =>
                 {
-                    var result = await socket.ReceiveAsync(buffer, cancellationToken);
-                    if (result.MessageType == WebSocketMessageType.Close)
-                    {
-                        break;
-                    }
-                    message.Write(buffer, 0, result.Count);
-                    if (!result.EndOfMessage)
-                    {
-                        continue;
-                    }
-                    var parsed = JsonSerializer.Deserialize<LiveAlertMessage>(message.GetBuffer().AsSpan(0, (int)message.Length), ApiJson.Options);
-                    message.SetLength(0);
                     switch (parsed)
                     {
                         case { Type: "subscribed" }:
@@ -64,7 +43,7 @@ internal sealed class LiveAlerts(ApiClient api, ApiTrust trust, TimeProvider tim
                             await onAlert(alert);
                             break;
                     }
-                }
+                }, cancellationToken);
                 // 1008 is the token's expiry (the API's only policy close on this stream): reconnect with a fresh token.
                 reason = socket.CloseStatusDescription ?? "the stream closed";
             }

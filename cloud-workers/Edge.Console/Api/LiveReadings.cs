@@ -22,32 +22,11 @@ internal sealed class LiveReadings(ApiClient api, ApiTrust trust, TimeProvider t
             string reason;
             try
             {
-                using var socket = new ClientWebSocket();
-                socket.Options.SetRequestHeader("Authorization", "Bearer " + await api.AccessTokenAsync(cancellationToken));
-                if (api.BaseAddress.Scheme == "https")
-                {
-                    socket.Options.RemoteCertificateValidationCallback = (_, certificate, _, errors) => trust.Validate(certificate, errors);
-                }
                 var path = $"v1/devices/{Uri.EscapeDataString(serial)}/live" + (since is { } from ? $"?since={Uri.EscapeDataString(from.UtcDateTime.ToString("O"))}" : "");
-                var target = new UriBuilder(new Uri(api.BaseAddress, path)) { Scheme = api.BaseAddress.Scheme == "https" ? "wss" : "ws" }.Uri;
-                await socket.ConnectAsync(target, cancellationToken);
+                using var socket = await ApiWebSocket.ConnectAsync(api, trust, path, cancellationToken);
                 failures = 0;
-                var buffer = new byte[64 * 1024];
-                using var message = new MemoryStream();
-                while (socket.State == WebSocketState.Open)
+                await ApiWebSocket.ReadAsync<LiveMessage>(socket, async parsed =>
                 {
-                    var result = await socket.ReceiveAsync(buffer, cancellationToken);
-                    if (result.MessageType == WebSocketMessageType.Close)
-                    {
-                        break;
-                    }
-                    message.Write(buffer, 0, result.Count);
-                    if (!result.EndOfMessage)
-                    {
-                        continue;
-                    }
-                    var parsed = JsonSerializer.Deserialize<LiveMessage>(message.GetBuffer().AsSpan(0, (int)message.Length), ApiJson.Options);
-                    message.SetLength(0);
                     if (parsed?.Type == "subscribed")
                     {
                         await onState("live");
@@ -57,7 +36,7 @@ internal sealed class LiveReadings(ApiClient api, ApiTrust trust, TimeProvider t
                         since = reading.DeviceTime;
                         await onReading(reading);
                     }
-                }
+                }, cancellationToken);
                 if (socket.CloseStatus == WebSocketCloseStatus.PolicyViolation)
                 {
                     reason = socket.CloseStatusDescription ?? "the API ended the stream";
