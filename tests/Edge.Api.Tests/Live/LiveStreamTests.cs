@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Edge.Testing;
 using Edge.Api.Tests.Infrastructure;
 using Edge.Storage;
 using Edge.Storage.Live;
@@ -162,20 +163,6 @@ public sealed class LiveStreamTests(PostgresServer server) : ApiTest(server)
         return socket;
     }
 
-    private static async Task<JsonElement> ReceiveAsync(WebSocket socket, CancellationToken cancellationToken = default)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(15));
-        var buffer = new byte[64 * 1024];
-        var text = new StringBuilder();
-        WebSocketReceiveResult result;
-        do
-        {
-            result = await socket.ReceiveAsync(buffer, timeout.Token);
-            text.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
-        }
-        while (!result.EndOfMessage);
-        using var document = JsonDocument.Parse(text.ToString());
-        return document.RootElement.Clone();
-    }
+    private static Task<JsonElement> ReceiveAsync(WebSocket socket, CancellationToken cancellationToken = default) =>
+        WebSocketMessages.ReceiveJsonAsync(socket, TimeSpan.FromSeconds(15), cancellationToken);
 }

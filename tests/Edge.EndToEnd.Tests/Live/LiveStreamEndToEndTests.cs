@@ -54,20 +54,6 @@ public sealed class LiveStreamEndToEndTests(PostgresServer postgres)
             TimeSpan.FromSeconds(30), "the gateway to be marked seen");
     }
 
-    private static async Task<JsonElement> ReceiveAsync(WebSocket socket)
-    {
-        // Generous: the reading crosses a journal, two MQTT hops and a database before it is pushed.
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var buffer = new byte[64 * 1024];
-        var text = new StringBuilder();
-        WebSocketReceiveResult result;
-        do
-        {
-            result = await socket.ReceiveAsync(buffer, timeout.Token);
-            text.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
-        }
-        while (!result.EndOfMessage);
-        using var document = JsonDocument.Parse(text.ToString());
-        return document.RootElement.Clone();
-    }
+    // Generous: the reading crosses a journal, two MQTT hops and a database before it is pushed.
+    private static Task<JsonElement> ReceiveAsync(WebSocket socket) => WebSocketMessages.ReceiveJsonAsync(socket, TimeSpan.FromSeconds(60));
 }

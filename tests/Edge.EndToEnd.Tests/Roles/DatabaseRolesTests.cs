@@ -205,19 +205,5 @@ public sealed class DatabaseRolesTests(PostgresServer postgres)
         return await command.ExecuteScalarAsync();
     }
 
-    private static async Task<JsonElement> ReceiveAsync(WebSocket socket)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var buffer = new byte[64 * 1024];
-        var text = new StringBuilder();
-        WebSocketReceiveResult result;
-        do
-        {
-            result = await socket.ReceiveAsync(buffer, timeout.Token);
-            text.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
-        }
-        while (!result.EndOfMessage);
-        using var document = JsonDocument.Parse(text.ToString());
-        return document.RootElement.Clone();
-    }
+    private static Task<JsonElement> ReceiveAsync(WebSocket socket) => WebSocketMessages.ReceiveJsonAsync(socket, TimeSpan.FromSeconds(60));
 }
