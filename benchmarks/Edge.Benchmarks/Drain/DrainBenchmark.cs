@@ -68,7 +68,7 @@ internal static class DrainBenchmark
             worker = await StartWorkerAsync(broker, database);
 
             JsonLine.Progress($"drain: agent draining {readings} readings ({(paced ? "paced as AWS IoT Core" : "unpaced")})");
-            var (certificate, key) = broker.Ca.IssueClient(GatewayId);
+            var (certificate, key) = broker.IssueGateway(GatewayId);
             var environment = new Dictionary<string, string>
             {
                 ["Agent__GatewayId"] = GatewayId,
@@ -248,13 +248,13 @@ internal static class DrainBenchmark
     /// <summary>The worker host as the sync tests start it (LocalCloud.StartWorkerAsync), logging warnings to stderr.</summary>
     private static async Task<IHost> StartWorkerAsync(MosquittoServer broker, string database)
     {
-        var (certificate, key) = broker.Ca.IssueClient(MosquittoServer.WorkerIdentity);
+        var (certificate, key) = broker.IssueWorker();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
         builder.AddIngestWorker();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Ingest:Broker:Host"] = "localhost",
-            ["Ingest:Broker:Port"] = broker.Port.ToString(CultureInfo.InvariantCulture),
+            ["Ingest:Broker:Port"] = broker.WorkerPort.ToString(CultureInfo.InvariantCulture),
             ["Ingest:Broker:CaPath"] = broker.Ca.CaPath,
             ["Ingest:Broker:CertificatePath"] = certificate,
             ["Ingest:Broker:KeyPath"] = key,
