@@ -119,8 +119,8 @@ internal static class WorkerBenchmark
         return services;
     }
 
-    /// <summary>The gateway and every serial the fleet uses, as an admin registers them; otherwise every reading would be quarantined.</summary>
-    private static async Task RegisterFleetAsync(NpgsqlDataSource registry)
+    /// <summary>The gateway and every serial the fleet uses (the drain benchmark's too), as an admin registers them; otherwise every reading would be quarantined.</summary>
+    internal static async Task RegisterFleetAsync(NpgsqlDataSource registry)
     {
         var serials = SerialPlan.Generate(Kinds, FleetSize, SerialBase);
         await using var batch = registry.CreateBatch();

@@ -25,7 +25,7 @@ public sealed class GatewayEventRecorderTests(PostgresServer server) : PostgresT
     {
         await base.InitializeAsync();
         await RegistrySchema.MigrateAsync(DataSource, Logger<GatewayEventRecorderTests>(), CancellationToken.None);
-        await Fleet.FleetSchema.MigrateAsync(DataSource, Logger<GatewayEventRecorderTests>(), CancellationToken.None);
+        await Edge.Storage.Fleet.FleetSchema.MigrateAsync(DataSource, Logger<GatewayEventRecorderTests>(), CancellationToken.None);
         await ExecuteAsync($"""
             INSERT INTO clinics (id, name, created_at) VALUES ('ward', 'Ward', now());
             INSERT INTO gateways (id, clinic_id, name, status, registered_at) VALUES ('{Gateway}', 'ward', 'A', 'active', now()), ('gw-b', 'ward', 'B', 'active', now());
