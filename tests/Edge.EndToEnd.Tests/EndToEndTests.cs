@@ -38,6 +38,14 @@ public sealed class EndToEndTests(PostgresServer postgres, ITestOutputHelper out
         using var metricsB = new MetricsEndpoint();
         await cloud.StartWorkerAsync("ingest-a", settings: metricsA.Settings);
         await cloud.StartWorkerAsync("ingest-b", settings: metricsB.Settings);
+        // Both replicas subscribed before the first batch: a worker starts in the background (the first runs the stores'
+        // migrations), and the broker shares the batches only among the subscribers it has; the fresh-clone run once
+        // saw replica a subscribe after the 30 batches had gone to b.
+        foreach (var metrics in new[] { metricsA, metricsB })
+        {
+            await Eventually.TrueAsync(async () => MetricsEndpoint.Value(await metrics.ScrapeAsync(), "edge_worker_broker_connections") == 2,
+                TimeSpan.FromSeconds(60), "both connections of each replica to subscribe");
+        }
         await using var agent = await InProcessAgent.StartAsync([.. cloud.UplinkSettings(InProcessAgent.DefaultGatewayId), "--Agent:Uplink:MaxReadingsPerBatch=20"]);
         var devices = await ProvisionAsync(cloud, agent, 6);
 
